@@ -1,0 +1,129 @@
+# ukernel: build, run and test.
+#
+#   make            kernel ELF and the hybrid BIOS/UEFI ISO (build/ukernel.iso)
+#   make run        the main job: boot in QEMU -smp 8 and run the benchmarks
+#   make test       every test layer on the whole boot matrix
+#   make debug      QEMU halted at reset with a GDB stub; see README.md
+#   make check-format / make format / make compile_commands.json
+#
+# `make run` and `make test` first run tools/setup-host.sh, which installs
+# whatever is missing on a Debian 12 host.
+
+BUILD     ?= build
+CC        := gcc
+LD        := ld
+OBJCOPY   := objcopy
+NM        := nm
+PYTHON    := python3
+
+WARN      := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+             -Wno-address-of-packed-member
+KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zone \
+             -mcmodel=kernel -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector \
+             -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
+             -mno-sse -mno-mmx -mno-80387 -fcf-protection=none \
+             -I. $(WARN) -MMD -MP $(EXTRA_KCFLAGS)
+KASFLAGS  := -I. -D__ASSEMBLER__ -MMD -MP -g
+KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-warn-rwx-segments
+
+KERNEL_DIRS := kernel arch/x86 mm sched
+KERNEL_C    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)))
+KERNEL_S    := boot/boot.S $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
+KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD)/font.o
+
+ISO       := $(BUILD)/ukernel.iso
+KERNEL    := $(BUILD)/kernel.elf
+
+.PHONY: all kernel iso run test test-host test-quick debug setup check-format format clean \
+        compile_commands.json
+
+all: $(ISO) compile_commands.json
+
+kernel: $(KERNEL)
+iso: $(ISO)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+# The built-in console font: GRUB's 8x16 ASCII glyphs (grub-common).
+FONT_SRC := /usr/share/grub/ascii.h
+$(BUILD)/font.c: $(FONT_SRC)
+	@mkdir -p $(dir $@)
+	sed -e 's/unsigned char ascii_bitmaps\[\]/const unsigned char font8x16[128 * 16]/' \
+	    -e '1i /* generated from $(FONT_SRC) by the Makefile */' $< > $@
+$(BUILD)/font.o: $(BUILD)/font.c
+	$(CC) $(KCFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+# Two links: the first gives the addresses for the symbol table, the second
+# adds the table in the last section so that no other symbol moves.
+$(BUILD)/ksyms_empty.S:
+	@mkdir -p $(dir $@)
+	printf '\t.section .ksyms, "a"\n\t.quad 0\n' > $@
+
+$(BUILD)/kernel.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms_empty.o
+
+$(BUILD)/ksyms.S: $(BUILD)/kernel.pass1.elf tools/ksyms.py
+	$(NM) -n $< > $(BUILD)/kernel.pass1.nm
+	$(PYTHON) tools/ksyms.py gen $(BUILD)/kernel.pass1.nm $@
+
+$(KERNEL): $(KERNEL_OBJS) $(BUILD)/ksyms.o linker.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	$(NM) -n $@ > $(BUILD)/kernel.nm
+	$(PYTHON) tools/ksyms.py check $(BUILD)/kernel.pass1.nm $(BUILD)/kernel.nm
+
+ISO_FILES := $(KERNEL) boot/grub.cfg
+
+$(ISO): $(ISO_FILES) tools/mkiso.sh
+	tools/mkiso.sh $@ boot/grub.cfg $(KERNEL)
+
+# ---- host-side tests (pure logic, sanitizers) ----
+HOST_CC     := gcc
+HOST_CFLAGS := -std=gnu11 -O1 -g -DHOST_TEST -I. -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
+               -Wno-missing-prototypes
+HOST_TESTS  := $(patsubst tests/%.c,$(BUILD)/host/%,$(wildcard tests/test_*.c))
+
+# Each test names the kernel sources it exercises in a "// uses:" line.
+$(BUILD)/host/%: tests/%.c tests/host_support.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host_support.c \
+	    $$(sed -n 's@^// uses: @@p' $<) -lcmocka
+
+test-host: $(HOST_TESTS)
+	@for t in $(HOST_TESTS); do $$t || exit 1; done
+
+setup:
+	tools/setup-host.sh
+
+run: setup
+	$(MAKE) all
+	$(PYTHON) tools/runner.py run
+
+test: setup
+	$(MAKE) all $(HOST_TESTS)
+	$(PYTHON) tools/test.py
+
+debug: all
+	$(PYTHON) tools/runner.py debug
+
+compile_commands.json:
+	@$(PYTHON) tools/compdb.py "$(CC) $(KCFLAGS)" "$(HOST_CC) $(HOST_CFLAGS)" $(KERNEL_C) \
+	    -- $(wildcard tests/*.c) > $@.tmp && mv $@.tmp $@
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+check-format:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD) compile_commands.json
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,275 @@
+/*
+ * ACPI glue (see acpi.h): finds tables in physical memory, maps them, runs
+ * the pure parsers in acpi_tables.c, keeps the results.
+ *
+ * Tables may live in RAM (direct-mapped) or in regions the memory map calls
+ * reserved (then they are mapped on demand through ioremap, write-back).
+ * A fault-injection switch (acpi_inject=) corrupts a copy of a table before
+ * parsing so that the fallback paths are tested on every emulator.
+ */
+#include "arch/x86/acpi.h"
+#include "kernel/multiboot2.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+#include "kernel/fmt.h"
+#include "kernel/cmdline.h"
+#include "mm/memmap.h"
+#include "mm/kpaging.h"
+#include "mm/pgtable.h"
+#include "mm/numa.h"
+
+#define ACPI_MAX_TABLE (1u << 20)
+
+static int acpi_inject;
+KSWITCH_ENUM(acpi_inject, "acpi_inject",
+	     "corrupt a table to test fallbacks (testing only)",
+	     "none", "madt_checksum", "madt_truncate", "madt_entry", "rsdp");
+
+static struct madt_info madt;
+static bool have_madt;
+static struct fadt_info fadt;
+static bool have_fadt;
+static uint64_t hpet_base;
+static volatile uint64_t *hpet_regs;
+static struct spcr_info spcr;
+static bool have_spcr;
+static struct srat_info srat;
+static bool have_srat;
+static uint32_t nr_tables;
+static char table_sigs[64][5];
+static const char *rsdp_error;
+
+static bool pa_in_direct_map(paddr_t pa, uint64_t len)
+{
+	for (uint32_t i = 0; i < memmap.nr_mapped; i++) {
+		if (pa >= memmap.mapped[i].start && pa + len <= memmap.mapped[i].end)
+			return true;
+	}
+	return false;
+}
+
+static const void *acpi_map(paddr_t pa, uint64_t len)
+{
+	if (pa_in_direct_map(pa, len))
+		return phys_to_virt(pa);
+	return ioremap(pa, len, PTE_CACHE_WB);
+}
+
+/* Maps a whole SDT at pa; *avail is how much may be read. */
+static const void *map_table(paddr_t pa, size_t *avail)
+{
+	const struct acpi_header *h = acpi_map(pa, sizeof(*h));
+	uint32_t len = h->length;
+
+	if (len < sizeof(*h) || len > ACPI_MAX_TABLE) {
+		*avail = sizeof(*h);
+		return h;
+	}
+	*avail = len;
+	return acpi_map(pa, len);
+}
+
+/* Corrupts a private copy of the table when acpi_inject asks for it. */
+static const void *maybe_inject(const void *t, size_t *avail)
+{
+	static uint8_t copy[64 * 1024];
+
+	if (acpi_inject < 1 || acpi_inject > 3 || *avail > sizeof(copy))
+		return t;
+	memcpy(copy, t, *avail);
+	switch (acpi_inject) {
+	case 1: /* madt_checksum */
+		copy[*avail - 1] ^= 0x5a;
+		break;
+	case 2: /* madt_truncate: the data ends before the length field says */
+		*avail = *avail / 2;
+		break;
+	case 3: { /* madt_entry: an entry claims to run past the table */
+		copy[44 + 1] = 0xff;
+		uint8_t sum = 0;
+
+		copy[9] = 0;
+		for (size_t i = 0; i < *avail; i++)
+			sum = (uint8_t)(sum + copy[i]);
+		copy[9] = (uint8_t)-sum;
+		break;
+	}
+	}
+	pr_warn("acpi: acpi_inject: corrupting the MADT on purpose (fault injection)");
+	return copy;
+}
+
+static void handle_table(paddr_t pa)
+{
+	size_t avail;
+	const struct acpi_header *h = map_table(pa, &avail);
+	const char *err = acpi_check_sdt(h, avail, NULL);
+	char sig[5];
+
+	memcpy(sig, h->sig, 4);
+	sig[4] = '\0';
+	if (nr_tables < ARRAY_SIZE(table_sigs))
+		memcpy(table_sigs[nr_tables++], sig, 5);
+	if (!strcmp(sig, "APIC")) {
+		const void *t = maybe_inject(h, &avail);
+
+		err = acpi_parse_madt(t, avail, &madt);
+		have_madt = !err;
+		if (err) {
+			pr_err("acpi: MADT at %#lx is invalid: %s; ignoring it (one CPU, no I/O APIC)",
+			       pa, err);
+			memset(&madt, 0, sizeof(madt));
+		}
+		return;
+	}
+	if (err) {
+		pr_err("acpi: table %s at %#lx is invalid: %s; skipped", sig, pa, err);
+		return;
+	}
+	if (!strcmp(sig, "FACP")) {
+		err = acpi_parse_fadt(h, avail, &fadt);
+		have_fadt = !err;
+	} else if (!strcmp(sig, "HPET")) {
+		err = acpi_parse_hpet(h, avail, &hpet_base);
+	} else if (!strcmp(sig, "SPCR")) {
+		err = acpi_parse_spcr(h, avail, &spcr);
+		have_spcr = !err;
+	} else if (!strcmp(sig, "SRAT")) {
+		err = acpi_parse_srat(h, avail, &srat);
+		have_srat = !err;
+	} else if (!strcmp(sig, "SLIT")) {
+		static uint8_t dist[MAX_NUMA_NODES * MAX_NUMA_NODES];
+		uint32_t n;
+
+		err = acpi_parse_slit(h, avail, &n, dist, sizeof(dist));
+		if (!err) {
+			for (uint32_t i = 0; i < n; i++)
+				for (uint32_t j = 0; j < n; j++)
+					numa_set_distance(i, j, dist[i * n + j]);
+		}
+	}
+	if (err)
+		pr_err("acpi: %s at %#lx: %s; skipped", sig, pa, err);
+}
+
+/* Walks the root table, calling fn for each entry; false if unusable. */
+static bool for_each_table(const struct boot_info *bi, void (*fn)(paddr_t))
+{
+	uint64_t root_pa;
+	bool xsdt;
+	size_t avail;
+
+	if (!bi->rsdp) {
+		rsdp_error = "the boot loader passed no RSDP";
+		return false;
+	}
+	uint8_t rsdp_copy[64];
+	size_t rlen = MIN(bi->rsdp_len, sizeof(rsdp_copy));
+
+	memcpy(rsdp_copy, bi->rsdp, rlen);
+	if (acpi_inject == 4)
+		rsdp_copy[8] ^= 0xff; /* checksum now wrong */
+	rsdp_error = acpi_parse_rsdp(rsdp_copy, rlen, &root_pa, &xsdt);
+	if (rsdp_error)
+		return false;
+	const struct acpi_header *root = map_table(root_pa, &avail);
+	const char *err = acpi_check_sdt(root, avail, xsdt ? "XSDT" : "RSDT");
+
+	if (err) {
+		rsdp_error = err;
+		return false;
+	}
+	uint32_t n = acpi_root_count(root, xsdt);
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t pa = acpi_root_entry(root, xsdt, i);
+
+		if (pa)
+			fn(pa);
+	}
+	return true;
+}
+
+static void early_spcr(paddr_t pa)
+{
+	size_t avail;
+	const struct acpi_header *h = map_table(pa, &avail);
+
+	if (!memcmp(h->sig, "SPCR", 4) && !acpi_parse_spcr(h, avail, &spcr))
+		have_spcr = true;
+}
+
+void acpi_early_console(const struct boot_info *bi)
+{
+	for_each_table(bi, early_spcr);
+	rsdp_error = NULL;
+}
+
+void acpi_init(const struct boot_info *bi)
+{
+	have_spcr = false;
+	if (!for_each_table(bi, handle_table)) {
+		pr_err("acpi: no usable tables (%s); running on one CPU without ACPI", rsdp_error);
+		return;
+	}
+	if (hpet_base)
+		hpet_regs = ioremap(hpet_base, 1024, PTE_CACHE_UC);
+	if (have_srat) {
+		for (uint32_t i = 0; i < srat.nr_mem; i++)
+			numa_add_memory(srat.mem[i].proximity, srat.mem[i].base,
+					srat.mem[i].base + srat.mem[i].len);
+		for (uint32_t i = 0; i < srat.nr_cpus; i++)
+			numa_add_cpu_apic(srat.cpus[i].proximity, srat.cpus[i].apic_id);
+	}
+}
+
+void acpi_print(void)
+{
+	char line[128];
+	size_t used = 0;
+
+	for (uint32_t i = 0; i < nr_tables; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s", i ? " " : "",
+					 table_sigs[i]);
+	pr_info("acpi: tables: %s", nr_tables ? line : "(none)");
+	if (have_madt)
+		pr_info("acpi: MADT: %u CPUs listed, %u I/O APIC, %u overrides, %u NMI entries%s",
+			madt.nr_cpus, madt.nr_ioapics, madt.nr_isos, madt.nr_nmis,
+			madt.pcat_compat ? ", legacy PICs present" : "");
+	if (have_fadt)
+		pr_info("acpi: FADT: PM timer %s%#x%s%s", fadt.pm_timer_port ? "at port " : "none ",
+			fadt.pm_timer_port, fadt.pm_timer_32bit ? " (32-bit)" : "",
+			fadt.hw_reduced ? ", hardware-reduced ACPI" : "");
+	if (hpet_base)
+		pr_info("acpi: HPET at %#lx", hpet_base);
+	if (have_spcr)
+		pr_info("acpi: SPCR: console UART type %u in %s space at %#lx", spcr.interface_type,
+			spcr.space == 1 ? "I/O" : "memory", spcr.address);
+}
+
+const struct madt_info *acpi_madt(void)
+{
+	return have_madt ? &madt : NULL;
+}
+
+bool acpi_pm_timer(uint16_t *port, bool *bits32)
+{
+	if (!have_fadt || !fadt.pm_timer_port)
+		return false;
+	*port = fadt.pm_timer_port;
+	*bits32 = fadt.pm_timer_32bit;
+	return true;
+}
+
+volatile uint64_t *acpi_hpet_regs(void)
+{
+	return hpet_regs;
+}
+
+bool acpi_spcr_port(uint16_t *port)
+{
+	if (!have_spcr || spcr.space != 1 || !spcr.address || spcr.address > 0xffff)
+		return false;
+	*port = (uint16_t)spcr.address;
+	return true;
+}

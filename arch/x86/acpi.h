@@ -1,0 +1,23 @@
+/*
+ * ACPI discovery: RSDP (from either multiboot2 tag) -> XSDT/RSDT -> MADT,
+ * FADT, HPET, SPCR, SRAT, SLIT. Every table is validated (length, checksum)
+ * before use; a bad one is reported and skipped, and the kernel falls back
+ * (no MADT: one CPU; no FADT: no PM timer; no SPCR: COM1).
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "arch/x86/acpi_tables.h"
+
+struct boot_info;
+
+void acpi_init(const struct boot_info *bi);
+/* NULL if there is no valid MADT. */
+const struct madt_info *acpi_madt(void);
+bool acpi_pm_timer(uint16_t *port, bool *bits32);
+volatile uint64_t *acpi_hpet_regs(void);
+/* The console UART's I/O port from SPCR, if described. */
+bool acpi_spcr_port(uint16_t *port);
+/* Find the first SPCR before the rest of ACPI (console comes first). */
+void acpi_early_console(const struct boot_info *bi);
+void acpi_print(void);

@@ -1,0 +1,36 @@
+/*
+ * Offsets into struct percpu used by assembly, checked against the C layout
+ * at compile time (every C file that includes this header checks them).
+ */
+#pragma once
+
+#define PCPU_SELF            0
+#define PCPU_CPU_ID          8
+#define PCPU_SCRATCH_RSP     16
+#define PCPU_KSTACK_TOP      24
+#define PCPU_KERNEL_CR3      32
+#define PCPU_USER_CR3        40
+#define PCPU_PTI_ON          48
+#define PCPU_FLUSH_COUNT     56
+#define PCPU_FLUSH_ADDR      64
+#define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
+
+#define TF_SIZE              176  /* sizeof(struct trap_frame) */
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include "kernel/percpu_struct.h"
+#include "arch/x86/trap.h"
+
+_Static_assert(PCPU_SELF == offsetof(struct percpu, entry.self), "asm offset");
+_Static_assert(PCPU_CPU_ID == offsetof(struct percpu, entry.cpu_id), "asm offset");
+_Static_assert(PCPU_SCRATCH_RSP == offsetof(struct percpu, entry.scratch_rsp), "asm offset");
+_Static_assert(PCPU_KSTACK_TOP == offsetof(struct percpu, entry.kstack_top), "asm offset");
+_Static_assert(PCPU_KERNEL_CR3 == offsetof(struct percpu, entry.kernel_cr3), "asm offset");
+_Static_assert(PCPU_USER_CR3 == offsetof(struct percpu, entry.user_cr3), "asm offset");
+_Static_assert(PCPU_PTI_ON == offsetof(struct percpu, entry.pti_on), "asm offset");
+_Static_assert(PCPU_FLUSH_COUNT == offsetof(struct percpu, entry.flush_count), "asm offset");
+_Static_assert(PCPU_FLUSH_ADDR == offsetof(struct percpu, entry.flush_addr), "asm offset");
+_Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
+_Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
+#endif

@@ -1,0 +1,242 @@
+/*
+ * Interrupt and exception entry/exit.
+ *
+ * Glossary
+ *   vector stub   per-vector code that pushes a dummy error code where the
+ *                 CPU pushes none, then the vector number
+ *   trap frame    struct trap_frame (arch/x86/trap.h), built here
+ *   paranoid      NMI, #DF, #MC and #DB run on IST stacks and may interrupt
+ *                 the kernel anywhere, including between SWAPGS and the
+ *                 first use of GS; they decide about SWAPGS by reading the
+ *                 GS base MSR instead of trusting CS
+ *
+ * Invariants
+ *   - In the kernel, GS base points at this CPU's struct percpu; in user
+ *     mode the user's value is live and ours sits in KERNEL_GS_BASE.
+ *   - From user mode the frame ends on the task's kernel stack (TSS.RSP0)
+ *     and interrupts are off until trap_dispatch decides otherwise.
+ *   - Direction flag clear before any C code (SysV ABI).
+ *
+ * This file is in .entry.text: with PTI the same pages are mapped in the
+ * user root, so nothing here may touch kernel data before CR3 is switched
+ * except the per-CPU entry page (reached through GS).
+ */
+#include "arch/x86/asm_offsets.h"
+
+	.section .entry.text, "ax"
+	.code64
+
+/* Save the general registers in trap_frame order (rax highest). */
+.macro PUSH_REGS
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro POP_REGS
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+.endm
+
+/* Vector stubs, 16 bytes apart so that the IDT can compute addresses. */
+.macro VECTOR n
+	.balign 16
+	.if (\n == 8) || ((\n >= 10) && (\n <= 14)) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+	/* The CPU pushed an error code. */
+	pushq $\n
+	.else
+	pushq $0
+	pushq $\n
+	.endif
+	.if (\n == 1) || (\n == 2) || (\n == 8) || (\n == 18)
+	jmp paranoid_entry
+	.else
+	jmp trap_entry
+	.endif
+.endm
+
+	.balign 16
+	.globl vector_stubs
+vector_stubs:
+	.altmacro
+	.set i, 0
+	.rept 256
+	VECTOR %i
+	.set i, i + 1
+	.endr
+	.noaltmacro
+	.globl vector_stubs_end
+vector_stubs_end:
+
+/*
+ * Ordinary entry: from user mode (swap GS, PTI CR3 switch, move to the task
+ * stack) or from kernel mode (nothing to switch).
+ */
+	.globl trap_entry
+trap_entry:
+	testb $3, 24(%rsp)		/* CS of the interrupted context */
+	jz .Lfrom_kernel
+	swapgs
+	/* PTI: switch to the kernel root and leave the entry stack. */
+	cmpq $0, %gs:PCPU_PTI_ON
+	je .Lfrom_user_nopti
+	pushq %rax
+	movq %gs:PCPU_KERNEL_CR3, %rax
+	movq %rax, %cr3			/* serializing (SDM Vol. 3A 10.3): the
+					   kflush entry fence relies on it (mm/kflush.c) */
+	popq %rax
+	/* Copy vector, error and the 5-word hardware frame to the task stack. */
+	pushq %rsi
+	movq %rsp, %rsi
+	movq %gs:PCPU_KSTACK_TOP, %rsp
+	pushq 56(%rsi)			/* ss */
+	pushq 48(%rsi)			/* rsp */
+	pushq 40(%rsi)			/* rflags */
+	pushq 32(%rsi)			/* cs */
+	pushq 24(%rsi)			/* rip */
+	pushq 16(%rsi)			/* error */
+	pushq 8(%rsi)			/* vector */
+	movq (%rsi), %rsi
+.Lfrom_user_nopti:
+	PUSH_REGS
+	cld
+	xorl %ebp, %ebp			/* end of the frame-pointer chain */
+	movq %rsp, %rdi
+	call trap_dispatch_user
+	jmp return_to_user
+
+.Lfrom_kernel:
+	PUSH_REGS
+	cld
+	movq %rsp, %rdi
+	/* Link the frame chain through the interrupted RIP/RBP for backtraces. */
+	pushq 17*8(%rsp)		/* interrupted rip */
+	pushq %rbp
+	movq %rsp, %rbp
+	call trap_dispatch
+	addq $16, %rsp
+	POP_REGS
+	addq $16, %rsp			/* vector, error */
+	iretq
+
+/*
+ * Return to user mode from a trap frame at the top of the kernel stack
+ * (RSP points at it). Interrupts are off; all C work (reschedule, extended
+ * state, PASID resync) was done by the caller.
+ */
+	.globl return_to_user
+return_to_user:
+	POP_REGS
+	addq $16, %rsp			/* vector, error */
+	cmpq $0, %gs:PCPU_PTI_ON
+	je 1f
+	/* PTI: move the hardware frame to the entry stack, switch to the user
+	 * root (after which only the entry area is mapped), then IRET. */
+	pushq %rsi
+	pushq %rdi
+	movq %rsp, %rsi
+	movq %gs:PCPU_SELF, %rdi
+	leaq PCPU_ENTRY_STACK_TOP(%rdi), %rsp
+	pushq 48(%rsi)			/* ss */
+	pushq 40(%rsi)			/* rsp */
+	pushq 32(%rsi)			/* rflags */
+	pushq 24(%rsi)			/* cs */
+	pushq 16(%rsi)			/* rip */
+	movq (%rsi), %rdi
+	movq 8(%rsi), %rsi
+	call pti_switch_to_user_cr3	/* clobbers nothing but flags */
+1:	swapgs
+	iretq
+
+/*
+ * Paranoid entry (NMI, #DF, #MC, #DB): may arrive with either GS and either
+ * CR3. The decisions are kept in r12 (swapgs needed) and r13 (CR3 to restore,
+ * 0 if none), which are callee-saved in C.
+ */
+paranoid_entry:
+	PUSH_REGS
+	cld
+	/* GS: a kernel GS base is a kernel address (bit 63 set). */
+	movl $0xc0000101, %ecx		/* MSR_GS_BASE */
+	rdmsr
+	xorl %r12d, %r12d
+	testl %edx, %edx
+	js 1f
+	swapgs
+	movl $1, %r12d
+1:	/* CR3: with PTI we may be on the user root (bit 12 set). */
+	xorl %r13d, %r13d
+	cmpq $0, %gs:PCPU_PTI_ON
+	je 2f
+	movq %cr3, %rax
+	btq $12, %rax
+	jnc 2f
+	movq %rax, %r13
+	movq %gs:PCPU_KERNEL_CR3, %rax
+	movq %rax, %cr3
+2:	movq %rsp, %rdi
+	pushq 17*8(%rsp)
+	pushq %rbp
+	movq %rsp, %rbp
+	call trap_dispatch
+	addq $16, %rsp
+	testq %r13, %r13
+	jz 3f
+	movq %r13, %cr3
+3:	testl %r12d, %r12d
+	jz 4f
+	swapgs
+4:	POP_REGS
+	addq $16, %rsp
+	iretq
+
+/*
+ * Load the user root for the return to user mode (PTI), then apply the
+ * precise deferred user flushes (ptiflush=precise): INVLPG now acts on the
+ * user PCID, which is what a kernel-mode INVLPG could not reach (SDM Vol. 3A
+ * 4.10.4.1: INVLPG invalidates for the current PCID only). The C side
+ * (mm/pti.c) computed user_cr3, including whether the no-flush bit is set.
+ * Runs on the entry stack; preserves every register.
+ */
+	.globl pti_switch_to_user_cr3
+pti_switch_to_user_cr3:
+	pushq %rax
+	pushq %rcx
+	movq %gs:PCPU_USER_CR3, %rax
+	movq %rax, %cr3
+	movq %gs:PCPU_FLUSH_COUNT, %rcx
+	testq %rcx, %rcx
+	jz 2f
+1:	movq %gs:PCPU_FLUSH_ADDR - 8(,%rcx,8), %rax
+	invlpg (%rax)
+	decq %rcx
+	jnz 1b
+	movq $0, %gs:PCPU_FLUSH_COUNT
+2:	popq %rcx
+	popq %rax
+	ret

@@ -1,0 +1,133 @@
+/*
+ * Exception and interrupt dispatch.
+ *
+ * Kernel-mode exceptions are bugs unless an exception-table entry covers
+ * the faulting instruction (user copies, rdmsr_safe): the report names the
+ * vector, error code, CR2, registers and a symbolized backtrace, then the
+ * machine stops with the failure verdict. User-mode exceptions go to the
+ * process layer (kernel/proc_fault.c), which kills the offender and lets
+ * everything else run on.
+ */
+#include "arch/x86/trap.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/apic.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/percpu.h"
+#include "kernel/ksyms.h"
+#include "kernel/nmi.h"
+
+static irq_handler_t irq_handlers[256];
+
+static const char *const exception_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved 15", "#MF x87 floating point", "#AC alignment check",
+	"#MC machine check", "#XM SIMD floating point", "#VE virtualization",
+	"#CP control protection", "reserved 22", "reserved 23", "reserved 24",
+	"reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security", "reserved 31",
+};
+
+const char *trap_name(uint64_t vector)
+{
+	if (vector < 32)
+		return exception_names[vector];
+	if (vector == VEC_TIMER)
+		return "timer interrupt";
+	if (vector == VEC_SPURIOUS)
+		return "spurious interrupt";
+	return "interrupt";
+}
+
+void irq_register(uint8_t vector, irq_handler_t fn)
+{
+	irq_handlers[vector] = fn;
+}
+
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+bool extable_fixup(struct trap_frame *tf)
+{
+	for (const struct extable_entry *e = __extable_start; e < __extable_end; e++) {
+		if ((uint64_t)e->insn == tf->rip) {
+			tf->rip = (uint64_t)e->fixup;
+			tf->rax = (uint64_t)-14; /* -EFAULT */
+			return true;
+		}
+	}
+	return false;
+}
+
+static void print_sym(const char *label, uint64_t addr)
+{
+	uint64_t off;
+	const char *name = ksym_lookup(addr, &off);
+
+	if (name)
+		kprintf("  %s %016lx <%s+0x%lx>\n", label, addr, name, off);
+	else
+		kprintf("  %s %016lx\n", label, addr);
+}
+
+void trap_print_frame(const struct trap_frame *tf)
+{
+	kprintf("  vector %lu (%s), error code 0x%lx\n", tf->vector, trap_name(tf->vector),
+		tf->error);
+	if (tf->vector == VEC_PF) {
+		kprintf("  CR2 %016lx (%s %s, %s%s)\n", read_cr2(),
+			tf->error & PF_USER ? "user" : "kernel",
+			tf->error & PF_INSTR ? "fetch" : tf->error & PF_WRITE ? "write" : "read",
+			tf->error & PF_PRESENT ? "protection violation" : "page not present",
+			tf->error & PF_RSVD ? ", reserved bit set" : "");
+	}
+	print_sym("RIP", tf->rip);
+	kprintf("  CS %04lx RFLAGS %016lx RSP %016lx SS %04lx\n", tf->cs, tf->rflags, tf->rsp,
+		tf->ss);
+	kprintf("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", tf->rax, tf->rbx, tf->rcx,
+		tf->rdx);
+	kprintf("  RSI %016lx RDI %016lx RBP %016lx R8  %016lx\n", tf->rsi, tf->rdi, tf->rbp,
+		tf->r8);
+	kprintf("  R9  %016lx R10 %016lx R11 %016lx R12 %016lx\n", tf->r9, tf->r10, tf->r11,
+		tf->r12);
+	kprintf("  R13 %016lx R14 %016lx R15 %016lx\n", tf->r13, tf->r14, tf->r15);
+	kprintf("  CR0 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
+}
+
+static void kernel_exception(struct trap_frame *tf)
+{
+	if (extable_fixup(tf))
+		return;
+	uint64_t off;
+	const char *fn = ksym_lookup(tf->rip, &off);
+
+	panic_with_frame(tf, "unexpected %s in kernel mode in %s", trap_name(tf->vector),
+			 fn ? fn : "unknown code");
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+	uint64_t v = tf->vector;
+
+	if (v == VEC_NMI) {
+		nmi_handle(tf);
+		return;
+	}
+	if (v < 32) {
+		if (v == VEC_PF && arch_page_fault(tf))
+			return;
+		kernel_exception(tf);
+		return;
+	}
+	this_cpu()->irq_depth++;
+	if (irq_handlers[v])
+		irq_handlers[v](tf);
+	else if (v != VEC_SPURIOUS)
+		pr_warn("unhandled interrupt vector %lu", v);
+	if (v != VEC_SPURIOUS && v >= VEC_LEGACY_BASE + 16)
+		apic_eoi();
+	this_cpu()->irq_depth--;
+	irq_exit_work(tf);
+}

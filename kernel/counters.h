@@ -1,0 +1,88 @@
+/*
+ * Per-CPU event counters.
+ *
+ * Every mechanism counts what it does here, so that a test can prove a fast
+ * path ran and a benchmark can report events per operation. Each CPU owns
+ * its array (plain increments, no atomics); readers sum over CPUs and accept
+ * that a concurrently running CPU's count may be a few events stale.
+ *
+ * The list is an X-macro so that names (for user space and reports) and
+ * indices cannot drift apart. Append only: user space reads by index.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+#define COUNTER_LIST(X)                                                          \
+	X(IPI_SENT, "ipi_sent")                  /* all vectors */                  \
+	X(IPI_RECV, "ipi_recv")                                                     \
+	X(IPI_SENT_CALL, "ipi_sent_call")        /* call-function */                \
+	X(IPI_RECV_CALL, "ipi_recv_call")                                           \
+	X(IPI_SENT_RESCHED, "ipi_sent_resched")                                     \
+	X(IPI_RECV_RESCHED, "ipi_recv_resched")                                     \
+	X(IPI_SENT_TLB, "ipi_sent_tlb")                                             \
+	X(IPI_RECV_TLB, "ipi_recv_tlb")                                             \
+	X(IPI_SENT_NMI, "ipi_sent_nmi")                                             \
+	X(IPI_RECV_NMI, "ipi_recv_nmi")                                             \
+	X(TIMER_IRQ, "timer_irq")                                                   \
+	X(SYSCALL, "syscall")                                                       \
+	X(CTX_SWITCH, "ctx_switch")                                                 \
+	X(CR3_WRITE, "cr3_write")                                                   \
+	X(CR3_WRITE_NOFLUSH, "cr3_write_noflush")                                   \
+	X(INVLPG, "invlpg")                                                         \
+	X(INVPCID, "invpcid")                                                       \
+	X(TLB_FLUSH_FULL, "tlb_flush_full")      /* sum of the reasons below */      \
+	X(TLB_FULL_CEILING, "tlb_full_ceiling")  /* range above flush_ceiling */     \
+	X(TLB_FULL_GEN_GAP, "tlb_full_gen_gap")  /* more than one generation behind */\
+	X(TLB_FULL_FREED_TABLES, "tlb_full_freed_tables")                           \
+	X(TLB_FULL_ASID_NEW, "tlb_full_asid_new")  /* slot evicted or new */        \
+	X(TLB_FULL_REQUEST, "tlb_full_request")  /* caller asked for everything */   \
+	X(TLB_FULL_NOPCID, "tlb_full_nopcid")    /* CR3 write without PCID */       \
+	X(TLB_FLUSH_PAGES, "tlb_flush_pages")    /* range flushes (requests) */     \
+	X(TLB_PAGES_FLUSHED, "tlb_pages_flushed") /* pages flushed by them */       \
+	X(TLB_FLUSH_SKIPPED, "tlb_flush_skipped") /* already at new_gen */          \
+	X(TLB_SHOOTDOWN, "tlb_shootdown")        /* requests that needed IPIs */    \
+	X(TLB_LAZY_SKIP, "tlb_lazy_skip")        /* lazy CPUs not interrupted */    \
+	X(TLB_LAZY_ENTER, "tlb_lazy_enter")                                         \
+	X(TLB_LAZY_CATCHUP, "tlb_lazy_catchup")  /* leaving lazy needed a flush */   \
+	X(ASID_HIT, "asid_hit")                                                     \
+	X(ASID_MISS, "asid_miss")                                                   \
+	X(ASID_EVICT, "asid_evict")                                                 \
+	X(PTI_USER_STALE, "pti_user_stale")      /* user PCID marked stale */        \
+	X(PTI_FLUSH_FULL, "pti_flush_full")      /* deferred user flush: full */     \
+	X(PTI_FLUSH_PRECISE, "pti_flush_precise") /* deferred user flush: queued */  \
+	X(PTI_QUEUE_OVERFLOW, "pti_queue_overflow")                                 \
+	X(KFLUSH_DEFERRED, "kflush_deferred")    /* targets skipped by initiator */  \
+	X(KFLUSH_IPI, "kflush_ipi")                                                 \
+	X(KFLUSH_CATCHUP, "kflush_catchup")      /* consumed at kernel entry */      \
+	X(XSAVE, "xsave")                                                           \
+	X(XRSTOR, "xrstor")                                                         \
+	X(XRSTOR_SKIPPED, "xrstor_skipped")                                         \
+	X(XFD_FAULT, "xfd_fault")                                                   \
+	X(XFD_WRITE, "xfd_msr_write")                                               \
+	X(XFD_WRITE_AVOIDED, "xfd_msr_write_avoided")                               \
+	X(PASID_WRITE, "pasid_write")                                               \
+	X(PASID_WRITE_AVOIDED, "pasid_write_avoided")                               \
+	X(PASID_RESYNC_IPI, "pasid_resync_ipi")                                     \
+	X(PASID_RESYNC, "pasid_resync")                                             \
+	X(MEMBARRIER_IPI, "membarrier_ipi")                                         \
+	X(PAGE_FAULT, "page_fault")                                                 \
+	X(PAGE_FAULT_USER, "page_fault_user")                                       \
+	X(IPC_FASTPATH, "ipc_fastpath")                                             \
+	X(IPC_SLOWPATH, "ipc_slowpath")                                             \
+	X(MSR_WRITE, "msr_write")                                                   \
+	X(SCHED_MIGRATE, "sched_migrate")                                           \
+	X(SCHED_STEAL, "sched_steal")                                               \
+	X(WAKE_REMOTE, "wake_remote")
+
+enum counter_id {
+#define COUNTER_ENUM(id, name) CNT_##id,
+	COUNTER_LIST(COUNTER_ENUM)
+#undef COUNTER_ENUM
+	NR_COUNTERS
+};
+
+extern const char *const counter_names[NR_COUNTERS];
+
+/* Sum of one counter over all online CPUs. */
+uint64_t counter_sum(enum counter_id id);

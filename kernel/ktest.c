@@ -1,0 +1,113 @@
+/*
+ * In-kernel test runner (see ktest.h). Output is KTAP version 1 (Linux
+ * Documentation/dev-tools/ktap.rst): the kernel suite is one subtest of the
+ * boot's top-level plan, so that user-level suites can follow it.
+ */
+#include "kernel/ktest.h"
+#include "kernel/printk.h"
+#include "kernel/fmt.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+
+extern struct ktest *const __ktest_start[], *const __ktest_end[];
+
+static bool name_matches(const char *name, const char *pat, size_t len)
+{
+	if (len && pat[len - 1] == '*')
+		return !strncmp(name, pat, len - 1);
+	return strlen(name) == len && !strncmp(name, pat, len);
+}
+
+static bool selected(const struct ktest *t, const char *sel)
+{
+	bool death = !strncmp(t->name, "death_", 6);
+
+	if (!sel || !*sel || !strcmp(sel, "none"))
+		return false;
+	if (!strcmp(sel, "all"))
+		return !death;
+	for (const char *p = sel; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		/* A wildcard never selects a death test; its full name does. */
+		if (name_matches(t->name, p, len) && (!death || p[len - 1] != '*'))
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+bool ktest_selected_any(const char *sel)
+{
+	for (struct ktest *const *t = __ktest_start; t < __ktest_end; t++) {
+		if (selected(*t, sel))
+			return true;
+	}
+	return false;
+}
+
+void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	t->failures++;
+	kprintf("        # %s: %s:%d: %s\n", t->name, file, line, msg);
+}
+
+void ktest_skip(struct ktest *t, const char *reason)
+{
+	t->skipped = true;
+	t->skip_reason = reason;
+}
+
+void ktest_note(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kprintf("        # %s\n", msg);
+}
+
+int ktest_run(const char *sel)
+{
+	uint32_t n = 0, i = 0;
+	int failed = 0;
+
+	for (struct ktest *const *t = __ktest_start; t < __ktest_end; t++)
+		n += selected(*t, sel);
+	kprintf("    KTAP version 1\n    # Subtest: kernel\n    1..%u\n", n);
+	for (struct ktest *const *tp = __ktest_start; tp < __ktest_end; tp++) {
+		struct ktest *t = *tp;
+
+		if (!selected(t, sel))
+			continue;
+		i++;
+		t->failures = 0;
+		t->checks = 0;
+		t->skipped = false;
+		uint64_t t0 = time_ns();
+
+		t->fn(t);
+		uint64_t us = (time_ns() - t0) / 1000;
+
+		if (t->skipped)
+			kprintf("    ok %u %s # SKIP %s\n", i, t->name, t->skip_reason);
+		else if (t->failures || !t->checks)
+			kprintf("    not ok %u %s%s\n", i, t->name,
+				t->checks ? "" : " # no checks were made");
+		else
+			kprintf("    ok %u %s # %u checks, %lu us\n", i, t->name, t->checks, us);
+		failed += !t->skipped && (t->failures || !t->checks);
+	}
+	return failed;
+}

@@ -1,0 +1,71 @@
+/*
+ * NMI handling: the panic "stop all CPUs" and the lockup detector's remote
+ * backtraces.
+ *
+ * Protocol (panic): the panicking CPU P sets stop_request and, for each
+ * other online CPU C in turn, sets report_cpu = C and sends C an NMI. C's
+ * handler sees stop_request; if report_cpu names it, C takes the console
+ * (printk's panic owner), prints its frame and backtrace, hands the console
+ * back and sets report_done; then C halts forever with interrupts off. P
+ * waits a bounded time for report_done before moving on, so a wedged CPU
+ * costs a timeout, not a hang.
+ */
+#include "kernel/nmi.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/percpu.h"
+#include "kernel/machine.h"
+#include "kernel/time.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/apic.h"
+#include "arch/x86/cpu.h"
+
+static volatile int stop_request;
+static volatile int report_cpu = -1;
+static volatile int report_done;
+
+void nmi_handle(struct trap_frame *tf)
+{
+	this_cpu_inc(counters[CNT_IPI_RECV_NMI]);
+	if (__atomic_load_n(&stop_request, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&report_cpu, __ATOMIC_ACQUIRE) == (int)this_cpu_id()) {
+			kprintf("--- cpu %u stopped by NMI ---\n", this_cpu_id());
+			trap_print_frame(tf);
+			backtrace_print(tf->rip, tf->rbp);
+			/* Pairs with the acquire load in nmi_stop_other_cpus(). */
+			__atomic_store_n(&report_done, 1, __ATOMIC_RELEASE);
+		}
+		cpu_halt_forever();
+	}
+	pr_warn("unexpected NMI (no stop request)");
+}
+
+void nmi_stop_other_cpus(bool backtraces)
+{
+	uint32_t me = this_cpu_id();
+
+	if (nr_cpus_online <= 1)
+		return;
+	/* Release: the reporting CPU sees everything we printed before. */
+	__atomic_store_n(&stop_request, 1, __ATOMIC_RELEASE);
+	for (uint32_t c = 0; c < nr_cpus; c++) {
+		struct percpu *pc = percpu_of(c);
+
+		if (c == me || !pc || !READ_ONCE(pc->shared.online))
+			continue;
+		report_done = 0;
+		__atomic_store_n(&report_cpu, backtraces ? (int)c : -1, __ATOMIC_RELEASE);
+		console_handover((int)c);
+		apic_send_nmi(c);
+		this_cpu_inc(counters[CNT_IPI_SENT_NMI]);
+		if (backtraces) {
+			uint64_t deadline = rdtsc() + 500 * 1000 * (tsc_khz ? tsc_khz : 3000000) / 1000;
+
+			while (!__atomic_load_n(&report_done, __ATOMIC_ACQUIRE) && rdtsc() < deadline)
+				cpu_relax();
+			if (!report_done)
+				kprintf("--- cpu %u did not answer the stop NMI ---\n", c);
+		}
+		console_handover((int)me);
+	}
+}

@@ -1,0 +1,170 @@
+/*
+ * Kernel log and console fan-out (see printk.h).
+ *
+ * Locking: console_lock serialises whole lines across CPUs. It is a leaf
+ * lock taken with interrupts off. The acquire path gives up after a bounded
+ * spin (the holder may have been stopped by an NMI during a panic) and
+ * prints unlocked; the same happens when this CPU already holds it.
+ */
+#include "kernel/printk.h"
+#include "kernel/fmt.h"
+#include "kernel/string.h"
+#include "kernel/spinlock.h"
+#include "kernel/percpu.h"
+#include "kernel/time.h"
+#include "arch/x86/cpu.h"
+
+#define LOG_RING_SIZE (64 * 1024)
+
+int log_level = LOG_INFO;
+
+static struct console *consoles;
+static struct spinlock console_lock = SPINLOCK_INIT("console");
+static int panic_cpu = -1;
+
+static char log_ring[LOG_RING_SIZE];
+static size_t log_head; /* total bytes ever written; ring index = head % size */
+
+static void ring_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		log_ring[(log_head + i) % LOG_RING_SIZE] = s[i];
+	log_head += n;
+}
+
+size_t log_read(char *buf, size_t size)
+{
+	size_t avail = log_head < LOG_RING_SIZE ? log_head : LOG_RING_SIZE;
+	size_t start = log_head - avail;
+	size_t n = avail < size ? avail : size;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = log_ring[(start + i) % LOG_RING_SIZE];
+	return n;
+}
+
+void console_register(struct console *c)
+{
+	uint64_t f = spin_lock_irqsave(&console_lock);
+
+	c->next = consoles;
+	consoles = c;
+	spin_unlock_irqrestore(&console_lock, f);
+}
+
+void console_replay(struct console *c)
+{
+	static char buf[1024];
+	uint64_t f = spin_lock_irqsave(&console_lock);
+	size_t avail = log_head < LOG_RING_SIZE ? log_head : LOG_RING_SIZE;
+
+	for (size_t off = log_head - avail; off < log_head;) {
+		size_t n = 0;
+
+		while (n < sizeof(buf) && off < log_head)
+			buf[n++] = log_ring[off++ % LOG_RING_SIZE];
+		c->write(buf, n);
+	}
+	spin_unlock_irqrestore(&console_lock, f);
+}
+
+static void emit(const char *s, size_t n)
+{
+	ring_write(s, n);
+	for (struct console *c = consoles; c; c = c->next)
+		c->write(s, n);
+}
+
+/* Returns true if the lock was taken (and must be released). */
+static bool console_lock_bounded(void)
+{
+	if (panic_cpu >= 0)
+		return false;
+	if (spin_held_by_me(&console_lock))
+		return false;
+	for (uint32_t i = 0; i < (1u << 24); i++) {
+		if (spin_trylock(&console_lock))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+static void emit_locked(const char *s, size_t n)
+{
+	if (panic_cpu >= 0 && panic_cpu != (int)this_cpu_id())
+		return; /* another CPU owns the console for its panic report */
+	uint64_t f = irq_save();
+	bool locked = console_lock_bounded();
+
+	emit(s, n);
+	if (locked)
+		spin_unlock(&console_lock);
+	irq_restore(f);
+}
+
+static const char level_tag[8] = { 'M', 'A', 'C', 'E', 'W', 'N', 'I', 'D' };
+
+void vprintk(int level, const char *fmt, va_list ap)
+{
+	char buf[512];
+	uint64_t ns = time_ns();
+	int n;
+
+	if (level > log_level)
+		return;
+	n = snprintf(buf, sizeof(buf), "[%5lu.%06lu] %u %c ", ns / 1000000000ul,
+		     (ns / 1000) % 1000000ul, this_cpu_id(), level_tag[level & 7]);
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	if ((size_t)n >= sizeof(buf) - 1)
+		n = sizeof(buf) - 2;
+	if (buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	buf[n] = '\0';
+	emit_locked(buf, (size_t)n);
+}
+
+void printk(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintk(level, fmt, ap);
+	va_end(ap);
+}
+
+void kputs(const char *s)
+{
+	emit_locked(s, strlen(s));
+}
+
+void kprintf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	emit_locked(buf, (size_t)n);
+}
+
+void console_enter_panic(void)
+{
+	int me = (int)this_cpu_id();
+	int expected = -1;
+
+	/* First panicking CPU wins the console; the others print nothing. */
+	__atomic_compare_exchange_n(&panic_cpu, &expected, me, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+}
+
+/* Panic path only: pass console ownership to the CPU that should print next
+ * (kernel/nmi.c prints every CPU's backtrace in turn). */
+void console_handover(int cpu)
+{
+	__atomic_store_n(&panic_cpu, cpu, __ATOMIC_SEQ_CST);
+}

@@ -1,0 +1,209 @@
+/*
+ * Physical frame allocator (see frame.h).
+ *
+ * Locking: each zone has a spinlock, taken with interrupts off (frames are
+ * freed from IPI-free contexts only, but interrupt handlers may allocate).
+ * Lock order: leaf (nothing else is taken inside).
+ *
+ * NUMA: zones are per node (mm/numa.c fills node ranges from SRAT); an
+ * allocation tries the requested node first, then the others in order.
+ */
+#include "mm/frame.h"
+#include "mm/memmap.h"
+#include "mm/numa.h"
+#include "kernel/spinlock.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/percpu.h"
+
+struct zone {
+	struct buddy_zone bz;
+	struct spinlock lock;
+	int node;
+};
+
+static struct zone zones[MAX_NUMA_NODES];
+static uint32_t nr_zones;
+static struct frame *frame_table;
+static uint64_t frame_table_pfns;
+static uint64_t total_frames;
+static uint64_t test_reserve;
+
+struct frame *pa_to_frame(paddr_t pa)
+{
+	uint64_t pfn = pa >> PAGE_SHIFT;
+
+	return pfn < frame_table_pfns ? &frame_table[pfn] : NULL;
+}
+
+bool frame_is_ram(paddr_t pa)
+{
+	struct frame *f = pa_to_frame(pa);
+
+	return f && !(f->flags & FRAME_RESERVED);
+}
+
+static void release_usable(struct zone *z, paddr_t s, paddr_t e)
+{
+	/* Subtract every reserved range from [s, e). */
+	while (s < e) {
+		paddr_t next = e;
+		bool skipped = false;
+
+		for (uint32_t i = 0; i < memmap.nr_reserved; i++) {
+			const struct phys_range *r = &memmap.reserved[i];
+
+			if (r->start <= s && s < r->end) {
+				s = r->end;
+				skipped = true;
+				break;
+			}
+			if (r->start > s && r->start < next)
+				next = r->start;
+		}
+		if (skipped)
+			continue;
+		buddy_release_range(&z->bz, s >> PAGE_SHIFT, (next - s) >> PAGE_SHIFT);
+		total_frames += (next - s) >> PAGE_SHIFT;
+		s = next;
+	}
+}
+
+void frame_init(void)
+{
+	uint64_t align = 1ull << (BUDDY_ORDERS - 1);
+
+	frame_table_pfns = ALIGN_UP(memmap.ram_top >> PAGE_SHIFT, align);
+	/* The frame table itself comes from the early allocator (any RAM, the
+	 * direct map covers all of it by now). */
+	paddr_t ft = early_alloc(frame_table_pfns * sizeof(struct frame), ~0ull);
+
+	frame_table = phys_to_virt(ft);
+
+	nr_zones = numa_nr_nodes();
+	for (uint32_t n = 0; n < nr_zones; n++) {
+		struct zone *z = &zones[n];
+		uint64_t lo = ALIGN_DOWN(numa_node_start(n) >> PAGE_SHIFT, align);
+		uint64_t hi = ALIGN_UP(numa_node_end(n) >> PAGE_SHIFT, align);
+
+		if (hi > frame_table_pfns)
+			hi = frame_table_pfns;
+		if (lo >= hi)
+			lo = hi;
+		spin_init(&z->lock, "frame zone");
+		z->node = (int)n;
+		buddy_init(&z->bz, frame_table + lo, lo, hi - lo);
+		for (uint64_t i = 0; i < hi - lo; i++)
+			frame_table[lo + i].node = (uint8_t)n;
+	}
+	for (uint32_t i = 0; i < memmap.nr_ram; i++) {
+		paddr_t s = memmap.ram[i].start, e = memmap.ram[i].end;
+
+		/* A RAM range may span nodes: split at node boundaries. */
+		for (uint32_t n = 0; n < nr_zones; n++) {
+			struct zone *z = &zones[n];
+			paddr_t zs = z->bz.base_pfn << PAGE_SHIFT;
+			paddr_t ze = (z->bz.base_pfn + z->bz.nr_pfns) << PAGE_SHIFT;
+			paddr_t a = MAX(s, zs), b = MIN(e, ze);
+
+			if (a < b)
+				release_usable(z, a, b);
+		}
+	}
+	pr_info("frames: %lu free of %lu MiB RAM (%lu KiB of frame descriptors, %u zone%s)",
+		frames_free(), memmap.ram_bytes >> 20,
+		(frame_table_pfns * sizeof(struct frame)) >> 10, nr_zones, nr_zones == 1 ? "" : "s");
+}
+
+static paddr_t zone_alloc(struct zone *z, unsigned order, unsigned flags)
+{
+	uint64_t f = spin_lock_irqsave(&z->lock);
+	int64_t idx = -1;
+
+	if (z->bz.free_pages >= test_reserve + (1ull << order))
+		idx = buddy_alloc(&z->bz, order);
+	spin_unlock_irqrestore(&z->lock, f);
+	if (idx < 0)
+		return 0;
+	paddr_t pa = (z->bz.base_pfn + (uint64_t)idx) << PAGE_SHIFT;
+
+	if (flags & FA_ZERO)
+		memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
+	return pa;
+}
+
+paddr_t frame_alloc_node(unsigned order, unsigned flags, int node)
+{
+	if (order >= BUDDY_ORDERS)
+		return 0;
+	if (node < 0 || (uint32_t)node >= nr_zones)
+		node = 0;
+	for (uint32_t i = 0; i < nr_zones; i++) {
+		paddr_t pa = zone_alloc(&zones[((uint32_t)node + i) % nr_zones], order, flags);
+
+		if (pa)
+			return pa;
+	}
+	if (!(flags & FA_NOWARN))
+		pr_warn("frame_alloc: out of memory (order %u, %lu pages free)", order,
+			frames_free());
+	return 0;
+}
+
+paddr_t frame_alloc(unsigned order, unsigned flags)
+{
+	return frame_alloc_node(order, flags, numa_cpu_node(this_cpu_id()));
+}
+
+void frame_free(paddr_t pa, unsigned order)
+{
+	struct frame *fr = pa_to_frame(pa);
+
+	BUG_ON(!fr || !IS_ALIGNED(pa, PAGE_SIZE << order));
+	if (fr->flags & (FRAME_FREE | FRAME_RESERVED | FRAME_TAIL))
+		panic("frame_free: %#lx is %s", pa,
+		      fr->flags & FRAME_FREE ? "already free (double free)" :
+		      fr->flags & FRAME_RESERVED ? "reserved" : "inside another block");
+	BUG_ON(fr->order != order);
+	BUG_ON(fr->mapcount != 0);
+	struct zone *z = &zones[fr->node < nr_zones ? fr->node : 0];
+	uint64_t f = spin_lock_irqsave(&z->lock);
+
+	fr->owner = 0;
+	fr->pt_used = 0;
+	buddy_free(&z->bz, (pa >> PAGE_SHIFT) - z->bz.base_pfn, order);
+	spin_unlock_irqrestore(&z->lock, f);
+}
+
+uint64_t frames_free(void)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < nr_zones; i++)
+		n += READ_ONCE(zones[i].bz.free_pages);
+	return n;
+}
+
+uint64_t frames_total(void)
+{
+	return total_frames;
+}
+
+const char *frame_check(void)
+{
+	for (uint32_t i = 0; i < nr_zones; i++) {
+		uint64_t f = spin_lock_irqsave(&zones[i].lock);
+		const char *err = buddy_check(&zones[i].bz);
+
+		spin_unlock_irqrestore(&zones[i].lock, f);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+void frame_set_reserve_for_test(uint64_t n)
+{
+	test_reserve = n;
+}

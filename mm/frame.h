@@ -1,0 +1,38 @@
+/*
+ * Physical frame allocator: one buddy zone per NUMA node over the RAM the
+ * memory map reports, minus reserved ranges. Frames are named by physical
+ * address; struct frame (mm/buddy.h) holds per-frame metadata.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "mm/layout.h"
+#include "mm/buddy.h"
+
+#define FA_ZERO  (1u << 0)  /* clear the block */
+#define FA_NOWARN (1u << 1) /* running out is expected: do not log */
+
+void frame_init(void);
+/* Returns the block's physical address, or 0 when memory is exhausted. */
+paddr_t frame_alloc(unsigned order, unsigned flags);
+paddr_t frame_alloc_node(unsigned order, unsigned flags, int node);
+void frame_free(paddr_t pa, unsigned order);
+struct frame *pa_to_frame(paddr_t pa);
+bool frame_is_ram(paddr_t pa);
+
+uint64_t frames_free(void);
+uint64_t frames_total(void);
+/* Runs buddy_check on every zone; NULL if all consistent. */
+const char *frame_check(void);
+/* Test hook: makes allocations fail once fewer than n frames are free. */
+void frame_set_reserve_for_test(uint64_t n);
+
+static inline paddr_t page_alloc(unsigned flags)
+{
+	return frame_alloc(0, flags);
+}
+
+static inline void page_free(paddr_t pa)
+{
+	frame_free(pa, 0);
+}

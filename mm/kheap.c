@@ -1,0 +1,249 @@
+/*
+ * Kernel heap (see kheap.h).
+ *
+ * A slab is one 4 KiB frame: a struct slab header, then objects. Free
+ * objects form a singly linked list through their first word. A freed object
+ * is poisoned (0x6b) after that word, and kmem_cache_alloc checks the poison,
+ * so a write after free is reported the next time the object is handed out.
+ *
+ * Locking: one spinlock per cache, interrupts off; leaf except for the
+ * frame allocator call when a cache grows (cache lock -> zone lock).
+ */
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "mm/layout.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/string.h"
+
+#define POISON 0x6b
+
+struct slab {
+	struct list_node link;
+	struct kmem_cache *cache;
+	void *free;
+	uint32_t in_use;
+	uint32_t magic;
+};
+#define SLAB_MAGIC 0x51ab51ab
+
+static const uint32_t kmalloc_sizes[] = { 16, 32, 64, 128, 256, 512, 1024, 2048 };
+static struct kmem_cache kmalloc_caches[ARRAY_SIZE(kmalloc_sizes)];
+static const char *const kmalloc_names[] = { "kmalloc-16", "kmalloc-32", "kmalloc-64",
+					     "kmalloc-128", "kmalloc-256", "kmalloc-512",
+					     "kmalloc-1024", "kmalloc-2048" };
+static struct kmem_cache *caches;
+static struct spinlock registry_lock = SPINLOCK_INIT("kmem registry");
+static uint64_t large_bytes;
+static uint64_t large_allocs;
+
+#define SLAB_HDR ALIGN_UP(sizeof(struct slab), 16)
+
+void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size, uint32_t align)
+{
+	if (align < 8)
+		align = 8;
+	if (size < 8)
+		size = 8;
+	c->name = name;
+	c->obj_size = ALIGN_UP(size, align);
+	c->per_slab = (uint32_t)((PAGE_SIZE - SLAB_HDR) / c->obj_size);
+	BUG_ON(c->per_slab == 0);
+	spin_init(&c->lock, name);
+	list_init(&c->partial);
+	list_init(&c->full);
+	c->objs_in_use = 0;
+	c->slabs = 0;
+	uint64_t f = spin_lock_irqsave(&registry_lock);
+
+	c->next = caches;
+	caches = c;
+	spin_unlock_irqrestore(&registry_lock, f);
+}
+
+static struct slab *slab_new(struct kmem_cache *c)
+{
+	paddr_t pa = frame_alloc(0, FA_NOWARN);
+
+	if (!pa)
+		return NULL;
+	pa_to_frame(pa)->flags |= FRAME_SLAB;
+	struct slab *s = phys_to_virt(pa);
+	char *obj = (char *)s + SLAB_HDR;
+
+	s->cache = c;
+	s->in_use = 0;
+	s->magic = SLAB_MAGIC;
+	s->free = NULL;
+	for (uint32_t i = c->per_slab; i-- > 0;) {
+		void **o = (void **)(obj + (size_t)i * c->obj_size);
+
+		memset(o, POISON, c->obj_size);
+		*o = s->free;
+		s->free = o;
+	}
+	c->slabs++;
+	return s;
+}
+
+static void check_poison(struct kmem_cache *c, const uint8_t *o)
+{
+	for (uint32_t i = sizeof(void *); i < c->obj_size; i++) {
+		if (o[i] != POISON)
+			panic("kheap: %s object %p was written after free (byte %u = %#x)",
+			      c->name, o, i, o[i]);
+	}
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c)
+{
+	uint64_t f = spin_lock_irqsave(&c->lock);
+	struct slab *s;
+
+	if (list_empty(&c->partial)) {
+		s = slab_new(c);
+		if (!s) {
+			spin_unlock_irqrestore(&c->lock, f);
+			return NULL;
+		}
+		list_add_head(&c->partial, &s->link);
+	} else {
+		s = list_entry(c->partial.next, struct slab, link);
+	}
+	void **o = s->free;
+
+	s->free = *o;
+	if (++s->in_use == c->per_slab) {
+		list_del(&s->link);
+		list_add_head(&c->full, &s->link);
+	}
+	c->objs_in_use++;
+	spin_unlock_irqrestore(&c->lock, f);
+	check_poison(c, (const uint8_t *)o);
+	memset(o, 0, c->obj_size);
+	return o;
+}
+
+void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	struct slab *s = (struct slab *)ALIGN_DOWN((uintptr_t)obj, PAGE_SIZE);
+
+	if (s->magic != SLAB_MAGIC || s->cache != c)
+		panic("kheap: %p freed to %s but is not one of its objects", obj, c->name);
+	if (((uintptr_t)obj - (uintptr_t)s - SLAB_HDR) % c->obj_size)
+		panic("kheap: %p is not the start of a %s object", obj, c->name);
+	memset(obj, POISON, c->obj_size);
+
+	uint64_t f = spin_lock_irqsave(&c->lock);
+
+	for (void **p = s->free; p; p = *p) {
+		if (p == obj)
+			panic("kheap: double free of %s object %p", c->name, obj);
+	}
+	*(void **)obj = s->free;
+	s->free = obj;
+	if (s->in_use-- == c->per_slab) {
+		list_del(&s->link);
+		list_add_head(&c->partial, &s->link);
+	}
+	c->objs_in_use--;
+	if (s->in_use == 0 && c->partial.next != &s->link) {
+		/* Keep one empty slab per cache; give the others back. */
+		list_del(&s->link);
+		c->slabs--;
+		s->magic = 0;
+		spin_unlock_irqrestore(&c->lock, f);
+		paddr_t pa = virt_to_phys(s);
+
+		pa_to_frame(pa)->flags &= ~FRAME_SLAB;
+		frame_free(pa, 0);
+		return;
+	}
+	spin_unlock_irqrestore(&c->lock, f);
+}
+
+void kheap_init(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kmalloc_sizes); i++)
+		kmem_cache_init(&kmalloc_caches[i], kmalloc_names[i], kmalloc_sizes[i], 16);
+}
+
+static unsigned order_for(size_t size)
+{
+	unsigned order = 0;
+
+	while (((size_t)PAGE_SIZE << order) < size)
+		order++;
+	return order;
+}
+
+void *kmalloc(size_t size)
+{
+	if (size == 0)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(kmalloc_sizes); i++) {
+		if (size <= kmalloc_sizes[i])
+			return kmem_cache_alloc(&kmalloc_caches[i]);
+	}
+	unsigned order = order_for(size);
+
+	if (order >= BUDDY_ORDERS)
+		return NULL;
+	paddr_t pa = frame_alloc(order, FA_ZERO | FA_NOWARN);
+
+	if (!pa)
+		return NULL;
+	__atomic_fetch_add(&large_bytes, PAGE_SIZE << order, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&large_allocs, 1, __ATOMIC_RELAXED);
+	return phys_to_virt(pa);
+}
+
+void kfree(void *p)
+{
+	if (!p)
+		return;
+	paddr_t pa = virt_to_phys(p);
+	struct frame *fr = pa_to_frame(pa);
+
+	if (!fr)
+		panic("kfree: %p is not heap memory", p);
+	if (fr->flags & FRAME_SLAB) {
+		struct slab *s = (struct slab *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
+
+		kmem_cache_free(s->cache, p);
+		return;
+	}
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || (fr->flags & (FRAME_FREE | FRAME_TAIL | FRAME_RESERVED)))
+		panic("kfree: %p is not the start of a heap block", p);
+	__atomic_fetch_sub(&large_bytes, PAGE_SIZE << fr->order, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&large_allocs, 1, __ATOMIC_RELAXED);
+	frame_free(pa, fr->order);
+}
+
+uint64_t kheap_bytes_in_use(void)
+{
+	uint64_t n = __atomic_load_n(&large_bytes, __ATOMIC_RELAXED);
+
+	for (struct kmem_cache *c = caches; c; c = c->next)
+		n += READ_ONCE(c->objs_in_use) * c->obj_size;
+	return n;
+}
+
+uint64_t kheap_allocs_in_use(void)
+{
+	uint64_t n = __atomic_load_n(&large_allocs, __ATOMIC_RELAXED);
+
+	for (struct kmem_cache *c = caches; c; c = c->next)
+		n += READ_ONCE(c->objs_in_use);
+	return n;
+}
+
+void kheap_print(void)
+{
+	pr_info("heap: %lu bytes in %lu allocations", kheap_bytes_in_use(), kheap_allocs_in_use());
+	for (struct kmem_cache *c = caches; c; c = c->next) {
+		if (c->slabs)
+			pr_info("  %-16s %5u B x %6lu in use, %lu slabs", c->name, c->obj_size,
+				c->objs_in_use, c->slabs);
+	}
+}

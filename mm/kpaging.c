@@ -1,0 +1,208 @@
+/*
+ * Kernel page tables (see kpaging.h).
+ *
+ * Permissions (W^X, checked by ktest kpaging_wx): kernel text RX, rodata
+ * and the symbol table R+NX, data/bss RW+NX, the direct map RW+NX, MMIO
+ * RW+NX uncached, the IDT alias R+NX. Nothing in the kernel half is both
+ * writable and executable.
+ *
+ * Locking: kpt_lock guards changes below the kernel-half PML4 entries.
+ */
+#include "mm/kpaging.h"
+#include "mm/memmap.h"
+#include "mm/frame.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpufeature.h"
+#include "arch/x86/tlb.h"
+#include "kernel/spinlock.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+
+paddr_t kernel_root;
+bool kpaging_global;
+static bool frames_ready;
+static struct spinlock kpt_lock = SPINLOCK_INIT("kpt");
+static uint64_t ioremap_next = IOREMAP_BASE;
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __bss_end[], __ksyms_start[], __ksyms_end[];
+
+paddr_t kpt_alloc_page(void)
+{
+	if (!frames_ready)
+		return early_alloc(PAGE_SIZE, 1ull << 32); /* the boot direct map covers 4 GiB */
+	paddr_t pa = frame_alloc(0, FA_ZERO);
+
+	if (!pa)
+		panic("kpaging: out of memory for kernel page tables");
+	pa_to_frame(pa)->flags |= FRAME_PGTABLE;
+	return pa;
+}
+
+void kpaging_frames_ready(void)
+{
+	frames_ready = true;
+}
+
+/* Walks to the entry at `level` for va, creating tables on the way. */
+static pte_t *walk_create(paddr_t root, uint64_t va, int level)
+{
+	pte_t *table = pt_table(root);
+
+	for (int l = 4; l > level; l--) {
+		pte_t *e = &table[pt_index(va, l)];
+
+		if (!pte_present(*e))
+			*e = kpt_alloc_page() | PTE_P | PTE_W;
+		else if (*e & PTE_PS)
+			panic("kpaging: %#lx already mapped by a large page", va);
+		table = pt_table(pte_addr(*e));
+	}
+	return &table[pt_index(va, level)];
+}
+
+pte_t *pt_lookup(paddr_t root, uint64_t va, int *level)
+{
+	pte_t *table = pt_table(root);
+
+	for (int l = 4; l >= 1; l--) {
+		pte_t *e = &table[pt_index(va, l)];
+
+		if (!pte_present(*e))
+			return NULL;
+		if (pte_is_leaf(*e, l)) {
+			if (level)
+				*level = l;
+			return e;
+		}
+		table = pt_table(pte_addr(*e));
+	}
+	return NULL;
+}
+
+pte_t *kpte_lookup(uint64_t va, int *level)
+{
+	return pt_lookup(kernel_root, va, level);
+}
+
+static uint64_t global_bit(void)
+{
+	return kpaging_global ? PTE_G : 0;
+}
+
+void kmap_page(uint64_t va, paddr_t pa, uint64_t flags)
+{
+	uint64_t f = spin_lock_irqsave(&kpt_lock);
+	pte_t *e = walk_create(kernel_root, va, 1);
+
+	*e = pa | flags | PTE_P | global_bit();
+	spin_unlock_irqrestore(&kpt_lock, f);
+}
+
+paddr_t kunmap_page(uint64_t va)
+{
+	uint64_t f = spin_lock_irqsave(&kpt_lock);
+	int level;
+	pte_t *e = kpte_lookup(va, &level);
+	paddr_t pa = 0;
+
+	if (e && level == 1) {
+		pa = pte_addr(*e);
+		*e = 0;
+	}
+	spin_unlock_irqrestore(&kpt_lock, f);
+	return pa;
+}
+
+/* Maps [va, va+size) -> pa with the largest pages alignment allows. */
+static void map_range(uint64_t va, paddr_t pa, uint64_t size, uint64_t flags, bool large)
+{
+	bool gb = large && cpu_has(FEAT_PDPE1GB);
+
+	while (size) {
+		if (gb && IS_ALIGNED(va | pa, PAGE_SIZE_1G) && size >= PAGE_SIZE_1G) {
+			*walk_create(kernel_root, va, 3) = pa | flags | PTE_P | PTE_PS | global_bit();
+			va += PAGE_SIZE_1G, pa += PAGE_SIZE_1G, size -= PAGE_SIZE_1G;
+		} else if (large && IS_ALIGNED(va | pa, PAGE_SIZE_2M) && size >= PAGE_SIZE_2M) {
+			*walk_create(kernel_root, va, 2) = pa | flags | PTE_P | PTE_PS | global_bit();
+			va += PAGE_SIZE_2M, pa += PAGE_SIZE_2M, size -= PAGE_SIZE_2M;
+		} else {
+			*walk_create(kernel_root, va, 1) = pa | flags | PTE_P | global_bit();
+			va += PAGE_SIZE, pa += PAGE_SIZE, size -= PAGE_SIZE;
+		}
+	}
+}
+
+static void map_image(const char *start, const char *end, uint64_t flags)
+{
+	map_range((uint64_t)start, kimage_to_phys(start), (uint64_t)(end - start), flags, false);
+}
+
+static void prealloc_pml4(unsigned idx)
+{
+	pte_t *pml4 = pt_table(kernel_root);
+
+	if (!pte_present(pml4[idx]))
+		pml4[idx] = kpt_alloc_page() | PTE_P | PTE_W;
+}
+
+void kpaging_init(void)
+{
+	uint64_t nx = cpu_has(FEAT_NX) ? PTE_NX : 0;
+
+	kernel_root = kpt_alloc_page();
+
+	/* Every kernel-half PML4 entry we will ever use exists from now on. */
+	for (uint32_t i = 0; i < memmap.nr_mapped; i++) {
+		uint64_t first = pt_index(DIRECT_MAP_BASE + memmap.mapped[i].start, 4);
+		uint64_t last = pt_index(DIRECT_MAP_BASE + memmap.mapped[i].end - 1, 4);
+
+		if (DIRECT_MAP_BASE + memmap.mapped[i].end - 1 > VMALLOC_BASE)
+			panic("kpaging: RAM beyond the %lu TiB direct map",
+			      (VMALLOC_BASE - DIRECT_MAP_BASE) >> 40);
+		for (uint64_t p = first; p <= last; p++)
+			prealloc_pml4((unsigned)p);
+	}
+	prealloc_pml4(pt_index(VMALLOC_BASE, 4));
+	prealloc_pml4(pt_index(IOREMAP_BASE, 4));
+	prealloc_pml4(pt_index(ENTRY_AREA_BASE, 4));
+	prealloc_pml4(pt_index(KERNEL_VMA, 4));
+
+	map_image(__text_start, __text_end, 0);
+	map_image(__rodata_start, __rodata_end, nx);
+	map_image(__data_start, __bss_end, PTE_W | nx);
+	map_image(__ksyms_start, __ksyms_end, nx);
+
+	for (uint32_t i = 0; i < memmap.nr_mapped; i++)
+		map_range(DIRECT_MAP_BASE + memmap.mapped[i].start, memmap.mapped[i].start,
+			  memmap.mapped[i].end - memmap.mapped[i].start, PTE_W | nx, true);
+
+	/* CR4.PGE: global pages only mean something with it on. With global
+	 * kernel mappings, a CR3 write no longer flushes them (SDM Vol. 3A
+	 * 4.10.2.4); the kernel half never changes except vmalloc, which
+	 * flushes explicitly. */
+	uint64_t cr4 = read_cr4();
+
+	if (kpaging_global)
+		cr4 |= CR4_PGE;
+	else
+		cr4 &= ~CR4_PGE;
+	write_cr4(cr4);
+	arch_write_cr3(kernel_root);
+}
+
+void *ioremap(paddr_t pa, uint64_t size, uint64_t cache)
+{
+	uint64_t off = pa & (PAGE_SIZE - 1);
+	uint64_t f = spin_lock_irqsave(&kpt_lock);
+	uint64_t va = ioremap_next;
+
+	size = ALIGN_UP(size + off, PAGE_SIZE);
+	if (va + size > IOREMAP_BASE + IOREMAP_SIZE)
+		panic("ioremap: area exhausted");
+	ioremap_next += size;
+	map_range(va, pa - off, size, PTE_W | cache | (cpu_has(FEAT_NX) ? PTE_NX : 0), false);
+	spin_unlock_irqrestore(&kpt_lock, f);
+	return (void *)(va + off);
+}

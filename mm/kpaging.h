@@ -1,0 +1,33 @@
+/*
+ * Kernel page tables: the kernel half shared by every address space.
+ *
+ * kernel_root is the master PML4. Its entries 256..511 are created in
+ * kpaging_init() and never change afterwards (every table below them may),
+ * so an address space copies them once when it is created.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "mm/pgtable.h"
+
+extern paddr_t kernel_root;
+extern bool kpaging_global;  /* kernel mappings use the G bit (pti=off) */
+
+void kpaging_init(void);
+/* After frame_init: page tables come from the frame allocator. */
+void kpaging_frames_ready(void);
+
+/* Map/unmap one 4 KiB kernel page. No TLB flush here: the caller owns the
+ * flush (permanent mappings never need one; vmalloc uses mm/kflush.c). */
+void kmap_page(uint64_t va, paddr_t pa, uint64_t flags);
+paddr_t kunmap_page(uint64_t va);
+/* Leaf entry for va in the kernel half (NULL if not mapped), and its level. */
+pte_t *kpte_lookup(uint64_t va, int *level);
+/* Leaf entry for va under any root. */
+pte_t *pt_lookup(paddr_t root, uint64_t va, int *level);
+
+/* Permanent MMIO mapping; cache is PTE_CACHE_UC or PTE_CACHE_WC. */
+void *ioremap(paddr_t pa, uint64_t size, uint64_t cache);
+
+/* Page-table page allocation for the kernel half (early or buddy). */
+paddr_t kpt_alloc_page(void);

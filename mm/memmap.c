@@ -1,0 +1,166 @@
+/*
+ * Physical memory map (see memmap.h).
+ */
+#include "mm/memmap.h"
+#include "kernel/multiboot2.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+
+struct memmap memmap;
+
+uint32_t ranges_normalize(struct phys_range *r, uint32_t n)
+{
+	/* Insertion sort by start: n is small (a few dozen). */
+	for (uint32_t i = 1; i < n; i++) {
+		for (uint32_t j = i; j > 0 && r[j - 1].start > r[j].start; j--) {
+			struct phys_range t = r[j];
+
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+	}
+	uint32_t out = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (r[i].end <= r[i].start)
+			continue;
+		if (out && r[i].start <= r[out - 1].end) {
+			if (r[i].end > r[out - 1].end)
+				r[out - 1].end = r[i].end;
+		} else {
+			r[out++] = r[i];
+		}
+	}
+	return out;
+}
+
+#ifndef HOST_TEST
+static const char *reserve_why[MEMMAP_MAX];
+
+static void add_range(struct phys_range *arr, uint32_t *n, paddr_t s, paddr_t e)
+{
+	if (e <= s)
+		return;
+	if (*n == MEMMAP_MAX)
+		panic("memmap: more than %d ranges", MEMMAP_MAX);
+	arr[(*n)++] = (struct phys_range){ s, e };
+}
+
+void memmap_reserve(paddr_t start, paddr_t end, const char *why)
+{
+	start = ALIGN_DOWN(start, PAGE_SIZE);
+	end = ALIGN_UP(end, PAGE_SIZE);
+	/* Early allocations come top-down and adjacent: grow the previous one. */
+	for (uint32_t i = 0; i < memmap.nr_reserved; i++) {
+		struct phys_range *r = &memmap.reserved[i];
+
+		if (reserve_why[i] == why && (r->start == end || r->end == start)) {
+			r->start = MIN(r->start, start);
+			r->end = MAX(r->end, end);
+			return;
+		}
+	}
+	reserve_why[memmap.nr_reserved] = why;
+	add_range(memmap.reserved, &memmap.nr_reserved, start, end);
+}
+
+bool memmap_is_reserved(paddr_t pa)
+{
+	for (uint32_t i = 0; i < memmap.nr_reserved; i++) {
+		if (pa >= memmap.reserved[i].start && pa < memmap.reserved[i].end)
+			return true;
+	}
+	return false;
+}
+
+extern char __kernel_end[];
+
+void memmap_init(const struct boot_info *bi)
+{
+	for (uint32_t i = 0; i < bi->nr_mmap; i++) {
+		const struct mem_region *m = &bi->mmap[i];
+		paddr_t s = m->base, e = m->base + m->len;
+
+		if (e < s)
+			continue; /* wraps: firmware bug, ignore the entry */
+		if (m->type == MB2_MEM_AVAILABLE)
+			add_range(memmap.ram, &memmap.nr_ram, ALIGN_UP(s, PAGE_SIZE),
+				  ALIGN_DOWN(e, PAGE_SIZE));
+		/* The direct map covers RAM and the ACPI tables (read in place). */
+		if (m->type == MB2_MEM_AVAILABLE || m->type == MB2_MEM_ACPI ||
+		    m->type == MB2_MEM_NVS)
+			add_range(memmap.mapped, &memmap.nr_mapped, ALIGN_DOWN(s, PAGE_SIZE),
+				  ALIGN_UP(e, PAGE_SIZE));
+	}
+	/* The first MiB holds BIOS data, the EBDA and our AP trampoline. */
+	add_range(memmap.mapped, &memmap.nr_mapped, 0, 0x100000);
+	memmap.nr_ram = ranges_normalize(memmap.ram, memmap.nr_ram);
+	memmap.nr_mapped = ranges_normalize(memmap.mapped, memmap.nr_mapped);
+	if (!memmap.nr_ram)
+		panic("memmap: the boot loader reported no usable RAM");
+	for (uint32_t i = 0; i < memmap.nr_ram; i++)
+		memmap.ram_bytes += memmap.ram[i].end - memmap.ram[i].start;
+	memmap.ram_top = memmap.ram[memmap.nr_ram - 1].end;
+
+	memmap_reserve(0, 0x100000, "low memory");
+	memmap_reserve(KERNEL_PHYS, kimage_to_phys(__kernel_end), "kernel image");
+	for (uint32_t i = 0; i < bi->nr_modules; i++)
+		memmap_reserve(bi->modules[i].start, bi->modules[i].end, "boot module");
+}
+
+void memmap_print(void)
+{
+	pr_info("memory: %lu MiB usable in %u ranges, top of RAM %#lx",
+		memmap.ram_bytes >> 20, memmap.nr_ram, memmap.ram_top);
+	for (uint32_t i = 0; i < memmap.nr_ram; i++)
+		pr_info("  ram  %#014lx-%#014lx (%lu KiB)", memmap.ram[i].start,
+			memmap.ram[i].end, (memmap.ram[i].end - memmap.ram[i].start) >> 10);
+	for (uint32_t i = 0; i < memmap.nr_reserved; i++)
+		pr_info("  rsvd %#014lx-%#014lx %s", memmap.reserved[i].start,
+			memmap.reserved[i].end, reserve_why[i] ? reserve_why[i] : "");
+}
+
+/* Highest free page-aligned block of size bytes in [s, e), avoiding reserved ranges. */
+static paddr_t carve(paddr_t s, paddr_t e, uint64_t size)
+{
+	paddr_t top = e;
+
+	while (top >= s + size) {
+		paddr_t cand = top - size;
+		bool clash = false;
+
+		for (uint32_t i = 0; i < memmap.nr_reserved; i++) {
+			const struct phys_range *r = &memmap.reserved[i];
+
+			if (cand < r->end && r->start < top) {
+				top = r->start;
+				clash = true;
+				break;
+			}
+		}
+		if (!clash)
+			return cand;
+	}
+	return 0;
+}
+
+paddr_t early_alloc(uint64_t size, paddr_t limit)
+{
+	size = ALIGN_UP(size, PAGE_SIZE);
+	for (int i = (int)memmap.nr_ram - 1; i >= 0; i--) {
+		paddr_t s = memmap.ram[i].start, e = MIN(memmap.ram[i].end, limit);
+
+		if (e <= s)
+			continue;
+		paddr_t pa = carve(s, e, size);
+
+		if (pa) {
+			memmap_reserve(pa, pa + size, "early allocation");
+			memset(phys_to_virt(pa), 0, size);
+			return pa;
+		}
+	}
+	panic("early_alloc: no %lu bytes of RAM below %#lx", size, limit);
+}
+#endif

@@ -1,0 +1,46 @@
+/*
+ * Physical memory map and the early allocator.
+ *
+ * Built from the multiboot2 memory map (and, under UEFI, checked against the
+ * EFI memory map): a sorted list of RAM ranges, and a list of reserved
+ * ranges (kernel image, boot information, modules, low 1 MiB, early
+ * allocations) that the frame allocator must never hand out.
+ *
+ * early_alloc() serves page tables and the frame table before the buddy
+ * allocator exists: it carves from the top of the highest usable range below
+ * a limit and records the carve-out as reserved.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "mm/layout.h"
+
+#define MEMMAP_MAX 256
+
+struct phys_range {
+	paddr_t start, end; /* [start, end) */
+};
+
+struct memmap {
+	uint32_t nr_ram;
+	struct phys_range ram[MEMMAP_MAX];      /* usable RAM, page aligned, sorted */
+	uint32_t nr_mapped;
+	struct phys_range mapped[MEMMAP_MAX];   /* what the direct map covers */
+	uint32_t nr_reserved;
+	struct phys_range reserved[MEMMAP_MAX];
+	paddr_t ram_top;                        /* end of the highest RAM range */
+	uint64_t ram_bytes;
+};
+
+extern struct memmap memmap;
+
+struct boot_info;
+void memmap_init(const struct boot_info *bi);
+void memmap_reserve(paddr_t start, paddr_t end, const char *why);
+bool memmap_is_reserved(paddr_t pa);
+/* Page-aligned allocation below limit; panics when memory is exhausted. */
+paddr_t early_alloc(uint64_t size, paddr_t limit);
+void memmap_print(void);
+
+/* Pure helpers (host-tested): sort and merge ranges in place; subtract. */
+uint32_t ranges_normalize(struct phys_range *r, uint32_t n);

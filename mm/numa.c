@@ -1,0 +1,155 @@
+/*
+ * NUMA node table (see numa.h).
+ *
+ * SRAT gives proximity domains; we renumber them densely as nodes 0..n-1 in
+ * the order they appear. A node's range is the hull of its memory affinity
+ * entries (enough for zone placement; holes are reserved in the frame
+ * table). Without SRAT there is one node.
+ */
+#include "mm/numa.h"
+#include "mm/memmap.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+
+#define MAX_APIC_MAP 4096
+
+struct numa_node {
+	uint32_t proximity;
+	paddr_t start, end;
+	uint32_t nr_cpus;
+};
+
+static struct numa_node nodes[MAX_NUMA_NODES];
+static uint32_t nr_nodes;
+static bool from_srat;
+static uint8_t cpu_node[NR_CPUS];
+static struct {
+	uint32_t apic_id;
+	uint8_t node;
+} apic_map[MAX_APIC_MAP];
+static uint32_t nr_apic_map;
+static uint8_t distance[MAX_NUMA_NODES][MAX_NUMA_NODES];
+
+static int node_for_proximity(uint32_t prox, bool create)
+{
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		if (nodes[i].proximity == prox)
+			return (int)i;
+	}
+	if (!create || nr_nodes == MAX_NUMA_NODES)
+		return -1;
+	nodes[nr_nodes] = (struct numa_node){ .proximity = prox, .start = ~0ull, .end = 0 };
+	return (int)nr_nodes++;
+}
+
+void numa_add_memory(uint32_t prox, paddr_t start, paddr_t end)
+{
+	int n = node_for_proximity(prox, true);
+
+	if (n < 0 || end <= start)
+		return;
+	from_srat = true;
+	if (start < nodes[n].start)
+		nodes[n].start = start;
+	if (end > nodes[n].end)
+		nodes[n].end = end;
+}
+
+void numa_add_cpu_apic(uint32_t prox, uint32_t apic_id)
+{
+	int n = node_for_proximity(prox, true);
+
+	if (n < 0 || nr_apic_map == MAX_APIC_MAP)
+		return;
+	apic_map[nr_apic_map].apic_id = apic_id;
+	apic_map[nr_apic_map].node = (uint8_t)n;
+	nr_apic_map++;
+}
+
+void numa_set_distance(uint32_t from, uint32_t to, uint8_t d)
+{
+	if (from < MAX_NUMA_NODES && to < MAX_NUMA_NODES)
+		distance[from][to] = d;
+}
+
+uint8_t numa_distance(uint32_t from, uint32_t to)
+{
+	if (from >= nr_nodes || to >= nr_nodes)
+		return 0;
+	if (distance[from][to])
+		return distance[from][to];
+	return from == to ? 10 : 20;
+}
+
+void numa_finalize(void)
+{
+	/* Drop nodes that have CPUs only (memoryless) from the zone list by
+	 * giving them an empty range; with no SRAT memory at all, one node. */
+	if (!from_srat || !nr_nodes) {
+		nr_nodes = 1;
+		nodes[0] = (struct numa_node){ .proximity = 0, .start = 0,
+					       .end = memmap.ram_top };
+		from_srat = false;
+		return;
+	}
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		if (nodes[i].start > nodes[i].end)
+			nodes[i].start = nodes[i].end = 0;
+	}
+	/* The first node also owns memory below its SRAT start (low memory
+	 * is often left out of SRAT). */
+	nodes[0].start = 0;
+}
+
+uint32_t numa_nr_nodes(void)
+{
+	return nr_nodes ? nr_nodes : 1;
+}
+
+paddr_t numa_node_start(uint32_t node)
+{
+	return nr_nodes ? nodes[node].start : 0;
+}
+
+paddr_t numa_node_end(uint32_t node)
+{
+	return nr_nodes ? nodes[node].end : memmap.ram_top;
+}
+
+void numa_bind_cpu(uint32_t cpu, uint32_t apic_id)
+{
+	uint8_t node = 0;
+
+	for (uint32_t i = 0; i < nr_apic_map; i++) {
+		if (apic_map[i].apic_id == apic_id) {
+			node = apic_map[i].node;
+			break;
+		}
+	}
+	cpu_node[cpu] = node;
+	if (node < nr_nodes)
+		nodes[node].nr_cpus++;
+}
+
+int numa_cpu_node(uint32_t cpu)
+{
+	return cpu < NR_CPUS ? cpu_node[cpu] : 0;
+}
+
+int numa_node_of_pa(paddr_t pa)
+{
+	for (uint32_t i = 0; i < numa_nr_nodes(); i++) {
+		if (pa >= numa_node_start(i) && pa < numa_node_end(i))
+			return (int)i;
+	}
+	return 0;
+}
+
+void numa_print(void)
+{
+	pr_info("numa: %u node%s (%s)", numa_nr_nodes(), numa_nr_nodes() == 1 ? "" : "s",
+		from_srat ? "from SRAT" : "no SRAT: one node");
+	for (uint32_t i = 0; i < numa_nr_nodes(); i++)
+		pr_info("  node %u: proximity %u, memory %#lx-%#lx, %u cpus", i,
+			nodes[i].proximity, numa_node_start(i), numa_node_end(i), nodes[i].nr_cpus);
+}

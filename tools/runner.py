@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Boot the kernel in an emulator and report the verdict.
+
+One boot = one image (an ISO with its own grub.cfg, so the kernel command
+line can differ per boot), one emulator run with a timeout, one serial log.
+
+Platforms:
+  qemu-bios  QEMU TCG, -cpu max, q35, SeaBIOS
+  qemu-uefi  the same with OVMF (UEFI)
+  bochs      Bochs 3.0, sapphire_rapids model (built by tools/setup-host.sh)
+  kvm        QEMU with KVM on a real host (never on the CI machines)
+
+The verdict comes from QEMU's isa-debug-exit code (33 pass, 35 fail) and,
+everywhere, from the kernel's sentinel line "@@UKERNEL-EXIT pass|fail@@".
+A boot that ends any other way (timeout, triple fault, emulator crash) is a
+failure, and its serial log is kept.
+
+Usage:
+  runner.py boot [--platform P] [--smp N] [--cmdline S] [--timeout T] [--log F]
+  runner.py run        the main job (make run)
+  runner.py debug      QEMU halted with a GDB stub on :1234 (make debug)
+"""
+import argparse
+import hashlib
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+KERNEL = os.path.join(BUILD, "kernel.elf")
+USER_DIR = os.path.join(BUILD, "user")
+IMAGE_CACHE = os.path.join(BUILD, "images")
+BOCHS_PREFIX = os.environ.get("BOCHS_PREFIX", "/var/cache/ukernel/bochs")
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+SENTINEL = re.compile(r"@@UKERNEL-EXIT (pass|fail)@@")
+QEMU_PASS, QEMU_FAIL = 33, 35
+
+
+def user_modules():
+    """Boot modules: every user program built into build/user/*.elf."""
+    if not os.path.isdir(USER_DIR):
+        return []
+    return sorted(os.path.join(USER_DIR, f) for f in os.listdir(USER_DIR)
+                  if f.endswith(".elf"))
+
+
+def grub_cfg(cmdline, modules):
+    lines = [
+        "set timeout=0",
+        "set default=0",
+        "insmod all_video",
+        "serial --unit=0 --speed=115200",
+        "terminal_input serial console",
+        "terminal_output serial console",
+        'menuentry "ukernel" {',
+        "\tmultiboot2 /boot/kernel.elf %s" % cmdline,
+    ]
+    for m in modules:
+        name = os.path.basename(m)[:-4] if m.endswith(".elf") else os.path.basename(m)
+        lines.append("\tmodule2 /boot/%s %s" % (os.path.basename(m), name))
+    lines += ["\tboot", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def make_image(cmdline, modules=None):
+    """An ISO for this command line, cached by content."""
+    modules = user_modules() if modules is None else modules
+    cfg = grub_cfg(cmdline, modules)
+    h = hashlib.sha256(cfg.encode())
+    for path in [KERNEL] + modules:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    os.makedirs(IMAGE_CACHE, exist_ok=True)
+    iso = os.path.join(IMAGE_CACHE, h.hexdigest()[:16] + ".iso")
+    if not os.path.exists(iso):
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
+            f.write(cfg)
+            cfg_path = f.name
+        try:
+            subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, KERNEL]
+                           + modules, check=True)
+        finally:
+            os.unlink(cfg_path)
+    return iso
+
+
+def qemu_cmd(platform, iso, smp, mem, workdir, extra):
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem),
+           "-smp", str(smp), "-display", "none", "-vga", "std",
+           "-serial", "stdio", "-monitor", "none", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-cdrom", iso, "-boot", "d"]
+    if platform == "kvm":
+        cmd += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        cmd += ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    if platform == "qemu-uefi":
+        vars_copy = os.path.join(workdir, "OVMF_VARS.fd")
+        shutil.copy(OVMF_VARS, vars_copy)
+        cmd += ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+                "-drive", "if=pflash,format=raw,file=" + vars_copy]
+    return cmd + list(extra)
+
+
+def bochs_cmd(iso, smp, mem, workdir, serial_path):
+    rc = os.path.join(workdir, "bochsrc")
+    with open(rc, "w") as f:
+        f.write("""\
+cpu: model=sapphire_rapids, count=1:%d:1, ips=50000000, reset_on_triple_fault=0
+memory: guest=%d, host=%d
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path=%s, status=inserted
+boot: cdrom
+clock: sync=none, time0=local
+com1: enabled=1, mode=file, dev=%s
+display_library: nogui
+log: %s
+logprefix: %%t %%e %%d
+panic: action=fatal
+error: action=report
+info: action=ignore
+debug: action=ignore
+""" % (smp, mem, mem, iso, serial_path, os.path.join(workdir, "bochs.log")))
+    return [os.path.join(BOCHS_PREFIX, "bin", "bochs"), "-q", "-f", rc]
+
+
+class Result:
+    def __init__(self, verdict, reason, log, seconds):
+        self.verdict = verdict  # "pass", "fail", "hang", "crash"
+        self.reason = reason
+        self.log = log
+        self.seconds = seconds
+
+    @property
+    def passed(self):
+        return self.verdict == "pass"
+
+
+def _kill(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
+         echo=False, modules=None, extra=()):
+    """Boot once; returns a Result. The serial log is written to log_path."""
+    iso = make_image(cmdline, modules)
+    workdir = tempfile.mkdtemp(prefix="ukernel-run-")
+    log_path = log_path or os.path.join(workdir, "serial.log")
+    start = time.time()
+    out = []
+    sentinel = None
+    try:
+        if platform == "bochs":
+            serial_path = os.path.join(workdir, "com1.txt")
+            open(serial_path, "w").close()
+            cmd = bochs_cmd(iso, smp, mem, workdir, serial_path)
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, cwd=workdir,
+                                    start_new_session=True)
+            pos = 0
+            with open(serial_path, "rb") as serial:
+                while True:
+                    chunk = serial.read()
+                    if chunk:
+                        text = chunk.decode("utf-8", "replace")
+                        out.append(text)
+                        if echo:
+                            sys.stdout.write(text)
+                            sys.stdout.flush()
+                        pos += len(chunk)
+                        m = SENTINEL.search("".join(out[-3:]))
+                        if m:
+                            sentinel = m.group(1)
+                            time.sleep(0.2)
+                            out.append(serial.read().decode("utf-8", "replace"))
+                            break
+                    if proc.poll() is not None:
+                        out.append(serial.read().decode("utf-8", "replace"))
+                        break
+                    if time.time() - start > timeout:
+                        break
+                    time.sleep(0.1)
+            code = proc.poll()
+            if code is None:
+                _kill(proc)
+        else:
+            cmd = qemu_cmd(platform, iso, smp, mem, workdir, extra)
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            fd = proc.stdout.fileno()
+            while True:
+                left = timeout - (time.time() - start)
+                if left <= 0:
+                    break
+                r, _, _ = select.select([fd], [], [], min(left, 1.0))
+                if r:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        break
+                    text = chunk.decode("utf-8", "replace")
+                    out.append(text)
+                    if echo:
+                        sys.stdout.write(text)
+                        sys.stdout.flush()
+                elif proc.poll() is not None:
+                    break
+            code = proc.poll()
+            if code is None:
+                _kill(proc)
+            else:
+                proc.wait()
+            m = SENTINEL.search("".join(out))
+            sentinel = m.group(1) if m else None
+        elapsed = time.time() - start
+        log = "".join(out)
+        with open(log_path, "w") as f:
+            f.write(log)
+        if platform == "bochs" and sentinel is None and code is not None:
+            blog = os.path.join(workdir, "bochs.log")
+            if os.path.exists(blog):
+                with open(blog, errors="replace") as f:
+                    tail = f.read()[-3000:]
+                log += "\n--- bochs.log (tail) ---\n" + tail
+        if sentinel is None and code is None:
+            return Result("hang", "no verdict within %ds" % timeout, log, elapsed)
+        if platform != "bochs" and code not in (QEMU_PASS, QEMU_FAIL):
+            return Result("crash", "emulator exited with code %s (triple fault or crash)"
+                          % code, log, elapsed)
+        if sentinel is None:
+            return Result("crash", "no verdict line (bochs exit %s)" % code, log, elapsed)
+        if platform != "bochs" and (code == QEMU_PASS) != (sentinel == "pass"):
+            return Result("fail", "exit code %s disagrees with the verdict line" % code,
+                          log, elapsed)
+        if sentinel == "pass":
+            return Result("pass", "", log, elapsed)
+        return Result("fail", "kernel reported failure", log, elapsed)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["boot", "run", "debug"])
+    ap.add_argument("--platform", default="qemu-bios",
+                    choices=["qemu-bios", "qemu-uefi", "bochs", "kvm"])
+    ap.add_argument("--smp", type=int, default=None)
+    ap.add_argument("--mem", type=int, default=512)
+    ap.add_argument("--cmdline", default=None)
+    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--log", default=None)
+    args = ap.parse_args()
+
+    if args.command == "debug":
+        iso = make_image(args.cmdline or "")
+        cmd = qemu_cmd("qemu-bios", iso, args.smp or 1, args.mem, tempfile.mkdtemp(),
+                       ["-s", "-S"])
+        print("QEMU waits for GDB on :1234; in another terminal: gdb -x tools/gdbinit")
+        os.execvp(cmd[0], cmd)
+
+    if args.command == "run":
+        cmdline = args.cmdline if args.cmdline is not None else "bench=all fbcon=off"
+        smp = args.smp or 8
+    else:
+        cmdline = args.cmdline or ""
+        smp = args.smp or 1
+    log = args.log or os.path.join(BUILD, "last-run.log")
+    res = boot(args.platform, smp, args.mem, cmdline, args.timeout, log, echo=True)
+    print("\nrunner: %s%s (%.1fs); serial log in %s" % (
+        res.verdict, ": " + res.reason if res.reason else "", res.seconds, log))
+    if args.command == "run" and os.path.exists(os.path.join(ROOT, "tools", "bench_table.py")):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench_table.py"), log])
+    sys.exit(0 if res.passed else 1)
+
+
+if __name__ == "__main__":
+    main()
