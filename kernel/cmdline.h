@@ -17,7 +17,7 @@
 
 enum kswitch_type {
 	SW_BOOL,   /* on/off, yes/no, true/false, 1/0; a bare key means on */
-	SW_INT,    /* decimal or 0x hex, within [min, max] */
+	SW_INT,	   /* decimal or 0x hex, within [min, max] */
 	SW_ENUM,   /* one of choices[]; the variable holds the index */
 	SW_STRING, /* the variable is a const char * into a private copy */
 };
@@ -26,27 +26,31 @@ struct kswitch {
 	const char *name;
 	const char *help;
 	enum kswitch_type type;
-	void *var;               /* int * (bool, int, enum) or const char ** */
-	int64_t min, max;        /* SW_INT bounds */
+	void *var;		    /* int * (bool, int, enum) or const char ** */
+	int64_t min, max;	    /* SW_INT bounds */
 	const char *const *choices; /* SW_ENUM, NULL-terminated */
-	bool given;              /* set on the command line */
-	bool show;               /* printed in the config string */
+	bool given;		    /* set on the command line */
+	bool show;		    /* printed in the config string */
 };
 
-#define KSWITCH_DEFINE(var_, name_, help_, type_, min_, max_, choices_, show_)        \
-	static struct kswitch __kswitch_##var_ __used __section(".switches")         \
-		__aligned(8) = { .name = name_, .help = help_, .type = type_,        \
-				 .var = &(var_), .min = min_, .max = max_,           \
-				 .choices = choices_, .show = show_ }
+#define KSWITCH_DEFINE(var_, name_, help_, type_, min_, max_, choices_, show_) \
+	static struct kswitch __kswitch_##var_ __used __section(".switches")   \
+		__aligned(8) = { .name = name_,                                \
+				 .help = help_,                                \
+				 .type = type_,                                \
+				 .var = &(var_),                               \
+				 .min = min_,                                  \
+				 .max = max_,                                  \
+				 .choices = choices_,                          \
+				 .show = show_ }
 
 #define KSWITCH_BOOL(var, name, help) KSWITCH_DEFINE(var, name, help, SW_BOOL, 0, 1, NULL, true)
 #define KSWITCH_INT(var, name, help, min, max) \
 	KSWITCH_DEFINE(var, name, help, SW_INT, min, max, NULL, true)
-#define KSWITCH_ENUM(var, name, help, ...)                                             \
-	static const char *const __kswitch_choices_##var[] = { __VA_ARGS__, NULL };    \
+#define KSWITCH_ENUM(var, name, help, ...)                                          \
+	static const char *const __kswitch_choices_##var[] = { __VA_ARGS__, NULL }; \
 	KSWITCH_DEFINE(var, name, help, SW_ENUM, 0, 0, __kswitch_choices_##var, true)
-#define KSWITCH_STRING(var, name, help) \
-	KSWITCH_DEFINE(var, name, help, SW_STRING, 0, 0, NULL, true)
+#define KSWITCH_STRING(var, name, help) KSWITCH_DEFINE(var, name, help, SW_STRING, 0, 0, NULL, true)
 /* Not part of the benchmark config string (test selection, debug output). */
 #define KSWITCH_STRING_QUIET(var, name, help) \
 	KSWITCH_DEFINE(var, name, help, SW_STRING, 0, 0, NULL, false)

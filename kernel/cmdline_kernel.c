@@ -60,8 +60,8 @@ void cmdline_print(void)
 			pr_info("  %s", line);
 			used = 0;
 		}
-		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s", used ? " " : "",
-					 item, s->given ? "*" : "");
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s%s",
+					 used ? " " : "", item, s->given ? "*" : "");
 	}
 	if (used)
 		pr_info("  %s", line);

@@ -12,26 +12,27 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-#define __packed      __attribute__((packed))
-#define __aligned(n)  __attribute__((aligned(n)))
-#define __noreturn    __attribute__((noreturn))
-#define __section(s)  __attribute__((section(s)))
-#define __used        __attribute__((used))
-#define __unused      __attribute__((unused))
+#define __packed       __attribute__((packed))
+#define __aligned(n)   __attribute__((aligned(n)))
+#define __noreturn     __attribute__((noreturn))
+#define __section(s)   __attribute__((section(s)))
+#define __used	       __attribute__((used))
+#define __unused       __attribute__((unused))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
+#ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
-#define __noinline    __attribute__((noinline))
+#endif
+#define __noinline __attribute__((noinline))
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define ARRAY_SIZE(a)	   (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	   (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a)   ((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a)   (((x) & ((__typeof__(x))(a)-1)) == 0)
+#define MIN(a, b)	   ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	   ((a) > (b) ? (a) : (b))
+#define DIV_ROUND_UP(n, d) (((n) + (d)-1) / (d))
 
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* A compiler-only barrier: orders nothing on the CPU. */
 #define barrier() __asm__ __volatile__("" ::: "memory")
@@ -41,8 +42,8 @@
  * (or an interrupt) may access concurrently. They order nothing by
  * themselves; pair them with an explicit barrier where ordering matters.
  */
-#define READ_ONCE(x)     (*(const volatile __typeof__(x) *)&(x))
+#define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 #define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
+#define STRINGIFY(x)  STRINGIFY_(x)

@@ -13,6 +13,7 @@
 
 #include "kernel/compiler.h"
 
+/* clang-format off */
 #define COUNTER_LIST(X)                                                          \
 	X(IPI_SENT, "ipi_sent")                  /* all vectors */                  \
 	X(IPI_RECV, "ipi_recv")                                                     \
@@ -74,12 +75,13 @@
 	X(SCHED_MIGRATE, "sched_migrate")                                           \
 	X(SCHED_STEAL, "sched_steal")                                               \
 	X(WAKE_REMOTE, "wake_remote")
+/* clang-format on */
 
 enum counter_id {
 #define COUNTER_ENUM(id, name) CNT_##id,
 	COUNTER_LIST(COUNTER_ENUM)
 #undef COUNTER_ENUM
-	NR_COUNTERS
+		NR_COUNTERS
 };
 
 extern const char *const counter_names[NR_COUNTERS];

@@ -101,12 +101,23 @@ static int parse_flags(const char **fmt)
 
 	for (;; (*fmt)++) {
 		switch (**fmt) {
-		case '-': flags |= F_LEFT; break;
-		case '0': flags |= F_ZERO; break;
-		case '+': flags |= F_PLUS; break;
-		case ' ': flags |= F_SPACE; break;
-		case '#': flags |= F_ALT; break;
-		default: return flags;
+		case '-':
+			flags |= F_LEFT;
+			break;
+		case '0':
+			flags |= F_ZERO;
+			break;
+		case '+':
+			flags |= F_PLUS;
+			break;
+		case ' ':
+			flags |= F_SPACE;
+			break;
+		case '#':
+			flags |= F_ALT;
+			break;
+		default:
+			return flags;
 		}
 	}
 }
@@ -158,20 +169,28 @@ static int parse_length(const char **fmt)
 static unsigned long long get_unsigned(va_list *ap, int len)
 {
 	switch (len) {
-	case 1: return (unsigned char)va_arg(*ap, unsigned int);
-	case 2: return (unsigned short)va_arg(*ap, unsigned int);
-	case 4: return va_arg(*ap, unsigned int);
-	default: return va_arg(*ap, unsigned long long);
+	case 1:
+		return (unsigned char)va_arg(*ap, unsigned int);
+	case 2:
+		return (unsigned short)va_arg(*ap, unsigned int);
+	case 4:
+		return va_arg(*ap, unsigned int);
+	default:
+		return va_arg(*ap, unsigned long long);
 	}
 }
 
 static long long get_signed(va_list *ap, int len)
 {
 	switch (len) {
-	case 1: return (signed char)va_arg(*ap, int);
-	case 2: return (short)va_arg(*ap, int);
-	case 4: return va_arg(*ap, int);
-	default: return va_arg(*ap, long long);
+	case 1:
+		return (signed char)va_arg(*ap, int);
+	case 2:
+		return (short)va_arg(*ap, int);
+	case 4:
+		return va_arg(*ap, int);
+	default:
+		return va_arg(*ap, long long);
 	}
 }
 
@@ -204,13 +223,15 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		case 'd':
 		case 'i': {
 			long long v = get_signed(&ap, len);
-			unsigned long long mag = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+			unsigned long long mag =
+				v < 0 ? -(unsigned long long)v : (unsigned long long)v;
 
 			put_number(&o, mag, v < 0, 10, false, flags, width, prec);
 			break;
 		}
 		case 'u':
-			put_number(&o, get_unsigned(&ap, len), false, 10, false, flags, width, prec);
+			put_number(&o, get_unsigned(&ap, len), false, 10, false, flags, width,
+				   prec);
 			break;
 		case 'x':
 		case 'X':

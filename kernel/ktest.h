@@ -30,17 +30,15 @@ struct ktest {
 	const char *skip_reason;
 };
 
-#define KTEST(name_)                                                               \
-	static void ktest_fn_##name_(struct ktest *t);                              \
-	static struct ktest __ktest_##name_ __used __section(".ktest.data")          \
-		__aligned(8) = { .name = #name_, .fn = ktest_fn_##name_,             \
-				 .file = __FILE__ };                                 \
-	static struct ktest *const __ktest_ptr_##name_ __used                       \
-		__section(".ktest") = &__ktest_##name_;                             \
+#define KTEST(name_)                                                                         \
+	static void ktest_fn_##name_(struct ktest *t);                                       \
+	static struct ktest __ktest_##name_ __used __section(".ktest.data")                  \
+		__aligned(8) = { .name = #name_, .fn = ktest_fn_##name_, .file = __FILE__ }; \
+	static struct ktest *const __ktest_ptr_##name_ __used __section(".ktest") =          \
+		&__ktest_##name_;                                                            \
 	static void ktest_fn_##name_(struct ktest *t)
 
-void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
-	__printf(4, 5);
+void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...) __printf(4, 5);
 void ktest_skip(struct ktest *t, const char *reason);
 /* A diagnostic line ("# ...") in the KTAP output. */
 void ktest_note(const char *fmt, ...) __printf(1, 2);
@@ -54,16 +52,16 @@ void ktest_note(const char *fmt, ...) __printf(1, 2);
 		__ok;                                                            \
 	})
 
-#define KT_EXPECT_EQ(t, a, b)                                                       \
-	({                                                                          \
-		__typeof__(a) __a = (a);                                            \
-		__typeof__(b) __b = (b);                                            \
-		bool __ok = __a == __b;                                             \
-		(t)->checks++;                                                      \
-		if (unlikely(!__ok))                                                \
-			ktest_fail(t, __FILE__, __LINE__, "%s == %s: %#lx != %#lx", #a, \
-				   #b, (uint64_t)__a, (uint64_t)__b);               \
-		__ok;                                                               \
+#define KT_EXPECT_EQ(t, a, b)                                                               \
+	({                                                                                  \
+		__typeof__(a) __a = (a);                                                    \
+		__typeof__(b) __b = (b);                                                    \
+		bool __ok = __a == __b;                                                     \
+		(t)->checks++;                                                              \
+		if (unlikely(!__ok))                                                        \
+			ktest_fail(t, __FILE__, __LINE__, "%s == %s: %#lx != %#lx", #a, #b, \
+				   (uint64_t)__a, (uint64_t)__b);                           \
+		__ok;                                                                       \
 	})
 
 /* Runs the selected tests; returns the number that failed. Prints the KTAP

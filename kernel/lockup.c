@@ -41,14 +41,16 @@ void lockup_check_spin(const struct spinlock *l)
 
 	if (rdtsc() - start < limit_tsc())
 		return;
+	/* One reporter: the exchange is a full barrier, so exactly one CPU
+	 * sees 0 (pairs with the same exchange below). */
 	if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
 		return;
 	uint64_t off;
 	const char *where = ksym_lookup(l->holder_pc, &off);
 
 	panic("lockup: cpu %u spun %d ms on lock '%s' held by cpu %d (taken at %s+0x%lx)",
-	      this_cpu_id(), lockup_ms, l->name ? l->name : "?", l->holder,
-	      where ? where : "?", where ? off : l->holder_pc);
+	      this_cpu_id(), lockup_ms, l->name ? l->name : "?", l->holder, where ? where : "?",
+	      where ? off : l->holder_pc);
 }
 
 void lockup_tick(void)
@@ -66,12 +68,14 @@ void lockup_tick(void)
 		if (c == me || !pc || !READ_ONCE(pc->shared.online) || !hb)
 			continue;
 		if (now > hb && now - hb > limit_tsc()) {
+			/* One reporter (pairs with the exchange above). */
 			if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
 				return;
 			const void *lock = READ_ONCE(pc->lock_spinning_on);
 
 			panic("lockup: cpu %u took no timer interrupt for %lu ms "
-			      "(interrupts off?)%s", c, tsc_to_ns(now - hb) / 1000000,
+			      "(interrupts off?)%s",
+			      c, tsc_to_ns(now - hb) / 1000000,
 			      lock ? "; it is spinning on a lock" : "");
 		}
 	}

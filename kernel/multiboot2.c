@@ -196,11 +196,17 @@ bool mb2_parse(const void *info, struct boot_info *bi)
 const char *mb2_mem_type_name(uint32_t type)
 {
 	switch (type) {
-	case MB2_MEM_AVAILABLE: return "usable";
-	case MB2_MEM_RESERVED: return "reserved";
-	case MB2_MEM_ACPI: return "ACPI data";
-	case MB2_MEM_NVS: return "ACPI NVS";
-	case MB2_MEM_BAD: return "bad RAM";
-	default: return "unknown";
+	case MB2_MEM_AVAILABLE:
+		return "usable";
+	case MB2_MEM_RESERVED:
+		return "reserved";
+	case MB2_MEM_ACPI:
+		return "ACPI data";
+	case MB2_MEM_NVS:
+		return "ACPI NVS";
+	case MB2_MEM_BAD:
+		return "bad RAM";
+	default:
+		return "unknown";
 	}
 }

@@ -7,53 +7,53 @@
 
 #include "kernel/compiler.h"
 
-#define MB2_TAG_END          0
-#define MB2_TAG_CMDLINE      1
-#define MB2_TAG_LOADER       2
-#define MB2_TAG_MODULE       3
-#define MB2_TAG_MEMINFO      4
-#define MB2_TAG_BOOTDEV      5
-#define MB2_TAG_MMAP         6
+#define MB2_TAG_END	     0
+#define MB2_TAG_CMDLINE	     1
+#define MB2_TAG_LOADER	     2
+#define MB2_TAG_MODULE	     3
+#define MB2_TAG_MEMINFO	     4
+#define MB2_TAG_BOOTDEV	     5
+#define MB2_TAG_MMAP	     6
 #define MB2_TAG_FRAMEBUFFER  8
 #define MB2_TAG_ELF_SECTIONS 9
-#define MB2_TAG_APM          10
-#define MB2_TAG_EFI32        11
-#define MB2_TAG_EFI64        12
-#define MB2_TAG_SMBIOS       13
+#define MB2_TAG_APM	     10
+#define MB2_TAG_EFI32	     11
+#define MB2_TAG_EFI64	     12
+#define MB2_TAG_SMBIOS	     13
 #define MB2_TAG_ACPI_OLD     14
 #define MB2_TAG_ACPI_NEW     15
-#define MB2_TAG_NETWORK      16
+#define MB2_TAG_NETWORK	     16
 #define MB2_TAG_EFI_MMAP     17
-#define MB2_TAG_EFI_BS       18
+#define MB2_TAG_EFI_BS	     18
 #define MB2_TAG_EFI32_IH     19
 #define MB2_TAG_EFI64_IH     20
 #define MB2_TAG_LOAD_BASE    21
 
 /* Multiboot2 memory types. */
-#define MB2_MEM_AVAILABLE    1
-#define MB2_MEM_RESERVED     2
-#define MB2_MEM_ACPI         3
-#define MB2_MEM_NVS          4
-#define MB2_MEM_BAD          5
+#define MB2_MEM_AVAILABLE 1
+#define MB2_MEM_RESERVED  2
+#define MB2_MEM_ACPI	  3
+#define MB2_MEM_NVS	  4
+#define MB2_MEM_BAD	  5
 
-#define BOOT_MAX_MMAP    256
+#define BOOT_MAX_MMAP	 256
 #define BOOT_MAX_MODULES 32
 
 struct mem_region {
 	uint64_t base, len;
-	uint32_t type;   /* MB2_MEM_* */
+	uint32_t type; /* MB2_MEM_* */
 };
 
 struct boot_module {
-	uint64_t start, end;  /* physical */
-	char name[64];        /* first word of the module's command line */
-	const char *cmdline;  /* full command line (inside the boot info) */
+	uint64_t start, end; /* physical */
+	char name[64];	     /* first word of the module's command line */
+	const char *cmdline; /* full command line (inside the boot info) */
 };
 
 struct boot_fb {
 	uint64_t addr;
 	uint32_t pitch, width, height;
-	uint8_t bpp, type;   /* type 1 = RGB, 2 = EGA text */
+	uint8_t bpp, type; /* type 1 = RGB, 2 = EGA text */
 	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
 };
 
@@ -66,15 +66,15 @@ struct boot_info {
 	struct boot_module modules[BOOT_MAX_MODULES];
 	bool has_fb;
 	struct boot_fb fb;
-	const void *rsdp;       /* copy of the RSDP inside the boot info */
+	const void *rsdp; /* copy of the RSDP inside the boot info */
 	uint32_t rsdp_len;
 	bool rsdp_v2;
-	bool efi;               /* booted through UEFI (an EFI system table tag) */
+	bool efi; /* booted through UEFI (an EFI system table tag) */
 	uint64_t efi_system_table;
-	uint32_t nr_efi_mmap;   /* EFI memory map descriptors found */
+	uint32_t nr_efi_mmap; /* EFI memory map descriptors found */
 	const void *efi_mmap;
 	uint32_t efi_desc_size;
-	uint32_t warnings;      /* malformed tags skipped */
+	uint32_t warnings; /* malformed tags skipped */
 };
 
 /*

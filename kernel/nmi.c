@@ -27,11 +27,13 @@ static volatile int report_done;
 void nmi_handle(struct trap_frame *tf)
 {
 	this_cpu_inc(counters[CNT_IPI_RECV_NMI]);
+	/* Acquire: pairs with the release stores in nmi_stop_other_cpus(), so
+	 * the report_cpu we read is the one set before our NMI was sent. */
 	if (__atomic_load_n(&stop_request, __ATOMIC_ACQUIRE)) {
 		if (__atomic_load_n(&report_cpu, __ATOMIC_ACQUIRE) == (int)this_cpu_id()) {
 			kprintf("--- cpu %u stopped by NMI ---\n", this_cpu_id());
 			trap_print_frame(tf);
-			backtrace_print(tf->rip, tf->rbp);
+			backtrace_print_trap(tf);
 			/* Pairs with the acquire load in nmi_stop_other_cpus(). */
 			__atomic_store_n(&report_done, 1, __ATOMIC_RELEASE);
 		}
@@ -54,14 +56,19 @@ void nmi_stop_other_cpus(bool backtraces)
 		if (c == me || !pc || !READ_ONCE(pc->shared.online))
 			continue;
 		report_done = 0;
+		/* Release: report_done's reset is visible before the target can
+		 * see its turn (pairs with the acquire load in nmi_handle()). */
 		__atomic_store_n(&report_cpu, backtraces ? (int)c : -1, __ATOMIC_RELEASE);
 		console_handover((int)c);
 		apic_send_nmi(c);
 		this_cpu_inc(counters[CNT_IPI_SENT_NMI]);
 		if (backtraces) {
-			uint64_t deadline = rdtsc() + 500 * 1000 * (tsc_khz ? tsc_khz : 3000000) / 1000;
+			uint64_t deadline =
+				rdtsc() + 500 * 1000 * (tsc_khz ? tsc_khz : 3000000) / 1000;
 
-			while (!__atomic_load_n(&report_done, __ATOMIC_ACQUIRE) && rdtsc() < deadline)
+			/* Pairs with the release store of report_done in nmi_handle(). */
+			while (!__atomic_load_n(&report_done, __ATOMIC_ACQUIRE) &&
+			       rdtsc() < deadline)
 				cpu_relax();
 			if (!report_done)
 				kprintf("--- cpu %u did not answer the stop NMI ---\n", c);

@@ -49,11 +49,43 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 	}
 }
 
+/*
+ * The frame-pointer chain misses the innermost caller when the trap hit a
+ * function before it pushed RBP: at its first instruction (a bad call), or
+ * anywhere in a leaf that GCC compiled without a frame. Then the return
+ * address is on top of the stack ([RSP], or [RSP+8] right after the push),
+ * and RBP still names the caller's caller. Recognise that from the prologue
+ * ("push %rbp" is 0x55 and we build without CET's endbr64).
+ */
+void backtrace_print_trap(const struct trap_frame *tf)
+{
+	uint64_t off = 0;
+	const char *fn = trap_from_user(tf) ? NULL : ksym_lookup(tf->rip, &off);
+
+	if (fn && plausible_frame(tf->rsp)) {
+		const uint8_t *start = (const uint8_t *)(tf->rip - off);
+		const uint64_t *sp = (const uint64_t *)tf->rsp;
+		uint64_t ret = 0;
+
+		if (off == 0 || start[0] != 0x55)
+			ret = sp[0];
+		else if (off == 1)
+			ret = sp[1];
+		const char *caller = ret ? ksym_lookup(ret, &off) : NULL;
+
+		if (caller)
+			kprintf("  called from %016lx %s+0x%lx\n", ret, caller, off);
+	}
+	backtrace_print(tf->rip, tf->rbp);
+}
+
 static void panic_common(const struct trap_frame *tf, const char *fmt, va_list ap)
 {
 	char msg[256];
 
 	irq_disable();
+	/* Exactly one CPU wins the panic (full barrier: the loser also sees
+	 * the winner's console takeover). */
 	if (__atomic_exchange_n(&panic_in_progress, 1, __ATOMIC_SEQ_CST)) {
 		/* Someone else is reporting; wait for their NMI. */
 		cpu_halt_forever();
@@ -65,7 +97,7 @@ static void panic_common(const struct trap_frame *tf, const char *fmt, va_list a
 	kprintf("PANIC on cpu %u: %s\n", this_cpu_id(), msg);
 	if (tf) {
 		trap_print_frame(tf);
-		backtrace_print(tf->rip, tf->rbp);
+		backtrace_print_trap(tf);
 	} else {
 		/* Start at panic_common's caller: the frame of panic(). */
 		const uint64_t *fp = __builtin_frame_address(0);

@@ -9,7 +9,7 @@
 #include "kernel/counters.h"
 #include "mm/layout.h"
 
-#define NR_CPUS 1024 /* build constant: the most CPUs the kernel can drive */
+#define NR_CPUS	  1024 /* build constant: the most CPUs the kernel can drive */
 #define CACHELINE 64
 
 struct task;
@@ -32,7 +32,7 @@ _Static_assert(sizeof(struct tss) == 104, "64-bit TSS is 104 bytes");
 #define SEL_KDATA   0x10
 #define SEL_UDATA   0x18 /* SYSRET: SS = STAR[63:48] + 8  */
 #define SEL_UCODE   0x20 /* SYSRET: CS = STAR[63:48] + 16 */
-#define SEL_TSS     0x28 /* two slots */
+#define SEL_TSS	    0x28 /* two slots */
 
 /* Per-CPU publication of where the CPU is, for the deferred kernel flush
  * (mm/kflush.c). */
@@ -49,30 +49,30 @@ enum cpu_context {
  * mapped in the user root, so it holds nothing secret.
  */
 struct percpu_entry {
-	struct percpu *self;        /* 0: the struct's own address (GS base) */
-	uint32_t cpu_id;            /* 8 */
-	uint32_t apic_id;           /* 12 */
-	uint64_t scratch_rsp;       /* 16: user RSP across SYSCALL entry */
-	uint64_t kstack_top;        /* 24: current task's kernel stack top */
-	uint64_t kernel_cr3;        /* 32: CR3 the entry code loads (PTI) */
-	uint64_t user_cr3;          /* 40: CR3 the exit code loads (PTI) */
-	uint64_t pti_on;            /* 48: nonzero when entry must switch CR3 */
-	uint64_t flush_count;       /* 56: ptiflush=precise: queued addresses */
-	uint64_t flush_addr[PTI_FLUSH_QUEUE]; /* 64..127 */
-	uint64_t entry_pad[16];     /* 128..255: reserved for entry code */
-	struct tss tss __aligned(64);          /* 256 */
+	struct percpu *self;			 /* 0: the struct's own address (GS base) */
+	uint32_t cpu_id;			 /* 8 */
+	uint32_t apic_id;			 /* 12 */
+	uint64_t scratch_rsp;			 /* 16: user RSP across SYSCALL entry */
+	uint64_t kstack_top;			 /* 24: current task's kernel stack top */
+	uint64_t kernel_cr3;			 /* 32: CR3 the entry code loads (PTI) */
+	uint64_t user_cr3;			 /* 40: CR3 the exit code loads (PTI) */
+	uint64_t pti_on;			 /* 48: nonzero when entry must switch CR3 */
+	uint64_t flush_count;			 /* 56: ptiflush=precise: queued addresses */
+	uint64_t flush_addr[PTI_FLUSH_QUEUE];	 /* 64..127 */
+	uint64_t entry_pad[16];			 /* 128..255: reserved for entry code */
+	struct tss tss __aligned(64);		 /* 256 */
 	uint64_t gdt[GDT_ENTRIES] __aligned(64); /* 384 */
 } __aligned(4096);
 
 /* Written by the owner, read by other CPUs: one line, apart from hot
  * private writes (DESIGN.md "Per-CPU data"). */
 struct percpu_shared {
-	uint32_t context;        /* enum cpu_context, for kflush=defer */
-	uint32_t is_lazy;        /* lazy TLB: running a kernel thread on loaded_mm */
-	struct mm *loaded_mm;    /* mm whose tables are in CR3 */
-	uint64_t online;         /* set once the CPU has finished start-up */
-	uint64_t kflush_gen;     /* kernel flush generation this CPU reached */
-	struct task *curr;       /* running task, read by remote wake-up */
+	uint32_t context;     /* enum cpu_context, for kflush=defer */
+	uint32_t is_lazy;     /* lazy TLB: running a kernel thread on loaded_mm */
+	struct mm *loaded_mm; /* mm whose tables are in CR3 */
+	uint64_t online;      /* set once the CPU has finished start-up */
+	uint64_t kflush_gen;  /* kernel flush generation this CPU reached */
+	struct task *curr;    /* running task, read by remote wake-up */
 } __aligned(CACHELINE);
 
 struct percpu {
@@ -82,48 +82,48 @@ struct percpu {
 
 	/* Written by other CPUs (IPI senders), read by the owner. */
 	struct {
-		void *call_queue_head;  /* lock-free LIFO of call-function work */
-		uint64_t pending;       /* reserved */
+		void *call_queue_head; /* lock-free LIFO of call-function work */
+		uint64_t pending;      /* reserved */
 	} remote __aligned(CACHELINE);
 
 	/* ---- private: only this CPU touches what follows ---- */
 	struct task *current __aligned(CACHELINE);
 	struct task *idle;
-	uint64_t irq_depth;         /* nesting of hardware interrupt handlers */
-	uint64_t preempt_count;     /* >0: no involuntary switch */
+	uint64_t irq_depth;	/* nesting of hardware interrupt handlers */
+	uint64_t preempt_count; /* >0: no involuntary switch */
 	uint64_t need_resched;
 	uint64_t nmi_depth;
 	uint32_t lapic_timer_mode;
-	uint32_t panicking;         /* this CPU is printing a panic report */
-	uint64_t lock_spin_start;   /* lockup detector: TSC when spinning began */
+	uint32_t panicking;	  /* this CPU is printing a panic report */
+	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
 	const void *lock_spinning_on;
-	uint64_t irq_off_since;     /* lockup detector: TSC of last irq-off */
-	void *rq;                   /* sched/: this CPU's run queue */
-	void *arch;                 /* arch/: per-CPU arch state (APIC, xstate) */
-	void *tlb;                  /* mm/: PCID slots, flush state */
-	void *trace;                /* kernel/trace.c ring */
+	uint64_t irq_off_since; /* lockup detector: TSC of last irq-off */
+	void *rq;		/* sched/: this CPU's run queue */
+	void *arch;		/* arch/: per-CPU arch state (APIC, xstate) */
+	void *tlb;		/* mm/: PCID slots, flush state */
+	void *trace;		/* kernel/trace.c ring */
 
 	uint64_t counters[NR_COUNTERS] __aligned(CACHELINE);
 } __aligned(4096);
 
 /* Virtual layout of one CPU's area in the entry region (mm/layout.h). */
-#define PERCPU_AREA_BASE     (ENTRY_AREA_BASE + 0x200000)
-#define PERCPU_STRIDE        0x40000            /* 256 KiB per CPU */
-#define PERCPU_STRUCT_MAX    0x10000            /* struct percpu fits in 64 KiB */
-#define PERCPU_ENTRY_STACK   0x11000            /* 8 KiB, guard page below */
-#define PERCPU_NMI_STACK     0x14000            /* 8 KiB each, guard pages between */
-#define PERCPU_DF_STACK      0x17000
-#define PERCPU_MC_STACK      0x1a000
-#define PERCPU_DB_STACK      0x1d000
-#define PERCPU_STACK_SIZE    0x2000
-#define PERCPU_AREA_END      0x1f000
+#define PERCPU_AREA_BASE   (ENTRY_AREA_BASE + 0x200000)
+#define PERCPU_STRIDE	   0x40000 /* 256 KiB per CPU */
+#define PERCPU_STRUCT_MAX  0x10000 /* struct percpu fits in 64 KiB */
+#define PERCPU_ENTRY_STACK 0x11000 /* 8 KiB, guard page below */
+#define PERCPU_NMI_STACK   0x14000 /* 8 KiB each, guard pages between */
+#define PERCPU_DF_STACK	   0x17000
+#define PERCPU_MC_STACK	   0x1a000
+#define PERCPU_DB_STACK	   0x1d000
+#define PERCPU_STACK_SIZE  0x2000
+#define PERCPU_AREA_END	   0x1f000
 
 _Static_assert(sizeof(struct percpu_entry) == 4096, "entry page is one page");
 _Static_assert(PERCPU_ENTRY_STACK >= PERCPU_STRUCT_MAX + 0x1000, "guard below stacks");
 _Static_assert(sizeof(struct percpu) <= PERCPU_STRUCT_MAX, "struct percpu too big");
 
 extern struct percpu *percpu_ptrs[NR_CPUS];
-extern uint32_t nr_cpus;         /* CPUs found (present), including any that failed */
+extern uint32_t nr_cpus; /* CPUs found (present), including any that failed */
 extern uint32_t nr_cpus_online;
 
 static inline struct percpu *percpu_of(uint32_t cpu)

@@ -24,7 +24,8 @@ static bool wx_leaf(const struct pt_leaf *l, void *p)
 	if (l->exec) {
 		c->exec_pages++;
 		if (l->write) {
-			pr_err("selfcheck: %#lx is writable and executable (pte %#lx)", l->va, l->pte);
+			pr_err("selfcheck: %#lx is writable and executable (pte %#lx)", l->va,
+			       l->pte);
 			c->violations++;
 		}
 		if (l->va < (uint64_t)__text_start || l->va >= (uint64_t)__text_end) {

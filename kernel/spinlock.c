@@ -35,6 +35,7 @@ static __always_inline void lock_slow(struct spinlock *l, uint16_t ticket)
 {
 	this_cpu_write(lock_spinning_on, l);
 	this_cpu_write(lock_spin_start, rdtsc());
+	/* Acquire: pairs with the release store of head in spin_unlock(). */
 	while (__atomic_load_n(&l->head, __ATOMIC_ACQUIRE) != ticket) {
 		cpu_relax();
 		lockup_check_spin(l);
@@ -44,6 +45,8 @@ static __always_inline void lock_slow(struct spinlock *l, uint16_t ticket)
 
 void spin_lock(struct spinlock *l)
 {
+	/* Take a ticket (LOCK XADD), then wait for head to reach it; the
+	 * acquire load pairs with the release in spin_unlock(). */
 	uint16_t ticket = __atomic_fetch_add(&l->tail, 1, __ATOMIC_ACQUIRE);
 
 	if (__atomic_load_n(&l->head, __ATOMIC_ACQUIRE) != ticket)
@@ -100,8 +103,8 @@ bool spin_is_locked(const struct spinlock *l)
 
 void assert_held_fail(const struct spinlock *l, const char *file, int line)
 {
-	panic("%s:%d: lock '%s' not held by cpu %u (holder %d)", file, line, l->name,
-	      this_cpu_id(), l->holder);
+	panic("%s:%d: lock '%s' not held by cpu %u (holder %d)", file, line, l->name, this_cpu_id(),
+	      l->holder);
 }
 
 void assert_irqs_off_fail(const char *file, int line)

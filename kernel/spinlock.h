@@ -21,14 +21,17 @@
 #include "kernel/compiler.h"
 
 struct spinlock {
-	uint16_t head;   /* ticket being served */
-	uint16_t tail;   /* next ticket to hand out */
-	int32_t holder;  /* CPU id of the holder, -1 when free */
+	uint16_t head;	/* ticket being served */
+	uint16_t tail;	/* next ticket to hand out */
+	int32_t holder; /* CPU id of the holder, -1 when free */
 	const char *name;
 	uintptr_t holder_pc; /* return address of the acquiring call */
 };
 
-#define SPINLOCK_INIT(n) { 0, 0, -1, n, 0 }
+#define SPINLOCK_INIT(n)       \
+	{                      \
+		0, 0, -1, n, 0 \
+	}
 
 void spin_init(struct spinlock *l, const char *name);
 void spin_lock(struct spinlock *l);
@@ -42,9 +45,9 @@ bool spin_is_locked(const struct spinlock *l);
 void assert_held_fail(const struct spinlock *l, const char *file, int line) __noreturn;
 void assert_irqs_off_fail(const char *file, int line) __noreturn;
 
-#define assert_held(l)                                          \
-	do {                                                    \
-		if (unlikely(!spin_held_by_me(l)))              \
+#define assert_held(l)                                           \
+	do {                                                     \
+		if (unlikely(!spin_held_by_me(l)))               \
 			assert_held_fail(l, __FILE__, __LINE__); \
 	} while (0)
 

@@ -12,10 +12,7 @@ void *memcpy(void *dst, const void *src, size_t n)
 #if defined(__x86_64__) && !defined(HOST_TEST)
 	void *ret = dst;
 
-	__asm__ __volatile__("rep movsb"
-			     : "+D"(dst), "+S"(src), "+c"(n)
-			     :
-			     : "memory");
+	__asm__ __volatile__("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 	return ret;
 #else
 	unsigned char *d = dst;
@@ -46,10 +43,7 @@ void *memset(void *dst, int c, size_t n)
 #if defined(__x86_64__) && !defined(HOST_TEST)
 	void *ret = dst;
 
-	__asm__ __volatile__("rep stosb"
-			     : "+D"(dst), "+c"(n)
-			     : "a"(c)
-			     : "memory");
+	__asm__ __volatile__("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
 	return ret;
 #else
 	unsigned char *d = dst;

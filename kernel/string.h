@@ -8,17 +8,17 @@
 #include "kernel/compiler.h"
 
 #ifdef HOST_TEST
-#define memcpy   k_memcpy
-#define memmove  k_memmove
-#define memset   k_memset
-#define memcmp   k_memcmp
-#define memchr   k_memchr
-#define strlen   k_strlen
-#define strnlen  k_strnlen
-#define strcmp   k_strcmp
-#define strncmp  k_strncmp
-#define strchr   k_strchr
-#define strlcpy  k_strlcpy
+#define memcpy	k_memcpy
+#define memmove k_memmove
+#define memset	k_memset
+#define memcmp	k_memcmp
+#define memchr	k_memchr
+#define strlen	k_strlen
+#define strnlen k_strnlen
+#define strcmp	k_strcmp
+#define strncmp k_strncmp
+#define strchr	k_strchr
+#define strlcpy k_strlcpy
 #endif
 
 void *memcpy(void *dst, const void *src, size_t n);

@@ -10,8 +10,8 @@
 uint64_t tsc_khz;
 const char *tsc_source = "uncalibrated";
 static uint64_t tsc_base;
-static uint64_t ns_mult;   /* ns per cycle, 32.32 fixed point */
-static uint64_t tsc_mult;  /* cycles per ns, 32.32 fixed point */
+static uint64_t ns_mult;  /* ns per cycle, 32.32 fixed point */
+static uint64_t tsc_mult; /* cycles per ns, 32.32 fixed point */
 
 void time_set_tsc_khz(uint64_t khz, const char *source)
 {

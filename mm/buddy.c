@@ -4,8 +4,7 @@
  */
 #include "mm/buddy.h"
 
-void buddy_init(struct buddy_zone *z, struct frame *frames, uint64_t base_pfn,
-		uint64_t nr_pfns)
+void buddy_init(struct buddy_zone *z, struct frame *frames, uint64_t base_pfn, uint64_t nr_pfns)
 {
 	z->base_pfn = base_pfn;
 	z->nr_pfns = nr_pfns;
@@ -118,7 +117,7 @@ const char *buddy_check(const struct buddy_zone *z)
 		uint64_t n = 0;
 		const struct list_node *pos;
 
-		list_for_each(pos, &z->free[k]) {
+		list_for_each (pos, &z->free[k]) {
 			const struct frame *f = list_entry(pos, struct frame, link);
 			uint64_t idx = (uint64_t)(f - z->frames);
 

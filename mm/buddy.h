@@ -25,28 +25,27 @@
 #define FRAME_KSTACK   (1u << 6)
 
 struct frame {
-	struct list_node link;  /* free list, or the owner's list */
+	struct list_node link; /* free list, or the owner's list */
 	uint32_t flags;
-	uint8_t order;          /* block order (head frames) */
-	uint8_t node;           /* NUMA node */
-	uint16_t pt_used;       /* page tables: present entries */
-	uint32_t mapcount;      /* user mappings of this frame */
-	uint32_t owner;         /* debugging tag: who allocated it */
+	uint8_t order;	   /* block order (head frames) */
+	uint8_t node;	   /* NUMA node */
+	uint16_t pt_used;  /* page tables: present entries */
+	uint32_t mapcount; /* user mappings of this frame */
+	uint32_t owner;	   /* debugging tag: who allocated it */
 };
 _Static_assert(sizeof(struct frame) == 32, "struct frame is 32 bytes");
 
 struct buddy_zone {
-	uint64_t base_pfn;      /* aligned to 2^(BUDDY_ORDERS-1) */
+	uint64_t base_pfn; /* aligned to 2^(BUDDY_ORDERS-1) */
 	uint64_t nr_pfns;
-	struct frame *frames;   /* frames[i] describes base_pfn + i */
+	struct frame *frames; /* frames[i] describes base_pfn + i */
 	struct list_node free[BUDDY_ORDERS];
 	uint64_t nr_free[BUDDY_ORDERS];
 	uint64_t free_pages;
 };
 
 /* All frames start reserved; buddy_release_range() makes pages usable. */
-void buddy_init(struct buddy_zone *z, struct frame *frames, uint64_t base_pfn,
-		uint64_t nr_pfns);
+void buddy_init(struct buddy_zone *z, struct frame *frames, uint64_t base_pfn, uint64_t nr_pfns);
 void buddy_release_range(struct buddy_zone *z, uint64_t pfn, uint64_t count);
 /* Returns the zone-relative index of the block, or -1. */
 int64_t buddy_alloc(struct buddy_zone *z, unsigned order);

@@ -113,7 +113,8 @@ void frame_init(void)
 	}
 	pr_info("frames: %lu free of %lu MiB RAM (%lu KiB of frame descriptors, %u zone%s)",
 		frames_free(), memmap.ram_bytes >> 20,
-		(frame_table_pfns * sizeof(struct frame)) >> 10, nr_zones, nr_zones == 1 ? "" : "s");
+		(frame_table_pfns * sizeof(struct frame)) >> 10, nr_zones,
+		nr_zones == 1 ? "" : "s");
 }
 
 static paddr_t zone_alloc(struct zone *z, unsigned order, unsigned flags)
@@ -163,8 +164,9 @@ void frame_free(paddr_t pa, unsigned order)
 	BUG_ON(!fr || !IS_ALIGNED(pa, PAGE_SIZE << order));
 	if (fr->flags & (FRAME_FREE | FRAME_RESERVED | FRAME_TAIL))
 		panic("frame_free: %#lx is %s", pa,
-		      fr->flags & FRAME_FREE ? "already free (double free)" :
-		      fr->flags & FRAME_RESERVED ? "reserved" : "inside another block");
+		      fr->flags & FRAME_FREE	   ? "already free (double free)"
+		      : fr->flags & FRAME_RESERVED ? "reserved"
+						   : "inside another block");
 	BUG_ON(fr->order != order);
 	BUG_ON(fr->mapcount != 0);
 	struct zone *z = &zones[fr->node < nr_zones ? fr->node : 0];

@@ -9,7 +9,7 @@
 #include "mm/layout.h"
 #include "mm/buddy.h"
 
-#define FA_ZERO  (1u << 0)  /* clear the block */
+#define FA_ZERO	  (1u << 0) /* clear the block */
 #define FA_NOWARN (1u << 1) /* running out is expected: do not log */
 
 void frame_init(void);

@@ -29,8 +29,8 @@ struct slab {
 
 static const uint32_t kmalloc_sizes[] = { 16, 32, 64, 128, 256, 512, 1024, 2048 };
 static struct kmem_cache kmalloc_caches[ARRAY_SIZE(kmalloc_sizes)];
-static const char *const kmalloc_names[] = { "kmalloc-16", "kmalloc-32", "kmalloc-64",
-					     "kmalloc-128", "kmalloc-256", "kmalloc-512",
+static const char *const kmalloc_names[] = { "kmalloc-16",   "kmalloc-32",  "kmalloc-64",
+					     "kmalloc-128",  "kmalloc-256", "kmalloc-512",
 					     "kmalloc-1024", "kmalloc-2048" };
 static struct kmem_cache *caches;
 static struct spinlock registry_lock = SPINLOCK_INIT("kmem registry");
@@ -90,8 +90,8 @@ static void check_poison(struct kmem_cache *c, const uint8_t *o)
 {
 	for (uint32_t i = sizeof(void *); i < c->obj_size; i++) {
 		if (o[i] != POISON)
-			panic("kheap: %s object %p was written after free (byte %u = %#x)",
-			      c->name, o, i, o[i]);
+			panic("kheap: %s object %p was written after free (byte %u = %#x)", c->name,
+			      o, i, o[i]);
 	}
 }
 

@@ -11,22 +11,22 @@
 
 struct kmem_cache {
 	const char *name;
-	uint32_t obj_size;      /* rounded up to the alignment */
+	uint32_t obj_size; /* rounded up to the alignment */
 	uint32_t per_slab;
 	struct spinlock lock;
 	struct list_node partial; /* slabs with free objects */
 	struct list_node full;
 	uint64_t objs_in_use;
 	uint64_t slabs;
-	struct kmem_cache *next;  /* registry for reports */
+	struct kmem_cache *next; /* registry for reports */
 };
 
 void kheap_init(void);
 void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size, uint32_t align);
-void *kmem_cache_alloc(struct kmem_cache *c);       /* zeroed; NULL when out of memory */
+void *kmem_cache_alloc(struct kmem_cache *c); /* zeroed; NULL when out of memory */
 void kmem_cache_free(struct kmem_cache *c, void *obj);
 
-void *kmalloc(size_t size);   /* zeroed; NULL when out of memory or size is 0 */
+void *kmalloc(size_t size); /* zeroed; NULL when out of memory or size is 0 */
 void kfree(void *p);
 
 /* Bytes currently handed out (objects and large blocks), for leak checks. */

@@ -122,10 +122,12 @@ static void map_range(uint64_t va, paddr_t pa, uint64_t size, uint64_t flags, bo
 
 	while (size) {
 		if (gb && IS_ALIGNED(va | pa, PAGE_SIZE_1G) && size >= PAGE_SIZE_1G) {
-			*walk_create(kernel_root, va, 3) = pa | flags | PTE_P | PTE_PS | global_bit();
+			*walk_create(kernel_root, va, 3) =
+				pa | flags | PTE_P | PTE_PS | global_bit();
 			va += PAGE_SIZE_1G, pa += PAGE_SIZE_1G, size -= PAGE_SIZE_1G;
 		} else if (large && IS_ALIGNED(va | pa, PAGE_SIZE_2M) && size >= PAGE_SIZE_2M) {
-			*walk_create(kernel_root, va, 2) = pa | flags | PTE_P | PTE_PS | global_bit();
+			*walk_create(kernel_root, va, 2) =
+				pa | flags | PTE_P | PTE_PS | global_bit();
 			va += PAGE_SIZE_2M, pa += PAGE_SIZE_2M, size -= PAGE_SIZE_2M;
 		} else {
 			*walk_create(kernel_root, va, 1) = pa | flags | PTE_P | global_bit();

@@ -11,7 +11,7 @@
 #include "mm/pgtable.h"
 
 extern paddr_t kernel_root;
-extern bool kpaging_global;  /* kernel mappings use the G bit (pti=off) */
+extern bool kpaging_global; /* kernel mappings use the G bit (pti=off) */
 
 void kpaging_init(void);
 /* After frame_init: page tables come from the frame allocator. */

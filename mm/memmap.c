@@ -111,11 +111,11 @@ void memmap_init(const struct boot_info *bi)
 
 void memmap_print(void)
 {
-	pr_info("memory: %lu MiB usable in %u ranges, top of RAM %#lx",
-		memmap.ram_bytes >> 20, memmap.nr_ram, memmap.ram_top);
+	pr_info("memory: %lu MiB usable in %u ranges, top of RAM %#lx", memmap.ram_bytes >> 20,
+		memmap.nr_ram, memmap.ram_top);
 	for (uint32_t i = 0; i < memmap.nr_ram; i++)
-		pr_info("  ram  %#014lx-%#014lx (%lu KiB)", memmap.ram[i].start,
-			memmap.ram[i].end, (memmap.ram[i].end - memmap.ram[i].start) >> 10);
+		pr_info("  ram  %#014lx-%#014lx (%lu KiB)", memmap.ram[i].start, memmap.ram[i].end,
+			(memmap.ram[i].end - memmap.ram[i].start) >> 10);
 	for (uint32_t i = 0; i < memmap.nr_reserved; i++)
 		pr_info("  rsvd %#014lx-%#014lx %s", memmap.reserved[i].start,
 			memmap.reserved[i].end, reserve_why[i] ? reserve_why[i] : "");

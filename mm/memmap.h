@@ -23,12 +23,12 @@ struct phys_range {
 
 struct memmap {
 	uint32_t nr_ram;
-	struct phys_range ram[MEMMAP_MAX];      /* usable RAM, page aligned, sorted */
+	struct phys_range ram[MEMMAP_MAX]; /* usable RAM, page aligned, sorted */
 	uint32_t nr_mapped;
-	struct phys_range mapped[MEMMAP_MAX];   /* what the direct map covers */
+	struct phys_range mapped[MEMMAP_MAX]; /* what the direct map covers */
 	uint32_t nr_reserved;
 	struct phys_range reserved[MEMMAP_MAX];
-	paddr_t ram_top;                        /* end of the highest RAM range */
+	paddr_t ram_top; /* end of the highest RAM range */
 	uint64_t ram_bytes;
 };
 

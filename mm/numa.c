@@ -87,8 +87,7 @@ void numa_finalize(void)
 	 * giving them an empty range; with no SRAT memory at all, one node. */
 	if (!from_srat || !nr_nodes) {
 		nr_nodes = 1;
-		nodes[0] = (struct numa_node){ .proximity = 0, .start = 0,
-					       .end = memmap.ram_top };
+		nodes[0] = (struct numa_node){ .proximity = 0, .start = 0, .end = memmap.ram_top };
 		from_srat = false;
 		return;
 	}
@@ -150,6 +149,6 @@ void numa_print(void)
 	pr_info("numa: %u node%s (%s)", numa_nr_nodes(), numa_nr_nodes() == 1 ? "" : "s",
 		from_srat ? "from SRAT" : "no SRAT: one node");
 	for (uint32_t i = 0; i < numa_nr_nodes(); i++)
-		pr_info("  node %u: proximity %u, memory %#lx-%#lx, %u cpus", i,
-			nodes[i].proximity, numa_node_start(i), numa_node_end(i), nodes[i].nr_cpus);
+		pr_info("  node %u: proximity %u, memory %#lx-%#lx, %u cpus", i, nodes[i].proximity,
+			numa_node_start(i), numa_node_end(i), nodes[i].nr_cpus);
 }

@@ -11,18 +11,18 @@
 
 typedef uint64_t pte_t;
 
-#define PTE_P      (1ull << 0)
-#define PTE_W      (1ull << 1)
-#define PTE_U      (1ull << 2)
-#define PTE_PWT    (1ull << 3)
-#define PTE_PCD    (1ull << 4)
-#define PTE_A      (1ull << 5)
-#define PTE_D      (1ull << 6)
-#define PTE_PS     (1ull << 7)   /* large page at levels 2 and 3 */
-#define PTE_PAT    (1ull << 7)   /* at level 1 */
-#define PTE_G      (1ull << 8)
-#define PTE_NX     (1ull << 63)
-#define PTE_ADDR   0x000ffffffffff000ull
+#define PTE_P		   (1ull << 0)
+#define PTE_W		   (1ull << 1)
+#define PTE_U		   (1ull << 2)
+#define PTE_PWT		   (1ull << 3)
+#define PTE_PCD		   (1ull << 4)
+#define PTE_A		   (1ull << 5)
+#define PTE_D		   (1ull << 6)
+#define PTE_PS		   (1ull << 7) /* large page at levels 2 and 3 */
+#define PTE_PAT		   (1ull << 7) /* at level 1 */
+#define PTE_G		   (1ull << 8)
+#define PTE_NX		   (1ull << 63)
+#define PTE_ADDR	   0x000ffffffffff000ull
 #define PTE_ADDR_LARGE_PAT (1ull << 12) /* PAT bit of a large page */
 
 /* Cache types through PAT (arch/x86/pat.c programs PA1 = WC). */
@@ -30,7 +30,7 @@ typedef uint64_t pte_t;
 #define PTE_CACHE_WC PTE_PWT
 #define PTE_CACHE_UC (PTE_PCD | PTE_PWT)
 
-#define PT_ENTRIES 512
+#define PT_ENTRIES   512
 #define PAGE_SIZE_2M (1ull << 21)
 #define PAGE_SIZE_1G (1ull << 30)
 

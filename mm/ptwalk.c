@@ -16,8 +16,8 @@ static uint64_t canonical(uint64_t va)
 	return (uint64_t)((int64_t)(va << 16) >> 16);
 }
 
-static void walk_level(struct walk *w, paddr_t table, int level, uint64_t base, bool wr,
-		       bool us, bool x)
+static void walk_level(struct walk *w, paddr_t table, int level, uint64_t base, bool wr, bool us,
+		       bool x)
 {
 	const pte_t *t = pt_table(table);
 	uint64_t size = pt_level_size(level);
@@ -34,9 +34,13 @@ static void walk_level(struct walk *w, paddr_t table, int level, uint64_t base, 
 
 		if (pte_is_leaf(e, level)) {
 			struct pt_leaf leaf = {
-				.va = va, .size = size, .pte = e,
+				.va = va,
+				.size = size,
+				.pte = e,
 				.pa = pte_addr(e) & ~(size - 1) & PTE_ADDR,
-				.write = w2, .user = u2, .exec = x2,
+				.write = w2,
+				.user = u2,
+				.exec = x2,
 			};
 
 			w->count++;

@@ -11,7 +11,7 @@
 
 struct pt_leaf {
 	uint64_t va;
-	uint64_t size;     /* 4 KiB, 2 MiB or 1 GiB */
+	uint64_t size; /* 4 KiB, 2 MiB or 1 GiB */
 	paddr_t pa;
 	pte_t pte;
 	bool write, user, exec;

@@ -217,11 +217,12 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                         sys.stdout.flush()
                 elif proc.poll() is not None:
                     break
-            code = proc.poll()
-            if code is None:
+            try:
+                # EOF on the serial pipe comes just before the exit status.
+                code = proc.wait(timeout=5 if time.time() - start < timeout else 0.1)
+            except subprocess.TimeoutExpired:
+                code = None
                 _kill(proc)
-            else:
-                proc.wait()
             m = SENTINEL.search("".join(out))
             sentinel = m.group(1) if m else None
         elapsed = time.time() - start
@@ -272,7 +273,7 @@ def main():
         os.execvp(cmd[0], cmd)
 
     if args.command == "run":
-        cmdline = args.cmdline if args.cmdline is not None else "bench=all fbcon=off"
+        cmdline = args.cmdline if args.cmdline is not None else ""
         smp = args.smp or 8
     else:
         cmdline = args.cmdline or ""

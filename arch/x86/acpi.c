@@ -21,9 +21,8 @@
 #define ACPI_MAX_TABLE (1u << 20)
 
 static int acpi_inject;
-KSWITCH_ENUM(acpi_inject, "acpi_inject",
-	     "corrupt a table to test fallbacks (testing only)",
-	     "none", "madt_checksum", "madt_truncate", "madt_entry", "rsdp");
+KSWITCH_ENUM(acpi_inject, "acpi_inject", "corrupt a table to test fallbacks (testing only)", "none",
+	     "madt_checksum", "madt_truncate", "madt_entry", "rsdp");
 
 static struct madt_info madt;
 static bool have_madt;

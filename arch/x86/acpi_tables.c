@@ -123,8 +123,11 @@ static void madt_add_cpu(struct madt_info *m, uint32_t apic_id, uint32_t uid, ui
 	if (m->nr_cpus == MADT_MAX_CPUS)
 		return;
 	m->cpus[m->nr_cpus++] = (struct madt_cpu){
-		.apic_id = apic_id, .uid = uid, .enabled = flags & 1,
-		.online_capable = (flags & 2) != 0, .x2apic_entry = x2,
+		.apic_id = apic_id,
+		.uid = uid,
+		.enabled = flags & 1,
+		.online_capable = (flags & 2) != 0,
+		.x2apic_entry = x2,
 	};
 }
 
@@ -310,7 +313,8 @@ const char *acpi_parse_srat(const void *table, size_t avail, struct srat_info *s
 				return "SRAT APIC affinity entry too short";
 			if ((rd32(e, 4) & 1) && s->nr_cpus < SRAT_MAX_CPUS) {
 				uint32_t prox = rd8(e, 2) | (uint32_t)rd8(e, 9) << 8 |
-						(uint32_t)rd8(e, 10) << 16 | (uint32_t)rd8(e, 11) << 24;
+						(uint32_t)rd8(e, 10) << 16 |
+						(uint32_t)rd8(e, 11) << 24;
 
 				s->cpus[s->nr_cpus].proximity = prox;
 				s->cpus[s->nr_cpus].apic_id = rd8(e, 3);

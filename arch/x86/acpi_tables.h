@@ -37,22 +37,22 @@ const char *acpi_check_sdt(const void *table, size_t avail, const char *sig);
 uint32_t acpi_root_count(const struct acpi_header *root, bool is_xsdt);
 uint64_t acpi_root_entry(const struct acpi_header *root, bool is_xsdt, uint32_t i);
 
-#define MADT_MAX_CPUS    4096
+#define MADT_MAX_CPUS	 4096
 #define MADT_MAX_IOAPICS 16
-#define MADT_MAX_ISOS    32
-#define MADT_MAX_NMIS    16
+#define MADT_MAX_ISOS	 32
+#define MADT_MAX_NMIS	 16
 
 struct madt_cpu {
 	uint32_t apic_id;
 	uint32_t uid;
-	bool enabled;       /* usable now */
+	bool enabled; /* usable now */
 	bool online_capable;
-	bool x2apic_entry;  /* came from a type 9 entry */
+	bool x2apic_entry; /* came from a type 9 entry */
 };
 
 struct madt_info {
 	uint64_t lapic_addr;
-	bool pcat_compat;    /* flags bit 0: dual 8259s present */
+	bool pcat_compat; /* flags bit 0: dual 8259s present */
 	uint32_t nr_cpus;
 	struct madt_cpu cpus[MADT_MAX_CPUS];
 	uint32_t nr_ioapics;
@@ -67,7 +67,7 @@ struct madt_info {
 	} isos[MADT_MAX_ISOS];
 	uint32_t nr_nmis;
 	struct {
-		uint32_t uid;   /* 0xff / 0xffffffff: all processors */
+		uint32_t uid; /* 0xff / 0xffffffff: all processors */
 		uint8_t lint;
 		uint16_t flags;
 		bool x2apic;
@@ -82,7 +82,7 @@ const char *acpi_parse_madt(const void *table, size_t avail, struct madt_info *o
 struct fadt_info {
 	uint16_t pm_timer_port;
 	bool pm_timer_32bit;
-	uint16_t boot_arch;   /* IA-PC boot architecture flags */
+	uint16_t boot_arch; /* IA-PC boot architecture flags */
 	uint32_t flags;
 	bool hw_reduced;
 };
@@ -90,7 +90,7 @@ const char *acpi_parse_fadt(const void *table, size_t avail, struct fadt_info *o
 
 struct spcr_info {
 	uint8_t interface_type;
-	uint8_t space;        /* GAS address space: 0 memory, 1 I/O */
+	uint8_t space; /* GAS address space: 0 memory, 1 I/O */
 	uint64_t address;
 	uint32_t baud;
 };
@@ -98,7 +98,7 @@ const char *acpi_parse_spcr(const void *table, size_t avail, struct spcr_info *o
 
 const char *acpi_parse_hpet(const void *table, size_t avail, uint64_t *base);
 
-#define SRAT_MAX_MEM 64
+#define SRAT_MAX_MEM  64
 #define SRAT_MAX_CPUS 4096
 struct srat_info {
 	uint32_t nr_mem;

@@ -21,33 +21,33 @@
 #include "kernel/panic.h"
 #include "kernel/time.h"
 
-#define APIC_ID      0x020
-#define APIC_VERSION 0x030
-#define APIC_TPR     0x080
-#define APIC_EOI     0x0b0
-#define APIC_LDR     0x0d0
-#define APIC_DFR     0x0e0
-#define APIC_SVR     0x0f0
-#define APIC_ESR     0x280
-#define APIC_ICR_LO  0x300
-#define APIC_ICR_HI  0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_LINT0 0x350
-#define APIC_LVT_LINT1 0x360
-#define APIC_LVT_ERROR 0x370
+#define APIC_ID		0x020
+#define APIC_VERSION	0x030
+#define APIC_TPR	0x080
+#define APIC_EOI	0x0b0
+#define APIC_LDR	0x0d0
+#define APIC_DFR	0x0e0
+#define APIC_SVR	0x0f0
+#define APIC_ESR	0x280
+#define APIC_ICR_LO	0x300
+#define APIC_ICR_HI	0x310
+#define APIC_LVT_TIMER	0x320
+#define APIC_LVT_LINT0	0x350
+#define APIC_LVT_LINT1	0x360
+#define APIC_LVT_ERROR	0x370
 #define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_CUR  0x390
-#define APIC_TIMER_DIV  0x3e0
+#define APIC_TIMER_CUR	0x390
+#define APIC_TIMER_DIV	0x3e0
 
-#define APIC_BASE_ENABLE (1ull << 11)
-#define APIC_BASE_X2APIC (1ull << 10)
-#define APIC_SVR_ENABLE  (1u << 8)
-#define LVT_MASKED       (1u << 16)
+#define APIC_BASE_ENABLE   (1ull << 11)
+#define APIC_BASE_X2APIC   (1ull << 10)
+#define APIC_SVR_ENABLE	   (1u << 8)
+#define LVT_MASKED	   (1u << 16)
 #define LVT_TIMER_ONESHOT  (0u << 17)
 #define LVT_TIMER_DEADLINE (2u << 17)
-#define ICR_PENDING      (1u << 12)
-#define ICR_LEVEL_ASSERT (1u << 14)
-#define ICR_ALL_BUT_SELF (3u << 18)
+#define ICR_PENDING	   (1u << 12)
+#define ICR_LEVEL_ASSERT   (1u << 14)
+#define ICR_ALL_BUT_SELF   (3u << 18)
 
 enum apic_mode apic_mode;
 static volatile uint32_t *xapic_mmio;
@@ -75,9 +75,12 @@ static void apic_write(uint32_t reg, uint32_t v)
 const char *apic_mode_name(void)
 {
 	switch (apic_mode) {
-	case APIC_MODE_X2APIC: return "x2apic";
-	case APIC_MODE_XAPIC: return "xapic";
-	default: return "none";
+	case APIC_MODE_X2APIC:
+		return "x2apic";
+	case APIC_MODE_XAPIC:
+		return "xapic";
+	default:
+		return "none";
 	}
 }
 

@@ -4,18 +4,18 @@
  */
 #pragma once
 
-#define PCPU_SELF            0
-#define PCPU_CPU_ID          8
+#define PCPU_SELF	     0
+#define PCPU_CPU_ID	     8
 #define PCPU_SCRATCH_RSP     16
-#define PCPU_KSTACK_TOP      24
-#define PCPU_KERNEL_CR3      32
-#define PCPU_USER_CR3        40
-#define PCPU_PTI_ON          48
+#define PCPU_KSTACK_TOP	     24
+#define PCPU_KERNEL_CR3	     32
+#define PCPU_USER_CR3	     40
+#define PCPU_PTI_ON	     48
 #define PCPU_FLUSH_COUNT     56
-#define PCPU_FLUSH_ADDR      64
+#define PCPU_FLUSH_ADDR	     64
 #define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
 
-#define TF_SIZE              176  /* sizeof(struct trap_frame) */
+#define TF_SIZE 176 /* sizeof(struct trap_frame) */
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>

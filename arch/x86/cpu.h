@@ -10,33 +10,33 @@
 #include "kernel/compiler.h"
 
 /* Model-specific registers (SDM Vol. 4). */
-#define MSR_APIC_BASE        0x0000001b
-#define MSR_FEATURE_CONTROL  0x0000003a
-#define MSR_TSC_ADJUST       0x0000003b
-#define MSR_SPEC_CTRL        0x00000048
-#define MSR_MTRRCAP          0x000000fe
-#define MSR_PAT              0x00000277
-#define MSR_MISC_ENABLE      0x000001a0
-#define MSR_TSC_DEADLINE     0x000006e0
-#define MSR_PASID            0x00000d93
-#define MSR_XSS              0x00000da0
-#define MSR_XFD              0x000001c4
-#define MSR_XFD_ERR          0x000001c5
-#define MSR_X2APIC_BASE      0x00000800
-#define MSR_EFER             0xc0000080
-#define MSR_STAR             0xc0000081
-#define MSR_LSTAR            0xc0000082
-#define MSR_CSTAR            0xc0000083
-#define MSR_SFMASK           0xc0000084
-#define MSR_FS_BASE          0xc0000100
-#define MSR_GS_BASE          0xc0000101
-#define MSR_KERNEL_GS_BASE   0xc0000102
-#define MSR_TSC_AUX          0xc0000103
+#define MSR_APIC_BASE	    0x0000001b
+#define MSR_FEATURE_CONTROL 0x0000003a
+#define MSR_TSC_ADJUST	    0x0000003b
+#define MSR_SPEC_CTRL	    0x00000048
+#define MSR_MTRRCAP	    0x000000fe
+#define MSR_PAT		    0x00000277
+#define MSR_MISC_ENABLE	    0x000001a0
+#define MSR_TSC_DEADLINE    0x000006e0
+#define MSR_PASID	    0x00000d93
+#define MSR_XSS		    0x00000da0
+#define MSR_XFD		    0x000001c4
+#define MSR_XFD_ERR	    0x000001c5
+#define MSR_X2APIC_BASE	    0x00000800
+#define MSR_EFER	    0xc0000080
+#define MSR_STAR	    0xc0000081
+#define MSR_LSTAR	    0xc0000082
+#define MSR_CSTAR	    0xc0000083
+#define MSR_SFMASK	    0xc0000084
+#define MSR_FS_BASE	    0xc0000100
+#define MSR_GS_BASE	    0xc0000101
+#define MSR_KERNEL_GS_BASE  0xc0000102
+#define MSR_TSC_AUX	    0xc0000103
 
-#define EFER_SCE  (1u << 0)
-#define EFER_LME  (1u << 8)
-#define EFER_LMA  (1u << 10)
-#define EFER_NXE  (1u << 11)
+#define EFER_SCE (1u << 0)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+#define EFER_NXE (1u << 11)
 
 #define CR0_PE (1ul << 0)
 #define CR0_MP (1ul << 1)
@@ -50,15 +50,15 @@
 #define CR0_CD (1ul << 30)
 #define CR0_PG (1ul << 31)
 
-#define CR4_VME        (1ul << 0)
-#define CR4_PVI        (1ul << 1)
-#define CR4_TSD        (1ul << 2)
-#define CR4_DE         (1ul << 3)
-#define CR4_PSE        (1ul << 4)
-#define CR4_PAE        (1ul << 5)
-#define CR4_MCE        (1ul << 6)
-#define CR4_PGE        (1ul << 7)
-#define CR4_PCE        (1ul << 8)
+#define CR4_VME	       (1ul << 0)
+#define CR4_PVI	       (1ul << 1)
+#define CR4_TSD	       (1ul << 2)
+#define CR4_DE	       (1ul << 3)
+#define CR4_PSE	       (1ul << 4)
+#define CR4_PAE	       (1ul << 5)
+#define CR4_MCE	       (1ul << 6)
+#define CR4_PGE	       (1ul << 7)
+#define CR4_PCE	       (1ul << 8)
 #define CR4_OSFXSR     (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define CR4_UMIP       (1ul << 11)
@@ -68,8 +68,8 @@
 #define CR4_OSXSAVE    (1ul << 18)
 #define CR4_SMEP       (1ul << 20)
 #define CR4_SMAP       (1ul << 21)
-#define CR4_PKE        (1ul << 22)
-#define CR4_CET        (1ul << 23)
+#define CR4_PKE	       (1ul << 22)
+#define CR4_CET	       (1ul << 23)
 
 #define RFLAGS_IF (1ul << 9)
 #define RFLAGS_AC (1ul << 18)
@@ -114,16 +114,16 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 bool rdmsr_safe(uint32_t msr, uint64_t *v);
 bool wrmsr_safe(uint32_t msr, uint64_t v);
 
-#define DEFINE_CR_ACCESSORS(n)                                                        \
-	static inline uint64_t read_cr##n(void)                                     \
-	{                                                                           \
-		uint64_t v;                                                         \
-		__asm__ __volatile__("mov %%cr" #n ", %0" : "=r"(v));               \
-		return v;                                                           \
-	}                                                                           \
-	static inline void write_cr##n(uint64_t v)                                  \
-	{                                                                           \
-		__asm__ __volatile__("mov %0, %%cr" #n ::"r"(v) : "memory");         \
+#define DEFINE_CR_ACCESSORS(n)                                               \
+	static inline uint64_t read_cr##n(void)                              \
+	{                                                                    \
+		uint64_t v;                                                  \
+		__asm__ __volatile__("mov %%cr" #n ", %0" : "=r"(v));        \
+		return v;                                                    \
+	}                                                                    \
+	static inline void write_cr##n(uint64_t v)                           \
+	{                                                                    \
+		__asm__ __volatile__("mov %0, %%cr" #n ::"r"(v) : "memory"); \
 	}
 DEFINE_CR_ACCESSORS(0)
 DEFINE_CR_ACCESSORS(2)

@@ -36,10 +36,14 @@ void cpu_clear_feature(enum cpu_feature f)
 static uint32_t reg_of(struct cpuid_regs r, int reg)
 {
 	switch (reg) {
-	case EAX: return r.eax;
-	case EBX: return r.ebx;
-	case ECX: return r.ecx;
-	default: return r.edx;
+	case EAX:
+		return r.eax;
+	case EBX:
+		return r.ebx;
+	case ECX:
+		return r.ecx;
+	default:
+		return r.edx;
 	}
 }
 
@@ -98,8 +102,8 @@ void cpu_print(void)
 
 	while (*brand == ' ')
 		brand++;
-	pr_info("cpu: %s family %#x model %#x stepping %u: %s", boot_cpu.vendor,
-		boot_cpu.family, boot_cpu.model, boot_cpu.stepping, *brand ? brand : "(no brand)");
+	pr_info("cpu: %s family %#x model %#x stepping %u: %s", boot_cpu.vendor, boot_cpu.family,
+		boot_cpu.model, boot_cpu.stepping, *brand ? brand : "(no brand)");
 	pr_info("cpu: %u-bit physical, %u-bit virtual addresses", boot_cpu.phys_addr_bits,
 		boot_cpu.virt_addr_bits);
 

@@ -6,6 +6,7 @@
 
 #include "kernel/compiler.h"
 
+/* clang-format off */
 #define FEATURE_LIST(X)                                                   \
 	X(FPU,        0x00000001, 0, EDX, 0,  "fpu")                      \
 	X(TSC,        0x00000001, 0, EDX, 4,  "tsc")                      \
@@ -53,12 +54,13 @@
 	X(RDTSCP,     0x80000001, 0, EDX, 27, "rdtscp")                   \
 	X(LM,         0x80000001, 0, EDX, 29, "lm")                       \
 	X(INVTSC,     0x80000007, 0, EDX, 8,  "invariant_tsc")
+/* clang-format on */
 
 enum cpu_feature {
 #define FEATURE_ENUM(id, leaf, sub, reg, bit, name) FEAT_##id,
 	FEATURE_LIST(FEATURE_ENUM)
 #undef FEATURE_ENUM
-	NR_FEATURES
+		NR_FEATURES
 };
 
 struct cpu_info {

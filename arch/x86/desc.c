@@ -120,21 +120,20 @@ void gdt_tss_init(struct percpu *pc, bool ist_stacks)
 
 	struct desc_ptr p = { sizeof(e->gdt) - 1, (uint64_t)e->gdt };
 
-	__asm__ __volatile__(
-		"lgdt %0\n\t"
-		"pushq %1\n\t"
-		"leaq 1f(%%rip), %%rax\n\t"
-		"pushq %%rax\n\t"
-		"lretq\n"
-		"1:\n\t"
-		"movl %2, %%eax\n\t"
-		"movl %%eax, %%ds\n\t"
-		"movl %%eax, %%es\n\t"
-		"movl %%eax, %%ss\n\t"
-		"xorl %%eax, %%eax\n\t"
-		"movl %%eax, %%fs\n\t"
-		::"m"(p), "i"((uint64_t)SEL_KCODE), "i"(SEL_KDATA)
-		: "rax", "memory");
+	__asm__ __volatile__("lgdt %0\n\t"
+			     "pushq %1\n\t"
+			     "leaq 1f(%%rip), %%rax\n\t"
+			     "pushq %%rax\n\t"
+			     "lretq\n"
+			     "1:\n\t"
+			     "movl %2, %%eax\n\t"
+			     "movl %%eax, %%ds\n\t"
+			     "movl %%eax, %%es\n\t"
+			     "movl %%eax, %%ss\n\t"
+			     "xorl %%eax, %%eax\n\t"
+			     "movl %%eax, %%fs\n\t" ::"m"(p),
+			     "i"((uint64_t)SEL_KCODE), "i"(SEL_KDATA)
+			     : "rax", "memory");
 	/* Loading GS's selector would clear the GS base: leave GS alone. */
 	__asm__ __volatile__("ltr %w0" ::"r"(SEL_TSS) : "memory");
 }

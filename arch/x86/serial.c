@@ -41,13 +41,13 @@ void serial_init(uint16_t port)
 	if (inb(port + UART_SCR) != 0xa5)
 		return;
 	base = port;
-	outb(base + UART_IER, 0x00);  /* no interrupts: we poll */
-	outb(base + UART_LCR, 0x80);  /* DLAB */
-	outb(base + UART_DLL, 0x01);  /* 115200 baud */
+	outb(base + UART_IER, 0x00); /* no interrupts: we poll */
+	outb(base + UART_LCR, 0x80); /* DLAB */
+	outb(base + UART_DLL, 0x01); /* 115200 baud */
 	outb(base + UART_DLM, 0x00);
-	outb(base + UART_LCR, 0x03);  /* 8N1 */
-	outb(base + UART_FCR, 0xc7);  /* FIFO on, cleared, 14-byte threshold */
-	outb(base + UART_MCR, 0x03);  /* DTR, RTS */
+	outb(base + UART_LCR, 0x03); /* 8N1 */
+	outb(base + UART_FCR, 0xc7); /* FIFO on, cleared, 14-byte threshold */
+	outb(base + UART_MCR, 0x03); /* DTR, RTS */
 	present = true;
 	if (first)
 		console_register(&serial_console);

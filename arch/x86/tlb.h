@@ -15,10 +15,10 @@
 #define CR3_PCID_MASK 0xfffull
 #define CR3_ADDR_MASK 0x000ffffffffff000ull
 
-#define INVPCID_ADDR       0 /* one address in one PCID */
-#define INVPCID_SINGLE     1 /* all of one PCID (except globals) */
+#define INVPCID_ADDR	   0 /* one address in one PCID */
+#define INVPCID_SINGLE	   1 /* all of one PCID (except globals) */
 #define INVPCID_ALL_GLOBAL 2 /* everything, including globals */
-#define INVPCID_ALL        3 /* everything except globals */
+#define INVPCID_ALL	   3 /* everything except globals */
 
 static __always_inline void arch_write_cr3(uint64_t v)
 {

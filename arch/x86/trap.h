@@ -19,36 +19,52 @@ _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap frame layout used by e
 
 /* Exceptions (SDM Vol. 3A 6.15). */
 enum {
-	VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5,
-	VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12,
-	VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17, VEC_MC = 18, VEC_XM = 19,
-	VEC_VE = 20, VEC_CP = 21,
+	VEC_DE = 0,
+	VEC_DB = 1,
+	VEC_NMI = 2,
+	VEC_BP = 3,
+	VEC_OF = 4,
+	VEC_BR = 5,
+	VEC_UD = 6,
+	VEC_NM = 7,
+	VEC_DF = 8,
+	VEC_TS = 10,
+	VEC_NP = 11,
+	VEC_SS = 12,
+	VEC_GP = 13,
+	VEC_PF = 14,
+	VEC_MF = 16,
+	VEC_AC = 17,
+	VEC_MC = 18,
+	VEC_XM = 19,
+	VEC_VE = 20,
+	VEC_CP = 21,
 };
 
 /* Interrupt vectors owned by the kernel. Higher vector = higher priority
  * class in the LAPIC (SDM Vol. 3A 11.8.3). */
-#define VEC_LEGACY_BASE  0x20 /* 8259 remapped here, then masked */
-#define VEC_TIMER        0xec
-#define VEC_IPI_RESCHED  0xed
-#define VEC_IPI_CALL     0xee
-#define VEC_IPI_TLB      0xef
-#define VEC_APIC_ERROR   0xfe
-#define VEC_SPURIOUS     0xff
+#define VEC_LEGACY_BASE 0x20 /* 8259 remapped here, then masked */
+#define VEC_TIMER	0xec
+#define VEC_IPI_RESCHED 0xed
+#define VEC_IPI_CALL	0xee
+#define VEC_IPI_TLB	0xef
+#define VEC_APIC_ERROR	0xfe
+#define VEC_SPURIOUS	0xff
 
 /* IST slots (TSS.ist[n-1]); 0 means "no IST". */
 #define IST_NMI 1
-#define IST_DF  2
-#define IST_MC  3
-#define IST_DB  4
+#define IST_DF	2
+#define IST_MC	3
+#define IST_DB	4
 
 /* Page-fault error code bits (SDM Vol. 3A 4.7). */
 #define PF_PRESENT (1u << 0)
 #define PF_WRITE   (1u << 1)
-#define PF_USER    (1u << 2)
-#define PF_RSVD    (1u << 3)
+#define PF_USER	   (1u << 2)
+#define PF_RSVD	   (1u << 3)
 #define PF_INSTR   (1u << 4)
-#define PF_PK      (1u << 5)
-#define PF_SS      (1u << 6)
+#define PF_PK	   (1u << 5)
+#define PF_SS	   (1u << 6)
 
 typedef void (*irq_handler_t)(struct trap_frame *tf);
 
@@ -70,13 +86,13 @@ static inline bool trap_from_user(const struct trap_frame *tf)
  * resumes at the continuation with RAX = -EFAULT.
  */
 struct extable_entry {
-	int64_t insn;   /* absolute address */
+	int64_t insn; /* absolute address */
 	int64_t fixup;
 };
 
-#define EXTABLE_ENTRY(insn_label, fixup_label)     \
-	".pushsection .extable, \"a\"\n"           \
-	".balign 8\n"                              \
+#define EXTABLE_ENTRY(insn_label, fixup_label)      \
+	".pushsection .extable, \"a\"\n"            \
+	".balign 8\n"                               \
 	".quad " #insn_label ", " #fixup_label "\n" \
 	".popsection\n"
 

@@ -20,15 +20,38 @@
 static irq_handler_t irq_handlers[256];
 
 static const char *const exception_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-	"#BR bound range", "#UD invalid opcode", "#NM device not available",
-	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
-	"#NP segment not present", "#SS stack fault", "#GP general protection",
-	"#PF page fault", "reserved 15", "#MF x87 floating point", "#AC alignment check",
-	"#MC machine check", "#XM SIMD floating point", "#VE virtualization",
-	"#CP control protection", "reserved 22", "reserved 23", "reserved 24",
-	"reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
-	"#VC VMM communication", "#SX security", "reserved 31",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM device not available",
+	"#DF double fault",
+	"coprocessor segment overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved 15",
+	"#MF x87 floating point",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD floating point",
+	"#VE virtualization",
+	"#CP control protection",
+	"reserved 22",
+	"reserved 23",
+	"reserved 24",
+	"reserved 25",
+	"reserved 26",
+	"reserved 27",
+	"#HV hypervisor injection",
+	"#VC VMM communication",
+	"#SX security",
+	"reserved 31",
 };
 
 const char *trap_name(uint64_t vector)
@@ -79,7 +102,9 @@ void trap_print_frame(const struct trap_frame *tf)
 	if (tf->vector == VEC_PF) {
 		kprintf("  CR2 %016lx (%s %s, %s%s)\n", read_cr2(),
 			tf->error & PF_USER ? "user" : "kernel",
-			tf->error & PF_INSTR ? "fetch" : tf->error & PF_WRITE ? "write" : "read",
+			tf->error & PF_INSTR   ? "fetch"
+			: tf->error & PF_WRITE ? "write"
+					       : "read",
 			tf->error & PF_PRESENT ? "protection violation" : "page not present",
 			tf->error & PF_RSVD ? ", reserved bit set" : "");
 	}

@@ -19,7 +19,7 @@
 #include "kernel/time.h"
 #include "kernel/printk.h"
 
-#define PIT_HZ 1193182u
+#define PIT_HZ	    1193182u
 #define PM_TIMER_HZ 3579545u
 
 static uint64_t from_cpuid(const char **src)
@@ -101,7 +101,7 @@ static uint64_t calibrate_hpet(void)
 
 	if (!period_fs || period_fs > 100000000)
 		return 0;
-	hpet[2] |= 1; /* general configuration: ENABLE_CNF */
+	hpet[2] |= 1;				       /* general configuration: ENABLE_CNF */
 	uint64_t want = 20000000000000ull / period_fs; /* 20 ms in HPET ticks */
 	uint64_t start = hpet[30];
 	uint64_t t0 = rdtsc();

@@ -1,0 +1,315 @@
+// uses: arch/x86/acpi_tables.c kernel/string.c
+/*
+ * ACPI parsers against fixture tables: a QEMU-like MADT, a large-machine
+ * MADT with x2APIC IDs above 255, and malformed ones (truncated, bad
+ * checksum, bad entry length) that must be rejected without reading past
+ * the data. Also RSDP, FADT, HPET, SPCR, SRAT and SLIT.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include "arch/x86/acpi_tables.h"
+#include "tests/acpi_builder.h"
+
+static struct tbl t;
+static struct madt_info m;
+
+/* The MADT QEMU's q35 machine builds for -smp 4. */
+static void build_qemu_madt(void)
+{
+	tbl_begin(&t, "APIC", 3);
+	tbl_u32(&t, 0xfee00000);
+	tbl_u32(&t, 1); /* PCAT_COMPAT */
+	for (uint8_t i = 0; i < 4; i++)
+		madt_lapic(&t, i, i, 1);
+	madt_ioapic(&t, 0, 0xfec00000, 0);
+	madt_iso(&t, 0, 2, 0);
+	madt_iso(&t, 5, 5, 0xd);
+	madt_iso(&t, 9, 9, 0xd);
+	madt_iso(&t, 10, 10, 0xd);
+	madt_iso(&t, 11, 11, 0xd);
+	madt_nmi(&t, 0xff, 0, 1);
+	tbl_end(&t);
+}
+
+static void test_madt_qemu(void **state)
+{
+	(void)state;
+	build_qemu_madt();
+	assert_null(acpi_parse_madt(t.b, t.len, &m));
+	assert_int_equal(m.lapic_addr, 0xfee00000);
+	assert_true(m.pcat_compat);
+	assert_int_equal(m.nr_cpus, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(m.cpus[i].apic_id, i);
+		assert_true(m.cpus[i].enabled);
+	}
+	assert_int_equal(m.nr_ioapics, 1);
+	assert_int_equal(m.ioapics[0].addr, 0xfec00000);
+	assert_int_equal(m.nr_isos, 5);
+	assert_int_equal(m.isos[0].gsi, 2);
+	assert_int_equal(m.nr_nmis, 1);
+	assert_int_equal(m.nmis[0].uid, 0xffffffffu);
+	assert_int_equal(m.nmis[0].lint, 1);
+}
+
+/* 288 CPUs: IDs 0..254 as local APIC entries, the rest as x2APIC entries,
+ * some listed twice (firmware does that), one disabled, one online-capable. */
+static void test_madt_large_x2apic(void **state)
+{
+	(void)state;
+	tbl_begin(&t, "APIC", 5);
+	tbl_u32(&t, 0xfee00000);
+	tbl_u32(&t, 0);
+	for (uint32_t i = 0; i < 255; i++)
+		madt_lapic(&t, (uint8_t)i, (uint8_t)i, 1);
+	for (uint32_t i = 250; i < 288; i++)
+		madt_x2apic(&t, i, i == 287 ? 2 : (i == 286 ? 0 : 1), i);
+	madt_x2nmi(&t, 0xffffffff, 1);
+	tbl_end(&t);
+	assert_null(acpi_parse_madt(t.b, t.len, &m));
+	assert_int_equal(m.nr_cpus, 288);
+	assert_int_equal(m.duplicates, 5);
+	assert_int_equal(m.cpus[287].apic_id, 287);
+	assert_true(m.cpus[287].x2apic_entry);
+	assert_false(m.cpus[287].enabled);
+	assert_true(m.cpus[287].online_capable);
+	assert_false(m.cpus[286].enabled);
+	assert_true(m.cpus[300 - 20].enabled);
+	assert_int_equal(m.nr_nmis, 1);
+	assert_true(m.nmis[0].x2apic);
+}
+
+static void test_madt_bad_checksum(void **state)
+{
+	(void)state;
+	build_qemu_madt();
+	t.b[50] ^= 1;
+	assert_string_equal(acpi_parse_madt(t.b, t.len, &m), "checksum bad");
+	assert_int_equal(m.nr_cpus, 0);
+}
+
+static void test_madt_truncated(void **state)
+{
+	(void)state;
+	build_qemu_madt();
+	/* The data ends before the length field says: never read past it. */
+	for (size_t avail = 0; avail < t.len; avail++) {
+		uint8_t *copy = malloc(avail ? avail : 1);
+
+		memcpy(copy, t.b, avail);
+		assert_non_null(acpi_parse_madt(copy, avail, &m));
+		free(copy);
+	}
+}
+
+static void test_madt_entry_overruns(void **state)
+{
+	(void)state;
+	build_qemu_madt();
+	t.b[44 + 1] = 200; /* first entry claims 200 bytes */
+	tbl_end(&t);
+	assert_string_equal(acpi_parse_madt(t.b, t.len, &m), "MADT entry length out of range");
+	build_qemu_madt();
+	t.b[44 + 1] = 1; /* zero-progress entry */
+	tbl_end(&t);
+	assert_string_equal(acpi_parse_madt(t.b, t.len, &m), "MADT entry length out of range");
+	build_qemu_madt();
+	t.b[44 + 1] = 4; /* local APIC entry too short for its fields */
+	tbl_end(&t);
+	assert_string_equal(acpi_parse_madt(t.b, t.len, &m), "MADT local APIC entry too short");
+}
+
+static void test_madt_wrong_signature(void **state)
+{
+	(void)state;
+	build_qemu_madt();
+	memcpy(t.b, "APIX", 4);
+	tbl_end(&t);
+	assert_string_equal(acpi_parse_madt(t.b, t.len, &m), "signature mismatch");
+}
+
+static void test_rsdp(void **state)
+{
+	(void)state;
+	uint8_t r[36] = { 0 };
+	uint64_t root;
+	bool x;
+
+	memcpy(r, "RSD PTR ", 8);
+	r[15] = 0;
+	uint32_t rsdt = 0x7fe1000;
+
+	memcpy(r + 16, &rsdt, 4);
+	uint8_t sum = 0;
+
+	for (int i = 0; i < 20; i++)
+		sum = (uint8_t)(sum + r[i]);
+	r[8] = (uint8_t)-sum;
+	assert_null(acpi_parse_rsdp(r, 20, &root, &x));
+	assert_int_equal(root, 0x7fe1000);
+	assert_false(x);
+	assert_non_null(acpi_parse_rsdp(r, 19, &root, &x));
+	r[8] ^= 1;
+	assert_string_equal(acpi_parse_rsdp(r, 20, &root, &x),
+			    "RSDP checksum (first 20 bytes) bad");
+	r[8] ^= 1;
+
+	/* ACPI 2.0: XSDT preferred. */
+	r[15] = 2;
+	r[8] = 0;
+	sum = 0;
+	for (int i = 0; i < 20; i++)
+		sum = (uint8_t)(sum + r[i]);
+	r[8] = (uint8_t)-sum;
+	uint32_t len = 36;
+	uint64_t xsdt = 0x100002000ull;
+
+	memcpy(r + 20, &len, 4);
+	memcpy(r + 24, &xsdt, 8);
+	sum = 0;
+	for (int i = 0; i < 36; i++)
+		sum = (uint8_t)(sum + r[i]);
+	r[32] = (uint8_t)-sum;
+	assert_null(acpi_parse_rsdp(r, 36, &root, &x));
+	assert_true(x);
+	assert_int_equal(root, xsdt);
+	assert_non_null(acpi_parse_rsdp(r, 30, &root, &x));
+}
+
+static void test_fadt_and_hpet(void **state)
+{
+	(void)state;
+	struct fadt_info f;
+	uint64_t base = 0;
+
+	tbl_begin(&t, "FACP", 6);
+	t.len = 276;
+	uint32_t port = 0x608, flags = 1u << 8;
+
+	memcpy(t.b + 76, &port, 4);
+	t.b[91] = 4;
+	memcpy(t.b + 112, &flags, 4);
+	tbl_end(&t);
+	assert_null(acpi_parse_fadt(t.b, t.len, &f));
+	assert_int_equal(f.pm_timer_port, 0x608);
+	assert_true(f.pm_timer_32bit);
+	t.len = 100;
+	tbl_end(&t);
+	assert_non_null(acpi_parse_fadt(t.b, t.len, &f));
+
+	tbl_begin(&t, "HPET", 1);
+	tbl_u32(&t, 0x8086a201);
+	tbl_u8(&t, 0);
+	tbl_u8(&t, 64);
+	tbl_u8(&t, 0);
+	tbl_u8(&t, 0);
+	tbl_u64(&t, 0xfed00000);
+	tbl_u8(&t, 0);
+	tbl_u16(&t, 0);
+	tbl_u8(&t, 0);
+	tbl_end(&t);
+	assert_null(acpi_parse_hpet(t.b, t.len, &base));
+	assert_int_equal(base, 0xfed00000);
+}
+
+static void test_spcr(void **state)
+{
+	(void)state;
+	struct spcr_info s;
+
+	tbl_begin(&t, "SPCR", 2);
+	t.len = 80;
+	t.b[36] = 0; /* 16550 */
+	t.b[40] = 1; /* I/O space */
+	uint64_t port = 0x2f8;
+
+	memcpy(t.b + 44, &port, 8);
+	t.b[58] = 7;
+	tbl_end(&t);
+	assert_null(acpi_parse_spcr(t.b, t.len, &s));
+	assert_int_equal(s.address, 0x2f8);
+	assert_int_equal(s.space, 1);
+	assert_int_equal(s.baud, 115200);
+}
+
+static void test_srat_slit(void **state)
+{
+	(void)state;
+	static struct srat_info s;
+	uint8_t d[16];
+	uint32_t n;
+
+	tbl_begin(&t, "SRAT", 3);
+	tbl_u32(&t, 1);
+	tbl_u64(&t, 0);
+	/* x2APIC affinity: CPU 300 in domain 1 */
+	tbl_u8(&t, 2);
+	tbl_u8(&t, 24);
+	tbl_u16(&t, 0);
+	tbl_u32(&t, 1);
+	tbl_u32(&t, 300);
+	tbl_u32(&t, 1);
+	tbl_u32(&t, 0);
+	tbl_u32(&t, 0);
+	/* memory affinity: 4 GiB at 4 GiB in domain 1 */
+	tbl_u8(&t, 1);
+	tbl_u8(&t, 40);
+	tbl_u32(&t, 1);
+	tbl_u16(&t, 0);
+	tbl_u64(&t, 1ull << 32);
+	tbl_u64(&t, 1ull << 32);
+	tbl_u32(&t, 0);
+	tbl_u32(&t, 1);
+	tbl_u64(&t, 0);
+	/* disabled memory entry: ignored */
+	tbl_u8(&t, 1);
+	tbl_u8(&t, 40);
+	tbl_u32(&t, 2);
+	tbl_u16(&t, 0);
+	tbl_u64(&t, 0);
+	tbl_u64(&t, 0);
+	tbl_u32(&t, 0);
+	tbl_u32(&t, 0);
+	tbl_u64(&t, 0);
+	tbl_end(&t);
+	assert_null(acpi_parse_srat(t.b, t.len, &s));
+	assert_int_equal(s.nr_cpus, 1);
+	assert_int_equal(s.cpus[0].apic_id, 300);
+	assert_int_equal(s.cpus[0].proximity, 1);
+	assert_int_equal(s.nr_mem, 1);
+	assert_int_equal(s.mem[0].base, 1ull << 32);
+
+	tbl_begin(&t, "SLIT", 1);
+	tbl_u64(&t, 2);
+	tbl_u8(&t, 10);
+	tbl_u8(&t, 21);
+	tbl_u8(&t, 21);
+	tbl_u8(&t, 10);
+	tbl_end(&t);
+	assert_null(acpi_parse_slit(t.b, t.len, &n, d, sizeof(d)));
+	assert_int_equal(n, 2);
+	assert_int_equal(d[1], 21);
+	memset(t.b + 36, 0xff, 8); /* absurd locality count */
+	tbl_end(&t);
+	assert_non_null(acpi_parse_slit(t.b, t.len, &n, d, sizeof(d)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_madt_qemu),
+		cmocka_unit_test(test_madt_large_x2apic),
+		cmocka_unit_test(test_madt_bad_checksum),
+		cmocka_unit_test(test_madt_truncated),
+		cmocka_unit_test(test_madt_entry_overruns),
+		cmocka_unit_test(test_madt_wrong_signature),
+		cmocka_unit_test(test_rsdp),
+		cmocka_unit_test(test_fadt_and_hpet),
+		cmocka_unit_test(test_spcr),
+		cmocka_unit_test(test_srat_slit),
+	};
+	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
+}

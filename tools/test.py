@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""The whole test suite: `make test` runs this after building.
+
+Layers
+  1. host unit tests of pure kernel logic (cmocka, ASan+UBSan), TAP output
+  2. in-kernel tests (KTAP) on every boot of the boot matrix
+  3. user-level tests run by init (KTAP suite "user"), on the same boots
+plus static checks (clang-format, barrier comments) and meta-tests that
+prove the runner catches a crash, a failing test and a hang.
+
+Every test, boot and check counts once; the last line is
+"N passed, M failed". A failed boot keeps its serial log in
+build/test-logs/.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ktap  # noqa: E402
+import runner  # noqa: E402
+from matrix import BOOTS, DEATHS  # noqa: E402
+
+ROOT = runner.ROOT
+LOGDIR = os.path.join(runner.BUILD, "test-logs")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+
+    def add(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            self.failures.append(what + (": " + detail if detail else ""))
+            print("FAIL %s%s" % (what, ": " + detail if detail else ""), flush=True)
+
+
+def host_tests(t):
+    hostdir = os.path.join(runner.BUILD, "host")
+    tests = sorted(f for f in os.listdir(hostdir) if f.startswith("test_")) \
+        if os.path.isdir(hostdir) else []
+    if not tests:
+        t.add(False, "host", "no host tests were built")
+    env = dict(os.environ, CMOCKA_MESSAGE_OUTPUT="TAP")
+    for name in tests:
+        p = subprocess.run([os.path.join(hostdir, name)], capture_output=True, text=True,
+                           env=env)
+        n_ok = n_bad = 0
+        for line in p.stdout.splitlines():
+            m = re.match(r"^(not ok|ok) \d+ - (.*)", line)
+            if m:
+                ok = m.group(1) == "ok"
+                t.add(ok, "host/%s/%s" % (name, m.group(2).strip()))
+                n_ok += ok
+                n_bad += not ok
+        if p.returncode != 0 and n_bad == 0:
+            t.add(False, "host/%s" % name, "exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
+        print("host   %-22s %3d passed %d failed" % (name, n_ok, n_bad), flush=True)
+
+
+def save_log(name, log):
+    os.makedirs(LOGDIR, exist_ok=True)
+    path = os.path.join(LOGDIR, name + ".log")
+    with open(path, "w") as f:
+        f.write(log)
+    return path
+
+
+def tail(log, n=40):
+    return "\n".join(log.splitlines()[-n:])
+
+
+def run_boot(t, b):
+    res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
+                      b.get("timeout", 300))
+    cases, problems = ktap.parse(res.log)
+    n_ok = sum(1 for c in cases if c.ok)
+    n_bad = sum(1 for c in cases if not c.ok)
+    for c in cases:
+        t.add(c.ok, "%s/%s/%s" % (b["name"], c.suite, c.name), c.directive if not c.ok else "")
+    boot_ok = res.passed and not problems and n_bad == 0
+    detail = ""
+    if not boot_ok:
+        path = save_log(b["name"], res.log)
+        detail = "%s%s; serial log %s\n%s" % (
+            res.verdict + (" (" + res.reason + ")" if res.reason else ""),
+            "; " + "; ".join(problems) if problems else "", path, tail(res.log))
+    t.add(boot_ok, "boot/%s" % b["name"], detail)
+    print("boot   %-22s %3d passed %d failed  %-5s %5.1fs" % (
+        b["name"], n_ok, n_bad, res.verdict, res.seconds), flush=True)
+    return res
+
+
+def run_death(t, d):
+    """A boot that must fail in a specific, well-reported way."""
+    res = runner.boot(d["platform"], d.get("smp", 1), 512, d["cmdline"], d.get("timeout", 60))
+    ok = res.verdict == d["verdict"]
+    missing = [p for p in d.get("expect", []) if not re.search(p, res.log)]
+    detail = ""
+    if not ok or missing:
+        path = save_log("death-" + d["name"], res.log)
+        detail = "verdict %s (wanted %s)%s; serial log %s\n%s" % (
+            res.verdict, d["verdict"],
+            "; report lacks " + ", ".join(repr(m) for m in missing) if missing else "",
+            path, tail(res.log))
+    t.add(ok and not missing, "death/%s" % d["name"], detail)
+    print("death  %-22s %-5s (expected %s) %5.1fs" % (d["name"], res.verdict, d["verdict"],
+                                                      res.seconds), flush=True)
+
+
+def static_checks(t):
+    p = subprocess.run(["make", "-s", "check-format"], cwd=ROOT, capture_output=True, text=True)
+    t.add(p.returncode == 0, "static/clang-format", p.stdout[-1500:] + p.stderr[-1500:])
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_barriers.py")],
+                       cwd=ROOT, capture_output=True, text=True)
+    t.add(p.returncode == 0, "static/barrier-comments", p.stdout[-1500:])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", help="regex: run only boots/deaths whose name matches")
+    ap.add_argument("--no-host", action="store_true")
+    args = ap.parse_args()
+    t = Tally()
+    start = time.time()
+    if not args.no_host:
+        host_tests(t)
+        static_checks(t)
+    sel = re.compile(args.only) if args.only else None
+    for b in BOOTS:
+        if not sel or sel.search(b["name"]):
+            run_boot(t, b)
+    for d in DEATHS:
+        if not sel or sel.search(d["name"]):
+            run_death(t, d)
+    print("\ntest time %.0fs" % (time.time() - start))
+    if t.failures:
+        print("failures:")
+        for f in t.failures:
+            print("  " + f.splitlines()[0])
+    print("%d passed, %d failed" % (t.passed, t.failed))
+    sys.exit(1 if t.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
