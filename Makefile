@@ -28,13 +28,13 @@ KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-
 
 KERNEL_DIRS := kernel arch/x86 mm sched
 KERNEL_C    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)))
-KERNEL_S    := boot/boot.S $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
+KERNEL_S    := boot/boot.S boot/trampoline.S $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD)/font.o
 
 ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
-.PHONY: all kernel iso run test test-host test-quick debug setup check-format format clean \
+.PHONY: all kernel iso run test test-large test-host debug setup check-format format clean \
         compile_commands.json
 
 all: $(ISO) compile_commands.json
@@ -108,6 +108,10 @@ run: setup
 test: setup
 	$(MAKE) all $(HOST_TESTS)
 	$(PYTHON) tools/test.py
+
+test-large: setup
+	$(MAKE) all
+	$(PYTHON) tools/test.py --large
 
 debug: all
 	$(PYTHON) tools/runner.py debug

@@ -10,6 +10,8 @@
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/acpi.h"
+#include "arch/x86/smpboot.h"
+#include "kernel/timer.h"
 #include "mm/memmap.h"
 #include "mm/frame.h"
 #include "mm/numa.h"
@@ -26,7 +28,12 @@ void boot_report_print(void)
 	memmap_print();
 	numa_print();
 	acpi_print();
-	pr_info("timer: TSC %lu kHz (%s), local APIC %s", tsc_khz, tsc_source, apic_mode_name());
+	pr_info("timer: TSC %lu kHz (%s), local APIC %s, %s tick at %d Hz", tsc_khz, tsc_source,
+		apic_mode_name(), apic_timer_mode_name(), tick_hz);
+	smp_print_cpus();
+	if (smp_failed)
+		pr_warn("cpus: %u listed CPU(s) could not be started", smp_failed);
+	pr_info("smp: APs started in %lu us", smp_boot_ns / 1000);
 	if (bi->has_fb)
 		pr_info("framebuffer: %ux%u, %u bpp, type %u at %#lx", bi->fb.width, bi->fb.height,
 			bi->fb.bpp, bi->fb.type, bi->fb.addr);

@@ -9,7 +9,7 @@
 #include "kernel/string.h"
 #include "kernel/time.h"
 
-extern struct ktest *const __ktest_start[], *const __ktest_end[];
+extern struct ktest *__ktest_start[], *__ktest_end[];
 
 static bool name_matches(const char *name, const char *pat, size_t len)
 {
@@ -78,11 +78,28 @@ void ktest_note(const char *fmt, ...)
 	kprintf("        # %s\n", msg);
 }
 
+/* Tests run in name order, whatever the link order. */
+static void sort_tests(void)
+{
+	struct ktest **v = (struct ktest **)__ktest_start;
+	size_t n = (size_t)(__ktest_end - __ktest_start);
+
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 && strcmp(v[j - 1]->name, v[j]->name) > 0; j--) {
+			struct ktest *x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	}
+}
+
 int ktest_run(const char *sel)
 {
 	uint32_t n = 0, i = 0;
 	int failed = 0;
 
+	sort_tests();
 	for (struct ktest *const *t = __ktest_start; t < __ktest_end; t++)
 		n += selected(*t, sel);
 	kprintf("    KTAP version 1\n    # Subtest: kernel\n    1..%u\n", n);

@@ -30,12 +30,11 @@ struct ktest {
 	const char *skip_reason;
 };
 
-#define KTEST(name_)                                                                         \
-	static void ktest_fn_##name_(struct ktest *t);                                       \
-	static struct ktest __ktest_##name_ __used __section(".ktest.data")                  \
-		__aligned(8) = { .name = #name_, .fn = ktest_fn_##name_, .file = __FILE__ }; \
-	static struct ktest *const __ktest_ptr_##name_ __used __section(".ktest") =          \
-		&__ktest_##name_;                                                            \
+#define KTEST(name_)                                                                            \
+	static void ktest_fn_##name_(struct ktest *t);                                          \
+	static struct ktest __ktest_##name_ __used __section(".ktest.data")                     \
+		__aligned(8) = { .name = #name_, .fn = ktest_fn_##name_, .file = __FILE__ };    \
+	static struct ktest *__ktest_ptr_##name_ __used __section(".ktest") = &__ktest_##name_; \
 	static void ktest_fn_##name_(struct ktest *t)
 
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...) __printf(4, 5);

@@ -7,10 +7,12 @@
  * CPU for a backtrace, the holder's included).
  *
  * Interrupts off: every CPU's timer tick stores a heartbeat (TSC). Each tick
- * also looks at the other online CPUs; a heartbeat older than the limit
- * means that CPU has not taken a timer interrupt, i.e. it ran with
- * interrupts off (idle CPUs still tick: the tick is periodic). One checker
- * at a time reports; the report is a panic.
+ * also looks at the other online CPUs; a heartbeat older than twice the
+ * limit means that CPU has not taken a timer interrupt, i.e. it ran with
+ * interrupts off (idle CPUs still tick: the tick is periodic). Twice, so
+ * that a CPU spinning on a lock whose holder has interrupts off reports the
+ * lock and its holder first. One checker at a time reports; the report is
+ * a panic.
  */
 #include "kernel/lockup.h"
 #include "kernel/spinlock.h"
@@ -53,6 +55,11 @@ void lockup_check_spin(const struct spinlock *l)
 	      where ? off : l->holder_pc);
 }
 
+void lockup_touch(void)
+{
+	WRITE_ONCE(heartbeat[this_cpu_id()], rdtsc());
+}
+
 void lockup_tick(void)
 {
 	uint32_t me = this_cpu_id();
@@ -67,7 +74,7 @@ void lockup_tick(void)
 
 		if (c == me || !pc || !READ_ONCE(pc->shared.online) || !hb)
 			continue;
-		if (now > hb && now - hb > limit_tsc()) {
+		if (now > hb && now - hb > 2 * limit_tsc()) {
 			/* One reporter (pairs with the exchange above). */
 			if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
 				return;

@@ -15,3 +15,5 @@ void lockup_check_spin(const struct spinlock *l);
 /* Called from each CPU's timer tick: refresh this CPU's heartbeat and check
  * the others'. */
 void lockup_tick(void);
+/* A CPU coming online starts its heartbeat (it may not have ticked yet). */
+void lockup_touch(void);

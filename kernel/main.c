@@ -29,6 +29,9 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/tsc.h"
+#include "arch/x86/smpboot.h"
+#include "kernel/smp.h"
+#include "kernel/timer.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
@@ -94,6 +97,11 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	apic_init_bsp();
 	numa_bind_cpu(0, this_cpu()->entry.apic_id);
 	this_cpu()->shared.online = 1;
+	smp_call_init();
+	timer_init();
+	timer_cpu_init();
+	irq_enable();
+	smp_boot_aps();
 
 	boot_report_print();
 	selfcheck_run_boot();

@@ -30,10 +30,13 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 	kprintf("  backtrace:\n");
 	for (int depth = 0; depth < 32; depth++) {
 		uint64_t off;
-		const char *name = ksym_lookup(rip, &off);
+		/* A return address may point just past a call to a noreturn
+		 * function, i.e. into the next function: look up rip - 1. */
+		uint64_t at = depth ? rip - 1 : rip;
+		const char *name = ksym_lookup(at, &off);
 
 		if (name)
-			kprintf("    #%-2d %016lx %s+0x%lx\n", depth, rip, name, off);
+			kprintf("    #%-2d %016lx %s+0x%lx\n", depth, rip, name, off + (rip - at));
 		else
 			kprintf("    #%-2d %016lx ?\n", depth, rip);
 		if (!plausible_frame(rbp))

@@ -1,17 +1,44 @@
 """The boot matrix of `make test` (tools/test.py).
 
-Each boot: platform, CPUs, kernel command line, timeout (seconds). The
-timeouts are hang detectors, not performance limits.
+Each boot: platform, CPUs, kernel command line, timeout (seconds), and
+optional regular expressions the serial log must contain. The timeouts are
+hang detectors, not performance limits.
 """
 
 TESTS = "ktest=all fbcon=off"
 
+
+def boot(name, platform, smp, extra="", timeout=300, expect=(), mem=512):
+    return dict(name=name, platform=platform, smp=smp, mem=mem, timeout=timeout,
+                cmdline="%s expect_cpus=%d %s" % (TESTS, smp, extra), expect=list(expect))
+
+
 BOOTS = [
-    dict(name="qemu-bios-smp1", platform="qemu-bios", smp=1, cmdline=TESTS, timeout=300),
-    dict(name="qemu-bios-smp8", platform="qemu-bios", smp=8, cmdline=TESTS, timeout=300),
-    dict(name="qemu-uefi-smp2", platform="qemu-uefi", smp=2, cmdline=TESTS + " fbcon=on",
-         timeout=300),
-    dict(name="bochs-spr-4cpu", platform="bochs", smp=4, cmdline=TESTS, timeout=900),
+    boot("qemu-bios-smp1", "qemu-bios", 1),
+    boot("qemu-bios-smp2", "qemu-bios", 2),
+    boot("qemu-bios-smp8", "qemu-bios", 8,
+         expect=[r"smp: 8 of 8 CPUs online", r"cpus: 8 online \(x2apic"]),
+    boot("qemu-bios-smp8-xapic", "qemu-bios", 8, "apic=xapic torture_rounds=200",
+         expect=[r"apic: xapic mode", r"cpus: 8 online \(xapic"]),
+    boot("qemu-uefi-smp4", "qemu-uefi", 4, "fbcon=on torture_rounds=200",
+         expect=[r"firmware: UEFI", r"fbcon: 1024x768"]),
+    boot("bochs-spr-4cpu", "bochs", 4, timeout=900,
+         expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online"]),
+    # Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
+    # although four are present.
+    dict(boot("acpi-madt-checksum", "qemu-bios", 4,
+              expect=[r"MADT at \w+ is invalid: checksum bad",
+                      r"no valid MADT; running on the boot CPU only"]),
+         cmdline=TESTS + " expect_cpus=1 acpi_inject=madt_checksum"),
+    dict(boot("acpi-madt-truncated", "qemu-bios", 4,
+              expect=[r"MADT at \w+ is invalid: table truncated"]),
+         cmdline=TESTS + " expect_cpus=1 acpi_inject=madt_truncate"),
+    dict(boot("acpi-madt-bad-entry", "qemu-bios", 4,
+              expect=[r"MADT at \w+ is invalid: MADT entry length out of range"]),
+         cmdline=TESTS + " expect_cpus=1 acpi_inject=madt_entry"),
+    dict(boot("acpi-rsdp-corrupt", "qemu-bios", 4,
+              expect=[r"acpi: no usable tables \(RSDP checksum"]),
+         cmdline=TESTS + " expect_cpus=1 acpi_inject=rsdp"),
 ]
 
 # Boots that must fail, and how the report must read.
@@ -29,4 +56,29 @@ DEATHS = [
          expect=[r"not ok 1 death_broken_on_purpose", r"1 \+ 1 == 3"]),
     dict(name="hang-detected", platform="qemu-bios", cmdline="ktest=death_hang",
          verdict="hang", timeout=15),
+    dict(name="lockup-spin", platform="qemu-bios", smp=4,
+         cmdline="ktest=death_lockup lockup_ms=1000", verdict="fail",
+         expect=[r"lockup: cpu 0 spun 1000 ms on lock 'death_lock' held by cpu 1 "
+                 r"\(taken at death_lockup_holder",
+                 r"--- cpu 1 stopped by NMI ---(.|\n)*death_lockup_holder",
+                 r"--- cpu 3 stopped by NMI ---"]),
+    dict(name="lockup-irqs-off", platform="qemu-bios", smp=4,
+         cmdline="ktest=death_irqs_off lockup_ms=1000", verdict="fail",
+         expect=[r"lockup: cpu 1 took no timer interrupt",
+                 r"--- cpu 1 stopped by NMI ---(.|\n)*death_irqs_off_spinner"]),
+    dict(name="panic-on-all-cpus", platform="qemu-bios", smp=8,
+         cmdline="ktest=death_panic_all", verdict="fail",
+         expect=[r"PANIC on cpu \d: death_panic_all",
+                 r"--- cpu \d stopped by NMI ---"],
+         once=[r"PANIC on cpu"]),
+]
+
+# make test-large: topologies too slow for every CI run.
+LARGE = [
+    # More than 255 CPUs: APIC IDs above 255 need x2APIC and, in QEMU, an
+    # IOMMU with interrupt remapping in extended (x2APIC) mode.
+    dict(boot("qemu-x2apic-288", "qemu-bios", 288, "torture_rounds=5", timeout=1800,
+              mem=2048, expect=[r"smp: 288 of 288 CPUs online", r" 287:287"]),
+         machine="q35,kernel-irqchip=split",
+         qemu_args=["-device", "intel-iommu,intremap=on,eim=on"]),
 ]

@@ -92,8 +92,8 @@ def make_image(cmdline, modules=None):
     return iso
 
 
-def qemu_cmd(platform, iso, smp, mem, workdir, extra):
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-m", str(mem),
+def qemu_cmd(platform, iso, smp, mem, workdir, extra, machine="q35"):
+    cmd = ["qemu-system-x86_64", "-machine", machine, "-m", str(mem),
            "-smp", str(smp), "-display", "none", "-vga", "std",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
@@ -154,7 +154,7 @@ def _kill(proc):
 
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
-         echo=False, modules=None, extra=()):
+         echo=False, modules=None, extra=(), machine="q35"):
     """Boot once; returns a Result. The serial log is written to log_path."""
     iso = make_image(cmdline, modules)
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
@@ -197,7 +197,7 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
             if code is None:
                 _kill(proc)
         else:
-            cmd = qemu_cmd(platform, iso, smp, mem, workdir, extra)
+            cmd = qemu_cmd(platform, iso, smp, mem, workdir, extra, machine)
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             fd = proc.stdout.fileno()

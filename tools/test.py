@@ -22,7 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ktap  # noqa: E402
 import runner  # noqa: E402
-from matrix import BOOTS, DEATHS  # noqa: E402
+from matrix import BOOTS, DEATHS, LARGE  # noqa: E402
 
 ROOT = runner.ROOT
 LOGDIR = os.path.join(runner.BUILD, "test-logs")
@@ -80,8 +80,10 @@ def tail(log, n=40):
 
 def run_boot(t, b):
     res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
-                      b.get("timeout", 300))
+                      b.get("timeout", 300), extra=b.get("qemu_args", ()),
+                      machine=b.get("machine", "q35"))
     cases, problems = ktap.parse(res.log)
+    problems += ["log lacks %r" % p for p in b.get("expect", []) if not re.search(p, res.log)]
     n_ok = sum(1 for c in cases if c.ok)
     n_bad = sum(1 for c in cases if not c.ok)
     for c in cases:
@@ -104,6 +106,8 @@ def run_death(t, d):
     res = runner.boot(d["platform"], d.get("smp", 1), 512, d["cmdline"], d.get("timeout", 60))
     ok = res.verdict == d["verdict"]
     missing = [p for p in d.get("expect", []) if not re.search(p, res.log)]
+    missing += ["exactly one %r" % p for p in d.get("once", [])
+                if len(re.findall(p, res.log)) != 1]
     detail = ""
     if not ok or missing:
         path = save_log("death-" + d["name"], res.log)
@@ -128,17 +132,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="regex: run only boots/deaths whose name matches")
     ap.add_argument("--no-host", action="store_true")
+    ap.add_argument("--large", action="store_true",
+                    help="run the large-topology boots (make test-large) instead")
     args = ap.parse_args()
     t = Tally()
     start = time.time()
-    if not args.no_host:
+    if not args.no_host and not args.large:
         host_tests(t)
         static_checks(t)
     sel = re.compile(args.only) if args.only else None
-    for b in BOOTS:
+    for b in (LARGE if args.large else BOOTS):
         if not sel or sel.search(b["name"]):
             run_boot(t, b)
-    for d in DEATHS:
+    for d in ([] if args.large else DEATHS):
         if not sel or sel.search(d["name"]):
             run_death(t, d)
     print("\ntest time %.0fs" % (time.time() - start))

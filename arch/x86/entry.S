@@ -90,8 +90,6 @@ vector_stubs:
 	.set i, i + 1
 	.endr
 	.noaltmacro
-	.globl vector_stubs_end
-vector_stubs_end:
 
 /*
  * Ordinary entry: from user mode (swap GS, PTI CR3 switch, move to the task

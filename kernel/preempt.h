@@ -1,0 +1,22 @@
+/*
+ * Preemption control: while this CPU's preempt_count is non-zero the
+ * scheduler does not switch away from the current task involuntarily.
+ * Interrupt handlers run with interrupts off and need no count.
+ */
+#pragma once
+
+#include "kernel/percpu.h"
+
+static __always_inline void preempt_disable(void)
+{
+	this_cpu_inc(preempt_count);
+	barrier(); /* compiler only: the critical section stays after the count */
+}
+
+static __always_inline void preempt_enable_no_resched(void)
+{
+	barrier(); /* compiler only: the critical section stays before the count */
+	PERCPU_GS->preempt_count--;
+}
+
+void preempt_enable(void);

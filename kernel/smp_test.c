@@ -1,0 +1,196 @@
+/*
+ * SMP tests: every CPU online and answering, the call-function facility
+ * under torture, timer interrupts on every CPU. The lockup detector and the
+ * panic NMI are checked by death tests (tools/matrix.py).
+ */
+#include "kernel/ktest.h"
+#include "kernel/smp.h"
+#include "kernel/cpumask.h"
+#include "kernel/percpu.h"
+#include "kernel/cmdline.h"
+#include "kernel/spinlock.h"
+#include "kernel/panic.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "arch/x86/apic.h"
+#include "arch/x86/cpu.h"
+#include "mm/kheap.h"
+
+static int expect_cpus;
+KSWITCH_INT(expect_cpus, "expect_cpus", "tests: CPUs that must come online (0 = unchecked)", 0,
+	    NR_CPUS);
+static int torture_rounds = 1000;
+KSWITCH_INT(torture_rounds, "torture_rounds", "tests: rounds of the call-function torture", 1,
+	    1000000);
+
+KTEST(smp_cpus_online)
+{
+	if (expect_cpus)
+		KT_EXPECT_EQ(t, nr_cpus_online, (uint32_t)expect_cpus);
+	KT_EXPECT_EQ(t, cpumask_weight(&cpu_online_mask), nr_cpus_online);
+	for (uint32_t a = 0; a < nr_cpus; a++) {
+		for (uint32_t b = a + 1; b < nr_cpus; b++)
+			KT_EXPECT(t, percpu_of(a)->entry.apic_id != percpu_of(b)->entry.apic_id);
+	}
+	ktest_note("%u CPUs online", nr_cpus_online);
+}
+
+struct whoami {
+	uint32_t cpu, apic_id;
+};
+
+static void record_self(void *arg)
+{
+	struct whoami *w = arg;
+
+	w->cpu = this_cpu_id();
+	w->apic_id = apic_read_id();
+}
+
+KTEST(smp_ipi_each_cpu_answers)
+{
+	uint32_t cpu;
+
+	for_each_cpu_in (cpu, &cpu_online_mask) {
+		struct whoami w = { ~0u, ~0u };
+
+		smp_call(cpu, record_self, &w, true);
+		KT_EXPECT_EQ(t, w.cpu, cpu);
+		KT_EXPECT_EQ(t, w.apic_id, percpu_of(cpu)->entry.apic_id);
+	}
+}
+
+struct torture {
+	uint64_t *received; /* per CPU */
+	uint32_t rounds;
+};
+
+static void torture_inc(void *arg)
+{
+	uint64_t *received = arg;
+
+	__atomic_fetch_add(&received[this_cpu_id()], 1, __ATOMIC_RELAXED);
+}
+
+static void torture_cpu(void *arg)
+{
+	struct torture *tt = arg;
+
+	for (uint32_t r = 0; r < tt->rounds; r++)
+		smp_call_others(torture_inc, tt->received, r % 4 != 3);
+	/* Drain the asynchronous rounds before reporting done. */
+	smp_call_others(torture_inc, tt->received, true);
+}
+
+KTEST(smp_call_torture)
+{
+	struct torture tt = { kmalloc(sizeof(uint64_t) * nr_cpus), (uint32_t)torture_rounds };
+	uint64_t sent0 = counter_sum(CNT_IPI_SENT_CALL), recv0 = counter_sum(CNT_IPI_RECV_CALL);
+	uint32_t cpu;
+
+	if (nr_cpus_online < 2) {
+		ktest_skip(t, "needs two CPUs");
+		kfree(tt.received);
+		return;
+	}
+	smp_run_on(&cpu_online_mask, torture_cpu, &tt);
+	for_each_cpu_in (cpu, &cpu_online_mask) {
+		uint64_t want = (uint64_t)(tt.rounds + 1) * (nr_cpus_online - 1);
+
+		if (!KT_EXPECT_EQ(t, tt.received[cpu], want))
+			ktest_note("cpu %u received %lu calls, expected %lu", cpu, tt.received[cpu],
+				   want);
+	}
+	uint64_t sent = counter_sum(CNT_IPI_SENT_CALL) - sent0;
+	uint64_t recv = counter_sum(CNT_IPI_RECV_CALL) - recv0;
+
+	/* Queued calls share IPIs, so IPIs <= calls (plus smp_run_on's one
+	 * wake-up per other CPU); every IPI is received. */
+	uint64_t calls = (uint64_t)(tt.rounds + 1) * nr_cpus_online * (nr_cpus_online - 1);
+
+	KT_EXPECT(t, sent > 0 && sent <= calls + nr_cpus_online - 1);
+	KT_EXPECT(t, recv >= sent - nr_cpus_online && recv <= sent);
+	ktest_note("%u CPUs x %u rounds: %lu call IPIs sent, %lu received", nr_cpus_online,
+		   tt.rounds + 1, sent, recv);
+	kfree(tt.received);
+}
+
+KTEST(timer_ticks_on_every_cpu)
+{
+	uint64_t before[64];
+	uint32_t n = MIN(nr_cpus, 64u);
+
+	for (uint32_t c = 0; c < n; c++)
+		before[c] = READ_ONCE(percpu_of(c)->counters[CNT_TIMER_IRQ]);
+	/* Five tick periods of wall time, interrupts on. */
+	uint64_t end = time_ns() + 5 * tick_period_ns();
+
+	while (time_ns() < end)
+		cpu_relax();
+	for (uint32_t c = 0; c < n; c++) {
+		if (!cpumask_test(&cpu_online_mask, c))
+			continue;
+		uint64_t now = READ_ONCE(percpu_of(c)->counters[CNT_TIMER_IRQ]);
+
+		if (!KT_EXPECT(t, now > before[c]))
+			ktest_note("cpu %u: no timer interrupt in 5 periods", c);
+	}
+}
+
+/* ---- death tests for the lockup detector and the panic NMI ---- */
+
+static struct spinlock death_lock = SPINLOCK_INIT("death_lock");
+
+__noinline void death_lockup_holder(void *arg);
+__noinline void death_lockup_holder(void *arg)
+{
+	(void)arg;
+	spin_lock(&death_lock);
+	for (;;)
+		cpu_relax(); /* interrupts are off in an IPI handler */
+}
+
+KTEST(death_lockup)
+{
+	if (nr_cpus_online < 2) {
+		ktest_skip(t, "needs two CPUs");
+		return;
+	}
+	smp_call(1, death_lockup_holder, NULL, false);
+	while (!spin_is_locked(&death_lock))
+		cpu_relax();
+	spin_lock(&death_lock);
+	KT_EXPECT(t, !"the lockup detector did not fire");
+}
+
+__noinline void death_irqs_off_spinner(void *arg);
+__noinline void death_irqs_off_spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		cpu_relax();
+}
+
+KTEST(death_irqs_off)
+{
+	if (nr_cpus_online < 2) {
+		ktest_skip(t, "needs two CPUs");
+		return;
+	}
+	smp_call(1, death_irqs_off_spinner, NULL, false);
+	for (;;)
+		cpu_relax(); /* CPU 0's tick notices CPU 1's silence */
+}
+
+static void death_panic_here(void *arg)
+{
+	(void)arg;
+	panic("death_panic_all: cpu %u panics too", this_cpu_id());
+}
+
+KTEST(death_panic_all)
+{
+	(void)t;
+	smp_call_others(death_panic_here, NULL, false);
+	death_panic_here(NULL);
+}

@@ -1,0 +1,17 @@
+/*
+ * vmalloc-class kernel mappings: virtually contiguous, page-backed, with an
+ * unmapped guard page on each side. These are the only kernel mappings that
+ * are ever torn down, so they are the only ones whose TLB flush the
+ * deferred kernel flush (mm/kflush.c, kflush=) may postpone.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+void *vmalloc(size_t size); /* zeroed, NULL on failure */
+void vfree(void *p);
+/* Kernel stack: size bytes, guard page below (overflow faults). */
+void *kstack_alloc(size_t size, int node);
+void kstack_free(void *p);
+
+uint64_t vmalloc_pages_in_use(void);
