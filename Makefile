@@ -34,10 +34,10 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD
 ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
-.PHONY: all kernel iso run test test-large test-host debug setup check-format format clean \
+.PHONY: all kernel user iso run test test-large test-host debug setup check-format format clean \
         compile_commands.json
 
-all: $(ISO) compile_commands.json
+all: $(ISO) user compile_commands.json
 
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -77,10 +77,45 @@ $(KERNEL): $(KERNEL_OBJS) $(BUILD)/ksyms.o linker.ld
 	$(NM) -n $@ > $(BUILD)/kernel.nm
 	$(PYTHON) tools/ksyms.py check $(BUILD)/kernel.pass1.nm $(BUILD)/kernel.nm
 
-ISO_FILES := $(KERNEL) boot/grub.cfg
+# ---- user programs (boot modules) ----
+UCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -static -fno-pic \
+             -fno-pie -fno-stack-protector -fno-omit-frame-pointer -fcf-protection=none \
+             -fno-asynchronous-unwind-tables -I. $(WARN) -MMD -MP
+ULDFLAGS  := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T user/user.ld \
+             --no-warn-rwx-segments
+ULIB_OBJS := $(BUILD)/user/lib/crt0.o $(BUILD)/user/lib/ulib.o $(BUILD)/user/lib/string.o \
+             $(BUILD)/user/lib/fmt.o
+UTEST_SRC := $(sort $(wildcard user/utest/*.c))
+BENCH_SRC := $(sort $(wildcard user/bench/*.c))
+USER_ELFS := $(BUILD)/user/init.elf $(BUILD)/user/utest.elf \
+             $(if $(BENCH_SRC),$(BUILD)/user/bench.elf)
+BAD_ELFS  := $(BUILD)/user/bad_truncated.elf
+
+$(BUILD)/user/%.o: user/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -c $< -o $@
+$(BUILD)/user/%.o: user/%.S
+	@mkdir -p $(dir $@)
+	$(CC) -I. -D__ASSEMBLER__ -c $< -o $@
+$(BUILD)/user/lib/%.o: kernel/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -c $< -o $@
+
+$(BUILD)/user/init.elf: $(BUILD)/user/init/init.o $(ULIB_OBJS) user/user.ld
+	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
+$(BUILD)/user/utest.elf: $(UTEST_SRC:user/%.c=$(BUILD)/user/%.o) $(ULIB_OBJS) user/user.ld
+	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
+$(BUILD)/user/bench.elf: $(BENCH_SRC:user/%.c=$(BUILD)/user/%.o) $(ULIB_OBJS) user/user.ld
+	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
+$(BAD_ELFS): $(BUILD)/user/init.elf tools/mkbadelf.py
+	$(PYTHON) tools/mkbadelf.py $< $(BUILD)/user
+
+user: $(USER_ELFS) $(BAD_ELFS)
+
+ISO_FILES := $(KERNEL) boot/grub.cfg $(USER_ELFS) $(BAD_ELFS)
 
 $(ISO): $(ISO_FILES) tools/mkiso.sh
-	tools/mkiso.sh $@ boot/grub.cfg $(KERNEL)
+	tools/mkiso.sh $@ boot/grub.cfg $(KERNEL) $(USER_ELFS)
 
 # ---- host-side tests (pure logic, sanitizers) ----
 HOST_CC     := gcc

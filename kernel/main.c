@@ -6,8 +6,11 @@
  *   -> multiboot2 tags, command line, CPU features
  *   -> memory map, kernel page tables, ACPI, NUMA, frames, heap
  *   -> per-CPU area, GDT/TSS/IST, framebuffer console
- *   -> TSC, local APIC, boot report
- *   -> kernel tests (ktest=) and the exit verdict, or the main job
+ *   -> TSC, local APIC, extended state, scheduler, APs
+ *   -> boot report and self-check
+ *   -> kmain (a kernel thread): kernel tests, then the first user process
+ *      (init) with the user tests and benchmarks the command line asks for,
+ *      then the verdict. The boot context becomes CPU 0's idle task.
  */
 #include "kernel/bootinfo.h"
 #include "kernel/multiboot2.h"
@@ -20,6 +23,13 @@
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
+#include "kernel/smp.h"
+#include "kernel/timer.h"
+#include "kernel/proc.h"
+#include "kernel/ipc.h"
+#include "kernel/futex.h"
+#include "kernel/string.h"
+#include "kernel/fmt.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/cpu_setup.h"
@@ -30,20 +40,29 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/smpboot.h"
-#include "kernel/smp.h"
-#include "kernel/timer.h"
+#include "arch/x86/xstate.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
 #include "mm/kheap.h"
 #include "mm/numa.h"
+#include "mm/mm.h"
+#include "mm/tlb.h"
+#include "mm/pti.h"
+#include "sched/task.h"
+#include "sched/idle.h"
 
 #define MB2_BOOT_MAGIC 0x36d76289
 
 static const char *ktest_sel = "none";
 KSWITCH_STRING_QUIET(ktest_sel, "ktest", "in-kernel tests to run: all, none, or names");
+static const char *utest_sel = "none";
+KSWITCH_STRING_QUIET(utest_sel, "utest", "user-level tests init runs: all, none, or names");
+static const char *bench_sel = "none";
+KSWITCH_STRING_QUIET(bench_sel, "bench", "benchmarks init runs: all, none, or names");
 
 void kernel_main(uint32_t magic, uint32_t info_pa);
+void sched_switch_init(void);
 
 static void console_from_spcr(void)
 {
@@ -55,13 +74,60 @@ static void console_from_spcr(void)
 	}
 }
 
-static void run_tests_and_exit(void)
+static bool selected(const char *sel)
 {
-	kputs("KTAP version 1\n1..1\n");
-	int failed = ktest_run(ktest_sel);
+	return sel && *sel && strcmp(sel, "none");
+}
 
-	kprintf("%s 1 kernel\n", failed ? "not ok" : "ok");
-	machine_exit(failed == 0);
+/* Run init with the user tests and benchmarks; returns its exit code. */
+static int run_init(void)
+{
+	char arg[256];
+	int code = -1;
+
+	snprintf(arg, sizeof(arg), "utest=%s bench=%s", utest_sel, bench_sel);
+	int pid = proc_spawn("init", arg, strlen(arg), NULL);
+
+	if (pid < 0) {
+		pr_err("cannot start init: error %d", pid);
+		return -1;
+	}
+	if (proc_wait((uint32_t)pid, &code)) {
+		pr_err("lost init");
+		return -1;
+	}
+	return code;
+}
+
+static void kmain(void *arg)
+{
+	bool ktests = ktest_selected_any(ktest_sel);
+	bool user = selected(utest_sel) || selected(bench_sel);
+	bool ok = true;
+	int n = 0;
+
+	(void)arg;
+	if (ktests || selected(utest_sel))
+		kprintf("KTAP version 1\n1..%d\n", ktests + selected(utest_sel));
+	if (ktests) {
+		int failed = ktest_run(ktest_sel);
+
+		kprintf("%s %d kernel\n", failed ? "not ok" : "ok", ++n);
+		ok = !failed;
+	}
+	if (user) {
+		int code = run_init();
+
+		if (selected(utest_sel))
+			kprintf("%s %d user\n", code ? "not ok" : "ok", ++n);
+		if (code) {
+			pr_err("init exited with code %d", code);
+			ok = false;
+		}
+	} else if (!ktests) {
+		pr_info("boot complete; no tests or benchmarks requested");
+	}
+	machine_exit(ok && selfcheck_run_boot() == 0);
 }
 
 void kernel_main(uint32_t magic, uint32_t info_pa)
@@ -80,6 +146,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	cpu_setup_bsp();
 
 	memmap_init(&boot_info_parsed);
+	pti_init();
 	kpaging_init();
 	acpi_init(&boot_info_parsed);
 	console_from_spcr();
@@ -96,9 +163,19 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	tsc_init();
 	apic_init_bsp();
 	numa_bind_cpu(0, this_cpu()->entry.apic_id);
-	this_cpu()->shared.online = 1;
+	xstate_init_bsp();
+	mm_init();
+	tlb_init();
+	tlb_init_cpu();
+	pti_init_cpu();
+	sched_switch_init();
+	proc_init();
+	ipc_init();
+	futex_init();
 	smp_call_init();
 	timer_init();
+	sched_init();
+	this_cpu()->shared.online = 1;
 	timer_cpu_init();
 	irq_enable();
 	smp_boot_aps();
@@ -106,8 +183,9 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	boot_report_print();
 	selfcheck_run_boot();
 
-	if (ktest_selected_any(ktest_sel))
-		run_tests_and_exit();
-	pr_info("boot complete; nothing else to run yet");
-	machine_exit(true);
+	struct task *t = task_create("kmain", kmain, NULL, PRIO_HIGH);
+
+	BUG_ON(!t);
+	task_start(t, 0);
+	cpu_idle_loop();
 }

@@ -65,6 +65,7 @@ struct percpu *percpu_area_create(uint32_t cpu)
 
 	pc->entry.self = pc;
 	pc->entry.cpu_id = cpu;
+	pc->entry.entry_stack_ptr = base + PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE;
 	percpu_ptrs[cpu] = pc;
 	return pc;
 }

@@ -42,6 +42,7 @@ static __always_inline uint32_t this_cpu_id(void)
 #define this_cpu_read(field)	 (PERCPU_GS->field)
 #define this_cpu_write(field, v) (PERCPU_GS->field = (v))
 #define this_cpu_inc(field)	 (PERCPU_GS->field++)
+#define this_cpu_add(field, v)	 (PERCPU_GS->field += (v))
 
 /* Boot CPU: GS -> static struct, then -> its real area (after paging). */
 void percpu_early_init(void);

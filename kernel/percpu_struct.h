@@ -59,7 +59,8 @@ struct percpu_entry {
 	uint64_t pti_on;			 /* 48: nonzero when entry must switch CR3 */
 	uint64_t flush_count;			 /* 56: ptiflush=precise: queued addresses */
 	uint64_t flush_addr[PTI_FLUSH_QUEUE];	 /* 64..127 */
-	uint64_t entry_pad[16];			 /* 128..255: reserved for entry code */
+	uint64_t entry_stack_ptr;		 /* 128: top of this CPU's entry stack */
+	uint64_t entry_pad[15];			 /* 136..255: reserved for entry code */
 	struct tss tss __aligned(64);		 /* 256 */
 	uint64_t gdt[GDT_ENTRIES] __aligned(64); /* 384 */
 } __aligned(4096);
@@ -93,6 +94,7 @@ struct percpu {
 	uint64_t preempt_count; /* >0: no involuntary switch */
 	uint64_t need_resched;
 	uint64_t nmi_depth;
+	uint64_t pagefault_disabled; /* >0: user faults are not resolved */
 	uint32_t lapic_timer_mode;
 	uint32_t panicking;	  /* this CPU is printing a panic report */
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
@@ -102,6 +104,8 @@ struct percpu {
 	void *arch;		/* arch/: per-CPU arch state (APIC, xstate) */
 	void *tlb;		/* mm/: PCID slots, flush state */
 	void *trace;		/* kernel/trace.c ring */
+	struct task *fpu_owner; /* arch/x86/xstate.c: whose user state the
+				 * extended registers hold */
 
 	uint64_t counters[NR_COUNTERS] __aligned(CACHELINE);
 } __aligned(4096);

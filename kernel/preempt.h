@@ -19,4 +19,13 @@ static __always_inline void preempt_enable_no_resched(void)
 	PERCPU_GS->preempt_count--;
 }
 
+/* Drop the count; reschedule now if it reached zero, a reschedule is due,
+ * and interrupts are on. */
 void preempt_enable(void);
+/* Reschedule now if one is due and allowed (count 0, interrupts on). */
+void preempt_check_resched(void);
+
+static __always_inline bool preemptible(void)
+{
+	return this_cpu_read(preempt_count) == 0 && this_cpu_read(irq_depth) == 0;
+}

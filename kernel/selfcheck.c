@@ -76,3 +76,19 @@ KTEST(frame_allocator_consistent)
 {
 	KT_EXPECT(t, frame_check() == NULL);
 }
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpufeature.h"
+
+/* The protections are on wherever the CPU has them (and the switch did not
+ * turn them off: the test boots use the defaults). */
+KTEST(cpu_protections_enabled)
+{
+	uint64_t cr4 = read_cr4();
+
+	KT_EXPECT(t, !cpu_has(FEAT_SMEP) || (cr4 & CR4_SMEP));
+	KT_EXPECT(t, !cpu_has(FEAT_SMAP) || (cr4 & CR4_SMAP));
+	KT_EXPECT(t, !cpu_has(FEAT_UMIP) || (cr4 & CR4_UMIP));
+	KT_EXPECT(t, !cpu_has(FEAT_NX) || (rdmsr(MSR_EFER) & EFER_NXE));
+	KT_EXPECT(t, read_cr0() & CR0_WP);
+}

@@ -30,10 +30,7 @@ void smp_call_others(smp_call_fn fn, void *arg, bool wait);
 /* Reschedule IPI: wake the target so it looks at its run queue. */
 void smp_send_resched(uint32_t cpu);
 
-/* Run fn(arg) on each CPU of mask in thread context (the CPU's idle loop or
- * a kernel thread), interrupts enabled; returns when all have finished. For
- * tests and start-up work that may itself wait for other CPUs. */
+/* Run fn(arg) on each CPU of mask in thread context (a kernel thread pinned
+ * there, interrupts enabled, allowed to block); returns when all have
+ * finished. For tests and work that may itself wait for other CPUs. */
 void smp_run_on(const struct cpumask *mask, smp_call_fn fn, void *arg);
-/* Called by each CPU's idle loop (interrupts enabled). */
-void smp_run_pending_work(void);
-bool smp_work_pending(void);

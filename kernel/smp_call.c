@@ -36,6 +36,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/smpboot.h"
 #include "mm/kheap.h"
+#include "sched/task.h"
 
 struct csd {
 	struct csd *next;
@@ -203,65 +204,49 @@ void smp_send_resched(uint32_t cpu)
 
 /* ---- thread-context work (smp_run_on) ---- */
 
-struct run_work {
+struct run_on {
 	smp_call_fn fn;
 	void *arg;
-	uint32_t pending;
+	struct spinlock lock;
+	uint32_t remaining;
+	struct task *waiter;
 };
 
-static struct run_work *run_slots; /* one per CPU present */
-static struct spinlock run_lock = SPINLOCK_INIT("smp_run_on");
-
-static void wake(void *unused)
+static void run_on_thread(void *p)
 {
-	(void)unused; /* the IPI itself ends the target's HLT */
-}
+	struct run_on *r = p;
 
-bool smp_work_pending(void)
-{
-	return run_slots && __atomic_load_n(&run_slots[this_cpu_id()].pending, __ATOMIC_RELAXED);
-}
-
-void smp_run_pending_work(void)
-{
-	struct run_work *w = &run_slots[this_cpu_id()];
-
-	/* Acquire: pairs with the release store in smp_run_on(). */
-	if (!run_slots || !__atomic_load_n(&w->pending, __ATOMIC_ACQUIRE))
-		return;
-	w->fn(w->arg);
-	/* Release: the work's effects are visible to the waiting initiator. */
-	__atomic_store_n(&w->pending, 0, __ATOMIC_RELEASE);
+	r->fn(r->arg);
+	spin_lock(&r->lock);
+	if (--r->remaining == 0 && r->waiter)
+		sched_wake(r->waiter, WAKE_SIGNAL);
+	spin_unlock(&r->lock);
 }
 
 void smp_run_on(const struct cpumask *mask, smp_call_fn fn, void *arg)
 {
-	uint32_t cpu, me;
+	struct run_on r = { .fn = fn, .arg = arg, .remaining = 0 };
+	uint32_t cpu;
 
-	spin_lock(&run_lock);
-	if (!run_slots) {
-		run_slots = kmalloc(sizeof(*run_slots) * nr_cpus);
-		BUG_ON(!run_slots);
-	}
-	me = this_cpu_id();
+	spin_init(&r.lock, "smp_run_on");
 	for_each_cpu_in (cpu, mask) {
-		if (cpu == me || !cpumask_test(&cpu_online_mask, cpu))
+		if (!cpumask_test(&cpu_online_mask, cpu))
 			continue;
-		run_slots[cpu].fn = fn;
-		run_slots[cpu].arg = arg;
-		/* Release: fn/arg visible before pending (pairs with the acquire
-		 * in smp_run_pending_work). */
-		__atomic_store_n(&run_slots[cpu].pending, 1, __ATOMIC_RELEASE);
-		smp_call(cpu, wake, NULL, false);
+		struct task *t = task_create("run_on", run_on_thread, &r, PRIO_HIGH);
+
+		BUG_ON(!t);
+		cpumask_clear_all(&t->affinity);
+		cpumask_set(&t->affinity, cpu);
+		spin_lock(&r.lock);
+		r.remaining++;
+		spin_unlock(&r.lock);
+		task_start(t, cpu);
 	}
-	if (cpumask_test(mask, me))
-		fn(arg);
-	for_each_cpu_in (cpu, mask) {
-		if (cpu == me || !cpumask_test(&cpu_online_mask, cpu))
-			continue;
-		/* Acquire: pairs with the release in smp_run_pending_work(). */
-		while (__atomic_load_n(&run_slots[cpu].pending, __ATOMIC_ACQUIRE))
-			cpu_relax();
+	spin_lock(&r.lock);
+	while (r.remaining) {
+		r.waiter = current_task();
+		sched_block(&r.lock);
+		spin_lock(&r.lock);
 	}
-	spin_unlock(&run_lock);
+	spin_unlock(&r.lock);
 }

@@ -14,6 +14,7 @@
 #include "kernel/percpu.h"
 #include "kernel/panic.h"
 #include "kernel/lockup.h"
+#include "kernel/preempt.h"
 #include "arch/x86/cpu.h"
 
 void spin_init(struct spinlock *l, const char *name)
@@ -43,7 +44,7 @@ static __always_inline void lock_slow(struct spinlock *l, uint16_t ticket)
 	this_cpu_write(lock_spinning_on, NULL);
 }
 
-void spin_lock(struct spinlock *l)
+void spin_lock_raw(struct spinlock *l)
 {
 	/* Take a ticket (LOCK XADD), then wait for head to reach it; the
 	 * acquire load pairs with the release in spin_unlock(). */
@@ -59,15 +60,18 @@ bool spin_trylock(struct spinlock *l)
 	uint16_t head = __atomic_load_n(&l->head, __ATOMIC_RELAXED);
 	uint16_t expect = head;
 
+	preempt_disable();
 	/* Only take a ticket if it would be served at once. */
 	if (!__atomic_compare_exchange_n(&l->tail, &expect, (uint16_t)(head + 1), false,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		preempt_enable();
 		return false;
+	}
 	note_acquired(l, (uintptr_t)__builtin_return_address(0));
 	return true;
 }
 
-void spin_unlock(struct spinlock *l)
+void spin_unlock_raw(struct spinlock *l)
 {
 	l->holder = -1;
 	/* Release: the critical section's stores become visible before the
@@ -75,19 +79,36 @@ void spin_unlock(struct spinlock *l)
 	__atomic_store_n(&l->head, (uint16_t)(l->head + 1), __ATOMIC_RELEASE);
 }
 
+void spin_lock(struct spinlock *l)
+{
+	preempt_disable();
+	spin_lock_raw(l);
+	l->holder_pc = (uintptr_t)__builtin_return_address(0);
+}
+
+void spin_unlock(struct spinlock *l)
+{
+	spin_unlock_raw(l);
+	preempt_enable();
+}
+
 uint64_t spin_lock_irqsave(struct spinlock *l)
 {
 	uint64_t f = irq_save();
 
-	spin_lock(l);
+	preempt_disable();
+	spin_lock_raw(l);
 	l->holder_pc = (uintptr_t)__builtin_return_address(0);
 	return f;
 }
 
 void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 {
-	spin_unlock(l);
+	spin_unlock_raw(l);
+	preempt_enable_no_resched();
 	irq_restore(flags);
+	if (flags & RFLAGS_IF)
+		preempt_check_resched();
 }
 
 bool spin_held_by_me(const struct spinlock *l)

@@ -3,18 +3,23 @@
  *
  * A lock records the CPU that holds it and where it was taken, so that
  * assert_held() can check the rule written on the data, and the lockup
- * detector can say which CPU holds what. Taking a lock never enables or
- * disables interrupts by itself; the _irqsave variants do.
+ * detector can say which CPU holds what. Holding a lock disables preemption
+ * (a task spinning on a lock held by a preempted task on the same CPU
+ * would wait forever). Taking a lock never enables or disables interrupts
+ * by itself; the _irqsave variants do. The _raw variants leave preemption
+ * alone: only the scheduler uses them, for the run-queue lock that one
+ * task takes and the next task releases across a context switch.
  *
  * Lock order (outer first); a lock may only be taken while holding locks
  * that appear above it:
- *   1. proc_table_lock         (kernel/proc.c)
- *   2. mm->lock                (mm/vm.c)
- *   3. endpoint->lock          (kernel/ipc.c)
- *   4. runqueue lock           (sched/sched.c; two at once in CPU-id order)
+ *   1. procs_lock              (kernel/proc.c, the process list)
+ *   2. proc->lock              (kernel/proc.c)
+ *   3. mm->lock                (mm/vm.c)
+ *   4. ipc keys, endpoint->lock (kernel/ipc.c)
  *   5. futex bucket lock       (kernel/futex.c)
- *   6. frame zone lock, heap cache lock, vmalloc lock (mm/)
- *   7. console lock            (kernel/printk.c; leaf, may be broken by panic)
+ *   6. run-queue lock          (sched/sched.c; two at once in CPU-id order)
+ *   7. frame zone, heap cache, vmalloc, kpt locks (mm/)
+ *   8. console lock            (kernel/printk.c; leaf, may be broken by panic)
  */
 #pragma once
 
@@ -35,6 +40,8 @@ struct spinlock {
 
 void spin_init(struct spinlock *l, const char *name);
 void spin_lock(struct spinlock *l);
+void spin_lock_raw(struct spinlock *l);
+void spin_unlock_raw(struct spinlock *l);
 bool spin_trylock(struct spinlock *l);
 void spin_unlock(struct spinlock *l);
 uint64_t spin_lock_irqsave(struct spinlock *l);

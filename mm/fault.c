@@ -1,15 +1,79 @@
 /*
- * Page faults: the arch entry calls arch_page_fault() first. Kernel-mode
- * faults on user addresses from user-copy routines are fixed up through the
- * exception table by the caller; everything else in kernel mode is a bug.
- * User-mode faults are resolved against the address space (mm/vm.c).
+ * Page faults.
+ *
+ * Kernel mode: a fault on a user address by an instruction that has an
+ * exception-table entry (the user-copy routines) is first resolved against
+ * the current address space, like a user fault (demand paging of a buffer
+ * the user passed in), unless page faults are disabled on this CPU; if that
+ * fails the fixup returns -EFAULT. Every other kernel fault is a bug and
+ * the caller reports it.
+ *
+ * User mode: resolved against the address space; an access the mapping
+ * does not allow kills the process with a report.
  */
 #include "arch/x86/trap.h"
+#include "arch/x86/cpu.h"
 #include "kernel/percpu.h"
+#include "kernel/proc.h"
+#include "kernel/entry_work.h"
+#include "kernel/fmt.h"
+#include "kernel/nmi.h"
+#include "sched/task.h"
+#include "mm/mm.h"
 
 bool arch_page_fault(struct trap_frame *tf)
 {
+	uint64_t addr = read_cr2();
+	struct task *t = current_task();
+
 	this_cpu_inc(counters[CNT_PAGE_FAULT]);
-	(void)tf;
-	return false;
+	/* Only a missing page is resolved for the kernel: a protection fault
+	 * on a present user page is SMAP (or a real permission problem), and
+	 * resolving it would retry the same fault forever. */
+	if (addr >= USER_TOP || !t || !t->mm || this_cpu_read(pagefault_disabled) ||
+	    (tf->error & PF_PRESENT) || !extable_find(tf->rip))
+		return false;
+	if (tf->rflags & RFLAGS_IF)
+		irq_enable();
+	bool ok = mm_handle_fault(t->mm, addr, tf->error & PF_WRITE, false);
+
+	irq_disable();
+	return ok;
+}
+
+static void describe_pf(char *buf, size_t n, uint64_t addr, uint64_t err)
+{
+	snprintf(buf, n, "page fault at %#lx (%s %s, %s)", addr, err & PF_USER ? "user" : "kernel",
+		 err & PF_INSTR	  ? "fetch"
+		 : err & PF_WRITE ? "write"
+				  : "read",
+		 err & PF_PRESENT ? "protection violation" : "page not present");
+}
+
+void trap_dispatch_user(struct trap_frame *tf)
+{
+	uint64_t v = tf->vector;
+
+	user_enter_kernel();
+	if (v == VEC_NMI) {
+		nmi_handle(tf);
+	} else if (v >= 32) {
+		trap_irq(tf);
+	} else if (v == VEC_PF) {
+		uint64_t addr = read_cr2();
+		char what[96];
+
+		this_cpu_inc(counters[CNT_PAGE_FAULT_USER]);
+		irq_enable();
+		if (!mm_handle_fault(current_task()->mm, addr, tf->error & PF_WRITE,
+				     tf->error & PF_INSTR)) {
+			describe_pf(what, sizeof(what), addr, tf->error);
+			proc_kill_fault(tf, what);
+		}
+	} else {
+		irq_enable();
+		proc_kill_fault(tf, trap_name(v));
+	}
+	irq_disable();
+	prepare_return_to_user(tf);
 }

@@ -47,7 +47,9 @@ void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size, uint
 		size = 8;
 	c->name = name;
 	c->obj_size = ALIGN_UP(size, align);
-	c->per_slab = (uint32_t)((PAGE_SIZE - SLAB_HDR) / c->obj_size);
+	/* Objects start at an aligned offset after the slab header. */
+	c->first_off = ALIGN_UP((uint32_t)SLAB_HDR, align);
+	c->per_slab = (uint32_t)((PAGE_SIZE - c->first_off) / c->obj_size);
 	BUG_ON(c->per_slab == 0);
 	spin_init(&c->lock, name);
 	list_init(&c->partial);
@@ -69,7 +71,7 @@ static struct slab *slab_new(struct kmem_cache *c)
 		return NULL;
 	pa_to_frame(pa)->flags |= FRAME_SLAB;
 	struct slab *s = phys_to_virt(pa);
-	char *obj = (char *)s + SLAB_HDR;
+	char *obj = (char *)s + c->first_off;
 
 	s->cache = c;
 	s->in_use = 0;
@@ -130,7 +132,8 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 
 	if (s->magic != SLAB_MAGIC || s->cache != c)
 		panic("kheap: %p freed to %s but is not one of its objects", obj, c->name);
-	if (((uintptr_t)obj - (uintptr_t)s - SLAB_HDR) % c->obj_size)
+	if ((uintptr_t)obj < (uintptr_t)s + c->first_off ||
+	    ((uintptr_t)obj - (uintptr_t)s - c->first_off) % c->obj_size)
 		panic("kheap: %p is not the start of a %s object", obj, c->name);
 	memset(obj, POISON, c->obj_size);
 
@@ -235,6 +238,15 @@ uint64_t kheap_allocs_in_use(void)
 
 	for (struct kmem_cache *c = caches; c; c = c->next)
 		n += READ_ONCE(c->objs_in_use);
+	return n;
+}
+
+uint64_t kheap_slab_pages(void)
+{
+	uint64_t n = 0;
+
+	for (struct kmem_cache *c = caches; c; c = c->next)
+		n += READ_ONCE(c->slabs);
 	return n;
 }
 

@@ -13,6 +13,7 @@ struct kmem_cache {
 	const char *name;
 	uint32_t obj_size; /* rounded up to the alignment */
 	uint32_t per_slab;
+	uint32_t first_off; /* offset of the first object in a slab */
 	struct spinlock lock;
 	struct list_node partial; /* slabs with free objects */
 	struct list_node full;
@@ -32,4 +33,6 @@ void kfree(void *p);
 /* Bytes currently handed out (objects and large blocks), for leak checks. */
 uint64_t kheap_bytes_in_use(void);
 uint64_t kheap_allocs_in_use(void);
+/* Frames held by slabs (in use or cached empty). */
+uint64_t kheap_slab_pages(void);
 void kheap_print(void);

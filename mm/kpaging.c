@@ -21,6 +21,7 @@
 
 paddr_t kernel_root;
 bool kpaging_global;
+uint64_t kpt_pages; /* kernel page-table pages from the frame allocator */
 static bool frames_ready;
 static struct spinlock kpt_lock = SPINLOCK_INIT("kpt");
 static uint64_t ioremap_next = IOREMAP_BASE;
@@ -37,6 +38,7 @@ paddr_t kpt_alloc_page(void)
 	if (!pa)
 		panic("kpaging: out of memory for kernel page tables");
 	pa_to_frame(pa)->flags |= FRAME_PGTABLE;
+	__atomic_fetch_add(&kpt_pages, 1, __ATOMIC_RELAXED);
 	return pa;
 }
 

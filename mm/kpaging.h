@@ -12,6 +12,7 @@
 
 extern paddr_t kernel_root;
 extern bool kpaging_global; /* kernel mappings use the G bit (pti=off) */
+extern uint64_t kpt_pages;  /* kernel page-table frames allocated after boot, never freed */
 
 void kpaging_init(void);
 /* After frame_init: page tables come from the frame allocator. */

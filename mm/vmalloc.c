@@ -1,18 +1,18 @@
 /*
  * vmalloc area (see vmalloc.h).
  *
- * Virtual space: a sorted list of free ranges in [VMALLOC_BASE,
- * VMALLOC_BASE + VMALLOC_SIZE); allocation is first fit, freeing merges
- * with neighbours. Each live area is a struct vm_area on a list, found by
- * its start address when freed. Every area is followed by an unmapped guard
- * page, and areas never touch, so the page below each area is a guard too.
+ * Virtual space: a page bitmap (see va_alloc). Each live area is a struct
+ * vm_area on a list, found by its start address when freed. Every area is
+ * followed by an unmapped guard page, and areas never touch, so the page
+ * below each area is a guard too.
  *
  * Freeing: the pages are unmapped, then kflush_kernel_range() makes sure no
  * CPU can still use the old translations before the frames go back to the
  * allocator (mm/kflush.c documents when that is immediate and when
  * deferred). Only then is the virtual range reused.
  *
- * Locking: vm_lock guards both lists; frames are allocated outside it.
+ * Locking: vm_lock guards the bitmap and the area list; frames are
+ * allocated outside it.
  */
 #include "mm/vmalloc.h"
 #include "mm/kpaging.h"
@@ -25,77 +25,72 @@
 #include "kernel/panic.h"
 #include "arch/x86/cpufeature.h"
 
-struct vm_range {
-	struct list_node link;
-	uint64_t start, end;
-};
-
 struct vm_area {
 	struct list_node link;
 	uint64_t start;
 	uint64_t pages;
 };
 
+/*
+ * Virtual space: a bitmap of the first VM_WINDOW bytes of the area, one
+ * bit per page, first fit. Each area reserves its pages plus the guard
+ * page after it; the first page of the window is a guard. No heap memory
+ * per range, and first fit keeps the used span (and the kernel page tables
+ * that map it) compact, so a steady workload's memory use is steady.
+ */
+#define VM_WINDOW (4ull << 30)
+#define VM_PAGES  (VM_WINDOW / PAGE_SIZE)
+
 static struct spinlock vm_lock = SPINLOCK_INIT("vmalloc");
-static struct list_node free_ranges = LIST_INIT(free_ranges);
 static struct list_node areas = LIST_INIT(areas);
-static struct vm_range first_range;
+static uint64_t vm_bitmap[VM_PAGES / 64];
 static uint64_t pages_in_use;
 
-static void vm_init_once(void)
+static bool page_used(uint64_t i)
 {
-	if (!list_empty(&free_ranges) || first_range.end)
-		return;
-	first_range.start = VMALLOC_BASE + PAGE_SIZE; /* the first page is a guard */
-	first_range.end = VMALLOC_BASE + VMALLOC_SIZE;
-	list_add_tail(&free_ranges, &first_range.link);
+	return vm_bitmap[i / 64] & (1ull << (i % 64));
+}
+
+static void mark(uint64_t first, uint64_t n, bool used)
+{
+	for (uint64_t i = first; i < first + n; i++) {
+		if (used)
+			vm_bitmap[i / 64] |= 1ull << (i % 64);
+		else
+			vm_bitmap[i / 64] &= ~(1ull << (i % 64));
+	}
 }
 
 /* Reserve len bytes of virtual space (plus a guard page after). */
 static uint64_t va_alloc(uint64_t len)
 {
-	struct list_node *pos;
-	uint64_t need = len + PAGE_SIZE;
+	uint64_t need = len / PAGE_SIZE + 1;
 
 	assert_held(&vm_lock);
-	list_for_each (pos, &free_ranges) {
-		struct vm_range *r = list_entry(pos, struct vm_range, link);
+	vm_bitmap[0] |= 1; /* page 0: the guard below the first area */
+	uint64_t i = 1, run = 0;
 
-		if (r->end - r->start >= need) {
-			uint64_t va = r->start;
+	while (i + need - run <= VM_PAGES) {
+		if (!(i % 64) && run == 0 && vm_bitmap[i / 64] == ~0ull) {
+			i += 64; /* a full word: skip it */
+			continue;
+		}
+		run = page_used(i) ? 0 : run + 1;
+		i++;
+		if (run == need) {
+			uint64_t first = i - need;
 
-			r->start += need;
-			return va;
+			mark(first, need, true);
+			return VMALLOC_BASE + first * PAGE_SIZE;
 		}
 	}
 	return 0;
 }
 
-static void va_free(uint64_t va, uint64_t len, struct vm_range *spare)
+static void va_free(uint64_t va, uint64_t len)
 {
-	uint64_t end = va + len + PAGE_SIZE;
-	struct list_node *pos;
-
 	assert_held(&vm_lock);
-	list_for_each (pos, &free_ranges) {
-		struct vm_range *r = list_entry(pos, struct vm_range, link);
-
-		if (r->start == end) { /* grows down into the freed range */
-			r->start = va;
-			kfree(spare);
-			return;
-		}
-		if (r->end == va) {
-			r->end = end;
-			kfree(spare);
-			return;
-		}
-		if (r->start > end)
-			break;
-	}
-	spare->start = va;
-	spare->end = end;
-	list_insert_between(&spare->link, pos->prev, pos);
+	mark((va - VMALLOC_BASE) / PAGE_SIZE, len / PAGE_SIZE + 1, false);
 }
 
 static void *map_area(size_t size, int node)
@@ -107,7 +102,6 @@ static void *map_area(size_t size, int node)
 		goto fail;
 	uint64_t f = spin_lock_irqsave(&vm_lock);
 
-	vm_init_once();
 	a->start = va_alloc(pages * PAGE_SIZE);
 	a->pages = pages;
 	if (a->start)
@@ -178,12 +172,8 @@ void vfree(void *p)
 		done += n;
 	}
 	__atomic_fetch_sub(&pages_in_use, a->pages, __ATOMIC_RELAXED);
-
-	struct vm_range *spare = kmalloc(sizeof(*spare));
-
-	BUG_ON(!spare);
 	f = spin_lock_irqsave(&vm_lock);
-	va_free(a->start, a->pages * PAGE_SIZE, spare);
+	va_free(a->start, a->pages * PAGE_SIZE);
 	spin_unlock_irqrestore(&vm_lock, f);
 	kfree(a);
 }

@@ -5,7 +5,7 @@ optional regular expressions the serial log must contain. The timeouts are
 hang detectors, not performance limits.
 """
 
-TESTS = "ktest=all fbcon=off"
+TESTS = "ktest=all utest=all fbcon=off"
 
 
 def boot(name, platform, smp, extra="", timeout=300, expect=(), mem=512):

@@ -85,8 +85,11 @@ def make_image(cmdline, modules=None):
             f.write(cfg)
             cfg_path = f.name
         try:
-            subprocess.run([os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, KERNEL]
-                           + modules, check=True)
+            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, KERNEL] + modules
+            # grub-mkrescue has been seen to fail once without a reason it
+            # repeats: try twice before giving up.
+            if subprocess.run(cmd).returncode:
+                subprocess.run(cmd, check=True)
         finally:
             os.unlink(cfg_path)
     return iso

@@ -37,6 +37,7 @@ static bool have_srat;
 static uint32_t nr_tables;
 static char table_sigs[64][5];
 static const char *rsdp_error;
+static char rsdp_oem[7];
 
 static bool pa_in_direct_map(paddr_t pa, uint64_t len)
 {
@@ -166,6 +167,8 @@ static bool for_each_table(const struct boot_info *bi, void (*fn)(paddr_t))
 	size_t rlen = MIN(bi->rsdp_len, sizeof(rsdp_copy));
 
 	memcpy(rsdp_copy, bi->rsdp, rlen);
+	if (rlen >= 15)
+		memcpy(rsdp_oem, rsdp_copy + 9, 6);
 	if (acpi_inject == 4)
 		rsdp_copy[8] ^= 0xff; /* checksum now wrong */
 	rsdp_error = acpi_parse_rsdp(rsdp_copy, rlen, &root_pa, &xsdt);
@@ -271,4 +274,9 @@ bool acpi_spcr_port(uint16_t *port)
 		return false;
 	*port = (uint16_t)spcr.address;
 	return true;
+}
+
+bool acpi_oem_is(const char *oem)
+{
+	return !strncmp(rsdp_oem, oem, 6);
 }

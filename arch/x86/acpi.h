@@ -21,3 +21,5 @@ bool acpi_spcr_port(uint16_t *port);
 /* Find the first SPCR before the rest of ACPI (console comes first). */
 void acpi_early_console(const struct boot_info *bi);
 void acpi_print(void);
+/* The RSDP's OEM ID equals oem (6 characters). */
+bool acpi_oem_is(const char *oem);

@@ -13,6 +13,7 @@
 #define PCPU_PTI_ON	     48
 #define PCPU_FLUSH_COUNT     56
 #define PCPU_FLUSH_ADDR	     64
+#define PCPU_ENTRY_STACK_PTR 128
 #define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
 
 #define TF_SIZE 176 /* sizeof(struct trap_frame) */
@@ -31,6 +32,8 @@ _Static_assert(PCPU_USER_CR3 == offsetof(struct percpu, entry.user_cr3), "asm of
 _Static_assert(PCPU_PTI_ON == offsetof(struct percpu, entry.pti_on), "asm offset");
 _Static_assert(PCPU_FLUSH_COUNT == offsetof(struct percpu, entry.flush_count), "asm offset");
 _Static_assert(PCPU_FLUSH_ADDR == offsetof(struct percpu, entry.flush_addr), "asm offset");
+_Static_assert(PCPU_ENTRY_STACK_PTR == offsetof(struct percpu, entry.entry_stack_ptr),
+	       "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
 #endif

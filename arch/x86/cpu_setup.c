@@ -4,20 +4,42 @@
  * Values are computed once on the boot CPU from the feature flags and the
  * boot switches, and every CPU loads the same ones, so that all CPUs agree.
  * UEFI may have left any CR4 bit set; we write complete values.
+ *
+ * Protections turned on where the CPU has them (SDM Vol. 3A 4.6):
+ *   SMEP  the kernel never executes user pages
+ *   SMAP  the kernel touches user pages only inside the user-copy routines
+ *         (STAC/CLAC around them, arch/x86/usercopy.S)
+ *   UMIP  user mode cannot read GDTR/IDTR/LDTR/TR (SGDT, SIDT, ...)
+ *   NX    data is not executable (EFER.NXE)
  */
 #include "arch/x86/cpu_setup.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/desc.h"
+#include "kernel/percpu_struct.h"
+#include "kernel/cmdline.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
 #include "kernel/printk.h"
+#include "kernel/fmt.h"
 
 #define IDT_ALIAS (ENTRY_AREA_BASE + 0x1000)
 
 /* PAT entries (SDM Vol. 3A 12.12.2): PA0 WB, PA1 WC, PA2 UC-, PA3 UC,
  * PA4 WB, PA5 WP, PA6 UC-, PA7 UC. PTE_CACHE_WC selects PA1 (PWT only). */
 #define PAT_VALUE 0x0007050600070106ull
+
+/* SFMASK: RFLAGS bits cleared on SYSCALL: IF (interrupts stay off until the
+ * entry code is on the kernel stack), DF, TF, AC (SMAP closed), NT. */
+#define SFMASK_VALUE (RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | (1ul << 14))
+
+extern const char syscall_entry[];
+
+uint8_t smap_enabled;
+static int smep_on = 1, smap_on = 1, umip_on = 1;
+KSWITCH_BOOL(smep_on, "smep", "supervisor-mode execution prevention");
+KSWITCH_BOOL(smap_on, "smap", "supervisor-mode access prevention");
+KSWITCH_BOOL(umip_on, "umip", "user-mode instruction prevention");
 
 static uint64_t cr4_base;
 
@@ -28,15 +50,19 @@ static void load_common(void)
 	cr0 |= CR0_WP | CR0_NE | CR0_MP;
 	cr0 &= ~(CR0_EM | CR0_TS | CR0_CD | CR0_NW | CR0_AM);
 	write_cr0(cr0);
-	/* Keep PGE as kpaging set it: toggling it would flush globals. */
-	write_cr4(cr4_base | (read_cr4() & CR4_PGE));
-	uint64_t efer = rdmsr(MSR_EFER);
+	write_cr4(cr4_base | (kpaging_global ? CR4_PGE : 0));
+	uint64_t efer = rdmsr(MSR_EFER) | EFER_SCE;
 
 	if (cpu_has(FEAT_NX))
 		efer |= EFER_NXE;
 	wrmsr(MSR_EFER, efer);
 	if (cpu_has(FEAT_PAT))
 		wrmsr(MSR_PAT, PAT_VALUE);
+	/* SYSCALL: CS = STAR[47:32], SS = +8; SYSRET: SS = STAR[63:48] + 8,
+	 * CS = STAR[63:48] + 16 (SDM Vol. 2B SYSCALL/SYSRET). */
+	wrmsr(MSR_STAR, ((uint64_t)SEL_KDATA << 48) | ((uint64_t)SEL_KCODE << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_SFMASK, SFMASK_VALUE);
 }
 
 void cpu_setup_bsp(void)
@@ -46,6 +72,14 @@ void cpu_setup_bsp(void)
 		cr4_base |= CR4_OSFXSR | CR4_OSXMMEXCPT;
 	if (cpu_has(FEAT_FSGSBASE))
 		cr4_base |= CR4_FSGSBASE;
+	if (smep_on && cpu_has(FEAT_SMEP))
+		cr4_base |= CR4_SMEP;
+	if (smap_on && cpu_has(FEAT_SMAP)) {
+		cr4_base |= CR4_SMAP;
+		smap_enabled = 1;
+	}
+	if (umip_on && cpu_has(FEAT_UMIP))
+		cr4_base |= CR4_UMIP;
 	load_common();
 }
 
@@ -58,4 +92,15 @@ void cpu_map_idt(void)
 {
 	kmap_page(IDT_ALIAS, virt_to_phys(idt_page()), cpu_has(FEAT_NX) ? PTE_NX : 0);
 	idt_move_to_entry_area((void *)IDT_ALIAS);
+}
+
+const char *cpu_protections(void)
+{
+	static char buf[64];
+	uint64_t cr4 = read_cr4();
+
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s", cr4 & CR4_SMEP ? "smep " : "",
+		 cr4 & CR4_SMAP ? "smap " : "", cr4 & CR4_UMIP ? "umip " : "",
+		 rdmsr(MSR_EFER) & EFER_NXE ? "nx " : "", read_cr0() & CR0_WP ? "wp" : "");
+	return buf;
 }

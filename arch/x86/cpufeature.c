@@ -7,6 +7,8 @@
 #include "arch/x86/cpu.h"
 #include "kernel/printk.h"
 #include "kernel/string.h"
+#include "kernel/entry_work.h"
+#include "arch/x86/acpi.h"
 #include "kernel/fmt.h"
 
 struct cpu_info boot_cpu;
@@ -124,4 +126,31 @@ void cpu_print(void)
 	}
 	if (used)
 		pr_info("cpu features: %s", line);
+}
+
+/*
+ * What we run on, for labelling measurements: QEMU's TCG and KVM announce
+ * themselves in the hypervisor CPUID leaves; Bochs sets no hypervisor bit
+ * but its BIOS names itself in the ACPI OEM ID ("BOCHS ", which QEMU's
+ * firmware also uses, hence the order of the checks).
+ */
+const char *platform_name(void)
+{
+	if (cpu_has(FEAT_HYPERVISOR)) {
+		struct cpuid_regs r = cpuid(0x40000000);
+		char sig[13];
+
+		memcpy(sig + 0, &r.ebx, 4);
+		memcpy(sig + 4, &r.ecx, 4);
+		memcpy(sig + 8, &r.edx, 4);
+		sig[12] = '\0';
+		if (!strcmp(sig, "TCGTCGTCGTCG"))
+			return "qemu-tcg";
+		if (!strcmp(sig, "KVMKVMKVM"))
+			return "kvm";
+		return "hypervisor";
+	}
+	if (acpi_oem_is("BOCHS "))
+		return "bochs";
+	return "hardware";
 }

@@ -23,6 +23,10 @@
  */
 #include "arch/x86/asm_offsets.h"
 
+#define SEL_UCODE_RPL3 0x23
+#define SEL_UDATA_RPL3 0x1b
+#define TF_RSP_OFF     (15 * 8 + 16 + 24) /* frame: regs, vector, error, rip, cs, rflags, rsp */
+
 	.section .entry.text, "ax"
 	.code64
 
@@ -170,6 +174,56 @@ return_to_user:
 	call pti_switch_to_user_cr3	/* clobbers nothing but flags */
 1:	swapgs
 	iretq
+
+/*
+ * SYSCALL entry. The CPU saved RIP in RCX and RFLAGS in R11, masked
+ * RFLAGS with SFMASK (interrupts off) and left RSP as the user's. We build
+ * the same trap frame as an interrupt would (vector ~0 marks a system
+ * call), so that every exit path can use it.
+ */
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	movq %rsp, %gs:PCPU_SCRATCH_RSP
+	cmpq $0, %gs:PCPU_PTI_ON
+	je 1f
+	movq %gs:PCPU_KERNEL_CR3, %rsp	/* RSP is our only free register */
+	movq %rsp, %cr3			/* serializing: see mm/kflush.c */
+1:	movq %gs:PCPU_KSTACK_TOP, %rsp
+	pushq $SEL_UDATA_RPL3
+	pushq %gs:PCPU_SCRATCH_RSP
+	pushq %r11
+	pushq $SEL_UCODE_RPL3
+	pushq %rcx
+	pushq $0			/* error */
+	pushq $-1			/* vector: system call */
+	PUSH_REGS
+	cld
+	xorl %ebp, %ebp
+	movq %rsp, %rdi
+	call syscall_dispatch
+	testb %al, %al
+	jz return_to_user		/* IRET path */
+	/* SYSRET path: RCX = RIP and R11 = RFLAGS were set in the frame. */
+	movq TF_RSP_OFF(%rsp), %rcx
+	movq %rcx, %gs:PCPU_SCRATCH_RSP
+	POP_REGS
+	cmpq $0, %gs:PCPU_PTI_ON
+	je 2f
+	/* PTI: after the CR3 switch only the entry area is mapped, so move
+	 * to the entry stack for the helper's pushes. */
+	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
+	call pti_switch_to_user_cr3
+2:	movq %gs:PCPU_SCRATCH_RSP, %rsp
+	swapgs
+	sysretq
+
+/* Enter user mode for the first time: RDI = trap frame on this task's
+ * kernel stack (kernel/proc.c filled it in). */
+	.globl enter_user
+enter_user:
+	movq %rdi, %rsp
+	jmp return_to_user
 
 /*
  * Paranoid entry (NMI, #DF, #MC, #DB): may arrive with either GS and either

@@ -38,6 +38,10 @@
 #include "arch/x86/trap.h"
 #include "mm/numa.h"
 #include "sched/idle.h"
+#include "sched/task.h"
+#include "arch/x86/xstate.h"
+#include "mm/tlb.h"
+#include "mm/pti.h"
 
 struct tramp_params {
 	uint16_t gdt_limit;
@@ -153,6 +157,10 @@ void ap_main(struct percpu *pc)
 	if (pc->entry.apic_id != cpu_slots[cpu].apic_id)
 		pr_warn("smp: cpu %u expected APIC ID %u, reads %u", cpu, cpu_slots[cpu].apic_id,
 			pc->entry.apic_id);
+	xstate_init_cpu();
+	tlb_init_cpu();
+	pti_init_cpu();
+	sched_init_cpu();
 	timer_cpu_init();
 	cpumask_set(&cpu_online_mask, cpu);
 	__atomic_fetch_add(&nr_cpus_online, 1, __ATOMIC_RELAXED);

@@ -102,3 +102,6 @@ bool extable_fixup(struct trap_frame *tf);
 bool arch_page_fault(struct trap_frame *tf);
 void irq_exit_work(struct trap_frame *tf);
 void trap_dispatch_user(struct trap_frame *tf);
+void trap_irq(struct trap_frame *tf);
+/* The exception-table continuation for a faulting ip, or 0. */
+uint64_t extable_find(uint64_t ip);

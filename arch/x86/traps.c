@@ -72,16 +72,24 @@ void irq_register(uint8_t vector, irq_handler_t fn)
 
 extern const struct extable_entry __extable_start[], __extable_end[];
 
-bool extable_fixup(struct trap_frame *tf)
+uint64_t extable_find(uint64_t ip)
 {
 	for (const struct extable_entry *e = __extable_start; e < __extable_end; e++) {
-		if ((uint64_t)e->insn == tf->rip) {
-			tf->rip = (uint64_t)e->fixup;
-			tf->rax = (uint64_t)-14; /* -EFAULT */
-			return true;
-		}
+		if ((uint64_t)e->insn == ip)
+			return (uint64_t)e->fixup;
 	}
-	return false;
+	return 0;
+}
+
+bool extable_fixup(struct trap_frame *tf)
+{
+	uint64_t fixup = extable_find(tf->rip);
+
+	if (!fixup)
+		return false;
+	tf->rip = fixup;
+	tf->rax = (uint64_t)-14; /* -EFAULT */
+	return true;
 }
 
 static void print_sym(const char *label, uint64_t addr)
@@ -132,6 +140,22 @@ static void kernel_exception(struct trap_frame *tf)
 			 fn ? fn : "unknown code");
 }
 
+/* A hardware interrupt (vector >= 32), from either mode. */
+void trap_irq(struct trap_frame *tf)
+{
+	uint64_t v = tf->vector;
+
+	this_cpu()->irq_depth++;
+	if (irq_handlers[v])
+		irq_handlers[v](tf);
+	else if (v != VEC_SPURIOUS)
+		pr_warn("unhandled interrupt vector %lu", v);
+	if (v != VEC_SPURIOUS && v >= VEC_LEGACY_BASE + 16)
+		apic_eoi();
+	this_cpu()->irq_depth--;
+}
+
+/* Everything that interrupts kernel mode. */
 void trap_dispatch(struct trap_frame *tf)
 {
 	uint64_t v = tf->vector;
@@ -146,13 +170,6 @@ void trap_dispatch(struct trap_frame *tf)
 		kernel_exception(tf);
 		return;
 	}
-	this_cpu()->irq_depth++;
-	if (irq_handlers[v])
-		irq_handlers[v](tf);
-	else if (v != VEC_SPURIOUS)
-		pr_warn("unhandled interrupt vector %lu", v);
-	if (v != VEC_SPURIOUS && v >= VEC_LEGACY_BASE + 16)
-		apic_eoi();
-	this_cpu()->irq_depth--;
+	trap_irq(tf);
 	irq_exit_work(tf);
 }

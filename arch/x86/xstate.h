@@ -1,0 +1,22 @@
+/*
+ * Extended processor state (x87, SSE, AVX, AVX-512, ...): per-task buffers,
+ * saved at context switch, restored on the way back to user mode.
+ * See arch/x86/xstate.c for the protocol and the layout.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+struct task;
+
+void xstate_init_bsp(void);
+void xstate_init_cpu(void);
+/* Give a user task its buffer, in the initial state. */
+int xstate_task_alloc(struct task *t);
+void xstate_task_free(struct task *t);
+/* Context switch away from a user task: save its live registers. */
+void xstate_switch_out(struct task *t);
+/* Return to user: make the registers hold t's state. */
+void xstate_restore_for_user(struct task *t);
+void xstate_print(void);
+uint32_t xstate_buffer_size(void);

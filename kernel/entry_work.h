@@ -1,0 +1,20 @@
+/*
+ * Work at the kernel/user boundary (kernel/entry_work.c).
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+struct trap_frame;
+
+/* First thing after entering from user mode (interrupts off). */
+void user_enter_kernel(void);
+/* Last thing before returning to user mode (interrupts off): reschedule,
+ * exit if killed, extended state, PASID, PTI. May enable interrupts on
+ * the way, returns with them off. */
+void prepare_return_to_user(struct trap_frame *tf);
+/* Leave for user mode with the registers in tf (arch/x86/entry.S). */
+void enter_user(struct trap_frame *tf) __noreturn;
+/* syscall entry (kernel/syscall.c): true if SYSRET may be used. */
+bool syscall_dispatch(struct trap_frame *tf);
+const char *platform_name(void);

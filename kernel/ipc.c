@@ -1,0 +1,378 @@
+/*
+ * Synchronous IPC: endpoints with call and reply_recv (seL4-style).
+ *
+ * Glossary
+ *   endpoint    rendezvous object; waiting receivers and waiting callers
+ *               queue on it; named by a 64-bit key, referenced by handles;
+ *               owned by the process that created it: when the owner
+ *               closes it (or exits) the endpoint dies, every queued and
+ *               later call fails with -ESHUTDOWN, and the key is free again
+ *   call        send a message and block until the reply
+ *   reply_recv  reply to the current caller, then block for the next call
+ *   reply_to    receiver side: the caller it owes a reply (one at a time)
+ *
+ * States of a thread in IPC (task->ipc_state, guarded by the endpoint lock
+ * for the two waiting states, by the pairing otherwise):
+ *   IPC_IDLE, IPC_RECV (queued on ep->receivers), IPC_SEND (queued on
+ *   ep->callers with its message), IPC_REPLY (a receiver holds it as
+ *   reply_to; it is on no queue and only that receiver wakes it).
+ *
+ * A receiver holds a reference on its reply_to task: a caller killed while
+ * waiting for the reply returns at once, and the late reply lands in a task
+ * that still exists (and is no longer blocked, so the wake-up is a no-op).
+ *
+ * Fast path: a call that finds a waiting receiver allowed on this CPU
+ * hands the message over in the receiver's task and switches to it
+ * directly, without touching a run queue (sched_switch_to_blocked); the
+ * reply does the same in the other direction. When the other side must
+ * run elsewhere, it is woken there (an IPI if that CPU must reschedule).
+ *
+ * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
+ * R8); the kernel copies them task to task and never touches user memory.
+ */
+#include "kernel/ipc.h"
+#include "kernel/proc.h"
+#include "kernel/errno.h"
+#include "kernel/spinlock.h"
+#include "kernel/list.h"
+#include "kernel/percpu.h"
+#include "kernel/panic.h"
+#include "sched/task.h"
+#include "mm/kheap.h"
+
+enum { IPC_IDLE, IPC_RECV, IPC_SEND, IPC_REPLY };
+
+struct endpoint {
+	struct spinlock lock;
+	uint64_t key;
+	int refcount; /* handles */
+	bool dead;
+	struct proc *owner;
+	struct list_node receivers;
+	struct list_node callers;
+	struct list_node link; /* global key list */
+};
+
+static struct spinlock keys_lock = SPINLOCK_INIT("ipc keys");
+static struct list_node endpoints = LIST_INIT(endpoints);
+static struct kmem_cache ep_cache;
+
+static void ep_put(struct endpoint *ep, struct proc *closer);
+
+void ipc_init(void)
+{
+	kmem_cache_init(&ep_cache, "endpoint", sizeof(struct endpoint), 64);
+}
+
+static struct endpoint *find_key(uint64_t key)
+{
+	struct list_node *pos;
+
+	list_for_each (pos, &endpoints) {
+		struct endpoint *ep = list_entry(pos, struct endpoint, link);
+
+		if (ep->key == key && !ep->dead)
+			return ep;
+	}
+	return NULL;
+}
+
+static int handle_install(struct endpoint *ep)
+{
+	struct proc *p = proc_current();
+	int h = -EMFILE;
+
+	spin_lock(&p->lock);
+	for (int i = 0; i < PROC_MAX_HANDLES; i++) {
+		if (!p->handles[i]) {
+			p->handles[i] = ep;
+			h = i;
+			break;
+		}
+	}
+	spin_unlock(&p->lock);
+	return h;
+}
+
+static struct endpoint *handle_get(int h)
+{
+	struct proc *p = proc_current();
+
+	if (h < 0 || h >= PROC_MAX_HANDLES)
+		return NULL;
+	return READ_ONCE(p->handles[h]);
+}
+
+int ipc_ep_create(uint64_t key)
+{
+	struct endpoint *ep = kmem_cache_alloc(&ep_cache);
+
+	if (!ep)
+		return -ENOMEM;
+	spin_init(&ep->lock, "endpoint");
+	list_init(&ep->receivers);
+	list_init(&ep->callers);
+	ep->key = key;
+	ep->refcount = 1;
+	ep->owner = proc_current();
+	spin_lock(&keys_lock);
+	if (find_key(key)) {
+		spin_unlock(&keys_lock);
+		kmem_cache_free(&ep_cache, ep);
+		return -EEXIST;
+	}
+	list_add_tail(&endpoints, &ep->link);
+	spin_unlock(&keys_lock);
+	int h = handle_install(ep);
+
+	if (h < 0) {
+		spin_lock(&keys_lock);
+		list_del(&ep->link);
+		spin_unlock(&keys_lock);
+		kmem_cache_free(&ep_cache, ep);
+	}
+	return h;
+}
+
+int ipc_ep_open(uint64_t key)
+{
+	spin_lock(&keys_lock);
+	struct endpoint *ep = find_key(key);
+
+	if (ep)
+		ep->refcount++;
+	spin_unlock(&keys_lock);
+	if (!ep)
+		return -ENOENT;
+	int h = handle_install(ep);
+
+	if (h < 0)
+		ep_put(ep, NULL);
+	return h;
+}
+
+/* Wake everyone queued on a dying endpoint: their calls fail. */
+static void ep_kill(struct endpoint *ep)
+{
+	struct list_node *pos;
+
+	spin_lock(&ep->lock);
+	ep->dead = true;
+	while ((pos = list_pop_head(&ep->receivers)) || (pos = list_pop_head(&ep->callers))) {
+		struct task *t = list_entry(pos, struct task, ipc_link);
+
+		t->ipc_state = IPC_IDLE;
+		t->ipc_status = -ESHUTDOWN;
+		sched_wake(t, WAKE_SIGNAL);
+	}
+	spin_unlock(&ep->lock);
+}
+
+static void ep_put(struct endpoint *ep, struct proc *closer)
+{
+	if (ep->owner == closer)
+		ep_kill(ep);
+	spin_lock(&keys_lock);
+	bool last = --ep->refcount == 0;
+
+	if (last)
+		list_del(&ep->link);
+	spin_unlock(&keys_lock);
+	if (last) {
+		if (!ep->dead)
+			ep_kill(ep);
+		kmem_cache_free(&ep_cache, ep);
+	}
+}
+
+int ipc_ep_close(int h)
+{
+	struct proc *p = proc_current();
+	struct endpoint *ep;
+
+	if (h < 0 || h >= PROC_MAX_HANDLES)
+		return -EINVAL;
+	spin_lock(&p->lock);
+	ep = p->handles[h];
+	p->handles[h] = NULL;
+	spin_unlock(&p->lock);
+	if (!ep)
+		return -EINVAL;
+	ep_put(ep, p);
+	return 0;
+}
+
+void ipc_close_all(struct proc *p)
+{
+	for (int h = 0; h < PROC_MAX_HANDLES; h++) {
+		struct endpoint *ep = p->handles[h];
+
+		p->handles[h] = NULL;
+		if (ep)
+			ep_put(ep, p);
+	}
+}
+
+/* Give a blocked partner the CPU: directly if it may run here, otherwise
+ * wake it where it belongs and block ourselves. Drops ep->lock. */
+static void hand_over(struct endpoint *ep, struct task *partner)
+{
+	if (sched_can_run_here(partner)) {
+		this_cpu_inc(counters[CNT_IPC_FASTPATH]);
+		sched_switch_to_blocked(partner, &ep->lock);
+		return;
+	}
+	this_cpu_inc(counters[CNT_IPC_SLOWPATH]);
+	/* Our state must be BLOCKED before the partner can reply: block
+	 * (which drops the lock) only after the partner was woken under it. */
+	sched_wake(partner, WAKE_SIGNAL);
+	sched_block(&ep->lock);
+}
+
+long ipc_call(int h, struct ipc_msg *msg)
+{
+	struct endpoint *ep = handle_get(h);
+	struct task *me = current_task();
+
+	if (!ep)
+		return -EINVAL;
+	me->ipc_msg = *msg;
+	me->ipc_status = 0;
+	spin_lock(&ep->lock);
+	if (ep->dead) {
+		spin_unlock(&ep->lock);
+		return -ESHUTDOWN;
+	}
+	struct list_node *n = list_pop_head(&ep->receivers);
+
+	if (n) {
+		struct task *r = list_entry(n, struct task, ipc_link);
+
+		r->ipc_msg = me->ipc_msg;
+		r->ipc_state = IPC_IDLE;
+		task_get(me);
+		r->ipc_reply_to = me;
+		r->ipc_status = (long)me->tid;
+		me->ipc_state = IPC_REPLY;
+		hand_over(ep, r);
+	} else {
+		me->ipc_state = IPC_SEND;
+		me->ipc_ep = ep;
+		list_add_tail(&ep->callers, &me->ipc_link);
+		sched_block(&ep->lock);
+	}
+	/* Woken by the reply (or by teardown: ipc_status < 0). */
+	if (me->ipc_state != IPC_IDLE && (me->flags & TF_KILLED)) {
+		ipc_cancel(me);
+		return -EINTR;
+	}
+	*msg = me->ipc_msg;
+	return me->ipc_status;
+}
+
+long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
+{
+	struct endpoint *ep = handle_get(h);
+	struct task *me = current_task();
+	struct task *caller = me->ipc_reply_to;
+
+	if (!ep)
+		return -EINVAL;
+	if (reply && !caller)
+		return -EINVAL;
+	me->ipc_reply_to = NULL;
+	if (caller) {
+		caller->ipc_msg = *msg;
+		caller->ipc_status = (long)me->tid;
+		caller->ipc_state = IPC_IDLE;
+	}
+	spin_lock(&ep->lock);
+	if (ep->dead) {
+		spin_unlock(&ep->lock);
+		if (caller) {
+			sched_wake(caller, WAKE_SIGNAL);
+			task_put(caller);
+		}
+		return -ESHUTDOWN;
+	}
+	struct list_node *n = list_pop_head(&ep->callers);
+
+	if (n) {
+		/* A caller is already waiting: take its message now. */
+		struct task *c = list_entry(n, struct task, ipc_link);
+
+		c->ipc_state = IPC_REPLY;
+		task_get(c);
+		me->ipc_reply_to = c;
+		*msg = c->ipc_msg;
+		spin_unlock(&ep->lock);
+		if (caller) {
+			sched_wake(caller, WAKE_SIGNAL);
+			task_put(caller);
+		}
+		return (long)c->tid;
+	}
+	me->ipc_state = IPC_RECV;
+	me->ipc_ep = ep;
+	list_add_tail(&ep->receivers, &me->ipc_link);
+	if (caller) {
+		hand_over(ep, caller);
+		task_put(caller);
+	} else {
+		sched_block(&ep->lock);
+	}
+	if (me->ipc_state != IPC_IDLE) {
+		/* Woken without a message: killed, or the endpoint died. */
+		ipc_cancel(me);
+		return me->ipc_status < 0 ? me->ipc_status : -EINTR;
+	}
+	*msg = me->ipc_msg;
+	return me->ipc_status;
+}
+
+long ipc_reply(int h, const struct ipc_msg *msg)
+{
+	struct task *me = current_task();
+	struct task *caller = me->ipc_reply_to;
+
+	if (!handle_get(h) || !caller)
+		return -EINVAL;
+	me->ipc_reply_to = NULL;
+	caller->ipc_msg = *msg;
+	caller->ipc_status = (long)me->tid;
+	caller->ipc_state = IPC_IDLE;
+	sched_wake(caller, WAKE_SIGNAL);
+	task_put(caller);
+	return 0;
+}
+
+/* Take t off any endpoint queue it is on (it is being killed). */
+void ipc_cancel(struct task *t)
+{
+	struct endpoint *ep = READ_ONCE(t->ipc_ep);
+
+	if (!ep)
+		return;
+	spin_lock(&ep->lock);
+	if (t->ipc_state == IPC_RECV || t->ipc_state == IPC_SEND) {
+		list_del(&t->ipc_link);
+		t->ipc_state = IPC_IDLE;
+	}
+	spin_unlock(&ep->lock);
+}
+
+void ipc_thread_exit(struct task *t)
+{
+	struct task *caller = t->ipc_reply_to;
+
+	ipc_cancel(t);
+	t->ipc_ep = NULL;
+	if (caller) {
+		/* We owed a reply: the caller's call fails. */
+		t->ipc_reply_to = NULL;
+		caller->ipc_status = -ESHUTDOWN;
+		caller->ipc_state = IPC_IDLE;
+		sched_wake(caller, WAKE_SIGNAL);
+		task_put(caller);
+	}
+}

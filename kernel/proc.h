@@ -1,0 +1,65 @@
+/*
+ * Processes: an address space, threads, handles, and an exit status.
+ *
+ * Lifetime: a process is alive while it has threads. The last thread to
+ * exit releases the mm and the handles and wakes the waiter; the struct
+ * stays until the parent collects the status with proc_wait() (or at once
+ * if nobody can wait for it).
+ *
+ * Locking: proc->lock guards threads, nr_threads, handles, the exit state
+ * and waiter. Lock order: proc->lock before mm->lock and run-queue locks.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "kernel/list.h"
+#include "kernel/spinlock.h"
+
+struct mm;
+struct task;
+struct endpoint;
+struct trap_frame;
+
+#define PROC_MAX_HANDLES 64
+#define PROC_NAME_LEN	 32
+
+/* Exit status of a process killed by a CPU exception: 128 + vector. */
+#define EXIT_KILLED_BASE 128
+
+struct proc {
+	uint32_t pid;
+	char name[PROC_NAME_LEN];
+	struct mm *mm;
+	struct spinlock lock;
+	struct list_node threads; /* live threads */
+	struct list_node zombies; /* exited threads nobody joined yet */
+	uint32_t nr_threads;
+	bool exiting;
+	bool exited;   /* no threads left (proc->lock) */
+	bool finished; /* teardown done (procs_lock) */
+	bool orphan;   /* parent gone: nobody will wait (procs_lock) */
+	int exit_code;
+	struct proc *parent;
+	struct task *waiter;
+	struct list_node link;
+	struct endpoint *handles[PROC_MAX_HANDLES];
+	int refcount;
+};
+
+void proc_init(void);
+/* Start a process from the boot module called name. Returns pid or -errno. */
+int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc *parent);
+/* Wait for a child; returns its exit code through *code. 0 or -errno. */
+int proc_wait(uint32_t pid, int *code);
+/* A new thread in p entering user mode at entry with rsp = stack, rdi = arg. */
+struct task *proc_thread_create(struct proc *p, uint64_t entry, uint64_t stack, uint64_t arg);
+/* The calling thread leaves; the process ends with its last thread. */
+void thread_exit(int code) __noreturn;
+/* End the whole process of the calling thread. */
+void proc_exit(int code) __noreturn;
+int proc_kill(uint32_t pid, int code);
+/* A user thread took an exception it cannot survive. */
+void proc_kill_fault(struct trap_frame *tf, const char *what) __noreturn;
+int thread_join(uint32_t tid, int *code);
+struct proc *proc_current(void);
+uint32_t proc_count(void);

@@ -1,0 +1,434 @@
+/*
+ * System-call dispatch and the calls themselves (numbers and ABI in
+ * kernel/syscall_nr.h).
+ *
+ * Every argument is checked before use: user pointers only through
+ * kernel/uaccess.h, lengths against fixed limits, handles and ids against
+ * their tables. Nonsense returns -EINVAL (or the specific errno); nothing
+ * a user passes can make the kernel fault.
+ *
+ * Entry: arch/x86/entry.S builds the trap frame on the task's kernel stack
+ * and calls syscall_dispatch() with interrupts off; the result goes to
+ * RAX in the frame. Returns true if the fast SYSRET exit may be used.
+ */
+#include "kernel/syscall_nr.h"
+#include "kernel/errno.h"
+#include "kernel/uaccess.h"
+#include "kernel/proc.h"
+#include "kernel/ipc.h"
+#include "kernel/futex.h"
+#include "kernel/printk.h"
+#include "kernel/cmdline.h"
+#include "kernel/multiboot2.h"
+#include "kernel/string.h"
+#include "kernel/percpu.h"
+#include "kernel/entry_work.h"
+#include "kernel/time.h"
+#include "kernel/counters.h"
+#include "kernel/syscall_test.h"
+#include "sched/task.h"
+#include "mm/mm.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/cpufeature.h"
+
+typedef long (*syscall_fn)(struct trap_frame *tf);
+
+#define ARG0 (tf->rdi)
+#define ARG1 (tf->rsi)
+#define ARG2 (tf->rdx)
+#define ARG3 (tf->r10)
+#define ARG4 (tf->r8)
+#define ARG5 (tf->r9)
+
+#define MAX_NAME  64
+#define MAX_WRITE (64 * 1024)
+
+static long sys_exit(struct trap_frame *tf)
+{
+	proc_exit((int)ARG0);
+}
+
+static long sys_spawn(struct trap_frame *tf)
+{
+	char name[MAX_NAME], arg[256];
+	uint64_t arg_len = ARG3;
+
+	if (ARG1 == 0 || ARG1 >= MAX_NAME || arg_len >= sizeof(arg))
+		return -EINVAL;
+	if (copy_from_user(name, ARG0, ARG1) || (arg_len && copy_from_user(arg, ARG2, arg_len)))
+		return -EFAULT;
+	name[ARG1] = '\0';
+	return proc_spawn(name, arg, arg_len, proc_current());
+}
+
+static long sys_wait(struct trap_frame *tf)
+{
+	int code;
+	int r = proc_wait((uint32_t)ARG0, &code);
+
+	if (r)
+		return r;
+	if (ARG1 && copy_to_user(ARG1, &code, sizeof(code)))
+		return -EFAULT;
+	return 0;
+}
+
+static long sys_thread_create(struct trap_frame *tf)
+{
+	if (!user_range_valid(ARG0, 1) || !user_range_valid(ARG1 - 1, 1) || ARG1 < 4096)
+		return -EINVAL;
+	struct task *t = proc_thread_create(proc_current(), ARG0, ARG1, ARG2);
+
+	if (!t)
+		return -ENOMEM;
+	t->affinity = current_task()->affinity;
+	uint32_t tid = t->tid;
+
+	task_start(t, this_cpu_id());
+	return tid;
+}
+
+static long sys_thread_exit(struct trap_frame *tf)
+{
+	thread_exit((int)ARG0);
+}
+
+static long sys_thread_join(struct trap_frame *tf)
+{
+	int code;
+	int r = thread_join((uint32_t)ARG0, &code);
+
+	if (r)
+		return r;
+	if (ARG1 && copy_to_user(ARG1, &code, sizeof(code)))
+		return -EFAULT;
+	return 0;
+}
+
+static long sys_yield(struct trap_frame *tf)
+{
+	(void)tf;
+	sched_yield();
+	return 0;
+}
+
+static long sys_sleep(struct trap_frame *tf)
+{
+	if (ARG0 > 3600ull * 1000000000ull)
+		return -EINVAL;
+	sched_sleep_ns(ARG0);
+	return current_task()->flags & TF_KILLED ? -EINTR : 0;
+}
+
+static long sys_set_affinity(struct trap_frame *tf)
+{
+	struct cpumask mask;
+	uint64_t bytes = ARG2;
+
+	if (bytes == 0 || bytes > sizeof(mask.bits) || (bytes & 7))
+		return -EINVAL;
+	cpumask_clear_all(&mask);
+	if (copy_from_user(mask.bits, ARG1, bytes))
+		return -EFAULT;
+	struct task *t = ARG0 ? task_by_tid((uint32_t)ARG0) : current_task();
+
+	if (!t)
+		return -ESRCH;
+	long r = t->proc == proc_current() ? sched_set_affinity(t, &mask) : -ESRCH;
+
+	if (ARG0)
+		task_put(t);
+	return r;
+}
+
+static long sys_get_cpu(struct trap_frame *tf)
+{
+	(void)tf;
+	return this_cpu_id();
+}
+
+static long sys_map(struct trap_frame *tf)
+{
+	uint64_t addr = ARG0;
+
+	if (ARG2 > 7 || ARG3 > 3)
+		return -EINVAL;
+	int r = mm_map(current_task()->mm, &addr, ARG1, (uint32_t)ARG2, (uint32_t)ARG3);
+
+	return r ? r : (long)addr;
+}
+
+static long sys_unmap(struct trap_frame *tf)
+{
+	return mm_unmap(current_task()->mm, ARG0, ARG1);
+}
+
+static long sys_protect(struct trap_frame *tf)
+{
+	return mm_protect(current_task()->mm, ARG0, ARG1, (uint32_t)ARG2);
+}
+
+static long sys_futex_wait(struct trap_frame *tf)
+{
+	return futex_wait(ARG0, (uint32_t)ARG1, ARG2);
+}
+
+static long sys_futex_wake(struct trap_frame *tf)
+{
+	return futex_wake(ARG0, (uint32_t)MIN(ARG1, 0xffffffffull));
+}
+
+static long sys_ep_create(struct trap_frame *tf)
+{
+	return ipc_ep_create(ARG0);
+}
+
+static long sys_ep_open(struct trap_frame *tf)
+{
+	return ipc_ep_open(ARG0);
+}
+
+static long sys_ep_close(struct trap_frame *tf)
+{
+	return ipc_ep_close((int)ARG0);
+}
+
+static void msg_from_frame(const struct trap_frame *tf, struct ipc_msg *m)
+{
+	m->w[0] = tf->rsi;
+	m->w[1] = tf->rdx;
+	m->w[2] = tf->r10;
+	m->w[3] = tf->r8;
+}
+
+static void msg_to_frame(struct trap_frame *tf, const struct ipc_msg *m)
+{
+	tf->rsi = m->w[0];
+	tf->rdx = m->w[1];
+	tf->r10 = m->w[2];
+	tf->r8 = m->w[3];
+}
+
+static long sys_ipc_call(struct trap_frame *tf)
+{
+	struct ipc_msg m;
+
+	msg_from_frame(tf, &m);
+	long r = ipc_call((int)ARG0, &m);
+
+	if (r >= 0)
+		msg_to_frame(tf, &m);
+	return r;
+}
+
+static long sys_ipc_reply_recv(struct trap_frame *tf)
+{
+	struct ipc_msg m;
+
+	msg_from_frame(tf, &m);
+	long r = ipc_reply_recv((int)ARG0, &m, true);
+
+	if (r >= 0)
+		msg_to_frame(tf, &m);
+	return r;
+}
+
+static long sys_ipc_recv(struct trap_frame *tf)
+{
+	struct ipc_msg m = { { 0 } };
+	long r = ipc_reply_recv((int)ARG0, &m, false);
+
+	if (r >= 0)
+		msg_to_frame(tf, &m);
+	return r;
+}
+
+static long sys_ipc_reply(struct trap_frame *tf)
+{
+	struct ipc_msg m;
+
+	msg_from_frame(tf, &m);
+	return ipc_reply((int)ARG0, &m);
+}
+
+static long sys_console_write(struct trap_frame *tf)
+{
+	char buf[257];
+	uint64_t done = 0, len = ARG1;
+
+	if (len > MAX_WRITE)
+		return -EINVAL;
+	while (done < len) {
+		uint64_t n = MIN(len - done, sizeof(buf) - 1);
+
+		if (copy_from_user(buf, ARG0 + done, n))
+			return -EFAULT;
+		buf[n] = '\0';
+		/* The user's text may contain NULs: print up to each one. */
+		for (uint64_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = '?';
+		kputs(buf);
+		done += n;
+	}
+	return (long)len;
+}
+
+static long sys_clock(struct trap_frame *tf)
+{
+	(void)tf;
+	return (long)time_ns();
+}
+
+static long sys_counters(struct trap_frame *tf)
+{
+	uint64_t n = MIN(ARG1, (uint64_t)NR_COUNTERS);
+	int64_t cpu = (int64_t)ARG2;
+	uint64_t vals[NR_COUNTERS];
+
+	if (cpu >= (int64_t)nr_cpus || cpu < -1)
+		return -EINVAL;
+	for (uint64_t i = 0; i < n; i++)
+		vals[i] = cpu < 0 ? counter_sum((enum counter_id)i)
+				  : READ_ONCE(percpu_of((uint32_t)cpu)->counters[i]);
+	if (copy_to_user(ARG0, vals, n * sizeof(uint64_t)))
+		return -EFAULT;
+	return (long)n;
+}
+
+static long copy_string_out(const char *s, uint64_t ubuf, uint64_t len)
+{
+	uint64_t n = strlen(s);
+
+	if (!len)
+		return -EINVAL;
+	if (n >= len)
+		n = len - 1;
+	if (copy_to_user(ubuf, s, n) || copy_to_user(ubuf + n, "", 1))
+		return -EFAULT;
+	return (long)n;
+}
+
+static long sys_counter_name(struct trap_frame *tf)
+{
+	if (ARG0 >= NR_COUNTERS)
+		return -EINVAL;
+	return copy_string_out(counter_names[ARG0], ARG1, ARG2);
+}
+
+static long sys_getpid(struct trap_frame *tf)
+{
+	(void)tf;
+	return proc_current()->pid;
+}
+
+static long sys_gettid(struct trap_frame *tf)
+{
+	(void)tf;
+	return current_task()->tid;
+}
+
+static long sys_nr_cpus(struct trap_frame *tf)
+{
+	(void)tf;
+	return nr_cpus_online;
+}
+
+static long sys_kill(struct trap_frame *tf)
+{
+	return proc_kill((uint32_t)ARG0, EXIT_KILLED_BASE + 9);
+}
+
+static long sys_kinfo(struct trap_frame *tf)
+{
+	switch (ARG0) {
+	case KINFO_CONFIG:
+		return copy_string_out(config_string(), ARG1, ARG2);
+	case KINFO_CMDLINE:
+		return copy_string_out(boot_info_parsed.cmdline, ARG1, ARG2);
+	case KINFO_PLATFORM:
+		return copy_string_out(platform_name(), ARG1, ARG2);
+	case KINFO_LOG: {
+		static char buf[16384];
+		static struct spinlock lock = SPINLOCK_INIT("kinfo log");
+		uint64_t len = MIN(ARG2, sizeof(buf));
+
+		spin_lock(&lock);
+		size_t n = log_read(buf, len);
+		long r = copy_to_user(ARG1, buf, n) ? -EFAULT : (long)n;
+
+		spin_unlock(&lock);
+		return r;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+static long sys_tsc_khz(struct trap_frame *tf)
+{
+	(void)tf;
+	return (long)tsc_khz;
+}
+
+static long sys_test(struct trap_frame *tf)
+{
+	return syscall_test(ARG0, ARG1, ARG2, ARG3);
+}
+
+static const syscall_fn table[NR_SYSCALLS] = {
+	[SYS_EXIT] = sys_exit,
+	[SYS_SPAWN] = sys_spawn,
+	[SYS_WAIT] = sys_wait,
+	[SYS_THREAD_CREATE] = sys_thread_create,
+	[SYS_THREAD_EXIT] = sys_thread_exit,
+	[SYS_THREAD_JOIN] = sys_thread_join,
+	[SYS_YIELD] = sys_yield,
+	[SYS_SLEEP] = sys_sleep,
+	[SYS_SET_AFFINITY] = sys_set_affinity,
+	[SYS_GET_CPU] = sys_get_cpu,
+	[SYS_MAP] = sys_map,
+	[SYS_UNMAP] = sys_unmap,
+	[SYS_PROTECT] = sys_protect,
+	[SYS_FUTEX_WAIT] = sys_futex_wait,
+	[SYS_FUTEX_WAKE] = sys_futex_wake,
+	[SYS_EP_CREATE] = sys_ep_create,
+	[SYS_EP_OPEN] = sys_ep_open,
+	[SYS_EP_CLOSE] = sys_ep_close,
+	[SYS_IPC_CALL] = sys_ipc_call,
+	[SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
+	[SYS_IPC_RECV] = sys_ipc_recv,
+	[SYS_CONSOLE_WRITE] = sys_console_write,
+	[SYS_CLOCK] = sys_clock,
+	[SYS_COUNTERS] = sys_counters,
+	[SYS_COUNTER_NAME] = sys_counter_name,
+	[SYS_GETPID] = sys_getpid,
+	[SYS_GETTID] = sys_gettid,
+	[SYS_NR_CPUS] = sys_nr_cpus,
+	[SYS_KILL] = sys_kill,
+	[SYS_KINFO] = sys_kinfo,
+	[SYS_TSC_KHZ] = sys_tsc_khz,
+	[SYS_TEST] = sys_test,
+	[SYS_IPC_REPLY] = sys_ipc_reply,
+};
+
+bool syscall_dispatch(struct trap_frame *tf)
+{
+	user_enter_kernel();
+	this_cpu_inc(counters[CNT_SYSCALL]);
+	irq_enable();
+	uint64_t nr = tf->rax;
+
+	tf->rax = nr < NR_SYSCALLS && table[nr] ? (uint64_t)table[nr](tf) : (uint64_t)-ENOSYS;
+	irq_disable();
+	prepare_return_to_user(tf);
+	/* SYSRET reloads RIP from RCX and RFLAGS from R11, and must never see
+	 * a non-canonical RIP (it would fault in ring 0 on the user stack,
+	 * SDM Vol. 2B SYSRET): otherwise take the IRET path. */
+	if (tf->rip >= USER_TOP || tf->cs != (SEL_UCODE | 3) || tf->ss != (SEL_UDATA | 3))
+		return false;
+	tf->rcx = tf->rip;
+	tf->r11 = tf->rflags;
+	return true;
+}

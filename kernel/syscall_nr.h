@@ -1,0 +1,57 @@
+/*
+ * System call numbers and argument conventions, shared with user space
+ * (user/lib includes this file).
+ *
+ * ABI: SYSCALL with the number in RAX, arguments in RDI, RSI, RDX, R10, R8,
+ * R9; the result in RAX (negative errno on failure). IPC calls also pass
+ * and return their message words in RSI, RDX, R10, R8.
+ */
+#pragma once
+
+#define SYS_EXIT	   0 /* (code) the whole process */
+#define SYS_SPAWN	   1 /* (name, name_len, arg, arg_len) -> pid */
+#define SYS_WAIT	   2 /* (pid, int *code) */
+#define SYS_THREAD_CREATE  3 /* (entry, stack_top, arg) -> tid */
+#define SYS_THREAD_EXIT	   4 /* (code) */
+#define SYS_THREAD_JOIN	   5 /* (tid, int *code) */
+#define SYS_YIELD	   6
+#define SYS_SLEEP	   7 /* (ns) */
+#define SYS_SET_AFFINITY   8 /* (tid or 0, const uint64_t *mask, mask_bytes) */
+#define SYS_GET_CPU	   9
+#define SYS_MAP		   10 /* (addr hint, len, prot, flags) -> addr */
+#define SYS_UNMAP	   11 /* (addr, len) */
+#define SYS_PROTECT	   12 /* (addr, len, prot) */
+#define SYS_FUTEX_WAIT	   13 /* (uaddr, expected, timeout_ns) */
+#define SYS_FUTEX_WAKE	   14 /* (uaddr, count) -> woken */
+#define SYS_EP_CREATE	   15 /* (key) -> handle */
+#define SYS_EP_OPEN	   16 /* (key) -> handle */
+#define SYS_EP_CLOSE	   17 /* (handle) */
+#define SYS_IPC_CALL	   18 /* (handle, m0..m3) -> status, message */
+#define SYS_IPC_REPLY_RECV 19 /* (handle, m0..m3) -> caller tid, message */
+#define SYS_IPC_RECV	   20 /* (handle) -> caller tid, message */
+#define SYS_CONSOLE_WRITE  21 /* (buf, len) */
+#define SYS_CLOCK	   22 /* -> ns since boot */
+#define SYS_COUNTERS	   23 /* (uint64_t *out, count, cpu or -1) -> count */
+#define SYS_COUNTER_NAME   24 /* (index, char *buf, len) */
+#define SYS_GETPID	   25
+#define SYS_GETTID	   26
+#define SYS_NR_CPUS	   27
+#define SYS_KILL	   28 /* (pid) */
+#define SYS_KINFO	   29 /* (what, char *buf, len): kernel strings */
+#define SYS_TSC_KHZ	   30
+#define SYS_TEST	   31 /* (op, a, b, c): test-only hooks */
+#define SYS_IPC_REPLY	   32 /* (handle, m0..m3): reply, do not wait */
+#define NR_SYSCALLS	   33
+
+/* SYS_KINFO selectors. */
+#define KINFO_CONFIG   0 /* the active boot switches, "pti=on pcid=..." */
+#define KINFO_CMDLINE  1 /* the kernel command line */
+#define KINFO_LOG      2 /* the kernel log ring (boot report included) */
+#define KINFO_PLATFORM 3 /* "qemu", "bochs" or "hardware" */
+
+/* map() prot and flags (same values as mm/mm.h). */
+#define UPROT_READ    1
+#define UPROT_WRITE   2
+#define UPROT_EXEC    4
+#define UMAP_FIXED    1
+#define UMAP_POPULATE 2

@@ -1,0 +1,45 @@
+/*
+ * User memory access (see uaccess.h).
+ */
+#include "kernel/uaccess.h"
+#include "kernel/errno.h"
+#include "kernel/percpu.h"
+
+int copy_from_user(void *dst, uint64_t usrc, uint64_t n)
+{
+	if (!user_range_valid(usrc, n))
+		return -EFAULT;
+	return copy_user_raw(dst, (const void *)usrc, n) ? -EFAULT : 0;
+}
+
+int copy_to_user(uint64_t udst, const void *src, uint64_t n)
+{
+	if (!user_range_valid(udst, n))
+		return -EFAULT;
+	return copy_user_raw((void *)udst, src, n) ? -EFAULT : 0;
+}
+
+int get_user_u32(uint32_t *out, uint64_t uaddr, bool nofault)
+{
+	if (!user_range_valid(uaddr, 4) || (uaddr & 3))
+		return -EFAULT;
+	if (nofault)
+		this_cpu_inc(pagefault_disabled);
+	long r = get_user_u32_raw(out, (const void *)uaddr);
+
+	if (nofault)
+		PERCPU_GS->pagefault_disabled--;
+	return r ? -EFAULT : 0;
+}
+
+int strncpy_from_user(char *dst, uint64_t usrc, uint64_t max)
+{
+	for (uint64_t i = 0; i < max; i++) {
+		if (copy_from_user(&dst[i], usrc + i, 1))
+			return -EFAULT;
+		if (!dst[i])
+			return 0;
+	}
+	dst[max ? max - 1 : 0] = '\0';
+	return -ENAMETOOLONG;
+}

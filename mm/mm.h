@@ -1,0 +1,79 @@
+/*
+ * Address spaces (DESIGN.md "Address spaces and PTI").
+ *
+ * An mm holds the page-table roots, the TLB bookkeeping, the CPU mask, the
+ * PASID and the mappings (VMAs). The kernel half of every root is a copy of
+ * kernel_root's PML4 entries 256..511, made once at creation (those entries
+ * never change after boot).
+ *
+ * Roots: with PTI (mm/pti.c) the kernel root and the user root are an 8 KiB
+ * aligned pair, root | 0x1000 being the user root; without PTI only the
+ * kernel root is used and user_root == 0.
+ *
+ * Lifetime: refcount holds the mm alive (one per process, one per CPU
+ * that holds it as a lazy active_mm: see mm/tlb.c for the one rule about
+ * freeing an mm that lazy CPUs still have loaded).
+ *
+ * Locking: mm->lock guards the VMA list and the user half of the page
+ * tables. It is never taken in interrupt context; TLB shootdowns may be
+ * sent while holding it (interrupts stay on).
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "kernel/list.h"
+#include "kernel/spinlock.h"
+#include "kernel/cpumask.h"
+#include "mm/layout.h"
+
+#define PROT_READ  1
+#define PROT_WRITE 2
+#define PROT_EXEC  4
+
+#define MAP_FIXED    1 /* at exactly addr, replacing what is there */
+#define MAP_POPULATE 2 /* fault every page in now */
+
+#define USER_MMAP_BASE	0x0000000100000000ull
+#define USER_MMAP_TOP	0x00007f0000000000ull
+#define USER_STACK_TOP	0x00007ffffffff000ull
+#define USER_STACK_SIZE (256 * 1024)
+
+struct vma {
+	struct list_node link;
+	uint64_t start, end; /* page aligned, [start, end) */
+	uint32_t prot;
+};
+
+struct mm {
+	paddr_t root;		/* kernel root (PML4) */
+	paddr_t user_root;	/* PTI user root, or 0 */
+	uint64_t ctx_id;	/* never reused; names the mm in PCID slots */
+	uint64_t tlb_gen;	/* bumped by every change that needs a flush */
+	struct cpumask cpumask; /* CPUs that may cache its translations */
+	uint32_t pasid;		/* 0 = none (kernel/pasid.c) */
+	int refcount;
+	struct spinlock lock;
+	struct list_node vmas;
+	uint64_t rss_pages;
+	uint64_t pt_pages;
+};
+
+extern struct mm kernel_mm;
+
+void mm_init(void);
+struct mm *mm_create(void);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+
+/* All return 0 or a negative errno; addresses are user virtual. */
+int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t flags);
+int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
+/* Map a page now with the given contents (ELF loading). */
+int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len);
+
+/* Resolve a user page fault; false if the access is not allowed. */
+bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec);
+
+/* Walk helpers for invariant checks and tests. */
+bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte);

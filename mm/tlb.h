@@ -1,0 +1,26 @@
+/*
+ * TLB flush interface used by the rest of the kernel (mm/tlb.c).
+ *
+ * mm_flush_range() is the one function every change to a user mapping goes
+ * through: it returns when no CPU can use a translation of [start, end) in
+ * mm any more (and, with freed_tables, no paging-structure cache entry
+ * for page tables freed in that range).
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+struct mm;
+struct task;
+
+void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride,
+		    bool freed_tables);
+
+/* Context switch: load next's address space on this CPU. */
+void switch_mm(struct mm *prev, struct mm *next, struct task *tsk);
+/* A kernel thread runs: keep prev loaded (lazy TLB). */
+void enter_lazy_tlb(struct mm *mm);
+/* Before an mm's page tables are freed: no CPU may have it loaded. */
+void mm_drop_lazy_users(struct mm *mm);
+void tlb_init(void);
+void tlb_init_cpu(void);

@@ -1,0 +1,558 @@
+/*
+ * User address spaces: VMAs, page tables, faults (see mm.h).
+ *
+ * Page tables: user PML4 entries 0..255 of mm->root. Each page-table page's
+ * struct frame counts its present entries (pt_used); when an unmap empties a
+ * table it is unlinked from its parent and freed, but only after the TLB
+ * flush that covers it returned (freed_tables = true: a CPU's
+ * paging-structure cache may still walk it, SDM Vol. 3A 4.10.3).
+ *
+ * Batching: map/unmap/protect collect the affected range and the frames to
+ * free in a struct batch; one mm_flush_range() covers the whole operation,
+ * and frames are freed only after it.
+ */
+#include "mm/mm.h"
+#include "mm/tlb.h"
+#include "mm/pti.h"
+#include "mm/frame.h"
+#include "mm/kheap.h"
+#include "mm/kpaging.h"
+#include "mm/pgtable.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/errno.h"
+#include "kernel/percpu.h"
+#include "arch/x86/cpufeature.h"
+#include "arch/x86/tlb.h"
+
+struct mm kernel_mm;
+static struct kmem_cache mm_cache, vma_cache;
+static uint64_t next_ctx_id = 1;
+
+void mm_init(void)
+{
+	kernel_mm.root = kernel_root;
+	kernel_mm.ctx_id = 0;
+	kernel_mm.refcount = 1;
+	spin_init(&kernel_mm.lock, "kernel_mm");
+	list_init(&kernel_mm.vmas);
+	kmem_cache_init(&mm_cache, "mm", sizeof(struct mm), 64);
+	kmem_cache_init(&vma_cache, "vma", sizeof(struct vma), 8);
+}
+
+struct mm *mm_create(void)
+{
+	struct mm *mm = kmem_cache_alloc(&mm_cache);
+
+	if (!mm)
+		return NULL;
+	if (pti_alloc_roots(mm)) {
+		kmem_cache_free(&mm_cache, mm);
+		return NULL;
+	}
+	const pte_t *k = pt_table(kernel_root);
+	pte_t *r = pt_table(mm->root);
+
+	for (int i = 256; i < 512; i++)
+		r[i] = k[i];
+	mm->ctx_id = __atomic_fetch_add(&next_ctx_id, 1, __ATOMIC_RELAXED);
+	mm->tlb_gen = 1;
+	mm->refcount = 1;
+	spin_init(&mm->lock, "mm");
+	list_init(&mm->vmas);
+	return mm;
+}
+
+void mm_get(struct mm *mm)
+{
+	__atomic_fetch_add(&mm->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- batches ---- */
+
+#define BATCH_FRAMES 64
+
+struct batch {
+	struct mm *mm;
+	uint64_t start, end;
+	bool freed_tables;
+	uint32_t n;
+	paddr_t frames[BATCH_FRAMES];
+};
+
+static void batch_init(struct batch *b, struct mm *mm)
+{
+	b->mm = mm;
+	b->start = ~0ull;
+	b->end = 0;
+	b->freed_tables = false;
+	b->n = 0;
+}
+
+static void batch_flush(struct batch *b)
+{
+	if (b->end > b->start)
+		mm_flush_range(b->mm, b->start, b->end, PAGE_SIZE, b->freed_tables);
+	for (uint32_t i = 0; i < b->n; i++)
+		page_free(b->frames[i]);
+	b->start = ~0ull;
+	b->end = 0;
+	b->freed_tables = false;
+	b->n = 0;
+}
+
+static void batch_range(struct batch *b, uint64_t va)
+{
+	b->start = MIN(b->start, va);
+	b->end = MAX(b->end, va + PAGE_SIZE);
+}
+
+static void batch_free(struct batch *b, paddr_t pa)
+{
+	if (b->n == BATCH_FRAMES)
+		batch_flush(b);
+	b->frames[b->n++] = pa;
+}
+
+/* ---- page tables ---- */
+
+static uint64_t prot_bits(uint32_t prot)
+{
+	uint64_t bits = PTE_P | PTE_U;
+
+	if (prot & PROT_WRITE)
+		bits |= PTE_W;
+	if (!(prot & PROT_EXEC) && cpu_has(FEAT_NX))
+		bits |= PTE_NX;
+	return bits;
+}
+
+static paddr_t pt_alloc(struct mm *mm)
+{
+	paddr_t pa = page_alloc(FA_ZERO | FA_NOWARN);
+
+	if (pa) {
+		pa_to_frame(pa)->flags |= FRAME_PGTABLE;
+		mm->pt_pages++;
+	}
+	return pa;
+}
+
+/* The level-1 entry for va; creates tables when create. NULL on failure. */
+static pte_t *walk(struct mm *mm, uint64_t va, bool create)
+{
+	paddr_t table = mm->root;
+
+	for (int l = 4; l > 1; l--) {
+		pte_t *e = &pt_table(table)[pt_index(va, l)];
+
+		if (!pte_present(*e)) {
+			if (!create)
+				return NULL;
+			paddr_t pa = pt_alloc(mm);
+
+			if (!pa)
+				return NULL;
+			*e = pa | PTE_P | PTE_W | PTE_U;
+			pti_sync_user_pml4(mm, va, l);
+			pa_to_frame(table)->pt_used++;
+		}
+		table = pte_addr(*e);
+	}
+	return &pt_table(table)[pt_index(va, 1)];
+}
+
+static void set_leaf(pte_t *e, pte_t v)
+{
+	paddr_t table = virt_to_phys(e) & ~(uint64_t)(PAGE_SIZE - 1);
+
+	if (!pte_present(*e) && pte_present(v))
+		pa_to_frame(table)->pt_used++;
+	WRITE_ONCE(*e, v);
+}
+
+/* Clear the leaf for va and free tables that become empty (after the flush). */
+static void clear_leaf(struct mm *mm, uint64_t va, struct batch *b)
+{
+	paddr_t tables[4];
+	pte_t *entries[4];
+	paddr_t table = mm->root;
+
+	for (int l = 4; l >= 1; l--) {
+		pte_t *e = &pt_table(table)[pt_index(va, l)];
+
+		tables[l - 1] = table;
+		entries[l - 1] = e;
+		if (!pte_present(*e))
+			return;
+		if (l > 1)
+			table = pte_addr(*e);
+	}
+	pte_t old = *entries[0];
+	struct frame *pf = pa_to_frame(pte_addr(old));
+
+	WRITE_ONCE(*entries[0], 0);
+	batch_range(b, va);
+	if (pf && (pf->flags & FRAME_USER) && --pf->mapcount == 0) {
+		pf->flags &= ~FRAME_USER;
+		mm->rss_pages--;
+		batch_free(b, pte_addr(old));
+	}
+	/* Walk up: a table with no present entries left goes away, and its
+	 * parent loses an entry (the root itself is never freed). */
+	for (int l = 1; l < 4; l++) {
+		struct frame *tf = pa_to_frame(tables[l - 1]);
+
+		if (--tf->pt_used)
+			break;
+		WRITE_ONCE(*entries[l], 0);
+		pti_sync_user_pml4(mm, va, l + 1);
+		tf->flags &= ~FRAME_PGTABLE;
+		mm->pt_pages--;
+		b->freed_tables = true;
+		batch_free(b, tables[l - 1]);
+		if (l == 3)
+			pa_to_frame(tables[3])->pt_used--;
+	}
+}
+
+bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte)
+{
+	pte_t *e = walk(mm, va, false);
+
+	if (!e || !pte_present(*e))
+		return false;
+	if (pa)
+		*pa = pte_addr(*e) | (va & (PAGE_SIZE - 1));
+	if (pte)
+		*pte = *e;
+	return true;
+}
+
+/* ---- VMAs ---- */
+
+static struct vma *vma_find(struct mm *mm, uint64_t addr)
+{
+	struct list_node *pos;
+
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (addr < v->start)
+			return NULL;
+		if (addr < v->end)
+			return v;
+	}
+	return NULL;
+}
+
+static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct list_node *pos;
+
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (v->start < end && start < v->end)
+			return false;
+	}
+	return true;
+}
+
+static void vma_insert(struct mm *mm, struct vma *v)
+{
+	struct list_node *pos;
+
+	list_for_each (pos, &mm->vmas) {
+		if (list_entry(pos, struct vma, link)->start > v->start)
+			break;
+	}
+	list_insert_between(&v->link, pos->prev, pos);
+}
+
+/* Split v at addr (strictly inside): v keeps [start, addr). */
+static int vma_split(struct vma *v, uint64_t addr)
+{
+	struct vma *n = kmem_cache_alloc(&vma_cache);
+
+	if (!n)
+		return -ENOMEM;
+	n->start = addr;
+	n->end = v->end;
+	n->prot = v->prot;
+	v->end = addr;
+	list_insert_between(&n->link, &v->link, v->link.next);
+	return 0;
+}
+
+/* Make [start, end) start and end on VMA boundaries. */
+static int split_around(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vma_find(mm, start);
+
+	if (v && v->start < start) {
+		int err = vma_split(v, start);
+
+		if (err)
+			return err;
+	}
+	v = vma_find(mm, end - 1);
+	if (v && v->end > end)
+		return vma_split(v, end);
+	return 0;
+}
+
+static bool user_range_ok(uint64_t addr, uint64_t len)
+{
+	return len && IS_ALIGNED(addr, PAGE_SIZE) && addr >= PAGE_SIZE && addr < USER_TOP &&
+	       len <= USER_TOP - addr;
+}
+
+static uint64_t find_gap(struct mm *mm, uint64_t len)
+{
+	uint64_t cand = USER_MMAP_BASE;
+	struct list_node *pos;
+
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (v->end <= cand)
+			continue;
+		if (v->start >= cand + len + PAGE_SIZE)
+			break;
+		cand = v->end + PAGE_SIZE; /* leave a hole: overruns fault */
+	}
+	return cand + len <= USER_MMAP_TOP ? cand : 0;
+}
+
+static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct batch *b)
+{
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe (pos, tmp, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (v->end <= start || v->start >= end)
+			continue;
+		for (uint64_t va = v->start; va < v->end; va += PAGE_SIZE)
+			clear_leaf(mm, va, b);
+		list_del(&v->link);
+		kmem_cache_free(&vma_cache, v);
+	}
+}
+
+int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!len || len > (1ull << 40) || (prot & ~7u) || (flags & ~3u))
+		return -EINVAL;
+	struct vma *v = kmem_cache_alloc(&vma_cache);
+
+	if (!v)
+		return -ENOMEM;
+	struct batch b;
+
+	batch_init(&b, mm);
+	spin_lock(&mm->lock);
+	uint64_t start = *addr;
+
+	if (flags & MAP_FIXED) {
+		if (!user_range_ok(start, len)) {
+			spin_unlock(&mm->lock);
+			kmem_cache_free(&vma_cache, v);
+			return -EINVAL;
+		}
+		if (split_around(mm, start, start + len)) {
+			spin_unlock(&mm->lock);
+			kmem_cache_free(&vma_cache, v);
+			return -ENOMEM;
+		}
+		unmap_locked(mm, start, start + len, &b);
+	} else if (!start || !user_range_ok(start, len) || !range_free(mm, start, start + len)) {
+		start = find_gap(mm, len);
+		if (!start) {
+			spin_unlock(&mm->lock);
+			kmem_cache_free(&vma_cache, v);
+			return -ENOMEM;
+		}
+	}
+	v->start = start;
+	v->end = start + len;
+	v->prot = prot | PROT_READ;
+	vma_insert(mm, v);
+	batch_flush(&b);
+	spin_unlock(&mm->lock);
+	*addr = start;
+	if (flags & MAP_POPULATE) {
+		for (uint64_t va = start; va < start + len; va += PAGE_SIZE) {
+			if (!mm_handle_fault(mm, va, false, false)) {
+				mm_unmap(mm, start, len);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!user_range_ok(addr, len))
+		return -EINVAL;
+	struct batch b;
+
+	batch_init(&b, mm);
+	spin_lock(&mm->lock);
+	int err = split_around(mm, addr, addr + len);
+
+	if (!err)
+		unmap_locked(mm, addr, addr + len, &b);
+	batch_flush(&b);
+	spin_unlock(&mm->lock);
+	return err;
+}
+
+int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	len = ALIGN_UP(len, PAGE_SIZE);
+	if (!user_range_ok(addr, len) || (prot & ~7u))
+		return -EINVAL;
+	struct batch b;
+	struct list_node *pos;
+	uint64_t covered = 0;
+
+	batch_init(&b, mm);
+	spin_lock(&mm->lock);
+	int err = split_around(mm, addr, addr + len);
+
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (err || v->end <= addr || v->start >= addr + len)
+			continue;
+		v->prot = prot | PROT_READ;
+		covered += v->end - v->start;
+		for (uint64_t va = v->start; va < v->end; va += PAGE_SIZE) {
+			pte_t *e = walk(mm, va, false);
+
+			if (!e || !pte_present(*e))
+				continue;
+			pte_t nv = (*e & PTE_ADDR) | prot_bits(v->prot);
+
+			if (nv != (*e & (PTE_ADDR | PTE_P | PTE_U | PTE_W | PTE_NX))) {
+				WRITE_ONCE(*e, nv);
+				batch_range(&b, va);
+			}
+		}
+	}
+	batch_flush(&b);
+	spin_unlock(&mm->lock);
+	if (!err && covered != len)
+		return -ENOMEM; /* part of the range was not mapped */
+	return err;
+}
+
+bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec)
+{
+	uint64_t va = ALIGN_DOWN(addr, PAGE_SIZE);
+	bool ok = false;
+
+	if (addr >= USER_TOP)
+		return false;
+	spin_lock(&mm->lock);
+	struct vma *v = vma_find(mm, addr);
+
+	if (!v || (write && !(v->prot & PROT_WRITE)) || (exec && !(v->prot & PROT_EXEC)))
+		goto out;
+	pte_t *e = walk(mm, va, true);
+
+	if (!e)
+		goto out;
+	if (pte_present(*e)) {
+		/* Already mapped: if the entry allows the access, this was a
+		 * stale TLB entry from before a permission upgrade; drop it
+		 * locally and retry. If it does not, refuse (no retry loop). */
+		if ((write && !(*e & PTE_W)) || (exec && (*e & PTE_NX)))
+			goto out;
+		arch_invlpg(va);
+		ok = true;
+		goto out;
+	}
+	paddr_t pa = page_alloc(FA_ZERO | FA_NOWARN);
+
+	if (!pa)
+		goto out;
+	struct frame *f = pa_to_frame(pa);
+
+	f->flags |= FRAME_USER;
+	f->mapcount = 1;
+	set_leaf(e, pa | prot_bits(v->prot));
+	mm->rss_pages++;
+	ok = true;
+out:
+	spin_unlock(&mm->lock);
+	return ok;
+}
+
+int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len)
+{
+	uint64_t off = 0;
+
+	while (off < len) {
+		uint64_t cur = va + off, page = ALIGN_DOWN(cur, PAGE_SIZE);
+		uint64_t n = MIN(len - off, PAGE_SIZE - (cur - page));
+		paddr_t pa;
+
+		if (!mm_handle_fault(mm, page, false, false))
+			return -ENOMEM;
+		if (!mm_translate(mm, page, &pa, NULL))
+			return -EFAULT;
+		memcpy((char *)phys_to_virt(pa) + (cur - page), (const char *)src + off, n);
+		off += n;
+	}
+	return 0;
+}
+
+static void free_tables(paddr_t table, int level)
+{
+	pte_t *t = pt_table(table);
+
+	for (unsigned i = 0; i < (level == 4 ? 256u : 512u); i++) {
+		if (!pte_present(t[i]))
+			continue;
+		if (level > 1) {
+			free_tables(pte_addr(t[i]), level - 1);
+			continue;
+		}
+		struct frame *f = pa_to_frame(pte_addr(t[i]));
+
+		if (f && (f->flags & FRAME_USER) && --f->mapcount == 0) {
+			f->flags &= ~FRAME_USER;
+			page_free(pte_addr(t[i]));
+		}
+	}
+	if (level < 4) {
+		pa_to_frame(table)->flags &= ~FRAME_PGTABLE;
+		page_free(table);
+	}
+}
+
+void mm_put(struct mm *mm)
+{
+	/* Acquire on the last reference: every other holder's use of the mm
+	 * happens-before the teardown (pairs with their release decrement). */
+	if (__atomic_sub_fetch(&mm->refcount, 1, __ATOMIC_ACQ_REL))
+		return;
+	BUG_ON(mm == &kernel_mm);
+	/* No task uses it; lazy CPUs may still have it in CR3. */
+	mm_drop_lazy_users(mm);
+	struct list_node *pos, *tmp;
+
+	list_for_each_safe (pos, tmp, &mm->vmas) {
+		list_del(pos);
+		kmem_cache_free(&vma_cache, list_entry(pos, struct vma, link));
+	}
+	free_tables(mm->root, 4);
+	pti_free_roots(mm);
+	kmem_cache_free(&mm_cache, mm);
+}

@@ -1,0 +1,43 @@
+/*
+ * Per-CPU run queue (private to sched/).
+ *
+ * rq->lock guards: the queues, nr_running, curr, the sleep list, and the
+ * state/cpu fields of every task whose task->cpu is this CPU. It is taken
+ * with interrupts off. Two run queues are locked in CPU-id order.
+ * Lock order: endpoint and futex-bucket locks before rq->lock.
+ */
+#pragma once
+
+#include "sched/task.h"
+#include "kernel/spinlock.h"
+
+struct rq {
+	struct spinlock lock;
+	uint32_t cpu;
+	uint32_t nr_running; /* queued, not counting curr */
+	struct list_node queue[NR_PRIOS];
+	struct task *curr;
+	struct task *idle;
+	struct list_node sleepers; /* blocked tasks with a wake-up time, sorted */
+	uint64_t ticks;
+};
+
+static inline struct rq *cpu_rq(uint32_t cpu)
+{
+	return percpu_of(cpu)->rq;
+}
+
+static inline struct rq *this_rq(void)
+{
+	return this_cpu_read(rq);
+}
+
+/* sched/sched.c: pick the next task and switch (rq locked, irqs off). */
+void sched_switch_locked(struct rq *rq);
+/* sched/switch.c */
+void context_switch(struct rq *rq, struct task *prev, struct task *next);
+struct task *switch_to(struct task *prev, struct task *next);
+void sched_finish_switch(struct task *prev);
+/* sched/task.c */
+void task_reap_later(struct task *t);
+void snprintf_task_name(struct task *t, const char *fmt, uint32_t n);

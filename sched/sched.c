@@ -1,0 +1,550 @@
+/*
+ * Scheduler: per-CPU run queues, fixed priorities, round robin.
+ *
+ * Policy: four priority levels; the highest non-empty level runs; tasks of
+ * one level share the CPU round-robin in slices of sched_slice ticks.
+ * Chosen over a fair (virtual-time) policy because this kernel's users
+ * measure mechanisms: pinned benchmark threads must run exactly when they
+ * are runnable, with no accounting that shifts who runs next from one run
+ * to the other, and every decision must be explainable from the queue
+ * contents alone. Fairness between equals comes from the slices.
+ *
+ * Placement and balancing: a woken task goes back to its previous CPU if
+ * its affinity allows, unless that CPU is busy and an allowed CPU is idle.
+ * An idle CPU pulls a queued task from the busiest CPU on every tick (and
+ * before halting), if the task's affinity allows the move. A task whose
+ * affinity changes away from its CPU moves at its next switch.
+ *
+ * Wake-up protocol (the race with a task still switching out):
+ *   blocker: holding its wait-list lock W, lock the rq, set state BLOCKED,
+ *            drop W, switch away with the rq locked.
+ *   waker:   holding W, remove the task from the wait list, lock the rq of
+ *            task->cpu (re-checking task->cpu after locking), then:
+ *            BLOCKED and not rq->curr -> enqueue, RUNNABLE (IPI the CPU if
+ *            it must reschedule); BLOCKED but still rq->curr (between
+ *            dropping W and switching) -> set RUNNING, so schedule() keeps
+ *            it; anything else -> already awake, nothing to do.
+ * Both sides hold the rq lock when they look at state, so exactly one of
+ * the cases applies.
+ *
+ * A task can be picked by one CPU while another is still switching away
+ * from it (it was woken elsewhere, or migrated): task->on_cpu stays set
+ * until the old CPU's switch_to() saved its registers, and the new CPU
+ * waits for it to clear before switching to the task (sched/switch.c).
+ */
+#include "sched/rq.h"
+#include "sched/idle.h"
+#include "kernel/percpu.h"
+#include "kernel/preempt.h"
+#include "kernel/smp.h"
+#include "kernel/panic.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
+#include "kernel/timer.h"
+#include "kernel/cmdline.h"
+#include "kernel/lockup.h"
+#include "arch/x86/cpu.h"
+#include "mm/kheap.h"
+
+static int sched_slice = 5;
+KSWITCH_INT(sched_slice, "sched_slice", "time slice in ticks", 1, 1000);
+
+/* ---- queue primitives (rq->lock held) ---- */
+
+static void enqueue(struct rq *rq, struct task *t)
+{
+	assert_held(&rq->lock);
+	t->state = TASK_RUNNABLE;
+	t->cpu = (int32_t)rq->cpu;
+	list_add_tail(&rq->queue[t->prio], &t->rq_link);
+	rq->nr_running++;
+}
+
+static void dequeue(struct rq *rq, struct task *t)
+{
+	assert_held(&rq->lock);
+	list_del(&t->rq_link);
+	rq->nr_running--;
+}
+
+static struct task *pick_next(struct rq *rq)
+{
+	for (int p = 0; p < NR_PRIOS; p++) {
+		if (!list_empty(&rq->queue[p])) {
+			struct task *t = list_entry(rq->queue[p].next, struct task, rq_link);
+
+			dequeue(rq, t);
+			return t;
+		}
+	}
+	return rq->idle;
+}
+
+static bool allowed_on(const struct task *t, uint32_t cpu)
+{
+	return cpumask_test(&t->affinity, cpu) && cpumask_test(&cpu_online_mask, cpu);
+}
+
+bool sched_can_run_here(const struct task *t)
+{
+	return allowed_on(t, this_cpu_id());
+}
+
+/* Lock the rq that owns t (task->cpu may change until we hold it). */
+static struct rq *lock_task_rq(struct task *t, uint64_t *flags)
+{
+	for (;;) {
+		uint32_t cpu = (uint32_t)READ_ONCE(t->cpu);
+		struct rq *rq = cpu_rq(cpu);
+
+		*flags = irq_save();
+		spin_lock_raw(&rq->lock);
+		if ((uint32_t)READ_ONCE(t->cpu) == cpu)
+			return rq;
+		spin_unlock_raw(&rq->lock);
+		irq_restore(*flags);
+	}
+}
+
+static void unlock_rq(struct rq *rq, uint64_t flags)
+{
+	spin_unlock_raw(&rq->lock);
+	irq_restore(flags);
+}
+
+static void double_lock(struct rq *a, struct rq *b)
+{
+	if (a == b) {
+		spin_lock_raw(&a->lock);
+	} else if (a->cpu < b->cpu) {
+		spin_lock_raw(&a->lock);
+		spin_lock_raw(&b->lock);
+	} else {
+		spin_lock_raw(&b->lock);
+		spin_lock_raw(&a->lock);
+	}
+}
+
+static void double_unlock(struct rq *a, struct rq *b)
+{
+	spin_unlock_raw(&a->lock);
+	if (a != b)
+		spin_unlock_raw(&b->lock);
+}
+
+/* Does the CPU running rq need to reschedule for a newly queued t? */
+static void check_preempt(struct rq *rq, struct task *t)
+{
+	if (rq->curr == rq->idle || t->prio < rq->curr->prio) {
+		if (rq->cpu == this_cpu_id()) {
+			this_cpu_write(need_resched, 1);
+		} else {
+			this_cpu_inc(counters[CNT_WAKE_REMOTE]);
+			smp_send_resched(rq->cpu);
+		}
+	}
+}
+
+/* ---- choosing a CPU ---- */
+
+static uint32_t select_cpu(struct task *t)
+{
+	uint32_t prev = (uint32_t)t->cpu, cpu;
+
+	if (allowed_on(t, prev) && cpu_rq(prev)->curr == cpu_rq(prev)->idle &&
+	    !cpu_rq(prev)->nr_running)
+		return prev;
+	for_each_cpu_in (cpu, &t->affinity) {
+		struct rq *rq = cpu_rq(cpu);
+
+		if (cpumask_test(&cpu_online_mask, cpu) && rq->curr == rq->idle && !rq->nr_running)
+			return cpu;
+	}
+	if (allowed_on(t, prev))
+		return prev;
+	for_each_cpu_in (cpu, &t->affinity) {
+		if (cpumask_test(&cpu_online_mask, cpu))
+			return cpu;
+	}
+	return 0;
+}
+
+static void sleeper_add(struct rq *rq, struct task *t);
+
+/* ---- the scheduler proper ---- */
+
+/* rq locked, interrupts off; returns with the lock dropped. */
+void sched_switch_locked(struct rq *rq)
+{
+	struct task *prev = rq->curr, *next;
+
+	if (prev->state == TASK_RUNNING && prev != rq->idle) {
+		if (allowed_on(prev, rq->cpu)) {
+			enqueue(rq, prev);
+		} else {
+			/* Affinity moved away: park it as blocked; once it is off
+			 * this CPU, sched_finish_switch() wakes it on an allowed
+			 * one (no second rq lock here, no lock-order problem). */
+			prev->state = TASK_BLOCKED;
+			prev->flags |= TF_MIGRATE;
+		}
+	}
+	next = pick_next(rq);
+	next->state = TASK_RUNNING;
+	next->slice_ticks = (uint32_t)sched_slice;
+	this_cpu_write(need_resched, 0);
+	if (next == prev) {
+		spin_unlock_raw(&rq->lock);
+		return;
+	}
+	rq->curr = next;
+	context_switch(rq, prev, next);
+}
+
+void schedule(void)
+{
+	uint64_t f = irq_save();
+	struct rq *rq = this_rq();
+
+	if (this_cpu_read(preempt_count) && current_task()->state == TASK_RUNNING)
+		panic("schedule() with preemption disabled (count %lu)",
+		      this_cpu_read(preempt_count));
+	spin_lock_raw(&rq->lock);
+	sched_switch_locked(rq);
+	irq_restore(f);
+}
+
+void preempt_check_resched(void)
+{
+	if (this_cpu_read(need_resched) && preemptible() && irqs_enabled() && this_rq())
+		schedule();
+}
+
+void preempt_enable(void)
+{
+	preempt_enable_no_resched();
+	preempt_check_resched();
+}
+
+void sched_yield(void)
+{
+	schedule();
+}
+
+void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns)
+{
+	uint64_t f = irq_save();
+	struct rq *rq = this_rq();
+	struct task *me = current_task();
+
+	if (!me->wchan)
+		me->wchan = __builtin_return_address(0);
+	spin_lock_raw(&rq->lock);
+	me->state = TASK_BLOCKED;
+	/* State and timer change together under the rq lock: the tick cannot
+	 * see the timer of a task that is not blocked yet. */
+	if (deadline_ns) {
+		me->wake_at_ns = deadline_ns;
+		sleeper_add(rq, me);
+	}
+	if (held) {
+		spin_unlock_raw(held); /* taken with spin_lock(): drop its count */
+		preempt_enable_no_resched();
+	}
+	sched_switch_locked(rq);
+	irq_restore(f);
+}
+
+void sched_block(struct spinlock *held)
+{
+	current_task()->wchan = __builtin_return_address(0);
+	sched_block_timeout(held, 0);
+}
+
+static void sleeper_add(struct rq *rq, struct task *t)
+{
+	struct list_node *pos;
+
+	assert_held(&rq->lock);
+	list_for_each (pos, &rq->sleepers) {
+		struct task *x = list_entry(pos, struct task, timer_link);
+
+		if (x->wake_at_ns > t->wake_at_ns)
+			break;
+	}
+	list_insert_between(&t->timer_link, pos->prev, pos);
+}
+
+static void sleeper_cancel(struct task *t)
+{
+	if (t->wake_at_ns) {
+		list_del(&t->timer_link);
+		t->wake_at_ns = 0;
+	}
+}
+
+bool sched_wake(struct task *t, int reason)
+{
+	uint64_t f;
+	struct rq *rq = lock_task_rq(t, &f);
+	bool woke = false;
+
+	if (t->state == TASK_BLOCKED) {
+		sleeper_cancel(t);
+		t->wake_reason = reason;
+		if (rq->curr == t) {
+			t->state = TASK_RUNNING; /* still switching out: keep running */
+		} else {
+			uint32_t dst = select_cpu(t);
+
+			if (dst != rq->cpu) {
+				struct rq *drq = cpu_rq(dst);
+
+				spin_unlock_raw(&rq->lock);
+				/* t is blocked and on no queue: only wakers touch it,
+				 * and they hold W, so it is safe to move. */
+				double_lock(rq, drq);
+				if (t->state == TASK_BLOCKED && rq->curr != t) {
+					enqueue(drq, t);
+					check_preempt(drq, t);
+				}
+				double_unlock(rq, drq);
+				irq_restore(f);
+				return true;
+			}
+			enqueue(rq, t);
+			check_preempt(rq, t);
+		}
+		woke = true;
+	}
+	unlock_rq(rq, f);
+	return woke;
+}
+
+void sched_sleep_ns(uint64_t ns)
+{
+	uint64_t f = irq_save();
+	struct rq *rq = this_rq();
+	struct task *me = current_task();
+
+	me->wchan = __builtin_return_address(0);
+	spin_lock_raw(&rq->lock);
+	me->wake_at_ns = time_ns() + (ns ? ns : 1);
+	me->state = TASK_BLOCKED;
+	sleeper_add(rq, me);
+	sched_switch_locked(rq);
+	irq_restore(f);
+}
+
+void sched_switch_to_blocked(struct task *next, struct spinlock *held)
+{
+	uint64_t f = irq_save();
+	struct rq *rq = this_rq();
+	struct task *me = current_task();
+
+	spin_lock_raw(&rq->lock);
+	if (next->cpu != (int32_t)rq->cpu) {
+		/* next is blocked on no queue and its waker (us) holds W. */
+		struct rq *old = cpu_rq((uint32_t)next->cpu);
+
+		spin_lock_raw(&old->lock);
+		next->cpu = (int32_t)rq->cpu;
+		spin_unlock_raw(&old->lock);
+	}
+	sleeper_cancel(next);
+	me->wchan = __builtin_return_address(0);
+	me->state = TASK_BLOCKED;
+	if (held) {
+		spin_unlock_raw(held);
+		preempt_enable_no_resched();
+	}
+	/* Direct switch: next never touches the run queue. */
+	next->state = TASK_RUNNING;
+	next->slice_ticks = (uint32_t)sched_slice;
+	rq->curr = next;
+	context_switch(rq, me, next);
+	irq_restore(f);
+}
+
+int sched_set_affinity(struct task *t, const struct cpumask *mask)
+{
+	uint32_t cpu;
+	bool any = false;
+
+	for_each_cpu_in (cpu, mask) {
+		if (cpumask_test(&cpu_online_mask, cpu))
+			any = true;
+	}
+	if (!any)
+		return -22; /* -EINVAL: no online CPU in the mask */
+	uint64_t f;
+	struct rq *rq = lock_task_rq(t, &f);
+
+	t->affinity = *mask;
+	if (!cpumask_test(mask, rq->cpu)) {
+		if (t->state == TASK_RUNNABLE) {
+			uint32_t dst = select_cpu(t);
+			struct rq *drq = cpu_rq(dst);
+
+			dequeue(rq, t);
+			spin_unlock_raw(&rq->lock);
+			double_lock(rq, drq);
+			enqueue(drq, t);
+			check_preempt(drq, t);
+			double_unlock(rq, drq);
+			irq_restore(f);
+			return 0;
+		}
+		if (rq->curr == t) {
+			/* Moves at its next switch (sched_switch_locked). */
+			if (rq->cpu == this_cpu_id())
+				this_cpu_write(need_resched, 1);
+			else
+				smp_send_resched(rq->cpu);
+		}
+	}
+	unlock_rq(rq, f);
+	if (t == current_task() && !cpumask_test(mask, this_cpu_id()))
+		schedule();
+	return 0;
+}
+
+/* ---- ticks and balancing ---- */
+
+/* Pull one queued task from the busiest CPU that allows it here. */
+static void idle_balance(struct rq *rq)
+{
+	uint32_t busiest = nr_cpus, most = 0;
+
+	for (uint32_t c = 0; c < nr_cpus; c++) {
+		if (c == rq->cpu || !cpumask_test(&cpu_online_mask, c))
+			continue;
+		struct rq *o = cpu_rq(c);
+
+		if (READ_ONCE(o->nr_running) > most) {
+			most = READ_ONCE(o->nr_running);
+			busiest = c;
+		}
+	}
+	if (busiest == nr_cpus)
+		return;
+	struct rq *src = cpu_rq(busiest);
+
+	double_lock(rq, src);
+	for (int p = 0; p < NR_PRIOS; p++) {
+		struct list_node *pos;
+
+		list_for_each (pos, &src->queue[p]) {
+			struct task *t = list_entry(pos, struct task, rq_link);
+
+			if (allowed_on(t, rq->cpu)) {
+				dequeue(src, t);
+				enqueue(rq, t);
+				this_cpu_inc(counters[CNT_SCHED_STEAL]);
+				this_cpu_write(need_resched, 1);
+				double_unlock(rq, src);
+				return;
+			}
+		}
+	}
+	double_unlock(rq, src);
+}
+
+void sched_tick(void)
+{
+	struct rq *rq = this_rq();
+
+	if (!rq)
+		return;
+	uint64_t now = time_ns();
+
+	spin_lock_raw(&rq->lock);
+	rq->ticks++;
+	while (!list_empty(&rq->sleepers)) {
+		struct task *t = list_entry(rq->sleepers.next, struct task, timer_link);
+
+		if (t->wake_at_ns > now)
+			break;
+		list_del(&t->timer_link);
+		t->wake_at_ns = 0;
+		if (t->state == TASK_BLOCKED) {
+			t->wake_reason = WAKE_TIMEOUT;
+			if (rq->curr == t)
+				t->state = TASK_RUNNING;
+			else
+				enqueue(rq, t);
+			this_cpu_write(need_resched, 1);
+		}
+	}
+	struct task *curr = rq->curr;
+
+	if (curr != rq->idle && curr->slice_ticks && --curr->slice_ticks == 0 && rq->nr_running)
+		this_cpu_write(need_resched, 1);
+	bool idle = curr == rq->idle && !rq->nr_running;
+
+	spin_unlock_raw(&rq->lock);
+	if (idle && nr_cpus_online > 1)
+		idle_balance(rq);
+}
+
+/* Interrupt exit: preempt if a reschedule is due and allowed. */
+void irq_exit_work(struct trap_frame *tf)
+{
+	if (!this_cpu_read(need_resched) || !this_rq())
+		return;
+	/* Only if the interrupted code could be preempted. */
+	if (this_cpu_read(preempt_count) || this_cpu_read(irq_depth) || !(tf->rflags & RFLAGS_IF))
+		return;
+	schedule();
+}
+
+void cpu_idle_loop(void)
+{
+	struct rq *rq = this_rq();
+
+	for (;;) {
+		irq_disable();
+		if (this_cpu_read(need_resched) || READ_ONCE(rq->nr_running)) {
+			irq_enable();
+			schedule();
+			continue;
+		}
+		this_cpu_write(shared.context, CTX_IDLE);
+		irq_enable_and_halt();
+		this_cpu_write(shared.context, CTX_KERNEL);
+	}
+}
+
+void sched_init_cpu(void)
+{
+	struct rq *rq = kmalloc(sizeof(*rq));
+	struct task *idle = kmalloc(sizeof(*idle));
+	uint32_t cpu = this_cpu_id();
+
+	BUG_ON(!rq || !idle);
+	spin_init(&rq->lock, "runqueue");
+	rq->cpu = cpu;
+	for (int p = 0; p < NR_PRIOS; p++)
+		list_init(&rq->queue[p]);
+	list_init(&rq->sleepers);
+	idle->state = TASK_RUNNING;
+	idle->on_cpu = 1;
+	idle->cpu = (int32_t)cpu;
+	idle->prio = NR_PRIOS;
+	idle->flags = TF_KTHREAD;
+	idle->refcount = 1;
+	cpumask_set(&idle->affinity, cpu);
+	list_init(&idle->rq_link);
+	list_init(&idle->timer_link);
+	snprintf_task_name(idle, "idle/%u", cpu);
+	rq->idle = idle;
+	rq->curr = idle;
+	this_cpu_write(current, idle);
+	this_cpu_write(idle, idle);
+	this_cpu_write(rq, rq);
+}
+
+void sched_start_cpu(void)
+{
+	cpu_idle_loop();
+}

@@ -1,0 +1,127 @@
+/*
+ * Context switch: schedule() -> context_switch() -> switch_mm() ->
+ * switch_to() (DESIGN.md "Context switch").
+ *
+ * Order, with the run-queue lock held and interrupts off:
+ *   1. address space: switch_mm() (mm/tlb.c) is the one place per-mm
+ *      hardware state is loaded (CR3/PCID, CPU mask, lazy state, PASID);
+ *      a kernel thread keeps the previous mm (lazy TLB).
+ *   2. prev's user state that lives in registers: extended state is saved
+ *      now (xstate_switch_out); its FS/GS bases are read back.
+ *   3. next's user FS/GS bases, its kernel stack top for entry (TSS.RSP0 and
+ *      the per-CPU copy the SYSCALL entry uses). Extended state is not
+ *      restored here: the return to user does it (kernel-only switches and
+ *      kernel-side IPC never pay for it).
+ *   4. switch_to(): registers and stack.
+ * The code next resumes in calls sched_finish_switch(prev), which drops the
+ * run-queue lock taken by whoever switched away from it.
+ */
+#include "sched/rq.h"
+#include "mm/tlb.h"
+#include "mm/mm.h"
+#include "mm/pti.h"
+#include "kernel/percpu.h"
+#include "kernel/counters.h"
+#include "kernel/time.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpufeature.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/xstate.h"
+
+_Static_assert(offsetof(struct task, ksp) == 0, "sched/switch.S TASK_KSP");
+
+static bool fsgsbase;
+
+void sched_switch_init(void);
+void sched_switch_init(void)
+{
+	fsgsbase = cpu_has(FEAT_FSGSBASE);
+}
+
+static uint64_t read_fs_base(void)
+{
+	uint64_t v;
+
+	if (!fsgsbase)
+		return rdmsr(MSR_FS_BASE);
+	__asm__ __volatile__("rdfsbase %0" : "=r"(v));
+	return v;
+}
+
+static void write_fs_base(uint64_t v)
+{
+	if (!fsgsbase) {
+		wrmsr(MSR_FS_BASE, v);
+		return;
+	}
+	__asm__ __volatile__("wrfsbase %0" ::"r"(v) : "memory");
+}
+
+static void save_user_bases(struct task *t)
+{
+	t->fs_base = read_fs_base();
+	/* In the kernel the user's GS base sits in KERNEL_GS_BASE (SWAPGS). */
+	t->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+static void load_user_bases(struct task *t)
+{
+	write_fs_base(t->fs_base);
+	wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);
+}
+
+void context_switch(struct rq *rq, struct task *prev, struct task *next)
+{
+	(void)rq;
+	if (next->mm) {
+		switch_mm(prev->active_mm, next->mm, next);
+		next->active_mm = next->mm;
+	} else {
+		next->active_mm = prev->active_mm;
+		enter_lazy_tlb(prev->active_mm);
+	}
+	if (prev->mm) {
+		xstate_switch_out(prev);
+		save_user_bases(prev);
+	}
+	if (next->mm)
+		load_user_bases(next);
+	this_cpu_write(current, next);
+	this_cpu_write(shared.curr, next);
+	this_cpu_write(entry.kstack_top, next->kstack_top);
+	if (next->kstack_top && !pti_enabled)
+		tss_set_rsp0(next->kstack_top);
+	this_cpu_inc(counters[CNT_CTX_SWITCH]);
+	next->switches++;
+	uint64_t now = time_ns();
+
+	prev->runtime_ns += now - prev->last_run_ns;
+	next->last_run_ns = now;
+	/* next may still be switching out on another CPU: wait until its
+	 * registers are saved. Acquire: pairs with the release store in
+	 * sched_finish_switch() on that CPU. */
+	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	next->on_cpu = 1;
+	next->wchan = NULL;
+	prev = switch_to(prev, next);
+	sched_finish_switch(prev);
+}
+
+void sched_finish_switch(struct task *prev)
+{
+	struct rq *rq = this_rq();
+	bool migrate = prev->flags & TF_MIGRATE;
+
+	prev->flags &= ~TF_MIGRATE;
+	/* Release: prev's saved registers and stack writes are visible to the
+	 * CPU that runs it next (pairs with the acquire in context_switch). */
+	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	spin_unlock_raw(&rq->lock);
+	if (prev->state == TASK_DEAD)
+		task_reap_later(prev);
+	if (migrate) {
+		this_cpu_inc(counters[CNT_SCHED_MIGRATE]);
+		sched_wake(prev, WAKE_NONE);
+	}
+}

@@ -1,0 +1,202 @@
+/*
+ * Task creation, exit and reaping.
+ *
+ * A new task's kernel stack is laid out so that the first switch_to() into
+ * it "returns" to task_trampoline (sched/switch.S), which finishes the
+ * switch and calls entry(arg) with interrupts on:
+ *
+ *   kstack_top -> [ struct trap_frame ]  (user threads fill it in)
+ *                 [ task_trampoline   ]  return address for switch_to
+ *                 [ rbp rbx r12 r13 r14 r15 ]  r12 = entry, r13 = arg
+ *   ksp ---------^
+ *
+ * A dead task cannot free the stack it is running on: the CPU that
+ * switches away from it hands it to the reaper thread, which frees the
+ * stack and the extended-state buffer, then drops the task's reference.
+ */
+#include "sched/rq.h"
+#include "sched/idle.h"
+#include "kernel/percpu.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/fmt.h"
+#include "kernel/spinlock.h"
+#include "kernel/preempt.h"
+#include "mm/kheap.h"
+#include "mm/vmalloc.h"
+#include "mm/mm.h"
+#include "mm/numa.h"
+#include "arch/x86/xstate.h"
+#include "arch/x86/cpu.h"
+
+extern const char task_trampoline[];
+
+static struct kmem_cache task_cache;
+static struct spinlock tasks_lock = SPINLOCK_INIT("tasks");
+static struct list_node all_tasks = LIST_INIT(all_tasks);
+static uint32_t next_tid = 1;
+
+static struct spinlock reap_lock = SPINLOCK_INIT("reaper");
+static struct list_node reap_list = LIST_INIT(reap_list);
+static struct task *reaper;
+
+void snprintf_task_name(struct task *t, const char *fmt, uint32_t n)
+{
+	snprintf(t->name, sizeof(t->name), fmt, n);
+}
+
+struct task *task_create(const char *name, void (*entry)(void *), void *arg, int prio)
+{
+	struct task *t = kmem_cache_alloc(&task_cache);
+
+	if (!t)
+		return NULL;
+	t->kstack = kstack_alloc(KSTACK_SIZE, numa_cpu_node(this_cpu_id()));
+	if (!t->kstack) {
+		kmem_cache_free(&task_cache, t);
+		return NULL;
+	}
+	t->kstack_top = (uint64_t)t->kstack + KSTACK_SIZE;
+	t->uframe = (struct trap_frame *)(t->kstack_top - sizeof(struct trap_frame));
+	uint64_t *sp = (uint64_t *)t->uframe;
+
+	*--sp = (uint64_t)task_trampoline;
+	*--sp = 0;		 /* rbp */
+	*--sp = 0;		 /* rbx */
+	*--sp = (uint64_t)entry; /* r12 */
+	*--sp = (uint64_t)arg;	 /* r13 */
+	*--sp = 0;		 /* r14 */
+	*--sp = 0;		 /* r15 */
+	t->ksp = (uint64_t)sp;
+	strlcpy(t->name, name, sizeof(t->name));
+	t->prio = prio;
+	t->state = TASK_BLOCKED;
+	t->cpu = (int32_t)this_cpu_id();
+	t->refcount = 1;
+	t->active_mm = &kernel_mm;
+	t->flags = TF_KTHREAD;
+	t->affinity = cpu_online_mask;
+	list_init(&t->rq_link);
+	list_init(&t->timer_link);
+	list_init(&t->proc_link);
+	list_init(&t->rq_link_futex);
+	list_init(&t->ipc_link);
+	uint64_t f = spin_lock_irqsave(&tasks_lock);
+
+	t->tid = next_tid++;
+	list_add_tail(&all_tasks, &t->all_link);
+	spin_unlock_irqrestore(&tasks_lock, f);
+	return t;
+}
+
+void task_start(struct task *t, uint32_t cpu_hint)
+{
+	if (cpu_hint < nr_cpus && cpumask_test(&t->affinity, cpu_hint))
+		t->cpu = (int32_t)cpu_hint;
+	sched_wake(t, WAKE_NONE);
+}
+
+void task_get(struct task *t)
+{
+	__atomic_fetch_add(&t->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void task_put(struct task *t)
+{
+	/* Acquire-release on the count: the last holder sees every other
+	 * holder's use before it frees the task. */
+	if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL))
+		return;
+	uint64_t f = spin_lock_irqsave(&tasks_lock);
+
+	list_del(&t->all_link);
+	spin_unlock_irqrestore(&tasks_lock, f);
+	kmem_cache_free(&task_cache, t);
+}
+
+struct task *task_by_tid(uint32_t tid)
+{
+	struct task *found = NULL;
+	struct list_node *pos;
+	uint64_t f = spin_lock_irqsave(&tasks_lock);
+
+	list_for_each (pos, &all_tasks) {
+		struct task *t = list_entry(pos, struct task, all_link);
+
+		if (t->tid == tid && t->refcount > 0) {
+			task_get(t);
+			found = t;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&tasks_lock, f);
+	return found;
+}
+
+/* Runs on the CPU that switched away from the dead task, rq lock dropped. */
+void task_reap_later(struct task *t)
+{
+	spin_lock(&reap_lock);
+	list_add_tail(&reap_list, &t->rq_link);
+	spin_unlock(&reap_lock);
+	if (reaper)
+		sched_wake(reaper, WAKE_SIGNAL);
+}
+
+static void reaper_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		spin_lock(&reap_lock);
+		struct list_node *n = list_pop_head(&reap_list);
+
+		if (!n) {
+			sched_block(&reap_lock);
+			continue;
+		}
+		spin_unlock(&reap_lock);
+		struct task *t = list_entry(n, struct task, rq_link);
+
+		kstack_free(t->kstack);
+		t->kstack = NULL;
+		xstate_task_free(t);
+		task_put(t);
+	}
+}
+
+void task_reap_now(struct task *t)
+{
+	kstack_free(t->kstack);
+	t->kstack = NULL;
+	xstate_task_free(t);
+	task_put(t);
+}
+
+void task_exit_kernel(void);
+void task_exit_kernel(void)
+{
+	sched_exit_current();
+}
+
+void sched_exit_current(void)
+{
+	struct task *me = current_task();
+
+	irq_disable();
+	struct rq *rq = this_rq();
+
+	spin_lock_raw(&rq->lock);
+	me->state = TASK_DEAD;
+	/* Never returns: the next task's sched_finish_switch() reaps us. */
+	sched_switch_locked(rq);
+	panic("dead task %s was scheduled again", me->name);
+}
+
+void sched_init(void)
+{
+	kmem_cache_init(&task_cache, "task", sizeof(struct task), 64);
+	sched_init_cpu();
+	reaper = task_create("reaper", reaper_main, NULL, PRIO_KERNEL);
+	BUG_ON(!reaper);
+	task_start(reaper, 0);
+}

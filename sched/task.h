@@ -1,0 +1,162 @@
+/*
+ * Tasks (threads) and the scheduler interface.
+ *
+ * A task is a kernel stack plus saved state. User threads belong to a
+ * process (kernel/proc.h) and run in its address space (mm); kernel threads
+ * have mm == NULL and borrow whatever mm the CPU has loaded (active_mm,
+ * lazy TLB, mm/tlb.c).
+ *
+ * States:
+ *   TASK_RUNNING   on a CPU (cpu's rq->curr)
+ *   TASK_RUNNABLE  on exactly one run queue
+ *   TASK_BLOCKED   on a wait list (futex, join, IPC, sleep); on no run queue
+ *   TASK_DEAD      exited; its stack is freed by the reaper
+ *
+ * Ownership: a task's state and rq membership change only under the lock
+ * of the run queue of task->cpu (sched/sched.c); wake-up is the one
+ * operation other CPUs perform on it.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "kernel/list.h"
+#include "kernel/cpumask.h"
+#include "kernel/percpu.h"
+#include "arch/x86/trap.h"
+#include "kernel/ipc.h"
+
+struct mm;
+struct proc;
+struct endpoint;
+struct spinlock;
+
+enum task_state {
+	TASK_RUNNING,
+	TASK_RUNNABLE,
+	TASK_BLOCKED,
+	TASK_DEAD,
+};
+
+/* Priorities: lower number runs first; round robin within a level. */
+enum {
+	PRIO_KERNEL = 0, /* kernel service threads */
+	PRIO_HIGH = 1,
+	PRIO_NORMAL = 2,
+	PRIO_LOW = 3,
+	NR_PRIOS = 4,
+};
+
+/* task->flags */
+#define TF_KTHREAD	(1u << 0)
+#define TF_KILLED	(1u << 1) /* exit at the next return to user */
+#define TF_PASID_RESYNC (1u << 2) /* reload PASID before returning to user */
+#define TF_XSTATE_LIVE	(1u << 3) /* user extended state is in the registers */
+#define TF_AMX_ALLOWED	(1u << 4)
+#define TF_MIGRATE	(1u << 5) /* leave this CPU once switched out */
+
+#define KSTACK_SIZE (16 * 1024)
+
+struct task {
+	/* Saved by switch_to (sched/switch.S): callee-saved registers are on
+	 * the kernel stack; ksp is where they are. Offsets checked there. */
+	uint64_t ksp;
+	uint64_t kstack_top;
+	void *kstack;
+
+	struct mm *mm;	      /* NULL for kernel threads */
+	struct mm *active_mm; /* mm whose tables the task runs on */
+	struct proc *proc;    /* NULL for kernel threads */
+	uint32_t tid;
+	int32_t cpu;	 /* CPU whose run queue owns the task */
+	uint32_t on_cpu; /* running, or still switching out somewhere */
+	enum task_state state;
+	uint32_t flags;
+	int prio;
+	uint32_t slice_ticks; /* ticks left in the time slice */
+	struct cpumask affinity;
+	struct list_node rq_link;   /* run queue or wait list */
+	struct list_node proc_link; /* proc->threads */
+	struct list_node all_link;  /* every task, for reports */
+	char name[24];
+
+	/* User register state lives in the trap frame at the top of the
+	 * kernel stack while in the kernel. */
+	struct trap_frame *uframe;
+	uint64_t fs_base, gs_base; /* user FS/GS base, saved at switch */
+
+	/* Blocking. */
+	uint64_t wake_at_ns; /* sleeping: absolute time, 0 = none */
+	void *wchan;	     /* blocked: where (a return address) */
+	struct list_node timer_link;
+	int wake_reason; /* why the task was woken (WAKE_*) */
+	uint64_t futex_key_mm, futex_key_addr;
+	struct list_node rq_link_futex; /* futex bucket (kernel/futex.c) */
+
+	/* IPC (kernel/ipc.c). */
+	struct ipc_msg ipc_msg;
+	long ipc_status;
+	int ipc_state;
+	struct task *ipc_reply_to;
+	struct endpoint *ipc_ep;
+	struct list_node ipc_link;
+
+	/* Join/exit (guarded by proc->lock). */
+	int exit_code;
+	struct task *joiner;
+	bool exited;
+	bool joined;
+	int refcount;
+
+	/* Extended state (arch/x86/xstate.c). */
+	void *xstate;
+	uint32_t xstate_size;
+	int32_t fpu_cpu; /* CPU whose registers hold its state */
+
+	uint64_t switches; /* context switches into this task */
+	uint64_t runtime_ns;
+	uint64_t last_run_ns;
+};
+
+enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED };
+
+/* The running task on this CPU. */
+static __always_inline struct task *current_task(void)
+{
+	return this_cpu_read(current);
+}
+
+void sched_init(void);
+void sched_init_cpu(void);	       /* each CPU: its run queue and idle task */
+void sched_start_cpu(void) __noreturn; /* enter the scheduler on this CPU */
+
+/* Create a task (not yet runnable). entry(arg) runs on its kernel stack;
+ * user threads enter user mode from there. */
+struct task *task_create(const char *name, void (*entry)(void *), void *arg, int prio);
+void task_start(struct task *t, uint32_t cpu_hint);
+void task_get(struct task *t);
+void task_put(struct task *t);
+
+void schedule(void);
+void sched_yield(void);
+/* Block the current task: the caller set up how it will be woken (wait
+ * list, timer) while holding the lock that the waker takes. */
+void sched_block(struct spinlock *held);
+/* The same with a wake-up at deadline_ns (absolute, time_ns()) if nobody
+ * wakes the task first; task->wake_reason tells which happened. */
+void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns);
+/* Wake a blocked task; returns false if it was not blocked. */
+bool sched_wake(struct task *t, int reason);
+void sched_sleep_ns(uint64_t ns);
+void sched_exit_current(void) __noreturn;
+int sched_set_affinity(struct task *t, const struct cpumask *mask);
+/* Direct switch for IPC: block current and run next here, bypassing the
+ * run queues (next must be blocked and allowed on this CPU). */
+void sched_switch_to_blocked(struct task *next, struct spinlock *held);
+bool sched_can_run_here(const struct task *t);
+
+/* Find a task (also one that exited but is still referenced); the caller
+ * gets a reference. */
+struct task *task_by_tid(uint32_t tid);
+/* Free a task that never ran. */
+void task_reap_now(struct task *t);
+void sched_print_stats(void);

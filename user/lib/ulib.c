@@ -1,0 +1,329 @@
+/*
+ * User library implementation (see ulib.h).
+ */
+#include "user/lib/ulib.h"
+#include "user/lib/syscall.h"
+
+void exit(int code)
+{
+	syscall1(SYS_EXIT, code);
+	__builtin_unreachable();
+}
+
+int spawn(const char *name, const char *arg)
+{
+	return (int)syscall4(SYS_SPAWN, name, strlen(name), arg, arg ? strlen(arg) : 0);
+}
+
+int wait_pid(int pid, int *code)
+{
+	return (int)syscall2(SYS_WAIT, pid, code);
+}
+
+int kill_pid(int pid)
+{
+	return (int)syscall1(SYS_KILL, pid);
+}
+
+int getpid(void)
+{
+	return (int)syscall0(SYS_GETPID);
+}
+
+int gettid(void)
+{
+	return (int)syscall0(SYS_GETTID);
+}
+
+#define THREAD_STACK (64 * 1024)
+
+struct thread_start {
+	void (*fn)(void *);
+	void *arg;
+};
+
+/* New threads start here: RDI = the start block at the top of its stack. */
+static void __attribute__((noreturn)) thread_trampoline(struct thread_start *s)
+{
+	s->fn(s->arg);
+	thread_exit(0);
+}
+
+/* Stacks of threads not yet joined, so that join can give them back. */
+static struct {
+	int tid;
+	void *stack;
+} stacks[256];
+static struct mutex stacks_lock;
+
+static void stack_remember(int tid, void *stack)
+{
+	mutex_lock(&stacks_lock);
+	for (int i = 0; i < 256; i++) {
+		if (!stacks[i].tid) {
+			stacks[i].tid = tid;
+			stacks[i].stack = stack;
+			break;
+		}
+	}
+	mutex_unlock(&stacks_lock);
+}
+
+static void stack_release(int tid)
+{
+	mutex_lock(&stacks_lock);
+	for (int i = 0; i < 256; i++) {
+		if (stacks[i].tid == tid) {
+			unmap(stacks[i].stack, THREAD_STACK);
+			stacks[i].tid = 0;
+			break;
+		}
+	}
+	mutex_unlock(&stacks_lock);
+}
+
+int thread_create(void (*fn)(void *), void *arg)
+{
+	char *stack = map(NULL, THREAD_STACK, UPROT_READ | UPROT_WRITE, 0);
+
+	if (MAP_FAILED(stack))
+		return (int)(intptr_t)stack;
+	struct thread_start *s = (struct thread_start *)(stack + THREAD_STACK) - 1;
+
+	s->fn = fn;
+	s->arg = arg;
+	/* The entry sees RSP 16-byte aligned minus 8, as after a call. */
+	uint64_t sp = ((uint64_t)s & ~15ull) - 8;
+	int tid = (int)syscall3(SYS_THREAD_CREATE, thread_trampoline, sp, s);
+
+	if (tid < 0)
+		unmap(stack, THREAD_STACK);
+	else
+		stack_remember(tid, stack);
+	return tid;
+}
+
+void thread_exit(int code)
+{
+	syscall1(SYS_THREAD_EXIT, code);
+	__builtin_unreachable();
+}
+
+int thread_join(int tid, int *code)
+{
+	int r = (int)syscall2(SYS_THREAD_JOIN, tid, code);
+
+	if (!r)
+		stack_release(tid);
+	return r;
+}
+
+void yield(void)
+{
+	syscall0(SYS_YIELD);
+}
+
+int sleep_ns(uint64_t ns)
+{
+	return (int)syscall1(SYS_SLEEP, ns);
+}
+
+int set_affinity(int tid, int cpu)
+{
+	uint64_t mask[16] = { 0 };
+
+	if (cpu < 0 || cpu >= 1024)
+		return -22;
+	mask[cpu / 64] = 1ull << (cpu % 64);
+	return (int)syscall3(SYS_SET_AFFINITY, tid, mask, sizeof(mask));
+}
+
+int set_affinity_all(int tid)
+{
+	uint64_t mask[16];
+
+	memset(mask, 0xff, sizeof(mask));
+	return (int)syscall3(SYS_SET_AFFINITY, tid, mask, sizeof(mask));
+}
+
+int get_cpu(void)
+{
+	return (int)syscall0(SYS_GET_CPU);
+}
+
+int nr_cpus(void)
+{
+	return (int)syscall0(SYS_NR_CPUS);
+}
+
+void *map(void *addr, size_t len, int prot, int flags)
+{
+	return (void *)syscall4(SYS_MAP, addr, len, prot, flags);
+}
+
+int unmap(void *addr, size_t len)
+{
+	return (int)syscall2(SYS_UNMAP, addr, len);
+}
+
+int protect(void *addr, size_t len, int prot)
+{
+	return (int)syscall3(SYS_PROTECT, addr, len, prot);
+}
+
+int futex_wait(uint32_t *addr, uint32_t expected, uint64_t timeout_ns)
+{
+	return (int)syscall3(SYS_FUTEX_WAIT, addr, expected, timeout_ns);
+}
+
+int futex_wake(uint32_t *addr, int n)
+{
+	return (int)syscall2(SYS_FUTEX_WAKE, addr, n);
+}
+
+/* Drepper's three-state futex mutex ("Futexes Are Tricky", mutex 2). */
+void mutex_lock(struct mutex *m)
+{
+	uint32_t c = 0;
+
+	/* Acquire on every path that takes the lock: the critical section
+	 * stays after it (pairs with the release in mutex_unlock). */
+	if (__atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
+		return;
+	if (c != 2) /* acquire: as above */
+		c = __atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE);
+	while (c != 0) {
+		futex_wait(&m->state, 2, 0);
+		/* acquire: as above */
+		c = __atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE);
+	}
+}
+
+void mutex_unlock(struct mutex *m)
+{
+	/* Release: pairs with the acquire operations in mutex_lock. */
+	if (__atomic_exchange_n(&m->state, 0, __ATOMIC_RELEASE) == 2)
+		futex_wake(&m->state, 1);
+}
+
+int ep_create(uint64_t key)
+{
+	return (int)syscall1(SYS_EP_CREATE, key);
+}
+
+int ep_open(uint64_t key)
+{
+	return (int)syscall1(SYS_EP_OPEN, key);
+}
+
+int ep_close(int h)
+{
+	return (int)syscall1(SYS_EP_CLOSE, h);
+}
+
+long ipc_call(int h, uint64_t msg[4])
+{
+	return ipc_syscall(SYS_IPC_CALL, h, msg);
+}
+
+long ipc_reply_recv(int h, uint64_t msg[4])
+{
+	return ipc_syscall(SYS_IPC_REPLY_RECV, h, msg);
+}
+
+long ipc_reply(int h, uint64_t msg[4])
+{
+	return ipc_syscall(SYS_IPC_REPLY, h, msg);
+}
+
+long ipc_recv(int h, uint64_t msg[4])
+{
+	return ipc_syscall(SYS_IPC_RECV, h, msg);
+}
+
+long console_write(const char *s, size_t n)
+{
+	return syscall2(SYS_CONSOLE_WRITE, s, n);
+}
+
+int puts(const char *s)
+{
+	console_write(s, strlen(s));
+	return (int)console_write("\n", 1);
+}
+
+int printf(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	va_end(ap);
+	console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return n;
+}
+
+uint64_t clock_ns(void)
+{
+	return (uint64_t)syscall0(SYS_CLOCK);
+}
+
+uint64_t tsc_khz(void)
+{
+	return (uint64_t)syscall0(SYS_TSC_KHZ);
+}
+
+int counters_read(uint64_t *out, int n, int cpu)
+{
+	return (int)syscall3(SYS_COUNTERS, out, n, cpu);
+}
+
+int counter_index(const char *name)
+{
+	char buf[64];
+
+	for (int i = 0; i < 256; i++) {
+		if (syscall3(SYS_COUNTER_NAME, i, buf, sizeof(buf)) < 0)
+			return -1;
+		if (!strcmp(buf, name))
+			return i;
+	}
+	return -1;
+}
+
+int kinfo(int what, char *buf, size_t len)
+{
+	return (int)syscall3(SYS_KINFO, what, buf, len);
+}
+
+long sys_test(long op, long a, long b, long c)
+{
+	return syscall4(SYS_TEST, op, a, b, c);
+}
+
+bool arg_get(const char *args, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = args; p && *p;) {
+		while (*p == ' ')
+			p++;
+		const char *end = strchr(p, ' ');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			size_t v = n - klen - 1;
+
+			if (v >= len)
+				v = len - 1;
+			memcpy(buf, p + klen + 1, v);
+			buf[v] = '\0';
+			return true;
+		}
+		p += n;
+	}
+	return false;
+}

@@ -1,0 +1,88 @@
+/*
+ * The user library: system-call wrappers, a small libc subset (strings,
+ * printf to the console), threads, futex-based locks, atomics helpers.
+ * Tests and benchmarks are written against this.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "kernel/syscall_nr.h"
+#include "kernel/string.h"
+#include "kernel/fmt.h"
+
+#define PAGE_SIZE 4096
+
+/* Processes. */
+__attribute__((noreturn)) void exit(int code);
+int spawn(const char *name, const char *arg);
+int wait_pid(int pid, int *code);
+int kill_pid(int pid);
+int getpid(void);
+int gettid(void);
+
+/* Threads: a 64 KiB stack from map(); join returns the exit code. */
+int thread_create(void (*fn)(void *), void *arg);
+__attribute__((noreturn)) void thread_exit(int code);
+int thread_join(int tid, int *code);
+void yield(void);
+int sleep_ns(uint64_t ns);
+int set_affinity(int tid, int cpu); /* pin to one CPU (tid 0 = self) */
+int set_affinity_all(int tid);
+int get_cpu(void);
+int nr_cpus(void);
+
+/* Memory. */
+void *map(void *addr, size_t len, int prot, int flags);
+int unmap(void *addr, size_t len);
+int protect(void *addr, size_t len, int prot);
+#define MAP_FAILED(p) ((uintptr_t)(p) >= (uintptr_t)-4095)
+
+/* Futex and locks. */
+int futex_wait(uint32_t *addr, uint32_t expected, uint64_t timeout_ns);
+int futex_wake(uint32_t *addr, int n);
+struct mutex {
+	uint32_t state; /* 0 free, 1 locked, 2 locked with waiters */
+};
+void mutex_lock(struct mutex *m);
+void mutex_unlock(struct mutex *m);
+
+/* IPC. */
+int ep_create(uint64_t key);
+int ep_open(uint64_t key);
+int ep_close(int h);
+long ipc_call(int h, uint64_t msg[4]);
+long ipc_reply_recv(int h, uint64_t msg[4]);
+long ipc_recv(int h, uint64_t msg[4]);
+long ipc_reply(int h, uint64_t msg[4]);
+
+/* Console and time. */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int puts(const char *s);
+long console_write(const char *s, size_t n);
+uint64_t clock_ns(void);
+uint64_t tsc_khz(void);
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ __volatile__("pause" ::: "memory");
+}
+
+/* Counters (kernel/counters.h names). */
+int counters_read(uint64_t *out, int n, int cpu);
+int counter_index(const char *name);
+int kinfo(int what, char *buf, size_t len);
+long sys_test(long op, long a, long b, long c);
+
+/* Arguments: "key=value key2=value2"; copies the value of key into buf. */
+bool arg_get(const char *args, const char *key, char *buf, size_t len);

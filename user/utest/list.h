@@ -1,0 +1,32 @@
+/*
+ * The user-level tests (init runs them in this order) and the helper roles
+ * a test can start as a child process. Both are "utest <name> [args]".
+ */
+#pragma once
+
+#define UTEST_LIST(X)                \
+	X(syscall_basics)            \
+	X(bad_syscall_args)          \
+	X(malformed_elf_refused)     \
+	X(exit_and_wait_codes)       \
+	X(thread_join_codes)         \
+	X(fault_kills_process)       \
+	X(kill_running_process)      \
+	X(threads_yield_sleep_futex) \
+	X(affinity_honoured)         \
+	X(map_unmap_protect)         \
+	X(ipc_pingpong_same_cpu)     \
+	X(ipc_pingpong_cross_cpu)    \
+	X(cpu_protections)           \
+	X(no_leaks_after_exit)
+
+#define ROLE_LIST(X)          \
+	X(role_exit)          \
+	X(role_segv)          \
+	X(role_gp)            \
+	X(role_ud)            \
+	X(role_wild_jump)     \
+	X(role_spin)          \
+	X(role_ipc_server)    \
+	X(role_threads_crash) \
+	X(role_sgdt)

@@ -1,0 +1,281 @@
+/*
+ * Processes: basics, exit codes, joins, faults that kill, kills, leaks.
+ */
+#include "user/utest/utest.h"
+#include "kernel/syscall_test.h"
+
+#define EXIT_KILLED(vec) (128 + (vec))
+
+void t_syscall_basics(const char *arg)
+{
+	(void)arg;
+	int n = nr_cpus();
+	char cfg[1024];
+
+	T_EXPECT(getpid() > 0);
+	T_EXPECT(gettid() > 0);
+	T_EXPECT(n >= 1);
+	T_EXPECT(get_cpu() >= 0 && get_cpu() < n);
+	uint64_t a = clock_ns();
+
+	T_EQ(sleep_ns(2000000), 0);
+	T_EXPECT(clock_ns() - a >= 2000000);
+	T_EXPECT(kinfo(KINFO_CONFIG, cfg, sizeof(cfg)) > 0);
+	T_EXPECT(counter("syscall") > 0);
+	yield();
+	T_EXPECT(tsc_khz() > 0);
+}
+
+void t_role_exit(const char *arg)
+{
+	int code = 0;
+
+	for (const char *p = arg; *p >= '0' && *p <= '9'; p++)
+		code = code * 10 + (*p - '0');
+	exit(code);
+}
+
+void t_exit_and_wait_codes(const char *arg)
+{
+	(void)arg;
+	T_EQ(run_child("role_exit 42"), 42);
+	T_EQ(run_child("role_exit 0"), 0);
+	T_EQ(run_child("role_exit 255"), 255);
+	int pid = start_child("role_exit 7"), code = -1;
+
+	T_EXPECT(pid > 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 7);
+	T_EQ(wait_pid(pid, &code), -10); /* -ECHILD: collected already */
+	T_EQ(wait_pid(1, &code), -10);	 /* not our child */
+	T_EQ(wait_pid(999999, &code), -10);
+}
+
+static void exit_with(void *arg)
+{
+	thread_exit((int)(intptr_t)arg);
+}
+
+static void return_early(void *arg)
+{
+	(void)arg;
+}
+
+void t_thread_join_codes(const char *arg)
+{
+	(void)arg;
+	int tids[8], code;
+
+	for (int i = 0; i < 8; i++)
+		tids[i] = thread_create(exit_with, (void *)(intptr_t)(100 + i));
+	for (int i = 0; i < 8; i++) {
+		T_EXPECT(tids[i] > 0);
+		code = -1;
+		T_EQ(thread_join(tids[i], &code), 0);
+		T_EQ(code, 100 + i);
+	}
+	int again = thread_join(tids[0], &code); /* joined already */
+
+	T_EXPECT(again == -3 || again == -22);
+	T_EQ(thread_join(gettid(), &code), -22);
+	/* A thread that is long gone is still joinable. */
+	int t = thread_create(return_early, NULL);
+
+	sleep_ns(20000000);
+	code = -1;
+	T_EQ(thread_join(t, &code), 0);
+	T_EQ(code, 0);
+}
+
+/* Addresses hidden from the compiler, which would refuse a constant one. */
+static volatile uintptr_t null_page = 8, kernel_text = 0xffffffff80200000ull;
+
+void t_role_segv(const char *arg)
+{
+	if (!strcmp(arg, "ro")) {
+		char *p = map(NULL, PAGE_SIZE, UPROT_READ, 0);
+
+		*(volatile char *)p = 1;
+	}
+	if (!strcmp(arg, "kernel"))
+		*(volatile uint64_t *)kernel_text = 1;
+	*(volatile int *)null_page = 1;
+}
+
+void t_role_gp(const char *arg)
+{
+	(void)arg;
+	__asm__ __volatile__("cli"); /* privileged: #GP in user mode */
+}
+
+void t_role_ud(const char *arg)
+{
+	(void)arg;
+	__asm__ __volatile__("ud2");
+}
+
+void t_role_wild_jump(const char *arg)
+{
+	(void)arg;
+	void (*fn)(void) = (void (*)(void))kernel_text;
+
+	fn();
+}
+
+static volatile int spin_forever = 1;
+
+static void spinner(void *arg)
+{
+	(void)arg;
+	while (spin_forever)
+		cpu_relax();
+}
+
+void t_role_spin(const char *arg)
+{
+	(void)arg;
+	for (int i = 1; i < nr_cpus(); i++) {
+		int t = thread_create(spinner, NULL);
+
+		set_affinity(t, i);
+	}
+	spinner(NULL);
+}
+
+void t_role_threads_crash(const char *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 2 * nr_cpus(); i++) {
+		int t = thread_create(spinner, NULL);
+
+		set_affinity(t, i % nr_cpus());
+	}
+	sleep_ns(10000000);
+	*(volatile int *)null_page = 1;
+}
+
+void t_fault_kills_process(const char *arg)
+{
+	(void)arg;
+	T_EQ(run_child("role_segv null"), EXIT_KILLED(14));
+	T_EQ(run_child("role_segv ro"), EXIT_KILLED(14));
+	T_EQ(run_child("role_segv kernel"), EXIT_KILLED(14));
+	T_EQ(run_child("role_gp"), EXIT_KILLED(13));
+	T_EQ(run_child("role_ud"), EXIT_KILLED(6));
+	T_EQ(run_child("role_wild_jump"), EXIT_KILLED(14));
+	T_EQ(run_child("role_threads_crash"), EXIT_KILLED(14));
+	/* ... and the rest of the system runs on: */
+	T_EQ(run_child("role_exit 5"), 5);
+}
+
+void t_kill_running_process(const char *arg)
+{
+	(void)arg;
+	int pid = start_child("role_spin"), code = -1;
+
+	T_EXPECT(pid > 0);
+	sleep_ns(30000000);
+	T_EQ(kill_pid(pid), 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 128 + 9);
+	T_EQ(kill_pid(pid), -3);
+}
+
+void t_malformed_elf_refused(const char *arg)
+{
+	(void)arg;
+	static const char *const bad[] = {
+		"bad_truncated", "bad_magic",	"bad_class",   "bad_machine", "bad_type",
+		"bad_phoff",	 "bad_segment", "bad_filesz",  "bad_wx",      "bad_entry",
+		"bad_overlap",	 "bad_kernel",	"bad_no_load", "bad_huge",    "bad_zero_page",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = spawn(bad[i], "");
+
+		if (!T_EQ(r, -8)) /* -ENOEXEC */
+			ut_note("%s: spawn returned %d", bad[i], r);
+	}
+	T_EQ(spawn("no_such_program", ""), -2); /* -ENOENT */
+	T_EQ(run_child("role_exit 3"), 3);
+}
+
+static void leak_workload(void)
+{
+	run_child("role_exit 1");
+	run_child("role_segv null");
+	run_child("role_threads_crash");
+	int pid = start_child("role_spin");
+
+	sleep_ns(10000000);
+	kill_pid(pid);
+	wait_pid(pid, NULL);
+	for (int i = 0; i < 4; i++) {
+		int t = thread_create(return_early, NULL);
+
+		thread_join(t, NULL);
+	}
+	char *p = map(NULL, 64 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+	for (int i = 0; i < 64; i++)
+		p[i * PAGE_SIZE] = 1;
+	unmap(p, 64 * PAGE_SIZE);
+}
+
+/* frames: free frames plus frames in slabs plus kernel page tables. How
+ * many slabs a cache keeps depends on the order objects were freed in (what
+ * they hold is counted by heap); kernel page tables for vmalloc space are
+ * kept once created. Everything else must come back exactly. */
+struct usage {
+	long frames, heap, vmalloc, procs;
+};
+
+static struct usage usage_now(void)
+{
+	struct usage u = {
+		sys_test(SYST_FRAMES_FREE, 0, 0, 0) + sys_test(SYST_SLAB_PAGES, 0, 0, 0) +
+			sys_test(SYST_KPT_PAGES, 0, 0, 0),
+		sys_test(SYST_HEAP_BYTES, 0, 0, 0),
+		sys_test(SYST_VMALLOC_PAGES, 0, 0, 0),
+		sys_test(SYST_PROCS, 0, 0, 0),
+	};
+	return u;
+}
+
+/* Dead tasks' stacks go back asynchronously (the reaper): let it settle. */
+static struct usage usage_settled(const struct usage *want)
+{
+	struct usage u;
+
+	if (!want) {
+		sleep_ns(50000000);
+		return usage_now();
+	}
+	u = usage_now();
+	for (int i = 0; i < 100; i++) {
+		if (want && u.frames == want->frames && u.heap == want->heap &&
+		    u.vmalloc == want->vmalloc)
+			break;
+		sleep_ns(10000000);
+		u = usage_now();
+	}
+	return u;
+}
+
+void t_no_leaks_after_exit(const char *arg)
+{
+	(void)arg;
+	leak_workload(); /* warm the caches (slabs stay allocated) */
+	struct usage before = usage_settled(NULL);
+
+	leak_workload();
+	leak_workload();
+	struct usage after = usage_settled(&before);
+
+	T_EQ(after.frames, before.frames);
+	T_EQ(after.heap, before.heap);
+	T_EQ(after.vmalloc, before.vmalloc);
+	T_EQ(after.procs, before.procs);
+	ut_note("free+slab frames %ld, heap %ld bytes, vmalloc %ld pages, %ld processes",
+		after.frames, after.heap, after.vmalloc, after.procs);
+}

@@ -1,0 +1,43 @@
+/*
+ * Hardware protections as seen from user space: SMAP stops a kernel read of
+ * user memory outside the copy routines; UMIP stops SGDT in user mode.
+ */
+#include "user/utest/utest.h"
+#include "kernel/syscall_test.h"
+
+static bool cpu_has(const char *name)
+{
+	return sys_test(SYST_CPU_HAS, (long)name, (long)strlen(name), 0) == 1;
+}
+
+void t_role_sgdt(const char *arg)
+{
+	(void)arg;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) gdtr;
+
+	__asm__ __volatile__("sgdt %0" : "=m"(gdtr));
+	exit(0); /* only reached without UMIP */
+}
+
+void t_cpu_protections(const char *arg)
+{
+	(void)arg;
+	static uint32_t word = 42;
+	long r = sys_test(SYST_SMAP_PROBE, (long)&word, 0, 0);
+
+	if (cpu_has("smap"))
+		T_EQ(r, -14); /* the kernel could not read it */
+	else
+		T_EQ(r, 0);
+	/* The proper copy routines still work with SMAP on. */
+	T_EXPECT(sys_test(SYST_CPU_HAS, (long)"smap", 4, 0) >= 0);
+	if (cpu_has("umip"))
+		T_EQ(run_child("role_sgdt"), 128 + 13);
+	else
+		T_EQ(run_child("role_sgdt"), 0);
+	ut_note("smap %s, umip %s, smep %s", cpu_has("smap") ? "on" : "absent",
+		cpu_has("umip") ? "on" : "absent", cpu_has("smep") ? "on" : "absent");
+}

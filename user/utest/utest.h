@@ -1,0 +1,47 @@
+/*
+ * User-level tests: each test runs in its own process (init spawns
+ * "utest <name>"), so a test that crashes, hangs a thread or leaks cannot
+ * disturb the next. A test passes when it made at least one check and
+ * none failed; the process's exit code tells init.
+ */
+#pragma once
+
+#include "user/lib/ulib.h"
+
+extern int ut_failures, ut_checks;
+
+void ut_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ut_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define T_EXPECT(cond)                                                     \
+	({                                                                 \
+		bool __ok = !!(cond);                                      \
+		ut_checks++;                                               \
+		if (!__ok)                                                 \
+			ut_fail(__FILE__, __LINE__, "expected %s", #cond); \
+		__ok;                                                      \
+	})
+
+#define T_EQ(a, b)                                                                             \
+	({                                                                                     \
+		long __a = (long)(a), __b = (long)(b);                                         \
+		bool __ok = __a == __b;                                                        \
+		ut_checks++;                                                                   \
+		if (!__ok)                                                                     \
+			ut_fail(__FILE__, __LINE__, "%s == %s: %ld != %ld", #a, #b, __a, __b); \
+		__ok;                                                                          \
+	})
+
+/* Spawn "utest <role> <args>" and return its exit code (or -1). */
+int run_child(const char *role_and_args);
+/* Start a child without waiting. */
+int start_child(const char *role_and_args);
+uint64_t counter(const char *name);
+
+#include "user/utest/list.h"
+
+#define UTEST_DECLARE(name) void t_##name(const char *arg);
+UTEST_LIST(UTEST_DECLARE)
+ROLE_LIST(UTEST_DECLARE)
+#undef UTEST_DECLARE
