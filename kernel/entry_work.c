@@ -15,10 +15,15 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/xstate.h"
+#include "mm/pti.h"
+#include "mm/kflush.h"
 
 void user_enter_kernel(void)
 {
-	this_cpu_write(shared.context, CTX_KERNEL);
+	/* The entry code already stored CTX_KERNEL, before its CR3 write
+	 * (PTI); that write serializes, so only without PTI do we fence. */
+	pti_note_entry();
+	kflush_enter_kernel(!pti_enabled);
 }
 
 void prepare_return_to_user(struct trap_frame *tf)
@@ -40,5 +45,8 @@ void prepare_return_to_user(struct trap_frame *tf)
 		break;
 	}
 	xstate_restore_for_user(current_task());
-	this_cpu_write(shared.context, CTX_USER);
+	pti_prepare_exit();
+	/* No fence needed: an initiator that still reads KERNEL just sends an
+	 * IPI we did not need (mm/kflush.c). */
+	this_cpu_write(entry.context, CTX_USER);
 }

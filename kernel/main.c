@@ -154,6 +154,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	frame_init();
 	kpaging_frames_ready();
 	kheap_init();
+	pti_init_tables();
 
 	percpu_bsp_switch();
 	gdt_tss_init(this_cpu(), true);

@@ -16,6 +16,7 @@
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
 #include "mm/numa.h"
+#include "mm/pti.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 
@@ -66,6 +67,7 @@ struct percpu *percpu_area_create(uint32_t cpu)
 	pc->entry.self = pc;
 	pc->entry.cpu_id = cpu;
 	pc->entry.entry_stack_ptr = base + PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE;
+	pti_map_cpu_area(base);
 	percpu_ptrs[cpu] = pc;
 	return pc;
 }

@@ -49,18 +49,24 @@ enum cpu_context {
  * mapped in the user root, so it holds nothing secret.
  */
 struct percpu_entry {
-	struct percpu *self;			 /* 0: the struct's own address (GS base) */
-	uint32_t cpu_id;			 /* 8 */
-	uint32_t apic_id;			 /* 12 */
-	uint64_t scratch_rsp;			 /* 16: user RSP across SYSCALL entry */
-	uint64_t kstack_top;			 /* 24: current task's kernel stack top */
-	uint64_t kernel_cr3;			 /* 32: CR3 the entry code loads (PTI) */
-	uint64_t user_cr3;			 /* 40: CR3 the exit code loads (PTI) */
-	uint64_t pti_on;			 /* 48: nonzero when entry must switch CR3 */
-	uint64_t flush_count;			 /* 56: ptiflush=precise: queued addresses */
-	uint64_t flush_addr[PTI_FLUSH_QUEUE];	 /* 64..127 */
-	uint64_t entry_stack_ptr;		 /* 128: top of this CPU's entry stack */
-	uint64_t entry_pad[15];			 /* 136..255: reserved for entry code */
+	struct percpu *self;		      /* 0: the struct's own address (GS base) */
+	uint32_t cpu_id;		      /* 8 */
+	uint32_t apic_id;		      /* 12 */
+	uint64_t scratch_rsp;		      /* 16: user RSP across SYSCALL entry */
+	uint64_t kstack_top;		      /* 24: current task's kernel stack top */
+	uint64_t kernel_cr3;		      /* 32: CR3 the entry code loads (PTI) */
+	uint64_t user_cr3;		      /* 40: CR3 the exit code loads (PTI) */
+	uint64_t pti_on;		      /* 48: nonzero when entry must switch CR3 */
+	uint64_t flush_count;		      /* 56: ptiflush=precise: queued addresses */
+	uint64_t flush_addr[PTI_FLUSH_QUEUE]; /* 64..127 */
+	uint64_t entry_stack_ptr;	      /* 128: top of this CPU's entry stack */
+	uint64_t entry_pad[7];		      /* 136..191: reserved for entry code */
+	/* 192: where this CPU is (enum cpu_context), for the deferred kernel
+	 * flush (mm/kflush.c). Written by the owner (also by the entry code,
+	 * before the PTI CR3 switch, hence in this page), read by other CPUs:
+	 * its own cache line. */
+	uint32_t context __aligned(64);
+	uint32_t context_pad[15];
 	struct tss tss __aligned(64);		 /* 256 */
 	uint64_t gdt[GDT_ENTRIES] __aligned(64); /* 384 */
 } __aligned(4096);
@@ -68,7 +74,6 @@ struct percpu_entry {
 /* Written by the owner, read by other CPUs: one line, apart from hot
  * private writes (DESIGN.md "Per-CPU data"). */
 struct percpu_shared {
-	uint32_t context;     /* enum cpu_context, for kflush=defer */
 	uint32_t is_lazy;     /* lazy TLB: running a kernel thread on loaded_mm */
 	struct mm *loaded_mm; /* mm whose tables are in CR3 */
 	uint64_t online;      /* set once the CPU has finished start-up */

@@ -320,8 +320,7 @@ static void detach_mm(struct task *me)
 	irq_disable();
 	if (this_cpu_read(fpu_owner) == me)
 		this_cpu_write(fpu_owner, NULL);
-	arch_write_cr3(kernel_root);
-	this_cpu_write(shared.loaded_mm, &kernel_mm);
+	tlb_switch_to_kernel_mm();
 	me->active_mm = &kernel_mm;
 	me->mm = NULL;
 	irq_enable();

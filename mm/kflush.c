@@ -1,38 +1,181 @@
 /*
- * Kernel TLB flush for vmalloc-class mappings.
+ * Deferred kernel flush (DESIGN.md "TLB flush protocol"; seed 001).
  *
- * This first version flushes locally and interrupts every other online CPU
- * to flush too, synchronously (kflush=ipi in the TLB capability's terms);
- * kernel mappings are global when PTI is off, so INVLPG is used, which
- * also removes global entries (SDM Vol. 3A 4.10.4.1).
+ * vmalloc-class mappings are the only kernel mappings ever torn down. With
+ * kflush=defer their flush does not interrupt CPUs that are in user mode or
+ * idle: those CPUs cannot be touching such a mapping, and they catch up on
+ * their way back into the kernel, before they touch one.
+ *
+ * Glossary
+ *   kgen      global kernel-flush generation, one per unmapped range
+ *   ring      the last KFLUSH_RING ranges, so that a CPU a few generations
+ *             behind can INVLPG them instead of flushing everything
+ *   context   per CPU {KERNEL, USER, IDLE} in its entry page, on its own
+ *             cache line (written by the owner, read by initiators)
+ *
+ * The race, both sides (a store-buffer pattern; each side needs a full
+ * fence between its store and its load, SDM Vol. 3A 9.2.3.4):
+ *   initiator: write ring entry; kgen++ (store); smp_mb();
+ *              read context[c] for every c; IPI only those in KERNEL
+ *   entering:  context = KERNEL (store); fence; read kgen; catch up
+ *   Either the initiator sees KERNEL and interrupts the CPU, or the CPU
+ *   sees the new kgen and flushes; both may happen (a harmless extra flush).
+ *   The entering CPU's fence is free with PTI: the entry code stores
+ *   KERNEL before its CR3 write, and MOV to CR3 is serializing (SDM Vol. 3A
+ *   10.3), so the load of kgen after it is ordered. Without PTI we pay an
+ *   explicit MFENCE on every entry (measured: kernel_unmap and null_syscall
+ *   with kflush=defer vs ipi, pti=off).
+ *
+ * What a CPU in USER or IDLE may touch before catching up: its entry page
+ * and entry/IST stacks (permanent), and the kernel stack of the task it is
+ * running, which was mapped before it left the kernel and cannot be freed
+ * while it runs. Interrupt handlers that run while a CPU is IDLE touch only
+ * permanent mappings (kmalloc memory is in the direct map).
+ *
+ * Other PCIDs: INVLPG reaches only the current PCID, and kernel mappings
+ * are not global with PTI, so every slot records the kgen it is flushed to
+ * (asid_slot.kgen); switching to a slot that is behind flushes it
+ * (mm/tlb.c load_mm).
  */
 #include "mm/kflush.h"
+#include "mm/tlb_policy.h"
+#include "mm/pcid.h"
+#include "mm/mm.h"
+#include "mm/pti.h"
+#include "mm/tlbcheck.h"
 #include "mm/layout.h"
 #include "kernel/smp.h"
 #include "kernel/percpu.h"
+#include "kernel/cpumask.h"
+#include "kernel/spinlock.h"
+#include "kernel/cmdline.h"
+#include "kernel/panic.h"
 #include "arch/x86/tlb.h"
 #include "arch/x86/cpu.h"
-#include "kernel/panic.h"
 
-struct range {
-	uint64_t start, end;
-};
+int kflush_defer = 1;
+KSWITCH_ENUM(kflush_defer, "kflush", "kernel unmaps: interrupt every CPU, or defer for idle/user",
+	     "ipi", "defer");
 
-static void flush_local(void *arg)
+static struct spinlock kflush_lock = SPINLOCK_INIT("kflush");
+static struct kflush_range ring[KFLUSH_RING];
+static uint64_t kgen;
+
+uint64_t kflush_generation(void)
 {
-	const struct range *r = arg;
+	/* Acquire: the ring entry for this generation is visible (pairs with
+	 * the release store in kflush_kernel_range). */
+	return __atomic_load_n(&kgen, __ATOMIC_ACQUIRE);
+}
 
-	for (uint64_t va = r->start; va < r->end; va += PAGE_SIZE)
-		arch_invlpg(va);
+/* Bring this CPU's current PCID up to the global kgen. */
+static void catch_up_locked(void);
+
+static void catch_up(void)
+{
+	uint64_t tx = tlbcheck_begin();
+
+	catch_up_locked();
+	tlbcheck_end(tx);
+}
+
+static void catch_up_locked(void)
+{
+	extern int tlbinject;
+	struct cpu_tlb *ts = this_tlb();
+	uint64_t g = kflush_generation();
+
+	if (!ts || ts->kgen_seen >= g)
+		return;
+	struct asid_slot *s = &ts->slots[ts->cur];
+	struct mm *mm = this_cpu_read(shared.loaded_mm);
+
+	this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
+	if (tlbinject != 7) {
+		if (kflush_decide(ring, ts->kgen_seen, g, 32) == FLUSH_PAGES) {
+			for (uint64_t x = ts->kgen_seen + 1; x <= g; x++) {
+				const struct kflush_range *r = &ring[x % KFLUSH_RING];
+
+				for (uint64_t va = r->start; va < r->end; va += PAGE_SIZE)
+					arch_invlpg(va);
+			}
+		} else {
+			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+			if (tlbcheck_enabled)
+				tlbcheck_claim(mm->ctx_id, s->tlb_gen, s->kgen);
+			arch_write_cr3(cr3_kernel_value(mm, ts->cur, false));
+			pti_user_flush_all(s);
+		}
+	}
+	ts->kgen_seen = g;
+	s->kgen = g;
+	if (tlbcheck_enabled)
+		tlbcheck_kernel_caught_up(g);
+}
+
+static void catch_up_ipi(void *arg)
+{
+	(void)arg;
+	this_cpu_inc(counters[CNT_IPI_RECV_TLB]);
+	catch_up();
+}
+
+void kflush_enter_kernel(bool with_fence)
+{
+	this_cpu_write(entry.context, CTX_KERNEL);
+	if (with_fence)
+		smp_mb(); /* store KERNEL before loading kgen; pairs with the
+			   * initiator's smp_mb() in kflush_kernel_range */
+	catch_up();
 }
 
 void kflush_kernel_range(uint64_t start, uint64_t end)
 {
-	struct range r = { start, end };
+	struct cpumask targets;
+	uint32_t cpu, me, n = 0;
 
-	flush_local(&r);
-	if (nr_cpus_online > 1 && irqs_enabled())
-		smp_call_others(flush_local, &r, true);
-	else if (nr_cpus_online > 1)
+	if (!irqs_enabled() && nr_cpus_online > 1)
 		panic("kflush: kernel unmap with interrupts off on an SMP machine");
+	spin_lock(&kflush_lock);
+	uint64_t g = kgen + 1;
+
+	ring[g % KFLUSH_RING] = (struct kflush_range){ g, start, end };
+	if (tlbcheck_enabled) {
+		/* Every CPU may have cached these under any PCID it used since
+		 * that PCID was last flushed: record them before anyone flushes. */
+		for (uint64_t va = start; va < end; va += PAGE_SIZE)
+			tlbcheck_kernel_unmap(va, 0, g);
+	}
+	/* Release: the ring entry is visible to whoever reads kgen == g. */
+	__atomic_store_n(&kgen, g, __ATOMIC_RELEASE);
+	smp_mb(); /* store kgen before loading the contexts; pairs with the
+		   * entering CPU's fence in kflush_enter_kernel */
+	me = this_cpu_id();
+	uint64_t f = irq_save();
+
+	catch_up();
+	irq_restore(f);
+	cpumask_clear_all(&targets);
+	for_each_cpu_in (cpu, &cpu_online_mask) {
+		if (cpu == me)
+			continue;
+		uint32_t ctx = READ_ONCE(percpu_of(cpu)->entry.context);
+
+		if (kflush_defer && ctx != CTX_KERNEL) {
+			this_cpu_inc(counters[CNT_KFLUSH_DEFERRED]);
+			if (tlbcheck_enabled)
+				tlbcheck_kflush_deferred(cpu, g);
+			continue;
+		}
+		cpumask_set(&targets, cpu);
+		n++;
+	}
+	if (n) {
+		this_cpu_add(counters[CNT_KFLUSH_IPI], n);
+		this_cpu_add(counters[CNT_IPI_SENT_TLB], n);
+		smp_call_mask(&targets, catch_up_ipi, NULL, true);
+	}
+	if (tlbcheck_enabled)
+		tlbcheck_kflush_done(start, end, g, kflush_defer);
+	spin_unlock(&kflush_lock);
 }

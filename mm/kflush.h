@@ -1,9 +1,16 @@
 /*
- * Flushing kernel (vmalloc-class) mappings on every CPU: see kflush.c.
+ * Flushing kernel (vmalloc-class) mappings on every CPU (mm/kflush.c).
  */
 #pragma once
 
 #include "kernel/compiler.h"
 
-/* Returns when no CPU can use a translation in [start, end) any more. */
+/* Returns when no CPU that could touch [start, end) can still use a stale
+ * translation for it; CPUs in user mode or idle may catch up later (they
+ * do before touching any such mapping). */
 void kflush_kernel_range(uint64_t start, uint64_t end);
+/* Entry into the kernel (from user or idle): publish KERNEL, fence, catch
+ * up. with_fence is false when the entry already serialized (PTI CR3). */
+void kflush_enter_kernel(bool with_fence);
+uint64_t kflush_generation(void);
+extern int kflush_defer;

@@ -1,96 +1,357 @@
 /*
- * TLB shootdown, first version: a change bumps mm->tlb_gen, flushes this
- * CPU if it has the mm loaded, and synchronously interrupts every other CPU
- * in mm->cpumask, which flushes if it has the mm loaded and otherwise
- * leaves the mask (the mask is cleared lazily, never on a context switch).
- * The generation-tracked, PCID-aware protocol replaces this file.
+ * TLB flush protocol, address-space switch and lazy TLB
+ * (DESIGN.md "TLB flush protocol", "Lazy TLB").
  *
- * Lazy TLB: kernel threads keep the previous mm loaded. Rule for freeing
- * an mm that lazy CPUs still hold: mm_drop_lazy_users() interrupts them and
- * they switch to the kernel root before the tables are freed.
+ * Glossary
+ *   tlb_gen     mm->tlb_gen: bumped by every change to mm's user mappings
+ *               that needs a flush
+ *   slot gen    per CPU per PCID slot: the tlb_gen its kernel PCID is
+ *               flushed to (mm/pcid.h)
+ *   request     {mm, start, end, stride, new_gen, freed_tables}
+ *   lazy        a kernel thread (or idle) runs on the previous mm without
+ *               switching CR3; the CPU's shared is_lazy flag says so
+ *
+ * Flush request (mm_flush_range, the one door for user mappings):
+ *   1. new_gen = ++mm->tlb_gen (LOCK XADD: a full barrier, after the PTE
+ *      writes and before reading the CPU mask and the lazy flags)
+ *   2. this CPU, if it runs mm: flush_one()
+ *   3. IPI (synchronously) every other CPU in mm->cpumask, except lazy ones
+ *      unless page tables were freed (a lazy CPU's paging-structure caches
+ *      may still walk them, SDM Vol. 3A 4.10.3)
+ *   flush_one on a CPU: nothing if its slot is at new_gen already; INVLPG
+ *   the pages if exactly one generation behind and the range is at most
+ *   flush_ceiling pages; otherwise flush the whole PCID (counted with the
+ *   reason: a big hammer is never used silently). With PTI the user PCID
+ *   is flushed later, on the return to user (mm/pti.c).
+ *
+ * Races, both sides written down:
+ *   a) switch_mm to mm vs a request: the switcher sets its bit in
+ *      mm->cpumask (LOCK OR, only the first time) and then reads tlb_gen;
+ *      the initiator bumps tlb_gen (LOCK) and then reads the mask. Either
+ *      the initiator sees the bit (and IPIs) or the switcher sees the new
+ *      generation (and flushes). The bit is never cleared on a switch
+ *      (no per-switch write to a shared line); a CPU that no longer runs
+ *      mm clears it when an IPI finds it elsewhere.
+ *   b) leaving lazy mode vs a request that skipped the lazy CPU: the CPU
+ *      clears is_lazy, then smp_mb(), then reads tlb_gen; the initiator
+ *      bumps tlb_gen (LOCK), then reads is_lazy. Either it IPIs, or the CPU
+ *      sees the generation and catches up before using mm's user space.
+ *
+ * Freeing an mm that lazy CPUs still hold: one rule, at the last
+ * reference: mm_drop_lazy_users() interrupts every CPU in the mask that
+ * has it loaded, and each switches to the kernel mm. No refcounts per CPU.
  */
 #include "mm/tlb.h"
 #include "mm/mm.h"
+#include "mm/pcid.h"
+#include "mm/pti.h"
+#include "mm/kflush.h"
 #include "mm/kpaging.h"
+#include "mm/tlbcheck.h"
 #include "kernel/percpu.h"
+#include "kernel/preempt.h"
 #include "kernel/smp.h"
 #include "kernel/panic.h"
+#include "kernel/cmdline.h"
+#include "kernel/printk.h"
 #include "sched/task.h"
 #include "arch/x86/tlb.h"
 #include "arch/x86/cpu.h"
-#include "kernel/preempt.h"
+
+static int flush_ceiling = 33;
+KSWITCH_INT(flush_ceiling, "flush_ceiling", "most pages a range flush invalidates one by one", 1,
+	    1 << 20);
+static int lazytlb = 1;
+KSWITCH_BOOL(lazytlb, "lazytlb", "kernel threads keep the previous mm loaded");
+int tlbinject;
+KSWITCH_ENUM(tlbinject, "tlbinject", "fault injection: skip one flush (testing the checker)",
+	     "none", "skip_invlpg", "skip_ipi", "skip_user_flush", "skip_lazy_catchup",
+	     "skip_asid_flush", "skip_freed_tables_ipi", "skip_kflush", "skip_gen_check");
 
 struct flush_req {
 	struct mm *mm;
 	uint64_t start, end, stride;
+	uint64_t new_gen;
+	bool freed_tables;
 };
 
-static void flush_local(const struct flush_req *r)
+static void count_full(enum full_reason why)
 {
-	uint64_t pages = (r->end - r->start) / r->stride;
-
-	if (pages > 32) {
-		this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+	this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+	switch (why) {
+	case FULL_CEILING:
 		this_cpu_inc(counters[CNT_TLB_FULL_CEILING]);
-		arch_write_cr3(read_cr3());
-		return;
-	}
-	this_cpu_inc(counters[CNT_TLB_FLUSH_PAGES]);
-	for (uint64_t va = r->start; va < r->end; va += r->stride) {
-		arch_invlpg(va);
-		this_cpu_inc(counters[CNT_TLB_PAGES_FLUSHED]);
+		break;
+	case FULL_GEN_GAP:
+		this_cpu_inc(counters[CNT_TLB_FULL_GEN_GAP]);
+		break;
+	case FULL_REQUEST:
+		this_cpu_inc(counters[CNT_TLB_FULL_REQUEST]);
+		break;
+	default:
+		break;
 	}
 }
+
+/* Flush this CPU's current PCID completely (kernel side; the user side is
+ * marked stale). Reloads CR3 without the no-flush bit. */
+static void flush_current_pcid(struct mm *mm, struct asid_slot *s)
+{
+	struct cpu_tlb *ts = this_tlb();
+
+	if (tlbcheck_enabled)
+		tlbcheck_claim(mm->ctx_id, s->tlb_gen, s->kgen);
+	arch_write_cr3(cr3_kernel_value(mm, ts->cur, false));
+	pti_user_flush_all(s);
+}
+
+/* Apply a request on this CPU (its loaded mm is req->mm, not lazy). */
+static void flush_one_locked(const struct flush_req *r);
+
+static void flush_one(const struct flush_req *r)
+{
+	uint64_t tx = tlbcheck_begin();
+
+	flush_one_locked(r);
+	tlbcheck_end(tx);
+}
+
+static void flush_one_locked(const struct flush_req *r)
+{
+	struct cpu_tlb *ts = this_tlb();
+	struct asid_slot *s = &ts->slots[ts->cur];
+	uint64_t mm_gen = __atomic_load_n(&r->mm->tlb_gen, __ATOMIC_ACQUIRE); /* pairs with
+								* the initiator's bump */
+	uint64_t pages = r->stride ? (r->end - r->start) / r->stride : 0;
+	enum full_reason why;
+
+	switch (flush_decide(s->tlb_gen, r->new_gen, mm_gen, pages, (uint64_t)flush_ceiling,
+			     &why)) {
+	case FLUSH_NONE:
+		this_cpu_inc(counters[CNT_TLB_FLUSH_SKIPPED]);
+		return;
+	case FLUSH_PAGES:
+		this_cpu_inc(counters[CNT_TLB_FLUSH_PAGES]);
+		for (uint64_t va = r->start; va < r->end; va += r->stride) {
+			if (tlbinject != 1)
+				arch_invlpg(va);
+			pti_user_flush_page(s, va);
+			this_cpu_inc(counters[CNT_TLB_PAGES_FLUSHED]);
+		}
+		s->tlb_gen = r->new_gen;
+		break;
+	case FLUSH_FULL:
+		count_full(why);
+		s->tlb_gen = mm_gen;
+		flush_current_pcid(r->mm, s);
+		break;
+	}
+	if (tlbcheck_enabled)
+		tlbcheck_range_flushed(r->mm->ctx_id, r->start, r->end, s->tlb_gen);
+}
+
+static void leave_lazy_mm(void);
 
 static void flush_ipi(void *arg)
 {
 	const struct flush_req *r = arg;
 
 	this_cpu_inc(counters[CNT_IPI_RECV_TLB]);
-	if (this_cpu_read(shared.loaded_mm) == r->mm)
-		flush_local(r);
-	else
+	if (this_cpu_read(shared.loaded_mm) != r->mm) {
+		/* Not ours any more: leave the mask (lazily, here, never in the
+		 * switch path). */
 		cpumask_clear(&r->mm->cpumask, this_cpu_id());
+		return;
+	}
+	if (this_cpu_read(shared.is_lazy)) {
+		/* Only freed tables interrupt a lazy CPU: drop the mm so that no
+		 * walk can use the freed tables. */
+		if (r->freed_tables)
+			leave_lazy_mm();
+		return;
+	}
+	flush_one(r);
 }
 
 void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride, bool freed_tables)
 {
-	struct flush_req r = { mm, start, end, stride ? stride : PAGE_SIZE };
+	struct flush_req r = { mm, start, end, stride ? stride : PAGE_SIZE, 0, freed_tables };
+	struct cpumask targets;
+	uint32_t me, cpu, n = 0;
 
-	(void)freed_tables;
-	__atomic_fetch_add(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST); /* orders the PTE writes
-								  * before the IPIs */
 	preempt_disable();
-	if (this_cpu_read(shared.loaded_mm) == mm)
-		flush_local(&r);
-	struct cpumask others = mm->cpumask;
+	me = this_cpu_id();
+	/* Full barrier (LOCK XADD): the PTE writes before it are visible to
+	 * every CPU that reads the new generation; the mask and lazy flags we
+	 * read after it are current (races a and b in the header). */
+	r.new_gen = __atomic_add_fetch(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+	if (this_cpu_read(shared.loaded_mm) == mm && !this_cpu_read(shared.is_lazy))
+		flush_one(&r);
+	cpumask_clear_all(&targets);
+	for_each_cpu_in (cpu, &mm->cpumask) {
+		struct percpu *pc = percpu_of(cpu);
 
-	cpumask_clear(&others, this_cpu_id());
-	if (cpumask_weight(&others)) {
-		this_cpu_inc(counters[CNT_TLB_SHOOTDOWN]);
-		this_cpu_add(counters[CNT_IPI_SENT_TLB], cpumask_weight(&others));
-		smp_call_mask(&others, flush_ipi, &r, true);
+		if (cpu == me)
+			continue;
+		bool lazy = READ_ONCE(pc->shared.is_lazy) && READ_ONCE(pc->shared.loaded_mm) == mm;
+
+		if (lazy && (!freed_tables || tlbinject == 6)) {
+			this_cpu_inc(counters[CNT_TLB_LAZY_SKIP]);
+			continue;
+		}
+		cpumask_set(&targets, cpu);
+		n++;
 	}
+	if (n && tlbinject != 2) {
+		this_cpu_inc(counters[CNT_TLB_SHOOTDOWN]);
+		this_cpu_add(counters[CNT_IPI_SENT_TLB], n);
+		smp_call_mask(&targets, flush_ipi, &r, true);
+	}
+	if (tlbcheck_enabled)
+		tlbcheck_request_done(mm, start, end, r.new_gen);
 	preempt_enable();
+}
+
+static void load_mm_locked(struct mm *next);
+
+/* Load mm on this CPU in a slot (switch_mm's second half). */
+static void load_mm(struct mm *next)
+{
+	uint64_t tx = tlbcheck_begin();
+
+	load_mm_locked(next);
+	tlbcheck_end(tx);
+}
+
+static void load_mm_locked(struct mm *next)
+{
+	struct cpu_tlb *ts = this_tlb();
+	uint32_t cpu = this_cpu_id();
+	enum asid_result res;
+
+	if (!cpumask_test(&next->cpumask, cpu))
+		cpumask_set(&next->cpumask, cpu); /* LOCK OR: a full barrier (race a) */
+	uint64_t gen = __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE);
+	uint64_t kgen = kflush_generation();
+
+	pti_switch_away(&ts->slots[ts->cur]);
+	uint32_t slot = asid_choose(ts->slots, ts->nr, next->ctx_id, &ts->next_victim, &res);
+	struct asid_slot *s = &ts->slots[slot];
+	bool flush = true;
+
+	if (res == ASID_HIT) {
+		this_cpu_inc(counters[CNT_ASID_HIT]);
+		if ((s->tlb_gen >= gen && s->kgen >= kgen) || tlbinject == 8)
+			flush = false;
+		else if (s->tlb_gen < gen)
+			count_full(FULL_GEN_GAP);
+		else
+			this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
+	} else {
+		this_cpu_inc(counters[res == ASID_MISS ? CNT_ASID_MISS : CNT_ASID_EVICT]);
+		this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+		this_cpu_inc(counters[CNT_TLB_FULL_ASID_NEW]);
+		s->ctx_id = next->ctx_id;
+		if (tlbinject == 5)
+			flush = false;
+	}
+	if (pcid_mode == PCID_OFF)
+		flush = true; /* every CR3 write flushes */
+	if (tlbcheck_enabled)
+		tlbcheck_claim(next->ctx_id, s->tlb_gen, s->kgen);
+	s->tlb_gen = MAX(s->tlb_gen, gen);
+	if (flush) {
+		s->tlb_gen = gen;
+		s->kgen = kgen;
+		pti_user_flush_all(s);
+	}
+	ts->cur = slot;
+	ts->kgen_seen = s->kgen;
+	this_cpu_write(shared.loaded_mm, next);
+	pti_set_kernel_cr3(next, slot);
+	arch_write_cr3(cr3_kernel_value(next, slot, !flush));
+}
+
+/* Leaving lazy mode for the mm that is still loaded: catch up (race b). */
+static void lazy_catch_up(struct mm *mm)
+{
+	struct cpu_tlb *ts = this_tlb();
+	struct asid_slot *s = &ts->slots[ts->cur];
+
+	this_cpu_write(shared.is_lazy, 0);
+	smp_mb(); /* race b: clear is_lazy before reading tlb_gen; pairs with the
+		   * LOCK XADD in mm_flush_range */
+	uint64_t gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_ACQUIRE);
+
+	if (s->tlb_gen < gen && tlbinject != 4) {
+		this_cpu_inc(counters[CNT_TLB_LAZY_CATCHUP]);
+		count_full(FULL_GEN_GAP);
+		s->tlb_gen = gen;
+		flush_current_pcid(mm, s);
+	} else if (s->tlb_gen < gen) {
+		s->tlb_gen = gen; /* tlbinject=skip_lazy_catchup: claim without flushing */
+	}
+	if (tlbcheck_enabled)
+		tlbcheck_range_flushed(mm->ctx_id, 0, USER_TOP, s->tlb_gen);
 }
 
 void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 {
-	uint32_t cpu = this_cpu_id();
-
 	(void)prev;
 	(void)tsk;
-	if (!cpumask_test(&next->cpumask, cpu))
-		cpumask_set(&next->cpumask, cpu);
-	if (this_cpu_read(shared.loaded_mm) != next) {
-		arch_write_cr3(next->root);
-		this_cpu_write(shared.loaded_mm, next);
+	assert_irqs_off();
+	uint64_t tx = tlbcheck_begin();
+
+	if (this_cpu_read(shared.loaded_mm) == next) {
+		if (this_cpu_read(shared.is_lazy))
+			lazy_catch_up(next);
+	} else {
+		this_cpu_write(shared.is_lazy, 0);
+		load_mm(next);
 	}
+	tlbcheck_end(tx);
 }
 
-void enter_lazy_tlb(struct mm *mm)
+/* A kernel thread is about to run: keep the user mm loaded (lazytlb=on) or
+ * switch to the kernel mm (lazytlb=off). Returns the mm it runs on. */
+struct mm *enter_lazy_tlb(struct mm *mm)
 {
-	(void)mm;
+	if (!lazytlb) {
+		if (this_cpu_read(shared.loaded_mm) != &kernel_mm)
+			load_mm(&kernel_mm);
+		return &kernel_mm;
+	}
+	if (mm != &kernel_mm && !this_cpu_read(shared.is_lazy)) {
+		/* Becoming lazy loosens what the checker excuses; no transaction
+		 * needed (nothing in the TLB changes). */
+		this_cpu_write(shared.is_lazy, 1);
+		this_cpu_inc(counters[CNT_TLB_LAZY_ENTER]);
+	}
+	return mm;
+}
+
+/* Lazy CPU gives up the user mm it still has loaded. */
+static void leave_lazy_mm(void)
+{
+	struct task *t = current_task();
+	uint64_t tx = tlbcheck_begin();
+
+	this_cpu_write(shared.is_lazy, 0);
+	load_mm(&kernel_mm);
+	t->active_mm = &kernel_mm;
+	tlbcheck_end(tx);
+}
+
+void tlb_switch_to_kernel_mm(void)
+{
+	uint64_t f = irq_save();
+	uint64_t tx = tlbcheck_begin();
+
+	this_cpu_write(shared.is_lazy, 0);
+	if (this_cpu_read(shared.loaded_mm) != &kernel_mm)
+		load_mm(&kernel_mm);
+	tlbcheck_end(tx);
+	irq_restore(f);
 }
 
 static void drop_lazy(void *arg)
@@ -99,25 +360,31 @@ static void drop_lazy(void *arg)
 
 	if (this_cpu_read(shared.loaded_mm) != mm)
 		return;
-	struct task *t = current_task();
-
-	BUG_ON(t->mm == mm);
-	arch_write_cr3(kernel_root);
-	this_cpu_write(shared.loaded_mm, &kernel_mm);
-	t->active_mm = &kernel_mm;
+	BUG_ON(current_task()->mm == mm);
+	leave_lazy_mm();
 }
 
 void mm_drop_lazy_users(struct mm *mm)
 {
+	uint64_t f = irq_save();
+
 	drop_lazy(mm);
+	irq_restore(f);
 	smp_call_mask(&mm->cpumask, drop_lazy, mm, true);
 }
 
 void tlb_init(void)
 {
+	pcid_init();
+	if (tlbcheck_enabled)
+		tlbcheck_init();
 }
 
 void tlb_init_cpu(void)
 {
-	this_cpu_write(shared.loaded_mm, &kernel_mm);
+	pcid_init_cpu();
+	if (tlbcheck_enabled)
+		tlbcheck_init_cpu();
+	this_cpu_write(shared.loaded_mm, NULL);
+	load_mm(&kernel_mm);
 }

@@ -18,8 +18,11 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 
 /* Context switch: load next's address space on this CPU. */
 void switch_mm(struct mm *prev, struct mm *next, struct task *tsk);
-/* A kernel thread runs: keep prev loaded (lazy TLB). */
-void enter_lazy_tlb(struct mm *mm);
+/* A kernel thread runs: keep mm loaded (lazytlb=on) or load the kernel mm;
+ * returns the mm it runs on. */
+struct mm *enter_lazy_tlb(struct mm *mm);
+/* An exiting thread leaves its mm for good: load the kernel mm here. */
+void tlb_switch_to_kernel_mm(void);
 /* Before an mm's page tables are freed: no CPU may have it loaded. */
 void mm_drop_lazy_users(struct mm *mm);
 void tlb_init(void);

@@ -14,6 +14,7 @@
 #include "mm/mm.h"
 #include "mm/tlb.h"
 #include "mm/pti.h"
+#include "mm/tlbcheck.h"
 #include "mm/frame.h"
 #include "mm/kheap.h"
 #include "mm/kpaging.h"
@@ -27,12 +28,12 @@
 
 struct mm kernel_mm;
 static struct kmem_cache mm_cache, vma_cache;
-static uint64_t next_ctx_id = 1;
+static uint64_t next_ctx_id = 2; /* 0: "the kernel" to the checker, 1: kernel_mm */
 
 void mm_init(void)
 {
 	kernel_mm.root = kernel_root;
-	kernel_mm.ctx_id = 0;
+	kernel_mm.ctx_id = 1;
 	kernel_mm.refcount = 1;
 	spin_init(&kernel_mm.lock, "kernel_mm");
 	list_init(&kernel_mm.vmas);
@@ -89,12 +90,20 @@ static void batch_init(struct batch *b, struct mm *mm)
 	b->n = 0;
 }
 
+/* Frames are page aligned: bit 0 of a batch entry marks a page table. */
+#define BATCH_TABLE 1ull
+
 static void batch_flush(struct batch *b)
 {
 	if (b->end > b->start)
 		mm_flush_range(b->mm, b->start, b->end, PAGE_SIZE, b->freed_tables);
-	for (uint32_t i = 0; i < b->n; i++)
-		page_free(b->frames[i]);
+	for (uint32_t i = 0; i < b->n; i++) {
+		paddr_t pa = b->frames[i] & ~BATCH_TABLE;
+
+		if (tlbcheck_enabled)
+			tlbcheck_frame_free(pa, b->frames[i] & BATCH_TABLE);
+		page_free(pa);
+	}
 	b->start = ~0ull;
 	b->end = 0;
 	b->freed_tables = false;
@@ -191,6 +200,8 @@ static void clear_leaf(struct mm *mm, uint64_t va, struct batch *b)
 	pte_t old = *entries[0];
 	struct frame *pf = pa_to_frame(pte_addr(old));
 
+	if (tlbcheck_enabled)
+		tlbcheck_pte_change(mm, va, old, 0);
 	WRITE_ONCE(*entries[0], 0);
 	batch_range(b, va);
 	if (pf && (pf->flags & FRAME_USER) && --pf->mapcount == 0) {
@@ -210,7 +221,9 @@ static void clear_leaf(struct mm *mm, uint64_t va, struct batch *b)
 		tf->flags &= ~FRAME_PGTABLE;
 		mm->pt_pages--;
 		b->freed_tables = true;
-		batch_free(b, tables[l - 1]);
+		if (tlbcheck_enabled)
+			tlbcheck_table_free(mm, va, tables[l - 1]);
+		batch_free(b, tables[l - 1] | BATCH_TABLE);
 		if (l == 3)
 			pa_to_frame(tables[3])->pt_used--;
 	}
@@ -440,6 +453,8 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 			pte_t nv = (*e & PTE_ADDR) | prot_bits(v->prot);
 
 			if (nv != (*e & (PTE_ADDR | PTE_P | PTE_U | PTE_W | PTE_NX))) {
+				if (tlbcheck_enabled)
+					tlbcheck_pte_change(mm, va, *e, nv);
 				WRITE_ONCE(*e, nv);
 				batch_range(&b, va);
 			}

@@ -45,6 +45,7 @@
 #include "kernel/lockup.h"
 #include "arch/x86/cpu.h"
 #include "mm/kheap.h"
+#include "mm/kflush.h"
 
 static int sched_slice = 5;
 KSWITCH_INT(sched_slice, "sched_slice", "time slice in ticks", 1, 1000);
@@ -509,9 +510,11 @@ void cpu_idle_loop(void)
 			schedule();
 			continue;
 		}
-		this_cpu_write(shared.context, CTX_IDLE);
+		this_cpu_write(entry.context, CTX_IDLE);
 		irq_enable_and_halt();
-		this_cpu_write(shared.context, CTX_KERNEL);
+		irq_disable();
+		kflush_enter_kernel(true);
+		irq_enable();
 	}
 }
 

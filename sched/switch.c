@@ -20,6 +20,7 @@
 #include "mm/tlb.h"
 #include "mm/mm.h"
 #include "mm/pti.h"
+#include "mm/kflush.h"
 #include "kernel/percpu.h"
 #include "kernel/counters.h"
 #include "kernel/time.h"
@@ -73,12 +74,15 @@ static void load_user_bases(struct task *t)
 void context_switch(struct rq *rq, struct task *prev, struct task *next)
 {
 	(void)rq;
+	/* Woken from idle by an interrupt that reschedules: catch up on
+	 * deferred kernel flushes before next's stack is touched. */
+	if (this_cpu_read(entry.context) != CTX_KERNEL)
+		kflush_enter_kernel(true);
 	if (next->mm) {
 		switch_mm(prev->active_mm, next->mm, next);
 		next->active_mm = next->mm;
 	} else {
-		next->active_mm = prev->active_mm;
-		enter_lazy_tlb(prev->active_mm);
+		next->active_mm = enter_lazy_tlb(prev->active_mm);
 	}
 	if (prev->mm) {
 		xstate_switch_out(prev);

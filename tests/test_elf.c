@@ -63,12 +63,12 @@ static void test_good(void **state)
 	assert_int_equal(out.seg[1].memsz, 0x3000);
 }
 
-#define BAD(expr, msg)                                           \
-	do {                                                     \
-		good();                                          \
-		expr;                                            \
-		const char *e = check();                         \
-		if (!e || strcmp(e, msg))                        \
+#define BAD(expr, msg)                                                           \
+	do {                                                                     \
+		good();                                                          \
+		expr;                                                            \
+		const char *e = check();                                         \
+		if (!e || strcmp(e, msg))                                        \
 			fail_msg("%s: got \"%s\"", #expr, e ? e : "(accepted)"); \
 	} while (0)
 
@@ -107,8 +107,8 @@ static void test_too_many_segments(void **state)
 	good();
 	eh->phnum = 17;
 	for (int i = 0; i < 17; i++)
-		ph[i] = (struct phdr){ 1, 4, 0x1000, 0x500000 + (uint64_t)i * 0x1000, 0, 0x10,
-				       0x10, 0x1000 };
+		ph[i] = (struct phdr){ 1, 4,	0x1000, 0x500000 + (uint64_t)i * 0x1000,
+				       0, 0x10, 0x10,	0x1000 };
 	ph[0] = (struct phdr){ 1, 5, 0x1000, 0x400000, 0x400000, 0x1000, 0x1000, 0x1000 };
 	const char *e = check();
 

@@ -14,6 +14,7 @@
 #define PCPU_FLUSH_COUNT     56
 #define PCPU_FLUSH_ADDR	     64
 #define PCPU_ENTRY_STACK_PTR 128
+#define PCPU_CONTEXT	     192
 #define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
 
 #define TF_SIZE 176 /* sizeof(struct trap_frame) */
@@ -34,6 +35,7 @@ _Static_assert(PCPU_FLUSH_COUNT == offsetof(struct percpu, entry.flush_count), "
 _Static_assert(PCPU_FLUSH_ADDR == offsetof(struct percpu, entry.flush_addr), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_PTR == offsetof(struct percpu, entry.entry_stack_ptr),
 	       "asm offset");
+_Static_assert(PCPU_CONTEXT == offsetof(struct percpu, entry.context), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
 #endif

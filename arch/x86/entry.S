@@ -104,6 +104,8 @@ trap_entry:
 	testb $3, 24(%rsp)		/* CS of the interrupted context */
 	jz .Lfrom_kernel
 	swapgs
+	/* Publish KERNEL before the CR3 write (mm/kflush.c). */
+	movl $0, %gs:PCPU_CONTEXT
 	/* PTI: switch to the kernel root and leave the entry stack. */
 	cmpq $0, %gs:PCPU_PTI_ON
 	je .Lfrom_user_nopti
@@ -184,6 +186,7 @@ return_to_user:
 	.globl syscall_entry
 syscall_entry:
 	swapgs
+	movl $0, %gs:PCPU_CONTEXT	/* KERNEL, before the CR3 write (mm/kflush.c) */
 	movq %rsp, %gs:PCPU_SCRATCH_RSP
 	cmpq $0, %gs:PCPU_PTI_ON
 	je 1f

@@ -4,12 +4,15 @@
  * TLB-coherence checker (mm/tlbcheck.c, tlbcheck=on) see each one.
  *
  * CR3 layout with CR4.PCIDE=1 (SDM Vol. 3A 4.10.4.1): bits 11:0 = PCID,
- * bit 63 = "no flush" (keep this PCID's cached translations).
+ * bit 63 = "no flush" (keep this PCID's cached translations). Callers pass
+ * the logical value; with pcid=model or off the hardware gets the root only
+ * (mm/pcid.c: cr3_hw_value) and the checker still sees the logical value.
  */
 #pragma once
 
 #include "kernel/compiler.h"
 #include "kernel/percpu.h"
+#include "mm/tlbcheck.h"
 
 #define CR3_NOFLUSH   (1ull << 63)
 #define CR3_PCID_MASK 0xfffull
@@ -20,29 +23,30 @@
 #define INVPCID_ALL_GLOBAL 2 /* everything, including globals */
 #define INVPCID_ALL	   3 /* everything except globals */
 
-static __always_inline void arch_write_cr3(uint64_t v)
+extern bool pcid_hw;
+extern bool invpcid_hw;
+
+static __always_inline void arch_write_cr3(uint64_t logical)
 {
+	uint64_t hw = pcid_hw ? logical : logical & CR3_ADDR_MASK;
+
 	this_cpu_inc(counters[CNT_CR3_WRITE]);
-	if (v & CR3_NOFLUSH)
+	if (logical & CR3_NOFLUSH)
 		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
-	__asm__ __volatile__("mov %0, %%cr3" ::"r"(v) : "memory");
+	tlbcheck_cr3_write(logical);
+	__asm__ __volatile__("mov %0, %%cr3" ::"r"(hw) : "memory");
 }
 
 static __always_inline void arch_invlpg(uint64_t va)
 {
 	this_cpu_inc(counters[CNT_INVLPG]);
+	tlbcheck_invlpg(va);
 	__asm__ __volatile__("invlpg (%0)" ::"r"(va) : "memory");
 }
 
-static __always_inline void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va)
-{
-	struct {
-		uint64_t pcid, va;
-	} desc = { pcid, va };
-
-	this_cpu_inc(counters[CNT_INVPCID]);
-	__asm__ __volatile__("invpcid %0, %1" ::"m"(desc), "r"((uint64_t)type) : "memory");
-}
+/* INVPCID where the CPU has it; emulated otherwise (pcid=model/off: the
+ * hardware holds only the current context, see arch/x86/tlb.c). */
+void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va);
 
 /* Flush everything including global entries by toggling CR4.PGE (SDM Vol. 3A
  * 4.10.4.1: a write to CR4 that changes PGE invalidates all TLB entries). */

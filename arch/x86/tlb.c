@@ -1,0 +1,48 @@
+/*
+ * TLB instructions that need more than an inline wrapper (see tlb.h).
+ */
+#include "arch/x86/tlb.h"
+#include "arch/x86/cpu.h"
+
+bool invpcid_hw;
+
+void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va)
+{
+	struct {
+		uint64_t pcid, va;
+	} desc = { pcid, va };
+
+	this_cpu_inc(counters[CNT_INVPCID]);
+	tlbcheck_invpcid(type, pcid, va);
+	if (invpcid_hw && pcid_hw) {
+		__asm__ __volatile__("invpcid %0, %1" ::"m"(desc), "r"((uint64_t)type) : "memory");
+		return;
+	}
+	/* Without hardware PCIDs only the current context is cached: an
+	 * address flush is INVLPG (the checker was told INVPCID), anything
+	 * wider is a CR3 reload (no checker call: the model already applied
+	 * the INVPCID). */
+	if (type == INVPCID_ADDR) {
+		__asm__ __volatile__("invlpg (%0)" ::"r"(va) : "memory");
+		return;
+	}
+	if (type == INVPCID_ALL_GLOBAL) {
+		uint64_t cr4 = read_cr4();
+
+		write_cr4(cr4 ^ CR4_PGE);
+		write_cr4(cr4);
+		return;
+	}
+	uint64_t cr3 = read_cr3();
+
+	__asm__ __volatile__("mov %0, %%cr3" ::"r"(cr3 & CR3_ADDR_MASK) : "memory");
+}
+
+void arch_flush_all_global(void)
+{
+	uint64_t cr4 = read_cr4();
+
+	tlbcheck_flush_all();
+	write_cr4(cr4 ^ CR4_PGE);
+	write_cr4(cr4);
+}

@@ -1,0 +1,100 @@
+/*
+ * PCID allocator (see pcid.h; DESIGN.md "PCID allocator").
+ *
+ * Each CPU keeps nr_asids slots of {ctx_id, tlb_gen, kgen, user_stale}.
+ * Switching to an mm reuses its slot when present and flushes only if the
+ * slot is behind (mm/tlb.c); otherwise it takes an empty slot or evicts a
+ * round-robin victim and loads CR3 without the no-flush bit. asids= sets
+ * the slot count, from 1 up to MAX_ASIDS (what PTI's user bit leaves), so
+ * that the 6 Linux chose can be measured against more address spaces.
+ *
+ * pcid=model: CR4.PCIDE stays 0 and the hardware CR3 gets only the root
+ * (every write flushes, as it must on such a CPU); the logical CR3 value,
+ * with PCID and no-flush bit, goes to the coherence checker (mm/tlbcheck.c)
+ * through arch_write_cr3(), which holds the protocol to PCID semantics.
+ */
+#include "mm/pcid.h"
+#include "mm/mm.h"
+#include "mm/pti.h"
+#include "mm/kheap.h"
+#include "kernel/cmdline.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/panic.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpufeature.h"
+#include "arch/x86/tlb.h"
+
+int pcid_mode;
+KSWITCH_ENUM(pcid_mode, "pcid", "PCIDs: auto, on, off, or model (protocol without hardware PCID)",
+	     "auto", "on", "off", "model");
+int nr_asids = 6;
+KSWITCH_INT(nr_asids, "asids", "PCID slots per CPU", 1, MAX_ASIDS);
+bool pcid_hw;
+
+static const char *const names[] = { "auto", "on", "off", "model" };
+
+const char *pcid_mode_name(void)
+{
+	return names[pcid_mode];
+}
+
+void pcid_init(void)
+{
+	if (pcid_mode == PCID_AUTO)
+		pcid_mode = cpu_has(FEAT_PCID) ? PCID_ON : PCID_MODEL;
+	if (pcid_mode == PCID_ON && !cpu_has(FEAT_PCID)) {
+		pr_warn("pcid: pcid=on but the CPU has no PCID; using pcid=model");
+		pcid_mode = PCID_MODEL;
+	}
+	pcid_hw = pcid_mode == PCID_ON;
+	invpcid_hw = pcid_hw && cpu_has(FEAT_INVPCID);
+	if (pcid_mode == PCID_OFF)
+		nr_asids = 1;
+	pr_info("pcid: %s, %d slot%s per CPU%s", pcid_mode_name(), nr_asids,
+		nr_asids == 1 ? "" : "s",
+		pcid_mode == PCID_MODEL ? " (hardware CR3 writes flush; the checker keeps PCID "
+					  "semantics)"
+					: "");
+}
+
+void pcid_init_cpu(void)
+{
+	struct cpu_tlb *t = kmalloc(sizeof(*t));
+
+	BUG_ON(!t);
+	t->nr = (uint32_t)nr_asids;
+	t->slots = kmalloc(sizeof(struct asid_slot) * t->nr);
+	BUG_ON(!t->slots);
+	t->cur = 0;
+	t->next_victim = 0;
+	t->kgen_seen = 0;
+	this_cpu_write(tlb, t);
+	if (pcid_hw) {
+		/* CR4.PCIDE may only be set while CR3[11:0] is 0 (SDM Vol. 3A
+		 * 4.10.1): the boot CR3 has PCID 0. */
+		uint64_t cr3 = read_cr3();
+
+		BUG_ON(cr3 & CR3_PCID_MASK);
+		write_cr4(read_cr4() | CR4_PCIDE);
+	}
+}
+
+uint64_t cr3_kernel_value(const struct mm *mm, uint32_t slot, bool noflush)
+{
+	if (pcid_mode == PCID_OFF)
+		return mm->root;
+	return mm->root | slot_kpcid(slot) | (noflush ? CR3_NOFLUSH : 0);
+}
+
+uint64_t cr3_user_value(const struct mm *mm, uint32_t slot, bool noflush)
+{
+	if (pcid_mode == PCID_OFF)
+		return mm->user_root;
+	return mm->user_root | slot_upcid(slot) | (noflush ? CR3_NOFLUSH : 0);
+}
+
+uint64_t cr3_hw_value(uint64_t logical)
+{
+	return pcid_hw ? logical : logical & CR3_ADDR_MASK;
+}

@@ -1,0 +1,77 @@
+/*
+ * TLB-coherence checker hooks (mm/tlbcheck.c). With tlbcheck=off (the
+ * default) each hook is one predictable branch.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+#include "mm/layout.h"
+
+struct mm;
+
+extern int tlbcheck_enabled;
+
+void tlbcheck_cr3_write_slow(uint64_t cr3);
+void tlbcheck_invlpg_slow(uint64_t va);
+void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va);
+void tlbcheck_flush_all_slow(void);
+
+static __always_inline void tlbcheck_cr3_write(uint64_t cr3)
+{
+	if (unlikely(tlbcheck_enabled))
+		tlbcheck_cr3_write_slow(cr3);
+}
+
+static __always_inline void tlbcheck_invlpg(uint64_t va)
+{
+	if (unlikely(tlbcheck_enabled))
+		tlbcheck_invlpg_slow(va);
+}
+
+static __always_inline void tlbcheck_invpcid(unsigned type, uint64_t pcid, uint64_t va)
+{
+	if (unlikely(tlbcheck_enabled))
+		tlbcheck_invpcid_slow(type, pcid, va);
+}
+
+static __always_inline void tlbcheck_flush_all(void)
+{
+	if (unlikely(tlbcheck_enabled))
+		tlbcheck_flush_all_slow();
+}
+
+/*
+ * A transaction: the protocol's records (slot generations, lazy flag,
+ * deferred-flush state) and the TLB operations that make them true change
+ * together as far as the checker can see, so that it never judges another
+ * CPU halfway. No-ops with tlbcheck=off; may nest.
+ */
+uint64_t tlbcheck_begin(void);
+void tlbcheck_end(uint64_t token);
+
+/* Everything below is called only when tlbcheck_enabled. */
+void tlbcheck_init(void);
+void tlbcheck_init_cpu(void);
+void tlbcheck_mm_created(const struct mm *mm);
+void tlbcheck_mm_freed(const struct mm *mm);
+/* The next CR3 load on this CPU claims its PCID is flushed for ctx up to
+ * gen (mm) and kgen (kernel flushes); checked if the load keeps entries. */
+void tlbcheck_claim(uint64_t ctx, uint64_t gen, uint64_t kgen);
+/* A user translation of mm changed: the old one may be cached. */
+void tlbcheck_pte_change(const struct mm *mm, uint64_t va, uint64_t old_pte, uint64_t new_pte);
+/* A page-table page of mm (mapping va at level) is about to be freed. */
+void tlbcheck_table_free(const struct mm *mm, uint64_t va, paddr_t table);
+/* A kernel (vmalloc) page was unmapped; kgen is the flush that covers it. */
+void tlbcheck_kernel_unmap(uint64_t va, paddr_t pa, uint64_t kgen);
+/* Assertion points. */
+void tlbcheck_request_done(const struct mm *mm, uint64_t start, uint64_t end, uint64_t gen);
+void tlbcheck_range_flushed(uint64_t ctx, uint64_t start, uint64_t end, uint64_t gen);
+void tlbcheck_frame_free(paddr_t pa, bool table);
+void tlbcheck_kflush_done(uint64_t start, uint64_t end, uint64_t gen, bool deferred_ok);
+void tlbcheck_kernel_caught_up(uint64_t kgen);
+/* The kernel-flush initiator did not interrupt cpu for gen (kflush=defer). */
+void tlbcheck_kflush_deferred(uint32_t cpu, uint64_t gen);
+/* The exit to user: the user CR3 load and the precise INVLPG queue the
+ * entry code will run, applied to the model in that order, then checked. */
+void tlbcheck_user_exit(uint64_t cr3, const uint64_t *queue, uint64_t n, uint64_t gen);
+void tlbcheck_print(void);
