@@ -3,6 +3,8 @@
  */
 #include "kernel/counters.h"
 #include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/fmt.h"
 
 const char *const counter_names[NR_COUNTERS] = {
 #define COUNTER_NAME(id, name) name,
@@ -21,4 +23,26 @@ uint64_t counter_sum(enum counter_id id)
 			n += READ_ONCE(pc->counters[id]);
 	}
 	return n;
+}
+
+void counters_print(void)
+{
+	char line[100];
+	size_t used = 0;
+
+	pr_info("counters (all CPUs):");
+	for (int i = 0; i < NR_COUNTERS; i++) {
+		uint64_t v = counter_sum((enum counter_id)i);
+
+		if (!v)
+			continue;
+		if (used > 60) {
+			pr_info("  %s", line);
+			used = 0;
+		}
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s=%lu",
+					 used ? " " : "", counter_names[i], v);
+	}
+	if (used)
+		pr_info("  %s", line);
 }

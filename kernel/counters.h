@@ -53,6 +53,7 @@
 	X(PTI_FLUSH_FULL, "pti_flush_full")      /* deferred user flush: full */     \
 	X(PTI_FLUSH_PRECISE, "pti_flush_precise") /* deferred user flush: queued */  \
 	X(PTI_QUEUE_OVERFLOW, "pti_queue_overflow")                                 \
+	X(PTI_FULL_FREED_TABLES, "pti_full_freed_tables") /* precise, but tables freed */\
 	X(KFLUSH_DEFERRED, "kflush_deferred")    /* targets skipped by initiator */  \
 	X(KFLUSH_IPI, "kflush_ipi")                                                 \
 	X(KFLUSH_CATCHUP, "kflush_catchup")      /* consumed at kernel entry */      \
@@ -88,3 +89,4 @@ extern const char *const counter_names[NR_COUNTERS];
 
 /* Sum of one counter over all online CPUs. */
 uint64_t counter_sum(enum counter_id id);
+void counters_print(void);

@@ -38,7 +38,7 @@ void prepare_return_to_user(struct trap_frame *tf)
 		}
 		if (this_cpu_read(need_resched)) {
 			irq_enable();
-			schedule();
+			preempt_schedule();
 			irq_disable();
 			continue;
 		}

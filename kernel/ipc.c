@@ -20,6 +20,10 @@
  * A receiver holds a reference on its reply_to task: a caller killed while
  * waiting for the reply returns at once, and the late reply lands in a task
  * that still exists (and is no longer blocked, so the wake-up is a no-op).
+ * Every operation holds a reference on its endpoint from the handle lookup
+ * to its return, so a concurrent close never frees an endpoint that a
+ * thread is queued on or about to lock. A killed waiter takes itself off
+ * the queue when it wakes (nobody else touches its queue links).
  *
  * Fast path: a call that finds a waiting receiver allowed on this CPU
  * hands the message over in the receiver's task and switches to it
@@ -94,13 +98,24 @@ static int handle_install(struct endpoint *ep)
 	return h;
 }
 
+/* The endpoint behind handle h, with a reference the caller drops with
+ * ep_put(ep, NULL): a concurrent close cannot free it mid-operation. */
 static struct endpoint *handle_get(int h)
 {
 	struct proc *p = proc_current();
+	struct endpoint *ep = NULL;
 
 	if (h < 0 || h >= PROC_MAX_HANDLES)
 		return NULL;
-	return READ_ONCE(p->handles[h]);
+	spin_lock(&p->lock);
+	ep = p->handles[h];
+	if (ep) {
+		spin_lock(&keys_lock);
+		ep->refcount++;
+		spin_unlock(&keys_lock);
+	}
+	spin_unlock(&p->lock);
+	return ep;
 }
 
 int ipc_ep_create(uint64_t key)
@@ -229,10 +244,27 @@ static void hand_over(struct endpoint *ep, struct task *partner)
 	sched_block(&ep->lock);
 }
 
+/* After a wait: leave the endpoint's queue if still on it (killed, or the
+ * endpoint died), forget the endpoint. The operation's reference keeps it
+ * alive until here. */
+static void wait_done(struct task *me, struct endpoint *ep)
+{
+	spin_lock(&ep->lock);
+	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
+		list_del(&me->ipc_link);
+		me->ipc_state = IPC_IDLE;
+		if (me->ipc_status >= 0)
+			me->ipc_status = -EINTR;
+	}
+	spin_unlock(&ep->lock);
+	me->ipc_ep = NULL;
+}
+
 long ipc_call(int h, struct ipc_msg *msg)
 {
 	struct endpoint *ep = handle_get(h);
 	struct task *me = current_task();
+	long r;
 
 	if (!ep)
 		return -EINVAL;
@@ -241,33 +273,37 @@ long ipc_call(int h, struct ipc_msg *msg)
 	spin_lock(&ep->lock);
 	if (ep->dead) {
 		spin_unlock(&ep->lock);
+		ep_put(ep, NULL);
 		return -ESHUTDOWN;
 	}
 	struct list_node *n = list_pop_head(&ep->receivers);
 
+	me->ipc_ep = ep;
 	if (n) {
-		struct task *r = list_entry(n, struct task, ipc_link);
+		struct task *r2 = list_entry(n, struct task, ipc_link);
 
-		r->ipc_msg = me->ipc_msg;
-		r->ipc_state = IPC_IDLE;
+		r2->ipc_msg = me->ipc_msg;
+		r2->ipc_state = IPC_IDLE;
 		task_get(me);
-		r->ipc_reply_to = me;
-		r->ipc_status = (long)me->tid;
+		r2->ipc_reply_to = me;
+		r2->ipc_status = (long)me->tid;
 		me->ipc_state = IPC_REPLY;
-		hand_over(ep, r);
+		hand_over(ep, r2);
 	} else {
 		me->ipc_state = IPC_SEND;
-		me->ipc_ep = ep;
 		list_add_tail(&ep->callers, &me->ipc_link);
 		sched_block(&ep->lock);
 	}
-	/* Woken by the reply (or by teardown: ipc_status < 0). */
-	if (me->ipc_state != IPC_IDLE && (me->flags & TF_KILLED)) {
-		ipc_cancel(me);
-		return -EINTR;
-	}
-	*msg = me->ipc_msg;
-	return me->ipc_status;
+	/* Woken by the reply, by teardown (status < 0) or because we were
+	 * killed while queued or waiting for the reply. */
+	if (me->ipc_state == IPC_REPLY)
+		me->ipc_status = -EINTR; /* killed: the late reply finds us gone */
+	wait_done(me, ep);
+	r = me->ipc_status;
+	if (r >= 0)
+		*msg = me->ipc_msg;
+	ep_put(ep, NULL);
+	return r;
 }
 
 long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
@@ -275,11 +311,14 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 	struct endpoint *ep = handle_get(h);
 	struct task *me = current_task();
 	struct task *caller = me->ipc_reply_to;
+	long r;
 
 	if (!ep)
 		return -EINVAL;
-	if (reply && !caller)
+	if (reply && !caller) {
+		ep_put(ep, NULL);
 		return -EINVAL;
+	}
 	me->ipc_reply_to = NULL;
 	if (caller) {
 		caller->ipc_msg = *msg;
@@ -293,6 +332,7 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 			sched_wake(caller, WAKE_SIGNAL);
 			task_put(caller);
 		}
+		ep_put(ep, NULL);
 		return -ESHUTDOWN;
 	}
 	struct list_node *n = list_pop_head(&ep->callers);
@@ -310,10 +350,12 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 			sched_wake(caller, WAKE_SIGNAL);
 			task_put(caller);
 		}
+		ep_put(ep, NULL);
 		return (long)c->tid;
 	}
 	me->ipc_state = IPC_RECV;
 	me->ipc_ep = ep;
+	me->ipc_status = 0;
 	list_add_tail(&ep->receivers, &me->ipc_link);
 	if (caller) {
 		hand_over(ep, caller);
@@ -321,21 +363,25 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 	} else {
 		sched_block(&ep->lock);
 	}
-	if (me->ipc_state != IPC_IDLE) {
-		/* Woken without a message: killed, or the endpoint died. */
-		ipc_cancel(me);
-		return me->ipc_status < 0 ? me->ipc_status : -EINTR;
-	}
-	*msg = me->ipc_msg;
-	return me->ipc_status;
+	/* Woken with a message (state IDLE, status = caller's tid), by
+	 * teardown (status < 0), or killed (still queued). */
+	wait_done(me, ep);
+	r = me->ipc_status;
+	if (r >= 0)
+		*msg = me->ipc_msg;
+	ep_put(ep, NULL);
+	return r;
 }
 
 long ipc_reply(int h, const struct ipc_msg *msg)
 {
+	struct endpoint *ep = handle_get(h);
 	struct task *me = current_task();
 	struct task *caller = me->ipc_reply_to;
 
-	if (!handle_get(h) || !caller)
+	if (ep)
+		ep_put(ep, NULL);
+	if (!ep || !caller)
 		return -EINVAL;
 	me->ipc_reply_to = NULL;
 	caller->ipc_msg = *msg;
@@ -346,27 +392,10 @@ long ipc_reply(int h, const struct ipc_msg *msg)
 	return 0;
 }
 
-/* Take t off any endpoint queue it is on (it is being killed). */
-void ipc_cancel(struct task *t)
-{
-	struct endpoint *ep = READ_ONCE(t->ipc_ep);
-
-	if (!ep)
-		return;
-	spin_lock(&ep->lock);
-	if (t->ipc_state == IPC_RECV || t->ipc_state == IPC_SEND) {
-		list_del(&t->ipc_link);
-		t->ipc_state = IPC_IDLE;
-	}
-	spin_unlock(&ep->lock);
-}
-
 void ipc_thread_exit(struct task *t)
 {
 	struct task *caller = t->ipc_reply_to;
 
-	ipc_cancel(t);
-	t->ipc_ep = NULL;
 	if (caller) {
 		/* We owed a reply: the caller's call fails. */
 		t->ipc_reply_to = NULL;

@@ -30,5 +30,4 @@ long ipc_reply(int handle, const struct ipc_msg *msg);
 /* Process and thread teardown. */
 void ipc_close_all(struct proc *p);
 void ipc_thread_exit(struct task *t);
-void ipc_cancel(struct task *t);
 void ipc_init(void);

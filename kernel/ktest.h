@@ -63,6 +63,13 @@ void ktest_note(const char *fmt, ...) __printf(1, 2);
 		__ok;                                                                       \
 	})
 
+/* A check the rest of the test cannot go on without: fail and return. */
+#define KT_ASSERT(t, cond)               \
+	do {                             \
+		if (!KT_EXPECT(t, cond)) \
+			return;          \
+	} while (0)
+
 /* Runs the selected tests; returns the number that failed. Prints the KTAP
  * subtest block for suite "kernel". */
 int ktest_run(const char *selection);

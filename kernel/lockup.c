@@ -22,6 +22,7 @@
 #include "kernel/ksyms.h"
 #include "kernel/time.h"
 #include "kernel/cmdline.h"
+#include "kernel/smp.h"
 #include "arch/x86/cpu.h"
 
 int lockup_ms = 10000;
@@ -49,10 +50,22 @@ void lockup_check_spin(const struct spinlock *l)
 		return;
 	uint64_t off;
 	const char *where = ksym_lookup(l->holder_pc, &off);
+	uint32_t cpu;
 
-	panic("lockup: cpu %u spun %d ms on lock '%s' held by cpu %d (taken at %s+0x%lx)",
-	      this_cpu_id(), lockup_ms, l->name ? l->name : "?", l->holder, where ? where : "?",
-	      where ? off : l->holder_pc);
+	/* Who else waits, and for which ticket: a ticket no CPU waits for
+	 * between head and tail was taken by a holder that never released
+	 * (or the lock's memory was reused under its waiters). */
+	for_each_cpu_in (cpu, &cpu_online_mask) {
+		struct percpu *pc = percpu_of(cpu);
+
+		if (READ_ONCE(pc->lock_spinning_on) == l)
+			pr_emerg("lockup: cpu %u waits for ticket %u", cpu,
+				 READ_ONCE(pc->lock_spin_ticket));
+	}
+	panic("lockup: cpu %u spun %d ms on lock '%s' (%p, head %u tail %u) held by cpu %d "
+	      "(taken at %s+0x%lx)",
+	      this_cpu_id(), lockup_ms, l->name ? l->name : "?", l, READ_ONCE(l->head),
+	      READ_ONCE(l->tail), l->holder, where ? where : "?", where ? off : l->holder_pc);
 }
 
 void lockup_touch(void)

@@ -29,6 +29,7 @@
 #include "kernel/ipc.h"
 #include "kernel/futex.h"
 #include "kernel/string.h"
+#include "kernel/counters.h"
 #include "kernel/fmt.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
@@ -49,6 +50,7 @@
 #include "mm/mm.h"
 #include "mm/tlb.h"
 #include "mm/pti.h"
+#include "mm/tlbcheck.h"
 #include "sched/task.h"
 #include "sched/idle.h"
 
@@ -58,6 +60,8 @@ static const char *ktest_sel = "none";
 KSWITCH_STRING_QUIET(ktest_sel, "ktest", "in-kernel tests to run: all, none, or names");
 static const char *utest_sel = "none";
 KSWITCH_STRING_QUIET(utest_sel, "utest", "user-level tests init runs: all, none, or names");
+static int stats_at_exit;
+KSWITCH_BOOL(stats_at_exit, "stats", "print every non-zero counter before exit");
 static const char *bench_sel = "none";
 KSWITCH_STRING_QUIET(bench_sel, "bench", "benchmarks init runs: all, none, or names");
 
@@ -127,6 +131,10 @@ static void kmain(void *arg)
 	} else if (!ktests) {
 		pr_info("boot complete; no tests or benchmarks requested");
 	}
+	if (tlbcheck_enabled)
+		tlbcheck_print();
+	if (stats_at_exit)
+		counters_print();
 	machine_exit(ok && selfcheck_run_boot() == 0);
 }
 

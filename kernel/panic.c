@@ -84,7 +84,7 @@ void backtrace_print_trap(const struct trap_frame *tf)
 
 static void panic_common(const struct trap_frame *tf, const char *fmt, va_list ap)
 {
-	char msg[256];
+	char msg[512];
 
 	irq_disable();
 	/* Exactly one CPU wins the panic (full barrier: the loser also sees

@@ -46,7 +46,7 @@ static void back_pages(uint64_t va, uint64_t size, int node)
 
 		if (!pa)
 			panic("percpu: out of memory");
-		kmap_page(va + off, pa, PTE_W | (cpu_has(FEAT_NX) ? PTE_NX : 0));
+		kmap_page(va + off, pa, PTE_W | (cpu_has(FEAT_NX) ? PTE_NX : 0), true);
 	}
 }
 

@@ -104,12 +104,13 @@ struct percpu {
 	uint32_t panicking;	  /* this CPU is printing a panic report */
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
 	const void *lock_spinning_on;
-	uint64_t irq_off_since; /* lockup detector: TSC of last irq-off */
-	void *rq;		/* sched/: this CPU's run queue */
-	void *arch;		/* arch/: per-CPU arch state (APIC, xstate) */
-	void *tlb;		/* mm/: PCID slots, flush state */
-	void *trace;		/* kernel/trace.c ring */
-	struct task *fpu_owner; /* arch/x86/xstate.c: whose user state the
+	uint32_t lock_spin_ticket; /* lockup detector: the ticket waited for */
+	uint64_t irq_off_since;	   /* lockup detector: TSC of last irq-off */
+	void *rq;		   /* sched/: this CPU's run queue */
+	void *arch;		   /* arch/: per-CPU arch state (APIC, xstate) */
+	void *tlb;		   /* mm/: PCID slots, flush state */
+	void *trace;		   /* kernel/trace.c ring */
+	struct task *fpu_owner;	   /* arch/x86/xstate.c: whose user state the
 				 * extended registers hold */
 
 	uint64_t counters[NR_COUNTERS] __aligned(CACHELINE);

@@ -13,9 +13,13 @@ static __always_inline void preempt_disable(void)
 	barrier(); /* compiler only: the critical section stays after the count */
 }
 
+void preempt_count_underflow(void) __attribute__((noreturn));
+
 static __always_inline void preempt_enable_no_resched(void)
 {
 	barrier(); /* compiler only: the critical section stays before the count */
+	if (unlikely(PERCPU_GS->preempt_count == 0))
+		preempt_count_underflow();
 	PERCPU_GS->preempt_count--;
 }
 

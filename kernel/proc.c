@@ -250,7 +250,6 @@ static void kill_threads(struct proc *p, struct task *except)
 		if (t == except)
 			continue;
 		__atomic_fetch_or(&t->flags, TF_KILLED, __ATOMIC_RELAXED);
-		ipc_cancel(t);
 		/* Blocked: wake it (its system call returns -EINTR). Running
 		 * elsewhere: interrupt it, so it notices on its way to user. */
 		if (!sched_wake(t, WAKE_KILLED) && t->state == TASK_RUNNING &&

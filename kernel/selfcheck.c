@@ -9,6 +9,9 @@
 #include "mm/ptwalk.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
+#include "mm/mm.h"
+#include "mm/pti.h"
+#include "mm/layout.h"
 
 extern char __text_start[], __text_end[];
 
@@ -52,6 +55,38 @@ int selfcheck_kernel_wx(void)
 	return c.violations;
 }
 
+struct user_ctx {
+	int violations;
+	uint64_t pages;
+};
+
+static bool user_leaf(const struct pt_leaf *l, void *p)
+{
+	struct user_ctx *c = p;
+
+	c->pages++;
+	if (!l->user) {
+		pr_err("selfcheck: user-half address %#lx is not user-accessible (pte %#lx): "
+		       "SMEP/SMAP would not guard it",
+		       l->va, l->pte);
+		c->violations++;
+	}
+	if (l->write && l->exec) {
+		pr_err("selfcheck: user page %#lx is writable and executable (pte %#lx)", l->va,
+		       l->pte);
+		c->violations++;
+	}
+	return true;
+}
+
+int selfcheck_mm(const struct mm *mm)
+{
+	struct user_ctx c = { 0, 0 };
+
+	pt_walk_leaves(mm->root, 0, USER_TOP, user_leaf, &c);
+	return c.violations + pti_check_user_root(mm);
+}
+
 int selfcheck_run_boot(void)
 {
 	int bad = selfcheck_kernel_wx();
@@ -91,4 +126,61 @@ KTEST(cpu_protections_enabled)
 	KT_EXPECT(t, !cpu_has(FEAT_UMIP) || (cr4 & CR4_UMIP));
 	KT_EXPECT(t, !cpu_has(FEAT_NX) || (rdmsr(MSR_EFER) & EFER_NXE));
 	KT_EXPECT(t, read_cr0() & CR0_WP);
+}
+
+/* The leaf PTE of va in root (4 KiB pages only), or NULL. */
+static pte_t *leaf_pte(paddr_t root, uint64_t va)
+{
+	pte_t *t = pt_table(root);
+
+	for (int level = 4; level > 1; level--) {
+		pte_t e = t[pt_index(va, level)];
+
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return NULL;
+		t = pt_table(pte_addr(e));
+	}
+	return &t[pt_index(va, 1)];
+}
+
+/* The walkers pass a real address space, and catch each kind of violation
+ * planted in one (the mm is never loaded, so no flush is needed). */
+KTEST(mm_invariants_hold_and_catch_violations)
+{
+	struct mm *mm = mm_create();
+	uint64_t rw = 0, rx = 0;
+
+	KT_ASSERT(t, mm != NULL);
+	KT_ASSERT(t, mm_map(mm, &rw, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_POPULATE) == 0);
+	KT_ASSERT(t, mm_map(mm, &rx, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_POPULATE) == 0);
+	KT_ASSERT(t, mm_protect(mm, rx, 4 * PAGE_SIZE, PROT_READ | PROT_EXEC) == 0);
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 0);
+
+	pte_t *e = leaf_pte(mm->root, rw), saved;
+
+	KT_ASSERT(t, e != NULL);
+	saved = *e;
+	*e &= ~PTE_U; /* a user page the kernel could touch without STAC */
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
+	*e = saved;
+
+	e = leaf_pte(mm->root, rx);
+	KT_ASSERT(t, e != NULL);
+	saved = *e;
+	*e |= PTE_W; /* writable and executable */
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
+	*e = saved;
+
+	if (mm->user_root) {
+		/* The user root maps the kernel's direct map. */
+		pte_t *u = pt_table(mm->user_root), *k = pt_table(mm->root);
+		unsigned i = pt_index(DIRECT_MAP_BASE, 4);
+		pte_t was = u[i];
+
+		u[i] = k[i];
+		KT_EXPECT(t, selfcheck_mm(mm) > 0);
+		u[i] = was;
+	}
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 0);
+	mm_put(mm);
 }

@@ -20,8 +20,8 @@ static int expect_cpus;
 KSWITCH_INT(expect_cpus, "expect_cpus", "tests: CPUs that must come online (0 = unchecked)", 0,
 	    NR_CPUS);
 static int torture_rounds = 1000;
-KSWITCH_INT(torture_rounds, "torture_rounds", "tests: rounds of the call-function torture", 1,
-	    1000000);
+KSWITCH_INT(torture_rounds, "torture_rounds",
+	    "tests: call-function torture rounds (TLB torture: 1/8)", 1, 1000000);
 
 KTEST(smp_cpus_online)
 {

@@ -34,14 +34,23 @@ static inline void note_acquired(struct spinlock *l, uintptr_t pc)
 
 static __always_inline void lock_slow(struct spinlock *l, uint16_t ticket)
 {
+	/* An interrupt handler may spin on another lock while we spin: save
+	 * and restore what the lockup detector reads. */
+	const void *outer = this_cpu_read(lock_spinning_on);
+	uint32_t outer_ticket = this_cpu_read(lock_spin_ticket);
+	uint64_t outer_start = this_cpu_read(lock_spin_start);
+
 	this_cpu_write(lock_spinning_on, l);
+	this_cpu_write(lock_spin_ticket, ticket);
 	this_cpu_write(lock_spin_start, rdtsc());
 	/* Acquire: pairs with the release store of head in spin_unlock(). */
 	while (__atomic_load_n(&l->head, __ATOMIC_ACQUIRE) != ticket) {
 		cpu_relax();
 		lockup_check_spin(l);
 	}
-	this_cpu_write(lock_spinning_on, NULL);
+	this_cpu_write(lock_spin_start, outer_start);
+	this_cpu_write(lock_spin_ticket, outer_ticket);
+	this_cpu_write(lock_spinning_on, outer);
 }
 
 void spin_lock_raw(struct spinlock *l)

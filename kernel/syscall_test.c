@@ -11,7 +11,13 @@
 #include "mm/kpaging.h"
 #include "kernel/uaccess.h"
 #include "kernel/string.h"
+#include "kernel/cmdline.h"
+#include "mm/layout.h"
 #include "arch/x86/cpufeature.h"
+#include "kernel/counters.h"
+#include "kernel/selfcheck.h"
+#include "kernel/preempt.h"
+#include "kernel/percpu.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -46,6 +52,44 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 				return cpu_has(f);
 		}
 		return -ENOENT;
+	}
+	case SYST_KERNEL_UNMAP: {
+		if (a == 0 || a > 64)
+			return -EINVAL;
+		uint8_t *p = vmalloc(a * PAGE_SIZE);
+
+		if (!p)
+			return -ENOMEM;
+		for (uint64_t i = 0; i < a; i++)
+			p[i * PAGE_SIZE] = 1;
+		/* Count this unmap's own IPIs and deferrals: with preemption
+		 * off, this CPU's counters move only for our vfree(). */
+		preempt_disable();
+		uint64_t ipi0 = this_cpu_read(counters[CNT_KFLUSH_IPI]);
+		uint64_t def0 = this_cpu_read(counters[CNT_KFLUSH_DEFERRED]);
+
+		vfree(p);
+		uint64_t out[2] = { this_cpu_read(counters[CNT_KFLUSH_IPI]) - ipi0,
+				    this_cpu_read(counters[CNT_KFLUSH_DEFERRED]) - def0 };
+
+		preempt_enable();
+		if (b && copy_to_user(b, out, sizeof(out)))
+			return -EFAULT;
+		return 0;
+	}
+	case SYST_CHECK_MM:
+		return selfcheck_mm(current_task()->mm);
+	case SYST_SWITCH: {
+		char name[32];
+
+		if (b == 0 || b >= sizeof(name) || copy_from_user(name, a, b))
+			return -EFAULT;
+		name[b] = '\0';
+		const struct kswitch *s = kswitch_find(name);
+
+		if (!s || s->type == SW_STRING)
+			return -ENOENT;
+		return *(const int *)s->var;
 	}
 	case SYST_PROCS:
 		return (long)proc_count();

@@ -7,16 +7,23 @@
 
 #include "kernel/compiler.h"
 
-#define SYST_FRAMES_FREE   1 /* -> free frames */
-#define SYST_HEAP_BYTES	   2 /* -> kernel heap bytes in use */
-#define SYST_VMALLOC_PAGES 3 /* -> vmalloc pages in use */
-#define SYST_PROCS	   4 /* -> live processes */
-#define SYST_TASK_CPU	   5 /* (tid) -> CPU the task last ran on */
-#define SYST_SLAB_PAGES	   6 /* -> frames held by kernel heap slabs */
-#define SYST_KPT_PAGES	   7 /* -> kernel page-table frames (never freed) */
-#define SYST_SMAP_PROBE \
-	8	       /* (uaddr) read it without opening SMAP:
-				* -EFAULT if SMAP stopped the kernel, else 0 */
-#define SYST_CPU_HAS 9 /* (feature name ptr, len) -> 1 if the CPU has it */
+/* clang-format off */
+#define SYST_FRAMES_FREE   1  /* -> free frames */
+#define SYST_HEAP_BYTES    2  /* -> kernel heap bytes in use */
+#define SYST_VMALLOC_PAGES 3  /* -> vmalloc pages in use */
+#define SYST_PROCS         4  /* -> live processes */
+#define SYST_TASK_CPU      5  /* (tid) -> CPU the task last ran on */
+#define SYST_SLAB_PAGES    6  /* -> frames held by kernel heap slabs */
+#define SYST_KPT_PAGES     7  /* -> kernel page-table frames (never freed) */
+#define SYST_SMAP_PROBE    8  /* (uaddr): read it without opening SMAP:
+                               * -EFAULT if SMAP stopped the kernel, else 0 */
+#define SYST_CPU_HAS       9  /* (name, len) -> 1 if the CPU has the feature */
+#define SYST_KERNEL_UNMAP  10 /* (pages, out[2]): vmalloc, touch and vfree
+                               * them; out = {IPIs sent, CPUs deferred} */
+#define SYST_SWITCH        11 /* (name, len) -> the boot switch's value (enums:
+                               * the choice's index), or -ENOENT */
+#define SYST_CHECK_MM      12 /* -> invariant violations in our address space
+                               * (kernel/selfcheck.c: selfcheck_mm) */
+/* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

@@ -93,12 +93,12 @@ static uint64_t global_bit(void)
 	return kpaging_global ? PTE_G : 0;
 }
 
-void kmap_page(uint64_t va, paddr_t pa, uint64_t flags)
+void kmap_page(uint64_t va, paddr_t pa, uint64_t flags, bool global)
 {
 	uint64_t f = spin_lock_irqsave(&kpt_lock);
 	pte_t *e = walk_create(kernel_root, va, 1);
 
-	*e = pa | flags | PTE_P | global_bit();
+	*e = pa | flags | PTE_P | (global ? global_bit() : 0);
 	spin_unlock_irqrestore(&kpt_lock, f);
 }
 
@@ -110,6 +110,9 @@ paddr_t kunmap_page(uint64_t va)
 	paddr_t pa = 0;
 
 	if (e && level == 1) {
+		/* A global entry would survive the PCID flushes that are to
+		 * remove it (kmap_page's comment): a bug, never silently. */
+		BUG_ON(*e & PTE_G);
 		pa = pte_addr(*e);
 		*e = 0;
 	}

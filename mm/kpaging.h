@@ -19,8 +19,12 @@ void kpaging_init(void);
 void kpaging_frames_ready(void);
 
 /* Map/unmap one 4 KiB kernel page. No TLB flush here: the caller owns the
- * flush (permanent mappings never need one; vmalloc uses mm/kflush.c). */
-void kmap_page(uint64_t va, paddr_t pa, uint64_t flags);
+ * flush (permanent mappings never need one; vmalloc uses mm/kflush.c).
+ * global: use the G bit if kernel mappings are global (pti=off). Mappings
+ * that are ever unmapped must not be: a global entry survives the CR3
+ * writes and INVPCID single-context flushes the PCID protocol relies on
+ * (SDM Vol. 3A 4.10.4.1). */
+void kmap_page(uint64_t va, paddr_t pa, uint64_t flags, bool global);
 paddr_t kunmap_page(uint64_t va);
 /* Leaf entry for va in the kernel half (NULL if not mapped), and its level. */
 pte_t *kpte_lookup(uint64_t va, int *level);

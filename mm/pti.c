@@ -131,15 +131,11 @@ int pti_alloc_roots(struct mm *mm)
 		mm->user_root = root + PAGE_SIZE;
 		memcpy(pt_table(mm->user_root) + 256, pt_table(tmpl) + 256, 256 * sizeof(pte_t));
 	}
-	if (tlbcheck_enabled)
-		tlbcheck_mm_created(mm);
 	return 0;
 }
 
 void pti_free_roots(struct mm *mm)
 {
-	if (tlbcheck_enabled)
-		tlbcheck_mm_freed(mm);
 	pa_to_frame(mm->root)->flags &= ~FRAME_PGTABLE;
 	frame_free(mm->root, pti_enabled ? 1 : 0);
 }
@@ -192,6 +188,21 @@ void pti_user_flush_page(struct asid_slot *s, uint64_t va)
 	}
 	this_cpu_write(entry.flush_addr[n], va);
 	this_cpu_write(entry.flush_count, n + 1);
+}
+
+/*
+ * Page tables were freed: the user PCID is flushed whole even with
+ * ptiflush=precise. A queued INVLPG runs only after the user CR3 load, and
+ * in between a walk through the freed table's cached entry could fill
+ * translations of pages the queue does not name.
+ */
+void pti_user_flush_freed_tables(struct asid_slot *s)
+{
+	if (!pti_enabled || s->user_stale)
+		return;
+	if (ptiflush_precise)
+		this_cpu_inc(counters[CNT_PTI_FULL_FREED_TABLES]);
+	pti_user_flush_all(s);
 }
 
 void pti_switch_away(struct asid_slot *s)
@@ -259,6 +270,15 @@ struct uroot_ctx {
 	int bad;
 };
 
+/* Print the first few violations; count them all. */
+#define report(c, ...)                             \
+	do {                                       \
+		if ((c)->bad < 8)                  \
+			pr_err(__VA_ARGS__);       \
+		else if ((c)->bad == 8)            \
+			pr_err("pti: (more ...)"); \
+	} while (0)
+
 static bool uroot_leaf(const struct pt_leaf *l, void *p)
 {
 	struct uroot_ctx *c = p;
@@ -269,23 +289,23 @@ static bool uroot_leaf(const struct pt_leaf *l, void *p)
 		va >= PERCPU_AREA_BASE && va < PERCPU_AREA_BASE + (uint64_t)nr_cpus * PERCPU_STRIDE;
 
 	if (!entry_text && !idt && !cpu_area) {
-		pr_err("pti: user root maps kernel address %#lx", va);
+		report(c, "pti: user root maps kernel address %#lx", va);
 		c->bad++;
 	}
 	if (cpu_area) {
 		uint64_t off = (va - PERCPU_AREA_BASE) % PERCPU_STRIDE;
 
 		if (off >= PAGE_SIZE && off < PERCPU_ENTRY_STACK) {
-			pr_err("pti: user root maps private per-CPU data at %#lx", va);
+			report(c, "pti: user root maps private per-CPU data at %#lx", va);
 			c->bad++;
 		}
 	}
 	if (l->exec && !entry_text) {
-		pr_err("pti: user root has executable kernel page %#lx", va);
+		report(c, "pti: user root has executable kernel page %#lx", va);
 		c->bad++;
 	}
 	if (idt && l->write) {
-		pr_err("pti: the IDT alias is writable in the user root");
+		report(c, "pti: the IDT alias is writable in the user root");
 		c->bad++;
 	}
 	return true;
@@ -298,12 +318,15 @@ int pti_check_user_root(const struct mm *mm)
 	if (!pti_enabled || !mm->user_root)
 		return 0;
 	pt_walk_leaves(mm->user_root, 0xffff800000000000ull, ~0ull, uroot_leaf, &c);
-	/* The user half of the two roots must agree entry for entry. */
+	/* The user half of the two roots must agree entry for entry (but for
+	 * the accessed bit, which the CPU sets in whichever root it walks). */
 	for (int i = 0; i < 256; i++) {
-		if (pt_table(mm->user_root)[i] != pt_table(mm->root)[i]) {
-			pr_err("pti: user root PML4[%d] differs from the kernel root's", i);
+		if ((pt_table(mm->user_root)[i] ^ pt_table(mm->root)[i]) & ~PTE_A) {
+			report(&c, "pti: user root PML4[%d] differs from the kernel root's", i);
 			c.bad++;
 		}
 	}
+	if (c.bad > 8)
+		pr_err("pti: %d violations in the user root of mm ctx %lu", c.bad, mm->ctx_id);
 	return c.bad;
 }

@@ -25,6 +25,7 @@ void pti_sync_user_pml4(struct mm *mm, uint64_t va, int level);
 
 /* Deferred user flushes (ptiflush=full|precise) for slot s. */
 void pti_user_flush_page(struct asid_slot *s, uint64_t va);
+void pti_user_flush_freed_tables(struct asid_slot *s);
 void pti_user_flush_all(struct asid_slot *s);
 /* This CPU leaves slot s: a queued precise flush becomes a full one. */
 void pti_switch_away(struct asid_slot *s);

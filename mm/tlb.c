@@ -132,7 +132,11 @@ static void flush_one_locked(const struct flush_req *r)
 		return;
 	case FLUSH_PAGES:
 		this_cpu_inc(counters[CNT_TLB_FLUSH_PAGES]);
+		if (r->freed_tables)
+			pti_user_flush_freed_tables(s);
 		for (uint64_t va = r->start; va < r->end; va += r->stride) {
+			/* (With the PCID current, one INVLPG also drops every
+			 * paging-structure cache entry of it: SDM Vol. 3A 4.10.4.1.) */
 			if (tlbinject != 1)
 				arch_invlpg(va);
 			pti_user_flush_page(s, va);
@@ -257,14 +261,15 @@ static void load_mm_locked(struct mm *next)
 	}
 	if (pcid_mode == PCID_OFF)
 		flush = true; /* every CR3 write flushes */
-	if (tlbcheck_enabled)
-		tlbcheck_claim(next->ctx_id, s->tlb_gen, s->kgen);
 	s->tlb_gen = MAX(s->tlb_gen, gen);
 	if (flush) {
 		s->tlb_gen = gen;
 		s->kgen = kgen;
 		pti_user_flush_all(s);
 	}
+	/* What the slot now claims; a no-flush load is checked against it. */
+	if (tlbcheck_enabled)
+		tlbcheck_claim(next->ctx_id, s->tlb_gen, s->kgen);
 	ts->cur = slot;
 	ts->kgen_seen = s->kgen;
 	this_cpu_write(shared.loaded_mm, next);

@@ -47,8 +47,17 @@
  * bits the hardware never sees; the model applies PCID semantics to them,
  * so the protocol is held to what a PCID CPU would do.
  *
- * Locking: one global spinlock (interrupts off) around all model state:
- * this is a debug mode, simplicity over speed.
+ * Locking: each CPU's model has its own lock (interrupts off), and so do
+ * the protocol records it is judged by: a transaction (tlbcheck_begin) on
+ * a CPU holds that CPU's lock while it changes its slot records and does
+ * the TLB operation that makes them true. A check of CPU c holds c's lock,
+ * so it sees c either before or after a transaction, never halfway.
+ * Cross-CPU work (recording a stale translation everywhere, the
+ * assertions that scan every CPU) takes one CPU's lock at a time, and
+ * never inside a transaction (no lock-order cycles). The table of address
+ * spaces has its own lock, taken inside a CPU's. (One global lock was
+ * simpler, but 8 vCPUs on 2 host threads convoyed on it: a preempted
+ * holder stalled every CR3 write and every return to user.)
  */
 #include "mm/tlbcheck.h"
 #include "mm/pcid.h"
@@ -62,7 +71,10 @@
 #include "kernel/panic.h"
 #include "kernel/ksyms.h"
 #include "kernel/spinlock.h"
+#include "kernel/preempt.h"
+#include "arch/x86/cpu.h"
 #include "kernel/string.h"
+#include "kernel/fmt.h"
 #include "arch/x86/tlb.h"
 
 int tlbcheck_enabled;
@@ -73,8 +85,13 @@ KSWITCH_BOOL(tlbcheck_enabled, "tlbcheck", "TLB-coherence checker (debug)");
 #define STALE_MAX  16384
 #define CTX_KERNEL 0
 #define MAX_MMS	   4096
+#define HASH_SIZE  (2 * STALE_MAX)
 
-enum { TC_PAGE, TC_TABLE };
+enum {
+	TC_PAGE,  /* a translation of va to pa */
+	TC_TABLE, /* a paging-structure entry through the table at pa */
+	TC_CTX,	  /* reports only: the PCID holds entries of another context */
+};
 
 struct stale {
 	uint64_t ctx, va, pa, gen;
@@ -83,9 +100,10 @@ struct stale {
 };
 
 struct tc_cpu {
-	uint16_t pcid; /* logical PCID loaded */
-	uint64_t ctx;  /* context of the loaded root */
-	bool user;     /* the loaded root is a user root */
+	struct spinlock lock; /* everything below, and the CPU's slot records */
+	uint16_t pcid;	      /* logical PCID loaded */
+	uint64_t ctx;	      /* context of the loaded root */
+	bool user;	      /* the loaded root is a user root */
 	uint64_t claim_ctx, claim_gen, claim_kgen;
 	bool claimed;
 	uint64_t kdeferred_gen; /* last kernel flush the initiator deferred for us */
@@ -94,45 +112,101 @@ struct tc_cpu {
 	uint64_t kassoc[NR_PCIDS / 64]; /* PCIDs that may hold kernel translations */
 	uint64_t used[NR_PCIDS / 64];	/* PCIDs with a non-empty assoc */
 	uint32_t nstale;
+	uint64_t compactions;
 	struct stale stale[STALE_MAX];
+	uint32_t hash[HASH_SIZE]; /* scratch for compact() */
 };
 
-static struct spinlock tc_lock = SPINLOCK_INIT("tlbcheck");
-static struct tc_cpu *tcs[NR_CPUS];
+static struct tc_cpu *tcs[NR_CPUS]; /* published once, by each CPU itself */
+static struct spinlock mms_lock = SPINLOCK_INIT("tlbcheck_mms");
 static struct {
 	paddr_t root;
 	uint64_t ctx;
 	const struct mm *mm;
 } mms[MAX_MMS];
 static uint32_t nr_mms;
-static uint64_t checks, entries_added;
+static uint64_t checks, entries_added; /* statistics, atomic */
 
-/* Nested use is allowed: a CPU inside tlbcheck_begin() already holds it. */
-#define LOCK()                                     \
-	bool __nested = spin_held_by_me(&tc_lock); \
-	uint64_t __f = __nested ? 0 : spin_lock_irqsave(&tc_lock)
-#define UNLOCK()                                               \
-	do {                                                   \
-		if (!__nested)                                 \
-			spin_unlock_irqrestore(&tc_lock, __f); \
-	} while (0)
+#define NO_TX ~0ull
+
+static struct tc_cpu *tc_of(uint32_t cpu)
+{
+	/* Acquire: the model is initialised before we use it (pairs with the
+	 * release store in tlbcheck_init_cpu). */
+	return __atomic_load_n(&tcs[cpu], __ATOMIC_ACQUIRE);
+}
+
+/* Call with interrupts off (the CPU cannot change under us). */
+static struct tc_cpu *me_tc(void)
+{
+	return tc_of(this_cpu_id());
+}
+
+static void count_check(void)
+{
+	__atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
+}
 
 uint64_t tlbcheck_begin(void)
 {
-	if (!tlbcheck_enabled || spin_held_by_me(&tc_lock))
-		return ~0ull;
-	return spin_lock_irqsave(&tc_lock);
+	if (!tlbcheck_enabled)
+		return NO_TX;
+	uint64_t f = irq_save();
+	struct tc_cpu *t = me_tc();
+
+	if (!t || spin_held_by_me(&t->lock)) { /* nested: the outer one ends it */
+		irq_restore(f);
+		return NO_TX;
+	}
+	preempt_disable();
+	spin_lock_raw(&t->lock);
+	return f;
 }
 
 void tlbcheck_end(uint64_t token)
 {
-	if (token != ~0ull)
-		spin_unlock_irqrestore(&tc_lock, token);
+	if (token != NO_TX)
+		spin_unlock_irqrestore(&me_tc()->lock, token);
 }
 
-static struct tc_cpu *me_tc(void)
+/* This CPU's model, locked (or already locked by a transaction). */
+struct held {
+	uint64_t flags;
+	bool locked; /* by us, here */
+};
+
+static struct tc_cpu *lock_me(struct held *h)
 {
-	return tcs[this_cpu_id()];
+	h->flags = irq_save();
+	struct tc_cpu *t = me_tc();
+
+	h->locked = t && !spin_held_by_me(&t->lock);
+	if (h->locked) {
+		preempt_disable();
+		spin_lock_raw(&t->lock);
+	}
+	return t;
+}
+
+static void unlock_me(struct tc_cpu *t, struct held *h)
+{
+	if (h->locked)
+		spin_unlock_irqrestore(&t->lock, h->flags);
+	else
+		irq_restore(h->flags);
+}
+
+/* Another CPU's model (or ours) for a cross-CPU scan: never inside a
+ * transaction of ours, so locks are only ever taken one at a time. */
+static uint64_t lock_other(struct tc_cpu *t)
+{
+	struct held h;
+	struct tc_cpu *me = lock_me(&h);
+
+	if (!h.locked && me)
+		panic("tlbcheck: cross-CPU check inside a transaction");
+	unlock_me(me, &h);
+	return spin_lock_irqsave(&t->lock);
 }
 
 void tlbcheck_init(void)
@@ -147,52 +221,47 @@ void tlbcheck_init_cpu(void)
 
 	if (!t)
 		panic("tlbcheck: no memory for the model of cpu %u", this_cpu_id());
-	tcs[this_cpu_id()] = t;
+	spin_init(&t->lock, "tlbcheck_cpu");
+	/* Release: the initialised model before the pointer (tc_of). */
+	__atomic_store_n(&tcs[this_cpu_id()], t, __ATOMIC_RELEASE);
 }
 
 void tlbcheck_mm_created(const struct mm *mm)
 {
-	LOCK();
+	uint64_t f = spin_lock_irqsave(&mms_lock);
+
 	if (nr_mms == MAX_MMS)
 		panic("tlbcheck: more than %d address spaces", MAX_MMS);
 	mms[nr_mms++] = (typeof(mms[0])){ mm->root, mm->ctx_id, mm };
-	UNLOCK();
-}
-
-void tlbcheck_mm_freed(const struct mm *mm)
-{
-	LOCK();
-	for (uint32_t i = 0; i < nr_mms; i++) {
-		if (mms[i].mm == mm) {
-			mms[i] = mms[--nr_mms];
-			break;
-		}
-	}
-	UNLOCK();
+	spin_unlock_irqrestore(&mms_lock, f);
 }
 
 /* Context of a root; *user set if it is a PTI user root. */
 static uint64_t ctx_of_root(paddr_t root, bool *user)
 {
-	*user = false;
+	const struct mm *lm = this_cpu_read(shared.loaded_mm);
+
+	/* Nearly always the mm this CPU has loaded (load_mm records it before
+	 * its CR3 write; entry and exit switch between its two roots): no
+	 * shared lock on the hot path. */
+	*user = lm && lm->user_root == root;
+	if (lm && (lm->root == root || *user))
+		return lm->ctx_id;
+	uint64_t ctx = ~0ull, f = spin_lock_irqsave(&mms_lock);
+
 	for (uint32_t i = 0; i < nr_mms; i++) {
-		if (mms[i].root == root)
-			return mms[i].ctx;
+		if (mms[i].root == root) {
+			ctx = mms[i].ctx;
+			break;
+		}
 		if (mms[i].mm->user_root && mms[i].mm->user_root == root) {
 			*user = true;
-			return mms[i].ctx;
+			ctx = mms[i].ctx;
+			break;
 		}
 	}
-	return ~0ull;
-}
-
-static const struct mm *mm_of_ctx(uint64_t ctx)
-{
-	for (uint32_t i = 0; i < nr_mms; i++) {
-		if (mms[i].ctx == ctx)
-			return mms[i].mm;
-	}
-	return NULL;
+	spin_unlock_irqrestore(&mms_lock, f);
+	return ctx;
 }
 
 static void bit_set(uint64_t *m, uint32_t i)
@@ -267,14 +336,65 @@ static void flush_everything(struct tc_cpu *t)
 	}
 }
 
+static bool same_record(const struct stale *a, const struct stale *b)
+{
+	return a->pcid == b->pcid && a->ctx == b->ctx && a->va == b->va && a->pa == b->pa &&
+	       a->kind == b->kind;
+}
+
+/*
+ * The list is full: merge records that differ only in generation, keeping
+ * the oldest, in PCIDs the CPU does not have loaded. (Those pile up: a PCID
+ * that is not loaded collects a record for every change to the mappings
+ * it may hold until it is loaded again, and vmalloc reuses addresses.)
+ * Exact while the PCID is not loaded: every rule that excuses or ignores
+ * an older record does so for a newer one too. A merged record that a
+ * later no-flush load brings back is judged by its oldest generation.
+ */
+static void compact(struct tc_cpu *t)
+{
+	uint32_t *slot = t->hash, n = 0;
+
+	memset(slot, 0xff, sizeof(t->hash));
+	for (uint32_t i = 0; i < t->nstale; i++) {
+		struct stale *s = &t->stale[i];
+
+		if (s->pcid == t->pcid || s->pcid == (t->pcid ^ UPCID_BIT)) {
+			t->stale[n++] = *s;
+			continue;
+		}
+		uint64_t h = (s->va >> 12) * 0x9e3779b97f4a7c15ull ^ s->pcid ^ (s->ctx << 20) ^
+			     s->pa ^ s->kind;
+		uint32_t b = (uint32_t)(h >> 40) % HASH_SIZE;
+
+		for (;; b = (b + 1) % HASH_SIZE) {
+			if (slot[b] == ~0u) {
+				slot[b] = n;
+				t->stale[n++] = *s;
+				break;
+			}
+			struct stale *k = &t->stale[slot[b]];
+
+			if (same_record(k, s)) {
+				k->gen = MIN(k->gen, s->gen);
+				break;
+			}
+		}
+	}
+	t->nstale = n;
+	t->compactions++;
+}
+
 static void add_stale(struct tc_cpu *t, const struct stale *s)
 {
+	if (t->nstale == STALE_MAX)
+		compact(t);
 	if (t->nstale == STALE_MAX)
 		panic("tlbcheck: more than %d possibly-stale translations on one CPU "
 		      "(is a CPU never flushing?)",
 		      STALE_MAX);
 	t->stale[t->nstale++] = *s;
-	entries_added++;
+	__atomic_fetch_add(&entries_added, 1, __ATOMIC_RELAXED);
 }
 
 static void report(const char *check, uint32_t cpu, const struct stale *s, void *caller)
@@ -282,22 +402,40 @@ static void report(const char *check, uint32_t cpu, const struct stale *s, void 
 	uint64_t off;
 	const char *fn = ksym_lookup((uint64_t)caller, &off);
 
-	struct cpu_tlb *ts = percpu_of(cpu)->tlb;
+	const struct cpu_tlb *ts = percpu_of(cpu)->tlb;
 	uint32_t slot = (s->pcid & ~UPCID_BIT) - 1u;
 
-	pr_emerg("tlbcheck: cpu %u: loaded pcid %#x (model), slot %u current; slot %u: ctx %lu "
-		 "gen %lu kgen %lu user_stale %d; cpu context %u lazy %u",
+	char what[128], whose[80], state[192];
+
+	/* One message (printed only by the first CPU to panic): what the
+	 * protocol believed, next to what the model says the TLB may hold. */
+	snprintf(state, sizeof(state),
+		 "cpu %u: pcid %#x loaded, slot %u current; slot %u: ctx %lu gen %lu kgen %lu "
+		 "user_stale %d; context %u, lazy %u",
 		 cpu, tcs[cpu]->pcid, ts->cur, slot, slot < ts->nr ? ts->slots[slot].ctx_id : 0,
 		 slot < ts->nr ? ts->slots[slot].tlb_gen : 0,
 		 slot < ts->nr ? ts->slots[slot].kgen : 0,
 		 slot < ts->nr ? ts->slots[slot].user_stale : 0, percpu_of(cpu)->entry.context,
 		 percpu_of(cpu)->shared.is_lazy);
-	panic("tlbcheck: %s: cpu %u pcid %#x may still hold %s %#lx -> %#lx of %s %lu "
-	      "(stale since generation %lu); checked from %s+%#lx",
-	      check, cpu, s->pcid,
-	      s->kind == TC_TABLE ? "a paging-structure entry for" : "a translation of", s->va,
-	      s->pa, s->ctx == CTX_KERNEL ? "the kernel" : "mm ctx", s->ctx, s->gen, fn ? fn : "?",
-	      fn ? off : (uint64_t)caller);
+
+	if (s->ctx == CTX_KERNEL)
+		snprintf(whose, sizeof(whose), "the kernel (stale since kernel flush %lu)", s->gen);
+	else if (s->kind == TC_CTX)
+		snprintf(whose, sizeof(whose), "mm ctx %lu", s->ctx);
+	else
+		snprintf(whose, sizeof(whose), "mm ctx %lu (stale since generation %lu)", s->ctx,
+			 s->gen);
+	if (s->kind == TC_CTX)
+		snprintf(what, sizeof(what), "entries");
+	else if (s->ctx == CTX_KERNEL) /* kernel unmaps record no frame */
+		snprintf(what, sizeof(what), "a translation of %#lx", s->va);
+	else
+		snprintf(what, sizeof(what), "%s %#lx -> %#lx",
+			 s->kind == TC_TABLE ? "a paging-structure entry for" : "a translation of",
+			 s->va, s->pa);
+	panic("tlbcheck: %s: cpu %u pcid %#x may still hold %s of %s; checked from %s+%#lx\n"
+	      "  protocol state: %s",
+	      check, cpu, s->pcid, what, whose, fn ? fn : "?", fn ? off : (uint64_t)caller, state);
 }
 
 /* ---- hardware events ---- */
@@ -317,6 +455,18 @@ void tlbcheck_claim(uint64_t ctx, uint64_t gen, uint64_t kgen)
 /* With no-flush: what the claim allows to survive in PCID p. */
 static void check_noflush_load(struct tc_cpu *t, uint16_t p, uint64_t ctx, void *caller)
 {
+	/* Translations of another address space, even current ones, would
+	 * be used for this one's addresses. */
+	for (int i = 0; i < ASSOC_MAX; i++) {
+		uint64_t other = t->assoc[p][i] ? t->assoc[p][i] - 1 : ctx;
+
+		if (other != ctx) {
+			struct stale s = { other, 0, 0, 0, p, TC_CTX };
+
+			report("CR3 load with the no-flush bit for another address space",
+			       this_cpu_id(), &s, caller);
+		}
+	}
 	for (uint32_t i = 0; i < t->nstale; i++) {
 		const struct stale *s = &t->stale[i];
 
@@ -331,19 +481,15 @@ static void check_noflush_load(struct tc_cpu *t, uint16_t p, uint64_t ctx, void 
 	}
 }
 
-static void cr3_write(uint64_t cr3, void *caller, bool check)
+static void cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check)
 {
-	struct tc_cpu *t = me_tc();
 	bool user;
-
-	if (!t)
-		return;
 	paddr_t root = cr3 & CR3_ADDR_MASK;
 	uint64_t ctx = ctx_of_root(root, &user);
 	uint16_t p = pcid_mode == PCID_OFF ? 0 : (uint16_t)(cr3 & CR3_PCID_MASK);
 	bool noflush = pcid_mode != PCID_OFF && (cr3 & CR3_NOFLUSH);
 
-	checks++;
+	count_check();
 	if (pcid_mode == PCID_OFF)
 		flush_everything(t);
 	else if (!noflush)
@@ -362,9 +508,12 @@ static void cr3_write(uint64_t cr3, void *caller, bool check)
 
 void tlbcheck_cr3_write_slow(uint64_t cr3)
 {
-	LOCK();
-	cr3_write(cr3, __builtin_return_address(0), true);
-	UNLOCK();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
+
+	if (t)
+		cr3_write(t, cr3, __builtin_return_address(0), true);
+	unlock_me(t, &h);
 }
 
 static bool match_va_cur(const struct stale *s, const void *arg)
@@ -385,18 +534,18 @@ static void invlpg(struct tc_cpu *t, uint16_t p, uint64_t va)
 
 void tlbcheck_invlpg_slow(uint64_t va)
 {
-	LOCK();
-	struct tc_cpu *t = me_tc();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
 
 	if (t)
 		invlpg(t, t->pcid, va);
-	UNLOCK();
+	unlock_me(t, &h);
 }
 
 void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va)
 {
-	LOCK();
-	struct tc_cpu *t = me_tc();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
 
 	if (t) {
 		if (type == INVPCID_ADDR)
@@ -411,13 +560,13 @@ void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va)
 				bit_set(t->kassoc, t->pcid);
 		}
 	}
-	UNLOCK();
+	unlock_me(t, &h);
 }
 
 void tlbcheck_flush_all_slow(void)
 {
-	LOCK();
-	struct tc_cpu *t = me_tc();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
 
 	if (t) {
 		flush_everything(t);
@@ -425,7 +574,7 @@ void tlbcheck_flush_all_slow(void)
 		if (!t->user)
 			bit_set(t->kassoc, t->pcid);
 	}
-	UNLOCK();
+	unlock_me(t, &h);
 }
 
 /* ---- page-table events ---- */
@@ -441,10 +590,12 @@ static bool weakened(uint64_t o, uint64_t n)
 static void add_everywhere(uint64_t ctx, uint64_t va, paddr_t pa, uint64_t gen, uint8_t kind)
 {
 	for (uint32_t c = 0; c < NR_CPUS; c++) {
-		struct tc_cpu *t = tcs[c];
+		struct tc_cpu *t = tc_of(c);
 
 		if (!t)
 			continue;
+		uint64_t f = lock_other(t);
+
 		for (uint32_t w = 0; w < NR_PCIDS / 64; w++) {
 			uint64_t bits = ctx == CTX_KERNEL ? t->kassoc[w] : t->used[w];
 
@@ -459,6 +610,7 @@ static void add_everywhere(uint64_t ctx, uint64_t va, paddr_t pa, uint64_t gen, 
 				add_stale(t, &s);
 			}
 		}
+		spin_unlock_irqrestore(&t->lock, f);
 	}
 }
 
@@ -466,24 +618,18 @@ void tlbcheck_pte_change(const struct mm *mm, uint64_t va, uint64_t old_pte, uin
 {
 	if (!weakened(old_pte, new_pte))
 		return;
-	LOCK();
 	/* The flush that covers this change brings the mm to tlb_gen + 1. */
 	add_everywhere(mm->ctx_id, va & ~0xfffull, pte_addr(old_pte), mm->tlb_gen + 1, TC_PAGE);
-	UNLOCK();
 }
 
 void tlbcheck_table_free(const struct mm *mm, uint64_t va, paddr_t table)
 {
-	LOCK();
 	add_everywhere(mm->ctx_id, va & ~0xfffull, table, mm->tlb_gen + 1, TC_TABLE);
-	UNLOCK();
 }
 
 void tlbcheck_kernel_unmap(uint64_t va, paddr_t pa, uint64_t gen)
 {
-	LOCK();
 	add_everywhere(CTX_KERNEL, va, pa, gen, TC_PAGE);
-	UNLOCK();
 }
 
 /* ---- assertions ---- */
@@ -505,10 +651,12 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 	if (s->ctx == CTX_KERNEL) {
 		const struct tc_cpu *t = tcs[c];
 
-		/* Deferred by the initiator (it saw the CPU in user mode or
-		 * idle) and not caught up yet: it will before it touches any
-		 * deferrable mapping (checked in tlbcheck_kernel_caught_up). */
-		if (kernel_deferred_ok && t->kdeferred_gen >= s->gen && t->kclean_gen < s->gen)
+		/* The loaded PCID, deferred by the initiator (it saw the CPU
+		 * in user mode or idle) and not caught up yet: it will before
+		 * it touches any deferrable mapping (checked in
+		 * tlbcheck_kernel_caught_up). */
+		if (loaded && kernel_deferred_ok && t->kdeferred_gen >= s->gen &&
+		    t->kclean_gen < s->gen)
 			return true;
 		if (pcid_mode == PCID_OFF)
 			return false;
@@ -517,17 +665,24 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 		/* Another PCID: flushed before it is loaded if it is behind. */
 		return !loaded && slot < ts->nr && ts->slots[slot].kgen < s->gen;
 	}
-	const struct mm *mm = mm_of_ctx(s->ctx);
-	bool lazy = READ_ONCE(pc->shared.is_lazy) && READ_ONCE(pc->shared.loaded_mm) == mm;
+	/* c's loaded mm stays alive while we hold c's lock: freeing an mm
+	 * first moves every CPU off it, in a transaction (tlb.c). */
+	const struct mm *lm = READ_ONCE(pc->shared.loaded_mm);
+	bool runs = lm && lm->ctx_id == s->ctx;
+	bool lazy = runs && READ_ONCE(pc->shared.is_lazy);
 
 	if (pcid_mode == PCID_OFF)
-		return (s->kind == TC_PAGE && lazy) || READ_ONCE(pc->shared.loaded_mm) != mm;
+		return (s->kind == TC_PAGE && lazy) || !runs;
 	uint32_t slot = (p & ~UPCID_BIT) - 1u;
 
 	if (slot >= ts->nr)
 		return false;
 	const struct asid_slot *as = &ts->slots[slot];
 
+	/* A user PCID marked stale is flushed by its next load, whatever the
+	 * slot holds now (pti_prepare_exit); until then nothing uses it. */
+	if ((p & UPCID_BIT) && as->user_stale && tcs[c]->pcid != p)
+		return true;
 	if (as->ctx_id != s->ctx)
 		return !loaded;
 	if (!loaded && as->tlb_gen < s->gen)
@@ -547,30 +702,94 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 	return false;
 }
 
-void tlbcheck_request_done(const struct mm *mm, uint64_t start, uint64_t end, uint64_t gen)
-{
-	LOCK();
-	checks++;
-	for (uint32_t c = 0; c < NR_CPUS; c++) {
-		struct tc_cpu *t = tcs[c];
+/* A check over every CPU's model: each record that matches, unless the
+ * protocol's own records excuse it, is a stale translation that must not
+ * exist any more. */
+struct scan {
+	const char *check;
+	enum { SCAN_RANGE, SCAN_FRAME } what;
+	uint64_t ctx, start, end, gen; /* ranges: records up to gen */
+	paddr_t pa;		       /* frames */
+	bool table;		       /* frames: a page-table page */
+	bool deferred_ok;	       /* kernel ranges: kflush=defer */
+	void *caller;
+};
 
-		for (uint32_t i = 0; t && i < t->nstale; i++) {
+static bool scan_match(const struct scan *q, const struct stale *s)
+{
+	switch (q->what) {
+	case SCAN_RANGE:
+		return s->ctx == q->ctx && s->gen <= q->gen && s->va >= q->start && s->va < q->end;
+	case SCAN_FRAME:
+		return s->pa == q->pa && s->ctx != CTX_KERNEL && (s->kind == TC_TABLE) == q->table;
+	}
+	return false;
+}
+
+static void scan_all(const struct scan *q)
+{
+	count_check();
+	for (uint32_t c = 0; c < NR_CPUS; c++) {
+		struct tc_cpu *t = tc_of(c);
+
+		if (!t)
+			continue;
+		uint64_t f = lock_other(t);
+
+		for (uint32_t i = 0; i < t->nstale; i++) {
 			const struct stale *s = &t->stale[i];
 
-			if (s->ctx == mm->ctx_id && s->gen <= gen && s->va >= start &&
-			    s->va < end && !excused(c, s, false))
-				report("flush request returned", c, s, __builtin_return_address(0));
+			if (scan_match(q, s) && !excused(c, s, q->deferred_ok))
+				report(q->check, c, s, q->caller);
 		}
+		spin_unlock_irqrestore(&t->lock, f);
 	}
-	UNLOCK();
+}
+
+static void scan_range(const char *check, uint64_t ctx, uint64_t start, uint64_t end, uint64_t gen,
+		       bool deferred_ok, void *caller)
+{
+	struct scan q = { .check = check,
+			  .what = SCAN_RANGE,
+			  .ctx = ctx,
+			  .start = start,
+			  .end = end,
+			  .gen = gen,
+			  .deferred_ok = deferred_ok,
+			  .caller = caller };
+
+	scan_all(&q);
+}
+
+void tlbcheck_request_done(const struct mm *mm, uint64_t start, uint64_t end, uint64_t gen)
+{
+	scan_range("flush request returned", mm->ctx_id, start, end, gen, false,
+		   __builtin_return_address(0));
+}
+
+void tlbcheck_kflush_done(uint64_t start, uint64_t end, uint64_t gen, bool deferred_ok)
+{
+	scan_range("kernel flush returned", CTX_KERNEL, start, end, gen, deferred_ok,
+		   __builtin_return_address(0));
+}
+
+void tlbcheck_frame_free(paddr_t pa, bool table)
+{
+	struct scan q = { .check = table ? "page-table page freed" : "frame freed",
+			  .what = SCAN_FRAME,
+			  .pa = pa,
+			  .table = table,
+			  .caller = __builtin_return_address(0) };
+
+	scan_all(&q);
 }
 
 void tlbcheck_range_flushed(uint64_t ctx, uint64_t start, uint64_t end, uint64_t gen)
 {
-	LOCK();
-	struct tc_cpu *t = me_tc();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
 
-	checks++;
+	count_check();
 	for (uint32_t i = 0; t && i < t->nstale; i++) {
 		const struct stale *s = &t->stale[i];
 
@@ -579,61 +798,27 @@ void tlbcheck_range_flushed(uint64_t ctx, uint64_t start, uint64_t end, uint64_t
 			report("after this CPU's flush", this_cpu_id(), s,
 			       __builtin_return_address(0));
 	}
-	UNLOCK();
-}
-
-void tlbcheck_frame_free(paddr_t pa, bool table)
-{
-	LOCK();
-	checks++;
-	for (uint32_t c = 0; c < NR_CPUS; c++) {
-		struct tc_cpu *t = tcs[c];
-
-		for (uint32_t i = 0; t && i < t->nstale; i++) {
-			const struct stale *s = &t->stale[i];
-
-			if (s->pa != pa || s->ctx == CTX_KERNEL || (s->kind == TC_TABLE) != table)
-				continue;
-			if (!excused(c, s, false))
-				report(table ? "page-table page freed" : "frame freed", c, s,
-				       __builtin_return_address(0));
-		}
-	}
-	UNLOCK();
-}
-
-void tlbcheck_kflush_done(uint64_t start, uint64_t end, uint64_t gen, bool deferred_ok)
-{
-	LOCK();
-	checks++;
-	for (uint32_t c = 0; c < NR_CPUS; c++) {
-		struct tc_cpu *t = tcs[c];
-
-		for (uint32_t i = 0; t && i < t->nstale; i++) {
-			const struct stale *s = &t->stale[i];
-
-			if (s->ctx == CTX_KERNEL && s->gen <= gen && s->va >= start &&
-			    s->va < end && !excused(c, s, deferred_ok))
-				report("kernel flush returned", c, s, __builtin_return_address(0));
-		}
-	}
-	UNLOCK();
+	unlock_me(t, &h);
 }
 
 void tlbcheck_kflush_deferred(uint32_t cpu, uint64_t gen)
 {
-	LOCK();
-	if (tcs[cpu])
-		tcs[cpu]->kdeferred_gen = gen;
-	UNLOCK();
+	struct tc_cpu *t = tc_of(cpu);
+
+	if (t) {
+		uint64_t f = lock_other(t);
+
+		t->kdeferred_gen = gen;
+		spin_unlock_irqrestore(&t->lock, f);
+	}
 }
 
 void tlbcheck_kernel_caught_up(uint64_t kgen)
 {
-	LOCK();
-	struct tc_cpu *t = me_tc();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
 
-	checks++;
+	count_check();
 	if (t)
 		t->kclean_gen = kgen;
 	for (uint32_t i = 0; t && i < t->nstale; i++) {
@@ -643,20 +828,20 @@ void tlbcheck_kernel_caught_up(uint64_t kgen)
 			report("kernel entry caught up", this_cpu_id(), s,
 			       __builtin_return_address(0));
 	}
-	UNLOCK();
+	unlock_me(t, &h);
 }
 
 void tlbcheck_user_exit(uint64_t cr3, const uint64_t *queue, uint64_t n, uint64_t gen)
 {
-	LOCK();
-	struct tc_cpu *t = me_tc();
+	struct held h;
+	struct tc_cpu *t = lock_me(&h);
 
 	if (t) {
 		uint64_t ctx = t->ctx;
 
 		/* The exit code's CR3 load, then its INVLPGs, then the check:
 		 * the user PCID is current through gen. */
-		cr3_write(cr3, NULL, false);
+		cr3_write(t, cr3, NULL, false);
 		for (uint64_t i = 0; i < n; i++)
 			invlpg(t, t->pcid, queue[i]);
 		for (uint32_t i = 0; i < t->nstale; i++) {
@@ -666,17 +851,64 @@ void tlbcheck_user_exit(uint64_t cr3, const uint64_t *queue, uint64_t n, uint64_
 				report("return to user", this_cpu_id(), s,
 				       __builtin_return_address(0));
 		}
-		checks++;
+		count_check();
 	}
-	UNLOCK();
+	unlock_me(t, &h);
+}
+
+static bool match_ctx(const struct stale *s, const void *arg)
+{
+	return s->ctx == *(const uint64_t *)arg;
+}
+
+/*
+ * The last reference to mm is gone and no CPU runs it: its frames and
+ * tables are freed next, without flushes. That is safe only if no CPU has
+ * a PCID loaded that may hold its entries; every other PCID that may is
+ * flushed before it is loaded again (its slot changes hands first), which
+ * the association check at every no-flush load enforces. So the
+ * individual stale records of mm are no longer needed: drop them.
+ */
+void tlbcheck_mm_freed(const struct mm *mm)
+{
+	uint64_t ctx = mm->ctx_id;
+
+	count_check();
+	for (uint32_t c = 0; c < NR_CPUS; c++) {
+		struct tc_cpu *t = tc_of(c);
+
+		if (!t)
+			continue;
+		uint64_t fl = lock_other(t);
+
+		if (assoc_has(t, t->pcid, ctx)) {
+			struct stale s = { ctx, 0, 0, 0, t->pcid, TC_CTX };
+
+			report("address space freed", c, &s, __builtin_return_address(0));
+		}
+		drop_where(t, match_ctx, &ctx);
+		spin_unlock_irqrestore(&t->lock, fl);
+	}
+	uint64_t f = spin_lock_irqsave(&mms_lock);
+
+	for (uint32_t i = 0; i < nr_mms; i++) {
+		if (mms[i].mm == mm) {
+			mms[i] = mms[--nr_mms];
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&mms_lock, f);
 }
 
 void tlbcheck_print(void)
 {
-	uint64_t held = 0;
+	uint64_t held = 0, compactions = 0;
 
-	for (uint32_t c = 0; c < NR_CPUS; c++)
+	for (uint32_t c = 0; c < NR_CPUS; c++) {
 		held += tcs[c] ? tcs[c]->nstale : 0;
-	pr_info("tlbcheck: %lu checks, %lu stale translations tracked, %lu still pending", checks,
-		entries_added, held);
+		compactions += tcs[c] ? tcs[c]->compactions : 0;
+	}
+	pr_info("tlbcheck: %lu checks, %lu stale translations tracked, %lu still pending, "
+		"%lu compactions",
+		checks, entries_added, held, compactions);
 }

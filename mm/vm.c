@@ -57,6 +57,8 @@ struct mm *mm_create(void)
 	for (int i = 256; i < 512; i++)
 		r[i] = k[i];
 	mm->ctx_id = __atomic_fetch_add(&next_ctx_id, 1, __ATOMIC_RELAXED);
+	if (tlbcheck_enabled)
+		tlbcheck_mm_created(mm); /* after ctx_id: the model names mms by it */
 	mm->tlb_gen = 1;
 	mm->refcount = 1;
 	spin_init(&mm->lock, "mm");
@@ -220,7 +222,10 @@ static void clear_leaf(struct mm *mm, uint64_t va, struct batch *b)
 		pti_sync_user_pml4(mm, va, l + 1);
 		tf->flags &= ~FRAME_PGTABLE;
 		mm->pt_pages--;
+		/* The unlinked table needs a flush of its own if the batch
+		 * already flushed (it was full): record the range again. */
 		b->freed_tables = true;
+		batch_range(b, va);
 		if (tlbcheck_enabled)
 			tlbcheck_table_free(mm, va, tables[l - 1]);
 		batch_free(b, tables[l - 1] | BATCH_TABLE);
@@ -354,10 +359,16 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 	}
 }
 
+/* W^X for user memory too (as for ELF segments): never both at once. */
+static bool wx(uint32_t prot)
+{
+	return (prot & PROT_WRITE) && (prot & PROT_EXEC);
+}
+
 int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t flags)
 {
 	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!len || len > (1ull << 40) || (prot & ~7u) || (flags & ~3u))
+	if (!len || len > (1ull << 40) || (prot & ~7u) || (flags & ~3u) || wx(prot))
 		return -EINVAL;
 	struct vma *v = kmem_cache_alloc(&vma_cache);
 
@@ -428,7 +439,7 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 {
 	len = ALIGN_UP(len, PAGE_SIZE);
-	if (!user_range_ok(addr, len) || (prot & ~7u))
+	if (!user_range_ok(addr, len) || (prot & ~7u) || wx(prot))
 		return -EINVAL;
 	struct batch b;
 	struct list_node *pos;
@@ -561,6 +572,8 @@ void mm_put(struct mm *mm)
 	BUG_ON(mm == &kernel_mm);
 	/* No task uses it; lazy CPUs may still have it in CR3. */
 	mm_drop_lazy_users(mm);
+	if (tlbcheck_enabled)
+		tlbcheck_mm_freed(mm); /* no CPU may have its PCIDs loaded now */
 	struct list_node *pos, *tmp;
 
 	list_for_each_safe (pos, tmp, &mm->vmas) {

@@ -117,7 +117,8 @@ static void *map_area(size_t size, int node)
 			vfree((void *)a->start);
 			return NULL;
 		}
-		kmap_page(a->start + i * PAGE_SIZE, pa, PTE_W | (cpu_has(FEAT_NX) ? PTE_NX : 0));
+		kmap_page(a->start + i * PAGE_SIZE, pa, PTE_W | (cpu_has(FEAT_NX) ? PTE_NX : 0),
+			  false); /* unmapped later: never global */
 	}
 	__atomic_fetch_add(&pages_in_use, pages, __ATOMIC_RELAXED);
 	return (void *)a->start;

@@ -20,6 +20,7 @@ struct rq {
 	struct task *idle;
 	struct list_node sleepers; /* blocked tasks with a wake-up time, sorted */
 	uint64_t ticks;
+	bool preempting; /* the coming switch is an involuntary preemption */
 };
 
 static inline struct rq *cpu_rq(uint32_t cpu)

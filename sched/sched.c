@@ -61,6 +61,18 @@ static void enqueue(struct rq *rq, struct task *t)
 	rq->nr_running++;
 }
 
+/* A task preempted with slice left goes back to the head of its queue: a
+ * wake-up of a higher priority must not reorder equal-priority tasks. */
+static void enqueue_preempted(struct rq *rq, struct task *t)
+{
+	assert_held(&rq->lock);
+	t->state = TASK_RUNNABLE;
+	t->cpu = (int32_t)rq->cpu;
+	t->preempted = true;
+	list_add_head(&rq->queue[t->prio], &t->rq_link);
+	rq->nr_running++;
+}
+
 static void dequeue(struct rq *rq, struct task *t)
 {
 	assert_held(&rq->lock);
@@ -179,20 +191,29 @@ void sched_switch_locked(struct rq *rq)
 {
 	struct task *prev = rq->curr, *next;
 
+	bool preempting = rq->preempting;
+
+	rq->preempting = false;
 	if (prev->state == TASK_RUNNING && prev != rq->idle) {
 		if (allowed_on(prev, rq->cpu)) {
-			enqueue(rq, prev);
+			if (preempting && prev->slice_ticks)
+				enqueue_preempted(rq, prev);
+			else
+				enqueue(rq, prev);
 		} else {
 			/* Affinity moved away: park it as blocked; once it is off
 			 * this CPU, sched_finish_switch() wakes it on an allowed
 			 * one (no second rq lock here, no lock-order problem). */
 			prev->state = TASK_BLOCKED;
-			prev->flags |= TF_MIGRATE;
+			/* Atomic: other CPUs set TF_KILLED concurrently. */
+			__atomic_fetch_or(&prev->flags, TF_MIGRATE, __ATOMIC_RELAXED);
 		}
 	}
 	next = pick_next(rq);
 	next->state = TASK_RUNNING;
-	next->slice_ticks = (uint32_t)sched_slice;
+	if (!next->preempted)
+		next->slice_ticks = (uint32_t)sched_slice;
+	next->preempted = false;
 	this_cpu_write(need_resched, 0);
 	if (next == prev) {
 		spin_unlock_raw(&rq->lock);
@@ -207,10 +228,18 @@ void schedule(void)
 	uint64_t f = irq_save();
 	struct rq *rq = this_rq();
 
-	if (this_cpu_read(preempt_count) && current_task()->state == TASK_RUNNING)
-		panic("schedule() with preemption disabled (count %lu)",
-		      this_cpu_read(preempt_count));
 	spin_lock_raw(&rq->lock);
+	sched_switch_locked(rq);
+	irq_restore(f);
+}
+
+void preempt_schedule(void)
+{
+	uint64_t f = irq_save();
+	struct rq *rq = this_rq();
+
+	spin_lock_raw(&rq->lock);
+	rq->preempting = true;
 	sched_switch_locked(rq);
 	irq_restore(f);
 }
@@ -218,7 +247,12 @@ void schedule(void)
 void preempt_check_resched(void)
 {
 	if (this_cpu_read(need_resched) && preemptible() && irqs_enabled() && this_rq())
-		schedule();
+		preempt_schedule();
+}
+
+void preempt_count_underflow(void)
+{
+	panic("preempt_count underflow (an unlock or preempt_enable without its pair)");
 }
 
 void preempt_enable(void)
@@ -496,7 +530,7 @@ void irq_exit_work(struct trap_frame *tf)
 	/* Only if the interrupted code could be preempted. */
 	if (this_cpu_read(preempt_count) || this_cpu_read(irq_depth) || !(tf->rflags & RFLAGS_IF))
 		return;
-	schedule();
+	preempt_schedule();
 }
 
 void cpu_idle_loop(void)

@@ -24,6 +24,7 @@
 #include "kernel/percpu.h"
 #include "kernel/counters.h"
 #include "kernel/time.h"
+#include "kernel/panic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/desc.h"
@@ -74,6 +75,13 @@ static void load_user_bases(struct task *t)
 void context_switch(struct rq *rq, struct task *prev, struct task *next)
 {
 	(void)rq;
+	/* The count is per CPU: a task that switched away with it non-zero
+	 * (blocking while holding a spinlock) would hand it to the next task
+	 * and resume elsewhere without it. */
+	if (unlikely(this_cpu_read(preempt_count)))
+		panic("switching away from %s with preempt_count %lu (blocking with a "
+		      "spinlock held?)",
+		      prev->name, this_cpu_read(preempt_count));
 	/* Woken from idle by an interrupt that reschedules: catch up on
 	 * deferred kernel flushes before next's stack is touched. */
 	if (this_cpu_read(entry.context) != CTX_KERNEL)
@@ -115,9 +123,9 @@ void context_switch(struct rq *rq, struct task *prev, struct task *next)
 void sched_finish_switch(struct task *prev)
 {
 	struct rq *rq = this_rq();
-	bool migrate = prev->flags & TF_MIGRATE;
+	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
+	bool migrate = __atomic_fetch_and(&prev->flags, ~TF_MIGRATE, __ATOMIC_RELAXED) & TF_MIGRATE;
 
-	prev->flags &= ~TF_MIGRATE;
 	/* Release: prev's saved registers and stack writes are visible to the
 	 * CPU that runs it next (pairs with the acquire in context_switch). */
 	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);

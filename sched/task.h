@@ -73,6 +73,7 @@ struct task {
 	uint32_t flags;
 	int prio;
 	uint32_t slice_ticks; /* ticks left in the time slice */
+	bool preempted;	      /* queued at the head, keeps its slice (rq->lock) */
 	struct cpumask affinity;
 	struct list_node rq_link;   /* run queue or wait list */
 	struct list_node proc_link; /* proc->threads */
@@ -137,6 +138,9 @@ void task_get(struct task *t);
 void task_put(struct task *t);
 
 void schedule(void);
+/* An involuntary switch (a reschedule is due): the current task keeps its
+ * place at the head of its queue, and its slice, unless the slice ran out. */
+void preempt_schedule(void);
 void sched_yield(void);
 /* Block the current task: the caller set up how it will be woken (wait
  * list, timer) while holding the lock that the waker takes. */

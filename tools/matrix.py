@@ -41,6 +41,70 @@ BOOTS = [
          cmdline=TESTS + " expect_cpus=1 acpi_inject=rsdp"),
 ]
 
+# The TLB matrix: every boot with the coherence checker on (tlbcheck=on).
+# The full product of pti x pcid x asids x lazytlb x kflush x ptiflush is
+# 96 boots; these 12 cover every pair of values of any two switches where
+# both matter (asids only with PCIDs, ptiflush only with PTI), which is the
+# minimum: asids x ptiflush alone needs 6 boots with pti=on and PCIDs, asids
+# x pti=off 3 more, and pcid=off with both ptiflush values and pti=off 3
+# more. Under QEMU (no PCID) "PCIDs" means pcid=model; Bochs runs pcid=on.
+TLB_ROWS = [
+    "pti=on pcid=model asids=6 lazytlb=on kflush=defer ptiflush=full",
+    "pti=on pcid=model asids=64 lazytlb=off kflush=ipi ptiflush=precise",
+    "pti=off pcid=model asids=1 lazytlb=off kflush=defer",
+    "pti=on pcid=model asids=1 lazytlb=on kflush=ipi ptiflush=full",
+    "pti=on pcid=off lazytlb=on kflush=defer ptiflush=precise",
+    "pti=off pcid=model asids=64 lazytlb=on kflush=ipi",
+    "pti=on pcid=off lazytlb=off kflush=ipi ptiflush=full",
+    "pti=off pcid=model asids=6 lazytlb=off kflush=ipi",
+    "pti=on pcid=model asids=64 lazytlb=off kflush=defer ptiflush=full",
+    "pti=on pcid=model asids=6 lazytlb=off kflush=ipi ptiflush=precise",
+    "pti=off pcid=off lazytlb=on kflush=ipi",
+    "pti=on pcid=model asids=1 lazytlb=on kflush=ipi ptiflush=precise",
+]
+BOCHS_TLB_ROWS = [
+    "pti=on pcid=on asids=6 lazytlb=on kflush=defer ptiflush=precise",
+    "pti=on pcid=on asids=1 lazytlb=off kflush=ipi ptiflush=full",
+    "pti=off pcid=on asids=64 lazytlb=on kflush=defer",
+]
+
+
+def tlb_name(row):
+    """"pti=on pcid=model asids=6 lazytlb=on kflush=defer" -> "pti-model6-lazy-kdefer"."""
+    sw = dict(kv.split("=") for kv in row.split())
+    parts = ["pti" if sw["pti"] == "on" else "nopti",
+             "nopcid" if sw["pcid"] == "off" else sw["pcid"] + sw.get("asids", ""),
+             "lazy" if sw["lazytlb"] == "on" else "nolazy", "k" + sw["kflush"]]
+    if "ptiflush" in sw:
+        parts.append(sw["ptiflush"])
+    return "-".join(parts)
+
+
+BOOTS += [boot("tlb-" + tlb_name(r), "qemu-bios", 8, "tlbcheck=on torture_rounds=200 " + r,
+               expect=[r"tlbcheck: on", r"tlbcheck: \d+ checks"])
+          for r in TLB_ROWS]
+BOOTS += [boot("bochs-tlb-" + tlb_name(r), "bochs", 4, "tlbcheck=on torture_rounds=80 " + r,
+               timeout=900, expect=[r"pcid: on", r"tlbcheck: \d+ checks"])
+          for r in BOCHS_TLB_ROWS]
+# The fault-injection workload with no fault: must pass (the control for
+# the tlbinject deaths below).
+BOOTS.append(dict(boot("tlbinject-control", "qemu-bios", 4, "tlbcheck=on tlbinject=none"),
+                  cmdline="utest=tlb_inject_workload fbcon=off tlbcheck=on tlbinject=none"))
+
+# Each planted TLB bug (tlbinject=) and the check that must catch it.
+TLB_INJECT = [
+    ("skip_invlpg", r"after this CPU's flush: .* checked from flush_one"),
+    ("skip_ipi", r"flush request returned: cpu [1-9]"),
+    # (the initiator's check, or the other CPU's own exit to user, whichever
+    # comes first)
+    ("skip_user_flush", r"(flush request returned|return to user): cpu \d+ pcid 0x8"),
+    ("skip_lazy_catchup", r"after this CPU's flush: .* checked from switch_mm"),
+    ("skip_asid_flush", r"CR3 load with the no-flush bit for another address space"),
+    ("skip_freed_tables_ipi", r"flush request returned: .* a paging-structure entry"),
+    ("skip_kflush", r"kernel entry caught up: .* of the kernel"),
+    ("skip_gen_check", r"CR3 load with the no-flush bit: .* of mm ctx"),
+]
+
 # Boots that must fail, and how the report must read.
 DEATHS = [
     dict(name="kernel-page-fault", platform="qemu-bios", cmdline="ktest=death_pagefault",
@@ -58,7 +122,7 @@ DEATHS = [
          verdict="hang", timeout=15),
     dict(name="lockup-spin", platform="qemu-bios", smp=4,
          cmdline="ktest=death_lockup lockup_ms=1000", verdict="fail",
-         expect=[r"lockup: cpu 0 spun 1000 ms on lock 'death_lock' held by cpu 1 "
+         expect=[r"lockup: cpu 0 spun 1000 ms on lock 'death_lock' .* held by cpu 1 "
                  r"\(taken at death_lockup_holder",
                  r"--- cpu 1 stopped by NMI ---(.|\n)*death_lockup_holder",
                  r"--- cpu 3 stopped by NMI ---"]),
@@ -71,6 +135,12 @@ DEATHS = [
          expect=[r"PANIC on cpu \d: death_panic_all",
                  r"--- cpu \d stopped by NMI ---"],
          once=[r"PANIC on cpu"]),
+] + [
+    dict(name="tlbinject-" + inj, platform="qemu-bios", smp=4, timeout=120, verdict="fail",
+         cmdline="utest=tlb_inject_workload fbcon=off tlbcheck=on tlbinject=" + inj,
+         expect=[r"PANIC on cpu \d+: tlbcheck: " + what, r"protocol state: cpu \d+"],
+         once=[r"PANIC on cpu"])
+    for inj, what in TLB_INJECT
 ]
 
 # make test-large: topologies too slow for every CI run.

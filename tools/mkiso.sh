@@ -6,15 +6,18 @@ set -euo pipefail
 out=$1 cfg=$2 kernel=$3
 shift 3
 root=$(mktemp -d "${TMPDIR:-/tmp}/ukernel-iso.XXXXXX")
-trap 'rm -rf "$root"' EXIT
+# The log lives outside the tree being imaged: xorriso fails ("file has
+# changed") if a file in the tree grows while it is copied.
+log=$(mktemp "${TMPDIR:-/tmp}/ukernel-mkrescue.XXXXXX")
+trap 'rm -rf "$root" "$log"' EXIT
 mkdir -p "$root/boot/grub"
 cp "$cfg" "$root/boot/grub/grub.cfg"
 cp "$kernel" "$root/boot/kernel.elf"
 for m in "$@"; do cp "$m" "$root/boot/$(basename "$m")"; done
 # grub-mkrescue puts both i386-pc (El Torito + MBR hybrid) and x86_64-efi
 # (EFI system partition image) on the ISO when both platforms are installed.
-grub-mkrescue -o "$out.tmp" "$root" >"$root/mkrescue.log" 2>&1 || {
-	cat "$root/mkrescue.log" >&2
+grub-mkrescue -o "$out.tmp" "$root" >"$log" 2>&1 || {
+	cat "$log" >&2
 	exit 1
 }
 mv "$out.tmp" "$out"

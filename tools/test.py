@@ -64,6 +64,20 @@ def host_tests(t):
         if p.returncode != 0 and n_bad == 0:
             t.add(False, "host/%s" % name, "exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
         print("host   %-22s %3d passed %d failed" % (name, n_ok, n_bad), flush=True)
+    # The Promela models of the TLB protocol's races (model/*.pml).
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "spin_check.py"), "--tap"],
+                       capture_output=True, text=True)
+    n_ok = n_bad = 0
+    for line in p.stdout.splitlines():
+        m = re.match(r"^(not ok|ok) \d+ - ([^#]*)", line)
+        if m:
+            ok = m.group(1) == "ok"
+            t.add(ok, "model/%s" % m.group(2).strip(), "" if ok else p.stdout[-2000:])
+            n_ok += ok
+            n_bad += not ok
+    if p.returncode != 0 and n_bad == 0:
+        t.add(False, "model", p.stdout[-2000:] + p.stderr[-2000:])
+    print("model  %-22s %3d passed %d failed" % ("spin", n_ok, n_bad), flush=True)
 
 
 def save_log(name, log):

@@ -90,7 +90,7 @@ void cpu_setup_ap(void)
 
 void cpu_map_idt(void)
 {
-	kmap_page(IDT_ALIAS, virt_to_phys(idt_page()), cpu_has(FEAT_NX) ? PTE_NX : 0);
+	kmap_page(IDT_ALIAS, virt_to_phys(idt_page()), cpu_has(FEAT_NX) ? PTE_NX : 0, true);
 	idt_move_to_entry_area((void *)IDT_ALIAS);
 }
 

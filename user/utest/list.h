@@ -4,6 +4,7 @@
  */
 #pragma once
 
+/* clang-format off */
 #define UTEST_LIST(X)                \
 	X(syscall_basics)            \
 	X(bad_syscall_args)          \
@@ -18,15 +19,23 @@
 	X(ipc_pingpong_same_cpu)     \
 	X(ipc_pingpong_cross_cpu)    \
 	X(cpu_protections)           \
+	X(mm_invariants)             \
+	X(tlb_torture)               \
+	X(asid_churn)                \
+	X(lazy_shootdown_no_ipis)    \
+	X(kernel_unmap_deferred)     \
 	X(no_leaks_after_exit)
 
-#define ROLE_LIST(X)          \
-	X(role_exit)          \
-	X(role_segv)          \
-	X(role_gp)            \
-	X(role_ud)            \
-	X(role_wild_jump)     \
-	X(role_spin)          \
-	X(role_ipc_server)    \
-	X(role_threads_crash) \
-	X(role_sgdt)
+#define ROLE_LIST(X)            \
+	X(role_exit)            \
+	X(role_segv)            \
+	X(role_gp)              \
+	X(role_ud)              \
+	X(role_wild_jump)       \
+	X(role_spin)            \
+	X(role_ipc_server)      \
+	X(role_threads_crash)   \
+	X(role_sgdt)            \
+	X(role_ring)            \
+	X(tlb_inject_workload)
+/* clang-format on */

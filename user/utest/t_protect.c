@@ -41,3 +41,23 @@ void t_cpu_protections(const char *arg)
 	ut_note("smap %s, umip %s, smep %s", cpu_has("smap") ? "on" : "absent",
 		cpu_has("umip") ? "on" : "absent", cpu_has("smep") ? "on" : "absent");
 }
+
+/* The kernel's walker over our own address space (ELF segments, stack,
+ * anonymous mappings in every protection): every user page is
+ * user-accessible (SMEP/SMAP guard it) and none is writable and
+ * executable; with PTI our user root maps only the entry area. */
+void t_mm_invariants(const char *arg)
+{
+	(void)arg;
+	uint8_t *a = map(NULL, 8 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+
+	T_EXPECT(!MAP_FAILED(a));
+	T_EQ(protect(a, 2 * PAGE_SIZE, UPROT_READ | UPROT_EXEC), 0);
+	T_EQ(protect(a + 2 * PAGE_SIZE, 2 * PAGE_SIZE, UPROT_READ), 0);
+	a[4 * PAGE_SIZE] = 1;
+	T_EQ(sys_test(SYST_CHECK_MM, 0, 0, 0), 0);
+	/* Writable and executable at once is refused, not mapped. */
+	T_EXPECT(protect(a, PAGE_SIZE, UPROT_READ | UPROT_WRITE | UPROT_EXEC) < 0);
+	T_EQ(sys_test(SYST_CHECK_MM, 0, 0, 0), 0);
+	T_EQ(unmap(a, 8 * PAGE_SIZE), 0);
+}

@@ -1,0 +1,340 @@
+/*
+ * TLB protocol under load (run with tlbcheck=on in the test matrix, where
+ * the kernel's coherence checker validates every flush):
+ *   tlb_torture             readers on all CPUs check data tags while a
+ *                           writer remaps and re-protects the pages
+ *   asid_churn              more processes than PCID slots on one CPU
+ *   lazy_shootdown_no_ipis  shootdowns with every other CPU idle send no IPIs
+ *   kernel_unmap_deferred   kernel unmaps with every other CPU in user mode
+ *                           send no IPIs (kflush=defer)
+ *   tlb_inject_workload     every pattern a planted bug can hide in
+ */
+#include "user/utest/utest.h"
+#include "kernel/syscall_test.h"
+
+#define NPAGES 8
+
+static long kswitch(const char *name)
+{
+	return sys_test(SYST_SWITCH, (long)name, (long)strlen(name), 0);
+}
+
+struct torture {
+	uint8_t *base;
+	uint32_t published[NPAGES]; /* tag of the page currently mapped */
+	volatile int stop;
+	uint32_t bad, reads;
+};
+
+static void reader(void *p)
+{
+	struct torture *t = p;
+
+	while (!t->stop) {
+		for (int i = 0; i < NPAGES; i++) {
+			/* Acquire: the tag we then read is at least this new
+			 * (pairs with the writer's release store). */
+			uint32_t g = __atomic_load_n(&t->published[i], __ATOMIC_ACQUIRE);
+			uint32_t tag = *(volatile uint32_t *)(t->base + i * PAGE_SIZE);
+
+			/* 0: a fresh page the writer has not tagged yet. A nonzero
+			 * tag older than g came from a page that was unmapped
+			 * before g was published: a stale translation. */
+			if (tag && tag < g)
+				__atomic_fetch_add(&t->bad, 1, __ATOMIC_RELAXED);
+			t->reads++;
+		}
+	}
+}
+
+static void torture_run(int rounds, bool remap)
+{
+	static struct torture t;
+	int tids[64], n = nr_cpus() - 1;
+
+	if (n > 63)
+		n = 63;
+	memset(&t, 0, sizeof(t));
+	t.base = map(NULL, NPAGES * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+	for (int i = 0; i < NPAGES; i++)
+		*(uint32_t *)(t.base + i * PAGE_SIZE) = 1;
+	for (int i = 0; i < NPAGES; i++)
+		t.published[i] = 1;
+	set_affinity(0, 0);
+	for (int i = 0; i < n; i++) {
+		tids[i] = thread_create(reader, &t);
+		set_affinity(tids[i], i + 1);
+	}
+	for (int r = 0; r < rounds; r++) {
+		int i = r % NPAGES;
+		uint8_t *pg = t.base + i * PAGE_SIZE;
+		uint32_t tag = (uint32_t)r + 2;
+
+		if (remap) {
+			/* Replace the page: the old frame is freed only after the
+			 * flush; then tag the new one and publish. */
+			T_EXPECT(map(pg, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED) == pg);
+		} else {
+			T_EQ(protect(pg, PAGE_SIZE, UPROT_READ), 0);
+			T_EQ(protect(pg, PAGE_SIZE, UPROT_READ | UPROT_WRITE), 0);
+		}
+		*(volatile uint32_t *)pg = tag;
+		/* Release: the tag is written before it is published. */
+		__atomic_store_n(&t.published[i], tag, __ATOMIC_RELEASE);
+	}
+	t.stop = 1;
+	for (int i = 0; i < n; i++)
+		thread_join(tids[i], NULL);
+	T_EQ(t.bad, 0);
+	unmap(t.base, NPAGES * PAGE_SIZE);
+	ut_note("%d %s rounds with %d readers: %u stale reads of %u", rounds,
+		remap ? "remap" : "protect", n, t.bad, t.reads);
+}
+
+/* Rounds per pass: torture_rounds / 8 (120 by default), at least 16. */
+static int torture_rounds(void)
+{
+	long r = kswitch("torture_rounds") / 8;
+
+	return r < 16 ? 16 : (int)r;
+}
+
+void t_tlb_torture(const char *arg)
+{
+	(void)arg;
+	uint64_t sd0 = counter("tlb_shootdown");
+
+	torture_run(torture_rounds(), true);
+	torture_run(torture_rounds(), false);
+	if (nr_cpus() > 1)
+		T_EXPECT(counter("tlb_shootdown") > sd0);
+}
+
+/* role_ring <key> <next key> <rounds> <pages>: one process of a token ring. */
+void t_role_ring(const char *arg)
+{
+	uint64_t key = 0, next = 0, rounds = 0, pages = 0;
+	const char *p = arg;
+	uint64_t *vals[] = { &key, &next, &rounds, &pages };
+
+	for (int i = 0; i < 4; i++) {
+		while (*p == ' ')
+			p++;
+		while (*p >= '0' && *p <= '9')
+			*vals[i] = *vals[i] * 10 + (uint64_t)(*p++ - '0');
+	}
+	set_affinity(0, 0);
+	int me = ep_create(key), to = -1;
+
+	for (int i = 0; i < 1000 && to < 0; i++) {
+		to = ep_open(next);
+		if (to < 0)
+			sleep_ns(1000000);
+	}
+	uint8_t *mem = map(NULL, pages * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+	uint64_t m[4] = { 0 };
+
+	if (me < 0 || to < 0 || MAP_FAILED(mem))
+		exit(10);
+	for (uint64_t r = 0; r < rounds; r++) {
+		/* Wait for the token, touch our pages, pass it on. */
+		if (ipc_recv(me, m) < 0)
+			exit(11);
+		for (uint64_t i = 0; i < pages; i++)
+			mem[i * PAGE_SIZE] += 1;
+		ipc_reply(me, m);
+		m[0]++;
+		if (ipc_call(to, m) < 0 && r + 1 < rounds)
+			exit(12);
+	}
+	exit(0);
+}
+
+void t_asid_churn(const char *arg)
+{
+	(void)arg;
+	long asids = kswitch("asids");
+	int k = (int)(asids < 8 ? asids + 3 : 10);
+	int pids[16];
+	char buf[96];
+	uint64_t m[4] = { 0 };
+
+	if (k > 16)
+		k = 16;
+	uint64_t evict0 = counter("asid_evict");
+
+	for (int i = 0; i < k; i++) {
+		snprintf(buf, sizeof(buf), "role_ring %d %d 20 4", 5000 + i, 5000 + (i + 1) % k);
+		pids[i] = start_child(buf);
+	}
+	/* Start the token: call the first member from outside the ring. */
+	int h = -1;
+
+	for (int i = 0; i < 1000 && h < 0; i++) {
+		h = ep_open(5000);
+		if (h < 0)
+			sleep_ns(1000000);
+	}
+	T_EXPECT(h >= 0);
+	T_EXPECT(ipc_call(h, m) > 0);
+	for (int i = 0; i < k; i++) {
+		int code = -1;
+
+		T_EQ(wait_pid(pids[i], &code), 0);
+		T_EQ(code, 0);
+	}
+	ep_close(h);
+	if (k > asids)
+		T_EXPECT(counter("asid_evict") > evict0);
+	ut_note("%d processes, %ld slots: %lu evictions", k, asids, counter("asid_evict") - evict0);
+}
+
+static struct {
+	uint32_t word;
+	uint8_t *page;
+} lazy;
+
+/* Block (the CPU idles lazily on our mm), wake once to touch the page the
+ * main thread changed meanwhile (leaving lazy mode on the same mm: the
+ * catch-up path), block again until the end. */
+static void lazy_worker(void *arg)
+{
+	(void)arg;
+	while (__atomic_load_n(&lazy.word, __ATOMIC_ACQUIRE) == 0)
+		futex_wait(&lazy.word, 0, 0);
+	(void)*(volatile uint8_t *)lazy.page;
+	while (__atomic_load_n(&lazy.word, __ATOMIC_ACQUIRE) == 1)
+		futex_wait(&lazy.word, 1, 0);
+}
+
+/* Threads of ours ran on every other CPU and now block: those CPUs idle
+ * with our mm still loaded (lazy). Shoot down, with check: no IPIs. Then
+ * free page tables under them (those must interrupt them). */
+static void lazy_phase(bool check)
+{
+	int n = nr_cpus() - 1, tids[64];
+
+	if (n > 63)
+		n = 63;
+	lazy.word = 0;
+	uint8_t *p = map(NULL, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+
+	lazy.page = p;
+
+	set_affinity(0, 0);
+	/* Run a thread of ours on every other CPU, then let them block: those
+	 * CPUs go idle with our mm still loaded (lazy). */
+	for (int i = 0; i < n; i++) {
+		tids[i] = thread_create(lazy_worker, NULL);
+		set_affinity(tids[i], i + 1);
+	}
+	sleep_ns(50000000);
+	uint64_t ipi0 = counter("ipi_sent_tlb"), skip0 = counter("tlb_lazy_skip");
+
+	for (int r = 0; r < 50; r++) {
+		protect(p, PAGE_SIZE, UPROT_READ);
+		protect(p, PAGE_SIZE, UPROT_READ | UPROT_WRITE);
+	}
+	uint64_t ipis = counter("ipi_sent_tlb") - ipi0, skips = counter("tlb_lazy_skip") - skip0;
+
+	if (check) {
+		T_EQ(ipis, 0);
+		T_EXPECT(skips >= 100);
+		ut_note("100 protection changes, %d idle CPUs: %lu IPIs, %lu lazy skips", n, ipis,
+			skips);
+	}
+	/* Wake the workers on their lazy CPUs: each leaves lazy mode on the
+	 * same mm and must catch up before touching the page. */
+	__atomic_store_n(&lazy.word, 1, __ATOMIC_RELEASE);
+	futex_wake(&lazy.word, 64);
+	sleep_ns(20000000);
+	/* Freed page tables: a fresh region in its own page directory. */
+	uint8_t *far = map((void *)0x300000000000ull, 64 * PAGE_SIZE, UPROT_READ | UPROT_WRITE,
+			   UMAP_FIXED | UMAP_POPULATE);
+
+	T_EXPECT(far == (uint8_t *)0x300000000000ull);
+	T_EQ(unmap(far, 64 * PAGE_SIZE), 0);
+	unmap(p, PAGE_SIZE);
+	__atomic_store_n(&lazy.word, 2, __ATOMIC_RELEASE);
+	futex_wake(&lazy.word, 64);
+	for (int i = 0; i < n; i++)
+		thread_join(tids[i], NULL);
+}
+
+void t_lazy_shootdown_no_ipis(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2 || kswitch("lazytlb") != 1) {
+		ut_note("SKIP: needs two CPUs and lazytlb=on");
+		exit(3);
+	}
+	lazy_phase(true);
+}
+
+static volatile int spin_stop;
+
+static void spin_user(void *arg)
+{
+	(void)arg;
+	while (!spin_stop)
+		cpu_relax();
+}
+
+void t_kernel_unmap_deferred(const char *arg)
+{
+	(void)arg;
+	int n = nr_cpus() - 1, tids[64];
+	long defer = kswitch("kflush");
+
+	if (n < 1) {
+		ut_note("SKIP: needs two CPUs");
+		exit(3);
+	}
+	if (n > 63)
+		n = 63;
+	spin_stop = 0;
+	set_affinity(0, 0);
+	for (int i = 0; i < n; i++) {
+		tids[i] = thread_create(spin_user, NULL);
+		set_affinity(tids[i], i + 1);
+	}
+	sleep_ns(20000000);
+	uint64_t ipis = 0, deferred = 0;
+
+	for (int r = 0; r < 20; r++) {
+		uint64_t out[2] = { 0, 0 };
+
+		T_EQ(sys_test(SYST_KERNEL_UNMAP, 1, (long)out, 0), 0);
+		ipis += out[0];
+		deferred += out[1];
+	}
+
+	spin_stop = 1;
+	for (int i = 0; i < n; i++)
+		thread_join(tids[i], NULL);
+	/* Every other CPU is either interrupted or deferred, once per unmap.
+	 * The spinning CPUs are in user mode, so with kflush=defer most are
+	 * deferred (a tick can catch one in the kernel, so not all: the count
+	 * is in the note); with kflush=ipi none is. */
+	T_EQ(ipis + deferred, (uint64_t)(20 * n));
+	if (defer == 1)
+		T_EXPECT(deferred > 0);
+	else
+		T_EQ(deferred, 0);
+	ut_note("20 kernel unmaps, %d CPUs in user mode, kflush=%s: %lu IPIs, %lu deferred", n,
+		defer == 1 ? "defer" : "ipi", ipis, deferred);
+}
+
+/* Everything a planted bug (tlbinject=) could hide behind, in one run. */
+void t_tlb_inject_workload(const char *arg)
+{
+	(void)arg;
+	torture_run(torture_rounds() / 2, false);
+	torture_run(torture_rounds() / 2, true);
+	if (nr_cpus() > 1)
+		lazy_phase(false);
+	t_asid_churn("");
+	if (nr_cpus() > 1)
+		for (int i = 0; i < 3; i++)
+			t_kernel_unmap_deferred("");
+}
