@@ -93,6 +93,19 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 	}
 	case SYST_PROCS:
 		return (long)proc_count();
+	case SYST_TASK_OFF_CPU: {
+		struct task *t = task_by_tid((uint32_t)a);
+
+		if (!t)
+			return -ESRCH;
+		/* Acquire: pairs with the release of on_cpu in
+		 * sched_finish_switch (the switch away is complete). */
+		long off = READ_ONCE(t->state) == TASK_BLOCKED &&
+			   !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE);
+
+		task_put(t);
+		return off;
+	}
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

@@ -24,6 +24,8 @@
                                * the choice's index), or -ENOENT */
 #define SYST_CHECK_MM      12 /* -> invariant violations in our address space
                                * (kernel/selfcheck.c: selfcheck_mm) */
+#define SYST_TASK_OFF_CPU  13 /* (tid) -> 1 if the task is blocked and its
+                               * CPU has switched away from it, else 0 */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

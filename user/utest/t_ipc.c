@@ -60,7 +60,7 @@ static void pingpong(int server_cpu, int client_cpu, const char *path_counter)
 	int pid = start_child(role);
 
 	T_EXPECT(pid > 0);
-	for (int i = 0; i < 1000 && h < 0; i++) {
+	for (int i = 0; i < 10000 && h < 0; i++) { /* up to 10 s: a hang bound */
 		h = ep_open(key);
 		if (h < 0)
 			sleep_ns(1000000);
