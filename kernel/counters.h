@@ -35,7 +35,6 @@
 	X(TLB_FLUSH_FULL, "tlb_flush_full")      /* sum of the reasons below */      \
 	X(TLB_FULL_CEILING, "tlb_full_ceiling")  /* range above flush_ceiling */     \
 	X(TLB_FULL_GEN_GAP, "tlb_full_gen_gap")  /* more than one generation behind */\
-	X(TLB_FULL_FREED_TABLES, "tlb_full_freed_tables")                           \
 	X(TLB_FULL_ASID_NEW, "tlb_full_asid_new")  /* slot evicted or new */        \
 	X(TLB_FULL_REQUEST, "tlb_full_request")  /* caller asked for everything */   \
 	X(TLB_FULL_NOPCID, "tlb_full_nopcid")    /* CR3 write without PCID */       \

@@ -259,8 +259,11 @@ static void load_mm_locked(struct mm *next)
 		if (tlbinject == 5)
 			flush = false;
 	}
-	if (pcid_mode == PCID_OFF)
+	if (pcid_mode == PCID_OFF && !flush) {
 		flush = true; /* every CR3 write flushes */
+		this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+		this_cpu_inc(counters[CNT_TLB_FULL_NOPCID]);
+	}
 	s->tlb_gen = MAX(s->tlb_gen, gen);
 	if (flush) {
 		s->tlb_gen = gen;
