@@ -67,6 +67,7 @@
 	X(PASID_RESYNC_IPI, "pasid_resync_ipi")                                     \
 	X(PASID_RESYNC, "pasid_resync")                                             \
 	X(MEMBARRIER_IPI, "membarrier_ipi")                                         \
+	X(SYNC_CORE, "sync_core")                /* membarrier serializations */    \
 	X(PAGE_FAULT, "page_fault")                                                 \
 	X(PAGE_FAULT_USER, "page_fault_user")                                       \
 	X(IPC_FASTPATH, "ipc_fastpath")                                             \

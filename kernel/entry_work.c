@@ -15,6 +15,8 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/xstate.h"
+#include "kernel/pasid.h"
+#include "kernel/membarrier.h"
 #include "mm/pti.h"
 #include "mm/kflush.h"
 
@@ -44,7 +46,10 @@ void prepare_return_to_user(struct trap_frame *tf)
 		}
 		break;
 	}
-	xstate_restore_for_user(current_task());
+	bool restored = xstate_restore_for_user(current_task());
+
+	pasid_restore_for_user(current_task(), restored);
+	membarrier_return_to_user(current_task());
 	pti_prepare_exit();
 	/* No fence needed: an initiator that still reads KERNEL just sends an
 	 * IPI we did not need (mm/kflush.c). */

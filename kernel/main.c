@@ -49,6 +49,7 @@
 #include "mm/numa.h"
 #include "mm/mm.h"
 #include "mm/tlb.h"
+#include "kernel/pasid.h"
 #include "mm/pti.h"
 #include "mm/tlbcheck.h"
 #include "sched/task.h"
@@ -175,6 +176,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	xstate_init_bsp();
 	mm_init();
 	tlb_init();
+	pasid_init();
 	tlb_init_cpu();
 	pti_init_cpu();
 	sched_switch_init();

@@ -112,7 +112,8 @@ struct task *proc_thread_create(struct proc *p, uint64_t entry, uint64_t stack, 
 	}
 	list_add_tail(&p->threads, &t->proc_link);
 	p->nr_threads++;
-	task_get(t); /* the process's reference, dropped when joined or at exit */
+	t->pasid = p->mm->pasid; /* under p->lock: see kernel/pasid.c */
+	task_get(t);		 /* the process's reference, dropped when joined or at exit */
 	spin_unlock(&p->lock);
 	return t;
 }

@@ -26,6 +26,8 @@
 #include "kernel/time.h"
 #include "kernel/counters.h"
 #include "kernel/syscall_test.h"
+#include "kernel/pasid.h"
+#include "kernel/membarrier.h"
 #include "sched/task.h"
 #include "mm/mm.h"
 #include "arch/x86/cpu.h"
@@ -377,6 +379,23 @@ static long sys_test(struct trap_frame *tf)
 	return syscall_test(ARG0, ARG1, ARG2, ARG3);
 }
 
+static long sys_pasid_bind(struct trap_frame *tf)
+{
+	(void)tf;
+	return pasid_bind();
+}
+
+static long sys_pasid_unbind(struct trap_frame *tf)
+{
+	(void)tf;
+	return pasid_unbind();
+}
+
+static long sys_membarrier(struct trap_frame *tf)
+{
+	return membarrier_cmd(ARG0, ARG1);
+}
+
 static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_EXIT] = sys_exit,
 	[SYS_SPAWN] = sys_spawn,
@@ -410,6 +429,9 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_KINFO] = sys_kinfo,
 	[SYS_TSC_KHZ] = sys_tsc_khz,
 	[SYS_TEST] = sys_test,
+	[SYS_PASID_BIND] = sys_pasid_bind,
+	[SYS_PASID_UNBIND] = sys_pasid_unbind,
+	[SYS_MEMBARRIER] = sys_membarrier,
 	[SYS_IPC_REPLY] = sys_ipc_reply,
 };
 

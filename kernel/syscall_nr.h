@@ -41,7 +41,10 @@
 #define SYS_TSC_KHZ	   30
 #define SYS_TEST	   31 /* (op, a, b, c): test-only hooks */
 #define SYS_IPC_REPLY	   32 /* (handle, m0..m3): reply, do not wait */
-#define NR_SYSCALLS	   33
+#define SYS_PASID_BIND	   33 /* -> the mm's PASID (allocated if it had none) */
+#define SYS_PASID_UNBIND   34 /* drop the mm's PASID */
+#define SYS_MEMBARRIER	   35 /* (cmd, flags): Linux's commands (kernel/membarrier.h) */
+#define NR_SYSCALLS	   36
 
 /* SYS_KINFO selectors. */
 #define KINFO_CONFIG   0 /* the active boot switches, "pti=on pcid=..." */

@@ -16,6 +16,8 @@
 #include "arch/x86/cpufeature.h"
 #include "kernel/counters.h"
 #include "kernel/selfcheck.h"
+#include "kernel/pasid.h"
+#include "kernel/membarrier.h"
 #include "kernel/preempt.h"
 #include "kernel/percpu.h"
 
@@ -77,6 +79,12 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 			return -EFAULT;
 		return 0;
 	}
+	case SYST_PASID_READ:
+		/* Nothing on the way in writes it: this is what user mode ran
+		 * with (interrupts off: stay on this CPU). */
+		return pasid_read_this_cpu_irqsafe();
+	case SYST_SYNC_CORE_GEN:
+		return membarrier_sync_core_gen();
 	case SYST_CHECK_MM:
 		return selfcheck_mm(current_task()->mm);
 	case SYST_SWITCH: {

@@ -26,6 +26,10 @@
                                * (kernel/selfcheck.c: selfcheck_mm) */
 #define SYST_TASK_OFF_CPU  13 /* (tid) -> 1 if the task is blocked and its
                                * CPU has switched away from it, else 0 */
+#define SYST_PASID_READ    14 /* -> this CPU's IA32_PASID (or its shadow) as
+                               * the calling thread ran with it in user mode */
+#define SYST_SYNC_CORE_GEN 15 /* -> the sync-core membarrier generation the
+                               * calling thread serialized to */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

@@ -45,12 +45,14 @@ struct vma {
 };
 
 struct mm {
-	paddr_t root;		/* kernel root (PML4) */
-	paddr_t user_root;	/* PTI user root, or 0 */
-	uint64_t ctx_id;	/* never reused; names the mm in PCID slots */
-	uint64_t tlb_gen;	/* bumped by every change that needs a flush */
-	struct cpumask cpumask; /* CPUs that may cache its translations */
-	uint32_t pasid;		/* 0 = none (kernel/pasid.c) */
+	paddr_t root;		   /* kernel root (PML4) */
+	paddr_t user_root;	   /* PTI user root, or 0 */
+	uint64_t ctx_id;	   /* never reused; names the mm in PCID slots */
+	uint64_t tlb_gen;	   /* bumped by every change that needs a flush */
+	struct cpumask cpumask;	   /* CPUs that may cache its translations */
+	uint32_t pasid;		   /* 0 = none (kernel/pasid.c) */
+	uint32_t membarrier_flags; /* MEMBARRIER_REG_* (kernel/membarrier.c) */
+	uint64_t sync_core_gen;	   /* sync-core membarriers so far */
 	int refcount;
 	struct spinlock lock;
 	struct list_node vmas;

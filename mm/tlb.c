@@ -48,6 +48,7 @@
 #include "mm/kflush.h"
 #include "mm/kpaging.h"
 #include "mm/tlbcheck.h"
+#include "kernel/pasid.h"
 #include "kernel/percpu.h"
 #include "kernel/preempt.h"
 #include "kernel/smp.h"
@@ -318,6 +319,8 @@ void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 		load_mm(next);
 	}
 	tlbcheck_end(tx);
+	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
+	pasid_switch_mm(next);
 }
 
 /* A kernel thread is about to run: keep the user mm loaded (lazytlb=on) or

@@ -12,6 +12,7 @@
  * and frames are freed only after it.
  */
 #include "mm/mm.h"
+#include "kernel/pasid.h"
 #include "mm/tlb.h"
 #include "mm/pti.h"
 #include "mm/tlbcheck.h"
@@ -574,6 +575,7 @@ void mm_put(struct mm *mm)
 	mm_drop_lazy_users(mm);
 	if (tlbcheck_enabled)
 		tlbcheck_mm_freed(mm); /* no CPU may have its PCIDs loaded now */
+	pasid_mm_exit(mm);
 	struct list_node *pos, *tmp;
 
 	list_for_each_safe (pos, tmp, &mm->vmas) {

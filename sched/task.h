@@ -111,7 +111,9 @@ struct task {
 	/* Extended state (arch/x86/xstate.c). */
 	void *xstate;
 	uint32_t xstate_size;
-	int32_t fpu_cpu; /* CPU whose registers hold its state */
+	int32_t fpu_cpu;	/* CPU whose registers hold its state */
+	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
+	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */
 
 	uint64_t switches; /* context switches into this task */
 	uint64_t runtime_ns;

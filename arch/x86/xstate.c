@@ -141,18 +141,19 @@ void xstate_switch_out(struct task *t)
 	this_cpu_inc(counters[CNT_XSAVE]);
 }
 
-void xstate_restore_for_user(struct task *t)
+bool xstate_restore_for_user(struct task *t)
 {
 	if (!t->xstate)
-		return;
+		return false;
 	uint32_t cpu = this_cpu_id();
 
 	if (this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)cpu) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
-		return;
+		return false;
 	}
 	restore(t->xstate);
 	this_cpu_inc(counters[CNT_XRSTOR]);
 	this_cpu_write(fpu_owner, t);
 	t->fpu_cpu = (int32_t)cpu;
+	return true;
 }

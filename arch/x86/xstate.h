@@ -16,7 +16,8 @@ int xstate_task_alloc(struct task *t);
 void xstate_task_free(struct task *t);
 /* Context switch away from a user task: save its live registers. */
 void xstate_switch_out(struct task *t);
-/* Return to user: make the registers hold t's state. */
-void xstate_restore_for_user(struct task *t);
+/* Return to user: make the registers hold t's state. True if they were
+ * loaded from memory (false: they already held it). */
+bool xstate_restore_for_user(struct task *t);
 void xstate_print(void);
 uint32_t xstate_buffer_size(void);

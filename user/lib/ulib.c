@@ -327,3 +327,18 @@ bool arg_get(const char *args, const char *key, char *buf, size_t len)
 	}
 	return false;
 }
+
+long pasid_bind(void)
+{
+	return syscall0(SYS_PASID_BIND);
+}
+
+long pasid_unbind(void)
+{
+	return syscall0(SYS_PASID_UNBIND);
+}
+
+long membarrier(int cmd, unsigned int flags)
+{
+	return syscall2(SYS_MEMBARRIER, cmd, flags);
+}

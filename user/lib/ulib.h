@@ -84,5 +84,10 @@ int counter_index(const char *name);
 int kinfo(int what, char *buf, size_t len);
 long sys_test(long op, long a, long b, long c);
 
+/* Per-mm hardware state (kernel/pasid.c, kernel/membarrier.c). */
+long pasid_bind(void);
+long pasid_unbind(void);
+long membarrier(int cmd, unsigned int flags);
+
 /* Arguments: "key=value key2=value2"; copies the value of key into buf. */
 bool arg_get(const char *args, const char *key, char *buf, size_t len);

@@ -24,6 +24,12 @@
 	X(asid_churn)                \
 	X(lazy_shootdown_no_ipis)    \
 	X(kernel_unmap_deferred)     \
+	X(pasid_bind_unbind)         \
+	X(pasid_change_running)      \
+	X(membarrier_commands)       \
+	X(membarrier_ipis_only_to_mm) \
+	X(membarrier_store_buffer)   \
+	X(membarrier_sync_core)      \
 	X(no_leaks_after_exit)
 
 #define ROLE_LIST(X)            \

@@ -53,6 +53,37 @@ uint64_t counter(const char *name)
 	return i >= 0 && i < n ? v[i] : 0;
 }
 
+static volatile int spinners_quit;
+static uint32_t spinners_running;
+
+static void spinner_fn(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&spinners_running, 1, __ATOMIC_RELAXED);
+	while (!spinners_quit)
+		cpu_relax();
+}
+
+void spinners_start(int k, int *tids)
+{
+	spinners_quit = 0;
+	spinners_running = 0;
+	set_affinity(0, 0);
+	for (int i = 0; i < k; i++) {
+		tids[i] = thread_create(spinner_fn, NULL);
+		set_affinity(tids[i], i + 1);
+	}
+	while (__atomic_load_n(&spinners_running, __ATOMIC_RELAXED) < (uint32_t)k)
+		sleep_ns(1000000);
+}
+
+void spinners_stop(int k, const int *tids)
+{
+	spinners_quit = 1;
+	for (int i = 0; i < k; i++)
+		thread_join(tids[i], NULL);
+}
+
 struct entry {
 	const char *name;
 	void (*fn)(const char *arg);

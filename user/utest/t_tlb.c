@@ -201,6 +201,7 @@ static struct {
 static void lazy_worker(void *arg)
 {
 	(void)arg;
+	/* Acquire: pairs with the main thread's release stores of word. */
 	while (__atomic_load_n(&lazy.word, __ATOMIC_ACQUIRE) == 0)
 		futex_wait(&lazy.word, 0, 0);
 	(void)*(volatile uint8_t *)lazy.page;
@@ -272,6 +273,7 @@ static void lazy_phase(bool check)
 	T_EXPECT(far == (uint8_t *)0x300000000000ull);
 	T_EQ(unmap(far, 64 * PAGE_SIZE), 0);
 	unmap(p, PAGE_SIZE);
+	/* Release: everything above happens before the workers finish. */
 	__atomic_store_n(&lazy.word, 2, __ATOMIC_RELEASE);
 	futex_wake(&lazy.word, 64);
 	for (int i = 0; i < n; i++)
@@ -288,15 +290,6 @@ void t_lazy_shootdown_no_ipis(const char *arg)
 	lazy_phase(true);
 }
 
-static volatile int spin_stop;
-
-static void spin_user(void *arg)
-{
-	(void)arg;
-	while (!spin_stop)
-		cpu_relax();
-}
-
 void t_kernel_unmap_deferred(const char *arg)
 {
 	(void)arg;
@@ -309,13 +302,7 @@ void t_kernel_unmap_deferred(const char *arg)
 	}
 	if (n > 63)
 		n = 63;
-	spin_stop = 0;
-	set_affinity(0, 0);
-	for (int i = 0; i < n; i++) {
-		tids[i] = thread_create(spin_user, NULL);
-		set_affinity(tids[i], i + 1);
-	}
-	sleep_ns(20000000);
+	spinners_start(n, tids);
 	uint64_t ipis = 0, deferred = 0;
 
 	for (int r = 0; r < 20; r++) {
@@ -325,10 +312,7 @@ void t_kernel_unmap_deferred(const char *arg)
 		ipis += out[0];
 		deferred += out[1];
 	}
-
-	spin_stop = 1;
-	for (int i = 0; i < n; i++)
-		thread_join(tids[i], NULL);
+	spinners_stop(n, tids);
 	/* Every other CPU is either interrupted or deferred, once per unmap.
 	 * The spinning CPUs are in user mode, so with kflush=defer most are
 	 * deferred (a tick can catch one in the kernel, so not all: the count

@@ -38,6 +38,10 @@ int run_child(const char *role_and_args);
 /* Start a child without waiting. */
 int start_child(const char *role_and_args);
 uint64_t counter(const char *name);
+/* Threads of ours spinning in user mode, one on each of CPUs 1..k (pins
+ * the caller to CPU 0); returns once all of them are running. */
+void spinners_start(int k, int *tids);
+void spinners_stop(int k, const int *tids);
 
 #include "user/utest/list.h"
 

@@ -1,0 +1,146 @@
+/*
+ * membarrier: private expedited, with and without core serialization
+ * (DESIGN.md "Membarrier"; seed 003). Command values are Linux's, so user
+ * code written for it runs unchanged.
+ *
+ * Private expedited: when membarrier() returns, every thread of the
+ * caller's mm that was running has executed a full memory barrier, so the
+ * caller may pair its own fence with plain compiler barriers in the other
+ * threads (a store-buffer litmus test in user/utest/t_membarrier.c).
+ *
+ * Protocol
+ *   caller: smp_mb(); for every other online CPU: IPI it (and wait) if its
+ *           published loaded_mm is ours and it is not lazy; smp_mb().
+ *   handler: smp_mb().
+ *   A CPU that starts running a thread of mm after our scan executes a
+ *   full barrier before that thread's next user instruction: the CR3 write
+ *   of load_mm when it arrives from another mm (MOV to CR3 is serializing,
+ *   SDM Vol. 3A 10.3), or the smp_mb() in lazy_catch_up when it leaves lazy
+ *   mode; a CPU switching between two threads of mm already had loaded_mm
+ *   == mm when we scanned, so it was interrupted.
+ *
+ * Sync core: additionally, every thread of mm executes a serializing
+ *   instruction before its next user instruction (so that it sees code
+ *   another thread modified). Which instruction, on each path:
+ *     - interrupted in user mode by our IPI: the IRET that returns to it
+ *       (IRET is serializing, SDM Vol. 3A 10.3);
+ *     - anything that returns with SYSRET (not serializing), or a lazy
+ *       catch-up without a CR3 write: nothing serializes by itself. So
+ *       mm->sync_core_gen is bumped before the IPIs, and the return to
+ *       user of any thread whose task->sync_core_gen is older runs
+ *       sync_core() (SERIALIZE where present, else CPUID) first. The IPI
+ *       path takes that route too (one extra serialization, never one
+ *       too few).
+ */
+#include "kernel/membarrier.h"
+#include "kernel/counters.h"
+#include "kernel/errno.h"
+#include "kernel/percpu.h"
+#include "kernel/preempt.h"
+#include "kernel/smp.h"
+#include "mm/mm.h"
+#include "sched/task.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/cpufeature.h"
+
+static void handler(void *arg)
+{
+	(void)arg;
+	smp_mb(); /* the barrier the caller asked for on this CPU; pairs with
+		   * the caller's smp_mb() before and after its scan */
+}
+
+/* IPI every other CPU that runs a thread of mm; returns how many. */
+static uint32_t ipi_runners(struct mm *mm)
+{
+	struct cpumask targets;
+	uint32_t cpu, me, n = 0;
+
+	preempt_disable();
+	me = this_cpu_id();
+	cpumask_clear_all(&targets);
+	for_each_cpu_in (cpu, &cpu_online_mask) {
+		struct percpu *pc = percpu_of(cpu);
+
+		if (cpu == me || READ_ONCE(pc->shared.loaded_mm) != mm ||
+		    READ_ONCE(pc->shared.is_lazy))
+			continue;
+		cpumask_set(&targets, cpu);
+		n++;
+	}
+	preempt_enable();
+	if (n) {
+		this_cpu_add(counters[CNT_MEMBARRIER_IPI], n);
+		smp_call_mask(&targets, handler, NULL, true);
+	}
+	return n;
+}
+
+static void sync_core(void)
+{
+	if (cpu_has(FEAT_SERIALIZE))
+		__asm__ __volatile__(".byte 0x0f, 0x01, 0xe8" ::: "memory"); /* SERIALIZE */
+	else
+		cpuid_count(0, 0); /* CPUID is serializing (SDM Vol. 3A 10.3) */
+	this_cpu_inc(counters[CNT_SYNC_CORE]);
+}
+
+long membarrier_cmd(uint64_t cmd, uint64_t flags)
+{
+	struct mm *mm = current_task()->mm;
+	uint32_t reg = __atomic_load_n(&mm->membarrier_flags, __ATOMIC_RELAXED);
+
+	if (flags)
+		return -EINVAL;
+	switch (cmd) {
+	case MEMBARRIER_CMD_QUERY:
+		return MEMBARRIER_SUPPORTED;
+	case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+		__atomic_fetch_or(&mm->membarrier_flags, MEMBARRIER_REG_EXPEDITED,
+				  __ATOMIC_RELAXED);
+		return 0;
+	case MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+		__atomic_fetch_or(&mm->membarrier_flags, MEMBARRIER_REG_SYNC_CORE,
+				  __ATOMIC_RELAXED);
+		return 0;
+	case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+		if (!(reg & MEMBARRIER_REG_EXPEDITED))
+			return -EPERM;
+		smp_mb(); /* our earlier accesses before the scan; pairs with the
+			   * handler's smp_mb() and the switch paths (header) */
+		ipi_runners(mm);
+		smp_mb(); /* the scan's IPIs completed before our later accesses */
+		return 0;
+	case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
+		if (!(reg & MEMBARRIER_REG_SYNC_CORE))
+			return -EPERM;
+		/* Bump first: every return to user after this sees it. LOCK
+		 * XADD is a full barrier (our accesses before the scan). */
+		__atomic_add_fetch(&mm->sync_core_gen, 1, __ATOMIC_SEQ_CST);
+		ipi_runners(mm);
+		smp_mb(); /* the IPIs completed before our later accesses */
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+void membarrier_return_to_user(struct task *t)
+{
+	struct mm *mm = t->mm;
+
+	if (!(__atomic_load_n(&mm->membarrier_flags, __ATOMIC_RELAXED) & MEMBARRIER_REG_SYNC_CORE))
+		return;
+	/* Acquire: pairs with the bump in membarrier(). */
+	uint64_t gen = __atomic_load_n(&mm->sync_core_gen, __ATOMIC_ACQUIRE);
+
+	if (t->sync_core_gen == gen)
+		return;
+	sync_core();
+	t->sync_core_gen = gen;
+}
+
+long membarrier_sync_core_gen(void)
+{
+	return (long)current_task()->sync_core_gen;
+}

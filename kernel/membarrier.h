@@ -1,0 +1,29 @@
+/*
+ * membarrier (kernel/membarrier.c). Command values as Linux's.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+#define MEMBARRIER_CMD_QUERY				    0
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED		    (1 << 3)
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED	    (1 << 4)
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE	    (1 << 5)
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (1 << 6)
+#define MEMBARRIER_SUPPORTED                                                            \
+	(MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | \
+	 MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |                                   \
+	 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE)
+
+/* mm->membarrier_flags */
+#define MEMBARRIER_REG_EXPEDITED 1u
+#define MEMBARRIER_REG_SYNC_CORE 2u
+
+struct task;
+
+long membarrier_cmd(uint64_t cmd, uint64_t flags);
+/* Return to user: serialize if a sync-core membarrier happened since t
+ * last did. */
+void membarrier_return_to_user(struct task *t);
+/* Tests: the sync-core generation the current thread has serialized to. */
+long membarrier_sync_core_gen(void);

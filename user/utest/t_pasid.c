@@ -1,0 +1,112 @@
+/*
+ * PASID per address space (kernel/pasid.c):
+ *   pasid_bind_unbind     bind allocates a 20-bit PASID and is idempotent;
+ *                         unbind drops it; a second unbind fails cleanly
+ *   pasid_change_running  the PASID changes (bind, unbind, bind, ...) while
+ *                         threads of the mm spin in user mode on every other
+ *                         CPU; after each change returns, each thread checks
+ *                         that the IA32_PASID it runs with (the MSR, or its
+ *                         per-CPU shadow without ENQCMD) is the new value
+ */
+#include "user/utest/utest.h"
+#include "kernel/syscall_test.h"
+
+#define PASID_VALID (1u << 31)
+#define ROUNDS	    24
+
+void t_pasid_bind_unbind(const char *arg)
+{
+	(void)arg;
+	long p = pasid_bind();
+
+	T_EXPECT(p > 0 && p < (1 << 20));
+	T_EQ(pasid_bind(), p); /* idempotent */
+	T_EQ(sys_test(SYST_PASID_READ, 0, 0, 0), (long)(PASID_VALID | (uint32_t)p));
+	T_EQ(pasid_unbind(), 0);
+	T_EQ(sys_test(SYST_PASID_READ, 0, 0, 0), 0);
+	T_EQ(pasid_unbind(), -2); /* -ENOENT: nothing bound */
+	long q = pasid_bind();
+
+	T_EXPECT(q > 0 && q != p); /* next-fit: a fresh value */
+	T_EQ(pasid_unbind(), 0);
+}
+
+static struct {
+	uint64_t word;	  /* round << 32 | the IA32_PASID value after it */
+	uint32_t acks;	  /* checks done, all threads, all rounds */
+	uint32_t bad;	  /* a thread ran with the old value */
+	uint32_t running; /* threads that started spinning */
+	volatile int stop;
+} ps;
+
+static void spinner(void *arg)
+{
+	(void)arg;
+	uint32_t last = 0;
+
+	__atomic_fetch_add(&ps.running, 1, __ATOMIC_RELAXED);
+	while (!ps.stop) {
+		/* Acquire: the value was published after the change returned. */
+		uint64_t w = __atomic_load_n(&ps.word, __ATOMIC_ACQUIRE);
+
+		if ((uint32_t)(w >> 32) != last) {
+			/* We just ran user code after the change returned: the
+			 * value we ran it with must be the new one. */
+			if (sys_test(SYST_PASID_READ, 0, 0, 0) != (long)(uint32_t)w)
+				__atomic_fetch_add(&ps.bad, 1, __ATOMIC_RELAXED);
+			last = (uint32_t)(w >> 32);
+			/* Release: the check is done before it is counted. */
+			__atomic_fetch_add(&ps.acks, 1, __ATOMIC_RELEASE);
+		}
+		cpu_relax();
+	}
+}
+
+void t_pasid_change_running(const char *arg)
+{
+	(void)arg;
+	int n = nr_cpus() - 1, tids[64];
+
+	if (n > 63)
+		n = 63;
+	memset(&ps, 0, sizeof(ps));
+	set_affinity(0, 0);
+	for (int i = 0; i < n; i++) {
+		tids[i] = thread_create(spinner, NULL);
+		set_affinity(tids[i], i + 1);
+	}
+	while (__atomic_load_n(&ps.running, __ATOMIC_RELAXED) < (uint32_t)n)
+		sleep_ns(1000000);
+	uint64_t ipi0 = counter("pasid_resync_ipi"), res0 = counter("pasid_resync");
+	uint64_t w0 = counter("pasid_write"), av0 = counter("pasid_write_avoided");
+
+	for (uint32_t r = 1; r <= ROUNDS; r++) {
+		long v = 0;
+
+		if (r % 2) {
+			long p = pasid_bind();
+
+			T_EXPECT(p > 0);
+			v = PASID_VALID | (uint32_t)p;
+		} else {
+			T_EQ(pasid_unbind(), 0);
+		}
+		T_EQ(sys_test(SYST_PASID_READ, 0, 0, 0), v); /* and the caller itself */
+		/* Release: publish only after the change returned. */
+		__atomic_store_n(&ps.word, (uint64_t)r << 32 | (uint32_t)v, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&ps.acks, __ATOMIC_ACQUIRE) < r * (uint32_t)n)
+			cpu_relax();
+	}
+	ps.stop = 1;
+	for (int i = 0; i < n; i++)
+		thread_join(tids[i], NULL);
+	T_EQ(ps.bad, 0);
+	uint64_t ipis = counter("pasid_resync_ipi") - ipi0;
+
+	/* Every change interrupts at least the CPUs our spinners run on. */
+	T_EXPECT(ipis >= (uint64_t)n * ROUNDS);
+	ut_note("%d changes, %d spinning threads: %u checks, %u stale; %lu resync IPIs, %lu resyncs, "
+		"%lu PASID writes, %lu avoided",
+		ROUNDS, n, ps.acks, ps.bad, ipis, counter("pasid_resync") - res0,
+		counter("pasid_write") - w0, counter("pasid_write_avoided") - av0);
+}
