@@ -133,6 +133,15 @@ $(BUILD)/host/%: tests/%.c tests/host_support.c
 test-host: $(HOST_TESTS)
 	@for t in $(HOST_TESTS); do $$t || exit 1; done
 
+# The XSAVE layout tool: arch/x86/xstate_layout.c run on a CPUID dump file.
+XSTATE_LAYOUT_SRC := tools/xstate_layout_main.c tools/cpuid_dump.c arch/x86/xstate_layout.c
+$(BUILD)/host/xstate-layout: $(XSTATE_LAYOUT_SRC) tools/cpuid_dump.h arch/x86/xstate_layout.h
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(XSTATE_LAYOUT_SRC)
+
+.PHONY: xstate-layout
+xstate-layout: $(BUILD)/host/xstate-layout
+
 setup:
 	tools/setup-host.sh
 
@@ -141,7 +150,7 @@ run: setup
 	$(PYTHON) tools/runner.py run
 
 test: setup
-	$(MAKE) all $(HOST_TESTS)
+	$(MAKE) all $(HOST_TESTS) $(BUILD)/host/xstate-layout
 	$(PYTHON) tools/test.py
 
 test-large: setup

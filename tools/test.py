@@ -13,6 +13,7 @@ Every test, boot and check counts once; the last line is
 build/test-logs/.
 """
 import argparse
+import glob
 import os
 import re
 import subprocess
@@ -64,6 +65,17 @@ def host_tests(t):
         if p.returncode != 0 and n_bad == 0:
             t.add(False, "host/%s" % name, "exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
         print("host   %-22s %3d passed %d failed" % (name, n_ok, n_bad), flush=True)
+    # The layout tool on every CPUID dump (the layouts: tests/test_xstate_layout.c).
+    tool = os.path.join(hostdir, "xstate-layout")
+    dumps = sorted(glob.glob(os.path.join(ROOT, "..", "shared", "data", "cpuid", "*.txt")))
+    for d in dumps:
+        for extra in ([], ["--pasid"]):
+            p = subprocess.run([tool, d] + extra, capture_output=True, text=True)
+            ok = p.returncode == 0 and "compacted size" in p.stdout and ": match" in p.stdout
+            t.add(ok, "tool/xstate-layout %s%s" % (os.path.basename(d), " --pasid" if extra else ""),
+                  "" if ok else "exit %d\n%s%s" % (p.returncode, p.stdout[-1500:], p.stderr[-500:]))
+    if not dumps:
+        t.add(False, "tool/xstate-layout", "no CPUID dumps in ../shared/data/cpuid")
     # The Promela models of the TLB protocol's races (model/*.pml).
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "spin_check.py"), "--tap"],
                        capture_output=True, text=True)
