@@ -85,7 +85,8 @@ ULDFLAGS  := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T user/us
              --no-warn-rwx-segments
 ULIB_OBJS := $(BUILD)/user/lib/crt0.o $(BUILD)/user/lib/ulib.o $(BUILD)/user/lib/string.o \
              $(BUILD)/user/lib/fmt.o
-UTEST_SRC := $(sort $(wildcard user/utest/*.c))
+UTEST_SRC := $(sort $(wildcard user/utest/*.c user/utest/*.S))
+UTEST_OBJS := $(patsubst user/%,$(BUILD)/user/%.o,$(basename $(UTEST_SRC)))
 BENCH_SRC := $(sort $(wildcard user/bench/*.c))
 USER_ELFS := $(BUILD)/user/init.elf $(BUILD)/user/utest.elf \
              $(if $(BENCH_SRC),$(BUILD)/user/bench.elf)
@@ -103,7 +104,7 @@ $(BUILD)/user/lib/%.o: kernel/%.c
 
 $(BUILD)/user/init.elf: $(BUILD)/user/init/init.o $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
-$(BUILD)/user/utest.elf: $(UTEST_SRC:user/%.c=$(BUILD)/user/%.o) $(ULIB_OBJS) user/user.ld
+$(BUILD)/user/utest.elf: $(UTEST_OBJS) $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
 $(BUILD)/user/bench.elf: $(BENCH_SRC:user/%.c=$(BUILD)/user/%.o) $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)

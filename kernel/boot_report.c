@@ -1,6 +1,7 @@
 /*
  * Boot report (see boot_report.h).
  */
+#include "arch/x86/xstate.h"
 #include "kernel/boot_report.h"
 #include "kernel/printk.h"
 #include "kernel/multiboot2.h"
@@ -25,6 +26,7 @@ void boot_report_print(void)
 		bi->loader ? bi->loader : "unknown");
 	pr_info("command line: %s", *bi->cmdline ? bi->cmdline : "(empty)");
 	cpu_print();
+	xstate_print();
 	memmap_print();
 	numa_print();
 	acpi_print();

@@ -62,6 +62,7 @@
 	X(XFD_FAULT, "xfd_fault")                                                   \
 	X(XFD_WRITE, "xfd_msr_write")                                               \
 	X(XFD_WRITE_AVOIDED, "xfd_msr_write_avoided")                               \
+	X(XCR0_WRITE, "xcr0_write")              /* AMX without XFD */               \
 	X(PASID_WRITE, "pasid_write")                                               \
 	X(PASID_WRITE_AVOIDED, "pasid_write_avoided")                               \
 	X(PASID_RESYNC_IPI, "pasid_resync_ipi")                                     \

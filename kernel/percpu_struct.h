@@ -113,6 +113,8 @@ struct percpu {
 	void *trace;		   /* kernel/trace.c ring */
 	struct task *fpu_owner;	   /* arch/x86/xstate.c: whose user state the
 				 * extended registers hold */
+	uint64_t xcr0_cached;	   /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
+	uint64_t xfd_cached;
 
 	uint64_t counters[NR_COUNTERS] __aligned(CACHELINE);
 } __aligned(4096);

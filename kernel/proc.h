@@ -44,6 +44,7 @@ struct proc {
 	struct list_node link;
 	struct endpoint *handles[PROC_MAX_HANDLES];
 	int refcount;
+	bool amx_permitted; /* arch/x86/xstate.c: may use tile data */
 };
 
 void proc_init(void);

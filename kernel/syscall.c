@@ -28,6 +28,7 @@
 #include "kernel/syscall_test.h"
 #include "kernel/pasid.h"
 #include "kernel/membarrier.h"
+#include "arch/x86/xstate.h"
 #include "sched/task.h"
 #include "mm/mm.h"
 #include "arch/x86/cpu.h"
@@ -391,6 +392,11 @@ static long sys_pasid_unbind(struct trap_frame *tf)
 	return pasid_unbind();
 }
 
+static long sys_xstate_perm(struct trap_frame *tf)
+{
+	return xstate_perm(ARG0, ARG1);
+}
+
 static long sys_membarrier(struct trap_frame *tf)
 {
 	return membarrier_cmd(ARG0, ARG1);
@@ -432,6 +438,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_PASID_BIND] = sys_pasid_bind,
 	[SYS_PASID_UNBIND] = sys_pasid_unbind,
 	[SYS_MEMBARRIER] = sys_membarrier,
+	[SYS_XSTATE_PERM] = sys_xstate_perm,
 	[SYS_IPC_REPLY] = sys_ipc_reply,
 };
 

@@ -44,7 +44,8 @@
 #define SYS_PASID_BIND	   33 /* -> the mm's PASID (allocated if it had none) */
 #define SYS_PASID_UNBIND   34 /* drop the mm's PASID */
 #define SYS_MEMBARRIER	   35 /* (cmd, flags): Linux's commands (kernel/membarrier.h) */
-#define NR_SYSCALLS	   36
+#define SYS_XSTATE_PERM	   36 /* (cmd, features): AMX permission (arch/x86/xstate.h) */
+#define NR_SYSCALLS	   37
 
 /* SYS_KINFO selectors. */
 #define KINFO_CONFIG   0 /* the active boot switches, "pti=on pcid=..." */

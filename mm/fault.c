@@ -13,6 +13,7 @@
  */
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/xstate.h"
 #include "kernel/percpu.h"
 #include "kernel/proc.h"
 #include "kernel/entry_work.h"
@@ -71,8 +72,14 @@ void trap_dispatch_user(struct trap_frame *tf)
 			proc_kill_fault(tf, what);
 		}
 	} else {
-		irq_enable();
-		proc_kill_fault(tf, trap_name(v));
+		const char *why = NULL;
+
+		if ((v == VEC_NM || v == VEC_UD) && xstate_user_fault(tf, &why)) {
+			/* first use of AMX: tile space given, run it again */
+		} else {
+			irq_enable();
+			proc_kill_fault(tf, why ? why : trap_name(v));
+		}
 	}
 	irq_disable();
 	prepare_return_to_user(tf);

@@ -111,6 +111,7 @@ struct task {
 	/* Extended state (arch/x86/xstate.c). */
 	void *xstate;
 	uint32_t xstate_size;
+	uint64_t xfeatures;	/* components its buffer holds (the RFBM) */
 	int32_t fpu_cpu;	/* CPU whose registers hold its state */
 	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
 	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */

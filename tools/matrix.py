@@ -86,6 +86,21 @@ BOOTS += [boot("tlb-" + tlb_name(r), "qemu-bios", 8, "tlbcheck=on torture_rounds
 BOOTS += [boot("bochs-tlb-" + tlb_name(r), "bochs", 4, "tlbcheck=on torture_rounds=80 " + r,
                timeout=900, expect=[r"pcid: on", r"tlbcheck: \d+ checks"])
           for r in BOCHS_TLB_ROWS]
+# Extended state under every save instruction each emulator has (the
+# default boots above run the best one: xsaveopt on QEMU, xsaves on Bochs),
+# and the per-thread PASID design.
+XSTATE_TESTS = "utest=vector_regs_preserved,amx_refused,amx_tiles_preserved fbcon=off"
+for mode in ("xsave", "fxsave"):
+    BOOTS.append(dict(boot("qemu-xsave-" + mode, "qemu-bios", 8),
+                      cmdline="%s xsave=%s" % (XSTATE_TESTS, mode)))
+for mode in ("xsavec", "xsaveopt", "xsave", "fxsave"):
+    BOOTS.append(dict(boot("bochs-xsave-" + mode, "bochs", 2, timeout=600,
+                           expect=[r"xstate: " + mode + ","]),
+                      cmdline="%s xsave=%s" % (XSTATE_TESTS, mode)))
+BOOTS.append(dict(boot("qemu-pasid-xstate", "qemu-bios", 8,
+                       expect=[r"pasid: per thread \(xstate\)"]),
+                  cmdline="utest=pasid_bind_unbind,pasid_change_running fbcon=off pasid=xstate"))
+
 # The fault-injection workload with no fault: must pass (the control for
 # the tlbinject deaths below).
 BOOTS.append(dict(boot("tlbinject-control", "qemu-bios", 4, "tlbcheck=on tlbinject=none"),

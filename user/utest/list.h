@@ -30,6 +30,9 @@
 	X(membarrier_ipis_only_to_mm) \
 	X(membarrier_store_buffer)   \
 	X(membarrier_sync_core)      \
+	X(vector_regs_preserved)     \
+	X(amx_refused)               \
+	X(amx_tiles_preserved)       \
 	X(no_leaks_after_exit)
 
 #define ROLE_LIST(X)            \
@@ -43,5 +46,6 @@
 	X(role_threads_crash)   \
 	X(role_sgdt)            \
 	X(role_ring)            \
-	X(tlb_inject_workload)
+	X(tlb_inject_workload)  \
+	X(role_amx_noperm)
 /* clang-format on */
