@@ -377,14 +377,20 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 	struct rq *rq = this_rq();
 	struct task *me = current_task();
 
-	spin_lock_raw(&rq->lock);
-	if (next->cpu != (int32_t)rq->cpu) {
-		/* next is blocked on no queue and its waker (us) holds W. */
-		struct rq *old = cpu_rq((uint32_t)next->cpu);
+	/* next is blocked on no queue and its waker (us) holds W: nobody else
+	 * moves it, so next->cpu is stable without a run-queue lock. Take the
+	 * two locks in CPU order (double_lock): taking ours first and then
+	 * next's deadlocked against a sched_wake() migrating a task the other
+	 * way (regression: ipc_switch_vs_migrating_wake, found by the
+	 * qemu-uefi-smp4 boot as a 'runqueue' lockup). */
+	struct rq *old = cpu_rq((uint32_t)next->cpu);
 
-		spin_lock_raw(&old->lock);
+	if (old != rq) {
+		double_lock(rq, old);
 		next->cpu = (int32_t)rq->cpu;
 		spin_unlock_raw(&old->lock);
+	} else {
+		spin_lock_raw(&rq->lock);
 	}
 	sleeper_cancel(next);
 	me->wchan = __builtin_return_address(0);

@@ -299,6 +299,17 @@ int kinfo(int what, char *buf, size_t len)
 	return (int)syscall3(SYS_KINFO, what, buf, len);
 }
 
+uint64_t arg_u64(const char **p)
+{
+	uint64_t v = 0;
+
+	while (**p == ' ')
+		(*p)++;
+	while (**p >= '0' && **p <= '9')
+		v = v * 10 + (uint64_t)(*(*p)++ - '0');
+	return v;
+}
+
 long sys_test(long op, long a, long b, long c)
 {
 	return syscall4(SYS_TEST, op, a, b, c);

@@ -91,3 +91,5 @@ long membarrier(int cmd, unsigned int flags);
 
 /* Arguments: "key=value key2=value2"; copies the value of key into buf. */
 bool arg_get(const char *args, const char *key, char *buf, size_t len);
+/* The next decimal number in *p (skipping spaces); advances *p. */
+uint64_t arg_u64(const char **p);

@@ -18,6 +18,7 @@
 	X(map_unmap_protect)         \
 	X(ipc_pingpong_same_cpu)     \
 	X(ipc_pingpong_cross_cpu)    \
+	X(ipc_switch_vs_migrating_wake) \
 	X(cpu_protections)           \
 	X(mm_invariants)             \
 	X(tlb_torture)               \

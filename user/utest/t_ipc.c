@@ -14,22 +14,11 @@ static void transform(uint64_t m[4])
 	m[3] -= 7;
 }
 
-static uint64_t parse_u64(const char **p)
-{
-	uint64_t v = 0;
-
-	while (**p == ' ')
-		(*p)++;
-	while (**p >= '0' && **p <= '9')
-		v = v * 10 + (uint64_t)(*(*p)++ - '0');
-	return v;
-}
-
 /* role_ipc_server <key> <cpu>: reply to calls until one says STOP. */
 void t_role_ipc_server(const char *arg)
 {
-	uint64_t key = parse_u64(&arg);
-	int cpu = (int)parse_u64(&arg);
+	uint64_t key = arg_u64(&arg);
+	int cpu = (int)arg_u64(&arg);
 	uint64_t m[4] = { 0 };
 
 	set_affinity(0, cpu);
@@ -113,4 +102,106 @@ void t_ipc_pingpong_cross_cpu(const char *arg)
 		exit(3);
 	}
 	pingpong(1, 0, "ipc_slowpath");
+}
+
+/*
+ * Regression: ipc_switch_vs_migrating_wake. A call switching directly to a
+ * receiver last run on another CPU took its own run-queue lock and then the
+ * receiver's; a CPU waking a task whose affinity moved it (sched_finish_switch
+ * -> sched_wake -> double_lock) takes the two in CPU order. Both at once
+ * deadlocked (seen once as a 'runqueue' lockup panic in a full test run).
+ * Here clients on every CPU call one unpinned server, so calls find it last
+ * run on another CPU, while the main thread keeps moving yielding threads
+ * between CPUs: both paths run concurrently and the lockup detector turns
+ * a deadlock into a failed boot. The window is narrow: this did not hit
+ * the deadlock in three runs before the fix; it keeps the paths exercised.
+ */
+static struct {
+	volatile int stop;
+	int h; /* one handle: a close by the owner ends the endpoint */
+	uint32_t calls, bad;
+} mw;
+
+static void mw_server(void *arg)
+{
+	uint64_t m[4] = { 0 };
+	int h = (int)(intptr_t)arg;
+	long r = ipc_recv(h, m);
+
+	while (r > 0 && m[0] != STOP) {
+		transform(m);
+		r = ipc_reply_recv(h, m);
+	}
+	if (r > 0)
+		ipc_reply(h, m);
+	thread_exit(r > 0 ? 0 : 1);
+}
+
+static void mw_client(void *arg)
+{
+	set_affinity(0, (int)(intptr_t)arg);
+	for (uint64_t i = 0; !mw.stop; i++) {
+		uint64_t m[4] = { i, i * 3, ~i, 5 }, want[4] = { i, i * 3, ~i, 5 };
+
+		transform(want);
+		if (ipc_call(mw.h, m) <= 0 || memcmp(m, want, sizeof(m)))
+			__atomic_fetch_add(&mw.bad, 1, __ATOMIC_RELAXED); /* a count only */
+		__atomic_fetch_add(&mw.calls, 1, __ATOMIC_RELAXED);	  /* a count only */
+	}
+}
+
+static void mw_mover(void *arg)
+{
+	(void)arg;
+	while (!mw.stop)
+		yield();
+}
+
+void t_ipc_switch_vs_migrating_wake(const char *arg)
+{
+	int n = nr_cpus(), clients[16], movers[16], flips = 0;
+
+	(void)arg;
+	if (n < 2) {
+		ut_note("SKIP: needs two CPUs");
+		exit(3);
+	}
+	if (n > 16)
+		n = 16;
+	mw.stop = 0;
+	mw.calls = mw.bad = 0;
+	int h = ep_create(5000 + (uint64_t)getpid());
+
+	mw.h = h;
+	if (!T_EXPECT(h >= 0))
+		return;
+	int server = thread_create(mw_server, (void *)(intptr_t)h);
+
+	T_EXPECT(server > 0);
+	for (int i = 0; i < n; i++) {
+		clients[i] = thread_create(mw_client, (void *)(intptr_t)i);
+		movers[i] = thread_create(mw_mover, NULL);
+		T_EXPECT(clients[i] > 0 && movers[i] > 0);
+	}
+	for (int r = 0; r < 400; r++) {
+		for (int i = 0; i < n; i++)
+			flips += set_affinity(movers[i], (i + r) % n) == 0;
+	}
+	mw.stop = 1;
+	for (int i = 0; i < n; i++) {
+		T_EQ(thread_join(clients[i], NULL), 0);
+		T_EQ(thread_join(movers[i], NULL), 0);
+	}
+	uint64_t stop[4] = { STOP, 0, 0, 0 };
+	int code = -1;
+
+	T_EXPECT(ipc_call(h, stop) > 0);
+	T_EQ(thread_join(server, &code), 0);
+	T_EQ(code, 0);
+	T_EQ(mw.bad, 0);
+	T_EXPECT(mw.calls > 0);
+	T_EQ(flips, 400 * n);
+	ut_note("%u calls from %d CPUs to one server, %d affinity moves, %u wrong replies",
+		mw.calls, n, flips, mw.bad);
+	ep_close(h);
 }
