@@ -87,10 +87,14 @@ static bool selected(const char *sel)
 /* Run init with the user tests and benchmarks; returns its exit code. */
 static int run_init(void)
 {
-	char arg[256];
+	char arg[1024];
 	int code = -1;
 
-	snprintf(arg, sizeof(arg), "utest=%s bench=%s", utest_sel, bench_sel);
+	if ((size_t)snprintf(arg, sizeof(arg), "utest=%s bench=%s", utest_sel, bench_sel) >=
+	    sizeof(arg)) {
+		pr_err("utest= and bench= lists are too long (at most %zu bytes)", sizeof(arg));
+		return -1;
+	}
 	int pid = proc_spawn("init", arg, strlen(arg), NULL);
 
 	if (pid < 0) {

@@ -80,12 +80,40 @@ def tlb_name(row):
     return "-".join(parts)
 
 
-BOOTS += [boot("tlb-" + tlb_name(r), "qemu-bios", 8, "tlbcheck=on torture_rounds=200 " + r,
-               expect=[r"tlbcheck: on", r"tlbcheck: \d+ checks"])
+# What the TLB rows run: every test that changes mappings, switches or
+# tears down address spaces, or counts IPIs (the full suite runs in the
+# boots above).
+TLB_TESTS = ("ktest=all fbcon=off utest=fault_kills_process,kill_running_process,"
+             "threads_yield_sleep_futex,map_unmap_protect,ipc_pingpong_same_cpu,"
+             "ipc_pingpong_cross_cpu,mm_invariants,tlb_torture,asid_churn,lazy_shootdown_no_ipis,"
+             "kernel_unmap_deferred,pasid_change_running,membarrier_ipis_only_to_mm,"
+             "no_leaks_after_exit")
+
+
+def tlb_boot(name, platform, smp, extra, **kw):
+    return dict(boot(name, platform, smp, **kw),
+                cmdline="%s expect_cpus=%d tlbcheck=on %s" % (TLB_TESTS, smp, extra))
+
+
+BOOTS += [tlb_boot("tlb-" + tlb_name(r), "qemu-bios", 8, "torture_rounds=200 " + r,
+                   expect=[r"tlbcheck: on", r"tlbcheck: \d+ checks"])
           for r in TLB_ROWS]
-BOOTS += [boot("bochs-tlb-" + tlb_name(r), "bochs", 4, "tlbcheck=on torture_rounds=80 " + r,
-               timeout=900, expect=[r"pcid: on", r"tlbcheck: \d+ checks"])
+BOOTS += [tlb_boot("bochs-tlb-" + tlb_name(r), "bochs", 4, "torture_rounds=80 " + r,
+                   timeout=900, expect=[r"pcid: on", r"tlbcheck: \d+ checks"])
           for r in BOCHS_TLB_ROWS]
+# The benchmark suite (user/bench), checked by its event counts
+# (tools/bench_check.py), never by its times: the whole suite at -smp 4,
+# the off positions of the switches the counts depend on, and the path
+# lengths under Bochs with one CPU (where one TSC tick is one instruction).
+BOOTS += [
+    dict(boot("bench-qemu-smp4", "qemu-bios", 4), bench="all",
+         cmdline="bench=all,batches=5 fbcon=off expect_cpus=4"),
+    dict(boot("bench-qemu-nolazy-kipi", "qemu-bios", 4), bench="some",
+         cmdline="bench=tlb_shootdown_idle_*,kernel_unmap_*,as_ring_16_64,batches=5 fbcon=off "
+                 "expect_cpus=4 lazytlb=off kflush=ipi asids=1"),
+    dict(boot("bench-bochs-path", "bochs", 1, timeout=900), bench="all",
+         cmdline="bench=all,batches=5 fbcon=off expect_cpus=1"),
+]
 # Extended state under every save instruction each emulator has (the
 # default boots above run the best one: xsaveopt on QEMU, xsaves on Bochs),
 # and the per-thread PASID design.

@@ -41,7 +41,7 @@ static int pick(const char *sel, const char **out)
 		if (wanted(sel, tests[t]))
 			out[n++] = tests[t];
 	}
-	static char names[512];
+	static char names[1024];
 
 	strlcpy(names, sel, sizeof(names));
 	for (char *p = names; *p && n < MAX_RUN;) {
@@ -91,7 +91,7 @@ static int run_tests(const char *sel)
 
 int main(const char *arg)
 {
-	char sel[192];
+	char sel[1024];
 	int failed = 0;
 
 	if (arg_get(arg, "utest", sel, sizeof(sel)) && strcmp(sel, "none"))
