@@ -87,7 +87,8 @@ ULIB_OBJS := $(BUILD)/user/lib/crt0.o $(BUILD)/user/lib/ulib.o $(BUILD)/user/lib
              $(BUILD)/user/lib/fmt.o
 UTEST_SRC := $(sort $(wildcard user/utest/*.c user/utest/*.S))
 UTEST_OBJS := $(patsubst user/%,$(BUILD)/user/%.o,$(basename $(UTEST_SRC)))
-BENCH_SRC := $(sort $(wildcard user/bench/*.c))
+BENCH_SRC := $(sort $(wildcard user/bench/*.c user/bench/*.S))
+BENCH_OBJS := $(patsubst user/%,$(BUILD)/user/%.o,$(basename $(BENCH_SRC)))
 USER_ELFS := $(BUILD)/user/init.elf $(BUILD)/user/utest.elf \
              $(if $(BENCH_SRC),$(BUILD)/user/bench.elf)
 BAD_ELFS  := $(BUILD)/user/bad_truncated.elf
@@ -106,7 +107,7 @@ $(BUILD)/user/init.elf: $(BUILD)/user/init/init.o $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
 $(BUILD)/user/utest.elf: $(UTEST_OBJS) $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
-$(BUILD)/user/bench.elf: $(BENCH_SRC:user/%.c=$(BUILD)/user/%.o) $(ULIB_OBJS) user/user.ld
+$(BUILD)/user/bench.elf: $(BENCH_OBJS) $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
 $(BAD_ELFS): $(BUILD)/user/init.elf tools/mkbadelf.py
 	$(PYTHON) tools/mkbadelf.py $< $(BUILD)/user

@@ -276,7 +276,8 @@ def main():
         os.execvp(cmd[0], cmd)
 
     if args.command == "run":
-        cmdline = args.cmdline if args.cmdline is not None else ""
+        # The main job: the whole benchmark suite (user/bench).
+        cmdline = args.cmdline if args.cmdline is not None else "bench=all fbcon=off"
         smp = args.smp or 8
     else:
         cmdline = args.cmdline or ""
