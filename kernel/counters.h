@@ -76,7 +76,9 @@
 	X(MSR_WRITE, "msr_write")                                                   \
 	X(SCHED_MIGRATE, "sched_migrate")                                           \
 	X(SCHED_STEAL, "sched_steal")                                               \
-	X(WAKE_REMOTE, "wake_remote")
+	X(WAKE_REMOTE, "wake_remote")                                               \
+	X(TRACE_EVENTS, "trace_events")          /* records written (kernel/trace.c) */\
+	X(TRACE_DROPPED, "trace_dropped")        /* records overwritten unread */
 /* clang-format on */
 
 enum counter_id {

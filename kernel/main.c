@@ -31,6 +31,7 @@
 #include "kernel/string.h"
 #include "kernel/counters.h"
 #include "kernel/fmt.h"
+#include "kernel/trace.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/cpu_setup.h"
@@ -183,6 +184,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	pasid_init();
 	tlb_init_cpu();
 	pti_init_cpu();
+	trace_init();
 	sched_switch_init();
 	proc_init();
 	ipc_init();

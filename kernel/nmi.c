@@ -19,6 +19,7 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
+#include "kernel/trace.h"
 
 static volatile int stop_request;
 static volatile int report_cpu = -1;
@@ -27,6 +28,7 @@ static volatile int report_done;
 void nmi_handle(struct trap_frame *tf)
 {
 	this_cpu_inc(counters[CNT_IPI_RECV_NMI]);
+	trace(TR_IPI_RECV, TRIPI_NMI, 0);
 	/* Acquire: pairs with the release stores in nmi_stop_other_cpus(), so
 	 * the report_cpu we read is the one set before our NMI was sent. */
 	if (__atomic_load_n(&stop_request, __ATOMIC_ACQUIRE)) {
@@ -62,6 +64,7 @@ void nmi_stop_other_cpus(bool backtraces)
 		console_handover((int)c);
 		apic_send_nmi(c);
 		this_cpu_inc(counters[CNT_IPI_SENT_NMI]);
+		trace(TR_IPI_SEND, TRIPI_NMI, c);
 		if (backtraces) {
 			uint64_t deadline =
 				rdtsc() + 500 * 1000 * (tsc_khz ? tsc_khz : 3000000) / 1000;

@@ -52,6 +52,7 @@
 #include "sched/task.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
+#include "kernel/trace.h"
 
 int pasid_mode;
 KSWITCH_ENUM(pasid_mode, "pasid", "where the PASID lives: the mm (msr) or each thread's xstate",
@@ -143,6 +144,7 @@ void pasid_restore_for_user(struct task *t, bool full_restore)
 			write_pasid(msr_value(READ_ONCE(t->mm->pasid)), false);
 		else
 			write_pasid(msr_value(READ_ONCE(t->pasid)), true);
+		trace(TR_PASID_RESYNC, (uint32_t)this_cpu_read(pasid_msr), t->tid);
 	} else if (pasid_mode == PASID_XSTATE && full_restore) {
 		write_pasid(msr_value(READ_ONCE(t->pasid)), true); /* XRSTORS loads it */
 	}

@@ -37,6 +37,7 @@
 #include "arch/x86/smpboot.h"
 #include "mm/kheap.h"
 #include "sched/task.h"
+#include "kernel/trace.h"
 
 struct csd {
 	struct csd *next;
@@ -74,6 +75,7 @@ static void call_ipi(struct trap_frame *tf)
 
 	me->counters[CNT_IPI_RECV]++;
 	me->counters[CNT_IPI_RECV_CALL]++;
+	trace(TR_IPI_RECV, TRIPI_CALL, 0);
 	while (list) {
 		struct csd *next = list->next;
 
@@ -97,6 +99,7 @@ static void resched_ipi(struct trap_frame *tf)
 	(void)tf;
 	this_cpu_inc(counters[CNT_IPI_RECV]);
 	this_cpu_inc(counters[CNT_IPI_RECV_RESCHED]);
+	trace(TR_IPI_RECV, TRIPI_RESCHED, 0);
 	this_cpu_write(need_resched, 1);
 }
 
@@ -129,6 +132,7 @@ static void enqueue(uint32_t dst, struct csd *c)
 	if (!old) {
 		this_cpu_inc(counters[CNT_IPI_SENT]);
 		this_cpu_inc(counters[CNT_IPI_SENT_CALL]);
+		trace(TR_IPI_SEND, TRIPI_CALL, dst);
 		apic_send_ipi(dst, VEC_IPI_CALL);
 	}
 }
@@ -199,6 +203,7 @@ void smp_send_resched(uint32_t cpu)
 {
 	this_cpu_inc(counters[CNT_IPI_SENT]);
 	this_cpu_inc(counters[CNT_IPI_SENT_RESCHED]);
+	trace(TR_IPI_SEND, TRIPI_RESCHED, cpu);
 	apic_send_ipi(cpu, VEC_IPI_RESCHED);
 }
 

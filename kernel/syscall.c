@@ -31,6 +31,7 @@
 #include "arch/x86/xstate.h"
 #include "sched/task.h"
 #include "mm/mm.h"
+#include "kernel/trace.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpufeature.h"
@@ -402,6 +403,11 @@ static long sys_membarrier(struct trap_frame *tf)
 	return membarrier_cmd(ARG0, ARG1);
 }
 
+static long sys_trace(struct trap_frame *tf)
+{
+	return trace_ctl(ARG0, ARG1);
+}
+
 static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_EXIT] = sys_exit,
 	[SYS_SPAWN] = sys_spawn,
@@ -440,6 +446,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_MEMBARRIER] = sys_membarrier,
 	[SYS_XSTATE_PERM] = sys_xstate_perm,
 	[SYS_IPC_REPLY] = sys_ipc_reply,
+	[SYS_TRACE] = sys_trace,
 };
 
 bool syscall_dispatch(struct trap_frame *tf)

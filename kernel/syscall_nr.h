@@ -45,7 +45,8 @@
 #define SYS_PASID_UNBIND   34 /* drop the mm's PASID */
 #define SYS_MEMBARRIER	   35 /* (cmd, flags): Linux's commands (kernel/membarrier.h) */
 #define SYS_XSTATE_PERM	   36 /* (cmd, features): AMX permission (arch/x86/xstate.h) */
-#define NR_SYSCALLS	   37
+#define SYS_TRACE	   37 /* (cmd, arg): trace rings (kernel/trace_events.h) */
+#define NR_SYSCALLS	   38
 
 /* SYS_KINFO selectors. */
 #define KINFO_CONFIG   0 /* the active boot switches, "pti=on pcid=..." */

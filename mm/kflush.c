@@ -52,6 +52,7 @@
 #include "kernel/panic.h"
 #include "arch/x86/tlb.h"
 #include "arch/x86/cpu.h"
+#include "kernel/trace.h"
 
 int kflush_defer = 1;
 KSWITCH_ENUM(kflush_defer, "kflush", "kernel unmaps: interrupt every CPU, or defer for idle/user",
@@ -93,6 +94,7 @@ static void catch_up_locked(void)
 	this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
 	if (tlbinject != 7) {
 		if (kflush_decide(ring, ts->kgen_seen, g, 32) == FLUSH_PAGES) {
+			trace(TR_KFLUSH_CATCHUP, TRKF_PAGES, g);
 			for (uint64_t x = ts->kgen_seen + 1; x <= g; x++) {
 				const struct kflush_range *r = &ring[x % KFLUSH_RING];
 
@@ -101,6 +103,7 @@ static void catch_up_locked(void)
 			}
 		} else {
 			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+			trace(TR_KFLUSH_CATCHUP, TRKF_FULL, g);
 			if (tlbcheck_enabled)
 				tlbcheck_claim(mm->ctx_id, s->tlb_gen, s->kgen);
 			arch_write_cr3(cr3_kernel_value(mm, ts->cur, false));

@@ -39,6 +39,7 @@
 #include "arch/x86/tlb.h"
 #include "arch/x86/desc.h"
 #include "sched/task.h"
+#include "kernel/trace.h"
 
 int pti_enabled = 1;
 KSWITCH_BOOL(pti_enabled, "pti", "page-table isolation (split user/kernel roots)");
@@ -230,11 +231,13 @@ void pti_prepare_exit(void)
 
 	if (flush) {
 		this_cpu_inc(counters[CNT_PTI_FLUSH_FULL]);
+		trace(TR_PTI_FLUSH_FULL, 0, 0);
 		s->user_stale = false;
 		n = 0;
 		this_cpu_write(entry.flush_count, 0);
 	} else if (n) {
 		this_cpu_add(counters[CNT_PTI_FLUSH_PRECISE], n);
+		trace(TR_PTI_FLUSH_PRECISE, (uint32_t)n, 0);
 		this_cpu_add(counters[CNT_INVLPG], n);
 	}
 	this_cpu_write(entry.user_cr3, cr3_hw_value(logical));

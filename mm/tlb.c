@@ -58,6 +58,7 @@
 #include "sched/task.h"
 #include "arch/x86/tlb.h"
 #include "arch/x86/cpu.h"
+#include "kernel/trace.h"
 
 static int flush_ceiling = 33;
 KSWITCH_INT(flush_ceiling, "flush_ceiling", "most pages a range flush invalidates one by one", 1,
@@ -76,9 +77,14 @@ struct flush_req {
 	bool freed_tables;
 };
 
+_Static_assert(TRFULL_CEILING == FULL_CEILING && TRFULL_GEN_GAP == FULL_GEN_GAP &&
+		       TRFULL_REQUEST == FULL_REQUEST,
+	       "trace reasons name enum full_reason's values");
+
 static void count_full(enum full_reason why)
 {
 	this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+	trace(TR_TLB_FLUSH_FULL, why, 0);
 	switch (why) {
 	case FULL_CEILING:
 		this_cpu_inc(counters[CNT_TLB_FULL_CEILING]);
@@ -133,6 +139,7 @@ static void flush_one_locked(const struct flush_req *r)
 		return;
 	case FLUSH_PAGES:
 		this_cpu_inc(counters[CNT_TLB_FLUSH_PAGES]);
+		trace(TR_TLB_FLUSH_PAGES, (uint32_t)pages, r->start);
 		if (r->freed_tables)
 			pti_user_flush_freed_tables(s);
 		for (uint64_t va = r->start; va < r->end; va += r->stride) {
@@ -210,6 +217,7 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 	if (n && tlbinject != 2) {
 		this_cpu_inc(counters[CNT_TLB_SHOOTDOWN]);
 		this_cpu_add(counters[CNT_IPI_SENT_TLB], n);
+		trace(TR_TLB_SHOOTDOWN, n, r.new_gen);
 		smp_call_mask(&targets, flush_ipi, &r, true);
 	}
 	if (tlbcheck_enabled)
@@ -250,12 +258,15 @@ static void load_mm_locked(struct mm *next)
 			flush = false;
 		else if (s->tlb_gen < gen)
 			count_full(FULL_GEN_GAP);
-		else
+		else {
 			this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
+			trace(TR_KFLUSH_CATCHUP, TRKF_SWITCH, kgen);
+		}
 	} else {
 		this_cpu_inc(counters[res == ASID_MISS ? CNT_ASID_MISS : CNT_ASID_EVICT]);
 		this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
 		this_cpu_inc(counters[CNT_TLB_FULL_ASID_NEW]);
+		trace(TR_TLB_FLUSH_FULL, TRFULL_ASID_NEW, 0);
 		s->ctx_id = next->ctx_id;
 		if (tlbinject == 5)
 			flush = false;
@@ -264,6 +275,7 @@ static void load_mm_locked(struct mm *next)
 		flush = true; /* every CR3 write flushes */
 		this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
 		this_cpu_inc(counters[CNT_TLB_FULL_NOPCID]);
+		trace(TR_TLB_FLUSH_FULL, TRFULL_NOPCID, 0);
 	}
 	s->tlb_gen = MAX(s->tlb_gen, gen);
 	if (flush) {
@@ -291,8 +303,10 @@ static void lazy_catch_up(struct mm *mm)
 	smp_mb(); /* race b: clear is_lazy before reading tlb_gen; pairs with the
 		   * LOCK XADD in mm_flush_range */
 	uint64_t gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_ACQUIRE);
+	bool flush = s->tlb_gen < gen && tlbinject != 4;
 
-	if (s->tlb_gen < gen && tlbinject != 4) {
+	trace(TR_LAZY_LEAVE, TRLAZY_SAME_MM, flush);
+	if (flush) {
 		this_cpu_inc(counters[CNT_TLB_LAZY_CATCHUP]);
 		count_full(FULL_GEN_GAP);
 		s->tlb_gen = gen;
@@ -315,6 +329,8 @@ void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 		if (this_cpu_read(shared.is_lazy))
 			lazy_catch_up(next);
 	} else {
+		if (trace_active() && this_cpu_read(shared.is_lazy))
+			trace_log(TR_LAZY_LEAVE, TRLAZY_OTHER_MM, 0);
 		this_cpu_write(shared.is_lazy, 0);
 		load_mm(next);
 	}
@@ -337,6 +353,7 @@ struct mm *enter_lazy_tlb(struct mm *mm)
 		 * needed (nothing in the TLB changes). */
 		this_cpu_write(shared.is_lazy, 1);
 		this_cpu_inc(counters[CNT_TLB_LAZY_ENTER]);
+		trace(TR_LAZY_ENTER, 0, 0);
 	}
 	return mm;
 }
@@ -347,6 +364,7 @@ static void leave_lazy_mm(void)
 	struct task *t = current_task();
 	uint64_t tx = tlbcheck_begin();
 
+	trace(TR_LAZY_LEAVE, TRLAZY_DROPPED, 0);
 	this_cpu_write(shared.is_lazy, 0);
 	load_mm(&kernel_mm);
 	t->active_mm = &kernel_mm;
@@ -358,6 +376,8 @@ void tlb_switch_to_kernel_mm(void)
 	uint64_t f = irq_save();
 	uint64_t tx = tlbcheck_begin();
 
+	if (trace_active() && this_cpu_read(shared.is_lazy))
+		trace_log(TR_LAZY_LEAVE, TRLAZY_DROPPED, 0);
 	this_cpu_write(shared.is_lazy, 0);
 	if (this_cpu_read(shared.loaded_mm) != &kernel_mm)
 		load_mm(&kernel_mm);

@@ -29,6 +29,7 @@
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/desc.h"
 #include "arch/x86/xstate.h"
+#include "kernel/trace.h"
 
 _Static_assert(offsetof(struct task, ksp) == 0, "sched/switch.S TASK_KSP");
 
@@ -104,6 +105,7 @@ void context_switch(struct rq *rq, struct task *prev, struct task *next)
 	if (next->kstack_top && !pti_enabled)
 		tss_set_rsp0(next->kstack_top);
 	this_cpu_inc(counters[CNT_CTX_SWITCH]);
+	trace(TR_CTX_SWITCH, prev->tid, next->tid);
 	next->switches++;
 	uint64_t now = time_ns();
 

@@ -133,6 +133,29 @@ struct task *task_by_tid(uint32_t tid)
 	return found;
 }
 
+uint32_t task_names_after(uint32_t after, uint32_t *tids, char (*names)[24], uint32_t max)
+{
+	struct list_node *pos;
+	uint32_t n = 0;
+	uint64_t f = spin_lock_irqsave(&tasks_lock);
+
+	/* all_tasks is in tid order: tids are handed out and tasks appended
+	 * under tasks_lock. */
+	list_for_each (pos, &all_tasks) {
+		struct task *t = list_entry(pos, struct task, all_link);
+
+		if (t->tid <= after)
+			continue;
+		if (n == max)
+			break;
+		tids[n] = t->tid;
+		strlcpy(names[n], t->name, 24);
+		n++;
+	}
+	spin_unlock_irqrestore(&tasks_lock, f);
+	return n;
+}
+
 /* Runs on the CPU that switched away from the dead task, rq lock dropped. */
 void task_reap_later(struct task *t)
 {

@@ -164,6 +164,10 @@ bool sched_can_run_here(const struct task *t);
 /* Find a task (also one that exited but is still referenced); the caller
  * gets a reference. */
 struct task *task_by_tid(uint32_t tid);
+/* Copies (tid, name) of up to max live tasks with tid > after, in tid
+ * order, into tids[] and names[][24]; returns how many. For reports that
+ * print names without holding the task list's lock while printing. */
+uint32_t task_names_after(uint32_t after, uint32_t *tids, char (*names)[24], uint32_t max);
 /* Free a task that never ran. */
 void task_reap_now(struct task *t);
 void sched_print_stats(void);

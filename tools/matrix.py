@@ -129,6 +129,15 @@ BOOTS.append(dict(boot("qemu-pasid-xstate", "qemu-bios", 8,
                        expect=[r"pasid: per thread \(xstate\)"]),
                   cmdline="utest=pasid_bind_unbind,pasid_change_running fbcon=off pasid=xstate"))
 
+# Trace rings: the user test records a workload and dumps it; tools/test.py
+# then converts the serial log with tools/trace2chrome.py and requires
+# these events in the JSON (check_trace).
+BOOTS.append(dict(boot("qemu-trace-smp4", "qemu-bios", 4, timeout=120,
+                       expect=[r"trace: on, \d+ records per CPU", r"TRACE-END records=\d+"]),
+                  cmdline="ktest=none utest=trace_events_recorded fbcon=off expect_cpus=4 trace=on",
+                  trace_expect=["ipi_send", "ipi_recv", "tlb_shootdown", "tlb_flush_pages",
+                                "tlb_flush_full", "pti_flush_full", "kflush_catchup"]))
+
 # The fault-injection workload with no fault: must pass (the control for
 # the tlbinject deaths below).
 BOOTS.append(dict(boot("tlbinject-control", "qemu-bios", 4, "tlbcheck=on tlbinject=none"),

@@ -14,6 +14,7 @@ build/test-logs/.
 """
 import argparse
 import glob
+import json
 import os
 import re
 import subprocess
@@ -78,19 +79,27 @@ def host_tests(t):
     if not dumps:
         t.add(False, "tool/xstate-layout", "no CPUID dumps in ../shared/data/cpuid")
     # The Promela models of the TLB protocol's races (model/*.pml).
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "spin_check.py"), "--tap"],
+    tap_script(t, "model", "spin", "model/", [os.path.join("tools", "spin_check.py"), "--tap"])
+    # The trace converter on synthetic serial logs.
+    tap_script(t, "host", "trace2chrome", "host/trace2chrome/",
+               [os.path.join("tests", "test_trace2chrome.py")])
+
+
+def tap_script(t, layer, name, prefix, argv):
+    """A Python script that prints TAP: each case counts once, as prefix + case."""
+    p = subprocess.run([sys.executable] + [os.path.join(ROOT, argv[0])] + argv[1:],
                        capture_output=True, text=True)
     n_ok = n_bad = 0
     for line in p.stdout.splitlines():
         m = re.match(r"^(not ok|ok) \d+ - ([^#]*)", line)
         if m:
             ok = m.group(1) == "ok"
-            t.add(ok, "model/%s" % m.group(2).strip(), "" if ok else p.stdout[-2000:])
+            t.add(ok, prefix + m.group(2).strip(), "" if ok else p.stdout[-2000:])
             n_ok += ok
             n_bad += not ok
     if p.returncode != 0 and n_bad == 0:
-        t.add(False, "model", p.stdout[-2000:] + p.stderr[-2000:])
-    print("model  %-22s %3d passed %d failed" % ("spin", n_ok, n_bad), flush=True)
+        t.add(False, prefix.rstrip("/"), p.stdout[-2000:] + p.stderr[-2000:])
+    print("%-6s %-22s %3d passed %d failed" % (layer, name, n_ok, n_bad), flush=True)
 
 
 def save_log(name, log):
@@ -133,7 +142,44 @@ def run_boot(t, b):
     t.add(boot_ok, "boot/%s" % b["name"], detail)
     print("boot   %-22s %3d passed %d failed  %-5s %5.1fs" % (
         b["name"], n_ok, n_bad, res.verdict, res.seconds), flush=True)
+    if b.get("trace_expect"):
+        check_trace(t, b, res.log)
     return res
+
+
+def check_trace(t, b, log):
+    """The boot's trace dump through tools/trace2chrome.py: valid Chrome
+    trace-event JSON with a track per CPU, context-switch slices and an
+    instant event of each type in b["trace_expect"]."""
+    path = save_log(b["name"] + "-trace", log)
+    out = path[:-len(".log")] + ".json"
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "trace2chrome.py"), path,
+                        "-o", out], capture_output=True, text=True)
+    what = "trace/%s/" % b["name"]
+    data = None
+    if p.returncode == 0:
+        try:
+            with open(out) as f:
+                data = json.load(f)
+        except ValueError as e:
+            p.stderr += "invalid JSON: %s" % e
+    t.add(data is not None, what + "converted",
+          "exit %d: %s; serial log %s" % (p.returncode, p.stderr[-1500:], path))
+    if data is None:
+        return
+    evs = [e for e in data.get("traceEvents", []) if e.get("ph") != "M"]
+    cpus = {e["tid"] for e in evs}
+    slices = [e for e in evs if e["ph"] == "X" and e.get("cat") == "sched"]
+    names = {e["name"] for e in evs if e["ph"] == "i"}
+    ts = [e["ts"] for e in evs]
+    t.add(len(cpus) >= 2, what + "tracks", "events on CPUs %s only" % sorted(cpus))
+    t.add(bool(slices), what + "ctx-switch-slices", "no context-switch slice")
+    t.add(ts == sorted(ts), what + "monotonic", "timestamps out of order")
+    missing = [n for n in b["trace_expect"] if n not in names]
+    t.add(not missing, what + "events", "no %s event in %s" % (", ".join(missing), out))
+    print("trace  %-22s %d events on %d CPUs, %d slices%s" % (
+        b["name"], len(evs), len(cpus), len(slices),
+        "; missing " + ", ".join(missing) if missing else ""), flush=True)
 
 
 def run_death(t, d):

@@ -42,6 +42,7 @@
 #include "arch/x86/xstate.h"
 #include "mm/tlb.h"
 #include "mm/pti.h"
+#include "kernel/trace.h"
 
 struct tramp_params {
 	uint16_t gdt_limit;
@@ -160,6 +161,7 @@ void ap_main(struct percpu *pc)
 	xstate_init_cpu();
 	tlb_init_cpu();
 	pti_init_cpu();
+	trace_init_cpu();
 	sched_init_cpu();
 	timer_cpu_init();
 	cpumask_set(&cpu_online_mask, cpu);

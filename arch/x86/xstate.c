@@ -58,6 +58,7 @@
 #include "kernel/panic.h"
 #include "mm/kheap.h"
 #include "sched/task.h"
+#include "kernel/trace.h"
 
 #define MSR_IA32_XSS	 0xda0
 #define MSR_IA32_XFD	 0x1c4
@@ -472,6 +473,7 @@ bool xstate_user_fault(struct trap_frame *tf, const char **why)
 			return false;
 		wrmsr(MSR_IA32_XFD_ERR, 0); /* consumed (SDM Vol. 1 13.14) */
 		this_cpu_inc(counters[CNT_XFD_FAULT]);
+		trace(TR_XFD_FAULT, (uint32_t)err, t->tid);
 		if (!wants_tiles(t)) {
 			*why = "AMX tile data used without permission (#NM, IA32_XFD_ERR 0x40000)";
 			return false;

@@ -353,3 +353,8 @@ long membarrier(int cmd, unsigned int flags)
 {
 	return syscall2(SYS_MEMBARRIER, cmd, flags);
 }
+
+long trace_ctl(int cmd, long arg)
+{
+	return syscall2(SYS_TRACE, cmd, arg);
+}

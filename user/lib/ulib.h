@@ -89,6 +89,10 @@ long pasid_bind(void);
 long pasid_unbind(void);
 long membarrier(int cmd, unsigned int flags);
 
+/* Trace rings (kernel/trace.c): cmd TRACE_* of kernel/trace_events.h; arg
+ * is the event type for TRACE_COUNT, else 0. */
+long trace_ctl(int cmd, long arg);
+
 /* Arguments: "key=value key2=value2"; copies the value of key into buf. */
 bool arg_get(const char *args, const char *key, char *buf, size_t len);
 /* The next decimal number in *p (skipping spaces); advances *p. */

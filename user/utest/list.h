@@ -34,6 +34,7 @@
 	X(vector_regs_preserved)     \
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
+	X(trace_events_recorded)     \
 	X(no_leaks_after_exit)
 
 #define ROLE_LIST(X)            \

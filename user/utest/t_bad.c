@@ -76,6 +76,10 @@ void t_bad_syscall_args(const char *arg)
 	T_EQ(syscall3(SYS_KINFO, 77, buf, 16), -EINVAL_);
 	T_EQ(syscall1(SYS_SLEEP, ~0ull), -EINVAL_);
 	T_EQ(syscall4(SYS_TEST, 9999, 0, 0, 0), -EINVAL_);
+	T_EQ(syscall2(SYS_TRACE, 99, 0), -EINVAL_);
+	T_EQ(syscall2(SYS_TRACE, 3, 0), -EINVAL_);    /* TRACE_COUNT of no type */
+	T_EQ(syscall2(SYS_TRACE, 3, 1000), -EINVAL_); /* nor of an unknown one */
+	T_EQ(syscall2(SYS_TRACE, 0, 7), -EINVAL_);    /* TRACE_START takes no argument */
 
 	/* Memory calls. */
 	T_EQ(syscall4(SYS_MAP, 0, 0, UPROT_READ, 0), -EINVAL_);

@@ -1,0 +1,306 @@
+/*
+ * Per-CPU trace rings: time-stamped events for a trace viewer
+ * (DESIGN.md "Observability and switches"; tools/trace2chrome.py turns a
+ * dump into Chrome trace-event JSON for ui.perfetto.dev).
+ *
+ * Glossary
+ *   ring     one per CPU present, allocated by that CPU at its start-up
+ *            (trace_init_cpu, only with trace=on): a header and 2^k
+ *            records, reached through percpu->trace. Nothing is sized by
+ *            NR_CPUS.
+ *   record   {tsc, b, a, type, seq}, 32 bytes; seq = index + 1 once the
+ *            record is complete, so a reader can tell a finished record
+ *            from one being written or overwritten.
+ *   head     ring->head: the next index to hand out; slot = index & mask.
+ *            Only the owning CPU writes it.
+ *   start    ring->start: the first index of the current session (set by
+ *            TRACE_START); records below it are ignored by dump and count.
+ *   session  from TRACE_START (or boot, with trace=on) to TRACE_STOP or
+ *            TRACE_DUMP: trace_recording is true in between.
+ *
+ * Writer (trace_log, the owning CPU only, any context: thread, IRQ, NMI)
+ *   1. idx = XADD(ring->head, 1), without LOCK. One instruction reserves
+ *      the slot: an interrupt or NMI arrives before or after it, never in
+ *      the middle (SDM Vol. 3A 7.6.1: interrupts are taken on instruction
+ *      boundaries), so an IRQ that interrupts a writer gets the next index
+ *      and fills its own slot. No other CPU writes head, so no LOCK is
+ *      needed. Interrupts are not disabled: that would cost a POPF on every
+ *      event and still not keep NMIs out.
+ *   2. rec->seq = 0, then the fields, then rec->seq = idx + 1 (release).
+ *      Stores become visible to other CPUs in program order (SDM Vol. 3A
+ *      9.2.2, x86-TSO); the compiler is held to that order by the release
+ *      store and the compiler barrier after seq = 0.
+ *   An interrupted writer leaves its slot incomplete until it resumes; the
+ *   nested writer's later slot is complete first. Dump order is index
+ *   order; the tool sorts by time.
+ *
+ * Reader (TRACE_DUMP / TRACE_COUNT on any CPU, after recording stopped)
+ *   Snapshot head; for each index in [max(start, head - size), head):
+ *   s1 = seq (acquire), copy the fields, acquire fence, s2 = seq. Accept
+ *   the record only if s1 == s2 == idx + 1. A writer that reserved its slot
+ *   before the stop and is still filling it (or one that wrapped onto an
+ *   old slot) has set seq to 0 first, so a torn copy is always refused
+ *   (counted as "incomplete" in the dump's end line). The reader takes no
+ *   lock the writers need; printing takes the console lock per line only.
+ *
+ * Control (TRACE_START, TRACE_STOP, TRACE_DUMP, TRACE_COUNT)
+ *   One caller at a time (ctl_busy; a second concurrent caller gets
+ *   -EBUSY). Stop: trace_recording = false. Start: every ring's start =
+ *   its head (a read of another CPU's head is a single aligned 8-byte load,
+ *   SDM Vol. 3A 9.1.1: it sees the old or the new value), then
+ *   trace_recording = true. A writer that still saw the old flag value may
+ *   log a few events after a stop; the dump's head snapshot bounds them.
+ *
+ * Dropped: a record written while the ring already holds size records of
+ * this session overwrites the oldest; counted as trace_dropped (the
+ * writer's view of start may be stale by one TRACE_START: the count is
+ * approximate across a restart, exact within a session).
+ */
+#include "kernel/trace.h"
+#include "kernel/cmdline.h"
+#include "kernel/counters.h"
+#include "kernel/errno.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
+#include "mm/kheap.h"
+#include "sched/task.h"
+#include "arch/x86/cpu.h"
+
+static int trace_switch;
+KSWITCH_BOOL(trace_switch, "trace", "per-CPU trace rings (SYS_TRACE dumps them)");
+static int trace_ring_size = 4096;
+KSWITCH_INT(trace_ring_size, "trace_ring", "trace records per CPU (rounded up to a power of two)",
+	    64, 1 << 20);
+
+bool trace_recording;
+
+struct trace_rec {
+	uint64_t tsc;
+	uint64_t b;
+	uint32_t a;
+	uint16_t type;
+	uint16_t pad;
+	uint64_t seq; /* index + 1 when complete, 0 while being written */
+};
+_Static_assert(sizeof(struct trace_rec) == 32, "a record is 32 bytes");
+
+struct trace_ring {
+	uint64_t head;	/* next index; written by the owner only (XADD) */
+	uint64_t start; /* first index of the session; written by control */
+	uint64_t mask;	/* size - 1 */
+	struct trace_rec *recs;
+};
+
+/* Indexed by type; TR_NONE has no name (never recorded). */
+static const char *const type_names[NR_TRACE_TYPES] = {
+#define TRACE_NAME(id, name) [TR_##id] = name,
+	TRACE_LIST(TRACE_NAME)
+#undef TRACE_NAME
+};
+
+static uint32_t ctl_busy;
+
+void trace_log(enum trace_type type, uint32_t a, uint64_t b)
+{
+	struct trace_ring *r = this_cpu_read(trace);
+	uint64_t idx = 1;
+
+	if (!r)
+		return; /* this CPU has not set up its ring yet */
+	/* Reserve: one instruction, so IRQ/NMI-safe on this CPU (header). */
+	__asm__ __volatile__("xaddq %0, %1" : "+r"(idx), "+m"(r->head));
+	struct trace_rec *rec = &r->recs[idx & r->mask];
+
+	WRITE_ONCE(rec->seq, 0);
+	barrier(); /* seq = 0 is stored before the fields (TSO keeps the order) */
+	rec->tsc = rdtsc();
+	rec->b = b;
+	rec->a = a;
+	rec->type = (uint16_t)type;
+	/* Release: the fields are visible before the record reads complete;
+	 * pairs with the acquire loads of seq in read_rec(). */
+	__atomic_store_n(&rec->seq, idx + 1, __ATOMIC_RELEASE);
+	this_cpu_inc(counters[CNT_TRACE_EVENTS]);
+	if (idx - READ_ONCE(r->start) > r->mask)
+		this_cpu_inc(counters[CNT_TRACE_DROPPED]);
+}
+
+static struct trace_ring *ring_alloc(void)
+{
+	uint64_t size = 64;
+	struct trace_ring *r = kmalloc(sizeof(*r));
+
+	while (size < (uint64_t)trace_ring_size)
+		size <<= 1;
+	if (!r)
+		return NULL;
+	r->recs = kmalloc(size * sizeof(struct trace_rec));
+	if (!r->recs) {
+		kfree(r);
+		return NULL;
+	}
+	r->mask = size - 1;
+	return r;
+}
+
+void trace_init_cpu(void)
+{
+	if (!trace_switch)
+		return;
+	struct trace_ring *r = ring_alloc();
+
+	if (!r)
+		pr_warn("trace: no memory for cpu %u's ring; it records nothing", this_cpu_id());
+	this_cpu_write(trace, r);
+}
+
+void trace_init(void)
+{
+	trace_init_cpu();
+	if (!trace_switch)
+		return;
+	struct trace_ring *r = this_cpu_read(trace);
+
+	pr_info("trace: on, %lu records per CPU", r ? r->mask + 1 : 0);
+	WRITE_ONCE(trace_recording, true);
+}
+
+/* Copy record idx of r into *out if it is complete (header: Reader). */
+static bool read_rec(const struct trace_ring *r, uint64_t idx, struct trace_rec *out)
+{
+	const struct trace_rec *rec = &r->recs[idx & r->mask];
+	/* Acquire: the fields we copy are at least as new as this seq; pairs
+	 * with the release store of seq in trace_log(). */
+	uint64_t s1 = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
+
+	out->tsc = READ_ONCE(rec->tsc);
+	out->b = READ_ONCE(rec->b);
+	out->a = READ_ONCE(rec->a);
+	out->type = READ_ONCE(rec->type);
+	/* Acquire fence: the field loads complete before seq is read again,
+	 * so a writer that started over this slot meanwhile (seq = 0 first)
+	 * is seen. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	uint64_t s2 = READ_ONCE(rec->seq);
+
+	return s1 == idx + 1 && s2 == s1;
+}
+
+/* The session's indices still in the ring: [*first, *end). */
+static void session_range(const struct trace_ring *r, uint64_t *first, uint64_t *end)
+{
+	uint64_t head = READ_ONCE(r->head), start = READ_ONCE(r->start);
+
+	*end = head;
+	*first = head - start > r->mask + 1 ? head - (r->mask + 1) : start;
+}
+
+static void ctl_start(void)
+{
+	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
+		struct trace_ring *r = percpu_of(cpu) ? percpu_of(cpu)->trace : NULL;
+
+		if (r)
+			WRITE_ONCE(r->start, READ_ONCE(r->head));
+	}
+	/* Release: the new starts are stored before recording resumes, so a
+	 * writer that sees the flag counts drops against them (plain load on
+	 * the writer's side: the count is documented as approximate). */
+	__atomic_store_n(&trace_recording, true, __ATOMIC_RELEASE);
+}
+
+static long ctl_count(enum trace_type type)
+{
+	struct trace_rec rec;
+	long n = 0;
+
+	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
+		struct trace_ring *r = percpu_of(cpu) ? percpu_of(cpu)->trace : NULL;
+		uint64_t i, end;
+
+		if (!r)
+			continue;
+		for (session_range(r, &i, &end); i < end; i++)
+			n += read_rec(r, i, &rec) && rec.type == type;
+	}
+	return n;
+}
+
+/* TRACE-TASK lines: the names of the tasks alive now, in batches so that
+ * the task list's lock is not held while printing. */
+static void dump_task_names(void)
+{
+	static uint32_t tids[16];
+	static char names[16][24];
+	uint32_t after = 0, n;
+
+	while ((n = task_names_after(after, tids, names, 16)) > 0) {
+		for (uint32_t i = 0; i < n; i++)
+			pr_info("TRACE-TASK %u %s", tids[i], names[i]);
+		after = tids[n - 1];
+	}
+}
+
+static long ctl_dump(void)
+{
+	uint64_t incomplete = 0, dropped = counter_sum(CNT_TRACE_DROPPED);
+	struct trace_rec rec;
+	long n = 0;
+
+	pr_info("TRACE-BEGIN version=1 tsc_khz=%lu cpus=%u", tsc_khz, nr_cpus);
+	dump_task_names();
+	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
+		struct trace_ring *r = percpu_of(cpu) ? percpu_of(cpu)->trace : NULL;
+		uint64_t i, end;
+
+		if (!r)
+			continue;
+		for (session_range(r, &i, &end); i < end; i++) {
+			if (!read_rec(r, i, &rec) || rec.type == TR_NONE ||
+			    rec.type >= NR_TRACE_TYPES) {
+				incomplete++;
+				continue;
+			}
+			pr_info("TRACE %u %lu %s %u %lu", cpu, rec.tsc, type_names[rec.type], rec.a,
+				rec.b);
+			n++;
+		}
+	}
+	pr_info("TRACE-END records=%ld incomplete=%lu dropped=%lu", n, incomplete, dropped);
+	return n;
+}
+
+long trace_ctl(long cmd, long arg)
+{
+	long ret = 0;
+
+	if (cmd < TRACE_START || cmd > TRACE_COUNT)
+		return -EINVAL;
+	if (cmd == TRACE_COUNT ? arg <= TR_NONE || arg >= NR_TRACE_TYPES : arg != 0)
+		return -EINVAL;
+	if (!trace_switch)
+		return -ENODEV;
+	/* Acquire: the previous controller's ring updates are visible; pairs
+	 * with the release store that frees ctl_busy below. */
+	if (__atomic_exchange_n(&ctl_busy, 1, __ATOMIC_ACQUIRE))
+		return -EBUSY;
+	switch (cmd) {
+	case TRACE_START:
+		ctl_start();
+		break;
+	case TRACE_STOP:
+		WRITE_ONCE(trace_recording, false);
+		break;
+	case TRACE_DUMP:
+		WRITE_ONCE(trace_recording, false); /* no new reservations (header) */
+		ret = ctl_dump();
+		break;
+	case TRACE_COUNT:
+		ret = ctl_count((enum trace_type)arg);
+		break;
+	}
+	/* Release: pairs with the acquire exchange above. */
+	__atomic_store_n(&ctl_busy, 0, __ATOMIC_RELEASE);
+	return ret;
+}
