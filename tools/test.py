@@ -107,7 +107,7 @@ def tail(log, n=40):
 def run_boot(t, b):
     res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
                       b.get("timeout", 300), extra=b.get("qemu_args", ()),
-                      machine=b.get("machine", "q35"))
+                      machine=b.get("machine", "q35"), media=b.get("media", "cdrom"))
     cases, problems = ktap.parse(res.log)
     problems += ["log lacks %r" % p for p in b.get("expect", []) if not re.search(p, res.log)]
     n_ok = sum(1 for c in cases if c.ok)
