@@ -1,6 +1,7 @@
 # ukernel: build, run and test.
 #
 #   make            kernel ELF and the hybrid BIOS/UEFI ISO (build/ukernel.iso)
+#   make usb-image  GPT disk image for a USB stick, BIOS and UEFI (build/ukernel-usb.img)
 #   make run        the main job: boot in QEMU -smp 8 and run the benchmarks
 #   make test       every test layer on the whole boot matrix
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
@@ -34,8 +35,8 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD
 ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
-.PHONY: all kernel user iso run test test-large test-host debug setup check-format format clean \
-        compile_commands.json
+.PHONY: all kernel user iso usb-image run test test-large test-host debug setup check-format \
+        format clean compile_commands.json
 
 all: $(ISO) user compile_commands.json
 
@@ -118,6 +119,13 @@ ISO_FILES := $(KERNEL) boot/grub.cfg $(USER_ELFS) $(BAD_ELFS)
 
 $(ISO): $(ISO_FILES) tools/mkiso.sh
 	tools/mkiso.sh $@ boot/grub.cfg $(KERNEL) $(USER_ELFS)
+
+# The USB stick image: every user program, the malformed ELF files the tests
+# load included (README.md, "Booting from a USB stick").
+USB_IMG := $(BUILD)/ukernel-usb.img
+usb-image: $(USB_IMG)
+$(USB_IMG): $(KERNEL) $(USER_ELFS) $(BAD_ELFS) tools/mkusb.sh
+	tools/mkusb.sh $@ $(KERNEL) $(BUILD)/user/*.elf
 
 # ---- host-side tests (pure logic, sanitizers) ----
 HOST_CC     := gcc

@@ -41,6 +41,26 @@ BOOTS = [
          cmdline=TESTS + " expect_cpus=1 acpi_inject=rsdp"),
 ]
 
+# The USB disk image (tools/mkusb.sh, `make usb-image`) with the test command
+# line, on each firmware, as a USB stick on XHCI and as a SATA disk: the
+# image's own GRUB (BOOTX64.EFI or boot.img + core.img) finds its ESP
+# ("usb-image: loading from" is echoed by its grub.cfg) and loads the kernel
+# and every module from FAT (malformed_elf_refused opens the bad_* modules).
+# OVMF names the device path it boots on the serial port; SeaBIOS does not,
+# but the image is the only boot device.
+USB_TESTS = ("ktest=all utest=syscall_basics,malformed_elf_refused,ipc_pingpong_cross_cpu "
+             "fbcon=on expect_cpus=2")
+OVMF_BOOTS = {"usb": r'BdsDxe: starting Boot\w+ "UEFI QEMU QEMU USB HARDDRIVE[^"]*" from \S*/USB\(',
+              "disk": r'BdsDxe: starting Boot\w+ "UEFI QEMU HARDDISK[^"]*" from \S*/Sata\('}
+for fw, platform, firmware in (("uefi", "qemu-uefi", "UEFI"), ("bios", "qemu-bios", "BIOS")):
+    for media in ("usb", "disk"):
+        BOOTS.append(dict(boot("usbimg-%s-%s" % (fw, media), platform, 2, timeout=120,
+                               expect=[r"usb-image: loading from \(hd\d+,gpt2\)",
+                                       r"firmware: %s, loader: GRUB" % firmware,
+                                       r"fbcon: \d+x\d+", r"cpus: 2 online"]
+                               + ([OVMF_BOOTS[media]] if fw == "uefi" else [])),
+                          cmdline=USB_TESTS, media=media))
+
 # The TLB matrix: every boot with the coherence checker on (tlbcheck=on).
 # The full product of pti x pcid x asids x lazytlb x kflush x ptiflush is
 # 96 boots; these 12 cover every pair of values of any two switches where

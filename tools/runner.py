@@ -3,6 +3,9 @@
 
 One boot = one image (an ISO with its own grub.cfg, so the kernel command
 line can differ per boot), one emulator run with a timeout, one serial log.
+QEMU boots can instead boot the USB disk image (tools/mkusb.sh, built with
+the boot's command line, or a given one) as a USB stick on XHCI
+(--media usb) or a SATA disk (--media disk), from a copy per boot.
 
 Platforms:
   qemu-bios  QEMU TCG, -cpu max, q35, SeaBIOS
@@ -17,6 +20,7 @@ failure, and its serial log is kept.
 
 Usage:
   runner.py boot [--platform P] [--smp N] [--cmdline S] [--timeout T] [--log F]
+                 [--media cdrom|usb|disk] [--image IMG]
   runner.py run        the main job (make run)
   runner.py debug      QEMU halted with a GDB stub on :1234 (make debug)
 """
@@ -70,16 +74,34 @@ def grub_cfg(cmdline, modules):
     return "\n".join(lines) + "\n"
 
 
-def make_image(cmdline, modules=None):
-    """An ISO for this command line, cached by content."""
-    modules = user_modules() if modules is None else modules
-    cfg = grub_cfg(cmdline, modules)
-    h = hashlib.sha256(cfg.encode())
+def _cached_path(key, modules, ext):
+    """Where the image made from key, the kernel and modules is cached."""
+    h = hashlib.sha256(key.encode())
     for path in [KERNEL] + modules:
         with open(path, "rb") as f:
             h.update(f.read())
     os.makedirs(IMAGE_CACHE, exist_ok=True)
-    iso = os.path.join(IMAGE_CACHE, h.hexdigest()[:16] + ".iso")
+    return os.path.join(IMAGE_CACHE, h.hexdigest()[:16] + ext)
+
+
+def make_usb_image(cmdline, modules=None):
+    """The USB disk image (tools/mkusb.sh) for this command line, cached."""
+    modules = user_modules() if modules is None else modules
+    script = os.path.join(ROOT, "tools", "mkusb.sh")
+    with open(script) as f:
+        img = _cached_path(cmdline + "\0" + f.read(), modules, ".img")
+    if not os.path.exists(img):
+        subprocess.run([script, "--cmdline", cmdline, img + ".tmp", KERNEL] + modules,
+                       check=True)
+        os.rename(img + ".tmp", img)
+    return img
+
+
+def make_image(cmdline, modules=None):
+    """An ISO for this command line, cached by content."""
+    modules = user_modules() if modules is None else modules
+    cfg = grub_cfg(cmdline, modules)
+    iso = _cached_path(cfg, modules, ".iso")
     if not os.path.exists(iso):
         with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
             f.write(cfg)
@@ -95,12 +117,18 @@ def make_image(cmdline, modules=None):
     return iso
 
 
-def qemu_cmd(platform, iso, smp, mem, workdir, extra, machine="q35"):
+def qemu_cmd(platform, iso, smp, mem, workdir, extra, machine="q35", media="cdrom"):
     cmd = ["qemu-system-x86_64", "-machine", machine, "-m", str(mem),
            "-smp", str(smp), "-display", "none", "-vga", "std",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-cdrom", iso, "-boot", "d"]
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if media == "cdrom":
+        cmd += ["-cdrom", iso, "-boot", "d"]
+    else:  # a disk image: a USB stick on XHCI, or a SATA disk (q35's AHCI)
+        dev = "usb-storage,bus=xhci.0,removable=on" if media == "usb" else "ide-hd"
+        cmd += ["-device", "qemu-xhci,id=xhci"] if media == "usb" else []
+        cmd += ["-drive", "if=none,id=stick,format=raw,file=" + iso,
+                "-device", dev + ",drive=stick,bootindex=0"]
     if platform == "kvm":
         cmd += ["-accel", "kvm", "-cpu", "host"]
     else:
@@ -157,10 +185,20 @@ def _kill(proc):
 
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
-         echo=False, modules=None, extra=(), machine="q35"):
-    """Boot once; returns a Result. The serial log is written to log_path."""
-    iso = make_image(cmdline, modules)
+         echo=False, modules=None, extra=(), machine="q35", media="cdrom", image=None):
+    """Boot once; returns a Result. The serial log is written to log_path.
+    media "usb" or "disk" boots image (default: the USB image made for
+    cmdline; a given image's own grub.cfg decides the command line) from a
+    writable copy."""
+    if media == "cdrom":
+        iso = make_image(cmdline, modules)
+    elif platform == "bochs":
+        raise ValueError("bochs boots only the ISO")
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
+    if media != "cdrom":
+        iso = os.path.join(workdir, "disk.img")
+        subprocess.run(["cp", "--sparse=always", image or make_usb_image(cmdline, modules),
+                        iso], check=True)
     log_path = log_path or os.path.join(workdir, "serial.log")
     start = time.time()
     out = []
@@ -200,7 +238,7 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
             if code is None:
                 _kill(proc)
         else:
-            cmd = qemu_cmd(platform, iso, smp, mem, workdir, extra, machine)
+            cmd = qemu_cmd(platform, iso, smp, mem, workdir, extra, machine, media)
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             fd = proc.stdout.fileno()
@@ -266,6 +304,8 @@ def main():
     ap.add_argument("--cmdline", default=None)
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--log", default=None)
+    ap.add_argument("--media", default="cdrom", choices=["cdrom", "usb", "disk"])
+    ap.add_argument("--image", default=None, help="with --media usb|disk: boot this image")
     args = ap.parse_args()
 
     if args.command == "debug":
@@ -283,7 +323,8 @@ def main():
         cmdline = args.cmdline or ""
         smp = args.smp or 1
     log = args.log or os.path.join(BUILD, "last-run.log")
-    res = boot(args.platform, smp, args.mem, cmdline, args.timeout, log, echo=True)
+    res = boot(args.platform, smp, args.mem, cmdline, args.timeout, log, echo=True,
+               media=args.media, image=args.image)
     print("\nrunner: %s%s (%.1fs); serial log in %s" % (
         res.verdict, ": " + res.reason if res.reason else "", res.seconds, log))
     if args.command == "run" and os.path.exists(os.path.join(ROOT, "tools", "bench_table.py")):

@@ -117,7 +117,7 @@ def tail(log, n=40):
 def run_boot(t, b):
     res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
                       b.get("timeout", 300), extra=b.get("qemu_args", ()),
-                      machine=b.get("machine", "q35"))
+                      machine=b.get("machine", "q35"), media=b.get("media", "cdrom"))
     cases, problems = ktap.parse(res.log)
     if b.get("bench") and not re.search(r"\b[ku]test=", b["cmdline"]):
         problems = [p for p in problems if "no KTAP output" not in p]
