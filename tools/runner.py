@@ -70,12 +70,15 @@ def grub_cfg(cmdline, modules):
     return "\n".join(lines) + "\n"
 
 
-def make_image(cmdline, modules=None):
-    """An ISO for this command line, cached by content."""
+def make_image(cmdline, modules=None, cfg=None, kernel=None):
+    """An ISO for this command line, cached by content. cfg (a whole
+    grub.cfg) and kernel (copied as /boot/kernel.elf) boot something else,
+    as tools/compare_linux.py does with Linux."""
     modules = user_modules() if modules is None else modules
-    cfg = grub_cfg(cmdline, modules)
+    kernel = kernel or KERNEL
+    cfg = cfg or grub_cfg(cmdline, modules)
     h = hashlib.sha256(cfg.encode())
-    for path in [KERNEL] + modules:
+    for path in [kernel] + modules:
         with open(path, "rb") as f:
             h.update(f.read())
     os.makedirs(IMAGE_CACHE, exist_ok=True)
@@ -85,7 +88,7 @@ def make_image(cmdline, modules=None):
             f.write(cfg)
             cfg_path = f.name
         try:
-            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, KERNEL] + modules
+            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, kernel] + modules
             # grub-mkrescue has been seen to fail once without a reason it
             # repeats: try twice before giving up.
             if subprocess.run(cmd).returncode:
@@ -157,9 +160,10 @@ def _kill(proc):
 
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
-         echo=False, modules=None, extra=(), machine="q35"):
-    """Boot once; returns a Result. The serial log is written to log_path."""
-    iso = make_image(cmdline, modules)
+         echo=False, modules=None, extra=(), machine="q35", image=None):
+    """Boot once; returns a Result. The serial log is written to log_path.
+    image: an ISO from make_image() to boot instead of this kernel's."""
+    iso = image or make_image(cmdline, modules)
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
     log_path = log_path or os.path.join(workdir, "serial.log")
     start = time.time()
