@@ -160,15 +160,19 @@ def _kill(proc):
 
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
-         echo=False, modules=None, extra=(), machine="q35", image=None):
+         echo=False, modules=None, extra=(), machine="q35", image=None, abort=None):
     """Boot once; returns a Result. The serial log is written to log_path.
-    image: an ISO from make_image() to boot instead of this kernel's."""
+    image: an ISO from make_image() to boot instead of this kernel's.
+    abort: a compiled regex that ends a Bochs boot as failed when the log
+    shows it (Bochs resets instead of exiting, so a panic that reboots
+    would otherwise run to the timeout)."""
     iso = image or make_image(cmdline, modules)
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
     log_path = log_path or os.path.join(workdir, "serial.log")
     start = time.time()
     out = []
     sentinel = None
+    aborted = False
     try:
         if platform == "bochs":
             serial_path = os.path.join(workdir, "com1.txt")
@@ -193,6 +197,9 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                             sentinel = m.group(1)
                             time.sleep(0.2)
                             out.append(serial.read().decode("utf-8", "replace"))
+                            break
+                        if abort and abort.search("".join(out[-3:])):
+                            aborted = True
                             break
                     if proc.poll() is not None:
                         out.append(serial.read().decode("utf-8", "replace"))
@@ -242,6 +249,8 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                 with open(blog, errors="replace") as f:
                     tail = f.read()[-3000:]
                 log += "\n--- bochs.log (tail) ---\n" + tail
+        if aborted:
+            return Result("fail", "the log matched %r" % abort.pattern, log, elapsed)
         if sentinel is None and code is None:
             return Result("hang", "no verdict within %ds" % timeout, log, elapsed)
         if platform != "bochs" and code not in (QEMU_PASS, QEMU_FAIL):

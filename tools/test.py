@@ -90,6 +90,24 @@ def host_tests(t):
     if p.returncode != 0 and n_bad == 0:
         t.add(False, "model", p.stdout[-2000:] + p.stderr[-2000:])
     print("model  %-22s %3d passed %d failed" % ("spin", n_ok, n_bad), flush=True)
+    # The Linux comparison's parser and table (make compare-linux).
+    tap_script(t, "host/compare_linux", os.path.join(ROOT, "tests", "test_compare_linux.py"))
+
+
+def tap_script(t, group, path):
+    """A Python test script run with --tap: one tally entry per TAP line."""
+    p = subprocess.run([sys.executable, path, "--tap"], capture_output=True, text=True)
+    n_ok = n_bad = 0
+    for line in p.stdout.splitlines():
+        m = re.match(r"^(not ok|ok) \d+ - (.*)", line)
+        if m:
+            ok = m.group(1) == "ok"
+            t.add(ok, "%s/%s" % (group, m.group(2).strip()), "" if ok else p.stdout[-2000:])
+            n_ok += ok
+            n_bad += not ok
+    if (p.returncode != 0 and n_bad == 0) or n_ok + n_bad == 0:
+        t.add(False, group, "exit %d\n%s%s" % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+    print("host   %-22s %3d passed %d failed" % (os.path.basename(path), n_ok, n_bad), flush=True)
 
 
 def save_log(name, log):
