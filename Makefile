@@ -154,7 +154,7 @@ $(BUILD)/linux/lbench: $(LBENCH_SRC) $(wildcard tools/linux_bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -std=gnu11 $(WARN) -pthread -o $@ $(LBENCH_SRC)
 
-PLATFORM ?= bochs
+PLATFORM ?= qemu-bios
 SMP      ?=
 OURS_LOG ?=
 compare-linux:

@@ -45,8 +45,10 @@ RESULTS = os.path.join(ROOT, "results")
 LINUX_CMDLINE = "console=ttyS0,115200 quiet nokaslr tsc=reliable panic=-1"
 # Bochs's sapphire_rapids has AMX but no XFD; Linux 6.1 then enables XCR0
 # bit 17 (tile config) without bit 18 (tile data), XSETBV raises #GP and
-# the boot panics in fpu__init_cpu_xstate. Hiding AMX clears both.
-LINUX_CMDLINE_PLATFORM = {"bochs": "clearcpuid=amx_tile"}
+# the boot panics in fpu__init_cpu_xstate. Hiding AMX clears both. It also
+# has LA57, and Bochs 3.0 panics ("SMM restore: CR4 consistency check
+# failed") on the first SMI after Linux turned 5-level paging on: no5lvl.
+LINUX_CMDLINE_PLATFORM = {"bochs": "clearcpuid=amx_tile no5lvl"}
 LINUX_PANIC = re.compile(r"Kernel panic - not syncing|end Kernel panic")
 OURS_CMDLINE = "bench=all fbcon=off"
 
@@ -274,6 +276,9 @@ def boot_linux(args, variant, log_path):
         variant, args.platform, args.smp, cmdline), flush=True)
     res = runner.boot(args.platform, args.smp, args.mem, cmdline, args.timeout, log_path,
                       echo=args.verbose, image=iso, abort=LINUX_PANIC)
+    if not res.passed:
+        with open(log_path, "w") as f:  # with the emulator's log tail, if any
+            f.write(res.log)
     print("compare_linux: Linux (%s) %s in %.0fs; log %s" % (
         variant, res.verdict, res.seconds, log_path), flush=True)
     return res
@@ -353,7 +358,7 @@ def main():
     if args.smp is None:
         args.smp = 2 if args.platform == "bochs" else 8
     if args.timeout is None:
-        args.timeout = 3600 if args.platform == "bochs" else 1200
+        args.timeout = 1800 if args.platform == "bochs" else 1200
     variants = args.variant or ["default"]
     if args.linux_log and len(args.linux_log) != len(variants):
         variants = ["log%d" % (i + 1) if len(args.linux_log) > 1 else "default"
