@@ -5,6 +5,7 @@
 #   make run        the main job: boot in QEMU -smp 8 and run the benchmarks
 #   make test       every test layer on the whole boot matrix
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
+#   make compare-linux  this kernel vs Linux, same emulator (PLATFORM=bochs|qemu-bios SMP=N)
 #   make check-format / make format / make compile_commands.json
 #
 # `make run` and `make test` first run tools/setup-host.sh, which installs
@@ -36,7 +37,7 @@ ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
 .PHONY: all kernel user iso usb-image run test test-large test-host debug setup check-format \
-        format clean compile_commands.json
+        format clean compile_commands.json compare-linux
 
 all: $(ISO) user compile_commands.json
 
@@ -154,6 +155,22 @@ xstate-layout: $(BUILD)/host/xstate-layout
 
 setup:
 	tools/setup-host.sh
+
+# ---- comparison with Linux (README.md "Comparing with Linux") ----
+# The suite's Linux port, a static program run as /init of an initramfs.
+LBENCH_SRC := $(sort $(wildcard tools/linux_bench/*.c))
+$(BUILD)/linux/lbench: $(LBENCH_SRC) $(wildcard tools/linux_bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -std=gnu11 $(WARN) -pthread -o $@ $(LBENCH_SRC)
+
+PLATFORM ?= qemu-bios
+SMP      ?=
+OURS_LOG ?=
+compare-linux:
+	tools/setup-host.sh $(if $(filter bochs,$(PLATFORM)),,--no-bochs)
+	$(MAKE) all $(BUILD)/linux/lbench
+	$(PYTHON) tools/compare_linux.py --platform $(PLATFORM) $(if $(SMP),--smp $(SMP)) \
+	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(COMPARE_ARGS)
 
 run: setup
 	$(MAKE) all

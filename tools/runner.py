@@ -74,10 +74,10 @@ def grub_cfg(cmdline, modules):
     return "\n".join(lines) + "\n"
 
 
-def _cached_path(key, modules, ext):
+def _cached_path(key, modules, ext, kernel=None):
     """Where the image made from key, the kernel and modules is cached."""
     h = hashlib.sha256(key.encode())
-    for path in [KERNEL] + modules:
+    for path in [kernel or KERNEL] + modules:
         with open(path, "rb") as f:
             h.update(f.read())
     os.makedirs(IMAGE_CACHE, exist_ok=True)
@@ -97,17 +97,20 @@ def make_usb_image(cmdline, modules=None):
     return img
 
 
-def make_image(cmdline, modules=None):
-    """An ISO for this command line, cached by content."""
+def make_image(cmdline, modules=None, cfg=None, kernel=None):
+    """An ISO for this command line, cached by content. cfg (a whole
+    grub.cfg) and kernel (copied as /boot/kernel.elf) boot something else,
+    as tools/compare_linux.py does with Linux."""
     modules = user_modules() if modules is None else modules
-    cfg = grub_cfg(cmdline, modules)
-    iso = _cached_path(cfg, modules, ".iso")
+    kernel = kernel or KERNEL
+    cfg = cfg or grub_cfg(cmdline, modules)
+    iso = _cached_path(cfg, modules, ".iso", kernel)
     if not os.path.exists(iso):
         with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
             f.write(cfg)
             cfg_path = f.name
         try:
-            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, KERNEL] + modules
+            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, kernel] + modules
             # grub-mkrescue has been seen to fail once without a reason it
             # repeats: try twice before giving up.
             if subprocess.run(cmd).returncode:
@@ -185,13 +188,18 @@ def _kill(proc):
 
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
-         echo=False, modules=None, extra=(), machine="q35", media="cdrom", image=None):
+         echo=False, modules=None, extra=(), machine="q35", media="cdrom", image=None,
+         abort=None):
     """Boot once; returns a Result. The serial log is written to log_path.
-    media "usb" or "disk" boots image (default: the USB image made for
-    cmdline; a given image's own grub.cfg decides the command line) from a
-    writable copy."""
+    image: a ready-made image to boot instead of this kernel's: an ISO from
+    make_image() for media "cdrom", a disk image for media "usb" or "disk"
+    (default there: the USB image made for cmdline; a given image's own
+    grub.cfg decides the command line), booted from a writable copy.
+    abort: a compiled regex that ends a Bochs boot as failed when the log
+    shows it (Bochs resets instead of exiting, so a panic that reboots
+    would otherwise run to the timeout)."""
     if media == "cdrom":
-        iso = make_image(cmdline, modules)
+        iso = image or make_image(cmdline, modules)
     elif platform == "bochs":
         raise ValueError("bochs boots only the ISO")
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
@@ -203,6 +211,7 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     start = time.time()
     out = []
     sentinel = None
+    aborted = False
     try:
         if platform == "bochs":
             serial_path = os.path.join(workdir, "com1.txt")
@@ -227,6 +236,9 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                             sentinel = m.group(1)
                             time.sleep(0.2)
                             out.append(serial.read().decode("utf-8", "replace"))
+                            break
+                        if abort and abort.search("".join(out[-3:])):
+                            aborted = True
                             break
                     if proc.poll() is not None:
                         out.append(serial.read().decode("utf-8", "replace"))
@@ -276,6 +288,8 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                 with open(blog, errors="replace") as f:
                     tail = f.read()[-3000:]
                 log += "\n--- bochs.log (tail) ---\n" + tail
+        if aborted:
+            return Result("fail", "the log matched %r" % abort.pattern, log, elapsed)
         if sentinel is None and code is None:
             return Result("hang", "no verdict within %ds" % timeout, log, elapsed)
         if platform != "bochs" and code not in (QEMU_PASS, QEMU_FAIL):

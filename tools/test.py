@@ -83,6 +83,9 @@ def host_tests(t):
     # The trace converter on synthetic serial logs.
     tap_script(t, "host", "trace2chrome", "host/trace2chrome/",
                [os.path.join("tests", "test_trace2chrome.py")])
+    # The Linux comparison's parser and table (make compare-linux).
+    tap_script(t, "host", "compare_linux", "host/compare_linux/",
+               [os.path.join("tests", "test_compare_linux.py"), "--tap"])
 
 
 def tap_script(t, layer, name, prefix, argv):

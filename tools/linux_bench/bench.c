@@ -1,0 +1,323 @@
+/*
+ * lbench: the benchmark suite of ../shared/BENCHMARKS.md on Linux, as the
+ * /init of an initramfs (tools/compare_linux.py builds and boots it). This
+ * file: main, null_syscall, the ping-pongs and as_ring; mm.c has the rest.
+ *
+ * Mapping (README.md "Comparing with Linux"):
+ *   null_syscall           raw syscall(SYS_getppid)
+ *   ipc_pingpong_*         two processes (fork), one word on a MAP_SHARED
+ *                          page, FUTEX_WAKE then FUTEX_WAIT each way; one
+ *                          round trip is one operation
+ *   thread_switch_same_cpu the same between two threads (private futex)
+ *   fpu_pingpong_same_cpu  ipc_pingpong_same_cpu, both sides dirtying every
+ *                          YMM (ZMM) register before each hand-off
+ *   as_ring_K_64           K processes on CPU 0, one futex word each on a
+ *                          shared page; the holder touches 64 private
+ *                          pages, then passes the token on; per hop
+ *
+ * Helpers are forked children; they never return and are SIGKILLed after
+ * their benchmark. Stores that hand over the token are release stores and
+ * the loads that see it acquire loads: the pair orders the touched data.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#define PAGE	   4096
+#define RING_PAGES 64
+#define RING_MAX   32
+#define WORD_GAP   16 /* futex words 64 bytes apart */
+
+static uint64_t null_syscall(void *ctx, uint64_t n)
+{
+	(void)ctx;
+	uint64_t t0 = lb_rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		long ret = SYS_getppid;
+
+		__asm__ volatile("syscall" : "+a"(ret) : : "rcx", "r11", "memory");
+	}
+	return lb_rdtsc() - t0;
+}
+
+/* ---- ping-pong: turn is 1 while the server owns the word ---- */
+
+struct pp {
+	volatile uint32_t *turn;
+	int wait_op, wake_op; /* FUTEX_WAIT/WAKE, _PRIVATE for threads */
+	int vec;	      /* vec_level() to dirty before each hand-off, or 0 */
+	volatile uint32_t stop;
+};
+
+static void pp_handoff(struct pp *p, uint32_t give)
+{
+	/* Release: the partner's acquire load of *turn sees our stores. */
+	__atomic_store_n(p->turn, give, __ATOMIC_RELEASE);
+	lb_futex(p->turn, p->wake_op, 1);
+}
+
+static void pp_wait_while(struct pp *p, uint32_t v)
+{
+	/* Acquire: pairs with the release in pp_handoff. */
+	while (__atomic_load_n(p->turn, __ATOMIC_ACQUIRE) == v)
+		lb_futex(p->turn, p->wait_op, v);
+}
+
+static void pp_serve(struct pp *p)
+{
+	for (uint64_t i = 0;; i++) {
+		pp_wait_while(p, 0);
+		if (p->stop)
+			return;
+		if (p->vec)
+			vec_dirty(p->vec, i);
+		pp_handoff(p, 0);
+	}
+}
+
+static uint64_t pp_client(void *ctx, uint64_t n)
+{
+	struct pp *p = ctx;
+	uint64_t t0 = lb_rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (p->vec)
+			vec_dirty(p->vec, ~i);
+		pp_handoff(p, 1);
+		pp_wait_while(p, 1);
+	}
+	return lb_rdtsc() - t0;
+}
+
+static void *shared_page(void)
+{
+	void *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static pid_t fork_helper(int cpu)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+
+	if (pid == 0)
+		lb_pin(cpu);
+	else if (pid < 0)
+		lb_note("fork failed");
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void ipc_pingpong(const char *name, int cpu, int vec, const char *note)
+{
+	void *page = shared_page();
+	struct pp p = { .wait_op = FUTEX_WAIT, .wake_op = FUTEX_WAKE, .vec = vec };
+	struct lb_op op = { .name = name, .run = pp_client, .ctx = &p, .note = note };
+
+	if (!page) {
+		lb_errors++;
+		return;
+	}
+	p.turn = page;
+	pid_t pid = fork_helper(cpu);
+
+	if (pid == 0) {
+		pp_serve(&p);
+		_exit(0);
+	}
+	if (pid > 0)
+		lb_run(&op);
+	else
+		lb_errors++;
+	reap(pid);
+	munmap(page, PAGE);
+}
+
+static void *pp_thread(void *arg)
+{
+	lb_pin(0);
+	pp_serve(arg);
+	return NULL;
+}
+
+static void thread_switch(void)
+{
+	static volatile uint32_t turn;
+	struct pp p = { .turn = &turn,
+			.wait_op = FUTEX_WAIT_PRIVATE,
+			.wake_op = FUTEX_WAKE_PRIVATE };
+	struct lb_op op = { .name = "thread_switch_same_cpu", .run = pp_client, .ctx = &p };
+	pthread_t t;
+
+	turn = 0;
+	if (pthread_create(&t, NULL, pp_thread, &p)) {
+		lb_note("pthread_create failed");
+		lb_errors++;
+		return;
+	}
+	lb_run(&op);
+	p.stop = 1;
+	pp_handoff(&p, 1);
+	pthread_join(t, NULL);
+}
+
+/* ---- as_ring: word i is 1 while member i holds the token ---- */
+
+struct ring {
+	volatile uint32_t *words;
+	int k;
+	volatile uint8_t *mine; /* this member's RING_PAGES pages */
+};
+
+static void ring_wait(struct ring *r, int i)
+{
+	volatile uint32_t *w = r->words + i * WORD_GAP;
+
+	/* Acquire: pairs with the predecessor's release in ring_pass. */
+	while (__atomic_load_n(w, __ATOMIC_ACQUIRE) == 0)
+		lb_futex(w, FUTEX_WAIT, 0);
+	*w = 0;
+}
+
+static void ring_pass(struct ring *r, int i)
+{
+	volatile uint32_t *next = r->words + (i + 1) % r->k * WORD_GAP;
+
+	for (int p = 0; p < RING_PAGES; p++)
+		r->mine[p * PAGE]++;
+	/* Release: the successor sees the token after our stores. */
+	__atomic_store_n(next, 1, __ATOMIC_RELEASE);
+	lb_futex(next, FUTEX_WAKE, 1);
+}
+
+static volatile uint8_t *ring_pages(void)
+{
+	uint8_t *m = mmap(NULL, RING_PAGES * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return NULL;
+	for (int p = 0; p < RING_PAGES; p++)
+		m[p * PAGE] = 1;
+	return m;
+}
+
+static uint64_t ring_lap(void *ctx, uint64_t n)
+{
+	struct ring *r = ctx;
+	uint64_t t0 = lb_rdtsc();
+
+	/* Member 0 holds the token between batches: n whole laps. */
+	for (uint64_t i = 0; i < n; i++) {
+		ring_pass(r, 0);
+		ring_wait(r, 0);
+	}
+	return lb_rdtsc() - t0;
+}
+
+static void as_ring(int k)
+{
+	char name[32];
+	pid_t pids[RING_MAX] = { 0 };
+	struct ring r = { .words = shared_page(), .k = k };
+	struct lb_op op = { .name = name, .run = ring_lap, .ctx = &r, .ops_per_iter = k };
+
+	snprintf(name, sizeof(name), "as_ring_%d_%d", k, RING_PAGES);
+	if (!lb_wanted(name))
+		return;
+	if (!r.words) {
+		lb_errors++;
+		return;
+	}
+	for (int i = 1; i < k; i++) {
+		if ((pids[i] = fork_helper(0)) == 0) {
+			r.mine = ring_pages();
+			if (!r.mine)
+				_exit(1);
+			for (;;) {
+				ring_wait(&r, i);
+				ring_pass(&r, i);
+			}
+		}
+	}
+	r.mine = ring_pages();
+	if (r.mine)
+		lb_run(&op);
+	else
+		lb_errors++;
+	for (int i = 1; i < k; i++)
+		reap(pids[i]);
+	munmap((void *)r.mine, RING_PAGES * PAGE);
+	munmap((void *)r.words, PAGE);
+}
+
+void bench_ipc(void)
+{
+	struct lb_op op = { .name = "null_syscall", .run = null_syscall };
+	static char fpu_note[32];
+	int vec = vec_level();
+
+	if (lb_wanted(op.name))
+		lb_run(&op);
+	if (lb_wanted("ipc_pingpong_same_cpu"))
+		ipc_pingpong("ipc_pingpong_same_cpu", 0, 0, NULL);
+	if (lb_wanted("ipc_pingpong_cross_cpu")) {
+		if (lb_ncpus >= 2)
+			ipc_pingpong("ipc_pingpong_cross_cpu", 1, 0, NULL);
+		else
+			lb_note("skip ipc_pingpong_cross_cpu: needs 2 CPUs, have %d", lb_ncpus);
+	}
+	if (lb_wanted("thread_switch_same_cpu"))
+		thread_switch();
+	if (lb_wanted("fpu_pingpong_same_cpu")) {
+		snprintf(fpu_note, sizeof(fpu_note), "fpu=%s", vec == 2 ? "zmm32+k" : "ymm16");
+		if (vec)
+			ipc_pingpong("fpu_pingpong_same_cpu", 0, vec, fpu_note);
+		else
+			lb_note("skip fpu_pingpong_same_cpu: no AVX enabled (CPUID/XCR0)");
+	}
+}
+
+int main(void)
+{
+	static const int ring_k[] = { 2, 4, 8, 16, 32 };
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* As init: /proc for the options, affinity and IPI counts; sysfs only
+	 * for the meltdown (PTI) state in the config field. Run by hand (a
+	 * quick check on a host), both are there already. */
+	if (getpid() == 1) {
+		mkdir("/proc", 0555);
+		mkdir("/sys", 0555);
+		if (mount("proc", "/proc", "proc", 0, NULL))
+			lb_note("cannot mount /proc");
+		mount("sysfs", "/sys", "sysfs", 0, NULL);
+	}
+	lb_init();
+	bench_ipc();
+	bench_mm();
+	for (size_t i = 0; i < sizeof(ring_k) / sizeof(ring_k[0]); i++)
+		as_ring(ring_k[i]);
+	lb_finish();
+}
