@@ -6,7 +6,7 @@ Debian's Linux kernel with tools/linux_bench as /init of an initramfs, on
 the same platform: the same GRUB ISO path, emulator, -smp, memory and
 bochsrc (tools/runner.py). Prints one Markdown table, ours vs Linux with
 the ratio ours/Linux, and writes it with the raw BENCH lines to
-results/compare-linux-<platform>-<date>.md.
+results/compare-linux-<platform>-smp<N>-<date>.md.
 
 Linux comes from the Debian archive: the package linux-image-amd64 depends
 on (`apt-get download`), only its vmlinuz extracted into build/linux/ and
@@ -321,9 +321,13 @@ def report(args, ours_text, linux_texts, labels):
         args.platform, args.smp, datetime.date.today().isoformat()), ""]
     out.append("Ratio = ours / Linux (below 1: this kernel is faster). Cells: median "
                "(p10–p90) per operation.")
-    if args.platform == "bochs":
-        out.append("Under Bochs a TSC tick is one instruction: `cycles` is the path "
-                   "length (exact only with one CPU).")
+    if args.platform == "bochs" and args.smp == 1:
+        out.append("Under Bochs with one CPU a TSC tick is one instruction: `cycles` is "
+                   "the path length.")
+    elif args.platform == "bochs":
+        out.append("Under Bochs with %d CPUs a TSC tick is not one instruction (this "
+                   "kernel's `tsc_per_insn` row says how many): `cycles` are not path "
+                   "lengths, compare ratios; path lengths need `--smp 1`." % args.smp)
     elif args.platform.startswith("qemu"):
         out.append("QEMU TCG: emulated time, not hardware time; compare ratios, not "
                    "absolute values.")
@@ -361,13 +365,13 @@ def main():
                     help='Linux kernel words per extra run ("pti=on"); default: "default"')
     ap.add_argument("--only", help="benchmarks to run on both sides (bench= syntax, a,b*)")
     ap.add_argument("--timeout", type=int, default=None)
-    ap.add_argument("--out", help="Markdown file (default results/compare-linux-P-DATE.md)")
+    ap.add_argument("--out", help="Markdown file (default results/compare-linux-P-smpN-DATE.md)")
     ap.add_argument("--verbose", action="store_true", help="echo the serial consoles")
     args = ap.parse_args()
     if args.smp is None:
         args.smp = 2 if args.platform == "bochs" else 8
     if args.timeout is None:
-        args.timeout = 1800 if args.platform == "bochs" else 1200
+        args.timeout = 600 if args.platform == "bochs" else 1200
     variants = args.variant or ["default"]
     if args.linux_log and len(args.linux_log) != len(variants):
         variants = ["log%d" % (i + 1) if len(args.linux_log) > 1 else "default"
@@ -397,8 +401,8 @@ def main():
             linux_texts.append(res.log)
             failed |= not res.passed
     text, bad = report(args, ours_text, linux_texts, variants)
-    out = args.out or os.path.join(RESULTS, "compare-linux-%s-%s.md" % (
-        args.platform, datetime.date.today().isoformat()))
+    out = args.out or os.path.join(RESULTS, "compare-linux-%s-smp%d-%s.md" % (
+        args.platform, args.smp, datetime.date.today().isoformat()))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         f.write(text)
