@@ -271,6 +271,10 @@ LARGE = [
               mem=2048, expect=[r"smp: 288 of 288 CPUs online", r"APIC IDs 0-287\b"]),
          machine="q35,kernel-irqchip=split",
          qemu_args=["-device", "intel-iommu,intremap=on,eim=on"]),
+    # FIXME: the detection checks pass, the suite does not yet: with 224
+    # vCPUs on a 2-core host, timer_ticks_on_every_cpu sees a CPU take no
+    # tick in 5 periods, and ticket-lock convoys (the 'proc' lock in
+    # thread_exit, 40 waiters) trip the 10 s lockup detector.
     # A two-socket Sapphire Rapids (2 x 56 cores x 2 threads): x2APIC, APIC
     # IDs with a gap between the packages (package shift 7: 0-111 and
     # 128-239), one NUMA node per socket.
