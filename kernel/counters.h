@@ -78,7 +78,9 @@
 	X(SCHED_STEAL, "sched_steal")                                               \
 	X(WAKE_REMOTE, "wake_remote")                                               \
 	X(TRACE_EVENTS, "trace_events")          /* records written (kernel/trace.c) */\
-	X(TRACE_DROPPED, "trace_dropped")        /* records overwritten unread */
+	X(TRACE_DROPPED, "trace_dropped")        /* records overwritten unread */\
+	X(FRAME_LOCAL, "frame_alloc_local")      /* from the allocating CPU's node */\
+	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */
 /* clang-format on */
 
 enum counter_id {

@@ -286,3 +286,34 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+size_t fmt_ranges(char *buf, size_t size, const uint32_t *v, uint32_t n)
+{
+	static const char more[] = ",...";
+	size_t used = 0;
+
+	if (!size)
+		return 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n;) {
+		uint32_t j = i;
+		char piece[32];
+
+		while (j + 1 < n && v[j + 1] == v[j] + 1)
+			j++;
+		int len = j == i ? snprintf(piece, sizeof(piece), "%s%u", i ? "," : "", v[i])
+				 : snprintf(piece, sizeof(piece), "%s%u-%u", i ? "," : "", v[i],
+					    v[j]);
+		/* Room for this piece, and for ",..." unless it is the last. */
+		size_t need = (size_t)len + (j + 1 < n ? sizeof(more) - 1 : 0);
+
+		if (used + need >= size) {
+			if (used + sizeof(more) - 1 < size)
+				used += (size_t)snprintf(buf + used, size - used, "%s", more);
+			return used;
+		}
+		used += (size_t)snprintf(buf + used, size - used, "%s", piece);
+		i = j + 1;
+	}
+	return used;
+}

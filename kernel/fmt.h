@@ -19,3 +19,10 @@
  * including the terminating NUL (always terminated when size > 0). */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+
+/*
+ * Runs of consecutive values (in the order given) as ranges: 0 1 2 3 8 9
+ * -> "0-3,8-9". Always NUL-terminated when size > 0; when the list does not
+ * fit, it ends in ",..." after the runs that do. Returns the length.
+ */
+size_t fmt_ranges(char *buf, size_t size, const uint32_t *v, uint32_t n);

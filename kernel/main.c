@@ -43,6 +43,7 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/smpboot.h"
 #include "arch/x86/xstate.h"
+#include "arch/x86/topology.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
@@ -157,6 +158,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	bootinfo_init(info_pa);
 	cmdline_apply(boot_info_parsed.cmdline);
 	cpu_detect();
+	topology_detect();
 	cpu_setup_bsp();
 
 	memmap_init(&boot_info_parsed);

@@ -210,3 +210,95 @@ const char *mb2_mem_type_name(uint32_t type)
 		return "unknown";
 	}
 }
+
+uint32_t efi_type_to_mb2(uint32_t efi_type, uint64_t attr)
+{
+	if (attr & EFI_MEMORY_SP)
+		return MB2_MEM_RESERVED; /* soft-reserved (HBM, CXL): not ours */
+	switch (efi_type) {
+	case EFI_LOADER_CODE:
+	case EFI_LOADER_DATA:
+	case EFI_BOOT_SERVICES_CODE:
+	case EFI_BOOT_SERVICES_DATA:
+	case EFI_CONVENTIONAL_MEMORY:
+		return MB2_MEM_AVAILABLE; /* free once boot services have exited */
+	case EFI_ACPI_RECLAIM_MEMORY:
+		return MB2_MEM_ACPI;
+	case EFI_ACPI_MEMORY_NVS:
+		return MB2_MEM_NVS;
+	case EFI_UNUSABLE_MEMORY:
+		return MB2_MEM_BAD;
+	default: /* runtime services, MMIO, reserved, PAL, persistent, unaccepted */
+		return MB2_MEM_RESERVED;
+	}
+}
+
+const char *efi_type_name(uint32_t t)
+{
+	static const char *const names[EFI_NR_TYPES] = {
+		"reserved",	      "loader code",  "loader data",  "boot services code",
+		"boot services data", "runtime code", "runtime data", "conventional",
+		"unusable",	      "ACPI reclaim", "ACPI NVS",     "MMIO",
+		"MMIO port space",    "PAL code",     "persistent",   "unaccepted",
+	};
+
+	return t < EFI_NR_TYPES ? names[t] : "unknown";
+}
+
+void efi_mmap_entry(const struct boot_info *bi, uint32_t i, uint32_t *type, uint64_t *base,
+		    uint64_t *pages, uint64_t *attr)
+{
+	const uint8_t *d = (const uint8_t *)bi->efi_mmap + (uint64_t)i * bi->efi_desc_size;
+
+	memcpy(type, d, 4);
+	memcpy(base, d + 8, 8);
+	memcpy(pages, d + 24, 8);
+	memcpy(attr, d + 32, 8);
+}
+
+static uint32_t add_region(struct mem_region *out, uint32_t n, uint32_t max, uint64_t base,
+			   uint64_t len, uint32_t type, uint32_t *dropped)
+{
+	struct mem_region *prev = n ? &out[n - 1] : NULL;
+
+	if (prev && prev->type == type && prev->base + prev->len == base) {
+		prev->len += len;
+		return n;
+	}
+	if (n == max) {
+		(*dropped)++;
+		return n;
+	}
+	out[n] = (struct mem_region){ base, len, type };
+	return n + 1;
+}
+
+uint32_t mb2_memory_regions(const struct boot_info *bi, struct mem_region *out, uint32_t max,
+			    const char **source, uint32_t *dropped)
+{
+	uint32_t n = 0;
+
+	*dropped = 0;
+	if (!bi->nr_efi_mmap) {
+		*source = "multiboot2 memory map (e820)";
+		for (uint32_t i = 0; i < bi->nr_mmap; i++)
+			n = add_region(out, n, max, bi->mmap[i].base, bi->mmap[i].len,
+				       bi->mmap[i].type, dropped);
+		return n;
+	}
+	*source = "EFI memory map";
+	for (uint32_t i = 0; i < bi->nr_efi_mmap; i++) {
+		uint32_t type;
+		uint64_t base, pages, attr;
+
+		efi_mmap_entry(bi, i, &type, &base, &pages, &attr);
+		/* 2^52 pages is the whole 64-bit space: more is corrupt. */
+		if (!pages || pages >= (1ull << 52) || base + (pages << 12) < base) {
+			(*dropped)++;
+			continue;
+		}
+		n = add_region(out, n, max, base, pages << 12, efi_type_to_mb2(type, attr),
+			       dropped);
+	}
+	return n;
+}

@@ -58,10 +58,7 @@ int pasid_mode;
 KSWITCH_ENUM(pasid_mode, "pasid", "where the PASID lives: the mm (msr) or each thread's xstate",
 	     "msr", "xstate");
 
-#define MSR_IA32_PASID 0xd93
-#define PASID_VALID    (1u << 31)
-#define PASID_BITS     20
-#define NR_PASIDS      (1u << PASID_BITS)
+#define NR_PASIDS (1u << PASID_BITS)
 
 static bool have_msr; /* ENQCMD: the MSR exists */
 /* Serializes changes (bind/unbind of any mm; they are rare). Taken with
@@ -79,6 +76,7 @@ void pasid_init(void)
 	pr_info("pasid: %s; IA32_PASID %s",
 		pasid_mode == PASID_MSR ? "per mm (msr)" : "per thread (xstate)",
 		have_msr ? "written" : "shadowed per CPU (no ENQCMD)");
+	pasid_selftest_boot();
 }
 
 static uint32_t pasid_alloc(void)

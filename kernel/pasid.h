@@ -8,6 +8,10 @@
 struct mm;
 struct task;
 
+#define MSR_IA32_PASID 0xd93
+#define PASID_VALID    (1u << 31)
+#define PASID_BITS     20
+
 enum { PASID_MSR, PASID_XSTATE };
 extern int pasid_mode; /* pasid=msr|xstate */
 
@@ -24,3 +28,11 @@ long pasid_unbind(void);
 void pasid_mm_exit(struct mm *mm);
 /* The IA32_PASID value (or its shadow) on this CPU, for tests. */
 long pasid_read_this_cpu_irqsafe(void);
+
+/*
+ * Boot self-test of the IA32_PASID path (kernel/pasid_selftest.c): on a
+ * CPU with ENQCMD, values loaded through pasid_switch_mm() must read back
+ * from the MSR; without ENQCMD it is skipped, visibly.
+ */
+void pasid_selftest_boot(void);
+void pasid_selftest_print(void);

@@ -25,8 +25,48 @@ static int panic_cpu = -1;
 static char log_ring[LOG_RING_SIZE];
 static size_t log_head; /* total bytes ever written; ring index = head % size */
 
+/* Capture buffer: set and cleared by the boot CPU; appended to under
+ * console_lock (or by the panic CPU alone), like the ring. */
+static char *capture_buf;
+static size_t capture_size, capture_len;
+
+void printk_capture_begin(char *buf, size_t size)
+{
+	uint64_t f = spin_lock_irqsave(&console_lock);
+
+	capture_buf = size ? buf : NULL;
+	capture_size = size;
+	capture_len = 0;
+	if (capture_buf)
+		capture_buf[0] = '\0';
+	spin_unlock_irqrestore(&console_lock, f);
+}
+
+size_t printk_capture_end(void)
+{
+	uint64_t f = spin_lock_irqsave(&console_lock);
+	size_t n = capture_len;
+
+	capture_buf = NULL;
+	spin_unlock_irqrestore(&console_lock, f);
+	return n;
+}
+
+static void capture_write(const char *s, size_t n)
+{
+	size_t room = capture_size - 1 - capture_len;
+
+	if (n > room)
+		n = room;
+	memcpy(capture_buf + capture_len, s, n);
+	capture_len += n;
+	capture_buf[capture_len] = '\0';
+}
+
 static void ring_write(const char *s, size_t n)
 {
+	if (capture_buf)
+		capture_write(s, n);
 	for (size_t i = 0; i < n; i++)
 		log_ring[(log_head + i) % LOG_RING_SIZE] = s[i];
 	log_head += n;

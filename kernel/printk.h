@@ -49,6 +49,15 @@ void console_enter_panic(void);
 /* Panic path only: pass console ownership to the CPU that prints next. */
 void console_handover(int cpu);
 
+/*
+ * Capture: while buf is set, every line printed (by any CPU) is also
+ * appended to buf (at most size - 1 bytes, NUL-terminated). Used for the
+ * boot report, kept for SYS_KINFO after the log ring has moved on.
+ * printk_capture_end() returns the length captured.
+ */
+void printk_capture_begin(char *buf, size_t size);
+size_t printk_capture_end(void);
+
 /* Copies up to size bytes of the log ring (oldest first); returns the count. */
 size_t log_read(char *buf, size_t size);
 

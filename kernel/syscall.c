@@ -12,6 +12,7 @@
  * RAX in the frame. Returns true if the fast SYSRET exit may be used.
  */
 #include "kernel/syscall_nr.h"
+#include "kernel/boot_report.h"
 #include "kernel/errno.h"
 #include "kernel/uaccess.h"
 #include "kernel/proc.h"
@@ -353,6 +354,8 @@ static long sys_kinfo(struct trap_frame *tf)
 		return copy_string_out(boot_info_parsed.cmdline, ARG1, ARG2);
 	case KINFO_PLATFORM:
 		return copy_string_out(platform_name(), ARG1, ARG2);
+	case KINFO_BOOT_REPORT:
+		return copy_string_out(boot_report_text(), ARG1, ARG2);
 	case KINFO_LOG: {
 		static char buf[16384];
 		static struct spinlock lock = SPINLOCK_INIT("kinfo log");

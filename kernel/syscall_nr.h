@@ -49,10 +49,11 @@
 #define NR_SYSCALLS	   38
 
 /* SYS_KINFO selectors. */
-#define KINFO_CONFIG   0 /* the active boot switches, "pti=on pcid=..." */
-#define KINFO_CMDLINE  1 /* the kernel command line */
-#define KINFO_LOG      2 /* the kernel log ring (boot report included) */
-#define KINFO_PLATFORM 3 /* "qemu", "bochs" or "hardware" */
+#define KINFO_CONFIG	  0 /* the active boot switches, "pti=on pcid=..." */
+#define KINFO_CMDLINE	  1 /* the kernel command line */
+#define KINFO_LOG	  2 /* the kernel log ring (boot report included) */
+#define KINFO_PLATFORM	  3 /* "qemu", "bochs" or "hardware" */
+#define KINFO_BOOT_REPORT 4 /* the boot report as printed at boot (kernel/boot_report.c) */
 
 /* map() prot and flags (same values as mm/mm.h). */
 #define UPROT_READ    1

@@ -6,7 +6,13 @@
  * Lock order: leaf (nothing else is taken inside).
  *
  * NUMA: zones are per node (mm/numa.c fills node ranges from SRAT); an
- * allocation tries the requested node first, then the others in order.
+ * allocation tries the requested node first (frame_alloc: the calling CPU's
+ * node), then the others in order. Each allocation counts as local (the
+ * block is on the calling CPU's node) or remote (CNT_FRAME_LOCAL/REMOTE).
+ *
+ * Zones are aligned to the largest buddy block (4 MiB); where two nodes'
+ * aligned ranges would overlap, the later zone starts where the earlier one
+ * ends, so the pages at an unaligned node boundary belong to one zone only.
  */
 #include "mm/frame.h"
 #include "mm/memmap.h"
@@ -16,6 +22,7 @@
 #include "kernel/panic.h"
 #include "kernel/string.h"
 #include "kernel/percpu.h"
+#include "kernel/counters.h"
 
 struct zone {
 	struct buddy_zone bz;
@@ -89,6 +96,18 @@ void frame_init(void)
 
 		if (hi > frame_table_pfns)
 			hi = frame_table_pfns;
+		for (uint32_t m = 0; m < n; m++) {
+			uint64_t mlo = zones[m].bz.base_pfn, mhi = mlo + zones[m].bz.nr_pfns;
+
+			if (mlo == mhi)
+				continue;
+			if (lo >= mlo && lo < mhi)
+				lo = mhi;
+			if (hi > mlo && hi <= mhi)
+				hi = mlo;
+			if (lo < mlo && hi > mhi)
+				panic("frame: NUMA node %u's memory surrounds node %u's", n, m);
+		}
 		if (lo >= hi)
 			lo = hi;
 		spin_init(&z->lock, "frame zone");
@@ -141,10 +160,18 @@ paddr_t frame_alloc_node(unsigned order, unsigned flags, int node)
 	if (node < 0 || (uint32_t)node >= nr_zones)
 		node = 0;
 	for (uint32_t i = 0; i < nr_zones; i++) {
-		paddr_t pa = zone_alloc(&zones[((uint32_t)node + i) % nr_zones], order, flags);
+		uint32_t z = ((uint32_t)node + i) % nr_zones;
+		paddr_t pa = zone_alloc(&zones[z], order, flags);
 
-		if (pa)
+		if (pa) {
+			/* Plain per-CPU increment: a migration in between only
+			 * charges the other CPU's count. */
+			if ((int)z == numa_cpu_node(this_cpu_id()))
+				this_cpu_inc(counters[CNT_FRAME_LOCAL]);
+			else
+				this_cpu_inc(counters[CNT_FRAME_REMOTE]);
 			return pa;
+		}
 	}
 	if (!(flags & FA_NOWARN))
 		pr_warn("frame_alloc: out of memory (order %u, %lu pages free)", order,

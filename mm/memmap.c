@@ -6,6 +6,7 @@
 #include "kernel/printk.h"
 #include "kernel/panic.h"
 #include "kernel/string.h"
+#include "kernel/fmt.h"
 
 struct memmap memmap;
 
@@ -76,10 +77,21 @@ bool memmap_is_reserved(paddr_t pa)
 
 extern char __kernel_end[];
 
+static const struct boot_info *memmap_bi;
+
 void memmap_init(const struct boot_info *bi)
 {
-	for (uint32_t i = 0; i < bi->nr_mmap; i++) {
-		const struct mem_region *m = &bi->mmap[i];
+	static struct mem_region regions[MEMMAP_MAX];
+	uint32_t dropped;
+	uint32_t n = mb2_memory_regions(bi, regions, MEMMAP_MAX, &memmap.source, &dropped);
+
+	memmap_bi = bi;
+	memmap.nr_source = n;
+	if (dropped)
+		pr_warn("memmap: %u entr%s of the %s skipped (malformed or too many)", dropped,
+			dropped == 1 ? "y" : "ies", memmap.source);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mem_region *m = &regions[i];
 		paddr_t s = m->base, e = m->base + m->len;
 
 		if (e < s)
@@ -99,8 +111,12 @@ void memmap_init(const struct boot_info *bi)
 	memmap.nr_mapped = ranges_normalize(memmap.mapped, memmap.nr_mapped);
 	if (!memmap.nr_ram)
 		panic("memmap: the boot loader reported no usable RAM");
-	for (uint32_t i = 0; i < memmap.nr_ram; i++)
+	for (uint32_t i = 0; i < memmap.nr_ram; i++) {
 		memmap.ram_bytes += memmap.ram[i].end - memmap.ram[i].start;
+		if (memmap.ram[i].end > (1ull << 32))
+			memmap.ram_above_4g +=
+				memmap.ram[i].end - MAX(memmap.ram[i].start, 1ull << 32);
+	}
 	memmap.ram_top = memmap.ram[memmap.nr_ram - 1].end;
 
 	memmap_reserve(0, 0x100000, "low memory");
@@ -109,10 +125,43 @@ void memmap_init(const struct boot_info *bi)
 		memmap_reserve(bi->modules[i].start, bi->modules[i].end, "boot module");
 }
 
+/* Under UEFI: how much of each EFI type the firmware reported. */
+static void print_efi_types(const struct boot_info *bi)
+{
+	uint64_t bytes[EFI_NR_TYPES + 1] = { 0 };
+	char line[160];
+	size_t used = 0;
+
+	for (uint32_t i = 0; i < bi->nr_efi_mmap; i++) {
+		uint32_t type;
+		uint64_t base, pages, attr;
+
+		efi_mmap_entry(bi, i, &type, &base, &pages, &attr);
+		if (pages < (1ull << 40))
+			bytes[MIN(type, (uint32_t)EFI_NR_TYPES)] += pages << 12;
+	}
+	for (uint32_t t = 0; t <= EFI_NR_TYPES; t++) {
+		if (!bytes[t])
+			continue;
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %lu KiB",
+					 used ? ", " : "", efi_type_name(t), bytes[t] >> 10);
+		if (used > 90) {
+			pr_info("  efi: %s", line);
+			used = 0;
+		}
+	}
+	if (used)
+		pr_info("  efi: %s", line);
+}
+
 void memmap_print(void)
 {
-	pr_info("memory: %lu MiB usable in %u ranges, top of RAM %#lx", memmap.ram_bytes >> 20,
-		memmap.nr_ram, memmap.ram_top);
+	pr_info("memmap: from the %s, %u region%s", memmap.source, memmap.nr_source,
+		memmap.nr_source == 1 ? "" : "s");
+	if (memmap_bi && memmap_bi->nr_efi_mmap)
+		print_efi_types(memmap_bi);
+	pr_info("memory: %lu MiB usable in %u ranges (%lu MiB above 4 GiB), top of RAM %#lx",
+		memmap.ram_bytes >> 20, memmap.nr_ram, memmap.ram_above_4g >> 20, memmap.ram_top);
 	for (uint32_t i = 0; i < memmap.nr_ram; i++)
 		pr_info("  ram  %#014lx-%#014lx (%lu KiB)", memmap.ram[i].start, memmap.ram[i].end,
 			(memmap.ram[i].end - memmap.ram[i].start) >> 10);

@@ -1,8 +1,8 @@
 /*
  * Physical memory map and the early allocator.
  *
- * Built from the multiboot2 memory map (and, under UEFI, checked against the
- * EFI memory map): a sorted list of RAM ranges, and a list of reserved
+ * Built from the EFI memory map when the loader passed one (UEFI), else from
+ * the multiboot2 (e820-style) map; see mb2_memory_regions(): a sorted list of RAM ranges, and a list of reserved
  * ranges (kernel image, boot information, modules, low 1 MiB, early
  * allocations) that the frame allocator must never hand out.
  *
@@ -15,7 +15,7 @@
 #include "kernel/compiler.h"
 #include "mm/layout.h"
 
-#define MEMMAP_MAX 256
+#define MEMMAP_MAX 512
 
 struct phys_range {
 	paddr_t start, end; /* [start, end) */
@@ -30,6 +30,9 @@ struct memmap {
 	struct phys_range reserved[MEMMAP_MAX];
 	paddr_t ram_top; /* end of the highest RAM range */
 	uint64_t ram_bytes;
+	uint64_t ram_above_4g; /* usable bytes at or above 4 GiB */
+	const char *source;    /* which map: "EFI memory map", "multiboot2 ..." */
+	uint32_t nr_source;    /* regions read from it (after merging) */
 };
 
 extern struct memmap memmap;

@@ -5,11 +5,17 @@
  * the order they appear. A node's range is the hull of its memory affinity
  * entries (enough for zone placement; holes are reserved in the frame
  * table). Without SRAT there is one node.
+ *
+ * SLIT distances are indexed by proximity domain (ACPI 6.5, 5.2.17: the
+ * locality number is the proximity domain); numa_distance() takes nodes and
+ * translates.
  */
 #include "mm/numa.h"
 #include "mm/memmap.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/fmt.h"
+#include "mm/kheap.h"
 
 #define MAX_APIC_MAP 4096
 
@@ -66,18 +72,24 @@ void numa_add_cpu_apic(uint32_t prox, uint32_t apic_id)
 	nr_apic_map++;
 }
 
+static bool have_slit;
+
 void numa_set_distance(uint32_t from, uint32_t to, uint8_t d)
 {
-	if (from < MAX_NUMA_NODES && to < MAX_NUMA_NODES)
+	if (from < MAX_NUMA_NODES && to < MAX_NUMA_NODES) {
 		distance[from][to] = d;
+		have_slit = true;
+	}
 }
 
 uint8_t numa_distance(uint32_t from, uint32_t to)
 {
-	if (from >= nr_nodes || to >= nr_nodes)
+	if (from >= numa_nr_nodes() || to >= numa_nr_nodes())
 		return 0;
-	if (distance[from][to])
-		return distance[from][to];
+	uint32_t pf = nodes[from].proximity, pt = nodes[to].proximity;
+
+	if (pf < MAX_NUMA_NODES && pt < MAX_NUMA_NODES && distance[pf][pt])
+		return distance[pf][pt];
 	return from == to ? 10 : 20;
 }
 
@@ -144,11 +156,55 @@ int numa_node_of_pa(paddr_t pa)
 	return 0;
 }
 
+/* Usable RAM (memmap) inside node n's range. */
+static uint64_t node_ram_bytes(uint32_t n)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < memmap.nr_ram; i++) {
+		paddr_t a = MAX(memmap.ram[i].start, numa_node_start(n));
+		paddr_t b = MIN(memmap.ram[i].end, numa_node_end(n));
+
+		if (a < b)
+			sum += b - a;
+	}
+	return sum;
+}
+
+static void print_node(uint32_t n, uint32_t *cpus)
+{
+	uint32_t k = 0;
+	char list[96];
+
+	for (uint32_t c = 0; c < nr_cpus; c++) {
+		if (percpu_of(c) && READ_ONCE(percpu_of(c)->shared.online) && cpu_node[c] == n)
+			cpus[k++] = c;
+	}
+	fmt_ranges(list, sizeof(list), cpus, k);
+	pr_info("  node %u: proximity %u, memory %#lx-%#lx (%lu MiB usable), %u cpus: %s", n,
+		nodes[n].proximity, numa_node_start(n), numa_node_end(n), node_ram_bytes(n) >> 20,
+		k, k ? list : "none");
+}
+
 void numa_print(void)
 {
+	uint32_t *cpus = kmalloc(sizeof(uint32_t) * nr_cpus);
+
 	pr_info("numa: %u node%s (%s)", numa_nr_nodes(), numa_nr_nodes() == 1 ? "" : "s",
 		from_srat ? "from SRAT" : "no SRAT: one node");
-	for (uint32_t i = 0; i < numa_nr_nodes(); i++)
-		pr_info("  node %u: proximity %u, memory %#lx-%#lx, %u cpus", i, nodes[i].proximity,
-			numa_node_start(i), numa_node_end(i), nodes[i].nr_cpus);
+	for (uint32_t i = 0; i < numa_nr_nodes() && cpus; i++)
+		print_node(i, cpus);
+	kfree(cpus);
+	if (numa_nr_nodes() == 1)
+		return;
+	pr_info("numa: distances (%s):", have_slit ? "from SLIT" : "no SLIT: 10 local, 20 remote");
+	for (uint32_t i = 0; i < numa_nr_nodes(); i++) {
+		char row[4 * MAX_NUMA_NODES + 1];
+		size_t used = 0;
+
+		for (uint32_t j = 0; j < numa_nr_nodes(); j++)
+			used += (size_t)snprintf(row + used, sizeof(row) - used, " %3u",
+						 numa_distance(i, j));
+		pr_info("  node %u:%s", i, row);
+	}
 }

@@ -471,7 +471,16 @@ static void idle_balance(struct rq *rq)
 		return;
 	struct rq *src = cpu_rq(busiest);
 
-	double_lock(rq, src);
+	/* The source only if it is free at once: at their ticks all idle CPUs
+	 * pick the same busiest CPU, and queuing on its ticket lock convoys
+	 * them (224 CPUs under TCG: the owner waited 10 s for its own lock).
+	 * A trylock never waits, so the CPU-id lock order does not apply; a
+	 * CPU that misses tries again at its next tick. */
+	spin_lock_raw(&rq->lock);
+	if (!spin_trylock(&src->lock)) {
+		spin_unlock_raw(&rq->lock);
+		return;
+	}
 	for (int p = 0; p < NR_PRIOS; p++) {
 		struct list_node *pos;
 
@@ -483,12 +492,14 @@ static void idle_balance(struct rq *rq)
 				enqueue(rq, t);
 				this_cpu_inc(counters[CNT_SCHED_STEAL]);
 				this_cpu_write(need_resched, 1);
-				double_unlock(rq, src);
+				spin_unlock(&src->lock);
+				spin_unlock_raw(&rq->lock);
 				return;
 			}
 		}
 	}
-	double_unlock(rq, src);
+	spin_unlock(&src->lock);
+	spin_unlock_raw(&rq->lock);
 }
 
 void sched_tick(void)

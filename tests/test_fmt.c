@@ -93,9 +93,41 @@ static void test_unknown_conversion_is_visible(void **state)
 	assert_string_equal(buf, "a%qb");
 }
 
+static void test_ranges(void **state)
+{
+	(void)state;
+	char b[64];
+	uint32_t v[300] = { 0 };
+
+	assert_int_equal(fmt_ranges(b, sizeof(b), v, 0), 0);
+	assert_string_equal(b, "");
+	for (uint32_t i = 0; i < 112; i++)
+		v[i] = i; /* socket 0 of a 2 x 56 x 2 machine */
+	for (uint32_t i = 0; i < 112; i++)
+		v[112 + i] = 128 + i; /* socket 1: package shift 7 */
+	assert_int_equal(fmt_ranges(b, sizeof(b), v, 224), 13);
+	assert_string_equal(b, "0-111,128-239");
+	uint32_t w[] = { 5, 0, 2, 3, 9 };
+
+	fmt_ranges(b, sizeof(b), w, 5);
+	assert_string_equal(b, "5,0,2-3,9");
+	/* Too small: the runs that fit, then ",...", never past the buffer. */
+	for (uint32_t i = 0; i < 300; i++)
+		v[i] = 2 * i;
+	size_t n = fmt_ranges(b, 20, v, 300);
+
+	assert_string_equal(b, "0,2,4,6,8,10,12,...");
+	assert_int_equal(n, strlen(b));
+	assert_int_equal(fmt_ranges(b, 3, v, 300), 0);
+	assert_string_equal(b, "");
+	fmt_ranges(b, 4, w + 4, 1);
+	assert_string_equal(b, "9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_width_precision),
 		cmocka_unit_test(test_strings),

@@ -162,6 +162,132 @@ static void test_no_end_tag(void **state)
 	assert_int_equal(bi.warnings, 1);
 }
 
+/* A synthetic EFI memory map (48-byte descriptors, as OVMF hands them over)
+ * beside an e820-style map that disagrees with it: the EFI map wins. */
+struct efi_desc {
+	uint32_t type, pad;
+	uint64_t phys, virt, pages, attr;
+	uint64_t extra; /* descriptor size 48: the parser must stride by it */
+};
+
+static void add_efi_mmap(const struct efi_desc *d, uint32_t n)
+{
+	uint8_t *p = tag(MB2_TAG_EFI_MMAP, 16 + n * (uint32_t)sizeof(*d));
+	uint32_t dsize = sizeof(*d), dver = 1;
+
+	memcpy(p + 8, &dsize, 4);
+	memcpy(p + 12, &dver, 4);
+	memcpy(p + 16, d, n * sizeof(*d));
+}
+
+static void add_e820(uint64_t base, uint64_t len)
+{
+	uint8_t *mm = tag(MB2_TAG_MMAP, 16 + 24);
+	uint32_t esize = 24, ever = 0, type = MB2_MEM_AVAILABLE;
+
+	memcpy(mm + 8, &esize, 4);
+	memcpy(mm + 12, &ever, 4);
+	memcpy(mm + 16, &base, 8);
+	memcpy(mm + 24, &len, 8);
+	memcpy(mm + 32, &type, 4);
+}
+
+static void test_efi_map_preferred(void **state)
+{
+	(void)state;
+	static const struct efi_desc d[] = {
+		{ .type = EFI_BOOT_SERVICES_CODE, .phys = 0x0, .pages = 0xa0 },
+		{ .type = EFI_CONVENTIONAL_MEMORY, .phys = 0x100000, .pages = 0x100 },
+		{ .type = EFI_LOADER_DATA, .phys = 0x200000, .pages = 0x100 },
+		{ .type = EFI_BOOT_SERVICES_DATA, .phys = 0x300000, .pages = 0x100 },
+		{ .type = EFI_RUNTIME_SERVICES_CODE, .phys = 0x400000, .pages = 0x10 },
+		{ .type = EFI_RUNTIME_SERVICES_DATA, .phys = 0x410000, .pages = 0x10 },
+		{ .type = EFI_ACPI_RECLAIM_MEMORY, .phys = 0x420000, .pages = 0x10 },
+		{ .type = EFI_ACPI_MEMORY_NVS, .phys = 0x430000, .pages = 0x10 },
+		{ .type = EFI_UNUSABLE_MEMORY, .phys = 0x440000, .pages = 0x10 },
+		{ .type = EFI_MEMORY_MAPPED_IO, .phys = 0xfec00000, .pages = 0x1 },
+		{ .type = EFI_CONVENTIONAL_MEMORY, .phys = 0x100000000ull, .pages = 0x40000 },
+		{ .type = EFI_CONVENTIONAL_MEMORY,
+		  .phys = 0x140000000ull,
+		  .pages = 0x100,
+		  .attr = EFI_MEMORY_SP },
+		{ .type = EFI_MEMORY_MAPPED_IO, .phys = 0x380000000000ull, .pages = 0x1000 },
+		{ .type = EFI_PERSISTENT_MEMORY, .phys = 0x200000000ull, .pages = 0x100 },
+		{ .type = EFI_CONVENTIONAL_MEMORY, .phys = 0x300000000ull, .pages = 1ull << 60 },
+	};
+	struct mem_region r[32];
+	const char *src;
+	uint32_t dropped;
+
+	begin();
+	add_e820(0x100000, 0x7f00000); /* the e820 view: one range, must be ignored */
+	add_efi_mmap(d, sizeof(d) / sizeof(d[0]));
+	end();
+	assert_true(mb2_parse(blk, &bi));
+	assert_true(bi.efi);
+	assert_int_equal(bi.nr_efi_mmap, 15);
+	uint32_t n = mb2_memory_regions(&bi, r, 32, &src, &dropped);
+
+	assert_string_equal(src, "EFI memory map");
+	assert_int_equal(dropped, 1); /* the 2^60-page descriptor */
+	/* Boot services, conventional and loader memory merge into one usable
+	 * run; what follows keeps its class. */
+	const struct mem_region want[] = {
+		{ 0x0, 0xa0000, MB2_MEM_AVAILABLE },
+		{ 0x100000, 0x300000, MB2_MEM_AVAILABLE },
+		{ 0x400000, 0x20000, MB2_MEM_RESERVED }, /* runtime code + data */
+		{ 0x420000, 0x10000, MB2_MEM_ACPI },
+		{ 0x430000, 0x10000, MB2_MEM_NVS },
+		{ 0x440000, 0x10000, MB2_MEM_BAD },
+		{ 0xfec00000, 0x1000, MB2_MEM_RESERVED },
+		{ 0x100000000ull, 0x40000000ull, MB2_MEM_AVAILABLE },
+		{ 0x140000000ull, 0x100000, MB2_MEM_RESERVED }, /* specific-purpose */
+		{ 0x380000000000ull, 0x1000000, MB2_MEM_RESERVED },
+		{ 0x200000000ull, 0x100000, MB2_MEM_RESERVED },
+	};
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(r[i].base, want[i].base);
+		assert_int_equal(r[i].len, want[i].len);
+		assert_int_equal(r[i].type, want[i].type);
+	}
+	/* Too little room: what fits, the rest counted. */
+	n = mb2_memory_regions(&bi, r, 3, &src, &dropped);
+	assert_int_equal(n, 3);
+	assert_int_equal(dropped, 1 + 8);
+}
+
+static void test_e820_without_efi_map(void **state)
+{
+	(void)state;
+	struct mem_region r[4];
+	const char *src;
+	uint32_t dropped;
+
+	begin();
+	add_e820(0x100000, 0x7f00000);
+	tag(MB2_TAG_EFI64, 16); /* UEFI, but no EFI map tag */
+	end();
+	assert_true(mb2_parse(blk, &bi));
+	assert_int_equal(mb2_memory_regions(&bi, r, 4, &src, &dropped), 1);
+	assert_string_equal(src, "multiboot2 memory map (e820)");
+	assert_int_equal(r[0].base, 0x100000);
+	assert_int_equal(r[0].type, MB2_MEM_AVAILABLE);
+	assert_int_equal(dropped, 0);
+}
+
+static void test_efi_types(void **state)
+{
+	(void)state;
+	assert_int_equal(efi_type_to_mb2(EFI_BOOT_SERVICES_DATA, 0), MB2_MEM_AVAILABLE);
+	assert_int_equal(efi_type_to_mb2(EFI_RUNTIME_SERVICES_DATA, 0), MB2_MEM_RESERVED);
+	assert_int_equal(efi_type_to_mb2(EFI_UNACCEPTED_MEMORY, 0), MB2_MEM_RESERVED);
+	assert_int_equal(efi_type_to_mb2(EFI_CONVENTIONAL_MEMORY, EFI_MEMORY_SP), MB2_MEM_RESERVED);
+	assert_int_equal(efi_type_to_mb2(99, 0), MB2_MEM_RESERVED);
+	assert_string_equal(efi_type_name(EFI_ACPI_MEMORY_NVS), "ACPI NVS");
+	assert_string_equal(efi_type_name(99), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +297,9 @@ int main(void)
 		cmocka_unit_test(test_module_end_before_start),
 		cmocka_unit_test(test_bad_total_size),
 		cmocka_unit_test(test_no_end_tag),
+		cmocka_unit_test(test_efi_map_preferred),
+		cmocka_unit_test(test_e820_without_efi_map),
+		cmocka_unit_test(test_efi_types),
 	};
 	return cmocka_run_group_tests_name("multiboot2", tests, NULL, NULL);
 }

@@ -15,13 +15,18 @@ def boot(name, platform, smp, extra="", timeout=300, expect=(), mem=512):
 
 BOOTS = [
     boot("qemu-bios-smp1", "qemu-bios", 1),
-    boot("qemu-bios-smp2", "qemu-bios", 2),
+    boot("qemu-bios-smp2", "qemu-bios", 2,
+         expect=[r"memmap: from the multiboot2 memory map \(e820\)",
+                 r"topology: 1 socket, 2 cores, 2 threads \(CPUID leaf 0x(1f|b)",
+                 r"paging: 4-level \(CR4.LA57 clear\)"]),
     boot("qemu-bios-smp8", "qemu-bios", 8,
          expect=[r"smp: 8 of 8 CPUs online", r"cpus: 8 online \(x2apic"]),
     boot("qemu-bios-smp8-xapic", "qemu-bios", 8, "apic=xapic torture_rounds=200",
          expect=[r"apic: xapic mode", r"cpus: 8 online \(xapic"]),
     boot("qemu-uefi-smp4", "qemu-uefi", 4, "fbcon=on torture_rounds=200",
-         expect=[r"firmware: UEFI", r"fbcon: 1024x768"]),
+         expect=[r"firmware: UEFI", r"fbcon: 1024x768", r"memmap: from the EFI memory map",
+                 r"efi: .*conventional", r"pasid: self-test skipped: no ENQCMD",
+                 r"ok \d+ pasid_msr_selftest # SKIP no ENQCMD"]),
     boot("bochs-spr-4cpu", "bochs", 4, timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online"]),
     # Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
@@ -40,6 +45,49 @@ BOOTS = [
               expect=[r"acpi: no usable tables \(RSDP checksum"]),
          cmdline=TESTS + " expect_cpus=1 acpi_inject=rsdp"),
 ]
+
+# Firmware handoff on a machine like a server: RAM above 4 GiB (q35 puts 2 GiB
+# below the PCI hole and the rest above 4 GiB) found in the EFI memory map
+# (UEFI) or the e820 map (BIOS), covered by the direct map and handed out
+# by the frame allocator; the boot report retrieved through SYS_KINFO.
+PLACEMENT_TESTS = ("ktest=smp_cpus_online,numa_*,frame_high_memory,pasid_msr_selftest "
+                   "utest=boot_report_via_kinfo,no_leaks_after_exit fbcon=off")
+for fw, platform, source in (("uefi", "qemu-uefi", r"EFI memory map"),
+                             ("bios", "qemu-bios", r"multiboot2 memory map \(e820\)")):
+    BOOTS.append(dict(boot("qemu-%s-6g" % fw, platform, 2, timeout=120, mem=6144,
+                           expect=[r"memmap: from the " + source,
+                                   r"\(4096 MiB above 4 GiB\), top of RAM 0x200000000",
+                                   r"allocated and used 0x[1-9a-f][0-9a-f]{8} above 4 GiB"]),
+                      cmdline=PLACEMENT_TESTS + " expect_cpus=2"))
+
+
+def numa_args(cpus, nodes, mib_per_node, distance):
+    """QEMU 10 arguments for `nodes` equal nodes of `cpus` CPUs in total,
+    each with its own RAM backend, and a SLIT distance between them."""
+    args, per = [], cpus // nodes
+    for n in range(nodes):
+        args += ["-object", "memory-backend-ram,id=m%d,size=%dM" % (n, mib_per_node),
+                 "-numa", "node,nodeid=%d,cpus=%d-%d,memdev=m%d" % (n, n * per, (n + 1) * per - 1, n)]
+    for a in range(nodes):
+        for b in range(nodes):
+            if a < b:
+                args += ["-numa", "dist,src=%d,dst=%d,val=%d" % (a, b, distance)]
+    return args
+
+
+# NUMA: two sockets of four cores, one node each (SRAT memory and CPU
+# affinity, SLIT distance 21). Frames allocated on a CPU of node 1 must come
+# from node 1's memory (ktest numa_alloc_local).
+BOOTS.append(dict(boot("qemu-numa2-smp8", "qemu-bios", 8, timeout=120, mem=1024,
+                       expect=[r"numa: 2 nodes \(from SRAT\)",
+                               r"node 0: proximity 0, memory 0x0-0x20000000 \(\d+ MiB usable\), 4 cpus: 0-3",
+                               r"node 1: proximity 1, memory 0x20000000-0x40000000 \(5\d\d MiB usable\), 4 cpus: 4-7",
+                               r"numa: distances \(from SLIT\)", r"node 0:  10  21", r"node 1:  21  10",
+                               r"topology: 2 sockets, 8 cores, 8 threads",
+                               r"cpu [4-7] \(node 1\) allocated 0x[23]\w{7} on node 1",
+                               r"8 CPUs on 2 nodes allocated locally|4 CPUs on 2 nodes allocated locally"]),
+                  cmdline=PLACEMENT_TESTS + " expect_cpus=8 expect_nodes=2",
+                  qemu_args=["-smp", "8,sockets=2,cores=4,threads=1"] + numa_args(8, 2, 512, 21)))
 
 # The USB disk image (tools/mkusb.sh, `make usb-image`) with the test command
 # line, on each firmware, as a USB stick on XHCI and as a SATA disk: the
@@ -220,7 +268,22 @@ LARGE = [
     # More than 255 CPUs: APIC IDs above 255 need x2APIC and, in QEMU, an
     # IOMMU with interrupt remapping in extended (x2APIC) mode.
     dict(boot("qemu-x2apic-288", "qemu-bios", 288, "torture_rounds=5", timeout=1800,
-              mem=2048, expect=[r"smp: 288 of 288 CPUs online", r" 287:287"]),
+              mem=2048, expect=[r"smp: 288 of 288 CPUs online", r"APIC IDs 0-287\b"]),
          machine="q35,kernel-irqchip=split",
          qemu_args=["-device", "intel-iommu,intremap=on,eim=on"]),
+    # FIXME: the detection checks pass, the suite does not yet: with 224
+    # vCPUs on a 2-core host, timer_ticks_on_every_cpu sees a CPU take no
+    # tick in 5 periods, and ticket-lock convoys (the 'proc' lock in
+    # thread_exit, 40 waiters) trip the 10 s lockup detector.
+    # A two-socket Sapphire Rapids (2 x 56 cores x 2 threads): x2APIC, APIC
+    # IDs with a gap between the packages (package shift 7: 0-111 and
+    # 128-239), one NUMA node per socket.
+    dict(boot("qemu-spr-2s-224", "qemu-bios", 224, timeout=1800, mem=2048,
+              expect=[r"smp: 224 of 224 CPUs online", r"cpus: 224 online \(x2apic\), APIC IDs 0-111,128-239",
+                      r"topology: 2 sockets, 112 cores, 224 threads",
+                      r"numa: 2 nodes \(from SRAT\)", r"node 0: .* 112 cpus: 0-111",
+                      r"node 1: .* 112 cpus: 112-223", r"node 1:  21  10",
+                      r"cpu 11[2-3] \(node 1\) allocated \w+ on node 1"]),
+         cmdline="%s expect_cpus=224 expect_nodes=2 torture_rounds=5" % TESTS,
+         qemu_args=["-smp", "224,sockets=2,cores=56,threads=2"] + numa_args(224, 2, 1024, 21)),
 ]

@@ -13,6 +13,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/trap.h"
+#include "arch/x86/acpi.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
 #include "kernel/cmdline.h"
@@ -108,7 +109,8 @@ static void apic_error_irq(struct trap_frame *tf)
 }
 
 /* Mask the legacy 8259 PICs after moving their vectors out of the exception
- * range. On machines without a PIC the writes go nowhere, which is fine. */
+ * range. Only where they exist: the MADT's PCAT_COMPAT flag (ACPI 6.5,
+ * 5.2.12.1) says so; without a MADT we cannot tell and mask them anyway. */
 static void pic_disable(void)
 {
 	outb(0x20, 0x11);
@@ -169,7 +171,10 @@ void apic_init_bsp(void)
 	}
 	if (apic_mode == APIC_MODE_XAPIC)
 		xapic_mmio = ioremap(base & 0xffffff000ull, 4096, PTE_CACHE_UC);
-	pic_disable();
+	if (!acpi_madt() || acpi_madt()->pcat_compat)
+		pic_disable();
+	else
+		pr_info("apic: MADT says no 8259 PICs; not touching ports 0x20/0xa0");
 	irq_register(VEC_APIC_ERROR, apic_error_irq);
 	apic_enable_local();
 	pr_info("apic: %s mode%s, BSP APIC ID %u", apic_mode_name(),

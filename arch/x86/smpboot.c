@@ -311,10 +311,23 @@ void smp_boot_aps(void)
 
 void smp_print_cpus(void)
 {
+	uint32_t *ids = kmalloc(sizeof(uint32_t) * nr_cpus);
 	char line[100];
 	size_t used = 0;
 
-	pr_info("cpus: %u online (%s, APIC IDs):", nr_cpus_online, apic_mode_name());
+	for (uint32_t c = 0; ids && c < nr_cpus; c++)
+		ids[c] = cpu_slots[c].apic_id;
+	/* Compressed (0-111,128-239) for the many-CPU machines; the full
+	 * cpu:apic list below only for small ones or with a CPU missing. */
+	bool listed = ids != NULL;
+
+	if (listed)
+		fmt_ranges(line, sizeof(line), ids, nr_cpus);
+	kfree(ids);
+	pr_info("cpus: %u online (%s), APIC IDs %s", nr_cpus_online, apic_mode_name(),
+		listed ? line : "?");
+	if (nr_cpus > 32 && nr_cpus_online == nr_cpus)
+		return;
 	for (uint32_t c = 0; c < nr_cpus; c++) {
 		struct percpu *pc = percpu_of(c);
 		bool on = pc && READ_ONCE(pc->shared.online);

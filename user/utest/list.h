@@ -7,6 +7,7 @@
 /* clang-format off */
 #define UTEST_LIST(X)                \
 	X(syscall_basics)            \
+	X(boot_report_via_kinfo)     \
 	X(bad_syscall_args)          \
 	X(malformed_elf_refused)     \
 	X(exit_and_wait_codes)       \

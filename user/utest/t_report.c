@@ -1,0 +1,75 @@
+/*
+ * The boot report, retrieved the way a user on real hardware can
+ * (SYS_KINFO, KINFO_BOOT_REPORT; README "Booting"):
+ *   boot_report_via_kinfo  the whole report comes back, markers first and
+ *                          last, with every section the README promises
+ *                          and the CPU and node counts this boot has
+ */
+#include "user/utest/utest.h"
+#include "kernel/syscall_test.h"
+
+static char report[32 * 1024];
+
+static const char *find(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++) {
+		if (!strncmp(hay, needle, n))
+			return hay;
+	}
+	return NULL;
+}
+
+static bool has(const char *needle)
+{
+	bool ok = find(report, needle) != NULL;
+
+	if (!ok)
+		ut_note("boot report lacks \"%s\"", needle);
+	return ok;
+}
+
+static long boot_switch(const char *name)
+{
+	return sys_test(SYST_SWITCH, (long)name, (long)strlen(name), 0);
+}
+
+void t_boot_report_via_kinfo(const char *arg)
+{
+	static const char *const sections[] = {
+		"firmware: ",	     "loader: ",	 "command line: ", "cpu: ",
+		"cpu features: ",    "topology: ",	 "paging: ",	   "xstate: ",
+		"memmap: from the ", "memory: ",	 "numa: ",	   "acpi: tables: ",
+		"timer: TSC ",	     "tsc" /* source */, "boot switches",  "pasid: self-test",
+	};
+	char want[96], small[16];
+	int n = kinfo(KINFO_BOOT_REPORT, report, sizeof(report));
+
+	(void)arg;
+	T_EXPECT(n > 0);
+	T_EQ(n, strlen(report));
+	const char *start = find(report, "===== BOOT REPORT =====");
+	const char *end = find(report, "===== END BOOT REPORT =====");
+
+	T_EXPECT(start && end && start < end);
+	T_EXPECT(!find(report, "KTAP version")); /* the report only, not the log */
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		T_EXPECT(has(sections[i]));
+	snprintf(want, sizeof(want), "cpus: %d online (", nr_cpus());
+	T_EXPECT(has(want));
+	snprintf(want, sizeof(want), ", %d threads (CPUID leaf ", nr_cpus());
+	T_EXPECT(has(want));
+	long nodes = boot_switch("expect_nodes");
+
+	if (nodes > 0) {
+		snprintf(want, sizeof(want), "numa: %ld node%s (from SRAT)", nodes,
+			 nodes == 1 ? "" : "s");
+		T_EXPECT(has(want));
+	}
+	/* A short buffer: the start of it, terminated. */
+	T_EQ(kinfo(KINFO_BOOT_REPORT, small, sizeof(small)), sizeof(small) - 1);
+	T_EQ(small[sizeof(small) - 1], 0);
+	T_EXPECT(!strncmp(small, report, sizeof(small) - 1));
+	T_EQ(kinfo(KINFO_BOOT_REPORT + 100, small, sizeof(small)), -22); /* -EINVAL */
+}
