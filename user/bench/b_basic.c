@@ -172,9 +172,13 @@ static void pasid_switch(void)
 		return;
 	}
 	if (!measure_pingpong(&op, &diff, 0, 0, 1)) {
-		snprintf(extra, sizeof(extra), "\"equal_cycles\":%lu,\"delta_cycles\":%s",
-			 (eq_cyc + 50) / 100,
-			 diff.cyc[1] >= eq_cyc ? bench_x100(a, diff.cyc[1] - eq_cyc) : "0");
+		/* Signed: on the shadow path (no ENQCMD) the difference can be
+		 * below zero, and that is a result too. */
+		bool neg = diff.cyc[1] < eq_cyc;
+
+		snprintf(extra, sizeof(extra), "\"equal_cycles\":%lu,\"delta_cycles\":%s%s",
+			 (eq_cyc + 50) / 100, neg ? "-" : "",
+			 bench_x100(a, neg ? eq_cyc - diff.cyc[1] : diff.cyc[1] - eq_cyc));
 		bench_print(&op, &diff, extra);
 	}
 	pasid_unbind();
