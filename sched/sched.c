@@ -399,9 +399,14 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 		spin_unlock_raw(held);
 		preempt_enable_no_resched();
 	}
-	/* Direct switch: next never touches the run queue. */
+	/* Direct switch: next never touches the run queue, and it runs on
+	 * the rest of our slice (donated, as in seL4). A fresh slice here let
+	 * a call/reply pair ping-pong on one CPU for ever while other tasks
+	 * of the same priority starved (regression:
+	 * ipc_switch_vs_migrating_wake hung at -smp 2). At least one tick, so
+	 * that the next tick still ends an exhausted slice. */
 	next->state = TASK_RUNNING;
-	next->slice_ticks = (uint32_t)sched_slice;
+	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
 	rq->curr = next;
 	context_switch(rq, me, next);
 	irq_restore(f);

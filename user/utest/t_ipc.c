@@ -211,3 +211,73 @@ void t_ipc_switch_vs_migrating_wake(const char *arg)
 		mw.calls, n, flips, mw.bad);
 	ep_close(h);
 }
+
+/*
+ * Regression: ipc_pair_starves_cpu. The direct switch gave the receiver a
+ * fresh time slice, so a client and server calling each other on one CPU
+ * never used one up and a third task of the same priority there never
+ * ran. The receiver now runs on the caller's remaining slice.
+ */
+static struct {
+	volatile int stop;
+	volatile uint64_t bystander;
+} st;
+
+static void st_client(void *arg)
+{
+	int h = (int)(intptr_t)arg;
+
+	for (uint64_t i = 0; !st.stop; i++) {
+		uint64_t m[4] = { i, 0, 0, 0 };
+
+		if (ipc_call(h, m) <= 0)
+			break;
+	}
+}
+
+static void st_bystander(void *arg)
+{
+	(void)arg;
+	while (!st.stop)
+		st.bystander++;
+}
+
+void t_ipc_pair_does_not_starve_cpu(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: needs two CPUs (the checker runs on the other)");
+		exit(3);
+	}
+	st.stop = 0;
+	st.bystander = 0;
+	set_affinity(0, 1);
+	int h = ep_create(6000 + (uint64_t)getpid());
+
+	if (!T_EXPECT(h >= 0))
+		return;
+	int server = thread_create(mw_server, (void *)(intptr_t)h);
+	int client = thread_create(st_client, (void *)(intptr_t)h);
+
+	T_EQ(set_affinity(server, 0), 0);
+	T_EQ(set_affinity(client, 0), 0);
+	sleep_ns(20000000); /* the pair is ping-ponging on CPU 0 */
+	int by = thread_create(st_bystander, NULL);
+
+	T_EQ(set_affinity(by, 0), 0);
+	/* Up to 10 s (a hang bound): the bystander must get CPU 0. */
+	for (int i = 0; i < 1000 && st.bystander == 0; i++)
+		sleep_ns(10000000);
+	T_EXPECT(st.bystander > 0);
+	st.stop = 1;
+	T_EQ(thread_join(by, NULL), 0);
+	T_EQ(thread_join(client, NULL), 0);
+	uint64_t stop[4] = { STOP, 0, 0, 0 };
+	int code = -1;
+
+	T_EXPECT(ipc_call(h, stop) > 0);
+	T_EQ(thread_join(server, &code), 0);
+	T_EQ(code, 0);
+	ut_note("bystander ran %s", st.bystander ? "(yes)" : "never");
+	ep_close(h);
+}
