@@ -35,7 +35,8 @@
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
 	X(trace_events_recorded)     \
-	X(no_leaks_after_exit)
+	X(no_leaks_after_exit)       \
+	X(kill_of_non_child_refused)
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
@@ -49,5 +50,6 @@
 	X(role_sgdt)            \
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
-	X(role_amx_noperm)
+	X(role_amx_noperm)      \
+	X(role_kill_parent)
 /* clang-format on */
