@@ -16,6 +16,7 @@
 	X(threads_yield_sleep_futex) \
 	X(affinity_honoured)         \
 	X(map_unmap_protect)         \
+	X(unmap_huge_sparse_range)   \
 	X(ipc_pingpong_same_cpu)     \
 	X(ipc_pingpong_cross_cpu)    \
 	X(ipc_switch_vs_migrating_wake) \
