@@ -62,6 +62,11 @@ static const char *ktest_sel = "none";
 KSWITCH_STRING_QUIET(ktest_sel, "ktest", "in-kernel tests to run: all, none, or names");
 static const char *utest_sel = "none";
 KSWITCH_STRING_QUIET(utest_sel, "utest", "user-level tests init runs: all, none, or names");
+/* Read by the user test syscall_fuzz from the command line (KINFO_CMDLINE). */
+static const char *fuzz_seed = "", *fuzz_calls = "", *fuzz_rounds = "";
+KSWITCH_STRING_QUIET(fuzz_seed, "fuzz_seed", "syscall_fuzz: the seed to replay");
+KSWITCH_STRING_QUIET(fuzz_calls, "fuzz_calls", "syscall_fuzz: calls in all");
+KSWITCH_STRING_QUIET(fuzz_rounds, "fuzz_rounds", "syscall_fuzz: child processes");
 static int stats_at_exit;
 KSWITCH_BOOL(stats_at_exit, "stats", "print every non-zero counter before exit");
 static const char *bench_sel = "none";

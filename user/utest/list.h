@@ -37,7 +37,8 @@
 	X(amx_tiles_preserved)       \
 	X(trace_events_recorded)     \
 	X(no_leaks_after_exit)       \
-	X(kill_of_non_child_refused)
+	X(kill_of_non_child_refused) \
+	X(syscall_fuzz)
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
@@ -52,5 +53,6 @@
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
 	X(role_amx_noperm)      \
+	X(role_fuzz)            \
 	X(role_kill_parent)
 /* clang-format on */
