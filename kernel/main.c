@@ -23,6 +23,8 @@
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
+#include "kernel/stackprot.h"
+#include "kernel/ubsan.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/proc.h"
@@ -146,6 +148,10 @@ static void kmain(void *arg)
 		tlbcheck_print();
 	if (stats_at_exit)
 		counters_print();
+	if (ubsan_reports()) {
+		pr_err("ubsan: %u report(s) of undefined behaviour", ubsan_reports());
+		ok = false;
+	}
 	machine_exit(ok && selfcheck_run_boot() == 0);
 }
 
@@ -162,6 +168,8 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	bootinfo_init(info_pa);
 	cmdline_apply(boot_info_parsed.cmdline);
 	cpu_detect();
+	stackprot_init(); /* first after cpu_detect: kernel/stackprot.c */
+	pr_info("stackprot: canary per boot from %s", stackprot_source());
 	cpu_setup_bsp();
 
 	memmap_init(&boot_info_parsed);
