@@ -5,6 +5,8 @@
 #   make run        the main job: boot in QEMU -smp 8 and run the benchmarks
 #   make test       every test layer on the whole boot matrix
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
+#   make ubsan      the debug kernel with -fsanitize=undefined (build/ubsan/kernel.elf)
+#   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5)
 #   make compare-linux  this kernel vs Linux, same emulator (PLATFORM=bochs|qemu-bios SMP=N)
 #   make check-format / make format / make compile_commands.json
 #
@@ -21,10 +23,20 @@ PYTHON    := python3
 WARN      := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
              -Wno-address-of-packed-member
 KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zone \
-             -mcmodel=kernel -mgeneral-regs-only -fno-pic -fno-pie -fno-stack-protector \
+             -mcmodel=kernel -mgeneral-regs-only -fno-pic -fno-pie \
+             -fstack-protector-strong -mstack-protector-guard=global \
              -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
              -mno-sse -mno-mmx -mno-80387 -fcf-protection=none \
              -I. $(WARN) -MMD -MP $(EXTRA_KCFLAGS)
+# make ubsan: the debug kernel, -fsanitize=undefined with the handlers of
+# kernel/ubsan.c (each report names file:line and fails the boot), built in
+# $(BUILD)/ubsan/ beside the normal one (tools/matrix.py boots it).
+# Not the null check: every per-CPU access goes through a null __seg_gs
+# pointer (kernel/percpu.h PERCPU_GS), which it cannot tell from a null
+# dereference; and a real one faults anyway (page 0 is never mapped).
+ifeq ($(UBSAN),1)
+KCFLAGS   += -fsanitize=undefined -fno-sanitize=null
+endif
 KASFLAGS  := -I. -D__ASSEMBLER__ -MMD -MP -g
 KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-warn-rwx-segments
 
@@ -36,13 +48,15 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD
 ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
-.PHONY: all kernel user iso usb-image run test test-large test-host debug setup check-format \
+.PHONY: all kernel ubsan user iso usb-image run test test-large soak test-host debug setup check-format \
         format clean compile_commands.json compare-linux
 
 all: $(ISO) user compile_commands.json
 
 kernel: $(KERNEL)
 iso: $(ISO)
+ubsan:
+	$(MAKE) BUILD=$(BUILD)/ubsan UBSAN=1 kernel
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -177,8 +191,14 @@ run: setup
 	$(PYTHON) tools/runner.py run
 
 test: setup
-	$(MAKE) all $(HOST_TESTS) $(BUILD)/host/xstate-layout
+	$(MAKE) all ubsan $(HOST_TESTS) $(BUILD)/host/xstate-layout
 	$(PYTHON) tools/test.py
+
+# Minutes of torture tests, fuzzer and benchmarks at -smp 8 (tools/soak.py).
+SOAK_MINUTES ?= 5
+soak: setup
+	$(MAKE) all
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTHON) tools/soak.py
 
 test-large: setup
 	$(MAKE) all

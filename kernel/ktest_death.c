@@ -50,3 +50,57 @@ KTEST(death_broken_on_purpose)
 {
 	KT_EXPECT_EQ(t, 1 + 1, 3);
 }
+
+/* Overruns its own stack buffer up to the saved frame: the stack
+ * protector's check at the return must stop the kernel. */
+__noinline void death_stack_smash_target(volatile size_t n);
+__noinline void death_stack_smash_target(volatile size_t n)
+{
+	char buf[16];
+	char *volatile p = buf;
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = 0x41;
+	__asm__ __volatile__("" ::"r"(buf) : "memory");
+}
+
+KTEST(death_stack_smash)
+{
+	death_stack_smash_target(40);
+	KT_EXPECT(t, !"the stack protector did not stop the kernel");
+}
+
+/* Recurses until it runs off the task's kernel stack into its guard page:
+ * the report must say so (arch/x86/traps.c kstack_overflowed). */
+__noinline uint64_t death_stack_overflow_target(uint64_t depth);
+__noinline uint64_t death_stack_overflow_target(uint64_t depth)
+{
+	volatile uint64_t pad[32];
+
+	pad[depth % 32] = depth;
+	if (depth < (1ull << 40))
+		pad[0] += death_stack_overflow_target(depth + 1);
+	return pad[0] + pad[depth % 32];
+}
+
+KTEST(death_stack_overflow)
+{
+	death_stack_overflow_target(0);
+	KT_EXPECT(t, !"the stack overflow did not stop the kernel");
+}
+
+/* Undefined behaviour the debug kernel (make ubsan) must report with its
+ * file and line; the report fails the boot. (The normal kernel computes
+ * whatever the CPU gives.) */
+__noinline int death_ubsan_target(volatile int shift);
+__noinline int death_ubsan_target(volatile int shift)
+{
+	volatile int one = 1;
+
+	return one << shift;
+}
+
+KTEST(death_ubsan_shift)
+{
+	KT_EXPECT(t, death_ubsan_target(40) != 12345);
+}

@@ -23,6 +23,8 @@
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
+#include "kernel/stackprot.h"
+#include "kernel/ubsan.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/proc.h"
@@ -63,6 +65,11 @@ static const char *ktest_sel = "none";
 KSWITCH_STRING_QUIET(ktest_sel, "ktest", "in-kernel tests to run: all, none, or names");
 static const char *utest_sel = "none";
 KSWITCH_STRING_QUIET(utest_sel, "utest", "user-level tests init runs: all, none, or names");
+/* Read by the user test syscall_fuzz from the command line (KINFO_CMDLINE). */
+static const char *fuzz_seed = "", *fuzz_calls = "", *fuzz_rounds = "";
+KSWITCH_STRING_QUIET(fuzz_seed, "fuzz_seed", "syscall_fuzz: the seed to replay");
+KSWITCH_STRING_QUIET(fuzz_calls, "fuzz_calls", "syscall_fuzz: calls in all");
+KSWITCH_STRING_QUIET(fuzz_rounds, "fuzz_rounds", "syscall_fuzz: child processes");
 static int stats_at_exit;
 KSWITCH_BOOL(stats_at_exit, "stats", "print every non-zero counter before exit");
 static const char *bench_sel = "none";
@@ -142,6 +149,10 @@ static void kmain(void *arg)
 		tlbcheck_print();
 	if (stats_at_exit)
 		counters_print();
+	if (ubsan_reports()) {
+		pr_err("ubsan: %u report(s) of undefined behaviour", ubsan_reports());
+		ok = false;
+	}
 	machine_exit(ok && selfcheck_run_boot() == 0);
 }
 
@@ -158,6 +169,8 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	bootinfo_init(info_pa);
 	cmdline_apply(boot_info_parsed.cmdline);
 	cpu_detect();
+	stackprot_init(); /* first after cpu_detect: kernel/stackprot.c */
+	pr_info("stackprot: canary per boot from %s", stackprot_source());
 	topology_detect();
 	cpu_setup_bsp();
 

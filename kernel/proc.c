@@ -366,7 +366,7 @@ void proc_exit(int code)
 	thread_exit(code);
 }
 
-int proc_kill(uint32_t pid, int code)
+int proc_kill(uint32_t pid, int code, struct proc *by)
 {
 	spin_lock(&procs_lock);
 	struct proc *p = find_proc(pid);
@@ -374,6 +374,10 @@ int proc_kill(uint32_t pid, int code)
 	if (!p || p->exited) {
 		spin_unlock(&procs_lock);
 		return -ESRCH;
+	}
+	if (by && p != by && p->parent != by) {
+		spin_unlock(&procs_lock);
+		return -EPERM;
 	}
 	spin_lock(&p->lock);
 	if (!p->exiting) {

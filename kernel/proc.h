@@ -58,7 +58,9 @@ struct task *proc_thread_create(struct proc *p, uint64_t entry, uint64_t stack, 
 void thread_exit(int code) __noreturn;
 /* End the whole process of the calling thread. */
 void proc_exit(int code) __noreturn;
-int proc_kill(uint32_t pid, int code);
+/* Kill process pid; by (NULL: the kernel) may kill only itself and its
+ * children (-EPERM otherwise). */
+int proc_kill(uint32_t pid, int code, struct proc *by);
 /* A user thread took an exception it cannot survive. */
 void proc_kill_fault(struct trap_frame *tf, const char *what) __noreturn;
 int thread_join(uint32_t tid, int *code);

@@ -342,7 +342,7 @@ static long sys_nr_cpus(struct trap_frame *tf)
 
 static long sys_kill(struct trap_frame *tf)
 {
-	return proc_kill((uint32_t)ARG0, EXIT_KILLED_BASE + 9);
+	return proc_kill((uint32_t)ARG0, EXIT_KILLED_BASE + 9, proc_current());
 }
 
 static long sys_kinfo(struct trap_frame *tf)

@@ -36,7 +36,7 @@
 #define SYS_GETPID	   25
 #define SYS_GETTID	   26
 #define SYS_NR_CPUS	   27
-#define SYS_KILL	   28 /* (pid) */
+#define SYS_KILL	   28 /* (pid): only the caller or its children */
 #define SYS_KINFO	   29 /* (what, char *buf, len): kernel strings */
 #define SYS_TSC_KHZ	   30
 #define SYS_TEST	   31 /* (op, a, b, c): test-only hooks */

@@ -344,6 +344,34 @@ static uint64_t find_gap(struct mm *mm, uint64_t len)
 	return cand + len <= USER_MMAP_TOP ? cand : 0;
 }
 
+/* The first page in [va, end) whose level-1 table exists, or end. Skips
+ * what an absent upper-level entry covers, so that walking a huge, barely
+ * touched range costs what it maps, not what it spans (regression:
+ * unmap_huge_sparse_range, found by syscall_fuzz: unmapping a 1 TiB area
+ * stepped through 2^28 pages under mm->lock, and the lockup detector
+ * caught another thread of the process spinning on it for 10 s). */
+static uint64_t next_table_page(struct mm *mm, uint64_t va, uint64_t end)
+{
+	while (va < end) {
+		paddr_t table = mm->root;
+		int l = 4;
+
+		for (; l > 1; l--) {
+			pte_t e = pt_table(table)[pt_index(va, l)];
+
+			if (!pte_present(e))
+				break;
+			table = pte_addr(e);
+		}
+		if (l == 1)
+			return va;
+		uint64_t span = 1ull << (PAGE_SHIFT + 9 * (l - 1)); /* what entry l maps */
+
+		va = (va & ~(span - 1)) + span; /* below USER_TOP: no overflow */
+	}
+	return end;
+}
+
 static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct batch *b)
 {
 	struct list_node *pos, *tmp;
@@ -353,7 +381,8 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 
 		if (v->end <= start || v->start >= end)
 			continue;
-		for (uint64_t va = v->start; va < v->end; va += PAGE_SIZE)
+		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
+		     va = next_table_page(mm, va + PAGE_SIZE, v->end))
 			clear_leaf(mm, va, b);
 		list_del(&v->link);
 		kmem_cache_free(&vma_cache, v);
@@ -457,7 +486,8 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 			continue;
 		v->prot = prot | PROT_READ;
 		covered += v->end - v->start;
-		for (uint64_t va = v->start; va < v->end; va += PAGE_SIZE) {
+		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
+		     va = next_table_page(mm, va + PAGE_SIZE, v->end)) {
 			pte_t *e = walk(mm, va, false);
 
 			if (!e || !pte_present(*e))

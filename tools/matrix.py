@@ -206,6 +206,15 @@ BOOTS.append(dict(boot("qemu-trace-smp4", "qemu-bios", 4, timeout=120,
                   trace_expect=["ipi_send", "ipi_recv", "tlb_shootdown", "tlb_flush_pages",
                                 "tlb_flush_full", "pti_flush_full", "kflush_catchup"]))
 
+# Robustness (README "Robustness"): the system-call fuzzer at full size
+# (every utest=all boot above runs a 10000-call smoke of it), and the whole
+# suite on the debug kernel (make ubsan), where any UBSan report fails.
+BOOTS.append(dict(boot("fuzz-qemu-smp2", "qemu-bios", 2, timeout=1200,
+                       expect=[r"fuzz: seed \d+", r"fuzz: \d+ system calls in \d+ ms"]),
+                  cmdline="utest=syscall_fuzz fuzz_calls=1000000 fbcon=off expect_cpus=2"))
+BOOTS.append(dict(boot("ubsan-qemu-smp4", "qemu-bios", 4, timeout=900), kernel="ubsan/kernel.elf",
+                  forbid=[r"UBSAN:"]))
+
 # The fault-injection workload with no fault: must pass (the control for
 # the tlbinject deaths below).
 BOOTS.append(dict(boot("tlbinject-control", "qemu-bios", 4, "tlbcheck=on tlbinject=none"),
@@ -238,6 +247,20 @@ DEATHS = [
     dict(name="failing-test-detected", platform="qemu-bios",
          cmdline="ktest=death_broken_on_purpose", verdict="fail",
          expect=[r"not ok 1 death_broken_on_purpose", r"1 \+ 1 == 3"]),
+    # Hardening (README "Robustness"): the stack protector and the guard
+    # page below every kernel stack.
+    dict(name="stack-smash", platform="qemu-bios", cmdline="ktest=death_stack_smash",
+         verdict="fail",
+         expect=[r"stackprot: canary per boot from (rdrand|tsc)",
+                 r"stack protector: stack smashed in death_stack_smash_target\+0x"]),
+    dict(name="kernel-stack-overflow", platform="qemu-bios", cmdline="ktest=death_stack_overflow",
+         verdict="fail",
+         expect=[r"kernel stack overflow: #DF double fault in death_stack_overflow_target, "
+                 r"task \d+ 'kmain' ran below its stack .* into the guard page"]),
+    dict(name="ubsan-report", platform="qemu-bios", cmdline="ktest=death_ubsan_shift",
+         kernel="ubsan/kernel.elf", verdict="fail",
+         expect=[r"UBSAN: shift out of bounds at kernel/ktest_death.c:\d+:\d+ in "
+                 r"death_ubsan_target", r"ubsan: 1 report\(s\) of undefined behaviour"]),
     dict(name="hang-detected", platform="qemu-bios", cmdline="ktest=death_hang",
          verdict="hang", timeout=15),
     dict(name="lockup-spin", platform="qemu-bios", smp=4,

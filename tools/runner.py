@@ -20,7 +20,7 @@ failure, and its serial log is kept.
 
 Usage:
   runner.py boot [--platform P] [--smp N] [--cmdline S] [--timeout T] [--log F]
-                 [--media cdrom|usb|disk] [--image IMG]
+                 [--media cdrom|usb|disk] [--image IMG] [--kernel ELF]
   runner.py run        the main job (make run)
   runner.py debug      QEMU halted with a GDB stub on :1234 (make debug)
 """
@@ -189,7 +189,7 @@ def _kill(proc):
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
          echo=False, modules=None, extra=(), machine="q35", media="cdrom", image=None,
-         abort=None):
+         abort=None, kernel=None):
     """Boot once; returns a Result. The serial log is written to log_path.
     image: a ready-made image to boot instead of this kernel's: an ISO from
     make_image() for media "cdrom", a disk image for media "usb" or "disk"
@@ -197,9 +197,10 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     grub.cfg decides the command line), booted from a writable copy.
     abort: a compiled regex that ends a Bochs boot as failed when the log
     shows it (Bochs resets instead of exiting, so a panic that reboots
-    would otherwise run to the timeout)."""
+    would otherwise run to the timeout).
+    kernel: another kernel ELF to boot (the `make ubsan` debug kernel)."""
     if media == "cdrom":
-        iso = image or make_image(cmdline, modules)
+        iso = image or make_image(cmdline, modules, kernel=kernel)
     elif platform == "bochs":
         raise ValueError("bochs boots only the ISO")
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
@@ -320,6 +321,7 @@ def main():
     ap.add_argument("--log", default=None)
     ap.add_argument("--media", default="cdrom", choices=["cdrom", "usb", "disk"])
     ap.add_argument("--image", default=None, help="with --media usb|disk: boot this image")
+    ap.add_argument("--kernel", default=None, help="boot this kernel ELF (build/ubsan/kernel.elf)")
     args = ap.parse_args()
 
     if args.command == "debug":
@@ -338,7 +340,7 @@ def main():
         smp = args.smp or 1
     log = args.log or os.path.join(BUILD, "last-run.log")
     res = boot(args.platform, smp, args.mem, cmdline, args.timeout, log, echo=True,
-               media=args.media, image=args.image)
+               media=args.media, image=args.image, kernel=args.kernel)
     print("\nrunner: %s%s (%.1fs); serial log in %s" % (
         res.verdict, ": " + res.reason if res.reason else "", res.seconds, log))
     if args.command == "run" and os.path.exists(os.path.join(ROOT, "tools", "bench_table.py")):

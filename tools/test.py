@@ -117,14 +117,23 @@ def tail(log, n=40):
     return "\n".join(log.splitlines()[-n:])
 
 
+def kernel_path(b):
+    """The kernel ELF a boot wants: the normal one, or b["kernel"] under
+    the build directory ("ubsan/kernel.elf", made by `make ubsan`)."""
+    return os.path.join(runner.BUILD, b["kernel"]) if b.get("kernel") else None
+
+
 def run_boot(t, b):
     res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
                       b.get("timeout", 300), extra=b.get("qemu_args", ()),
-                      machine=b.get("machine", "q35"), media=b.get("media", "cdrom"))
+                      machine=b.get("machine", "q35"), media=b.get("media", "cdrom"),
+                      kernel=kernel_path(b))
     cases, problems = ktap.parse(res.log)
     if b.get("bench") and not re.search(r"\b[ku]test=", b["cmdline"]):
         problems = [p for p in problems if "no KTAP output" not in p]
     problems += ["log lacks %r" % p for p in b.get("expect", []) if not re.search(p, res.log)]
+    problems += ["log has %r" % m.group(0) for p in b.get("forbid", [])
+                 for m in [re.search(p, res.log)] if m]
     n_ok = sum(1 for c in cases if c.ok)
     n_bad = sum(1 for c in cases if not c.ok)
     for c in cases:
@@ -187,7 +196,8 @@ def check_trace(t, b, log):
 
 def run_death(t, d):
     """A boot that must fail in a specific, well-reported way."""
-    res = runner.boot(d["platform"], d.get("smp", 1), 512, d["cmdline"], d.get("timeout", 60))
+    res = runner.boot(d["platform"], d.get("smp", 1), 512, d["cmdline"], d.get("timeout", 60),
+                      kernel=kernel_path(d))
     ok = res.verdict == d["verdict"]
     missing = [p for p in d.get("expect", []) if not re.search(p, res.log)]
     missing += ["exactly one %r" % p for p in d.get("once", [])

@@ -16,6 +16,8 @@
 #include "kernel/percpu.h"
 #include "kernel/ksyms.h"
 #include "kernel/nmi.h"
+#include "sched/task.h"
+#include "mm/layout.h"
 
 static irq_handler_t irq_handlers[256];
 
@@ -129,12 +131,37 @@ void trap_print_frame(const struct trap_frame *tf)
 	kprintf("  CR0 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
 }
 
+/* Kernel stacks (mm/vmalloc.c kstack_alloc) have an unmapped guard page
+ * below them. Running into it faults with RSP or CR2 there; the #PF cannot
+ * push its frame on that stack, so the CPU raises #DF, which runs on its
+ * own IST stack (SDM Vol. 3A 6.14.5, 6.15 "Interrupt 8") and gets here. */
+static bool kstack_overflowed(const struct trap_frame *tf, uint64_t cr2)
+{
+	const struct task *t = current_task();
+	uint64_t lo = (uint64_t)t->kstack;
+
+	if (!lo || (tf->vector != VEC_DF && tf->vector != VEC_PF))
+		return false;
+	return (tf->rsp >= lo - PAGE_SIZE && tf->rsp < lo + 256) ||
+	       (cr2 >= lo - PAGE_SIZE && cr2 < lo);
+}
+
 static void kernel_exception(struct trap_frame *tf)
 {
 	if (extable_fixup(tf))
 		return;
-	uint64_t off;
+	uint64_t off, cr2 = read_cr2();
 	const char *fn = ksym_lookup(tf->rip, &off);
+
+	if (kstack_overflowed(tf, cr2)) {
+		const struct task *t = current_task();
+
+		panic_with_frame(tf,
+				 "kernel stack overflow: %s in %s, task %u '%s' ran below its "
+				 "stack [%#lx, %#lx) into the guard page (RSP %#lx, CR2 %#lx)",
+				 trap_name(tf->vector), fn ? fn : "unknown code", t->tid, t->name,
+				 (uint64_t)t->kstack, t->kstack_top, tf->rsp, cr2);
+	}
 
 	panic_with_frame(tf, "unexpected %s in kernel mode in %s", trap_name(tf->vector),
 			 fn ? fn : "unknown code");

@@ -17,6 +17,7 @@
 	X(threads_yield_sleep_futex) \
 	X(affinity_honoured)         \
 	X(map_unmap_protect)         \
+	X(unmap_huge_sparse_range)   \
 	X(ipc_pingpong_same_cpu)     \
 	X(ipc_pingpong_cross_cpu)    \
 	X(ipc_switch_vs_migrating_wake) \
@@ -37,7 +38,9 @@
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
 	X(trace_events_recorded)     \
-	X(no_leaks_after_exit)
+	X(no_leaks_after_exit)       \
+	X(kill_of_non_child_refused) \
+	X(syscall_fuzz)
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
@@ -51,5 +54,7 @@
 	X(role_sgdt)            \
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
-	X(role_amx_noperm)
+	X(role_amx_noperm)      \
+	X(role_fuzz)            \
+	X(role_kill_parent)
 /* clang-format on */

@@ -181,6 +181,33 @@ void t_kill_running_process(const char *arg)
 	T_EQ(kill_pid(pid), -3);
 }
 
+/* Regression: any process could kill any other, init included. A process
+ * may kill only itself and its children. */
+void t_role_kill_parent(const char *arg)
+{
+	int parent = (int)arg_u64(&arg);
+	int r1 = kill_pid(parent), r2 = kill_pid(1);
+
+	printf("        # role_kill_parent: kill(parent %d) = %d, kill(init) = %d\n", parent, r1,
+	       r2);
+	exit(r1 == -1 && r2 == -1 ? 0 : 1); /* -EPERM */
+}
+
+void t_kill_of_non_child_refused(const char *arg)
+{
+	(void)arg;
+	char a[48];
+
+	T_EQ(kill_pid(1), -1); /* init is our parent: -EPERM */
+	snprintf(a, sizeof(a), "role_kill_parent %d", getpid());
+	T_EQ(run_child(a), 0);
+	int pid = start_child("role_spin"), code = -1;
+
+	T_EQ(kill_pid(pid), 0); /* our own child: yes */
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 128 + 9);
+}
+
 void t_malformed_elf_refused(const char *arg)
 {
 	(void)arg;
@@ -226,11 +253,7 @@ static void leak_workload(void)
  * many slabs a cache keeps depends on the order objects were freed in (what
  * they hold is counted by heap); kernel page tables for vmalloc space are
  * kept once created. Everything else must come back exactly. */
-struct usage {
-	long frames, heap, vmalloc, procs;
-};
-
-static struct usage usage_now(void)
+struct usage usage_now(void)
 {
 	struct usage u = {
 		sys_test(SYST_FRAMES_FREE, 0, 0, 0) + sys_test(SYST_SLAB_PAGES, 0, 0, 0) +
@@ -243,7 +266,7 @@ static struct usage usage_now(void)
 }
 
 /* Dead tasks' stacks go back asynchronously (the reaper): let it settle. */
-static struct usage usage_settled(const struct usage *want)
+struct usage usage_settled(const struct usage *want)
 {
 	struct usage u;
 

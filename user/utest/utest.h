@@ -43,6 +43,19 @@ uint64_t counter(const char *name);
 void spinners_start(int k, int *tids);
 void spinners_stop(int k, const int *tids);
 
+/* Kernel memory in use (t_proc.c): free plus slab frames plus kernel
+ * page tables, heap bytes, vmalloc pages, live processes. How many slabs a
+ * cache keeps depends on the order objects were freed in (what they hold
+ * is counted by heap); kernel page tables for vmalloc space are kept once
+ * created. Everything else must come back exactly. */
+struct usage {
+	long frames, heap, vmalloc, procs;
+};
+struct usage usage_now(void);
+/* usage_now() once it equals *want (dead tasks' stacks go back through the
+ * reaper) or after a second; want NULL: after 50 ms. */
+struct usage usage_settled(const struct usage *want);
+
 #include "user/utest/list.h"
 
 #define UTEST_DECLARE(name) void t_##name(const char *arg);

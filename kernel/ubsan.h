@@ -1,0 +1,11 @@
+/*
+ * Undefined-behaviour sanitizer runtime for the debug kernel (`make ubsan`:
+ * -fsanitize=undefined; kernel/ubsan.c). In the normal build nothing calls
+ * it and the count stays 0.
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+/* Reports printed so far ("UBSAN: ..."); any makes the boot fail. */
+uint32_t ubsan_reports(void);

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""make soak: boots at -smp 8, one after another, for SOAK_MINUTES (default 5).
+
+Each boot runs the torture tests (tlb_torture, asid_churn, the IPC tests),
+the system-call fuzzer with a fresh seed, and then the benchmark suite
+(bench=all,batches=5) in one go. A boot that does not pass keeps its serial
+log in build/soak-logs/ and is replayed with its seed by
+
+    python3 tools/runner.py boot --smp 8 --cmdline "<the command line printed>"
+
+The summary: boots, failures, fuzzer seeds and calls. Exits 1 on any
+failure. Not part of `make test`.
+"""
+import argparse
+import os
+import random
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runner  # noqa: E402
+
+TESTS = "tlb_torture,asid_churn,ipc_*,syscall_fuzz"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float,
+                    default=float(os.environ.get("SOAK_MINUTES", "5")))
+    ap.add_argument("--smp", type=int, default=8)
+    ap.add_argument("--calls", type=int, default=200000, help="fuzzer calls per boot")
+    args = ap.parse_args()
+    logdir = os.path.join(runner.BUILD, "soak-logs")
+    os.makedirs(logdir, exist_ok=True)
+    end = time.time() + args.minutes * 60
+    boots, failures, calls, seeds = 0, [], 0, []
+    while time.time() < end or boots == 0:
+        seed = random.getrandbits(32)
+        cmdline = ("utest=%s bench=all,batches=5 fuzz_seed=%d fuzz_calls=%d fbcon=off "
+                   "torture_rounds=200 expect_cpus=%d" % (TESTS, seed, args.calls, args.smp))
+        left = max(300, int(end - time.time()) + 600)
+        res = runner.boot("qemu-bios", args.smp, 512, cmdline, min(left, 1800))
+        boots += 1
+        seeds.append(seed)
+        m = re.search(r"fuzz: (\d+) system calls", res.log)
+        calls += int(m.group(1)) if m else 0
+        status = res.verdict + (" (" + res.reason + ")" if res.reason else "")
+        print("soak: boot %d seed %d: %s, %.0fs" % (boots, seed, status, res.seconds), flush=True)
+        if not res.passed:
+            path = os.path.join(logdir, "boot%d-seed%d.log" % (boots, seed))
+            with open(path, "w") as f:
+                f.write(res.log)
+            failures.append((seed, cmdline, path))
+    print("\nsoak: %d boots, %d failed, %d fuzzer calls, seeds %s" % (
+        boots, len(failures), calls, " ".join(str(s) for s in seeds)))
+    for seed, cmdline, path in failures:
+        print("  FAIL seed %d: log %s\n    replay: --cmdline \"%s\"" % (seed, path, cmdline))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
