@@ -60,11 +60,32 @@ struct user_ctx {
 	uint64_t pages;
 };
 
+/* Why the frame behind a user mapping must not be there, or NULL. */
+static const char *user_frame_problem(paddr_t pa)
+{
+	struct frame *f = pa_to_frame(pa);
+
+	if (!f || (f->flags & FRAME_RESERVED))
+		return "not allocatable RAM (kernel image, firmware or MMIO)";
+	if (frame_in_free_block(pa))
+		return "a free frame";
+	if (f->flags & (FRAME_PGTABLE | FRAME_SLAB | FRAME_KSTACK))
+		return "a kernel frame (page table, heap slab or kernel stack)";
+	if (!(f->flags & FRAME_USER))
+		return "not accounted as a user frame";
+	return NULL;
+}
+
 static bool user_leaf(const struct pt_leaf *l, void *p)
 {
 	struct user_ctx *c = p;
+	const char *why = user_frame_problem(l->pa);
 
 	c->pages++;
+	if (why) {
+		pr_err("selfcheck: user page %#lx maps frame %#lx: %s", l->va, l->pa, why);
+		c->violations++;
+	}
 	if (!l->user) {
 		pr_err("selfcheck: user-half address %#lx is not user-accessible (pte %#lx): "
 		       "SMEP/SMAP would not guard it",
@@ -87,9 +108,39 @@ int selfcheck_mm(const struct mm *mm)
 	return c.violations + pti_check_user_root(mm);
 }
 
+static bool idt_leaf(const struct pt_leaf *l, void *p)
+{
+	*(int *)p = l->write;
+	return false;
+}
+
+/*
+ * The IDT the CPU uses is a read-only alias (arch/x86/cpu_setup.c), so a
+ * stray kernel write cannot redirect an interrupt. The GDT and TSS stay
+ * writable: LTR sets the busy bit in the TSS descriptor in the GDT, and the
+ * TSS holds RSP0 and the IST pointers, written at every switch.
+ */
+int selfcheck_idt_readonly(void)
+{
+	struct __packed {
+		uint16_t limit;
+		uint64_t base;
+	} d;
+	int writable = -1;
+
+	__asm__ __volatile__("sidt %0" : "=m"(d));
+	pt_walk_leaves(kernel_root, d.base, d.base + 1, idt_leaf, &writable);
+	if (writable) {
+		pr_err("selfcheck: the live IDT at %#lx is %s", d.base,
+		       writable < 0 ? "not mapped" : "writable");
+		return 1;
+	}
+	return 0;
+}
+
 int selfcheck_run_boot(void)
 {
-	int bad = selfcheck_kernel_wx();
+	int bad = selfcheck_kernel_wx() + selfcheck_idt_readonly();
 	const char *err = frame_check();
 
 	if (err) {
@@ -98,13 +149,19 @@ int selfcheck_run_boot(void)
 	}
 	if (bad)
 		panic("selfcheck: %d invariant violation(s) at boot", bad);
-	pr_info("selfcheck: kernel W^X, user bit and frame allocator invariants hold");
+	pr_info("selfcheck: kernel W^X, read-only IDT, user bit and frame allocator invariants "
+		"hold");
 	return 0;
 }
 
 KTEST(kpaging_wx)
 {
 	KT_EXPECT_EQ(t, selfcheck_kernel_wx(), 0);
+}
+
+KTEST(idt_is_read_only)
+{
+	KT_EXPECT_EQ(t, selfcheck_idt_readonly(), 0);
 }
 
 KTEST(frame_allocator_consistent)
@@ -161,6 +218,17 @@ KTEST(mm_invariants_hold_and_catch_violations)
 	KT_ASSERT(t, e != NULL);
 	saved = *e;
 	*e &= ~PTE_U; /* a user page the kernel could touch without STAC */
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
+	*e = saved;
+
+	/* A user page on a page-table frame, and on a free frame. */
+	*e = (saved & ~PTE_ADDR) | mm->root;
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
+	paddr_t gone = page_alloc(0);
+
+	KT_ASSERT(t, gone != 0);
+	page_free(gone);
+	*e = (saved & ~PTE_ADDR) | gone;
 	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
 	*e = saved;
 

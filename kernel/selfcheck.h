@@ -11,5 +11,6 @@ struct mm;
  * (so SMEP and SMAP govern the kernel's access to it) and not both
  * writable and executable; with PTI its user root maps nothing of the
  * kernel but the entry area (pti_check_user_root). */
+int selfcheck_idt_readonly(void);
 int selfcheck_mm(const struct mm *mm);
 int selfcheck_run_boot(void);

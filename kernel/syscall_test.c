@@ -16,6 +16,7 @@
 #include "arch/x86/cpufeature.h"
 #include "kernel/counters.h"
 #include "kernel/selfcheck.h"
+#include "mm/mm.h"
 #include "kernel/pasid.h"
 #include "kernel/membarrier.h"
 #include "kernel/preempt.h"
@@ -85,8 +86,17 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return pasid_read_this_cpu_irqsafe();
 	case SYST_SYNC_CORE_GEN:
 		return membarrier_sync_core_gen();
-	case SYST_CHECK_MM:
-		return selfcheck_mm(current_task()->mm);
+	case SYST_CHECK_MM: {
+		/* Under the mm lock: other threads of the caller may be
+		 * unmapping (a frame freed under the walk is no violation). */
+		struct mm *mm = current_task()->mm;
+
+		spin_lock(&mm->lock);
+		long r = selfcheck_mm(mm);
+
+		spin_unlock(&mm->lock);
+		return r;
+	}
 	case SYST_SWITCH: {
 		char name[32];
 

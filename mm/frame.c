@@ -51,6 +51,20 @@ bool frame_is_ram(paddr_t pa)
 	return f && !(f->flags & FRAME_RESERVED);
 }
 
+bool frame_in_free_block(paddr_t pa)
+{
+	/* Blocks are naturally aligned (zone bases are aligned to the
+	 * largest order), so the only candidate head at order k is pa
+	 * rounded down to 2^k pages. */
+	for (unsigned k = 0; k < BUDDY_ORDERS; k++) {
+		struct frame *f = pa_to_frame(pa & ~((PAGE_SIZE << k) - 1));
+
+		if (f && (f->flags & FRAME_FREE) && f->order == k)
+			return true;
+	}
+	return false;
+}
+
 static void release_usable(struct zone *z, paddr_t s, paddr_t e)
 {
 	/* Subtract every reserved range from [s, e). */

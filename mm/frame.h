@@ -19,6 +19,8 @@ paddr_t frame_alloc_node(unsigned order, unsigned flags, int node);
 void frame_free(paddr_t pa, unsigned order);
 struct frame *pa_to_frame(paddr_t pa);
 bool frame_is_ram(paddr_t pa);
+/* Whether pa lies in a block on a free list (any order). */
+bool frame_in_free_block(paddr_t pa);
 
 uint64_t frames_free(void);
 uint64_t frames_total(void);
