@@ -216,19 +216,27 @@ int proc_wait(uint32_t pid, int *code)
 		spin_unlock(&procs_lock);
 		return -ECHILD;
 	}
+	/* Claim the wait under procs_lock: the claimant frees p, so a second
+	 * thread that found p must not touch it (two threads of one process
+	 * waiting for the same child used to: the loser locked a freed proc;
+	 * regression: concurrent_wait_same_child, found by syscall_fuzz). */
+	if (p->reaper) {
+		spin_unlock(&procs_lock);
+		return -EBUSY;
+	}
+	p->reaper = current_task();
 	spin_unlock(&procs_lock);
 	spin_lock(&p->lock);
 	while (!p->exited) {
-		if (p->waiter) {
-			spin_unlock(&p->lock);
-			return -EBUSY;
-		}
 		p->waiter = current_task();
 		sched_block(&p->lock);
 		spin_lock(&p->lock);
 		p->waiter = NULL;
 		if (current_task()->flags & TF_KILLED) {
 			spin_unlock(&p->lock);
+			spin_lock(&procs_lock);
+			p->reaper = NULL;
+			spin_unlock(&procs_lock);
 			return -EINTR;
 		}
 	}

@@ -41,6 +41,7 @@ struct proc {
 	int exit_code;
 	struct proc *parent;
 	struct task *waiter;
+	struct task *reaper; /* the thread in wait() for us; one at a time (procs_lock) */
 	struct list_node link;
 	struct endpoint *handles[PROC_MAX_HANDLES];
 	int refcount;

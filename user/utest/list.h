@@ -12,6 +12,7 @@
 	X(malformed_elf_refused)     \
 	X(exit_and_wait_codes)       \
 	X(thread_join_codes)         \
+	X(concurrent_wait_same_child) \
 	X(fault_kills_process)       \
 	X(kill_running_process)      \
 	X(threads_yield_sleep_futex) \
