@@ -49,30 +49,50 @@ static void __attribute__((noreturn)) thread_trampoline(struct thread_start *s)
 	thread_exit(0);
 }
 
-/* Stacks of threads not yet joined, so that join can give them back. */
-static struct {
+/* Stacks of threads not yet joined, so that join can give them back. The
+ * table grows (a fixed 256 entries silently leaked the stacks of threads
+ * beyond it: found by resource_exhaustion_clean, 356 threads, 100 stacks
+ * and their VMAs lost per round). */
+struct stack_slot {
 	int tid;
 	void *stack;
-} stacks[256];
+};
+static struct stack_slot stacks_static[256], *stacks = stacks_static;
+static size_t stacks_cap = 256;
 static struct mutex stacks_lock;
 
-static void stack_remember(int tid, void *stack)
+/* Returns false when the table cannot grow (the caller gives up). */
+static bool stack_remember(int tid, void *stack)
 {
 	mutex_lock(&stacks_lock);
-	for (int i = 0; i < 256; i++) {
-		if (!stacks[i].tid) {
-			stacks[i].tid = tid;
-			stacks[i].stack = stack;
-			break;
+	for (;;) {
+		for (size_t i = 0; i < stacks_cap; i++) {
+			if (!stacks[i].tid) {
+				stacks[i].tid = tid;
+				stacks[i].stack = stack;
+				mutex_unlock(&stacks_lock);
+				return true;
+			}
 		}
+		size_t cap = stacks_cap * 2;
+		struct stack_slot *n = map(NULL, cap * sizeof(*n), UPROT_READ | UPROT_WRITE, 0);
+
+		if (MAP_FAILED(n)) {
+			mutex_unlock(&stacks_lock);
+			return false;
+		}
+		memcpy(n, stacks, stacks_cap * sizeof(*n));
+		if (stacks != stacks_static)
+			unmap(stacks, stacks_cap * sizeof(*n));
+		stacks = n;
+		stacks_cap = cap;
 	}
-	mutex_unlock(&stacks_lock);
 }
 
 static void stack_release(int tid)
 {
 	mutex_lock(&stacks_lock);
-	for (int i = 0; i < 256; i++) {
+	for (size_t i = 0; i < stacks_cap; i++) {
 		if (stacks[i].tid == tid) {
 			unmap(stacks[i].stack, THREAD_STACK);
 			stacks[i].tid = 0;
@@ -88,6 +108,17 @@ int thread_create(void (*fn)(void *), void *arg)
 
 	if (MAP_FAILED(stack))
 		return (int)(intptr_t)stack;
+	/* The top page holds the start block written below: populate it
+	 * now, so that running out of memory is an error from here and not
+	 * a fault that kills the process (seen under resource_exhaustion_clean
+	 * on Bochs). */
+	void *top = map(stack + THREAD_STACK - PAGE_SIZE, PAGE_SIZE, UPROT_READ | UPROT_WRITE,
+			UMAP_FIXED | UMAP_POPULATE);
+
+	if (MAP_FAILED(top)) {
+		unmap(stack, THREAD_STACK);
+		return (int)(intptr_t)top;
+	}
 	struct thread_start *s = (struct thread_start *)(stack + THREAD_STACK) - 1;
 
 	s->fn = fn;
@@ -98,8 +129,9 @@ int thread_create(void (*fn)(void *), void *arg)
 
 	if (tid < 0)
 		unmap(stack, THREAD_STACK);
-	else
-		stack_remember(tid, stack);
+	else if (!stack_remember(tid, stack))
+		printf("thread_create: no memory to track thread %d's stack; it stays mapped\n",
+		       tid);
 	return tid;
 }
 

@@ -39,6 +39,7 @@
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
 	X(trace_events_recorded)     \
+	X(resource_exhaustion_clean) \
 	X(no_leaks_after_exit)       \
 	X(kill_of_non_child_refused) \
 	X(syscall_fuzz)
