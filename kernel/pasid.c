@@ -60,6 +60,11 @@ KSWITCH_ENUM(pasid_mode, "pasid", "where the PASID lives: the mm (msr) or each t
 
 #define NR_PASIDS (1u << PASID_BITS)
 
+/* How many PASIDs (1..pasids) binds may take: an IOMMU may offer fewer
+ * than the 20 bits, and a small value makes exhaustion testable. */
+static int pasids = NR_PASIDS - 1;
+KSWITCH_INT(pasids, "pasids", "PASIDs binds may take (1..2^20-1)", 1, NR_PASIDS - 1);
+
 static bool have_msr; /* ENQCMD: the MSR exists */
 /* Serializes changes (bind/unbind of any mm; they are rare). Taken with
  * interrupts on and held across the IPIs: no one takes it with interrupts
@@ -87,7 +92,7 @@ static uint32_t pasid_alloc(void)
 	for (uint32_t n = 0; n < NR_PASIDS && !got; n++) {
 		uint32_t p = (next_hint + n) % NR_PASIDS;
 
-		if (!(used[p / 64] & (1ull << (p % 64)))) {
+		if (p && p <= (uint32_t)pasids && !(used[p / 64] & (1ull << (p % 64)))) {
 			used[p / 64] |= 1ull << (p % 64);
 			got = p;
 			next_hint = p + 1;

@@ -196,6 +196,9 @@ for mode in ("xsavec", "xsaveopt", "xsave", "fxsave"):
 BOOTS.append(dict(boot("qemu-pasid-xstate", "qemu-bios", 8,
                        expect=[r"pasid: per thread \(xstate\)"]),
                   cmdline="utest=pasid_bind_unbind,pasid_change_running fbcon=off pasid=xstate"))
+# Running out of PASIDs: four to hand out.
+BOOTS.append(dict(boot("qemu-pasid-exhaust", "qemu-bios", 2),
+                  cmdline="utest=pasid_exhaustion_clean,pasid_bind_unbind fbcon=off pasids=4"))
 
 # Trace rings: the user test records a workload and dumps it; tools/test.py
 # then converts the serial log with tools/trace2chrome.py and requires

@@ -31,6 +31,7 @@
 	X(kernel_unmap_deferred)     \
 	X(pasid_bind_unbind)         \
 	X(pasid_change_running)      \
+	X(pasid_exhaustion_clean)    \
 	X(membarrier_commands)       \
 	X(membarrier_ipis_only_to_mm) \
 	X(membarrier_store_buffer)   \
@@ -57,6 +58,7 @@
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
 	X(role_amx_noperm)      \
+	X(role_pasid_hold)      \
 	X(role_fuzz)            \
 	X(role_kill_parent)
 /* clang-format on */

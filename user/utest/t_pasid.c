@@ -7,6 +7,8 @@
  *                         CPU; after each change returns, each thread checks
  *                         that the IA32_PASID it runs with (the MSR, or its
  *                         per-CPU shadow without ENQCMD) is the new value
+ *   pasid_exhaustion_clean with pasids=N: N holders, the next bind gets
+ *                         -ENOSPC, a dead holder's PASID is reused
  */
 #include "user/utest/utest.h"
 #include "kernel/syscall_test.h"
@@ -109,4 +111,81 @@ void t_pasid_change_running(const char *arg)
 		"%lu PASID writes, %lu avoided",
 		ROUNDS, n, ps.acks, ps.bad, ipis, counter("pasid_resync") - res0,
 		counter("pasid_write") - w0, counter("pasid_write_avoided") - av0);
+}
+
+/* role_pasid_hold <key>: bind a PASID, tell the parent the result over IPC
+ * and then sleep, holding it, until killed (a parent receives one call at a
+ * time: its next receive ends our call). A refused bind exits at once. */
+void t_role_pasid_hold(const char *arg)
+{
+	uint64_t key = arg_u64(&arg);
+	long r = pasid_bind();
+	int h = -1;
+
+	for (int i = 0; i < 10000 && h < 0; i++) { /* a hang bound */
+		h = ep_open(key);
+		if (h < 0)
+			sleep_ns(1000000);
+	}
+	uint64_t m[4] = { (uint64_t)r, 0, 0, 0 };
+
+	ipc_call(h, m);
+	while (r > 0)
+		sleep_ns(1000000000);
+	exit(0);
+}
+
+/*
+ * With pasids=N (the matrix boots pasids=4), N processes bind and hold a
+ * PASID each; the next bind gets -ENOSPC and its process goes on; once a
+ * holder is killed its PASID is free again.
+ */
+void t_pasid_exhaustion_clean(const char *arg)
+{
+	long n = sys_test(SYST_SWITCH, (long)"pasids", 6, 0);
+	uint64_t key = 7000 + (uint64_t)getpid();
+	int pids[17], h = ep_create(key), held = 0, refused = 0;
+	char role[48];
+
+	(void)arg;
+	if (n < 1 || n > 16) {
+		ut_note("SKIP: needs pasids=1..16 on the command line (pasids=%ld)", n);
+		exit(3);
+	}
+	if (!T_EXPECT(h >= 0))
+		return;
+	snprintf(role, sizeof(role), "role_pasid_hold %lu", key);
+	for (int i = 0; i <= n; i++) {
+		uint64_t m[4];
+
+		pids[i] = start_child(role);
+		if (!T_EXPECT(pids[i] > 0) || !T_EXPECT(ipc_recv(h, m) > 0))
+			return;
+		if ((long)m[0] > 0)
+			held++;
+		else if ((long)m[0] == -28) /* -ENOSPC */
+			refused++;
+		if (i == n) /* the refused one may go */
+			ipc_reply(h, m);
+	}
+	T_EQ(held, n);
+	T_EQ(refused, 1);
+	int code = -1;
+
+	T_EQ(wait_pid(pids[n], &code), 0);
+	T_EQ(code, 0);
+	/* Free one: a new process binds again. */
+	T_EQ(kill_pid(pids[0]), 0);
+	T_EQ(wait_pid(pids[0], NULL), 0);
+	uint64_t m[4];
+
+	pids[0] = start_child(role);
+	T_EXPECT(pids[0] > 0 && ipc_recv(h, m) > 0 && (long)m[0] > 0);
+	ut_note("pasids=%ld: %d bound, %d refused with -ENOSPC, rebound after a holder died", n,
+		held, refused);
+	for (int i = 0; i < n; i++) {
+		kill_pid(pids[i]);
+		wait_pid(pids[i], NULL);
+	}
+	ep_close(h);
 }
