@@ -133,7 +133,7 @@ user: $(USER_ELFS) $(BAD_ELFS)
 ISO_FILES := $(KERNEL) boot/grub.cfg $(USER_ELFS) $(BAD_ELFS)
 
 $(ISO): $(ISO_FILES) tools/mkiso.sh
-	tools/mkiso.sh $@ boot/grub.cfg $(KERNEL) $(USER_ELFS)
+	tools/mkiso.sh $@ boot/grub.cfg $(KERNEL) $(USER_ELFS) $(BUILD)/user/bad_*.elf
 
 # The USB stick image: every user program, the malformed ELF files the tests
 # load included (README.md, "Booting from a USB stick").

@@ -11,9 +11,22 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/ukernel-iso.XXXXXX")
 log=$(mktemp "${TMPDIR:-/tmp}/ukernel-mkrescue.XXXXXX")
 trap 'rm -rf "$root" "$log"' EXIT
 mkdir -p "$root/boot/grub"
-cp "$cfg" "$root/boot/grub/grub.cfg"
 cp "$kernel" "$root/boot/kernel.elf"
-for m in "$@"; do cp "$m" "$root/boot/$(basename "$m")"; done
+mods=""
+for m in "$@"; do
+	b=$(basename "$m")
+	cp "$m" "$root/boot/$b"
+	mods+="\tmodule2 /boot/$b ${b%.elf}\n"
+done
+# A line "@MODULES@" in the configuration becomes one module2 line per
+# module (boot/grub.cfg); the runner's configurations name them already.
+while IFS= read -r line; do
+	if [[ "$line" =~ ^[[:space:]]*@MODULES@[[:space:]]*$ ]]; then
+		printf '%b' "$mods"
+	else
+		printf '%s\n' "$line"
+	fi
+done <"$cfg" >"$root/boot/grub/grub.cfg"
 # grub-mkrescue puts both i386-pc (El Torito + MBR hybrid) and x86_64-efi
 # (EFI system partition image) on the ISO when both platforms are installed.
 grub-mkrescue -o "$out.tmp" "$root" >"$log" 2>&1 || {
