@@ -84,7 +84,7 @@ static int measure_pingpong(struct bench_op *op, struct bench_result *r, int ser
 	int code = -1,
 	    pid = bench_spawn("role_ipc_server %lu %d %d %d", key, server_cpu, vec, pasid);
 
-	p.h = pid < 0 ? -1 : bench_ep_open(key);
+	p.h = pid < 0 ? -1 : ep_open_wait(key);
 	if (p.h < 0) {
 		bench_note("%s: no server (spawn %d)", op->name, pid);
 		bench_errors++;
@@ -138,7 +138,7 @@ static void thread_switch(void)
 		bench_errors++;
 		return;
 	}
-	p.h = bench_ep_open(thread_key);
+	p.h = ep_open_wait(thread_key);
 	op.run = pingpong_run;
 	op.ctx = &p;
 	if (p.h >= 0)

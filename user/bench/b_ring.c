@@ -49,7 +49,7 @@ void role_ring(const char *arg)
 		exit(3);
 	touch(&r);
 	if (idx > 0) {
-		int h = bench_ep_open(key);
+		int h = ep_open_wait(key);
 		uint64_t m[4] = { (uint64_t)idx, 0, 0, 0 };
 
 		if (h < 0 || ipc_call(h, m) <= 0)

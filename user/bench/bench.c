@@ -290,18 +290,6 @@ int bench_spawn(const char *fmt, ...)
 	return spawn("bench", arg);
 }
 
-int bench_ep_open(uint64_t key)
-{
-	int h = -1;
-
-	for (int i = 0; i < 10000 && h < 0; i++) { /* a hang bound, not a timing */
-		h = ep_open(key);
-		if (h < 0)
-			sleep_ns(1000000);
-	}
-	return h;
-}
-
 uint64_t bench_key(void)
 {
 	static uint64_t seq;

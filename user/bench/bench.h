@@ -67,8 +67,6 @@ void idle_stop(void);
 
 /* Start "bench <role> <args>" and return its pid. */
 int bench_spawn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Open endpoint key, waiting for its creator (up to 10 s). */
-int bench_ep_open(uint64_t key);
 uint64_t bench_key(void);
 
 /* Vector registers: 0 none, 1 AVX (16 YMM), 2 AVX-512 (32 ZMM, 8 masks). */

@@ -249,6 +249,17 @@ int ep_open(uint64_t key)
 	return (int)syscall1(SYS_EP_OPEN, key);
 }
 
+int ep_open_wait(uint64_t key)
+{
+	int h = ep_open(key);
+
+	for (int i = 0; i < 10000 && h < 0; i++) {
+		sleep_ns(1000000);
+		h = ep_open(key);
+	}
+	return h;
+}
+
 int ep_close(int h)
 {
 	return (int)syscall1(SYS_EP_CLOSE, h);

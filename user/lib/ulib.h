@@ -52,6 +52,9 @@ void mutex_unlock(struct mutex *m);
 /* IPC. */
 int ep_create(uint64_t key);
 int ep_open(uint64_t key);
+/* ep_open, retried every millisecond until the endpoint's creator has made
+ * it, for up to 10 s (a hang bound, not a timing). */
+int ep_open_wait(uint64_t key);
 int ep_close(int h);
 long ipc_call(int h, uint64_t msg[4]);
 long ipc_reply_recv(int h, uint64_t msg[4]);

@@ -15,17 +15,11 @@ static void transform(uint64_t m[4])
 }
 
 /* role_ipc_server <key> <cpu>: reply to calls until one says STOP. */
-void t_role_ipc_server(const char *arg)
+/* Answer calls on h with transform() until one says STOP, and answer that
+ * too; 0, or -1 if IPC failed first. */
+static int serve(int h)
 {
-	uint64_t key = arg_u64(&arg);
-	int cpu = (int)arg_u64(&arg);
 	uint64_t m[4] = { 0 };
-
-	set_affinity(0, cpu);
-	int h = ep_create(key);
-
-	if (h < 0)
-		exit(10);
 	long r = ipc_recv(h, m);
 
 	while (r > 0 && m[0] != STOP) {
@@ -33,27 +27,35 @@ void t_role_ipc_server(const char *arg)
 		r = ipc_reply_recv(h, m);
 	}
 	if (r <= 0)
-		exit(11);
-	ipc_reply(h, m); /* answer the STOP, then leave */
-	exit(0);
+		return -1;
+	ipc_reply(h, m);
+	return 0;
+}
+
+void t_role_ipc_server(const char *arg)
+{
+	uint64_t key = arg_u64(&arg);
+	int cpu = (int)arg_u64(&arg);
+
+	set_affinity(0, cpu);
+	int h = ep_create(key);
+
+	if (h < 0)
+		exit(10);
+	exit(serve(h) ? 11 : 0);
 }
 
 static void pingpong(int server_cpu, int client_cpu, const char *path_counter)
 {
 	char role[64];
 	uint64_t key = 1000 + (uint64_t)getpid();
-	int h = -1;
 
 	T_EQ(set_affinity(0, client_cpu), 0);
 	snprintf(role, sizeof(role), "role_ipc_server %lu %d", key, server_cpu);
 	int pid = start_child(role);
 
 	T_EXPECT(pid > 0);
-	for (int i = 0; i < 10000 && h < 0; i++) { /* up to 10 s: a hang bound */
-		h = ep_open(key);
-		if (h < 0)
-			sleep_ns(1000000);
-	}
+	int h = ep_open_wait(key);
 	if (!T_EXPECT(h >= 0))
 		return;
 	uint64_t path0 = counter(path_counter);
@@ -124,17 +126,7 @@ static struct {
 
 static void mw_server(void *arg)
 {
-	uint64_t m[4] = { 0 };
-	int h = (int)(intptr_t)arg;
-	long r = ipc_recv(h, m);
-
-	while (r > 0 && m[0] != STOP) {
-		transform(m);
-		r = ipc_reply_recv(h, m);
-	}
-	if (r > 0)
-		ipc_reply(h, m);
-	thread_exit(r > 0 ? 0 : 1);
+	thread_exit(serve((int)(intptr_t)arg) ? 1 : 0);
 }
 
 static void mw_client(void *arg)

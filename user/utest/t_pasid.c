@@ -120,13 +120,7 @@ void t_role_pasid_hold(const char *arg)
 {
 	uint64_t key = arg_u64(&arg);
 	long r = pasid_bind();
-	int h = -1;
-
-	for (int i = 0; i < 10000 && h < 0; i++) { /* a hang bound */
-		h = ep_open(key);
-		if (h < 0)
-			sleep_ns(1000000);
-	}
+	int h = ep_open_wait(key);
 	uint64_t m[4] = { (uint64_t)r, 0, 0, 0 };
 
 	ipc_call(h, m);

@@ -170,13 +170,8 @@ static void run_workers(hold_fn fn, uint32_t bytes, const char *what)
 
 	if (n > 32)
 		n = 32;
-	int srv = thread_create(echo_server, NULL), ep = -1;
-
-	for (int i = 0; i < 10000 && ep < 0; i++) { /* up to 10 s: a hang bound */
-		ep = ep_open(ECHO_KEY + (uint64_t)getpid());
-		if (ep < 0)
-			sleep_ns(1000000);
-	}
+	int srv = thread_create(echo_server, NULL);
+	int ep = ep_open_wait(ECHO_KEY + (uint64_t)getpid());
 	T_EXPECT(ep >= 0);
 	for (int i = 0; i < n; i++) {
 		memset(&ws[i], 0, sizeof(ws[i]));
@@ -386,13 +381,8 @@ void t_amx_tiles_preserved(const char *arg)
 	spin_iters /= 4; /* tiles are slow in emulation; still over a slice */
 	T_EQ(uperm(XSTATE_PERM_REQUEST, 3 << 17), 0);
 	T_EQ(uperm(XSTATE_PERM_GET, 0), 3 << 17);
-	int srv = thread_create(echo_server, NULL), ep = -1;
-
-	for (int i = 0; i < 10000 && ep < 0; i++) { /* up to 10 s: a hang bound */
-		ep = ep_open(ECHO_KEY + (uint64_t)getpid());
-		if (ep < 0)
-			sleep_ns(1000000);
-	}
+	int srv = thread_create(echo_server, NULL);
+	int ep = ep_open_wait(ECHO_KEY + (uint64_t)getpid());
 	uint64_t f0 = counter("xfd_fault"), w0 = counter("xfd_msr_write"),
 		 a0 = counter("xfd_msr_write_avoided"), c0 = counter("xcr0_write");
 
