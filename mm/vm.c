@@ -372,6 +372,16 @@ static uint64_t next_table_page(struct mm *mm, uint64_t va, uint64_t end)
 	return end;
 }
 
+/* The page after va to visit in [.., end): the next one while inside the
+ * same level-1 table (its entries are checked by the caller's own walk),
+ * else the first page at or after it whose level-1 table exists. So the
+ * skip walk runs once per 2 MiB, not once per page. */
+static uint64_t next_page(struct mm *mm, uint64_t va, uint64_t end)
+{
+	va += PAGE_SIZE;
+	return va & ((PAGE_SIZE << 9) - 1) ? va : next_table_page(mm, va, end);
+}
+
 static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct batch *b)
 {
 	struct list_node *pos, *tmp;
@@ -382,7 +392,7 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 		if (v->end <= start || v->start >= end)
 			continue;
 		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
-		     va = next_table_page(mm, va + PAGE_SIZE, v->end))
+		     va = next_page(mm, va, v->end))
 			clear_leaf(mm, va, b);
 		list_del(&v->link);
 		kmem_cache_free(&vma_cache, v);
@@ -487,7 +497,7 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 		v->prot = prot | PROT_READ;
 		covered += v->end - v->start;
 		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
-		     va = next_table_page(mm, va + PAGE_SIZE, v->end)) {
+		     va = next_page(mm, va, v->end)) {
 			pte_t *e = walk(mm, va, false);
 
 			if (!e || !pte_present(*e))
