@@ -1,10 +1,15 @@
 /*
  * Lockup detector (see lockup.h).
  *
- * Spinning: lock_slow() records the lock and the start TSC in the per-CPU
+ * Spinning: lock_slow() (kernel/spinlock.c) records the lock and the start TSC in the per-CPU
  * area and calls lockup_check_spin() on every spin; past the limit we name
  * the holder CPU and where it took the lock, then panic (which NMIs every
- * CPU for a backtrace, the holder's included).
+ * CPU for a backtrace, the holder's included). The start TSC moves forward
+ * at every hand-off (head changes), so the limit is how long the lock went
+ * without changing hands, not how long this CPU queued: a ticket lock with
+ * N waiters queues the last one N hold times, and with 224 vCPUs on a
+ * 2-core host a single hand-off can wait for the host to run the next
+ * waiter's vCPU. Queueing is contention; no hand-off at all is a lockup.
  *
  * Interrupts off: every CPU's timer tick stores a heartbeat (TSC). Each tick
  * also looks at the other online CPUs; a heartbeat older than twice the
@@ -48,24 +53,44 @@ void lockup_check_spin(const struct spinlock *l)
 	 * sees 0 (pairs with the same exchange below). */
 	if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
 		return;
+	/* The lock as it is now: printing the waiters below can take long
+	 * enough (minutes, with 224 emulated CPUs) for it to move on. */
+	uint16_t head = READ_ONCE(l->head), tail = READ_ONCE(l->tail);
+	int32_t holder = READ_ONCE(l->holder);
+	uintptr_t holder_pc = READ_ONCE(l->holder_pc);
 	uint64_t off;
-	const char *where = ksym_lookup(l->holder_pc, &off);
-	uint32_t cpu;
+	const char *where = ksym_lookup(holder_pc, &off);
+	uint32_t cpu, waiters = 0, shown = 0;
 
-	/* Who else waits, and for which ticket: a ticket no CPU waits for
-	 * between head and tail was taken by a holder that never released
-	 * (or the lock's memory was reused under its waiters). */
+	/* Who waits, and for which ticket: a ticket no CPU waits for between
+	 * head and tail was taken by a holder that never released (or the
+	 * lock's memory was reused under its waiters). All of them when few
+	 * wait; else the next eight in line (a ticket lock's queue is long on
+	 * a 224-CPU machine, and each line costs serial time). */
+	for_each_cpu_in (cpu, &cpu_online_mask)
+		waiters += READ_ONCE(percpu_of(cpu)->lock_spinning_on) == l;
 	for_each_cpu_in (cpu, &cpu_online_mask) {
 		struct percpu *pc = percpu_of(cpu);
+		uint32_t ticket = READ_ONCE(pc->lock_spin_ticket);
 
-		if (READ_ONCE(pc->lock_spinning_on) == l)
-			pr_emerg("lockup: cpu %u waits for ticket %u", cpu,
-				 READ_ONCE(pc->lock_spin_ticket));
+		/* Test-and-set waiters have no order: any eight. */
+		bool next = ticket == SPIN_NO_TICKET ? shown < 8 : (uint16_t)(ticket - head) < 8;
+
+		if (READ_ONCE(pc->lock_spinning_on) != l || (waiters > 16 && !next))
+			continue;
+		if (ticket == SPIN_NO_TICKET)
+			pr_emerg("lockup: cpu %u waits (test-and-set)", cpu);
+		else
+			pr_emerg("lockup: cpu %u waits for ticket %u", cpu, ticket);
+		shown++;
 	}
-	panic("lockup: cpu %u spun %d ms on lock '%s' (%p, head %u tail %u) held by cpu %d "
-	      "(taken at %s+0x%lx)",
-	      this_cpu_id(), lockup_ms, l->name ? l->name : "?", l, READ_ONCE(l->head),
-	      READ_ONCE(l->tail), l->holder, where ? where : "?", where ? off : l->holder_pc);
+	if (shown < waiters)
+		pr_emerg("lockup: %u CPUs wait in all, %u of them not listed", waiters,
+			 waiters - shown);
+	panic("lockup: cpu %u spun %d ms on lock '%s' without a hand-off (%p, head %u tail %u) held "
+	      "by cpu %d (taken at %s+0x%lx)",
+	      this_cpu_id(), lockup_ms, l->name ? l->name : "?", l, head, tail, holder,
+	      where ? where : "?", where ? off : holder_pc);
 }
 
 void lockup_touch(void)

@@ -169,6 +169,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	bootinfo_init(info_pa);
 	cmdline_apply(boot_info_parsed.cmdline);
 	cpu_detect();
+	spin_mode_init();
 	stackprot_init(); /* first after cpu_detect: kernel/stackprot.c */
 	pr_info("stackprot: canary per boot from %s", stackprot_source());
 	topology_detect();

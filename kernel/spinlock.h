@@ -47,6 +47,12 @@ void spin_unlock(struct spinlock *l);
 uint64_t spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags);
 bool spin_held_by_me(const struct spinlock *l);
+/* Choose ticket or test-and-set locks (switch spinlock=), on the boot CPU
+ * before any other starts; see kernel/spinlock.c. */
+void spin_mode_init(void);
+extern bool spin_tas;
+/* lock_spin_ticket of a CPU spinning in test-and-set mode. */
+#define SPIN_NO_TICKET 0xffffffffu
 bool spin_is_locked(const struct spinlock *l);
 
 void assert_held_fail(const struct spinlock *l, const char *file, int line) __noreturn;

@@ -140,6 +140,6 @@ void t_affinity_honoured(const char *arg)
 		T_EQ(q.wrong, 0);
 		T_EQ(q.seen_cpu, 1);
 	}
-	T_EQ(set_affinity(0, n), -22); /* no such CPU online */
+	T_EQ(set_affinity(0, nr_cpus()), -22); /* no such CPU online */
 	T_EQ(set_affinity_all(0), 0);
 }

@@ -247,9 +247,12 @@ static void lazy_phase(bool check)
 	uint64_t ipis = counter("ipi_sent_tlb") - ipi0, skips = counter("tlb_lazy_skip") - skip0;
 
 	if (check && kswitch("lazytlb") == 1) {
-		/* Every idle CPU is skipped by every request. */
+		/* Every idle CPU is skipped by every request: exactly the n
+		 * workers' CPUs when they are all the other CPUs; beyond 64
+		 * CPUs also any other that ran this process and went idle. */
 		T_EQ(ipis, 0);
-		T_EQ(skips, (uint64_t)(100 * n));
+		T_EXPECT(skips >= (uint64_t)(100 * n) &&
+			 skips <= (uint64_t)(100 * (nr_cpus() - 1)));
 	} else if (check) {
 		/* lazytlb=off: the idle CPUs run the kernel mm; the first IPI
 		 * finds each elsewhere and it leaves mm's mask for good. */
@@ -313,11 +316,12 @@ void t_kernel_unmap_deferred(const char *arg)
 		deferred += out[1];
 	}
 	spinners_stop(n, tids);
-	/* Every other CPU is either interrupted or deferred, once per unmap.
-	 * The spinning CPUs are in user mode, so with kflush=defer most are
-	 * deferred (a tick can catch one in the kernel, so not all: the count
-	 * is in the note); with kflush=ipi none is. */
-	T_EQ(ipis + deferred, (uint64_t)(20 * n));
+	/* Every other CPU (beyond 64 CPUs, not only the spinners' n) is
+	 * either interrupted or deferred, once per unmap. The spinning CPUs
+	 * are in user mode, so with kflush=defer most are deferred (a tick
+	 * can catch one in the kernel, so not all: the count is in the note);
+	 * with kflush=ipi none is. */
+	T_EQ(ipis + deferred, (uint64_t)(20 * (nr_cpus() - 1)));
 	if (defer == 1)
 		T_EXPECT(deferred > 0);
 	else
