@@ -265,22 +265,29 @@ struct usage usage_now(void)
 	return u;
 }
 
-/* Dead tasks' stacks go back asynchronously (the reaper): let it settle. */
+static bool usage_same(const struct usage *a, const struct usage *b)
+{
+	return a->frames == b->frames && a->heap == b->heap && a->vmalloc == b->vmalloc &&
+	       a->procs == b->procs;
+}
+
+/* Usage once it has settled: dead tasks' stacks go back asynchronously,
+ * through the reaper. With want: as soon as it equals *want (polled every
+ * 10 ms); without: once two readings 100 ms apart agree. Bounded by 5 s (a
+ * hang bound: the caller's checks then report the difference). */
 struct usage usage_settled(const struct usage *want)
 {
-	struct usage u;
+	uint64_t step = want ? 10000000 : 100000000;
+	struct usage u = usage_now(), prev;
 
-	if (!want) {
-		sleep_ns(50000000);
-		return usage_now();
-	}
-	u = usage_now();
-	for (int i = 0; i < 100; i++) {
-		if (want && u.frames == want->frames && u.heap == want->heap &&
-		    u.vmalloc == want->vmalloc)
+	for (uint64_t waited = 0; waited < 5000000000ull; waited += step) {
+		if (want && usage_same(&u, want))
 			break;
-		sleep_ns(10000000);
+		prev = u;
+		sleep_ns(step);
 		u = usage_now();
+		if (!want && usage_same(&u, &prev))
+			break;
 	}
 	return u;
 }

@@ -53,7 +53,7 @@ struct usage {
 };
 struct usage usage_now(void);
 /* usage_now() once it equals *want (dead tasks' stacks go back through the
- * reaper) or after a second; want NULL: after 50 ms. */
+ * reaper); want NULL: once two readings 100 ms apart agree. At most 5 s. */
 struct usage usage_settled(const struct usage *want);
 
 #include "user/utest/list.h"
