@@ -29,6 +29,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/smp.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/apic.h"
 
 int lockup_ms = 10000;
 KSWITCH_INT(lockup_ms, "lockup_ms", "lockup detector threshold in ms (0 = off)", 0, 600000);
@@ -41,13 +42,14 @@ static uint64_t limit_tsc(void)
 	return (uint64_t)lockup_ms * (tsc_khz ? tsc_khz : 3000000);
 }
 
+bool lockup_expired(uint64_t start)
+{
+	return lockup_ms && !panic_in_progress && rdtsc() - start >= limit_tsc();
+}
+
 void lockup_check_spin(const struct spinlock *l)
 {
-	if (!lockup_ms || panic_in_progress)
-		return;
-	uint64_t start = this_cpu_read(lock_spin_start);
-
-	if (rdtsc() - start < limit_tsc())
+	if (!lockup_expired(this_cpu_read(lock_spin_start)))
 		return;
 	/* One reporter: the exchange is a full barrier, so exactly one CPU
 	 * sees 0 (pairs with the same exchange below). */
@@ -84,6 +86,7 @@ void lockup_check_spin(const struct spinlock *l)
 			pr_emerg("lockup: cpu %u waits for ticket %u", cpu, ticket);
 		shown++;
 	}
+	apic_print_state(); /* ours: is an interrupt stuck in service? */
 	if (shown < waiters)
 		pr_emerg("lockup: %u CPUs wait in all, %u of them not listed", waiters,
 			 waiters - shown);

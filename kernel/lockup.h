@@ -1,7 +1,9 @@
 /*
- * Lockup detector: a CPU spinning on one lock, or running with interrupts
- * off, for longer than lockup_ms (boot switch, 0 = off) is reported with
- * which CPU holds what, and the machine panics with every CPU's backtrace.
+ * Lockup detector: a CPU spinning on one lock that does not change hands,
+ * waiting for another CPU to run its cross-CPU call, or running with
+ * interrupts off, for longer than lockup_ms (boot switch, 0 = off) is
+ * reported with which CPU holds or owes what, and the machine panics with
+ * every CPU's backtrace.
  */
 #pragma once
 
@@ -12,6 +14,9 @@ struct spinlock;
 extern int lockup_ms;
 
 void lockup_check_spin(const struct spinlock *l);
+/* True once lockup_ms have passed since the TSC value start (false when
+ * the detector is off or a panic is already under way). */
+bool lockup_expired(uint64_t start);
 /* Called from each CPU's timer tick: refresh this CPU's heartbeat and check
  * the others'. */
 void lockup_tick(void);

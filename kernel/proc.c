@@ -341,6 +341,7 @@ void thread_exit(int code)
 
 	ipc_thread_exit(me);
 	detach_mm(me);
+	task_note_dying();
 	spin_lock(&p->lock);
 	me->exit_code = code;
 	list_del(&me->proc_link);

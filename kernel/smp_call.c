@@ -38,6 +38,8 @@
 #include "mm/kheap.h"
 #include "sched/task.h"
 #include "kernel/trace.h"
+#include "kernel/lockup.h"
+#include "kernel/ksyms.h"
 
 struct csd {
 	struct csd *next;
@@ -55,12 +57,27 @@ static struct csd *slot(uint32_t src, uint32_t dst)
 	return &csd_slots[src][dst];
 }
 
-static void csd_wait(struct csd *c)
+/* Wait until dst has run the call in slot c. A CPU that owes a call for
+ * lockup_ms is reported by name (it has interrupts off, or is wedged). */
+static void csd_wait(struct csd *c, uint32_t dst)
 {
+	uint64_t start = rdtsc();
+
 	/* Acquire: pairs with the release store in call_ipi(); the target's
 	 * work (fn) happens-before our return. */
-	while (__atomic_load_n(&c->locked, __ATOMIC_ACQUIRE))
+	while (__atomic_load_n(&c->locked, __ATOMIC_ACQUIRE)) {
 		cpu_relax();
+		if (lockup_expired(start)) {
+			uint64_t off;
+			const char *fn = ksym_lookup((uintptr_t)c->fn, &off);
+
+			panic("lockup: cpu %u has not run cpu %u's call to %s for %d ms "
+			      "(its queue %s)",
+			      dst, this_cpu_id(), fn ? fn : "?", lockup_ms,
+			      READ_ONCE(percpu_of(dst)->remote.call_queue_head) ? "holds calls"
+										: "is empty");
+		}
+	}
 }
 
 static void call_ipi(struct trap_frame *tf)
@@ -139,7 +156,7 @@ static void enqueue(uint32_t dst, struct csd *c)
 
 static void prepare(struct csd *c, smp_call_fn fn, void *arg)
 {
-	csd_wait(c);
+	csd_wait(c, (uint32_t)(c - csd_slots[this_cpu_id()]));
 	c->fn = fn;
 	c->arg = arg;
 	c->src = this_cpu_id();
@@ -164,7 +181,7 @@ void smp_call(uint32_t cpu, smp_call_fn fn, void *arg, bool wait)
 		prepare(c, fn, arg);
 		enqueue(cpu, c);
 		if (wait)
-			csd_wait(c);
+			csd_wait(c, cpu);
 	}
 	preempt_enable();
 }
@@ -188,7 +205,7 @@ void smp_call_mask(const struct cpumask *mask, smp_call_fn fn, void *arg, bool w
 	if (wait) {
 		for_each_cpu_in (cpu, mask) {
 			if (cpu != me && cpumask_test(&cpu_online_mask, cpu))
-				csd_wait(slot(me, cpu));
+				csd_wait(slot(me, cpu), cpu);
 		}
 	}
 	preempt_enable();

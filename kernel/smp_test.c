@@ -238,6 +238,19 @@ KTEST(death_irqs_off)
 		cpu_relax(); /* CPU 0's tick notices CPU 1's silence */
 }
 
+/* A synchronous call that never finishes: the waiting CPU names the CPU
+ * that owes it and the function (after lockup_ms, before the heartbeat
+ * check at twice that). */
+KTEST(death_call_unanswered)
+{
+	if (nr_cpus_online < 2) {
+		ktest_skip(t, "needs two CPUs");
+		return;
+	}
+	smp_call(1, death_irqs_off_spinner, NULL, true);
+	KT_EXPECT(t, !"the lockup detector did not fire");
+}
+
 static void death_panic_here(void *arg)
 {
 	(void)arg;

@@ -111,6 +111,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 	}
 	case SYST_PROCS:
 		return (long)proc_count();
+	case SYST_TASKS_DYING:
+		return (long)tasks_dying();
 	case SYST_TASK_OFF_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

@@ -30,6 +30,8 @@
                                * the calling thread ran with it in user mode */
 #define SYST_SYNC_CORE_GEN 15 /* -> the sync-core membarrier generation the
                                * calling thread serialized to */
+#define SYST_TASKS_DYING   16 /* -> tasks that have exited and whose kernel
+                               * stacks are not yet freed (0: quiet) */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

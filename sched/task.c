@@ -36,6 +36,7 @@ static struct spinlock tasks_lock = SPINLOCK_INIT("tasks");
 static struct list_node all_tasks = LIST_INIT(all_tasks);
 static uint32_t next_tid = 1;
 
+static uint32_t nr_dying; /* task_note_dying() .. stack freed */
 static struct spinlock reap_lock = SPINLOCK_INIT("reaper");
 static struct list_node reap_list = LIST_INIT(reap_list);
 static struct task *reaper;
@@ -156,6 +157,25 @@ uint32_t task_names_after(uint32_t after, uint32_t *tids, char (*names)[24], uin
 	return n;
 }
 
+void task_note_dying(void)
+{
+	/* Relaxed: a count read by tests, which poll it. */
+	__atomic_fetch_add(&nr_dying, 1, __ATOMIC_RELAXED);
+}
+
+uint32_t tasks_dying(void)
+{
+	return __atomic_load_n(&nr_dying, __ATOMIC_RELAXED);
+}
+
+/* Free what a dead task cannot free itself: its stack and extended state. */
+static void free_stack_and_state(struct task *t)
+{
+	kstack_free(t->kstack);
+	t->kstack = NULL;
+	xstate_task_free(t);
+}
+
 /* Runs on the CPU that switched away from the dead task, rq lock dropped. */
 void task_reap_later(struct task *t)
 {
@@ -180,24 +200,23 @@ static void reaper_main(void *arg)
 		spin_unlock(&reap_lock);
 		struct task *t = list_entry(n, struct task, rq_link);
 
-		kstack_free(t->kstack);
-		t->kstack = NULL;
-		xstate_task_free(t);
+		free_stack_and_state(t);
+		/* Relaxed: see task_note_dying(). */
+		__atomic_fetch_sub(&nr_dying, 1, __ATOMIC_RELAXED);
 		task_put(t);
 	}
 }
 
 void task_reap_now(struct task *t)
 {
-	kstack_free(t->kstack);
-	t->kstack = NULL;
-	xstate_task_free(t);
+	free_stack_and_state(t); /* never ran, never noted dying */
 	task_put(t);
 }
 
 void task_exit_kernel(void);
 void task_exit_kernel(void)
 {
+	task_note_dying();
 	sched_exit_current();
 }
 

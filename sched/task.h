@@ -170,4 +170,11 @@ struct task *task_by_tid(uint32_t tid);
 uint32_t task_names_after(uint32_t after, uint32_t *tids, char (*names)[24], uint32_t max);
 /* Free a task that never ran. */
 void task_reap_now(struct task *t);
+/* The task is on its way out: counted by tasks_dying() until the reaper
+ * has freed its stack. thread_exit() calls it before a joiner can see the
+ * thread exited; task_exit_kernel() for kernel tasks. */
+void task_note_dying(void);
+/* Tasks noted dying whose stacks are not freed yet: 0 once every exit has
+ * finished (the leak checks of the user tests wait for it). */
+uint32_t tasks_dying(void);
 void sched_print_stats(void);

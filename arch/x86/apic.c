@@ -19,16 +19,20 @@
 #include "kernel/cmdline.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/fmt.h"
 #include "kernel/panic.h"
 #include "kernel/time.h"
 
 #define APIC_ID		0x020
 #define APIC_VERSION	0x030
 #define APIC_TPR	0x080
+#define APIC_PPR	0x0a0
 #define APIC_EOI	0x0b0
 #define APIC_LDR	0x0d0
 #define APIC_DFR	0x0e0
 #define APIC_SVR	0x0f0
+#define APIC_ISR	0x100 /* eight registers, 0x10 apart */
+#define APIC_IRR	0x200
 #define APIC_ESR	0x280
 #define APIC_ICR_LO	0x300
 #define APIC_ICR_HI	0x310
@@ -90,6 +94,32 @@ uint32_t apic_read_id(void)
 	if (apic_mode == APIC_MODE_X2APIC)
 		return (uint32_t)rdmsr(MSR_X2APIC_BASE + APIC_ID / 16);
 	return apic_read(APIC_ID) >> 24;
+}
+
+/* In-service and pending vectors, the task and processor priorities: a
+ * vector left in service (no EOI) blocks its priority class and every
+ * class below it, which looks like interrupts off but is not. */
+void apic_print_state(void)
+{
+	char isr[96] = "", irr[96] = "";
+	size_t ni = 0, nr = 0;
+
+	if (apic_mode == APIC_MODE_NONE)
+		return;
+	for (uint32_t i = 0; i < 8; i++) {
+		uint32_t in = apic_read(APIC_ISR + i * 0x10), pend = apic_read(APIC_IRR + i * 0x10);
+
+		for (uint32_t b = 0; b < 32; b++) {
+			if ((in >> b & 1) && ni < sizeof(isr) - 8)
+				ni += (size_t)snprintf(isr + ni, sizeof(isr) - ni, " %#x",
+						       i * 32 + b);
+			if ((pend >> b & 1) && nr < sizeof(irr) - 8)
+				nr += (size_t)snprintf(irr + nr, sizeof(irr) - nr, " %#x",
+						       i * 32 + b);
+		}
+	}
+	kprintf("  APIC TPR %#x PPR %#x in service:%s pending:%s\n", apic_read(APIC_TPR),
+		apic_read(APIC_PPR), ni ? isr : " none", nr ? irr : " none");
 }
 
 void apic_eoi(void)

@@ -16,6 +16,8 @@ void apic_init_bsp(void);
 void apic_init_ap(void);
 uint32_t apic_read_id(void);
 void apic_eoi(void);
+/* Print this CPU's TPR, PPR and in-service and pending vectors. */
+void apic_print_state(void);
 const char *apic_mode_name(void);
 
 /* Delivery modes for apic_send_ipi (ICR bits 10:8). */

@@ -129,6 +129,7 @@ void trap_print_frame(const struct trap_frame *tf)
 		tf->r12);
 	kprintf("  R13 %016lx R14 %016lx R15 %016lx\n", tf->r13, tf->r14, tf->r15);
 	kprintf("  CR0 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
+	apic_print_state();
 }
 
 /* Kernel stacks (mm/vmalloc.c kstack_alloc) have an unmapped guard page

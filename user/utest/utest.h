@@ -50,10 +50,12 @@ void spinners_stop(int k, const int *tids);
  * created. Everything else must come back exactly. */
 struct usage {
 	long frames, heap, vmalloc, procs;
+	long dying; /* exited tasks whose stacks are not freed yet */
 };
 struct usage usage_now(void);
 /* usage_now() once it equals *want (dead tasks' stacks go back through the
- * reaper); want NULL: once two readings 100 ms apart agree. At most 5 s. */
+ * reaper); want NULL: once no task is dying and two readings 100 ms apart
+ * agree. At most 60 s (a hang bound). */
 struct usage usage_settled(const struct usage *want);
 
 #include "user/utest/list.h"
