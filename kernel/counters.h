@@ -56,6 +56,7 @@
 	X(KFLUSH_DEFERRED, "kflush_deferred")    /* targets skipped by initiator */  \
 	X(KFLUSH_IPI, "kflush_ipi")                                                 \
 	X(KFLUSH_CATCHUP, "kflush_catchup")      /* consumed at kernel entry */      \
+	X(KFLUSH_RING_RACE, "kflush_ring_race")  /* ring entry overwritten mid-read */\
 	X(XSAVE, "xsave")                                                           \
 	X(XRSTOR, "xrstor")                                                         \
 	X(XRSTOR_SKIPPED, "xrstor_skipped")                                         \

@@ -9,7 +9,11 @@
  * Glossary
  *   kgen      global kernel-flush generation, one per unmapped range
  *   ring      the last KFLUSH_RING ranges, so that a CPU a few generations
- *             behind can INVLPG them instead of flushing everything
+ *             behind can INVLPG them instead of flushing everything;
+ *             written under kflush_lock, read without it, so a reader
+ *             re-checks each entry's generation after using it
+ *             (kflush_ring_intact) and flushes everything if an initiator
+ *             overwrote it meanwhile
  *   context   per CPU {KERNEL, USER, IDLE} in its entry page, on its own
  *             cache line (written by the owner, read by initiators)
  *
@@ -60,17 +64,40 @@ KSWITCH_ENUM(kflush_defer, "kflush", "kernel unmaps: interrupt every CPU, or def
 
 static struct spinlock kflush_lock = SPINLOCK_INIT("kflush");
 static struct kflush_range ring[KFLUSH_RING];
+/* More pages than this to catch up on: flush everything instead. */
+#define KFLUSH_CEILING 32
 static uint64_t kgen;
 
 uint64_t kflush_generation(void)
 {
 	/* Acquire: the ring entry for this generation is visible (pairs with
-	 * the release store in kflush_kernel_range). */
+	 * the release store in kflush_kernel_ranges). */
 	return __atomic_load_n(&kgen, __ATOMIC_ACQUIRE);
 }
 
 /* Bring this CPU's current PCID up to the global kgen. */
 static void catch_up_locked(void);
+
+/* INVLPG the ranges (seen, g] of the ring; false if an initiator overwrote
+ * one while we read it (then some page may have been missed). */
+static bool flush_ring_pages(uint64_t seen, uint64_t g)
+{
+	for (uint64_t x = seen + 1; x <= g; x++) {
+		const struct kflush_range *r = &ring[x % KFLUSH_RING];
+		/* Relaxed: validated by kflush_ring_intact() below. */
+		uint64_t start = __atomic_load_n(&r->start, __ATOMIC_RELAXED);
+		uint64_t end = __atomic_load_n(&r->end, __ATOMIC_RELAXED);
+
+		if (end - start > KFLUSH_CEILING * PAGE_SIZE)
+			break; /* torn; kflush_ring_intact() will say so */
+		for (uint64_t va = start; va < end; va += PAGE_SIZE)
+			arch_invlpg(va);
+	}
+	if (kflush_ring_intact(ring, seen, g))
+		return true;
+	this_cpu_inc(counters[CNT_KFLUSH_RING_RACE]);
+	return false;
+}
 
 static void catch_up(void)
 {
@@ -93,14 +120,9 @@ static void catch_up_locked(void)
 
 	this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
 	if (tlbinject != 7) {
-		if (kflush_decide(ring, ts->kgen_seen, g, 32) == FLUSH_PAGES) {
+		if (kflush_decide(ring, ts->kgen_seen, g, KFLUSH_CEILING) == FLUSH_PAGES &&
+		    flush_ring_pages(ts->kgen_seen, g)) {
 			trace(TR_KFLUSH_CATCHUP, TRKF_PAGES, g);
-			for (uint64_t x = ts->kgen_seen + 1; x <= g; x++) {
-				const struct kflush_range *r = &ring[x % KFLUSH_RING];
-
-				for (uint64_t va = r->start; va < r->end; va += PAGE_SIZE)
-					arch_invlpg(va);
-			}
 		} else {
 			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
 			trace(TR_KFLUSH_CATCHUP, TRKF_FULL, g);
@@ -128,26 +150,39 @@ void kflush_enter_kernel(bool with_fence)
 	this_cpu_write(entry.context, CTX_KERNEL);
 	if (with_fence)
 		smp_mb(); /* store KERNEL before loading kgen; pairs with the
-			   * initiator's smp_mb() in kflush_kernel_range */
+			   * initiator's smp_mb() in kflush_kernel_ranges */
 	catch_up();
 }
 
 void kflush_kernel_range(uint64_t start, uint64_t end)
+{
+	struct kflush_range r = { 0, start, end };
+
+	kflush_kernel_ranges(&r, 1);
+}
+
+/* Several ranges (up to KFLUSH_RING), one generation each, one IPI round:
+ * the reaper frees many dead tasks' stacks with one. */
+void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr)
 {
 	struct cpumask targets;
 	uint32_t cpu, me, n = 0;
 
 	if (!irqs_enabled() && nr_cpus_online > 1)
 		panic("kflush: kernel unmap with interrupts off on an SMP machine");
+	BUG_ON(nr == 0 || nr > KFLUSH_RING);
 	spin_lock(&kflush_lock);
-	uint64_t g = kgen + 1;
+	uint64_t first = kgen + 1, g = kgen + nr;
 
-	ring[g % KFLUSH_RING] = (struct kflush_range){ g, start, end };
-	if (tlbcheck_enabled) {
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t gi = first + i;
+
+		kflush_ring_publish(ring, gi, ranges[i].start, ranges[i].end);
 		/* Every CPU may have cached these under any PCID it used since
 		 * that PCID was last flushed: record them before anyone flushes. */
-		for (uint64_t va = start; va < end; va += PAGE_SIZE)
-			tlbcheck_kernel_unmap(va, 0, g);
+		for (uint64_t va = ranges[i].start; tlbcheck_enabled && va < ranges[i].end;
+		     va += PAGE_SIZE)
+			tlbcheck_kernel_unmap(va, 0, gi);
 	}
 	/* Release: the ring entry is visible to whoever reads kgen == g. */
 	__atomic_store_n(&kgen, g, __ATOMIC_RELEASE);
@@ -178,7 +213,7 @@ void kflush_kernel_range(uint64_t start, uint64_t end)
 		this_cpu_add(counters[CNT_IPI_SENT_TLB], n);
 		smp_call_mask(&targets, catch_up_ipi, NULL, true);
 	}
-	if (tlbcheck_enabled)
-		tlbcheck_kflush_done(start, end, g, kflush_defer);
+	for (uint32_t i = 0; tlbcheck_enabled && i < nr; i++)
+		tlbcheck_kflush_done(ranges[i].start, ranges[i].end, first + i, kflush_defer);
 	spin_unlock(&kflush_lock);
 }

@@ -5,10 +5,15 @@
 
 #include "kernel/compiler.h"
 
+struct kflush_range; /* mm/tlb_policy.h */
+
 /* Returns when no CPU that could touch [start, end) can still use a stale
  * translation for it; CPUs in user mode or idle may catch up later (they
  * do before touching any such mapping). */
 void kflush_kernel_range(uint64_t start, uint64_t end);
+/* The same for nr ranges (1..KFLUSH_RING) with one IPI round; only their
+ * start and end are read. */
+void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr);
 /* Entry into the kernel (from user or idle): publish KERNEL, fence, catch
  * up. with_fence is false when the entry already serialized (PTI CR3). */
 void kflush_enter_kernel(bool with_fence);

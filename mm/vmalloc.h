@@ -10,6 +10,9 @@
 
 void *vmalloc(size_t size); /* zeroed, NULL on failure */
 void vfree(void *p);
+/* Free n areas (NULL entries skipped) with one kernel flush per batch of
+ * small ones, not one per area. */
+void vfree_many(void *const *ps, uint32_t n);
 /* Kernel stack: size bytes, guard page below (overflow faults). */
 void *kstack_alloc(size_t size, int node);
 void kstack_free(void *p);

@@ -24,6 +24,7 @@
 #include "kernel/preempt.h"
 #include "mm/kheap.h"
 #include "mm/vmalloc.h"
+#include "mm/tlb_policy.h"
 #include "mm/mm.h"
 #include "mm/numa.h"
 #include "arch/x86/xstate.h"
@@ -190,20 +191,32 @@ static void reaper_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		spin_lock(&reap_lock);
-		struct list_node *n = list_pop_head(&reap_list);
+		struct task *batch[KFLUSH_RING];
+		void *stacks[KFLUSH_RING];
+		struct list_node *n;
+		uint32_t nb = 0;
 
-		if (!n) {
+		/* Up to KFLUSH_RING dead tasks at a time: their stacks go with
+		 * one kernel flush (mm/vmalloc.c vfree_many). */
+		spin_lock(&reap_lock);
+		while (nb < KFLUSH_RING && (n = list_pop_head(&reap_list)))
+			batch[nb++] = list_entry(n, struct task, rq_link);
+		if (!nb) {
 			sched_block(&reap_lock);
 			continue;
 		}
 		spin_unlock(&reap_lock);
-		struct task *t = list_entry(n, struct task, rq_link);
-
-		free_stack_and_state(t);
-		/* Relaxed: see task_note_dying(). */
-		__atomic_fetch_sub(&nr_dying, 1, __ATOMIC_RELAXED);
-		task_put(t);
+		for (uint32_t i = 0; i < nb; i++) {
+			stacks[i] = batch[i]->kstack;
+			batch[i]->kstack = NULL;
+			xstate_task_free(batch[i]);
+		}
+		vfree_many(stacks, nb);
+		for (uint32_t i = 0; i < nb; i++) {
+			/* Relaxed: see task_note_dying(). */
+			__atomic_fetch_sub(&nr_dying, 1, __ATOMIC_RELAXED);
+			task_put(batch[i]);
+		}
 	}
 }
 

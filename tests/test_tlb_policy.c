@@ -90,13 +90,35 @@ static void test_kflush_decide(void **state)
 	assert_int_equal(kflush_decide(ring, 18, 20, 32), FLUSH_FULL);
 }
 
+/* A reader that used entries (seen, gen] learns whether any was
+ * overwritten meanwhile. */
+static void test_kflush_ring_intact(void **state)
+{
+	(void)state;
+	struct kflush_range ring[KFLUSH_RING];
+
+	memset(ring, 0, sizeof(ring));
+	for (uint64_t g = 1; g <= 20; g++)
+		kflush_ring_publish(ring, g, g << 20, (g << 20) + 4096);
+	assert_int_equal(ring[20 % KFLUSH_RING].start, 20 << 20);
+	assert_true(kflush_ring_intact(ring, 4, 20));
+	assert_true(kflush_ring_intact(ring, 20, 20)); /* nothing to check */
+	/* An initiator publishes 21..36 while a reader at 10 uses 11..20. */
+	assert_int_equal(kflush_decide(ring, 10, 20, 32), FLUSH_PAGES);
+	kflush_ring_publish(ring, 27, 1 << 30, (1 << 30) + 4096); /* slot of 11 */
+	assert_false(kflush_ring_intact(ring, 10, 20));
+	assert_true(kflush_ring_intact(ring, 11, 20)); /* 11 was not needed */
+	/* Torn read (new start, old end) is refused before any INVLPG. */
+	ring[15 % KFLUSH_RING].start = ring[15 % KFLUSH_RING].end + 4096;
+	assert_int_equal(kflush_decide(ring, 14, 15, 32), FLUSH_FULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_asid_hit_miss_evict),
-		cmocka_unit_test(test_asid_single_slot),
-		cmocka_unit_test(test_flush_decide),
-		cmocka_unit_test(test_kflush_decide),
+		cmocka_unit_test(test_asid_hit_miss_evict), cmocka_unit_test(test_asid_single_slot),
+		cmocka_unit_test(test_flush_decide),	    cmocka_unit_test(test_kflush_decide),
+		cmocka_unit_test(test_kflush_ring_intact),
 	};
 	return cmocka_run_group_tests_name("tlb_policy", tests, NULL, NULL);
 }
