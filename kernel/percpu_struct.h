@@ -115,6 +115,11 @@ struct percpu {
 				 * extended registers hold */
 	uint64_t xcr0_cached;	   /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
 	uint64_t xfd_cached;
+	/* kernel/where.c: the last timer tick's sample (read by reports). */
+	uint64_t tick_rip;
+	uint64_t tick_tsc;
+	uint32_t tick_tid; /* 0: the idle task */
+	bool tick_user;
 
 	uint64_t counters[NR_COUNTERS] __aligned(CACHELINE);
 } __aligned(4096);

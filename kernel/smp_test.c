@@ -1,7 +1,8 @@
 /*
  * SMP tests: every CPU online and answering, the call-function facility
- * under torture, spinlocks exclude, timer interrupts on every CPU. The lockup detector and the
- * panic NMI are checked by death tests (tools/matrix.py).
+ * under torture, spinlocks exclude, timer interrupts on every CPU and their
+ * "where" samples. The lockup detector and the panic NMI are checked by
+ * death tests (tools/matrix.py).
  */
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
@@ -13,6 +14,11 @@
 #include "kernel/time.h"
 #include "kernel/timer.h"
 #include "kernel/lockup.h"
+#include "kernel/where.h"
+#include "kernel/ksyms.h"
+#include "kernel/preempt.h"
+#include "kernel/string.h"
+#include "sched/task.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "mm/kheap.h"
@@ -191,6 +197,38 @@ KTEST(timer_ticks_on_every_cpu)
 	}
 	ktest_note("every CPU ticked within %lu tick periods", (now - start) / period + 1);
 	kfree(before);
+}
+
+/* Spin here, with interrupts on, until this CPU takes a timer tick. */
+__noinline void where_test_spin(void);
+__noinline void where_test_spin(void)
+{
+	uint64_t before = READ_ONCE(this_cpu()->counters[CNT_TIMER_IRQ]);
+
+	while (READ_ONCE(this_cpu()->counters[CNT_TIMER_IRQ]) == before)
+		cpu_relax();
+}
+
+KTEST(where_samples_running_task)
+{
+	/* The tick that ends the spin must record this task, kernel mode, and
+	 * a RIP inside where_test_spin. */
+	preempt_disable();
+	struct percpu *me = this_cpu();
+
+	where_test_spin();
+	uint64_t rip = READ_ONCE(me->tick_rip), off = 0;
+	uint32_t tid = READ_ONCE(me->tick_tid);
+	bool user = READ_ONCE(me->tick_user);
+
+	preempt_enable();
+	const char *sym = ksym_lookup(rip, &off);
+
+	KT_EXPECT(t, tid == current_task()->tid);
+	KT_EXPECT(t, !user);
+	if (!KT_EXPECT(t, sym && strcmp(sym, "where_test_spin") == 0))
+		ktest_note("tick sampled %s+0x%lx", sym ? sym : "?", off);
+	where_report(NULL); /* the report itself: on the console */
 }
 
 /* ---- death tests for the lockup detector and the panic NMI ---- */

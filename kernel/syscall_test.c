@@ -21,6 +21,7 @@
 #include "kernel/membarrier.h"
 #include "kernel/preempt.h"
 #include "kernel/percpu.h"
+#include "kernel/where.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -113,6 +114,9 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return (long)proc_count();
 	case SYST_TASKS_DYING:
 		return (long)tasks_dying();
+	case SYST_WHERE:
+		where_report(proc_current());
+		return 0;
 	case SYST_TASK_OFF_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

@@ -32,6 +32,8 @@
                                * calling thread serialized to */
 #define SYST_TASKS_DYING   16 /* -> tasks that have exited and whose kernel
                                * stacks are not yet freed (0: quiet) */
+#define SYST_WHERE         17 /* print where every CPU is and the calling
+                               * process's threads (kernel/where.h) -> 0 */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

@@ -8,6 +8,7 @@
 #include "kernel/percpu.h"
 #include "kernel/cmdline.h"
 #include "kernel/lockup.h"
+#include "kernel/where.h"
 #include "kernel/time.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/trap.h"
@@ -38,8 +39,8 @@ static void arm_next(void)
 
 static void timer_irq(struct trap_frame *tf)
 {
-	(void)tf;
 	this_cpu_inc(counters[CNT_TIMER_IRQ]);
+	where_sample(tf);
 	lockup_tick();
 	sched_tick();
 	arm_next();

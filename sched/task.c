@@ -116,6 +116,23 @@ void task_put(struct task *t)
 	kmem_cache_free(&task_cache, t);
 }
 
+/* A task whose count already reached zero is being freed: task_put() has
+ * decided, and only waits for tasks_lock to unlink it. */
+static bool task_get_unless_zero(struct task *t)
+{
+	/* Relaxed: we hold tasks_lock, so t's memory stays until we drop it. */
+	int c = __atomic_load_n(&t->refcount, __ATOMIC_RELAXED);
+
+	/* Relaxed on success too: like task_get(), taking a reference orders
+	 * nothing; the final task_put() is the acquire-release. */
+	while (c > 0) {
+		if (__atomic_compare_exchange_n(&t->refcount, &c, c + 1, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 struct task *task_by_tid(uint32_t tid)
 {
 	struct task *found = NULL;
@@ -125,9 +142,8 @@ struct task *task_by_tid(uint32_t tid)
 	list_for_each (pos, &all_tasks) {
 		struct task *t = list_entry(pos, struct task, all_link);
 
-		if (t->tid == tid && t->refcount > 0) {
-			task_get(t);
-			found = t;
+		if (t->tid == tid) {
+			found = task_get_unless_zero(t) ? t : NULL;
 			break;
 		}
 	}

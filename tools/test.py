@@ -9,8 +9,8 @@ plus static checks (clang-format, barrier comments) and meta-tests that
 prove the runner catches a crash, a failing test and a hang.
 
 Every test, boot and check counts once; the last line is
-"N passed, M failed". A failed boot keeps its serial log in
-build/test-logs/.
+"N passed, M failed". Every boot keeps its serial log in
+build/test-logs/ (a failure names it).
 """
 import argparse
 import glob
@@ -146,8 +146,8 @@ def run_boot(t, b):
             n_bad += not ok
     boot_ok = res.passed and not problems and n_bad == 0
     detail = ""
+    path = save_log(b["name"], res.log)  # passed too: timings, notes
     if not boot_ok:
-        path = save_log(b["name"], res.log)
         detail = "%s%s; serial log %s\n%s" % (
             res.verdict + (" (" + res.reason + ")" if res.reason else ""),
             "; " + "; ".join(problems) if problems else "", path, tail(res.log))

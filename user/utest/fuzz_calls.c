@@ -214,9 +214,12 @@ static long call_procs(struct worker *w, uint64_t nr)
 static long call_test(struct worker *w)
 {
 	struct rng *r = &w->r;
-	uint64_t op = below(r, 18), a = any_ptr(w), b = any_len(r);
+	uint64_t op = below(r, SYST_WHERE + 1), a = any_ptr(w), b = any_len(r);
 
 	switch (op) {
+	case SYST_WHERE: /* a page of serial output: try an op that is not one */
+		op = SYST_WHERE + 1 + below(r, 1000);
+		break;
 	case SYST_KERNEL_UNMAP:
 		a = below(r, 70);
 		b = any_ptr(w);

@@ -143,6 +143,7 @@ static int child_wait(void)
 			last = total;
 			since = clock_ns();
 		} else if (clock_ns() - since > 30000000000ull) {
+			sys_test(SYST_WHERE, 0, 0, 0); /* on the serial console */
 			for (int i = 0; i < fz.nworkers; i++)
 				printf("        # fuzz: worker %d stuck after %lu calls in nr %lu\n",
 				       i, fz.w[i].calls, fz.w[i].cur_nr);

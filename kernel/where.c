@@ -1,0 +1,114 @@
+/*
+ * Where is everyone (see where.h).
+ *
+ * Each timer tick stores, in its CPU's per-CPU area, the interrupted RIP,
+ * whether it was user mode or the idle task, the running tid and the TSC.
+ * The report reads every CPU's sample without interrupting anyone: a
+ * statistical "what is each CPU doing" that costs a few stores per tick
+ * and works even when the CPUs it describes are wedged (their sample is
+ * then old, and its age says so: no tick means interrupts off).
+ *
+ * The samples are plain stores read racily by the reporter; a torn sample
+ * (RIP from one tick, tid from the next) is possible and harmless in a
+ * diagnostic. Each field is a single aligned word, read once.
+ */
+#include "kernel/where.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/ksyms.h"
+#include "kernel/time.h"
+#include "kernel/proc.h"
+#include "kernel/spinlock.h"
+#include "kernel/list.h"
+#include "kernel/smp.h"
+#include "kernel/timer.h"
+#include "sched/task.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/cpu.h"
+
+/* CPUs listed one per line; the rest are only counted (serial output is
+ * slow, and on a 288-CPU machine most lines would say the same). */
+#define WHERE_LIST_MAX 32
+
+void where_sample(const struct trap_frame *tf)
+{
+	struct task *cur = this_cpu_read(current);
+	bool idle = cur == this_cpu_read(idle);
+
+	struct percpu *me = this_cpu();
+
+	WRITE_ONCE(me->tick_rip, tf->rip);
+	WRITE_ONCE(me->tick_tid, idle ? 0 : cur->tid);
+	WRITE_ONCE(me->tick_user, trap_from_user(tf));
+	WRITE_ONCE(me->tick_tsc, rdtsc());
+}
+
+static const char *const state_name[] = {
+	[TASK_RUNNING] = "running",
+	[TASK_RUNNABLE] = "runnable",
+	[TASK_BLOCKED] = "blocked",
+	[TASK_DEAD] = "dead",
+};
+
+static void report_threads(struct proc *p)
+{
+	struct list_node *pos;
+	uint64_t f = spin_lock_irqsave(&p->lock);
+
+	pr_info("where: process %u (%s), %u threads", p->pid, p->name, p->nr_threads);
+	list_for_each (pos, &p->threads) {
+		struct task *t = list_entry(pos, struct task, proc_link);
+		enum task_state st = READ_ONCE(t->state);
+		uint64_t wchan = (uint64_t)READ_ONCE(t->wchan), off = 0;
+		const char *sym = st == TASK_BLOCKED ? ksym_lookup(wchan, &off) : NULL;
+
+		if (sym)
+			pr_info("where:   tid %u %s on cpu %d, at %s+0x%lx", t->tid, state_name[st],
+				READ_ONCE(t->cpu), sym, off);
+		else
+			pr_info("where:   tid %u %s on cpu %d", t->tid, state_name[st],
+				READ_ONCE(t->cpu));
+	}
+	spin_unlock_irqrestore(&p->lock, f);
+}
+
+void where_report(struct proc *p)
+{
+	uint64_t now = rdtsc();
+	uint32_t cpu, idle = 0, user = 0, kernel = 0, listed = 0, silent = 0;
+
+	for_each_cpu_in (cpu, &cpu_online_mask) {
+		struct percpu *pc = percpu_of(cpu);
+		uint64_t at = READ_ONCE(pc->tick_tsc), rip = READ_ONCE(pc->tick_rip), off = 0;
+		uint32_t tid = READ_ONCE(pc->tick_tid);
+		uint64_t age_ms = at && now > at ? tsc_to_ns(now - at) / 1000000 : 0;
+		bool in_user = READ_ONCE(pc->tick_user);
+
+		/* Ten periods without a tick: interrupts have been off. */
+		silent += age_ms > 10 * tick_period_ns() / 1000000;
+		if (!tid) {
+			idle++;
+			continue;
+		}
+		if (in_user)
+			user++;
+		else
+			kernel++;
+		if (listed++ >= WHERE_LIST_MAX)
+			continue;
+		const char *sym = in_user ? NULL : ksym_lookup(rip, &off);
+
+		if (in_user)
+			pr_info("where: cpu %u tid %u in user mode at %p (%lu ms ago)", cpu, tid,
+				(void *)rip, age_ms);
+		else
+			pr_info("where: cpu %u tid %u at %s+0x%lx (%lu ms ago)", cpu, tid,
+				sym ? sym : "?", off, age_ms);
+	}
+	pr_info("where: %u CPUs at their last tick: %u idle, %u user, %u kernel "
+		"(%u not listed), %u without a tick for 10 periods",
+		nr_cpus_online, idle, user, kernel,
+		listed > WHERE_LIST_MAX ? listed - WHERE_LIST_MAX : 0, silent);
+	if (p)
+		report_threads(p);
+}

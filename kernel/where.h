@@ -1,0 +1,17 @@
+/*
+ * Where is everyone: a report for stalls that are not lockups (progress
+ * stops, yet no lock is held too long and every CPU takes interrupts).
+ */
+#pragma once
+
+#include "kernel/compiler.h"
+
+struct trap_frame;
+struct proc;
+
+/* From each CPU's timer tick: remember where the tick interrupted it. */
+void where_sample(const struct trap_frame *tf);
+/* Print every online CPU's last sample (idle, user, or a kernel symbol and
+ * the task running), then the threads of p (NULL: none) with their state
+ * and, when blocked, where they blocked. */
+void where_report(struct proc *p);
