@@ -57,6 +57,7 @@
 	X(KFLUSH_IPI, "kflush_ipi")                                                 \
 	X(KFLUSH_CATCHUP, "kflush_catchup")      /* consumed at kernel entry */      \
 	X(KFLUSH_RING_RACE, "kflush_ring_race")  /* ring entry overwritten mid-read */\
+	X(KFLUSH_ROUND, "kflush_round")          /* kernel flushes (1 per batch) */   \
 	X(XSAVE, "xsave")                                                           \
 	X(XRSTOR, "xrstor")                                                         \
 	X(XRSTOR_SKIPPED, "xrstor_skipped")                                         \

@@ -171,6 +171,7 @@ void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr)
 	if (!irqs_enabled() && nr_cpus_online > 1)
 		panic("kflush: kernel unmap with interrupts off on an SMP machine");
 	BUG_ON(nr == 0 || nr > KFLUSH_RING);
+	this_cpu_inc(counters[CNT_KFLUSH_ROUND]);
 	spin_lock(&kflush_lock);
 	uint64_t first = kgen + 1, g = kgen + nr;
 

@@ -117,7 +117,11 @@ static void *map_area(size_t size, int node)
 		paddr_t pa = frame_alloc_node(0, FA_ZERO | FA_NOWARN, node);
 
 		if (!pa) {
+			/* vfree() unmaps the i pages mapped so far and takes
+			 * them off pages_in_use: count them first (without
+			 * this, every partial failure shrank the count). */
 			a->pages = i;
+			__atomic_fetch_add(&pages_in_use, i, __ATOMIC_RELAXED);
 			vfree((void *)a->start);
 			return NULL;
 		}

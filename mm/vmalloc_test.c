@@ -1,0 +1,121 @@
+/*
+ * vmalloc tests:
+ *   vfree_many_one_flush  sixteen kernel stacks freed together cost one
+ *                         kernel flush (one IPI round at most), where
+ *                         freeing them one by one costs one each; their
+ *                         pages all come back
+ *   vmalloc_partial_failure  an allocation that runs out of frames part-way
+ *                         returns NULL and gives back, and uncounts,
+ *                         exactly the pages it had taken
+ */
+#include "kernel/ktest.h"
+#include "kernel/percpu.h"
+#include "kernel/preempt.h"
+#include "kernel/counters.h"
+#include "mm/vmalloc.h"
+#include "mm/kflush.h"
+#include "mm/tlb_policy.h"
+#include "mm/frame.h"
+#include "mm/buddy.h"
+#include "mm/layout.h"
+#include "sched/task.h"
+
+/* This CPU's kernel-flush rounds; preemption must be off. */
+static uint64_t my_rounds(void)
+{
+	return this_cpu_read(counters[CNT_KFLUSH_ROUND]);
+}
+
+KTEST(vfree_many_one_flush)
+{
+	void *stacks[KFLUSH_RING];
+	uint64_t pages0 = vmalloc_pages_in_use();
+
+	for (uint32_t i = 0; i < KFLUSH_RING; i++) {
+		stacks[i] = kstack_alloc(KSTACK_SIZE, -1);
+		if (!KT_EXPECT(t, stacks[i] != NULL))
+			return;
+		((volatile char *)stacks[i])[0] = 1; /* mapped, and now maybe cached */
+	}
+	preempt_disable();
+	uint64_t r0 = my_rounds(), g0 = kflush_generation();
+
+	vfree(stacks[0]);
+	vfree(stacks[1]);
+	uint64_t r1 = my_rounds();
+
+	vfree_many(stacks + 2, KFLUSH_RING - 2);
+	uint64_t r2 = my_rounds(), g2 = kflush_generation();
+
+	preempt_enable();
+	KT_EXPECT_EQ(t, r1 - r0, 2ul);	      /* one by one: one each */
+	KT_EXPECT_EQ(t, r2 - r1, 1ul);	      /* together: one */
+	KT_EXPECT(t, g2 - g0 >= KFLUSH_RING); /* still a generation per range */
+	KT_EXPECT_EQ(t, vmalloc_pages_in_use(), pages0);
+	ktest_note("%u stacks: 2 freed alone in %lu rounds, %u together in %lu", KFLUSH_RING,
+		   r1 - r0, KFLUSH_RING - 2, r2 - r1);
+}
+
+/* A drained block: the chain runs through the blocks themselves. */
+struct drained {
+	paddr_t next;
+	unsigned order;
+};
+
+/* Take every free frame, largest blocks first; returns the chain. */
+static paddr_t drain_frames(void)
+{
+	paddr_t chain = 0;
+
+	for (int order = BUDDY_ORDERS - 1; order >= 0;) {
+		paddr_t pa = frame_alloc((unsigned)order, FA_NOWARN);
+
+		if (!pa) {
+			order--;
+			continue;
+		}
+		struct drained *d = phys_to_virt(pa);
+
+		d->next = chain;
+		d->order = (unsigned)order;
+		chain = pa;
+	}
+	return chain;
+}
+
+/* Free the chain's first block; returns the rest. */
+static paddr_t undrain_one(paddr_t chain)
+{
+	struct drained *d = phys_to_virt(chain);
+	paddr_t next = d->next;
+
+	frame_free(chain, d->order);
+	return next;
+}
+
+KTEST(vmalloc_partial_failure)
+{
+	/* With all memory taken, give a few frames back (avail): an
+	 * allocation of avail + 5 pages maps avail of them, then fails. The
+	 * heap needs no new frame for the area record: its slab is warm from
+	 * the test above. Other CPUs are idle while ktests run. */
+	uint64_t free0 = frames_free(), pages0 = vmalloc_pages_in_use();
+	paddr_t chain = drain_frames();
+
+	while (chain && frames_free() < 3)
+		chain = undrain_one(chain);
+	uint64_t avail = frames_free();
+	void *p = vmalloc((avail + 5) * PAGE_SIZE);
+	uint64_t pages1 = vmalloc_pages_in_use(), left = frames_free();
+
+	while (chain)
+		chain = undrain_one(chain);
+	if (p)
+		vfree(p);
+	KT_EXPECT(t, p == NULL);
+	KT_EXPECT_EQ(t, pages1, pages0); /* nothing counted, nothing lost */
+	KT_EXPECT_EQ(t, left, avail);	 /* the frames it took came back */
+	KT_EXPECT_EQ(t, frames_free(), free0);
+	ktest_note("%lu pages with %lu frames free: %s; vmalloc pages %lu before, %lu after",
+		   avail + 5, avail, p ? "mapped" : "NULL", pages0, pages1);
+}
