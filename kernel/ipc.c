@@ -140,12 +140,13 @@ int ipc_ep_create(uint64_t key)
 	spin_unlock(&keys_lock);
 	int h = handle_install(ep);
 
-	if (h < 0) {
-		spin_lock(&keys_lock);
-		list_del(&ep->link);
-		spin_unlock(&keys_lock);
-		kmem_cache_free(&ep_cache, ep);
-	}
+	/* No handle for it (-EMFILE): the endpoint dies at once. Not a plain
+	 * free: from list_add_tail above, ipc_ep_open() in another thread or
+	 * process can find the key and take a reference (the fuzzer hit that:
+	 * its later ep_put decremented a freed endpoint). As its owner, we
+	 * kill it; the last reference frees it. */
+	if (h < 0)
+		ep_put(ep, ep->owner);
 	return h;
 }
 

@@ -23,6 +23,7 @@
 	X(ipc_pingpong_cross_cpu)    \
 	X(ipc_switch_vs_migrating_wake) \
 	X(ipc_pair_does_not_starve_cpu) \
+	X(ipc_create_without_handle) \
 	X(cpu_protections)           \
 	X(mm_invariants)             \
 	X(tlb_torture)               \

@@ -273,3 +273,55 @@ void t_ipc_pair_does_not_starve_cpu(const char *arg)
 	ut_note("bystander ran %s", st.bystander ? "(yes)" : "never");
 	ep_close(h);
 }
+
+/* ---- ep_create failing for want of a handle, while another thread opens
+ * the same key ---- */
+
+#define RACE_KEY 0x7e57ab1e00ull
+
+static struct {
+	volatile int stop;
+	uint64_t found; /* opens that found the endpoint (then -EMFILE) */
+} er;
+
+static void er_opener(void *arg)
+{
+	(void)arg;
+	while (!er.stop) {
+		/* The key exists only inside the creator's failing call; a
+		 * find takes a reference, then fails for want of a handle. */
+		if (ep_open(RACE_KEY + (uint64_t)getpid()) == -24)
+			er.found++;
+	}
+}
+
+void t_ipc_create_without_handle(const char *arg)
+{
+	(void)arg;
+	int hs[64], n = 0, h;
+
+	/* Fill the handle table (PROC_MAX_HANDLES). */
+	while (n < 64 && (h = ep_create(RACE_KEY + 1000 + (uint64_t)n)) >= 0)
+		hs[n++] = h;
+	T_EQ(ep_create(RACE_KEY + (uint64_t)getpid()), -24); /* -EMFILE */
+	er.stop = 0;
+	er.found = 0;
+	int opener = thread_create(er_opener, NULL);
+
+	for (int i = 0; i < 20000; i++)
+		T_EQ(ep_create(RACE_KEY + (uint64_t)getpid()), -24);
+	er.stop = 1;
+	T_EQ(thread_join(opener, NULL), 0);
+	for (int i = 0; i < n; i++)
+		T_EQ(ep_close(hs[i]), 0);
+	/* Reuse the freed endpoints: the heap checks each for writes after
+	 * its free (a reference dropped after the free would be one). */
+	for (int i = 0; i < 64; i++) {
+		h = ep_create(RACE_KEY + 2000 + (uint64_t)i);
+		if (T_EXPECT(h >= 0))
+			T_EQ(ep_close(h), 0);
+	}
+	ut_note("%d handles; 20000 creates without a handle; the opener found the endpoint %lu "
+		"times",
+		n, er.found);
+}
