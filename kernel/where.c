@@ -28,14 +28,15 @@
 
 /* CPUs listed one per line; the rest are only counted (serial output is
  * slow, and on a 288-CPU machine most lines would say the same). */
-#define WHERE_LIST_MAX 32
+#define WHERE_LIST_MAX	  32
+/* Threads of the process listed (a fuzz round has 18, a stress test 500). */
+#define WHERE_THREADS_MAX 64
 
 void where_sample(const struct trap_frame *tf)
 {
+	struct percpu *me = this_cpu();
 	struct task *cur = this_cpu_read(current);
 	bool idle = cur == this_cpu_read(idle);
-
-	struct percpu *me = this_cpu();
 
 	WRITE_ONCE(me->tick_rip, tf->rip);
 	WRITE_ONCE(me->tick_tid, idle ? 0 : cur->tid);
@@ -53,11 +54,16 @@ static const char *const state_name[] = {
 static void report_threads(struct proc *p)
 {
 	struct list_node *pos;
+	uint32_t n = 0;
 	uint64_t f = spin_lock_irqsave(&p->lock);
 
-	pr_info("where: process %u (%s), %u threads", p->pid, p->name, p->nr_threads);
+	pr_info("where: process %u (%s), %u threads%s", p->pid, p->name, p->nr_threads,
+		p->nr_threads > WHERE_THREADS_MAX ? " (the first 64 listed)" : "");
 	list_for_each (pos, &p->threads) {
 		struct task *t = list_entry(pos, struct task, proc_link);
+
+		if (n++ == WHERE_THREADS_MAX)
+			break;
 		enum task_state st = READ_ONCE(t->state);
 		uint64_t wchan = (uint64_t)READ_ONCE(t->wchan), off = 0;
 		const char *sym = st == TASK_BLOCKED ? ksym_lookup(wchan, &off) : NULL;
@@ -84,7 +90,8 @@ void where_report(struct proc *p)
 		uint64_t age_ms = at && now > at ? tsc_to_ns(now - at) / 1000000 : 0;
 		bool in_user = READ_ONCE(pc->tick_user);
 
-		/* Ten periods without a tick: interrupts have been off. */
+		/* Ten periods without a tick: interrupts have been off (or,
+		 * under a hypervisor, the vCPU has not been run). */
 		silent += age_ms > 10 * tick_period_ns() / 1000000;
 		if (!tid) {
 			idle++;

@@ -19,6 +19,20 @@
 #include "mm/buddy.h"
 #include "mm/layout.h"
 #include "sched/task.h"
+#include "kernel/lockup.h"
+
+/* Both tests count vmalloc pages and frames, so the reaper should be done
+ * with the tasks earlier tests left: on a 288-CPU machine it was still
+ * freeing their stacks when the next test started. A thread that has
+ * signalled its test but not yet exited can still be reaped later, so the
+ * counts are also taken as close around the operation as possible.
+ * Bounded like the other waits (lockup_ms). */
+static bool reaper_quiet(struct ktest *t)
+{
+	for (int ms = 0; tasks_dying() && ms < (lockup_ms ? lockup_ms : 10000); ms += 10)
+		sched_sleep_ns(10000000);
+	return KT_EXPECT_EQ(t, tasks_dying(), 0u);
+}
 
 /* This CPU's kernel-flush rounds; preemption must be off. */
 static uint64_t my_rounds(void)
@@ -29,8 +43,9 @@ static uint64_t my_rounds(void)
 KTEST(vfree_many_one_flush)
 {
 	void *stacks[KFLUSH_RING];
-	uint64_t pages0 = vmalloc_pages_in_use();
 
+	if (!reaper_quiet(t))
+		return;
 	for (uint32_t i = 0; i < KFLUSH_RING; i++) {
 		stacks[i] = kstack_alloc(KSTACK_SIZE, -1);
 		if (!KT_EXPECT(t, stacks[i] != NULL))
@@ -38,20 +53,22 @@ KTEST(vfree_many_one_flush)
 		((volatile char *)stacks[i])[0] = 1; /* mapped, and now maybe cached */
 	}
 	preempt_disable();
-	uint64_t r0 = my_rounds(), g0 = kflush_generation();
+	uint64_t r0 = my_rounds(), g0 = kflush_generation(), pages0 = vmalloc_pages_in_use();
 
 	vfree(stacks[0]);
 	vfree(stacks[1]);
 	uint64_t r1 = my_rounds();
 
 	vfree_many(stacks + 2, KFLUSH_RING - 2);
-	uint64_t r2 = my_rounds(), g2 = kflush_generation();
+	uint64_t r2 = my_rounds(), g2 = kflush_generation(), pages2 = vmalloc_pages_in_use();
 
 	preempt_enable();
 	KT_EXPECT_EQ(t, r1 - r0, 2ul);	      /* one by one: one each */
 	KT_EXPECT_EQ(t, r2 - r1, 1ul);	      /* together: one */
 	KT_EXPECT(t, g2 - g0 >= KFLUSH_RING); /* still a generation per range */
-	KT_EXPECT_EQ(t, vmalloc_pages_in_use(), pages0);
+	/* All 16 stacks' pages came off the count (a late reaper free can
+	 * only make the drop larger). */
+	KT_EXPECT(t, pages2 + KFLUSH_RING * KSTACK_SIZE / PAGE_SIZE <= pages0);
 	ktest_note("%u stacks: 2 freed alone in %lu rounds, %u together in %lu", KFLUSH_RING,
 		   r1 - r0, KFLUSH_RING - 2, r2 - r1);
 }
@@ -98,13 +115,15 @@ KTEST(vmalloc_partial_failure)
 	/* With all memory taken, give a few frames back (avail): an
 	 * allocation of avail + 5 pages maps avail of them, then fails. The
 	 * heap needs no new frame for the area record: its slab is warm from
-	 * the test above. Other CPUs are idle while ktests run. */
-	uint64_t free0 = frames_free(), pages0 = vmalloc_pages_in_use();
+	 * the test above. */
+	if (!reaper_quiet(t))
+		return;
+	uint64_t free0 = frames_free();
 	paddr_t chain = drain_frames();
 
 	while (chain && frames_free() < 3)
 		chain = undrain_one(chain);
-	uint64_t avail = frames_free();
+	uint64_t avail = frames_free(), pages0 = vmalloc_pages_in_use();
 	void *p = vmalloc((avail + 5) * PAGE_SIZE);
 	uint64_t pages1 = vmalloc_pages_in_use(), left = frames_free();
 
@@ -113,9 +132,9 @@ KTEST(vmalloc_partial_failure)
 	if (p)
 		vfree(p);
 	KT_EXPECT(t, p == NULL);
-	KT_EXPECT_EQ(t, pages1, pages0); /* nothing counted, nothing lost */
-	KT_EXPECT_EQ(t, left, avail);	 /* the frames it took came back */
-	KT_EXPECT_EQ(t, frames_free(), free0);
+	KT_EXPECT_EQ(t, pages1, pages0);      /* nothing counted, nothing lost */
+	KT_EXPECT_EQ(t, left, avail);	      /* the frames it took came back */
+	KT_EXPECT(t, frames_free() >= free0); /* the drained memory is back */
 	ktest_note("%lu pages with %lu frames free: %s; vmalloc pages %lu before, %lu after",
 		   avail + 5, avail, p ? "mapped" : "NULL", pages0, pages1);
 }
