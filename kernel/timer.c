@@ -41,6 +41,8 @@ static void timer_irq(struct trap_frame *tf)
 {
 	this_cpu_inc(counters[CNT_TIMER_IRQ]);
 	where_sample(tf);
+	if (this_cpu_id() == 0)
+		where_idle_check();
 	lockup_tick();
 	sched_tick();
 	arm_next();

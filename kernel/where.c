@@ -8,6 +8,13 @@
  * and works even when the CPUs it describes are wedged (their sample is
  * then old, and its age says so: no tick means interrupts off).
  *
+ * Idle watchdog: CPU 0's tick notices when no tick anywhere has found a
+ * busy CPU for idle_report_s seconds (boot switch) while user processes
+ * exist, and lists
+ * every task once (with where each blocked task blocked): a machine that
+ * waits for nothing forever has lost a wake-up. It stays quiet until some
+ * CPU is busy again.
+ *
  * The samples are plain stores read racily by the reporter; a torn sample
  * (RIP from one tick, tid from the next) is possible and harmless in a
  * diagnostic. Each field is a single aligned word, read once.
@@ -22,13 +29,25 @@
 #include "kernel/list.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
+#include "kernel/cmdline.h"
 #include "sched/task.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
 
 /* CPUs listed one per line; the rest are only counted (serial output is
  * slow, and on a 288-CPU machine most lines would say the same). */
-#define WHERE_LIST_MAX	  32
+#define WHERE_LIST_MAX 32
+/* All CPUs idle this long, with processes alive: report once. */
+static int idle_report_s = 30;
+KSWITCH_INT(idle_report_s, "idle_report_s",
+	    "seconds with every CPU idle and processes alive before every task is listed (0 = off)",
+	    0, 3600);
+/* Tasks listed by the idle report. */
+#define WHERE_TASKS_MAX 256
+
+static uint64_t last_busy_tsc; /* the last tick that found its CPU busy */
+static bool idle_reported;     /* CPU 0 only */
+
 /* Threads of the process listed (a fuzz round has 18, a stress test 500). */
 #define WHERE_THREADS_MAX 64
 
@@ -42,6 +61,8 @@ void where_sample(const struct trap_frame *tf)
 	WRITE_ONCE(me->tick_tid, idle ? 0 : cur->tid);
 	WRITE_ONCE(me->tick_user, trap_from_user(tf));
 	WRITE_ONCE(me->tick_tsc, rdtsc());
+	if (!idle)
+		WRITE_ONCE(last_busy_tsc, me->tick_tsc);
 }
 
 static const char *const state_name[] = {
@@ -50,6 +71,21 @@ static const char *const state_name[] = {
 	[TASK_BLOCKED] = "blocked",
 	[TASK_DEAD] = "dead",
 };
+
+static void print_task(struct task *t, void *arg)
+{
+	(void)arg;
+	enum task_state st = READ_ONCE(t->state);
+	uint64_t wchan = (uint64_t)READ_ONCE(t->wchan), off = 0;
+	const char *sym = st == TASK_BLOCKED ? ksym_lookup(wchan, &off) : NULL;
+
+	if (sym)
+		pr_info("where:   tid %u (%s) %s on cpu %d, at %s+0x%lx", t->tid, t->name,
+			state_name[st], READ_ONCE(t->cpu), sym, off);
+	else
+		pr_info("where:   tid %u (%s) %s on cpu %d", t->tid, t->name, state_name[st],
+			READ_ONCE(t->cpu));
+}
 
 static void report_threads(struct proc *p)
 {
@@ -64,16 +100,7 @@ static void report_threads(struct proc *p)
 
 		if (n++ == WHERE_THREADS_MAX)
 			break;
-		enum task_state st = READ_ONCE(t->state);
-		uint64_t wchan = (uint64_t)READ_ONCE(t->wchan), off = 0;
-		const char *sym = st == TASK_BLOCKED ? ksym_lookup(wchan, &off) : NULL;
-
-		if (sym)
-			pr_info("where:   tid %u %s on cpu %d, at %s+0x%lx", t->tid, state_name[st],
-				READ_ONCE(t->cpu), sym, off);
-		else
-			pr_info("where:   tid %u %s on cpu %d", t->tid, state_name[st],
-				READ_ONCE(t->cpu));
+		print_task(t, NULL);
 	}
 	spin_unlock_irqrestore(&p->lock, f);
 }
@@ -118,4 +145,26 @@ void where_report(struct proc *p)
 		listed > WHERE_LIST_MAX ? listed - WHERE_LIST_MAX : 0, silent);
 	if (p)
 		report_threads(p);
+}
+
+void where_idle_check(void)
+{
+	uint64_t busy = READ_ONCE(last_busy_tsc), now = rdtsc();
+
+	if (!busy) { /* no tick has found a busy CPU yet: count from now */
+		WRITE_ONCE(last_busy_tsc, now);
+		return;
+	}
+	if (!idle_report_s || !busy || now < busy ||
+	    now - busy < ns_to_tsc((uint64_t)idle_report_s * 1000000000)) {
+		idle_reported = false;
+		return;
+	}
+	if (idle_reported || proc_count() == 0)
+		return;
+	idle_reported = true;
+	pr_warn("where: every CPU idle for %d s with %u processes alive (a lost wake-up?); "
+		"tasks:",
+		idle_report_s, proc_count());
+	task_for_each(print_task, NULL, WHERE_TASKS_MAX);
 }

@@ -174,6 +174,22 @@ uint32_t task_names_after(uint32_t after, uint32_t *tids, char (*names)[24], uin
 	return n;
 }
 
+uint32_t task_for_each(void (*fn)(struct task *t, void *arg), void *arg, uint32_t max)
+{
+	struct list_node *pos;
+	uint32_t n = 0;
+	uint64_t f = spin_lock_irqsave(&tasks_lock);
+
+	list_for_each (pos, &all_tasks) {
+		if (n == max)
+			break;
+		fn(list_entry(pos, struct task, all_link), arg);
+		n++;
+	}
+	spin_unlock_irqrestore(&tasks_lock, f);
+	return n;
+}
+
 void task_note_dying(void)
 {
 	/* Relaxed: a count read by tests, which poll it. */

@@ -177,4 +177,8 @@ void task_note_dying(void);
 /* Tasks noted dying whose stacks are not freed yet: 0 once every exit has
  * finished (the leak checks of the user tests wait for it). */
 uint32_t tasks_dying(void);
+/* Call fn on every task, at most max of them, in tid order, under the
+ * task list's lock (fn must not sleep or take it): for reports. Returns
+ * how many were visited. */
+uint32_t task_for_each(void (*fn)(struct task *t, void *arg), void *arg, uint32_t max);
 void sched_print_stats(void);

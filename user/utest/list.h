@@ -44,6 +44,7 @@
 	X(resource_exhaustion_clean) \
 	X(no_leaks_after_exit)       \
 	X(kill_of_non_child_refused) \
+	X(idle_watchdog_reports)     \
 	X(syscall_fuzz)
 
 #define ROLE_LIST(X)            \

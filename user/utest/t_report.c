@@ -73,3 +73,23 @@ void t_boot_report_via_kinfo(const char *arg)
 	T_EXPECT(!strncmp(small, report, sizeof(small) - 1));
 	T_EQ(kinfo(KINFO_BOOT_REPORT + 100, small, sizeof(small)), -22); /* -EINVAL */
 }
+
+/*
+ * With idle_report_s=1..5 (matrix row qemu-idle-report), sleep past it with
+ * every CPU idle: the kernel must list every task (tools/matrix.py expects
+ * the report, with this thread blocked in its sleep).
+ */
+void t_idle_watchdog_reports(const char *arg)
+{
+	long s = sys_test(SYST_SWITCH, (long)"idle_report_s", 13, 0);
+
+	(void)arg;
+	if (s < 1 || s > 5) {
+		ut_note("SKIP: needs idle_report_s=1..5 on the command line (idle_report_s=%ld)",
+			s);
+		exit(3);
+	}
+	sleep_ns((uint64_t)s * 1000000000 + 1500000000);
+	ut_note("slept %ld.5 s with every CPU idle", s + 1);
+	T_EXPECT(1); /* the verdict is the report on the console */
+}
