@@ -155,7 +155,7 @@ void where_idle_check(void)
 		WRITE_ONCE(last_busy_tsc, now);
 		return;
 	}
-	if (!idle_report_s || !busy || now < busy ||
+	if (!idle_report_s || now < busy ||
 	    now - busy < ns_to_tsc((uint64_t)idle_report_s * 1000000000)) {
 		idle_reported = false;
 		return;
