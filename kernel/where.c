@@ -10,10 +10,12 @@
  *
  * Idle watchdog: CPU 0's tick notices when no tick anywhere has found a
  * busy CPU for idle_report_s seconds (boot switch) while user processes
- * exist, and lists
- * every task once (with where each blocked task blocked): a machine that
- * waits for nothing forever has lost a wake-up. It stays quiet until some
- * CPU is busy again.
+ * exist, and lists every task once (with where each blocked task blocked):
+ * a machine that waits for nothing forever has lost a wake-up. It stays
+ * quiet until some CPU is busy again. Busy ticks refresh one shared
+ * timestamp, but only when it is more than BUSY_REFRESH_MS old: one
+ * cache-line write every 100 ms for the whole machine, not one per busy
+ * tick per CPU (28,800 a second on 288 busy CPUs).
  *
  * The samples are plain stores read racily by the reporter; a torn sample
  * (RIP from one tick, tid from the next) is possible and harmless in a
@@ -36,20 +38,22 @@
 
 /* CPUs listed one per line; the rest are only counted (serial output is
  * slow, and on a 288-CPU machine most lines would say the same). */
-#define WHERE_LIST_MAX 32
+#define WHERE_LIST_MAX	  32
+/* Threads of the process listed (a fuzz round has 18, a stress test 500). */
+#define WHERE_THREADS_MAX 64
+/* Tasks listed by the idle report. */
+#define WHERE_TASKS_MAX	  256
+/* Staleness of last_busy_tsc tolerated; far below idle_report_s >= 1 s. */
+#define BUSY_REFRESH_MS	  100
+
 /* All CPUs idle this long, with processes alive: report once. */
 static int idle_report_s = 30;
 KSWITCH_INT(idle_report_s, "idle_report_s",
 	    "seconds with every CPU idle and processes alive before every task is listed (0 = off)",
 	    0, 3600);
-/* Tasks listed by the idle report. */
-#define WHERE_TASKS_MAX 256
 
-static uint64_t last_busy_tsc; /* the last tick that found its CPU busy */
+static uint64_t last_busy_tsc; /* a recent tick that found its CPU busy */
 static bool idle_reported;     /* CPU 0 only */
-
-/* Threads of the process listed (a fuzz round has 18, a stress test 500). */
-#define WHERE_THREADS_MAX 64
 
 void where_sample(const struct trap_frame *tf)
 {
@@ -61,7 +65,9 @@ void where_sample(const struct trap_frame *tf)
 	WRITE_ONCE(me->tick_tid, idle ? 0 : cur->tid);
 	WRITE_ONCE(me->tick_user, trap_from_user(tf));
 	WRITE_ONCE(me->tick_tsc, rdtsc());
-	if (!idle)
+	/* Signed: another CPU's TSC may have stored a slightly later value. */
+	if (!idle && (int64_t)(me->tick_tsc - READ_ONCE(last_busy_tsc)) >
+			     (int64_t)(tsc_khz * BUSY_REFRESH_MS))
 		WRITE_ONCE(last_busy_tsc, me->tick_tsc);
 }
 
@@ -130,14 +136,15 @@ void where_report(struct proc *p)
 			kernel++;
 		if (listed++ >= WHERE_LIST_MAX)
 			continue;
-		const char *sym = in_user ? NULL : ksym_lookup(rip, &off);
-
-		if (in_user)
+		if (in_user) {
 			pr_info("where: cpu %u tid %u in user mode at %p (%lu ms ago)", cpu, tid,
 				(void *)rip, age_ms);
-		else
-			pr_info("where: cpu %u tid %u at %s+0x%lx (%lu ms ago)", cpu, tid,
-				sym ? sym : "?", off, age_ms);
+			continue;
+		}
+		const char *sym = ksym_lookup(rip, &off);
+
+		pr_info("where: cpu %u tid %u at %s+0x%lx (%lu ms ago)", cpu, tid, sym ? sym : "?",
+			off, age_ms);
 	}
 	pr_info("where: %u CPUs at their last tick: %u idle, %u user, %u kernel "
 		"(%u not listed), %u without a tick for 10 periods",
@@ -160,11 +167,18 @@ void where_idle_check(void)
 		idle_reported = false;
 		return;
 	}
-	if (idle_reported || proc_count() == 0)
+	if (idle_reported)
+		return;
+	/* procs_lock from the tick is safe here: CPU 0 was idle when it
+	 * ticked (else last_busy_tsc would be under BUSY_REFRESH_MS old), so
+	 * it does not hold the lock. */
+	uint32_t procs = proc_count();
+
+	if (!procs)
 		return;
 	idle_reported = true;
 	pr_warn("where: every CPU idle for %d s with %u processes alive (a lost wake-up?); "
 		"tasks:",
-		idle_report_s, proc_count());
+		idle_report_s, procs);
 	task_for_each(print_task, NULL, WHERE_TASKS_MAX);
 }

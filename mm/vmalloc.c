@@ -263,6 +263,11 @@ void kstack_free(void *p)
 	vfree(p);
 }
 
+void kstack_free_many(void *const *stacks, uint32_t n)
+{
+	vfree_many(stacks, n);
+}
+
 uint64_t vmalloc_pages_in_use(void)
 {
 	return __atomic_load_n(&pages_in_use, __ATOMIC_RELAXED);

@@ -16,5 +16,7 @@ void vfree_many(void *const *ps, uint32_t n);
 /* Kernel stack: size bytes, guard page below (overflow faults). */
 void *kstack_alloc(size_t size, int node);
 void kstack_free(void *p);
+/* n stacks (NULL entries skipped) with one kernel flush per KFLUSH_RING. */
+void kstack_free_many(void *const *stacks, uint32_t n);
 
 uint64_t vmalloc_pages_in_use(void);

@@ -55,11 +55,11 @@ KTEST(vfree_many_one_flush)
 	preempt_disable();
 	uint64_t r0 = my_rounds(), g0 = kflush_generation(), pages0 = vmalloc_pages_in_use();
 
-	vfree(stacks[0]);
-	vfree(stacks[1]);
+	kstack_free(stacks[0]);
+	kstack_free(stacks[1]);
 	uint64_t r1 = my_rounds();
 
-	vfree_many(stacks + 2, KFLUSH_RING - 2);
+	kstack_free_many(stacks + 2, KFLUSH_RING - 2);
 	uint64_t r2 = my_rounds(), g2 = kflush_generation(), pages2 = vmalloc_pages_in_use();
 
 	preempt_enable();

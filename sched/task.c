@@ -201,12 +201,15 @@ uint32_t tasks_dying(void)
 	return __atomic_load_n(&nr_dying, __ATOMIC_RELAXED);
 }
 
-/* Free what a dead task cannot free itself: its stack and extended state. */
-static void free_stack_and_state(struct task *t)
+/* Free what a dead task cannot free itself: its extended state now; its
+ * stack is returned, for the caller to free (alone or in a batch). */
+static void *release_state_take_stack(struct task *t)
 {
-	kstack_free(t->kstack);
+	void *stack = t->kstack;
+
 	t->kstack = NULL;
 	xstate_task_free(t);
+	return stack;
 }
 
 /* Runs on the CPU that switched away from the dead task, rq lock dropped. */
@@ -229,7 +232,7 @@ static void reaper_main(void *arg)
 		uint32_t nb = 0;
 
 		/* Up to KFLUSH_RING dead tasks at a time: their stacks go with
-		 * one kernel flush (mm/vmalloc.c vfree_many). */
+		 * one kernel flush (kstack_free_many). */
 		spin_lock(&reap_lock);
 		while (nb < KFLUSH_RING && (n = list_pop_head(&reap_list)))
 			batch[nb++] = list_entry(n, struct task, rq_link);
@@ -238,12 +241,9 @@ static void reaper_main(void *arg)
 			continue;
 		}
 		spin_unlock(&reap_lock);
-		for (uint32_t i = 0; i < nb; i++) {
-			stacks[i] = batch[i]->kstack;
-			batch[i]->kstack = NULL;
-			xstate_task_free(batch[i]);
-		}
-		vfree_many(stacks, nb);
+		for (uint32_t i = 0; i < nb; i++)
+			stacks[i] = release_state_take_stack(batch[i]);
+		kstack_free_many(stacks, nb);
 		for (uint32_t i = 0; i < nb; i++) {
 			/* Relaxed: see task_note_dying(). */
 			__atomic_fetch_sub(&nr_dying, 1, __ATOMIC_RELAXED);
@@ -254,7 +254,7 @@ static void reaper_main(void *arg)
 
 void task_reap_now(struct task *t)
 {
-	free_stack_and_state(t); /* never ran, never noted dying */
+	kstack_free(release_state_take_stack(t)); /* never ran, never noted dying */
 	task_put(t);
 }
 

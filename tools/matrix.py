@@ -200,13 +200,13 @@ for mode in ("xsavec", "xsaveopt", "xsave", "fxsave"):
 BOOTS.append(dict(boot("qemu-pasid-xstate", "qemu-bios", 8,
                        expect=[r"pasid: per thread \(xstate\)"]),
                   cmdline="utest=pasid_bind_unbind,pasid_change_running fbcon=off pasid=xstate"))
-# Running out of PASIDs: four to hand out.
 # The idle watchdog (kernel/where.c): a thread sleeps past idle_report_s with
 # every CPU idle, and the kernel lists every task, the sleeper among them.
 BOOTS.append(dict(boot("qemu-idle-report", "qemu-bios", 2,
                        expect=[r"where: every CPU idle for 1 s with \d+ processes alive",
                                r"where:   tid \d+ \(utest\) blocked on cpu \d+, at sys_sleep"]),
                   cmdline="utest=idle_watchdog_reports fbcon=off idle_report_s=1"))
+# Running out of PASIDs: four to hand out.
 BOOTS.append(dict(boot("qemu-pasid-exhaust", "qemu-bios", 2),
                   cmdline="utest=pasid_exhaustion_clean,pasid_bind_unbind fbcon=off pasids=4"))
 
