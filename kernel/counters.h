@@ -82,7 +82,9 @@
 	X(TRACE_EVENTS, "trace_events")          /* records written (kernel/trace.c) */\
 	X(TRACE_DROPPED, "trace_dropped")        /* records overwritten unread */\
 	X(FRAME_LOCAL, "frame_alloc_local")      /* from the allocating CPU's node */\
-	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */
+	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */\
+	X(KILL_BEFORE_BLOCK, "kill_before_block") /* killable waits refused: kill pending */\
+	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */
 /* clang-format on */
 
 enum counter_id {

@@ -41,6 +41,7 @@
 #include "kernel/list.h"
 #include "kernel/percpu.h"
 #include "kernel/panic.h"
+#include "kernel/time.h"
 #include "sched/task.h"
 #include "mm/kheap.h"
 
@@ -261,6 +262,16 @@ static void wait_done(struct task *me, struct endpoint *ep)
 	me->ipc_ep = NULL;
 }
 
+/* Test hook (SYST_IPC_SWITCH_DELAY, one call): a receiver is off the
+ * endpoint and not yet run, the window in which a kill can wake it. */
+static void test_delay_after_pop(struct task *me)
+{
+	uint32_t us = me->test_ipc_delay_us;
+
+	me->test_ipc_delay_us = 0;
+	udelay(us);
+}
+
 long ipc_call(int h, struct ipc_msg *msg)
 {
 	struct endpoint *ep = handle_get(h);
@@ -283,6 +294,8 @@ long ipc_call(int h, struct ipc_msg *msg)
 	if (n) {
 		struct task *r2 = list_entry(n, struct task, ipc_link);
 
+		if (unlikely(me->test_ipc_delay_us))
+			test_delay_after_pop(me);
 		r2->ipc_msg = me->ipc_msg;
 		r2->ipc_state = IPC_IDLE;
 		task_get(me);

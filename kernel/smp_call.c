@@ -267,7 +267,8 @@ void smp_run_on(const struct cpumask *mask, smp_call_fn fn, void *arg)
 	spin_lock(&r.lock);
 	while (r.remaining) {
 		r.waiter = current_task();
-		sched_block(&r.lock);
+		/* Uninterruptible: r lives on our stack until every thread ran. */
+		sched_block_uninterruptible(&r.lock);
 		spin_lock(&r.lock);
 	}
 	spin_unlock(&r.lock);

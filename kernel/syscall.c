@@ -27,6 +27,7 @@
 #include "kernel/time.h"
 #include "kernel/counters.h"
 #include "kernel/syscall_test.h"
+#include "kernel/syscall.h"
 #include "kernel/pasid.h"
 #include "kernel/membarrier.h"
 #include "arch/x86/xstate.h"
@@ -451,6 +452,19 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_IPC_REPLY] = sys_ipc_reply,
 	[SYS_TRACE] = sys_trace,
 };
+
+long syscall_invoke(uint64_t nr, const uint64_t args[6])
+{
+	struct trap_frame tf = { .rdi = args[0],
+				 .rsi = args[1],
+				 .rdx = args[2],
+				 .r10 = args[3],
+				 .r8 = args[4],
+				 .r9 = args[5],
+				 .vector = ~0ull };
+
+	return nr < NR_SYSCALLS && table[nr] ? table[nr](&tf) : -ENOSYS;
+}
 
 bool syscall_dispatch(struct trap_frame *tf)
 {

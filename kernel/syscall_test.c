@@ -22,6 +22,8 @@
 #include "kernel/preempt.h"
 #include "kernel/percpu.h"
 #include "kernel/where.h"
+#include "kernel/syscall_nr.h"
+#include "kernel/syscall.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -116,6 +118,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return (long)tasks_dying();
 	case SYST_WHERE:
 		where_report(proc_current());
+		if (a)
+			where_list_tasks();
 		return 0;
 	case SYST_TASK_OFF_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
@@ -130,6 +134,27 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		task_put(t);
 		return off;
 	}
+	case SYST_KILLED_THEN: {
+		uint64_t args[6];
+
+		if (a == SYS_TEST || a >= NR_SYSCALLS)
+			return -EINVAL;
+		if (copy_from_user(args, b, sizeof(args)))
+			return -EFAULT;
+		struct task *me = current_task();
+
+		__atomic_fetch_or(&me->flags, TF_KILLED, __ATOMIC_RELAXED);
+		long r = syscall_invoke(a, args);
+
+		if (c && copy_to_user(c, &r, sizeof(r)))
+			return -EFAULT;
+		return r;
+	}
+	case SYST_IPC_SWITCH_DELAY:
+		if (a > 100000)
+			return -EINVAL;
+		current_task()->test_ipc_delay_us = (uint32_t)a;
+		return 0;
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

@@ -32,8 +32,19 @@
                                * calling thread serialized to */
 #define SYST_TASKS_DYING   16 /* -> tasks that have exited and whose kernel
                                * stacks are not yet freed (0: quiet) */
-#define SYST_WHERE         17 /* print where every CPU is and the calling
-                               * process's threads (kernel/where.h) -> 0 */
+#define SYST_WHERE         17 /* (all): print where every CPU is and the
+                               * calling process's threads, and with all != 0
+                               * every task (kernel/where.h) -> 0 */
+#define SYST_KILLED_THEN   18 /* (nr, const uint64_t args[6], long *result):
+                               * mark the calling thread killed, as a kill
+                               * does but waking nobody, then run system
+                               * call nr (not SYS_TEST) with args and store
+                               * its result; the thread exits on its way
+                               * back to user (regression kill_before_block) */
+#define SYST_IPC_SWITCH_DELAY 19 /* (us <= 100000): the calling thread's next
+                               * ipc_call spins that long between taking a
+                               * receiver off the endpoint and switching to
+                               * it (regression ipc_direct_switch_vs_kill) */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

@@ -154,6 +154,12 @@ void where_report(struct proc *p)
 		report_threads(p);
 }
 
+void where_list_tasks(void)
+{
+	pr_info("where: every task:");
+	task_for_each(print_task, NULL, WHERE_TASKS_MAX);
+}
+
 void where_idle_check(void)
 {
 	uint64_t busy = READ_ONCE(last_busy_tsc), now = rdtsc();

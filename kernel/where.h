@@ -15,6 +15,8 @@ void where_sample(const struct trap_frame *tf);
  * the task running), then the threads of p (NULL: none) with their state
  * and, when blocked, where they blocked. */
 void where_report(struct proc *p);
+/* Every task (up to 256) with its state and, when blocked, where. */
+void where_list_tasks(void);
 /* From CPU 0's timer tick: every task, once, when no CPU has been busy
  * for idle_report_s seconds (boot switch, default 30) while processes
  * exist. */

@@ -31,6 +31,28 @@
  * from it (it was woken elsewhere, or migrated): task->on_cpu stays set
  * until the old CPU's switch_to() saved its registers, and the new CPU
  * waits for it to clear before switching to the task (sched/switch.c).
+ *
+ * Kills (DESIGN.md "Entry invariants": a kill is never lost). The killer
+ * (kernel/proc.c kill_threads) sets TF_KILLED, then calls sched_wake(),
+ * which takes the rq lock. Every killable wait (sched_block,
+ * sched_block_timeout, sched_sleep_ns, the IPC direct switch) tests
+ * TF_KILLED after taking the same rq lock, before it sets BLOCKED:
+ *   killer:  flags |= KILLED; lock rq; BLOCKED? -> wake; unlock
+ *   blocker: lock rq; KILLED? -> do not block (wake_reason WAKE_KILLED);
+ *            else BLOCKED; switch away; unlock
+ * Whichever takes the lock second sees the other's write: the killer finds
+ * the task BLOCKED and wakes it, or the blocker finds the flag and returns
+ * at once (counter kill_before_block). Callers treat a return from a
+ * killable wait like any wake-up: they re-check their condition and see
+ * the kill. Waits the kernel itself must see through (smp_run_on: its
+ * state is on the waiter's stack) use sched_block_uninterruptible().
+ *
+ * The IPC direct switch (sched_switch_to_blocked) runs a task that a
+ * waiter popped from an endpoint, without a run queue. A kill may have
+ * woken that task in between (kill_threads holds no endpoint lock), so the
+ * switch re-checks, under both rq locks, that the task is still BLOCKED
+ * and switched out; if not (or if the caller itself has a kill pending) it
+ * falls back to an ordinary wake and block (counter ipc_switch_fallback).
  */
 #include "sched/rq.h"
 #include "sched/idle.h"
@@ -52,9 +74,17 @@ KSWITCH_INT(sched_slice, "sched_slice", "time slice in ticks", 1, 1000);
 
 /* ---- queue primitives (rq->lock held) ---- */
 
+/* Not on a run queue (rq_link is also the reaper's list, used only after
+ * the task is dead): a second enqueue would corrupt the queue. */
+static void assert_off_queue(const struct task *t)
+{
+	BUG_ON(!list_empty(&t->rq_link));
+}
+
 static void enqueue(struct rq *rq, struct task *t)
 {
 	assert_held(&rq->lock);
+	assert_off_queue(t);
 	t->state = TASK_RUNNABLE;
 	t->cpu = (int32_t)rq->cpu;
 	list_add_tail(&rq->queue[t->prio], &t->rq_link);
@@ -66,6 +96,7 @@ static void enqueue(struct rq *rq, struct task *t)
 static void enqueue_preempted(struct rq *rq, struct task *t)
 {
 	assert_held(&rq->lock);
+	assert_off_queue(t);
 	t->state = TASK_RUNNABLE;
 	t->cpu = (int32_t)rq->cpu;
 	t->preempted = true;
@@ -266,15 +297,42 @@ void sched_yield(void)
 	schedule();
 }
 
-void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns)
+static bool kill_pending(const struct task *t)
+{
+	/* Relaxed: ordered by the rq lock both sides hold (protocol above). */
+	return __atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_KILLED;
+}
+
+/* A killable wait that will not start: rq locked by us, interrupts off
+ * (saved in f). Drops everything and leaves the task running. */
+static void block_refused(struct rq *rq, struct spinlock *held, uint64_t f)
+{
+	struct task *me = current_task();
+
+	me->wake_reason = WAKE_KILLED;
+	me->wchan = NULL;
+	this_cpu_inc(counters[CNT_KILL_BEFORE_BLOCK]);
+	spin_unlock_raw(&rq->lock);
+	if (held) {
+		spin_unlock_raw(held); /* taken with spin_lock(): drop its count */
+		preempt_enable_no_resched();
+	}
+	irq_restore(f);
+}
+
+static void block(struct spinlock *held, uint64_t deadline_ns, bool killable, void *wchan)
 {
 	uint64_t f = irq_save();
 	struct rq *rq = this_rq();
 	struct task *me = current_task();
 
 	if (!me->wchan)
-		me->wchan = __builtin_return_address(0);
+		me->wchan = wchan;
 	spin_lock_raw(&rq->lock);
+	if (killable && kill_pending(me)) {
+		block_refused(rq, held, f);
+		return;
+	}
 	me->state = TASK_BLOCKED;
 	/* State and timer change together under the rq lock: the tick cannot
 	 * see the timer of a task that is not blocked yet. */
@@ -290,10 +348,21 @@ void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns)
 	irq_restore(f);
 }
 
+void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns)
+{
+	block(held, deadline_ns, true, __builtin_return_address(0));
+}
+
 void sched_block(struct spinlock *held)
 {
 	current_task()->wchan = __builtin_return_address(0);
-	sched_block_timeout(held, 0);
+	block(held, 0, true, NULL);
+}
+
+void sched_block_uninterruptible(struct spinlock *held)
+{
+	current_task()->wchan = __builtin_return_address(0);
+	block(held, 0, false, NULL);
 }
 
 static void sleeper_add(struct rq *rq, struct task *t)
@@ -364,6 +433,10 @@ void sched_sleep_ns(uint64_t ns)
 
 	me->wchan = __builtin_return_address(0);
 	spin_lock_raw(&rq->lock);
+	if (kill_pending(me)) {
+		block_refused(rq, NULL, f);
+		return;
+	}
 	me->wake_at_ns = time_ns() + (ns ? ns : 1);
 	me->state = TASK_BLOCKED;
 	sleeper_add(rq, me);
@@ -371,26 +444,53 @@ void sched_sleep_ns(uint64_t ns)
 	irq_restore(f);
 }
 
+/* Lock this CPU's rq and the one that owns next, in CPU order (taking ours
+ * first and then next's deadlocked against a sched_wake() migrating a task
+ * the other way; regression: ipc_switch_vs_migrating_wake, found by the
+ * qemu-uefi-smp4 boot as a 'runqueue' lockup). next->cpu can change until
+ * its rq lock is held (a kill may wake and move it): re-check, as
+ * lock_task_rq() does. Interrupts off. Returns next's rq. */
+static struct rq *lock_both_for(struct rq *rq, struct task *next)
+{
+	for (;;) {
+		uint32_t cpu = (uint32_t)READ_ONCE(next->cpu);
+		struct rq *old = cpu_rq(cpu);
+
+		double_lock(rq, old);
+		if ((uint32_t)READ_ONCE(next->cpu) == cpu)
+			return old;
+		double_unlock(rq, old);
+	}
+}
+
 void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 {
 	uint64_t f = irq_save();
 	struct rq *rq = this_rq();
 	struct task *me = current_task();
+	struct rq *old = lock_both_for(rq, next);
 
-	/* next is blocked on no queue and its waker (us) holds W: nobody else
-	 * moves it, so next->cpu is stable without a run-queue lock. Take the
-	 * two locks in CPU order (double_lock): taking ours first and then
-	 * next's deadlocked against a sched_wake() migrating a task the other
-	 * way (regression: ipc_switch_vs_migrating_wake, found by the
-	 * qemu-uefi-smp4 boot as a 'runqueue' lockup). */
-	struct rq *old = cpu_rq((uint32_t)next->cpu);
-
+	/* next must still be what its waker (us, holding W) left it: BLOCKED
+	 * and switched out. A kill may have woken it since it was popped
+	 * (then it is queued or running somewhere), and a kill of our own
+	 * means we must not block: fall back to an ordinary wake and block. */
+	if (next->state != TASK_BLOCKED || old->curr == next || kill_pending(me)) {
+		double_unlock(rq, old);
+		irq_restore(f);
+		this_cpu_inc(counters[CNT_IPC_SWITCH_FALLBACK]);
+		sched_wake(next, WAKE_SIGNAL); /* a no-op unless still BLOCKED */
+		me->wchan = __builtin_return_address(0);
+		sched_block(held);
+		return;
+	}
+	/* BLOCKED and not curr under its rq lock: its switch away finished
+	 * (that CPU cleared on_cpu before dropping the lock), and a blocked
+	 * task is on no run queue. */
+	BUG_ON(READ_ONCE(next->on_cpu));
+	assert_off_queue(next);
 	if (old != rq) {
-		double_lock(rq, old);
 		next->cpu = (int32_t)rq->cpu;
 		spin_unlock_raw(&old->lock);
-	} else {
-		spin_lock_raw(&rq->lock);
 	}
 	sleeper_cancel(next);
 	me->wchan = __builtin_return_address(0);

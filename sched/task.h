@@ -116,6 +116,8 @@ struct task {
 	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
 	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */
 
+	uint32_t test_ipc_delay_us; /* SYST_IPC_SWITCH_DELAY: next ipc_call only */
+
 	uint64_t switches; /* context switches into this task */
 	uint64_t runtime_ns;
 	uint64_t last_run_ns;
@@ -146,8 +148,14 @@ void schedule(void);
 void preempt_schedule(void);
 void sched_yield(void);
 /* Block the current task: the caller set up how it will be woken (wait
- * list, timer) while holding the lock that the waker takes. */
+ * list, timer) while holding the lock that the waker takes. Killable: with
+ * a kill pending (TF_KILLED, checked under the rq lock the killer takes)
+ * it returns at once, held dropped, wake_reason WAKE_KILLED; callers
+ * re-check their condition after every return. */
 void sched_block(struct spinlock *held);
+/* The same, but a kill does not end the wait: for kernel-internal waits
+ * whose state lives on the waiter's stack (smp_run_on). */
+void sched_block_uninterruptible(struct spinlock *held);
 /* The same with a wake-up at deadline_ns (absolute, time_ns()) if nobody
  * wakes the task first; task->wake_reason tells which happened. */
 void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns);
@@ -157,7 +165,9 @@ void sched_sleep_ns(uint64_t ns);
 void sched_exit_current(void) __noreturn;
 int sched_set_affinity(struct task *t, const struct cpumask *mask);
 /* Direct switch for IPC: block current and run next here, bypassing the
- * run queues (next must be blocked and allowed on this CPU). */
+ * run queues (next was blocked and popped by us under held, and is allowed
+ * on this CPU). Falls back to sched_wake(next) + sched_block(held) when a
+ * kill woke next meanwhile or is pending for us. Killable like sched_block. */
 void sched_switch_to_blocked(struct task *next, struct spinlock *held);
 bool sched_can_run_here(const struct task *t);
 

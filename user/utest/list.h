@@ -44,6 +44,9 @@
 	X(resource_exhaustion_clean) \
 	X(no_leaks_after_exit)       \
 	X(kill_of_non_child_refused) \
+	X(kill_before_block)         \
+	X(kill_during_blocking_calls) \
+	X(ipc_direct_switch_vs_kill) \
 	X(idle_watchdog_reports)     \
 	X(syscall_fuzz)
 
@@ -62,5 +65,8 @@
 	X(role_amx_noperm)      \
 	X(role_pasid_hold)      \
 	X(role_fuzz)            \
-	X(role_kill_parent)
+	X(role_kill_parent)     \
+	X(role_sleep)           \
+	X(role_blockers)        \
+	X(role_ipc_victim)
 /* clang-format on */

@@ -44,6 +44,20 @@ int run_child(const char *role_and_args)
 	return code;
 }
 
+uint64_t ut_param(const char *arg, const char *key, uint64_t dflt)
+{
+	static char cmdline[1024];
+	char v[32];
+	const char *p = v;
+
+	if (!arg_get(arg, key, v, sizeof(v))) {
+		kinfo(KINFO_CMDLINE, cmdline, sizeof(cmdline));
+		if (!arg_get(cmdline, key, v, sizeof(v)))
+			return dflt;
+	}
+	return arg_u64(&p);
+}
+
 uint64_t counter(const char *name)
 {
 	uint64_t v[128];

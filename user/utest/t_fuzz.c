@@ -205,20 +205,6 @@ void t_role_fuzz(const char *arg)
 
 /* ---- the test: rounds of children, then the leak check ---- */
 
-static uint64_t param(const char *arg, const char *key, uint64_t dflt)
-{
-	static char cmdline[1024];
-	char v[32];
-	const char *p = v;
-
-	if (!arg_get(arg, key, v, sizeof(v))) {
-		kinfo(KINFO_CMDLINE, cmdline, sizeof(cmdline));
-		if (!arg_get(cmdline, key, v, sizeof(v)))
-			return dflt;
-	}
-	return arg_u64(&p);
-}
-
 static int fuzz_round(uint64_t seed, uint64_t calls_each, int workers, bool kill, struct rng *r)
 {
 	char a[96];
@@ -239,9 +225,9 @@ static int fuzz_round(uint64_t seed, uint64_t calls_each, int workers, bool kill
 
 void t_syscall_fuzz(const char *arg)
 {
-	uint64_t seed = param(arg, "fuzz_seed", rdtsc() ^ clock_ns());
-	uint64_t calls = param(arg, "fuzz_calls", 10000);
-	int rounds = (int)MAX(param(arg, "fuzz_rounds", 8), 1);
+	uint64_t seed = ut_param(arg, "fuzz_seed", rdtsc() ^ clock_ns());
+	uint64_t calls = ut_param(arg, "fuzz_calls", 10000);
+	int rounds = (int)MAX(ut_param(arg, "fuzz_rounds", 8), 1);
 	int workers = (int)MIN((uint64_t)nr_cpus(), (uint64_t)MAX_WORKERS);
 	uint64_t each = calls / (uint64_t)rounds / (uint64_t)workers + 1;
 	struct rng r = { splitmix(seed) | 1 };

@@ -38,6 +38,9 @@ int run_child(const char *role_and_args);
 /* Start a child without waiting. */
 int start_child(const char *role_and_args);
 uint64_t counter(const char *name);
+/* key=N from the test's argument, else from the kernel command line, else
+ * dflt. */
+uint64_t ut_param(const char *arg, const char *key, uint64_t dflt);
 /* Threads of ours spinning in user mode, one on each of CPUs 1..k (pins
  * the caller to CPU 0); returns once all of them are running. */
 void spinners_start(int k, int *tids);
