@@ -39,11 +39,24 @@ static uint64_t key_for(int i)
 	return KEY_BASE_KILL + (uint64_t)getpid() * 64 + (uint64_t)i;
 }
 
+/* Wait until *word differs from PENDING, for up to ms of clock time
+ * (sleeps last at least a tick, so a count of sleeps is no clock). */
+static bool returned_within(volatile long *word, uint64_t ms)
+{
+	uint64_t end = clock_ns() + ms * MS;
+
+	while (*word == PENDING && clock_ns() < end)
+		sleep_ns(MS);
+	return *word != PENDING;
+}
+
 /* Wait (up to 10 s, a hang bound) until thread tid is blocked and off its
  * CPU. */
 static bool wait_blocked(int tid)
 {
-	for (int i = 0; i < 10000; i++) {
+	uint64_t end = clock_ns() + 10000 * MS;
+
+	while (clock_ns() < end) {
 		if (sys_test(SYST_TASK_OFF_CPU, tid, 0, 0) == 1)
 			return true;
 		sleep_ns(MS);
@@ -90,9 +103,7 @@ static void kb_run(struct kb *k, long want, void (*unblock)(struct kb *))
 
 	if (!T_EXPECT(tid > 0))
 		return;
-	for (int i = 0; i < 3000 && k->result == PENDING; i++)
-		sleep_ns(MS);
-	if (k->result == PENDING) {
+	if (!returned_within(&k->result, 3000)) {
 		ut_fail(__FILE__, __LINE__, "%s entered with a kill pending still blocks after 3 s",
 			k->name);
 		unblock(k);
@@ -218,9 +229,7 @@ static void kb_ipc_cases(void)
 	int ct = thread_create(kb_caller, (void *)(intptr_t)h);
 	int code = 0;
 
-	for (int i = 0; i < 3000 && k.result == PENDING; i++)
-		sleep_ns(MS);
-	if (k.result == PENDING) {
+	if (!returned_within(&k.result, 3000)) {
 		ut_fail(__FILE__, __LINE__, "ipc_reply_recv entered with a kill pending still "
 					    "blocks after 3 s");
 		ep_close(h);
@@ -241,7 +250,7 @@ void t_kill_before_block(const char *arg)
 	uint64_t refused0 = counter("kill_before_block");
 	struct kb k;
 
-	k = (struct kb){ .name = "sleep", .nr = SYS_SLEEP, .args = { 5000 * MS } };
+	k = (struct kb){ .name = "sleep", .nr = SYS_SLEEP, .args = { 10000 * MS } };
 	kb_run(&k, -EINTR, unblock_nothing);
 	k = (struct kb){ .name = "futex_wait", .nr = SYS_FUTEX_WAIT,
 			 .args = { (uint64_t)&kb_word, 0, 0 } };
