@@ -20,11 +20,17 @@
  * a compacted mode: otherwise every buffer would carry 8 KiB of tiles.
  *
  * Protocol
- *   switch out of a user task T on CPU C: if C's owner is T, save the
- *     registers into T's buffer. The registers keep T's state; C's owner
+ *   "C's registers hold T's state" means: C's owner is T and T's fpu_cpu
+ *     is C (regs_hold). The owner pointer alone can be stale: T may have
+ *     been restored on C, then run and been saved on another CPU, and come
+ *     back to C in the kernel; or T may be a new task at a dead task's
+ *     address (task structs come from a slab).
+ *   switch out of a user task T on CPU C: if C's registers hold T's state,
+ *     save them into T's buffer. The registers keep T's state; C's owner
  *     stays T (XSAVEOPT/XSAVES skip what the CPU knows is unmodified).
- *   return to user of T on C: if C's owner is T and T's fpu_cpu is C, the
- *     registers hold T's state already: skip. Otherwise make C's XFD and
+ *     A save on any other CPU would write that CPU's older registers over
+ *     T's newer buffer (regression fpu_owner_stale_cpu).
+ *   return to user of T on C: if C's registers hold T's state: skip. Otherwise make C's XFD and
  *     XCR0 what T needs (each written only if it differs from C's cached
  *     value), restore T's buffer, owner = T, fpu_cpu = C.
  *   The kernel never uses these registers (-mgeneral-regs-only): kernel
@@ -381,9 +387,15 @@ static void load_controls(const struct task *t)
 
 /* ---- the protocol ---- */
 
+/* Do this CPU's registers hold t's user state? (Interrupts off.) */
+static bool regs_hold(const struct task *t)
+{
+	return this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id();
+}
+
 void xstate_switch_out(struct task *t)
 {
-	if (t->xstate && this_cpu_read(fpu_owner) == t)
+	if (t->xstate && regs_hold(t))
 		save(t);
 }
 
@@ -395,7 +407,7 @@ static int grow(struct task *t)
 
 	if (!nb)
 		return -ENOMEM;
-	if (this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id())
+	if (regs_hold(t))
 		save(t);
 	/* Same layout below tile configuration/data: copy, then mark the new
 	 * components present in the compacted header, in their initial state. */
@@ -418,7 +430,7 @@ bool xstate_restore_for_user(struct task *t)
 	/* Without XFD: permission came while t ran; take tile space now. */
 	if (!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))
 		grow(t);
-	if (this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)cpu) {
+	if (regs_hold(t)) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}

@@ -38,6 +38,7 @@
 	X(membarrier_store_buffer)   \
 	X(membarrier_sync_core)      \
 	X(vector_regs_preserved)     \
+	X(xstate_migration_stress)   \
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
 	X(trace_events_recorded)     \

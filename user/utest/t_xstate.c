@@ -5,6 +5,8 @@
  *                          ZMM and mask registers), held across yields,
  *                          sleeps, migrations, IPC round trips and busy
  *                          loops the tick preempts; checked after each step
+ *   xstate_migration_stress  threads migrating, sleeping, yielding and
+ *                          churning with checked vector registers (below)
  *   amx_refused            without permission, touching tile state kills
  *                          the process (#NM through XFD, or #UD)
  *   amx_tiles_preserved    with permission, the eight tiles of several
@@ -255,6 +257,142 @@ void t_vector_regs_preserved(const char *arg)
 	ut_note("saves %lu, restores %lu, restores skipped %lu", counter("xsave") - x0,
 		counter("xrstor") - r0, counter("xrstor_skipped") - s0);
 	exit(ut_failures ? 1 : 0); /* the echo server never returns */
+}
+
+/*
+ * xstate_migration_stress: three threads per CPU each load a fresh pattern
+ * into every vector register, take one random step (yield; a short sleep
+ * with the thread allowed everywhere, so it wakes wherever a CPU is idle;
+ * a move to a random CPU; a spin the tick preempts), and check the
+ * registers afterwards. A churn thread keeps creating and joining
+ * short-lived threads that load the registers too, so task structs (and
+ * the addresses other CPUs' owner pointers hold) are reused. xstate_steps
+ * steps in all (default 4000; the xstate-stress rows run 10^5).
+ * Regression for a CPU saving its stale registers over a task's newer
+ * state (fpu_owner_stale_cpu): a thread woken on a CPU it ran on long ago
+ * and preempted before it returned to user.
+ */
+static struct {
+	hold_fn fn;
+	uint32_t bytes;
+	long spin;
+	int64_t left; /* steps still to take (atomic; below 0 once done) */
+	uint32_t bad, done, churned;
+	volatile int stop;
+} ms;
+
+struct ms_worker {
+	int id;
+	uint64_t rng;
+	uint8_t in[4096 + 64] __attribute__((aligned(64)));
+	uint8_t out[4096 + 64] __attribute__((aligned(64)));
+};
+
+static uint64_t ms_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static long ms_step(struct ms_worker *w, uint64_t r)
+{
+	int n = nr_cpus() < 64 ? nr_cpus() : 64;
+	uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1, one = 1ull << (r >> 8) % (uint64_t)n;
+
+	switch (r % 5) {
+	case 0:
+		return ms.fn(w->in, w->out, SYS_YIELD, 0, 0, 0);
+	case 1:
+		return ms.fn(w->in, w->out, SYS_SET_AFFINITY, 0, (long)&all, 8);
+	case 2:
+		return ms.fn(w->in, w->out, SYS_SLEEP, (long)((r >> 8) % 200000), 0, 0);
+	case 3:
+		return ms.fn(w->in, w->out, SYS_SET_AFFINITY, 0, (long)&one, 8);
+	default:
+		return ms.fn(w->in, w->out, -1, ms.spin, 0, 0);
+	}
+}
+
+static void ms_worker_fn(void *arg)
+{
+	struct ms_worker *w = arg;
+
+	for (int round = 0; __atomic_fetch_sub(&ms.left, 1, __ATOMIC_RELAXED) > 0; round++) {
+		uint64_t r = ms_next(&w->rng);
+
+		fill(w->in, ms.bytes, w->id, round);
+		memset(w->out, 0, ms.bytes);
+		long res = ms_step(w, r);
+
+		__atomic_fetch_add(&ms.done, 1, __ATOMIC_RELAXED);
+		if (res < 0 || memcmp(w->in, w->out, ms.bytes))
+			__atomic_fetch_add(&ms.bad, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void ms_short_lived(void *arg)
+{
+	struct ms_worker *w = arg;
+
+	fill(w->in, ms.bytes, w->id, 0);
+	ms.fn(w->in, w->out, SYS_YIELD, 0, 0, 0);
+	if (memcmp(w->in, w->out, ms.bytes))
+		__atomic_fetch_add(&ms.bad, 1, __ATOMIC_RELAXED);
+}
+
+static void ms_churn(void *arg)
+{
+	static struct ms_worker w;
+
+	(void)arg;
+	w.id = 777;
+	while (!ms.stop) {
+		int t = thread_create(ms_short_lived, &w);
+
+		if (t > 0) {
+			thread_join(t, NULL);
+			ms.churned++;
+		}
+	}
+}
+
+void t_xstate_migration_stress(const char *arg)
+{
+	static struct ms_worker ws[24];
+	enum level l = vec_level();
+	int n = 3 * nr_cpus(), tids[24];
+	uint64_t steps = ut_param(arg, "xstate_steps", 4000), t0 = clock_ns();
+
+	if (n > 24)
+		n = 24;
+	calibrate_spin();
+	ms.fn = levels[l].fn;
+	ms.bytes = levels[l].bytes;
+	ms.spin = spin_iters / 50 + 1; /* about 2 ms */
+	ms.left = (int64_t)steps;
+	ms.bad = ms.done = ms.churned = 0;
+	ms.stop = 0;
+	int churn = thread_create(ms_churn, NULL);
+
+	for (int i = 0; i < n; i++) {
+		ws[i].id = i + 1;
+		ws[i].rng = (rdtsc() ^ (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull) | 1;
+		tids[i] = thread_create(ms_worker_fn, &ws[i]);
+	}
+	for (int i = 0; i < n; i++)
+		thread_join(tids[i], NULL);
+	ms.stop = 1;
+	thread_join(churn, NULL);
+	uint64_t ms_taken = (clock_ns() - t0) / 1000000;
+
+	T_EQ(ms.bad, 0);
+	T_EXPECT(ms.done >= steps);
+	ut_note("%s, %d threads: %u steps, %u corrupted, %u short-lived threads, %lu ms (%lu "
+		"steps/s)",
+		levels[l].name, n, ms.done, ms.bad, ms.churned, ms_taken,
+		ms_taken ? (uint64_t)ms.done * 1000 / ms_taken : 0);
 }
 
 /* ---- AMX ---- */

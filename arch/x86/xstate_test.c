@@ -1,0 +1,69 @@
+/*
+ * Extended-state tests:
+ *   fpu_owner_stale_cpu  a CPU whose owner pointer names a task that was
+ *                        last loaded on another CPU must not save at
+ *                        switch-out: its registers hold an older state of
+ *                        that task (or another task's, at a reused address),
+ *                        and the save would roll the buffer back. With the
+ *                        task's fpu_cpu on this CPU the same call saves.
+ */
+#include "kernel/ktest.h"
+#include "kernel/percpu.h"
+#include "kernel/counters.h"
+#include "kernel/string.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/xstate.h"
+#include "mm/kheap.h"
+#include "sched/task.h"
+
+#define PATTERN 0xa5
+
+static bool all_pattern(const uint8_t *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (b[i] != PATTERN)
+			return false;
+	}
+	return true;
+}
+
+KTEST(fpu_owner_stale_cpu)
+{
+	struct task *fake = kmalloc(sizeof(*fake));
+
+	if (!KT_EXPECT(t, fake) || !KT_EXPECT_EQ(t, xstate_task_alloc(fake), 0)) {
+		kfree(fake);
+		return;
+	}
+	uint32_t n = fake->xstate_size, me = this_cpu_id();
+
+	memset(fake->xstate, PATTERN, n);
+	uint64_t f = irq_save();
+	struct task *owner = this_cpu_read(fpu_owner);
+	uint64_t saves0 = this_cpu_read(counters[CNT_XSAVE]);
+
+	/* Stale: we are its owner, but its registers were last loaded on
+	 * another CPU. The registers are not touched by a save, so the real
+	 * owner's state stays live and is handed back below. */
+	this_cpu_write(fpu_owner, fake);
+	fake->fpu_cpu = (int32_t)me + 1;
+	xstate_switch_out(fake);
+	bool untouched = all_pattern(fake->xstate, n);
+	uint64_t stale_saves = this_cpu_read(counters[CNT_XSAVE]) - saves0;
+
+	/* Not stale: the same call saves (the header's XSTATE_BV, or the
+	 * legacy area with FXSAVE, is written). */
+	fake->fpu_cpu = (int32_t)me;
+	xstate_switch_out(fake);
+	bool saved = !all_pattern(fake->xstate, n);
+	uint64_t saves = this_cpu_read(counters[CNT_XSAVE]) - saves0;
+
+	this_cpu_write(fpu_owner, owner);
+	irq_restore(f);
+	KT_EXPECT(t, untouched);
+	KT_EXPECT_EQ(t, stale_saves, 0ul);
+	KT_EXPECT(t, saved);
+	KT_EXPECT_EQ(t, saves, 1ul);
+	xstate_task_free(fake);
+	kfree(fake);
+}
