@@ -84,7 +84,8 @@
 	X(FRAME_LOCAL, "frame_alloc_local")      /* from the allocating CPU's node */\
 	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */\
 	X(KILL_BEFORE_BLOCK, "kill_before_block") /* killable waits refused: kill pending */\
-	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */
+	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */\
+	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */
 /* clang-format on */
 
 enum counter_id {

@@ -2,7 +2,10 @@
  * Kernel/user boundary work.
  *
  * Entry: the CPU publishes that it is in the kernel (per-CPU shared
- * context, read by the deferred kernel flush in mm/kflush.c).
+ * context, read by the deferred kernel flush in mm/kflush.c) and catches
+ * up on deferred kernel flushes before any handler runs: from user mode
+ * (user_enter_kernel) and for an interrupt that finds the CPU idle
+ * (irq_enter_from_idle).
  * Exit: with interrupts off, loop until nothing is pending: a kill makes
  * the thread exit, a due reschedule switches away (and back); then the
  * user's extended state is made live, and the CPU publishes USER.
@@ -26,6 +29,13 @@ void user_enter_kernel(void)
 	 * (PTI); that write serializes, so only without PTI do we fence. */
 	pti_note_entry();
 	kflush_enter_kernel(!pti_enabled);
+}
+
+void irq_enter_from_idle(void)
+{
+	/* An interrupt delivery is not serializing: fence (mm/kflush.c). */
+	if (kflush_enter_kernel(true))
+		this_cpu_inc(counters[CNT_KFLUSH_CATCHUP_IRQ]);
 }
 
 void prepare_return_to_user(struct trap_frame *tf)

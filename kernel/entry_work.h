@@ -9,6 +9,10 @@ struct trap_frame;
 
 /* First thing after entering from user mode (interrupts off). */
 void user_enter_kernel(void);
+/* First thing in an interrupt that found the CPU idle (context not KERNEL;
+ * interrupts off): publish KERNEL and catch up on deferred kernel flushes
+ * before the handler runs. */
+void irq_enter_from_idle(void);
 /* Last thing before returning to user mode (interrupts off): reschedule,
  * exit if killed, extended state, PASID, PTI. May enable interrupts on
  * the way, returns with them off. */

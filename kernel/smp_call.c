@@ -40,6 +40,7 @@
 #include "kernel/trace.h"
 #include "kernel/lockup.h"
 #include "kernel/ksyms.h"
+#include "mm/kflush.h"
 
 struct csd {
 	struct csd *next;
@@ -103,6 +104,10 @@ static void call_ipi(struct trap_frame *tf)
 	while (rev) {
 		struct csd *next = rev->next;
 
+		/* The argument may be on the caller's kernel stack (vmalloc):
+		 * this CPU must have caught up on freed kernel ranges first
+		 * (mm/kflush.c; checked with tlbcheck=on). */
+		kflush_assert_caught_up(rev->arg, "a call IPI's argument");
 		rev->fn(rev->arg);
 		/* Release: fn's effects are visible before the caller sees the
 		 * slot free (pairs with csd_wait()). */

@@ -155,6 +155,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 			return -EINVAL;
 		current_task()->test_ipc_delay_us = (uint32_t)a;
 		return 0;
+	case SYST_PIN_REAPER:
+		return task_reaper_pin((int)a);
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

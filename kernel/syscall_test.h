@@ -45,6 +45,8 @@
                                * ipc_call spins that long between taking a
                                * receiver off the endpoint and switching to
                                * it (regression ipc_direct_switch_vs_kill) */
+#define SYST_PIN_REAPER    20 /* (cpu, or -1 for any): where the reaper
+                               * thread may run (kflush_idle_ipi_reads_flushed) */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

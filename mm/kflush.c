@@ -30,11 +30,21 @@
  *   explicit MFENCE on every entry (measured: kernel_unmap and null_syscall
  *   with kflush=defer vs ipi, pti=off).
  *
- * What a CPU in USER or IDLE may touch before catching up: its entry page
- * and entry/IST stacks (permanent), and the kernel stack of the task it is
- * running, which was mapped before it left the kernel and cannot be freed
- * while it runs. Interrupt handlers that run while a CPU is IDLE touch only
- * permanent mappings (kmalloc memory is in the direct map).
+ * Every entry from a non-kernel context catches up before any handler
+ * runs: system calls, exceptions and interrupts from user mode
+ * (user_enter_kernel), and interrupts that find the CPU idle
+ * (irq_enter_from_idle, from trap_dispatch). Handlers cannot be trusted to
+ * touch permanent mappings only: the shootdown IPI reads its request on
+ * the initiator's kernel stack, vmalloc memory, and that stack may sit
+ * where a stack freed with this CPU's flush deferred used to be (found by
+ * review; regression kflush_idle_ipi_reads_flushed, whose assertion,
+ * kflush_assert_caught_up(), runs on every call-IPI argument with
+ * tlbcheck=on). Before catching up a CPU touches only its entry page and
+ * entry/IST stacks (permanent) and the kernel stack of the task it runs,
+ * mapped before it left the kernel and not freed while it runs. The
+ * paranoid handlers (NMI, #MC, #DF, and #DB from the kernel) run without
+ * catching up and touch only permanent mappings: kernel text and data,
+ * per-CPU areas, the direct map (kmalloc).
  *
  * Other PCIDs: INVLPG reaches only the current PCID, and kernel mappings
  * are not global with PTI, so every slot records the kgen it is flushed to
@@ -75,8 +85,9 @@ uint64_t kflush_generation(void)
 	return __atomic_load_n(&kgen, __ATOMIC_ACQUIRE);
 }
 
-/* Bring this CPU's current PCID up to the global kgen. */
-static void catch_up_locked(void);
+/* Bring this CPU's current PCID up to the global kgen; false if it was
+ * there already. */
+static bool catch_up_locked(void);
 
 /* INVLPG the ranges (seen, g] of the ring; false if an initiator overwrote
  * one while we read it (then some page may have been missed). */
@@ -99,22 +110,23 @@ static bool flush_ring_pages(uint64_t seen, uint64_t g)
 	return false;
 }
 
-static void catch_up(void)
+static bool catch_up(void)
 {
 	uint64_t tx = tlbcheck_begin();
+	bool behind = catch_up_locked();
 
-	catch_up_locked();
 	tlbcheck_end(tx);
+	return behind;
 }
 
-static void catch_up_locked(void)
+static bool catch_up_locked(void)
 {
 	extern int tlbinject;
 	struct cpu_tlb *ts = this_tlb();
 	uint64_t g = kflush_generation();
 
 	if (!ts || ts->kgen_seen >= g)
-		return;
+		return false;
 	struct asid_slot *s = &ts->slots[ts->cur];
 	struct mm *mm = this_cpu_read(shared.loaded_mm);
 
@@ -136,6 +148,7 @@ static void catch_up_locked(void)
 	s->kgen = g;
 	if (tlbcheck_enabled)
 		tlbcheck_kernel_caught_up(g);
+	return true;
 }
 
 static void catch_up_ipi(void *arg)
@@ -145,13 +158,35 @@ static void catch_up_ipi(void *arg)
 	catch_up();
 }
 
-void kflush_enter_kernel(bool with_fence)
+bool kflush_enter_kernel(bool with_fence)
 {
 	this_cpu_write(entry.context, CTX_KERNEL);
 	if (with_fence)
 		smp_mb(); /* store KERNEL before loading kgen; pairs with the
 			   * initiator's smp_mb() in kflush_kernel_ranges */
-	catch_up();
+	return catch_up();
+}
+
+void kflush_assert_caught_up(const void *p, const char *what)
+{
+	struct cpu_tlb *ts = this_tlb();
+	uint64_t va = (uint64_t)p;
+
+	if (!tlbcheck_enabled || !ts || va < VMALLOC_BASE)
+		return;
+	/* Every ring entry newer than what this CPU reached (older ones are
+	 * overwritten, but a CPU that far behind flushes everything anyway:
+	 * the entries still here are the ranges it has not flushed). */
+	for (uint32_t i = 0; i < KFLUSH_RING; i++) {
+		const struct kflush_range *r = &ring[i];
+		uint64_t g = READ_ONCE(r->gen);
+
+		if (g > ts->kgen_seen && va >= READ_ONCE(r->start) && va < READ_ONCE(r->end))
+			panic("kflush: cpu %u reads %s at %p through a kernel mapping it has not "
+			      "flushed (range [%#lx, %#lx) freed at generation %lu, this CPU at "
+			      "%lu): the page may be another's by now",
+			      this_cpu_id(), what, p, r->start, r->end, g, ts->kgen_seen);
+	}
 }
 
 void kflush_kernel_range(uint64_t start, uint64_t end)

@@ -252,6 +252,19 @@ static void reaper_main(void *arg)
 	}
 }
 
+int task_reaper_pin(int cpu)
+{
+	struct cpumask m;
+
+	if (cpu < 0)
+		return sched_set_affinity(reaper, &cpu_online_mask);
+	if ((uint32_t)cpu >= nr_cpus)
+		return -22; /* -EINVAL */
+	cpumask_clear_all(&m);
+	cpumask_set(&m, (uint32_t)cpu);
+	return sched_set_affinity(reaper, &m);
+}
+
 void task_reap_now(struct task *t)
 {
 	kstack_free(release_state_take_stack(t)); /* never ran, never noted dying */

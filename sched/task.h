@@ -178,6 +178,9 @@ struct task *task_by_tid(uint32_t tid);
  * order, into tids[] and names[][24]; returns how many. For reports that
  * print names without holding the task list's lock while printing. */
 uint32_t task_names_after(uint32_t after, uint32_t *tids, char (*names)[24], uint32_t max);
+/* Pin the reaper thread to cpu (-1: any CPU); tests use it to keep a CPU
+ * idle while stacks are freed (kflush_idle_ipi_reads_flushed). */
+int task_reaper_pin(int cpu);
 /* Free a task that never ran. */
 void task_reap_now(struct task *t);
 /* The task is on its way out: counted by tasks_dying() until the reaper

@@ -16,6 +16,7 @@
 #include "kernel/percpu.h"
 #include "kernel/ksyms.h"
 #include "kernel/nmi.h"
+#include "kernel/entry_work.h"
 #include "sched/task.h"
 #include "mm/layout.h"
 
@@ -198,6 +199,10 @@ void trap_dispatch(struct trap_frame *tf)
 		kernel_exception(tf);
 		return;
 	}
+	/* Woken from idle: no handler may run on translations this CPU has
+	 * yet to flush (mm/kflush.c). */
+	if (unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
+		irq_enter_from_idle();
 	trap_irq(tf);
 	irq_exit_work(tf);
 }

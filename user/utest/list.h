@@ -30,6 +30,7 @@
 	X(asid_churn)                \
 	X(lazy_shootdown_no_ipis)    \
 	X(kernel_unmap_deferred)     \
+	X(kflush_idle_ipi_reads_flushed) \
 	X(pasid_bind_unbind)         \
 	X(pasid_change_running)      \
 	X(pasid_exhaustion_clean)    \

@@ -7,6 +7,8 @@
  *   lazy_shootdown_no_ipis  shootdowns with every other CPU idle send no IPIs
  *   kernel_unmap_deferred   kernel unmaps with every other CPU in user mode
  *                           send no IPIs (kflush=defer)
+ *   kflush_idle_ipi_reads_flushed  an idle CPU's shootdown handler never
+ *                           reads through a kernel range it has yet to flush
  *   tlb_inject_workload     every pattern a planted bug can hide in
  */
 #include "user/utest/utest.h"
@@ -342,4 +344,130 @@ void t_tlb_inject_workload(const char *arg)
 	if (nr_cpus() > 1)
 		for (int i = 0; i < 3; i++)
 			t_kernel_unmap_deferred("");
+}
+
+/*
+ * kflush_idle_ipi_reads_flushed (regression, found by review): CPU 1 idles
+ * with our mm loaded (lazy) while the reaper, pinned to CPU 0, frees a dead
+ * thread's kernel stack; that flush is deferred for the idle CPU. A new
+ * thread gets the stack's address back (first fit) and unmaps a page whose
+ * page table goes with it, which interrupts CPU 1 even though it is lazy
+ * (freed tables), with the flush request on the new stack. The interrupt
+ * must catch up before the handler reads the request: with tlbcheck=on,
+ * kflush_assert_caught_up() panics otherwise. On real hardware the old code
+ * read the request, and wrote back, through a translation to a freed frame.
+ *
+ * A round counts as "arose" when, from just before the new thread starts
+ * to just after it is joined, CPU 1 received TLB IPIs, took no timer tick,
+ * and caught up at interrupt entry (kflush_catchup_irq): a shootdown IPI
+ * was the interrupt that found the flush pending. (Each round sends two:
+ * the unmap's, and the thread library's unmap of the joined thread's user
+ * stack, after that thread's kernel stack was freed in turn.) The test
+ * needs that at least once; without tlbcheck the counters are all that
+ * is checked.
+ */
+#define KI_REGION 0x300000000000ull /* an empty 2 MiB region: its table goes */
+
+static struct {
+	uint32_t gen, ack;
+	volatile int quit;
+} ki;
+
+static void ki_idler(void *p)
+{
+	(void)p;
+	for (uint32_t seen = 0; !ki.quit;) {
+		while (__atomic_load_n(&ki.gen, __ATOMIC_ACQUIRE) == seen && !ki.quit)
+			futex_wait(&ki.gen, seen, 0);
+		seen = __atomic_load_n(&ki.gen, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&ki.ack, seen, __ATOMIC_RELEASE);
+	}
+}
+
+static void ki_exit_now(void *p)
+{
+	(void)p;
+}
+
+static void ki_unmapper(void *p)
+{
+	(void)p;
+	volatile uint8_t *a = map((void *)KI_REGION, PAGE_SIZE, UPROT_READ | UPROT_WRITE,
+				  UMAP_FIXED);
+
+	if (MAP_FAILED(a))
+		return;
+	*a = 1;
+	unmap((void *)a, PAGE_SIZE);
+}
+
+struct ki_cpu1 {
+	uint64_t tlb_ipi, timer, irq_catchup;
+};
+
+static struct ki_cpu1 ki_read_cpu1(void)
+{
+	static int i_ipi = -2, i_timer, i_catch;
+	uint64_t v[128];
+
+	if (i_ipi == -2) {
+		i_ipi = counter_index("ipi_recv_tlb");
+		i_timer = counter_index("timer_irq");
+		i_catch = counter_index("kflush_catchup_irq");
+	}
+	int n = counters_read(v, 128, 1);
+
+	if (n <= i_ipi || n <= i_timer || n <= i_catch || i_ipi < 0 || i_timer < 0 || i_catch < 0)
+		return (struct ki_cpu1){ 0, 0, 0 };
+	return (struct ki_cpu1){ v[i_ipi], v[i_timer], v[i_catch] };
+}
+
+void t_kflush_idle_ipi_reads_flushed(const char *arg)
+{
+	int rounds = (int)ut_param(arg, "kflush_idle_rounds", 200), arose = 0;
+
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: needs two CPUs");
+		exit(3);
+	}
+	set_affinity(0, 0);
+	T_EQ(sys_test(SYST_PIN_REAPER, 0, 0, 0), 0);
+	ki.gen = ki.ack = 0;
+	ki.quit = 0;
+	int idler = thread_create(ki_idler, NULL);
+
+	set_affinity(idler, 1);
+	for (int i = 0; i < rounds; i++) {
+		/* CPU 1 loads our mm again, then idles (lazy). */
+		__atomic_store_n(&ki.gen, (uint32_t)i + 1, __ATOMIC_RELEASE);
+		futex_wake(&ki.gen, 1);
+		while (__atomic_load_n(&ki.ack, __ATOMIC_ACQUIRE) != (uint32_t)i + 1 ||
+		       sys_test(SYST_TASK_OFF_CPU, idler, 0, 0) != 1)
+			yield();
+		/* A stack freed while CPU 1 idles: its flush is deferred there. */
+		int d = thread_create(ki_exit_now, NULL);
+
+		thread_join(d, NULL);
+		while (sys_test(SYST_TASKS_DYING, 0, 0, 0) > 0)
+			yield();
+		/* A new thread on that stack sends CPU 1 a shootdown. */
+		struct ki_cpu1 c0 = ki_read_cpu1();
+		int b = thread_create(ki_unmapper, NULL);
+
+		thread_join(b, NULL);
+		struct ki_cpu1 c1 = ki_read_cpu1();
+
+		if (c1.tlb_ipi > c0.tlb_ipi && c1.timer == c0.timer &&
+		    c1.irq_catchup > c0.irq_catchup)
+			arose++;
+	}
+	ki.quit = 1;
+	__atomic_store_n(&ki.gen, ~0u, __ATOMIC_RELEASE);
+	futex_wake(&ki.gen, 1);
+	thread_join(idler, NULL);
+	T_EQ(sys_test(SYST_PIN_REAPER, -1, 0, 0), 0);
+	T_EXPECT(arose > 0);
+	ut_note("%d rounds: in %d the shootdown IPI reached CPU 1 with a kernel flush pending "
+		"(tlbcheck %s)",
+		rounds, arose, kswitch("tlbcheck") == 1 ? "on: the request's address checked" : "off");
 }
