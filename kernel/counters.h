@@ -85,7 +85,9 @@
 	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */\
 	X(KILL_BEFORE_BLOCK, "kill_before_block") /* killable waits refused: kill pending */\
 	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */\
-	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */
+	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */\
+	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
+	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */
 /* clang-format on */
 
 enum counter_id {

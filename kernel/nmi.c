@@ -41,7 +41,35 @@ void nmi_handle(struct trap_frame *tf)
 		}
 		cpu_halt_forever();
 	}
+	/* A test's NMI (SYST_SEND_NMI): consumed quietly. */
+	if (__atomic_exchange_n(&this_cpu()->nmi_test_pending, 0, __ATOMIC_RELAXED)) {
+		this_cpu_inc(counters[CNT_NMI_TEST]);
+		return;
+	}
 	pr_warn("unexpected NMI (no stop request)");
+}
+
+int nmi_send_test(uint32_t cpu)
+{
+	struct percpu *pc = cpu < nr_cpus ? percpu_of(cpu) : NULL;
+
+	if (!pc || !READ_ONCE(pc->shared.online) || cpu == this_cpu_id())
+		return -22; /* -EINVAL */
+	/* Relaxed: apic_send_ipi_apic_id() fences before the ICR write (an
+	 * x2APIC WRMSR is not serializing), so the flag is visible first. */
+	__atomic_store_n(&pc->nmi_test_pending, 1, __ATOMIC_RELAXED);
+	apic_send_nmi(cpu);
+	this_cpu_inc(counters[CNT_IPI_SENT_NMI]);
+	/* Synchronous: a second NMI sent while one is pending would merge
+	 * with it. Bounded (100 ms) in case the target never takes it. */
+	uint64_t end = rdtsc() + 100 * (tsc_khz ? tsc_khz : 3000000);
+
+	while (__atomic_load_n(&pc->nmi_test_pending, __ATOMIC_RELAXED)) {
+		if (rdtsc() > end)
+			return -110; /* -ETIMEDOUT */
+		cpu_relax();
+	}
+	return 0;
 }
 
 void nmi_stop_other_cpus(bool backtraces)

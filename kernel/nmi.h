@@ -9,3 +9,7 @@ void nmi_handle(struct trap_frame *tf);
 /* Panic path: NMI every other online CPU, one at a time when backtraces
  * are wanted, so that each prints its own report and halts. */
 void nmi_stop_other_cpus(bool backtraces);
+/* Tests: an NMI to another online CPU, handled quietly there (counter
+ * nmi_test); returns once it was handled (-ETIMEDOUT after 100 ms).
+ * -EINVAL for this CPU or one that is not online. */
+int nmi_send_test(uint32_t cpu);

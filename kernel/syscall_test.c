@@ -22,6 +22,7 @@
 #include "kernel/preempt.h"
 #include "kernel/percpu.h"
 #include "kernel/where.h"
+#include "kernel/nmi.h"
 #include "kernel/syscall_nr.h"
 #include "kernel/syscall.h"
 
@@ -157,6 +158,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return 0;
 	case SYST_PIN_REAPER:
 		return task_reaper_pin((int)a);
+	case SYST_SEND_NMI:
+		return nmi_send_test((uint32_t)a);
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

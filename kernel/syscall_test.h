@@ -47,6 +47,9 @@
                                * it (regression ipc_direct_switch_vs_kill) */
 #define SYST_PIN_REAPER    20 /* (cpu, or -1 for any): where the reaper
                                * thread may run (kflush_idle_ipi_reads_flushed) */
+#define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
+                               * quietly (counter nmi_test); returns once
+                               * handled, -ETIMEDOUT after 100 ms */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

@@ -51,6 +51,17 @@ static void describe_pf(char *buf, size_t n, uint64_t addr, uint64_t err)
 		 err & PF_PRESENT ? "protection violation" : "page not present");
 }
 
+/* A #DB from user mode: single steps are not a debugging service here
+ * (no ptrace), so the process is killed with a report saying which kind. */
+static const char *user_debug_trap_why(void)
+{
+	uint64_t dr6 = read_dr6();
+
+	write_dr6(DR6_RESET);
+	return dr6 & DR6_BS ? "#DB single-step trap (EFLAGS.TF set in user mode)"
+			    : "#DB debug trap (INT1/ICEBP)";
+}
+
 void trap_dispatch_user(struct trap_frame *tf)
 {
 	uint64_t v = tf->vector;
@@ -74,6 +85,8 @@ void trap_dispatch_user(struct trap_frame *tf)
 	} else {
 		const char *why = NULL;
 
+		if (v == VEC_DB)
+			why = user_debug_trap_why();
 		if ((v == VEC_NM || v == VEC_UD) && xstate_user_fault(tf, &why)) {
 			/* first use of AMX: tile space given, run it again */
 		} else {

@@ -139,6 +139,29 @@ static inline uint64_t read_cr3(void)
 	return v;
 }
 
+/* DR6 (SDM Vol. 3B 18.2.3): BS (bit 14) says a #DB was a single step. */
+#define DR6_BS	  (1ul << 14)
+#define DR6_RESET 0xffff0ff0ul /* the value software leaves after a #DB */
+
+static inline uint64_t read_dr6(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr6(uint64_t v)
+{
+	__asm__ __volatile__("mov %0, %%dr6" ::"r"(v));
+}
+
+/* Canonical with 48-bit linear addresses (CR4.LA57 is never set here). */
+static inline bool is_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port));

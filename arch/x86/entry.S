@@ -5,10 +5,17 @@
  *   vector stub   per-vector code that pushes a dummy error code where the
  *                 CPU pushes none, then the vector number
  *   trap frame    struct trap_frame (arch/x86/trap.h), built here
- *   paranoid      NMI, #DF, #MC and #DB run on IST stacks and may interrupt
- *                 the kernel anywhere, including between SWAPGS and the
- *                 first use of GS; they decide about SWAPGS by reading the
- *                 GS base MSR instead of trusting CS
+ *   paranoid      NMI, #DF, #MC and #DB from the kernel run on IST stacks
+ *                 and may interrupt the kernel anywhere, including between
+ *                 SWAPGS and the first use of GS (a #DB deferred by MOV SS
+ *                 lands on the first instruction of syscall_entry). They
+ *                 never guess which GS base is live (user code can
+ *                 WRGSBASE any canonical value, kernel-half included):
+ *                 they load this CPU's known base, derived from the IST
+ *                 stack they run on, and put the interrupted one back
+ *   user #DB      a #DB from user mode (EFLAGS.TF, INT1/ICEBP) arrives on
+ *                 its IST stack but is an ordinary user exception: it
+ *                 takes the user path and moves to the task's stack
  *
  * Invariants
  *   - In the kernel, GS base points at this CPU's struct percpu; in user
@@ -114,6 +121,13 @@ trap_entry:
 	movq %rax, %cr3			/* serializing (SDM Vol. 3A 10.3): the
 					   kflush entry fence relies on it (mm/kflush.c) */
 	popq %rax
+	jmp .Lto_task_stack
+.Lfrom_user_nopti:
+	/* Without PTI the CPU already switched to TSS.RSP0, the task stack,
+	 * except for a vector with an IST stack: #DB from user mode. */
+	cmpq $VEC_DB_NR, (%rsp)
+	jne .Lon_task_stack
+.Lto_task_stack:
 	/* Copy vector, error and the 5-word hardware frame to the task stack. */
 	pushq %rsi
 	movq %rsp, %rsi
@@ -126,7 +140,7 @@ trap_entry:
 	pushq 16(%rsi)			/* error */
 	pushq 8(%rsi)			/* vector */
 	movq (%rsi), %rsi
-.Lfrom_user_nopti:
+.Lon_task_stack:
 	PUSH_REGS
 	cld
 	xorl %ebp, %ebp			/* end of the frame-pointer chain */
@@ -229,22 +243,34 @@ enter_user:
 	jmp return_to_user
 
 /*
- * Paranoid entry (NMI, #DF, #MC, #DB): may arrive with either GS and either
- * CR3. The decisions are kept in r12 (swapgs needed) and r13 (CR3 to restore,
- * 0 if none), which are callee-saved in C.
+ * Paranoid entry (NMI, #DF, #MC, and #DB from the kernel): may arrive with
+ * either GS base and either CR3. The interrupted GS base is kept in r12 and
+ * the CR3 to restore in r13 (0 if none), both callee-saved in C.
  */
 paranoid_entry:
-	PUSH_REGS
+	/* #DB from user mode: the ordinary user path (see the glossary). */
+	cmpq $VEC_DB_NR, (%rsp)
+	jne 1f
+	testb $3, 24(%rsp)		/* CS of the interrupted context */
+	jnz trap_entry
+1:	PUSH_REGS
 	cld
-	/* GS: a kernel GS base is a kernel address (bit 63 set). */
-	movl $0xc0000101, %ecx		/* MSR_GS_BASE */
+	/* GS: this CPU's struct percpu starts at the PCPU_AREA_ALIGN-aligned
+	 * address below the IST stack we are on (kernel/percpu_struct.h).
+	 * WRMSR touches only GS_BASE: in user mode KERNEL_GS_BASE keeps
+	 * ours, and the SWAPGS on the way out of a system call still finds
+	 * the right pair. */
+	movl $MSR_GS_BASE_NR, %ecx
 	rdmsr
-	xorl %r12d, %r12d
-	testl %edx, %edx
-	js 1f
-	swapgs
-	movl $1, %r12d
-1:	/* CR3: with PTI we may be on the user root (bit 12 set). */
+	movl %eax, %r12d
+	shlq $32, %rdx
+	orq %rdx, %r12			/* r12: the interrupted GS base */
+	movq %rsp, %rax
+	andq $~(PCPU_AREA_ALIGN - 1), %rax
+	movq %rax, %rdx
+	shrq $32, %rdx
+	wrmsr
+	/* CR3: with PTI we may be on the user root (bit 12 set). */
 	xorl %r13d, %r13d
 	cmpq $0, %gs:PCPU_PTI_ON
 	je 2f
@@ -263,10 +289,12 @@ paranoid_entry:
 	testq %r13, %r13
 	jz 3f
 	movq %r13, %cr3
-3:	testl %r12d, %r12d
-	jz 4f
-	swapgs
-4:	POP_REGS
+3:	movl $MSR_GS_BASE_NR, %ecx	/* the interrupted GS base back */
+	movl %r12d, %eax
+	movq %r12, %rdx
+	shrq $32, %rdx
+	wrmsr
+	POP_REGS
 	addq $16, %rsp
 	iretq
 

@@ -184,6 +184,26 @@ void trap_irq(struct trap_frame *tf)
 	this_cpu()->irq_depth--;
 }
 
+/* A #DB in kernel mode. The kernel sets no breakpoints and never steps
+ * itself, so the only one expected is a single step that user code armed:
+ * EFLAGS.TF followed by MOV SS/POP SS and SYSCALL, INT n or a fault
+ * delivers the step's #DB on the first instruction of the kernel's handler
+ * (the MOV SS shadow defers it; SDM Vol. 3A 6.8.3, Vol. 3B 18.3.1.4).
+ * Clear TF in the interrupted frame (delivery through an interrupt gate
+ * has already cleared it for the handler itself) and carry on; the user's
+ * own TF comes back with its saved RFLAGS and traps in user mode. */
+static bool kernel_debug_step(struct trap_frame *tf)
+{
+	uint64_t dr6 = read_dr6();
+
+	write_dr6(DR6_RESET);
+	if (!(dr6 & DR6_BS))
+		return false;
+	tf->rflags &= ~RFLAGS_TF;
+	this_cpu_inc(counters[CNT_DEBUG_KERNEL_STEP]);
+	return true;
+}
+
 /* Everything that interrupts kernel mode. */
 void trap_dispatch(struct trap_frame *tf)
 {
@@ -193,6 +213,8 @@ void trap_dispatch(struct trap_frame *tf)
 		nmi_handle(tf);
 		return;
 	}
+	if (v == VEC_DB && kernel_debug_step(tf))
+		return;
 	if (v < 32) {
 		if (v == VEC_PF && arch_page_fault(tf))
 			return;

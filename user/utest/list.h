@@ -25,6 +25,10 @@
 	X(ipc_pair_does_not_starve_cpu) \
 	X(ipc_create_without_handle) \
 	X(cpu_protections)           \
+	X(user_single_step)          \
+	X(user_int1_int3_into)       \
+	X(user_gsbase_kernel_half)   \
+	X(syscall_return_noncanonical) \
 	X(mm_invariants)             \
 	X(tlb_torture)               \
 	X(asid_churn)                \
@@ -70,5 +74,7 @@
 	X(role_kill_parent)     \
 	X(role_sleep)           \
 	X(role_blockers)        \
-	X(role_ipc_victim)
+	X(role_ipc_victim)      \
+	X(role_entry)           \
+	X(role_last_page_syscall)
 /* clang-format on */

@@ -3,6 +3,7 @@
  * of its argument; the rest of the argument goes to the test.
  */
 #include "user/utest/utest.h"
+#include "kernel/syscall_test.h"
 
 int ut_failures, ut_checks;
 
@@ -56,6 +57,11 @@ uint64_t ut_param(const char *arg, const char *key, uint64_t dflt)
 			return dflt;
 	}
 	return arg_u64(&p);
+}
+
+bool ut_cpu_has(const char *name)
+{
+	return sys_test(SYST_CPU_HAS, (long)name, (long)strlen(name), 0) == 1;
 }
 
 uint64_t counter(const char *name)

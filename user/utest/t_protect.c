@@ -5,11 +5,6 @@
 #include "user/utest/utest.h"
 #include "kernel/syscall_test.h"
 
-static bool cpu_has(const char *name)
-{
-	return sys_test(SYST_CPU_HAS, (long)name, (long)strlen(name), 0) == 1;
-}
-
 void t_role_sgdt(const char *arg)
 {
 	(void)arg;
@@ -28,18 +23,18 @@ void t_cpu_protections(const char *arg)
 	static uint32_t word = 42;
 	long r = sys_test(SYST_SMAP_PROBE, (long)&word, 0, 0);
 
-	if (cpu_has("smap"))
+	if (ut_cpu_has("smap"))
 		T_EQ(r, -14); /* the kernel could not read it */
 	else
 		T_EQ(r, 0);
 	/* The proper copy routines still work with SMAP on. */
 	T_EXPECT(sys_test(SYST_CPU_HAS, (long)"smap", 4, 0) >= 0);
-	if (cpu_has("umip"))
+	if (ut_cpu_has("umip"))
 		T_EQ(run_child("role_sgdt"), 128 + 13);
 	else
 		T_EQ(run_child("role_sgdt"), 0);
-	ut_note("smap %s, umip %s, smep %s", cpu_has("smap") ? "on" : "absent",
-		cpu_has("umip") ? "on" : "absent", cpu_has("smep") ? "on" : "absent");
+	ut_note("smap %s, umip %s, smep %s", ut_cpu_has("smap") ? "on" : "absent",
+		ut_cpu_has("umip") ? "on" : "absent", ut_cpu_has("smep") ? "on" : "absent");
 }
 
 /* The kernel's walker over our own address space (ELF segments, stack,

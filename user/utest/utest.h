@@ -41,6 +41,8 @@ uint64_t counter(const char *name);
 /* key=N from the test's argument, else from the kernel command line, else
  * dflt. */
 uint64_t ut_param(const char *arg, const char *key, uint64_t dflt);
+/* A CPU feature by its kernel name (arch/x86/cpufeature.h), e.g. "smap". */
+bool ut_cpu_has(const char *name);
 /* Threads of ours spinning in user mode, one on each of CPUs 1..k (pins
  * the caller to CPU 0); returns once all of them are running. */
 void spinners_start(int k, int *tids);

@@ -1,0 +1,321 @@
+/*
+ * The entry invariants from user mode (DESIGN.md "Entry invariants":
+ * anything user code can do at the instruction level ends in a defined
+ * result for that process, never a kernel panic). Each hostile sequence
+ * runs in a child (role_entry <case> [gs base]) whose exit code says how
+ * it ended: 128 + the vector it was killed by.
+ *
+ *   user_single_step        EFLAGS.TF in user mode: a plain step, a step
+ *                           into SYSCALL (its trap lands on the kernel's
+ *                           first instruction), MOV SS + SYSCALL and MOV SS
+ *                           + INT3 (the deferred #DB). Each kills the
+ *                           child with #DB (or #BP); before the fix the
+ *                           user #DB went through the paranoid entry as a
+ *                           kernel exception and panicked the machine.
+ *   user_int1_int3_into     INT1 (ICEBP), INT3 (both encodings), INTO and
+ *                           INT n for every n: #DB, #BP, #UD, else #GP.
+ *   user_gsbase_kernel_half GS and FS bases set to kernel-half and boundary
+ *                           values (WRGSBASE accepts any canonical value),
+ *                           then NMIs at a thread running in user mode and
+ *                           in system calls, and #DB in user mode and in
+ *                           the kernel's SYSCALL entry before its SWAPGS.
+ *                           The paranoid entry used to pick the per-CPU
+ *                           pointer from the sign of the live GS base.
+ *   syscall_return_noncanonical  a SYSCALL in the last two bytes of user
+ *                           space returns to 0x800000000000: IRETQ there
+ *                           faults in ring 0 with the user's GS base live;
+ *                           the kernel must kill the process first.
+ */
+#include "user/utest/utest.h"
+#include "user/lib/syscall.h"
+#include "kernel/syscall_test.h"
+
+#define KILLED_BY(vec) (128 + (vec))
+#define V_DB	       1
+#define V_BP	       3
+#define V_UD	       6
+#define V_GP	       13
+
+static void set_tf(void)
+{
+	__asm__ __volatile__("pushfq; orq $0x100, (%%rsp); popfq; nop; nop" ::: "memory", "cc");
+}
+
+/* POPF sets TF; the trap comes after the next instruction, the SYSCALL:
+ * on its target, the kernel's first entry instruction. */
+static void tf_syscall(void)
+{
+	long nr = SYS_GETPID;
+
+	__asm__ __volatile__("pushfq; orq $0x100, (%%rsp); popfq; syscall; nop"
+			     : "+a"(nr)
+			     :
+			     : "rcx", "r11", "memory", "cc");
+}
+
+/* MOV SS holds the step's #DB past the next instruction (SDM Vol. 3A
+ * 6.8.3): it is delivered inside the kernel's handler of that instruction. */
+static void tf_movss(bool int3)
+{
+	long nr = SYS_GETPID;
+	uint16_t ss;
+
+	__asm__ __volatile__("mov %%ss, %0" : "=r"(ss));
+	if (int3)
+		__asm__ __volatile__("pushfq; orq $0x100, (%%rsp); popfq; mov %1, %%ss; int3; nop"
+				     : "+a"(nr)
+				     : "r"(ss)
+				     : "memory", "cc");
+	else
+		__asm__ __volatile__("pushfq; orq $0x100, (%%rsp); popfq; mov %1, %%ss; syscall; nop"
+				     : "+a"(nr)
+				     : "r"(ss)
+				     : "rcx", "r11", "memory", "cc");
+}
+
+/* INT n with n from the argument: the gate's DPL decides (#GP(n*8+2)
+ * unless the gate is open to user mode, which only #BP's is). */
+static void int_n(int n)
+{
+	static uint8_t code[4096] __attribute__((aligned(4096)));
+
+	code[0] = 0xcd;
+	code[1] = (uint8_t)n;
+	code[2] = 0xc3; /* ret, if the kernel ever let it through */
+	if (protect(code, sizeof(code), UPROT_READ | UPROT_EXEC))
+		exit(2);
+	((void (*)(void))code)();
+}
+
+static void set_bases(uint64_t v)
+{
+	__asm__ __volatile__("wrgsbase %0; wrfsbase %0" ::"r"(v) : "memory");
+}
+
+static uint64_t gs_base(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("rdgsbase %0" : "=r"(v));
+	return v;
+}
+
+/* role_entry <case> [gs]: run one hostile sequence; exit 0 if it returned
+ * (it should not). gs: a GS and FS base to set first (needs FSGSBASE). */
+void t_role_entry(const char *arg)
+{
+	char c[32];
+	const char *sp = strchr(arg, ' ');
+	size_t n = sp ? (size_t)(sp - arg) : strlen(arg);
+
+	if (n >= sizeof(c))
+		exit(2);
+	memcpy(c, arg, n);
+	c[n] = 0;
+	if (sp) {
+		const char *p = sp + 1;
+
+		set_bases(arg_u64(&p));
+	}
+	if (!strcmp(c, "tf"))
+		set_tf();
+	else if (!strcmp(c, "tf_syscall"))
+		tf_syscall();
+	else if (!strcmp(c, "tf_movss_syscall"))
+		tf_movss(false);
+	else if (!strcmp(c, "tf_movss_int3"))
+		tf_movss(true);
+	else if (!strcmp(c, "icebp"))
+		__asm__ __volatile__(".byte 0xf1");
+	else if (!strcmp(c, "int3"))
+		__asm__ __volatile__("int3");
+	else if (!strcmp(c, "into")) /* invalid in 64-bit mode; OF=1 */
+		__asm__ __volatile__("movb $0x7f, %%al; addb $1, %%al; .byte 0xce" ::: "rax", "cc");
+	else if (!strncmp(c, "int_", 4)) {
+		const char *v = c + 4;
+
+		int_n((int)arg_u64(&v));
+	} else
+		exit(3);
+	exit(0);
+}
+
+static void expect_child(const char *role, int want)
+{
+	int code = run_child(role);
+
+	if (!T_EQ(code, want))
+		ut_note("... role %s", role);
+}
+
+void t_user_single_step(const char *arg)
+{
+	(void)arg;
+	uint64_t steps0 = counter("debug_kernel_step");
+
+	expect_child("role_entry tf", KILLED_BY(V_DB));
+	expect_child("role_entry tf_syscall", KILLED_BY(V_DB));
+	expect_child("role_entry tf_movss_syscall", KILLED_BY(V_DB));
+	/* The #BP kills, unless the deferred #DB reaches user mode first. */
+	int code = run_child("role_entry tf_movss_int3");
+
+	T_EXPECT(code == KILLED_BY(V_BP) || code == KILLED_BY(V_DB));
+	ut_note("steps that landed in the kernel and were cleared: %lu; MOV SS + INT3 ended "
+		"with %d",
+		counter("debug_kernel_step") - steps0, code);
+}
+
+void t_user_int1_int3_into(const char *arg)
+{
+	(void)arg;
+	char role[32];
+	int bad = 0;
+
+	expect_child("role_entry icebp", KILLED_BY(V_DB));
+	expect_child("role_entry int3", KILLED_BY(V_BP));
+	/* INTO is #UD in 64-bit mode (SDM Vol. 2A). QEMU TCG runs it as the
+	 * legacy INTO, a software interrupt 4 whose gate has DPL 0: #GP.
+	 * Either is a defined end. */
+	int into = run_child("role_entry into");
+
+	T_EXPECT(into == KILLED_BY(V_UD) || into == KILLED_BY(V_GP));
+	ut_note("INTO in 64-bit mode ended with %d (%s)", into,
+		into == KILLED_BY(V_UD) ? "#UD, as the SDM says"
+					: "#GP: this CPU runs it as a legacy INT 4");
+	for (int n = 0; n < 256; n++) {
+		snprintf(role, sizeof(role), "role_entry int_%d", n);
+		int want = KILLED_BY(n == V_BP ? V_BP : V_GP), code = run_child(role);
+
+		if (code != want) {
+			bad++;
+			ut_note("int $%d: child ended with %d, not %d", n, code, want);
+		}
+	}
+	T_EQ(bad, 0);
+}
+
+/* ---- GS and FS bases the kernel must not trust ---- */
+
+static const uint64_t hostile_bases[] = {
+	0xffff800000000000ull, /* lowest kernel-half address */
+	0xffffffff80000000ull, /* kernel text */
+	0xfffffe0000240000ull, /* CPU 1's per-CPU area (PERCPU_AREA_BASE + stride) */
+	0xffffffffffffffffull, /* the top */
+	0x00007fffffffffffull, /* the top of the lower half */
+	0,
+};
+
+/* Phases: the main thread publishes a base and an odd phase; the victim
+ * runs with that base until the phase turns even, then acknowledges. */
+static struct {
+	uint64_t base;
+	volatile uint32_t phase, ack;
+	volatile uint64_t spins, syscalls, wrong;
+} gb;
+
+/* On CPU 1: run with hostile bases, in user mode and in system calls,
+ * checking that they stay what we set. Phase ~0: quit. */
+static void gb_victim(void *p)
+{
+	(void)p;
+	for (uint32_t seen = 0;;) {
+		while (gb.phase == seen)
+			cpu_relax();
+		seen = gb.phase;
+		if (seen == ~0u)
+			break;
+		uint64_t base = gb.base;
+
+		set_bases(base);
+		while (gb.phase == seen) {
+			if (gs_base() != base)
+				gb.wrong++;
+			if (++gb.spins % 64 == 0) {
+				syscall0(SYS_GETPID);
+				gb.syscalls++;
+			}
+		}
+		set_bases(0);
+		seen = gb.phase;
+		gb.ack = seen;
+	}
+}
+
+void t_user_gsbase_kernel_half(const char *arg)
+{
+	(void)arg;
+	char role[64];
+	int n = (int)(sizeof(hostile_bases) / sizeof(hostile_bases[0]));
+
+	if (!ut_cpu_has("fsgsbase")) {
+		ut_note("SKIP: no FSGSBASE (user code cannot set its GS base here)");
+		exit(3);
+	}
+	/* #DB with the hostile base live: in user mode (ICEBP), and in the
+	 * kernel's SYSCALL entry before its SWAPGS (MOV SS + SYSCALL). */
+	for (int i = 0; i < n; i++) {
+		snprintf(role, sizeof(role), "role_entry icebp %lu", hostile_bases[i]);
+		expect_child(role, KILLED_BY(V_DB));
+		snprintf(role, sizeof(role), "role_entry tf_movss_syscall %lu", hostile_bases[i]);
+		expect_child(role, KILLED_BY(V_DB));
+	}
+	if (nr_cpus() < 2) {
+		ut_note("one CPU: no NMIs sent");
+		return;
+	}
+	/* NMIs at a thread on CPU 1 running with each base. */
+	uint64_t nmis0 = counter("nmi_test"), sent = 0;
+
+	set_affinity(0, 0);
+	gb.phase = gb.ack = 0;
+	gb.wrong = gb.syscalls = 0;
+	int v = thread_create(gb_victim, NULL);
+
+	set_affinity(v, 1);
+	for (int i = 0; i < n; i++) {
+		gb.base = hostile_bases[i];
+		gb.spins = 0;
+		gb.phase = 2 * (uint32_t)i + 1;
+		while (gb.spins < 1000)
+			cpu_relax();
+		for (int k = 0; k < 200; k++) {
+			if (sys_test(SYST_SEND_NMI, 1, 0, 0) == 0)
+				sent++;
+			for (int w = 0; w < 2000; w++)
+				cpu_relax();
+		}
+		gb.phase = 2 * (uint32_t)i + 2;
+		while (gb.ack != gb.phase)
+			cpu_relax();
+	}
+	gb.phase = ~0u;
+	thread_join(v, NULL);
+	T_EQ(gb.wrong, 0);
+	T_EQ(sent, 200 * (uint64_t)n);
+	T_EQ(counter("nmi_test") - nmis0, sent);
+	ut_note("%lu NMIs at a thread with %d hostile GS/FS bases (%lu system calls among "
+		"them)",
+		sent, n, gb.syscalls);
+}
+
+/* role_last_page_syscall: a SYSCALL whose return address is 0x800000000000. */
+void t_role_last_page_syscall(const char *arg)
+{
+	(void)arg;
+	uint8_t *p = map((void *)0x7ffffffff000ull, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED);
+
+	if (MAP_FAILED(p))
+		exit(2);
+	p[PAGE_SIZE - 2] = 0x0f; /* syscall */
+	p[PAGE_SIZE - 1] = 0x05;
+	if (protect(p, PAGE_SIZE, UPROT_READ | UPROT_EXEC))
+		exit(3);
+	__asm__ __volatile__("jmp *%0" ::"r"(p + PAGE_SIZE - 2), "a"((long)SYS_GETPID) : "memory");
+	exit(4);
+}
+
+void t_syscall_return_noncanonical(const char *arg)
+{
+	(void)arg;
+	expect_child("role_last_page_syscall", KILLED_BY(V_GP));
+}
