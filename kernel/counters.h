@@ -87,7 +87,8 @@
 	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */\
 	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */\
 	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
-	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */
+	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */\
+	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */
 /* clang-format on */
 
 enum counter_id {

@@ -11,13 +11,28 @@
  * 2-core host a single hand-off can wait for the host to run the next
  * waiter's vCPU. Queueing is contention; no hand-off at all is a lockup.
  *
- * Interrupts off: every CPU's timer tick stores a heartbeat (TSC). Each tick
- * also looks at the other online CPUs; a heartbeat older than twice the
- * limit means that CPU has not taken a timer interrupt, i.e. it ran with
- * interrupts off (idle CPUs still tick: the tick is periodic). Twice, so
- * that a CPU spinning on a lock whose holder has interrupts off reports the
- * lock and its holder first. One checker at a time reports; the report is
- * a panic.
+ * Interrupts off: every CPU's timer tick stores a heartbeat (TSC); idle
+ * CPUs tick too (the tick is periodic). Each tick also looks at the other
+ * online CPUs. A heartbeat older than twice the limit (twice, so that a CPU
+ * spinning on a lock whose holder has interrupts off reports the lock and
+ * its holder first) makes the CPU a suspect, but a silent CPU is not yet a
+ * CPU with interrupts off: under emulation the host may simply not be
+ * running that virtual CPU (seen: a make test on a loaded 2-core host
+ * blamed CPU 1 of a -smp 4 boot for 2003 ms of silence). So the checker
+ * that claims the suspect (one at a time, probe.owner) asks the suspect's
+ * NMI handler what it was doing (lockup_nmi_probe):
+ *   - answered with RFLAGS.IF clear, and again 50 ms later with the
+ *     heartbeat unchanged: interrupts off; panic naming the CPU and RIP;
+ *   - answered with IF set: it runs with interrupts on but its timer does
+ *     not reach it; panic only if that lasts four times the limit;
+ *   - heartbeat moves (it ticked): it was not running; counter
+ *     lockup_starved, a warning, suspect released;
+ *   - no answer: the CPU executes nothing at all, not even NMIs (a
+ *     virtual CPU the host does not schedule; on hardware, a wedged core);
+ *     a warning, and a panic only after ten times the limit.
+ * The probe state is written by its owner only; the suspect's handler
+ * writes the answer fields and then `answered` (release), which the owner
+ * reads (acquire).
  */
 #include "kernel/lockup.h"
 #include "kernel/spinlock.h"
@@ -30,6 +45,8 @@
 #include "kernel/smp.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
+#include "arch/x86/trap.h"
+#include "kernel/counters.h"
 
 int lockup_ms = 10000;
 KSWITCH_INT(lockup_ms, "lockup_ms", "lockup detector threshold in ms (0 = off)", 0, 600000);
@@ -101,6 +118,113 @@ void lockup_touch(void)
 	WRITE_ONCE(heartbeat[this_cpu_id()], rdtsc());
 }
 
+/* The interrupts-off probe (protocol above). */
+enum probe_phase { PROBE_FIRST, PROBE_SECOND };
+
+static struct {
+	int32_t owner;		  /* checking CPU, -1 when idle (claimed by CAS) */
+	uint32_t cpu;		  /* the suspect */
+	enum probe_phase phase;
+	uint64_t hb;		  /* the suspect's heartbeat when claimed */
+	uint64_t sent;		  /* TSC: the current NMI was sent */
+	bool warned;		  /* "not answering" printed for this suspect */
+	uint32_t answered;	  /* written by the suspect's NMI handler */
+	uint64_t rflags, rip;	  /* ... what it interrupted */
+} probe = { .owner = -1 };
+
+void lockup_nmi_probe(const struct trap_frame *tf)
+{
+	probe.rflags = tf->rflags;
+	probe.rip = tf->rip;
+	/* Release: rflags and rip before answered (pairs with the acquire in
+	 * probe_step()). */
+	__atomic_store_n(&probe.answered, 1, __ATOMIC_RELEASE);
+}
+
+static void probe_send(uint64_t now)
+{
+	struct percpu *pc = percpu_of(probe.cpu);
+
+	probe.answered = 0;
+	probe.sent = now;
+	/* Relaxed: apic_send_ipi_apic_id() fences before the ICR write. */
+	__atomic_store_n(&pc->lockup_probe_pending, 1, __ATOMIC_RELAXED);
+	apic_send_nmi(probe.cpu);
+}
+
+static void probe_release(void)
+{
+	__atomic_store_n(&percpu_of(probe.cpu)->lockup_probe_pending, 0, __ATOMIC_RELAXED);
+	/* Release: the probe's fields are done with before another CPU can
+	 * claim it (pairs with the CAS in lockup_tick()). */
+	__atomic_store_n(&probe.owner, -1, __ATOMIC_RELEASE);
+}
+
+static __noreturn void blame(const char *how, uint64_t silent)
+{
+	uint64_t off;
+	const char *sym = ksym_lookup(probe.rip, &off);
+
+	/* One reporter (pairs with the exchange in lockup_check_spin()). */
+	if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
+		for (;;)
+			cpu_relax();
+	panic("lockup: cpu %u took no timer interrupt for %lu ms (%s); its NMI found it at "
+	      "%s+0x%lx",
+	      probe.cpu, tsc_to_ns(silent) / 1000000, how, sym ? sym : "?",
+	      sym ? off : probe.rip);
+}
+
+/* One step of the owner's probe, at its tick (interrupts off). */
+static void probe_step(uint64_t now)
+{
+	uint32_t c = probe.cpu;
+	uint64_t hb = READ_ONCE(heartbeat[c]), silent = now - probe.hb;
+
+	if (hb != probe.hb) {
+		/* It ticked: it was not running, not running with interrupts
+		 * off. */
+		this_cpu_inc(counters[CNT_LOCKUP_STARVED]);
+		pr_warn("lockup: cpu %u was silent for %lu ms, then ticked (a virtual CPU the "
+			"host did not run?); not a lockup",
+			c, tsc_to_ns(now - probe.hb) / 1000000);
+		probe_release();
+		return;
+	}
+	/* Acquire: pairs with the release in lockup_nmi_probe(). */
+	if (!__atomic_load_n(&probe.answered, __ATOMIC_ACQUIRE)) {
+		if (silent > 10 * limit_tsc()) {
+			probe.rip = 0;
+			blame("and answers no NMI", silent);
+		}
+		if (!probe.warned && now - probe.sent > limit_tsc()) {
+			probe.warned = true;
+			pr_warn("lockup: cpu %u silent for %lu ms and not answering an NMI (not "
+				"scheduled by the host?); waiting",
+				c, tsc_to_ns(silent) / 1000000);
+		}
+		return;
+	}
+	if (probe.rflags & RFLAGS_IF) {
+		/* Interrupts on, yet no tick: its timer does not reach it. */
+		if (silent > 4 * limit_tsc())
+			blame("interrupts on: its timer does not fire", silent);
+		if (now - probe.sent > limit_tsc() / 4)
+			probe_send(now); /* look again */
+		return;
+	}
+	if (probe.phase == PROBE_FIRST) {
+		/* Interrupts off once; make sure it was no short irq-off
+		 * section: ask again 50 ms later. */
+		if (now - probe.sent >= ns_to_tsc(50 * 1000000ull)) {
+			probe.phase = PROBE_SECOND;
+			probe_send(now);
+		}
+		return;
+	}
+	blame("interrupts off", silent);
+}
+
 void lockup_tick(void)
 {
 	uint32_t me = this_cpu_id();
@@ -109,22 +233,30 @@ void lockup_tick(void)
 	WRITE_ONCE(heartbeat[me], now);
 	if (!lockup_ms || panic_in_progress)
 		return;
+	if (READ_ONCE(probe.owner) == (int32_t)me) {
+		probe_step(now);
+		return;
+	}
+	if (READ_ONCE(probe.owner) >= 0)
+		return; /* another CPU is looking at a suspect */
 	for (uint32_t c = 0; c < nr_cpus; c++) {
 		struct percpu *pc = percpu_of(c);
 		uint64_t hb = READ_ONCE(heartbeat[c]);
+		int32_t idle = -1;
 
 		if (c == me || !pc || !READ_ONCE(pc->shared.online) || !hb)
 			continue;
-		if (now > hb && now - hb > 2 * limit_tsc()) {
-			/* One reporter (pairs with the exchange above). */
-			if (__atomic_exchange_n(&reporting, 1, __ATOMIC_SEQ_CST))
-				return;
-			const void *lock = READ_ONCE(pc->lock_spinning_on);
-
-			panic("lockup: cpu %u took no timer interrupt for %lu ms "
-			      "(interrupts off?)%s",
-			      c, tsc_to_ns(now - hb) / 1000000,
-			      lock ? "; it is spinning on a lock" : "");
-		}
+		if (now <= hb || now - hb <= 2 * limit_tsc())
+			continue;
+		/* Acquire: the previous owner's release of the fields. */
+		if (!__atomic_compare_exchange_n(&probe.owner, &idle, (int32_t)me, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		probe.cpu = c;
+		probe.hb = hb;
+		probe.phase = PROBE_FIRST;
+		probe.warned = false;
+		probe_send(now);
+		return;
 	}
 }

@@ -10,6 +10,7 @@
 #include "kernel/compiler.h"
 
 struct spinlock;
+struct trap_frame;
 
 extern int lockup_ms;
 
@@ -22,3 +23,6 @@ bool lockup_expired(uint64_t start);
 void lockup_tick(void);
 /* A CPU coming online starts its heartbeat (it may not have ticked yet). */
 void lockup_touch(void);
+/* From the NMI handler of a CPU the detector suspects: record what the NMI
+ * interrupted (RFLAGS.IF, RIP) for the checking CPU. */
+void lockup_nmi_probe(const struct trap_frame *tf);

@@ -13,3 +13,6 @@ void nmi_stop_other_cpus(bool backtraces);
  * nmi_test); returns once it was handled (-ETIMEDOUT after 100 ms).
  * -EINVAL for this CPU or one that is not online. */
 int nmi_send_test(uint32_t cpu);
+/* The same, and that CPU's handler then spins hold_ms with NMIs blocked:
+ * it looks like a virtual CPU the host does not run (lockup tests). */
+int nmi_send_test_hold(uint32_t cpu, uint32_t hold_ms);

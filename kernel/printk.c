@@ -202,6 +202,12 @@ void console_enter_panic(void)
 				    __ATOMIC_SEQ_CST);
 }
 
+size_t printk_bytes_written(void)
+{
+	/* Relaxed: a progress indicator (the panic path polls it). */
+	return __atomic_load_n(&log_head, __ATOMIC_RELAXED);
+}
+
 /* Panic path only: pass console ownership to the CPU that should print next
  * (kernel/nmi.c prints every CPU's backtrace in turn). */
 void console_handover(int cpu)

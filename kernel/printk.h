@@ -47,6 +47,8 @@ void console_replay(struct console *c);
 /* Panic: from now on only this CPU prints, without taking the lock. */
 void console_enter_panic(void);
 /* Panic path only: pass console ownership to the CPU that prints next. */
+/* Bytes ever written to the log: grows while anyone prints. */
+size_t printk_bytes_written(void);
 void console_handover(int cpu);
 
 /*
