@@ -159,6 +159,10 @@ $(BUILD)/host/%: tests/%.c tests/host_support.c $$(call HOST_USES,$$*) \
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host_support.c \
 	    $$(sed -n 's@^// uses: @@p' $<) -lcmocka
 
+# test_xstate_layout also runs the layout tool on dumps it writes.
+$(BUILD)/host/test_xstate_layout: $(BUILD)/host/xstate-layout
+$(BUILD)/host/test_xstate_layout: private HOST_CFLAGS += -DXSTATE_LAYOUT_TOOL='"$(BUILD)/host/xstate-layout"'
+
 test-host: $(HOST_TESTS)
 	@for t in $(HOST_TESTS); do $$t || exit 1; done
 
