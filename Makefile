@@ -149,11 +149,19 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -DHOST_TEST -I. -fsanitize=address,undefined \
                -Wno-missing-prototypes
 HOST_TESTS  := $(patsubst tests/%.c,$(BUILD)/host/%,$(wildcard tests/test_*.c))
 
-# Each test names the kernel sources it exercises in a "// uses:" line.
-$(BUILD)/host/%: tests/%.c tests/host_support.c
+# Each test names the kernel sources it exercises in a "// uses:" line; the
+# test is rebuilt when one of them (or a header beside one) changes.
+HOST_USES = $(shell sed -n 's@^// uses: @@p' tests/$(1).c)
+.SECONDEXPANSION:
+$(BUILD)/host/%: tests/%.c tests/host_support.c $$(call HOST_USES,$$*) \
+		$$(wildcard $$(patsubst %.c,%.h,$$(call HOST_USES,$$*)) tests/*.h)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< tests/host_support.c \
 	    $$(sed -n 's@^// uses: @@p' $<) -lcmocka
+
+# test_xstate_layout also runs the layout tool on dumps it writes.
+$(BUILD)/host/test_xstate_layout: $(BUILD)/host/xstate-layout
+$(BUILD)/host/test_xstate_layout: private HOST_CFLAGS += -DXSTATE_LAYOUT_TOOL='"$(BUILD)/host/xstate-layout"'
 
 test-host: $(HOST_TESTS)
 	@for t in $(HOST_TESTS); do $$t || exit 1; done

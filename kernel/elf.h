@@ -1,6 +1,7 @@
 /*
  * ELF64 program loading: validation is pure (host-tested against malformed
- * files); loading maps the validated segments into an address space.
+ * files and real toolchain output); loading maps the validated segments
+ * into an address space.
  */
 #pragma once
 
@@ -21,13 +22,17 @@ struct elf_image {
 };
 
 /*
- * Validates every header and segment of an ELF64 x86-64 executable of
+ * Validates every header and segment of a static ELF64 x86-64 executable of
  * size bytes. Returns NULL and fills img, or an error message. Refused:
  * truncated headers or program headers, wrong class/endianness/machine/
  * type, segments that run past the file, filesz > memsz, addresses outside
  * user space or below 64 KiB, overlapping segments, writable-and-executable
  * segments, an entry point outside an executable segment, more than
- * ELF_MAX_SEGMENTS loadable segments, or more than 1 GiB of memory.
+ * ELF_MAX_SEGMENTS loadable segments, or more than 1 GiB of memory; a
+ * dynamically linked file (PT_INTERP or PT_DYNAMIC), PT_SHLIB, a
+ * PT_GNU_STACK asking for an executable stack, and more than one PT_TLS or
+ * one whose template is not inside a loadable segment (elf.c lists every
+ * program header type and what happens to it).
  */
 const char *elf_validate(const void *data, uint64_t size, struct elf_image *img);
 

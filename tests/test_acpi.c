@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include "kernel/compiler.h"
 #include "arch/x86/acpi_tables.h"
 #include "tests/acpi_builder.h"
 
@@ -70,13 +73,14 @@ static void test_madt_large_x2apic(void **state)
 	madt_x2nmi(&t, 0xffffffff, 1);
 	tbl_end(&t);
 	assert_null(acpi_parse_madt(t.b, t.len, &m));
-	assert_int_equal(m.nr_cpus, 288);
+	assert_int_equal(m.nr_cpus, 287); /* 286 is neither enabled nor online capable */
+	assert_int_equal(m.disabled, 1);
 	assert_int_equal(m.duplicates, 5);
-	assert_int_equal(m.cpus[287].apic_id, 287);
-	assert_true(m.cpus[287].x2apic_entry);
-	assert_false(m.cpus[287].enabled);
-	assert_true(m.cpus[287].online_capable);
+	assert_int_equal(m.cpus[286].apic_id, 287);
+	assert_true(m.cpus[286].x2apic_entry);
 	assert_false(m.cpus[286].enabled);
+	assert_true(m.cpus[286].online_capable);
+	assert_int_equal(m.cpus[285].apic_id, 285);
 	assert_true(m.cpus[300 - 20].enabled);
 	assert_int_equal(m.nr_nmis, 1);
 	assert_true(m.nmis[0].x2apic);
@@ -297,6 +301,154 @@ static void test_srat_slit(void **state)
 	assert_non_null(acpi_parse_slit(t.b, t.len, &n, d, sizeof(d)));
 }
 
+/*
+ * Disabled placeholder entries as server firmware lists them for sockets
+ * and threads that are not there: flags 0, APIC ID 0 (x2APIC structures,
+ * listed here before the LAPIC ones) or 0xFF (LAPIC structures in the
+ * middle). A placeholder must not count as the first listing of an ID that
+ * a real, enabled processor has: the BSP (ID 0) and the x2APIC CPU with ID
+ * 0xFF below must both stay.
+ */
+static void build_placeholder_madt(void)
+{
+	tbl_begin(&t, "APIC", 5);
+	tbl_u32(&t, 0xfee00000);
+	tbl_u32(&t, 1);
+	madt_x2apic(&t, 0, 0, 0xfe); /* placeholder before the BSP's entry */
+	madt_lapic(&t, 0, 0, 1);     /* BSP */
+	madt_lapic(&t, 1, 2, 1);
+	madt_lapic(&t, 2, 0xff, 0); /* placeholders in the middle */
+	madt_lapic(&t, 3, 0xff, 0);
+	madt_lapic(&t, 4, 4, 1);
+	madt_x2apic(&t, 0xff, 1, 5); /* enabled, ID 0xFF after the 0xFF placeholders */
+	madt_x2apic(&t, 0x100, 1, 6);
+	madt_x2apic(&t, 0x102, 2, 7); /* hot-pluggable: online-capable, kept */
+	madt_x2apic(&t, 0, 0, 0xff);  /* placeholder at the end */
+	madt_ioapic(&t, 8, 0xfec00000, 0);
+	madt_nmi(&t, 0xff, 5, 1);
+	tbl_end(&t);
+}
+
+static void test_madt_disabled_placeholder_before_enabled(void **state)
+{
+	(void)state;
+	static const uint32_t want[] = { 0, 2, 4, 0xff, 0x100, 0x102 };
+	char missing[128] = "";
+	size_t used = 0;
+
+	build_placeholder_madt();
+	assert_null(acpi_parse_madt(t.b, t.len, &m));
+	for (uint32_t j = 0; j < ARRAY_SIZE(want); j++) {
+		bool ok = false;
+
+		for (uint32_t i = 0; i < m.nr_cpus; i++)
+			if (m.cpus[i].apic_id == want[j])
+				ok |= want[j] == 0x102 ? m.cpus[i].online_capable
+						       : m.cpus[i].enabled;
+		if (!ok)
+			used += (size_t)snprintf(missing + used, sizeof(missing) - used, " %#x",
+						 want[j]);
+	}
+	if (used)
+		fail_msg("CPUs lost to a placeholder with the same APIC ID:%s (%u listed, %u "
+			 "duplicates)",
+			 missing, m.nr_cpus, m.duplicates);
+	assert_int_equal(m.nr_cpus, ARRAY_SIZE(want));
+	assert_int_equal(m.duplicates, 0);
+	assert_int_equal(m.disabled, 4);
+}
+
+/*
+ * One local APIC NMI entry per processor UID, as large servers' firmware
+ * lists them (here 64 CPUs, LINT1, edge/high), plus an x2APIC NMI entry for
+ * all processors: every one is counted, the first MADT_MAX_NMIS are kept.
+ */
+static void test_madt_nmi_entries_all_counted(void **state)
+{
+	(void)state;
+	tbl_begin(&t, "APIC", 4);
+	tbl_u32(&t, 0xfee00000);
+	tbl_u32(&t, 1);
+	for (uint32_t i = 0; i < 64; i++)
+		madt_lapic(&t, (uint8_t)i, (uint8_t)i, 1);
+	madt_ioapic(&t, 64, 0xfec00000, 0);
+	for (uint32_t i = 0; i < 64; i++)
+		madt_nmi(&t, (uint8_t)i, 5, 1);
+	madt_x2nmi(&t, 0xffffffff, 1);
+	tbl_end(&t);
+	assert_null(acpi_parse_madt(t.b, t.len, &m));
+	assert_int_equal(m.nr_cpus, 64);
+	assert_int_equal(m.nr_nmis, 65);
+	assert_int_equal(madt_nmis_kept(&m), MADT_MAX_NMIS);
+	for (uint32_t i = 0; i < MADT_MAX_NMIS; i++) {
+		assert_int_equal(m.nmis[i].uid, i);
+		assert_int_equal(m.nmis[i].lint, 1);
+	}
+}
+
+/* SRAT fixture: one x2APIC affinity entry (CPU apic in domain prox) and one
+ * memory range per domain, as firmware builds it. */
+static void build_srat(uint32_t apic, uint32_t prox)
+{
+	tbl_begin(&t, "SRAT", 3);
+	tbl_u32(&t, 1);
+	tbl_u64(&t, 0);
+	tbl_u8(&t, 2);
+	tbl_u8(&t, 24);
+	tbl_u16(&t, 0);
+	tbl_u32(&t, prox);
+	tbl_u32(&t, apic);
+	tbl_u32(&t, 1);
+	tbl_u32(&t, 0);
+	tbl_u32(&t, 0);
+	tbl_u8(&t, 1);
+	tbl_u8(&t, 40);
+	tbl_u32(&t, prox);
+	tbl_u16(&t, 0);
+	tbl_u64(&t, (uint64_t)(prox + 1) << 32);
+	tbl_u64(&t, 1ull << 32);
+	tbl_u32(&t, 0);
+	tbl_u32(&t, 1);
+	tbl_u64(&t, 0);
+}
+
+/*
+ * A second SRAT that is malformed (a zero-length subtable after good ones,
+ * as shipped firmware has it) is refused, and the SRAT already accepted is
+ * left exactly as it was: the parser writes nothing before the whole table
+ * checked out.
+ */
+static void test_srat_malformed_second_keeps_first(void **state)
+{
+	(void)state;
+	static struct srat_info s, copy;
+
+	build_srat(300, 1);
+	tbl_end(&t);
+	assert_null(acpi_parse_srat(t.b, t.len, &s));
+	assert_int_equal(s.nr_cpus, 1);
+	assert_int_equal(s.nr_mem, 1);
+	copy = s;
+
+	build_srat(301, 2);
+	tbl_u8(&t, 0); /* a processor affinity subtable whose length is 0 */
+	tbl_u8(&t, 0);
+	tbl_u8(&t, 0);
+	tbl_u8(&t, 0);
+	tbl_end(&t);
+	const char *err = acpi_parse_srat(t.b, t.len, &s);
+
+	assert_non_null(err);
+	print_message("  second SRAT: %s\n", err);
+	if (memcmp(&s, &copy, sizeof(s)))
+		fail_msg("the malformed SRAT changed the accepted one: %u CPUs (first: APIC ID "
+			 "%u in domain %u), %u ranges; was %u CPUs (APIC ID %u in domain %u), "
+			 "%u ranges",
+			 s.nr_cpus, s.cpus[0].apic_id, s.cpus[0].proximity, s.nr_mem, copy.nr_cpus,
+			 copy.cpus[0].apic_id, copy.cpus[0].proximity, copy.nr_mem);
+	assert_non_null(strstr(err, "length 0")); /* the error says what is wrong */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +462,9 @@ int main(void)
 		cmocka_unit_test(test_fadt_and_hpet),
 		cmocka_unit_test(test_spcr),
 		cmocka_unit_test(test_srat_slit),
+		cmocka_unit_test(test_madt_disabled_placeholder_before_enabled),
+		cmocka_unit_test(test_madt_nmi_entries_all_counted),
+		cmocka_unit_test(test_srat_malformed_second_keeps_first),
 	};
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "arch/x86/xstate_layout.h"
 #include "tools/cpuid_dump.h"
@@ -492,6 +493,34 @@ static void test_validation_bad_cpuid(void **state)
 	assert_null(why);
 }
 
+/* Which component a CPUID description error is about, and the choice
+ * leaving out what CPUID enumerates without a size. */
+static void test_xstate_bad_comp_named(void **state)
+{
+	(void)state;
+	struct xstate_cpuid c;
+
+	load_cpuid(SPR_W9, &c);
+	assert_int_equal(xstate_layout_bad_comp(&c, 0x600e7, 0x400), -1);
+	assert_int_equal(xstate_cpuid_unsized(&c), 0);
+	c.comp[XFEAT_AVX].size = 0;
+	assert_int_equal(xstate_layout_bad_comp(&c, 7, 0), XFEAT_AVX);
+	assert_int_equal(xstate_cpuid_unsized(&c), XFEAT_BIT(XFEAT_AVX));
+	assert_int_equal(xstate_choose_xcr0(&c), 0x60003); /* no AVX, so no AVX-512 */
+	load_cpuid(SPR_W9, &c);
+	c.comp[XFEAT_TILEDATA].offset = 0;
+	assert_int_equal(xstate_layout_bad_comp(&c, 3 | XFEAT_AMX, 0), XFEAT_TILEDATA);
+	load_cpuid(SPR_W9, &c);
+	c.comp[XFEAT_PASID].size = 0;
+	assert_int_equal(xstate_layout_bad_comp(&c, 3, XFEAT_BIT(XFEAT_PASID)), XFEAT_PASID);
+	assert_int_equal(xstate_choose_xss(&c, true), 0);
+	load_cpuid(SPR_W9, &c);
+	c.comp[XFEAT_PASID].supervisor = false;
+	assert_int_equal(xstate_layout_bad_comp(&c, 3, XFEAT_BIT(XFEAT_PASID)), XFEAT_PASID);
+	/* Errors that are not about one component's description name none. */
+	assert_int_equal(xstate_layout_bad_comp(&c, 3 | XFEAT_BIT(40), 0), -1);
+}
+
 /* ---- choice and names ---- */
 
 static void test_choose_partial_groups(void **state)
@@ -729,6 +758,252 @@ static void test_parser_accepts(void **state)
 	unlink(path);
 }
 
+/* ---- (e) hwloc-gather-cpuid dumps and the tool itself ---- */
+
+#ifndef XSTATE_LAYOUT_TOOL
+#define XSTATE_LAYOUT_TOOL "build/host/xstate-layout"
+#endif
+#define HWLOC_DIR  "tests/data/cpuid"
+#define HWLOC_PU0  HWLOC_DIR "/hwloc-pu0"
+#define HWLOC_2CPU HWLOC_DIR "/hwloc-stdout-2cpus"
+
+/*
+ * d written out again in libcpuid's format or in hwloc-gather-cpuid's
+ * ("<mask> <eax> <ebx> <ecx> <edx> => <eax> <ebx> <ecx> <edx>", mask 5 when
+ * ECX is an input, else 1), with (0xD,9) all zero if zero_d9. Returns a
+ * temporary path (static; the caller unlinks it).
+ */
+static char *write_dump(const struct cpuid_dump *d, bool hwloc, bool zero_d9)
+{
+	static char path[64];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_xstate_dump_XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	if (hwloc)
+		fprintf(f, "# mask e[abcd]x => e[abcd]x\n");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct cpuid_rec *r = &d->recs[i];
+		uint32_t z[4] = { 0, 0, 0, 0 };
+		const uint32_t *o = zero_d9 && r->leaf == 0xd && r->subleaf == 9 ? z : r->regs;
+
+		if (hwloc)
+			fprintf(f, "%x %x 0 %x 0 => %x %x %x %x\n", r->has_subleaf ? 5 : 1, r->leaf,
+				r->subleaf, o[0], o[1], o[2], o[3]);
+		else
+			fprintf(f, "CPUID %08X: %08X-%08X-%08X-%08X [SL %02X]\n", r->leaf, o[0],
+				o[1], o[2], o[3], r->subleaf);
+	}
+	fclose(f);
+	return path;
+}
+
+static void load_dump(const char *path, struct cpuid_dump *d)
+{
+	char err[256];
+
+	if (cpuid_dump_load(d, path, err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+/* Run the tool; its exit status, stdout and stderr (static buffers). */
+static int run_tool(const char *args, char **out, char **err)
+{
+	static char obuf[16384], ebuf[4096];
+	char cmd[512];
+	int st;
+	FILE *f;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "%s %s >/tmp/test_xstate_tool.out 2>/tmp/test_xstate_tool.err",
+		 XSTATE_LAYOUT_TOOL, args);
+	st = system(cmd);
+	f = fopen("/tmp/test_xstate_tool.out", "r");
+	assert_non_null(f);
+	n = fread(obuf, 1, sizeof(obuf) - 1, f);
+	obuf[n] = '\0';
+	fclose(f);
+	f = fopen("/tmp/test_xstate_tool.err", "r");
+	assert_non_null(f);
+	n = fread(ebuf, 1, sizeof(ebuf) - 1, f);
+	ebuf[n] = '\0';
+	fclose(f);
+	unlink("/tmp/test_xstate_tool.out");
+	unlink("/tmp/test_xstate_tool.err");
+	*out = obuf;
+	*err = ebuf;
+	print_message("  $ xstate-layout %s: exit %d\n%s", args, WEXITSTATUS(st), ebuf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect_in(const char *text, const char *what, const char *where)
+{
+	if (!strstr(text, what))
+		fail_msg("\"%s\" not in the tool's %s:\n%s", what, where, text);
+}
+
+/*
+ * hwloc-gather-cpuid's own output (hwloc 2.9.0, Debian 12, on a 2-vCPU AMD
+ * EPYC guest: tests/data/cpuid/README.md): a pu<N> file, and the real
+ * Sapphire Rapids dump rewritten in that format, which must read exactly
+ * as the original does.
+ */
+static void test_xstate_tool_hwloc_format(void **state)
+{
+	(void)state;
+	struct xstate_cpuid c, c2;
+	struct cpuid_dump d;
+	char *out, *err, args[256];
+
+	load_cpuid(HWLOC_PU0, &c);
+	assert_int_equal(c.user_mask, 0x207); /* x87 sse avx pkru */
+	assert_int_equal(c.sup_mask, 0x1800); /* cet_u cet_s */
+	assert_int_equal(c.max_std_size, 0x988);
+	assert_int_equal(c.comp[XFEAT_PKRU].size, 8);
+	assert_int_equal(c.comp[XFEAT_PKRU].offset, 0x980);
+	assert_int_equal(c.comp[XFEAT_CET_S].size, 0x18);
+	assert_true(c.comp[XFEAT_CET_S].supervisor);
+
+	load_dump(SPR_W9, &d);
+	char *path = write_dump(&d, true, false);
+
+	cpuid_dump_free(&d);
+	load_cpuid(SPR_W9, &c);
+	load_cpuid(path, &c2);
+	assert_memory_equal(&c, &c2, sizeof(c));
+	snprintf(args, sizeof(args), "%s", path);
+	int st = run_tool(args, &out, &err);
+
+	unlink(path);
+	assert_int_equal(st, 0);
+	expect_in(out, "standard size  (XSAVE/XSAVEOPT; XCR0):         11008", "output");
+	expect_in(out, "compacted size (XSAVEC/XSAVES; XCR0 | XSS):   10688", "output");
+	assert_int_equal(run_tool(HWLOC_PU0, &out, &err), 0);
+	expect_in(out, ": match", "output");
+}
+
+/* Several CPUs in one file: hwloc-gather-cpuid -c N - run for each CPU
+ * (its progress lines and warnings included), or pu files concatenated.
+ * The first CPU is read, as with libcpuid dumps. */
+static void test_xstate_tool_hwloc_several_cpus(void **state)
+{
+	(void)state;
+	struct cpuid_dump d;
+	uint32_t r[4];
+	char *out, *err;
+
+	load_dump(HWLOC_2CPU, &d);
+	assert_true(cpuid_dump_find(&d, 1, 0, r));
+	assert_int_equal(r[1] >> 24, 0); /* CPU 0's initial APIC ID, not CPU 1's */
+	assert_true(cpuid_dump_find(&d, 0xd, 9, r));
+	assert_int_equal(r[0], 8);
+	cpuid_dump_free(&d);
+	assert_int_equal(run_tool(HWLOC_2CPU, &out, &err), 0);
+	expect_in(out, ": match", "output");
+
+	static char text[16384];
+	FILE *f = fopen(HWLOC_PU0, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) / 2, f);
+	fclose(f);
+	memcpy(text + n, text, n); /* cat pu0 pu0 */
+	char *path = write_temp(text, 2 * n);
+
+	load_dump(path, &d);
+	unlink(path);
+	assert_true(cpuid_dump_find(&d, 0xd, 0, r));
+	assert_int_equal(r[0], 0x207);
+	cpuid_dump_free(&d);
+}
+
+static void test_xstate_tool_hwloc_malformed(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"5 d 0 9 0 => 8 980 0",		  /* three outputs */
+		"5 d 0 9 0 = 8 980 0 0",	  /* no "=>" */
+		"5 d 0 9 => 8 980 0 0",		  /* three inputs */
+		"4 d 0 9 0 => 8 980 0 0",	  /* EAX not an input */
+		"15 d 0 9 0 => 8 980 0 0",	  /* mask beyond EDX */
+		"5 d 0 9 0 => 8 980 0 0 0",	  /* trailing register */
+		"5 d 0 9 0 => 123456789 980 0 0", /* nine digits */
+		"5 d 0 9 0 => 8 98g 0 0",
+		"5 d 0 0 0 => 207 988 988 0", /* repeats line 2's (0xD,0) */
+		"CPUID 0000000D: 00000008-00000A80-00000000-00000000 [SL 09]", /* mixed formats */
+	};
+	char buf[256];
+
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		int n = snprintf(buf, sizeof(buf),
+				 "# mask e[abcd]x => e[abcd]x\n5 d 0 0 0 => 207 988 988 0\n%s\n",
+				 bad[i]);
+
+		expect_load_error(buf, (size_t)n, 3);
+	}
+	/* The directory hwloc-gather-cpuid writes, instead of one of its files. */
+	struct cpuid_dump d;
+	char err[256];
+
+	assert_int_equal(cpuid_dump_load(&d, HWLOC_DIR, err, sizeof(err)), -1);
+	cpuid_dump_free(&d);
+	expect_in(err, "give one of its pu<N> files", "error");
+}
+
+/*
+ * CPUID.(0xD,0).EAX enumerates PKRU (bit 9) but (0xD,9) is all zero: the
+ * dump contradicts itself. The tool names component 9 and still shows the
+ * layout it would use without it (the kernel's choice does not take PKRU).
+ * Real Sapphire Rapids leaves, in both formats.
+ */
+static void test_xstate_tool_component_9_zero(void **state)
+{
+	(void)state;
+	struct cpuid_dump d;
+	char *out, *err;
+
+	char paths[2][64];
+
+	load_dump(SPR_W9, &d);
+	for (int hwloc = 0; hwloc < 2; hwloc++)
+		strcpy(paths[hwloc], write_dump(&d, hwloc, true));
+	cpuid_dump_free(&d);
+	for (int hwloc = 0; hwloc < 2; hwloc++) {
+		int st = run_tool(paths[hwloc], &out, &err);
+
+		unlink(paths[hwloc]);
+		assert_int_equal(st, 1);
+		expect_in(err, "self-contradictory", "errors");
+		expect_in(err, "component 9 (pkru)", "errors");
+		expect_in(out, "standard size  (XSAVE/XSAVEOPT; XCR0):         11008", "output");
+		expect_in(out, "compacted size (XSAVEC/XSAVES; XCR0 | XSS):   10688", "output");
+	}
+}
+
+/* Asked for a component CPUID gives no size: the error names it. */
+static void test_xstate_tool_names_unsized_component(void **state)
+{
+	(void)state;
+	struct cpuid_dump d;
+	char *out, *err, args[256];
+
+	load_dump(SPR_W9, &d);
+	char *path = write_dump(&d, false, true);
+
+	cpuid_dump_free(&d);
+	snprintf(args, sizeof(args), "%s --xcr0 0x602e7", path);
+	int st = run_tool(args, &out, &err);
+
+	unlink(path);
+	assert_int_equal(st, 1);
+	expect_in(err, "CPUID gives an enabled component no size: component 9 (pkru)", "errors");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -738,12 +1013,18 @@ int main(void)
 		cmocka_unit_test(test_legacy_only),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_validation_bad_cpuid),
+		cmocka_unit_test(test_xstate_bad_comp_named),
 		cmocka_unit_test(test_choose_partial_groups),
 		cmocka_unit_test(test_comp_names),
 		cmocka_unit_test(test_cpuid_read),
 		cmocka_unit_test(test_parser_malformed),
 		cmocka_unit_test(test_parser_missing_empty),
 		cmocka_unit_test(test_parser_accepts),
+		cmocka_unit_test(test_xstate_tool_hwloc_format),
+		cmocka_unit_test(test_xstate_tool_hwloc_several_cpus),
+		cmocka_unit_test(test_xstate_tool_hwloc_malformed),
+		cmocka_unit_test(test_xstate_tool_component_9_zero),
+		cmocka_unit_test(test_xstate_tool_names_unsized_component),
 	};
 
 	return cmocka_run_group_tests_name("xstate_layout", tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * CPUID dump files (host only; see cpuid_dump.h for the format). The input
+ * CPUID dump files (host only; see cpuid_dump.h for the formats). The input
  * is user-supplied: every line is checked, every error names file:line,
  * nothing here aborts. A record is kept only once the whole line parsed.
  */
@@ -11,17 +11,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CPUID_DUMP_MAX_RECS 4096 /* a full dump of one CPU is ~100 records */
 
+#define HWLOC_HEADER	  "# mask e[abcd]x => e[abcd]x"
+#define HWLOC_MASK_EAX	  (1u << 0)
+#define HWLOC_MASK_ECX	  (1u << 2)
+#define HWLOC_MASK_ALL	  0xfu
+#define HWLOC_RECORD_HINT "<mask> <eax> <ebx> <ecx> <edx> => <eax> <ebx> <ecx> <edx>"
+#define LIBCPUID_REC_HINT "CPUID <leaf>: EAX-EBX-ECX-EDX"
+
 enum line_kind { LINE_SKIP, LINE_RECORD, LINE_SECTION, LINE_END, LINE_BAD };
+enum dump_format { FMT_UNKNOWN, FMT_LIBCPUID, FMT_HWLOC };
 
 struct parser {
 	const char *path;
 	unsigned long lineno;
 	char *err;
 	size_t errlen;
+	enum dump_format format; /* of the first record; the others must match */
 };
+
+static const char *const reg_names[4] = { "EAX", "EBX", "ECX", "EDX" };
 
 static __attribute__((format(printf, 2, 3))) int fail(struct parser *p, const char *fmt, ...)
 {
@@ -103,9 +115,18 @@ static bool is_dash_line(const char *s)
 	return n >= 3 && *skip_space(s + n) == '\0';
 }
 
+/* hwloc-gather-cpuid's progress lines and warnings on its standard output. */
+static bool is_hwloc_chatter(const char *s)
+{
+	return starts_with(s, "Gathering ") || starts_with(s, "Summary written to ") ||
+	       starts_with(s, "WARNING: ");
+}
+
 static enum line_kind classify(const char *s)
 {
-	if (*s == '\0' || *s == '#')
+	if (strcmp(s, HWLOC_HEADER) == 0 || starts_with(s, "Gathering CPUID of PU P#"))
+		return LINE_SECTION;
+	if (*s == '\0' || *s == '#' || is_hwloc_chatter(s))
 		return LINE_SKIP;
 	if (starts_with(s, "------["))
 		return LINE_SECTION;
@@ -127,12 +148,10 @@ static bool parse_subleaf(const char **s, uint32_t *subleaf)
 }
 
 /* "CPUID 0000000D: 000602E7-00002B00-00002B00-00000000 [SL 00] [x87]" */
-static int parse_record(struct parser *p, const char *s, struct cpuid_rec *r)
+static int parse_libcpuid_record(struct parser *p, const char *s, struct cpuid_rec *r)
 {
-	static const char *const reg_names[4] = { "EAX", "EBX", "ECX", "EDX" };
-
 	if (!starts_with(s, "CPUID "))
-		return fail(p, "not a CPUID record (expected \"CPUID <leaf>: EAX-EBX-ECX-EDX\")");
+		return fail(p, "not a CPUID record (expected \"" LIBCPUID_REC_HINT "\")");
 	s = skip_space(s + 6);
 	if (!parse_hex(&s, 8, 8, &r->leaf) || *s++ != ':')
 		return fail(p, "expected an 8-digit hex leaf and ':'");
@@ -154,6 +173,85 @@ static int parse_record(struct parser *p, const char *s, struct cpuid_rec *r)
 	}
 	if (*s != '\0' && *s != '[')
 		return fail(p, "unexpected text after the registers: \"%.20s\"", s);
+	return 0;
+}
+
+/* One hwloc word: blanks, 1..8 hex digits, then a blank, '=' or the end. */
+static bool parse_hwloc_word(const char **s, uint32_t *out)
+{
+	*s = skip_space(*s);
+	if (!parse_hex(s, 1, 8, out))
+		return false;
+	return **s == '\0' || **s == ' ' || **s == '\t' || **s == '=';
+}
+
+/* Four registers into regs; false naming the first one missing in *bad. */
+static bool parse_hwloc_regs(const char **s, uint32_t regs[4], const char **bad)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		if (!parse_hwloc_word(s, &regs[i])) {
+			*bad = reg_names[i];
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "5 d 0 9 0 => 8 a80 0 0" (hwloc-gather-cpuid; older versions wrote no
+ * blank before "=>") */
+static int parse_hwloc_record(struct parser *p, const char *s, struct cpuid_rec *r)
+{
+	uint32_t mask, in[4];
+	const char *bad;
+
+	if (!parse_hwloc_word(&s, &mask))
+		return fail(p, "not a CPUID record (expected hwloc's \"" HWLOC_RECORD_HINT "\")");
+	if (!parse_hwloc_regs(&s, in, &bad))
+		return fail(p, "expected 1..8 hex digits for input %s", bad);
+	s = skip_space(s);
+	if (!starts_with(s, "=>"))
+		return fail(p, "expected \"=>\" after the four input registers");
+	s += 2;
+	if (!parse_hwloc_regs(&s, r->regs, &bad))
+		return fail(p, "expected 1..8 hex digits for output %s", bad);
+	if (*skip_space(s) != '\0')
+		return fail(p, "unexpected text after the registers: \"%.20s\"", skip_space(s));
+	if (!(mask & HWLOC_MASK_EAX) || (mask & ~HWLOC_MASK_ALL))
+		return fail(p, "input mask %x: bit 0 (EAX, the leaf) must be set, bits 0..3 only",
+			    mask);
+	r->leaf = in[0];
+	r->has_subleaf = (mask & HWLOC_MASK_ECX) != 0;
+	r->subleaf = r->has_subleaf ? in[2] : 0;
+	return 0;
+}
+
+/* Which format a line looks like; FMT_UNKNOWN if neither. */
+static enum dump_format record_format(const char *s)
+{
+	if (starts_with(s, "CPUID "))
+		return FMT_LIBCPUID;
+	if (hexval(s[0]) >= 0 && strstr(s, "=>"))
+		return FMT_HWLOC;
+	return FMT_UNKNOWN;
+}
+
+/* A record in either format; every record of a file in the same one. A line
+ * like neither is judged as a record of the file's format. */
+static int parse_record(struct parser *p, const char *s, struct cpuid_rec *r)
+{
+	enum dump_format f = record_format(s);
+
+	if (f == FMT_UNKNOWN)
+		f = p->format;
+	if (f == FMT_UNKNOWN)
+		return fail(p, "not a CPUID record (expected \"" LIBCPUID_REC_HINT
+			       "\" or hwloc's \"" HWLOC_RECORD_HINT "\")");
+	if (p->format != FMT_UNKNOWN && f != p->format)
+		return fail(p, "%s record in a %s dump", f == FMT_HWLOC ? "hwloc" : "libcpuid",
+			    p->format == FMT_HWLOC ? "hwloc" : "libcpuid");
+	if (f == FMT_HWLOC ? parse_hwloc_record(p, s, r) : parse_libcpuid_record(p, s, r))
+		return -1;
+	p->format = f;
 	return 0;
 }
 
@@ -234,9 +332,16 @@ static int parse_stream(struct parser *p, struct cpuid_dump *d, FILE *f)
 	return 0;
 }
 
+static bool is_directory(FILE *f)
+{
+	struct stat st;
+
+	return fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int cpuid_dump_load(struct cpuid_dump *d, const char *path, char *err, size_t errlen)
 {
-	struct parser p = { .path = path, .lineno = 0, .err = err, .errlen = errlen };
+	struct parser p = { .path = path, .err = err, .errlen = errlen, .format = FMT_UNKNOWN };
 	FILE *f;
 	int ret;
 
@@ -247,6 +352,11 @@ int cpuid_dump_load(struct cpuid_dump *d, const char *path, char *err, size_t er
 	f = fopen(path, "r");
 	if (!f)
 		return fail(&p, "cannot open: %s", strerror(errno));
+	if (is_directory(f)) {
+		fclose(f);
+		return fail(&p, "a directory (hwloc-gather-cpuid writes one file per CPU in it: "
+				"give one of its pu<N> files)");
+	}
 	ret = parse_stream(&p, d, f);
 	fclose(f);
 	return ret;

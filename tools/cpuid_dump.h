@@ -3,20 +3,36 @@
  * answer CPUID queries from it, so that code taking a cpuid_fn
  * (arch/x86/xstate_layout.h) can run on another machine's CPUID.
  *
- * Format (libcpuid's cpuid_tool, see /work/shared/data/cpuid/README.md):
+ * Two formats, told apart line by line (one file holds one of them):
+ *
+ * libcpuid's cpuid_tool (see /work/shared/data/cpuid/README.md):
  *   CPUID <leaf>: <EAX>-<EBX>-<ECX>-<EDX> [SL <subleaf>] [annotation]...
  * leaf and registers are 8 hex digits, subleaf 1..8 hex digits; a record
  * without "[SL xx]" is subleaf 0. All-zero subleaves are omitted by the
  * dumper, so a query that finds no record answers zeros, as the CPU would.
+ * "------[ CPUID Registers / Logical CPU #n ]------" heads a CPU's records;
+ * a line of dashes alone ends the raw data (libcpuid's .test files put
+ * expected results after it); a line of space-separated hex bytes is a list
+ * the curators appended (x2APIC IDs) and is skipped.
  *
- * Line kinds: blank lines and lines starting with '#' are comments;
- * "------[ CPUID Registers / Logical CPU #n ]------" heads a CPU's records
- * (only the first CPU is read: a second header ends the dump); a line of
- * dashes alone ends the raw data (libcpuid's .test files put expected
- * results after it); a line of space-separated hex bytes is a list the
- * curators appended (x2APIC IDs) and is skipped. Anything else must be a
- * well-formed record whose (leaf, subleaf) has not been seen; otherwise the
- * load fails naming file:line. A file with no record at all fails too.
+ * hwloc-gather-cpuid (hwloc's utils/hwloc/hwloc-gather-cpuid.c), one file
+ * pu<N> per logical CPU in a directory, or its standard output with -c N -:
+ *   # mask e[abcd]x => e[abcd]x
+ *   <mask> <EAX> <EBX> <ECX> <EDX> => <EAX> <EBX> <ECX> <EDX>
+ * all hex without 0x, 1..8 digits; the first four are the inputs and mask
+ * says which of them matter (bit 0 EAX, the leaf, always; bit 2 ECX, the
+ * subleaf; EBX and EDX are not CPUID inputs and are ignored). A record whose
+ * mask lacks ECX is subleaf 0, as a libcpuid record without "[SL xx]". The
+ * "# mask" line heads each CPU's records; the tool's progress lines
+ * ("Gathering CPUID of PU P#n ..." also heads a CPU), "Gathering ...",
+ * "Summary written to ..." and "WARNING: ..." are skipped, so that the
+ * standard output of several runs can be read as it is.
+ *
+ * Both: blank lines and other lines starting with '#' are comments; only
+ * the first CPU is read (the next CPU's header ends the dump: a file may
+ * hold several). Anything else must be a well-formed record of the file's
+ * format whose (leaf, subleaf) has not been seen; otherwise the load fails
+ * naming file:line. A file with no record at all fails too.
  */
 #pragma once
 

@@ -5,7 +5,10 @@ Usage: mkbadelf.py <good.elf> <outdir>
 
 Each output breaks exactly one rule that kernel/elf.c's elf_validate()
 enforces; the kernel must refuse every one with -ENOEXEC (user test
-malformed_elf_refused) and never crash.
+malformed_elf_refused) and never crash. The last four add one program
+header to the good file: a PT_INTERP or PT_DYNAMIC (a dynamically linked
+program), a PT_GNU_STACK asking for an executable stack, a PT_TLS whose
+template lies outside every loadable segment.
 """
 import os
 import struct
@@ -13,7 +16,10 @@ import sys
 
 EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 PHDR = struct.Struct("<IIQQQQQQ")
-PT_LOAD, PT_NOTE = 1, 4
+PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_TLS = 1, 2, 3, 4, 7
+PT_GNU_STACK = 0x6474E551
+INTERP = b"/lib64/ld-linux-x86-64.so.2\0"
+INTERP_OFF = 0x200  # in the gap between the program headers and the first segment
 
 
 def parse(data):
@@ -36,6 +42,31 @@ def build(data, e, phs):
 
 def loads(phs):
     return [ph for ph in phs if ph[0] == PT_LOAD]
+
+
+def with_extra(data, e, phs, extra):
+    """The file with one more program header after the others, which must
+    fit before the first segment's data (and before INTERP_OFF)."""
+    first = min(ph[2] for ph in loads(phs) if ph[5])
+    end = e[5] + (len(phs) + 1) * PHDR.size
+    assert end <= min(first, INTERP_OFF), "no room for another program header"
+    x = list(e); x[10] = len(phs) + 1
+    return build(data, x, phs + [extra])
+
+
+def extra_variants(data, e, phs):
+    v = {}
+    ld = loads(phs)
+    m = bytearray(data)
+    m[INTERP_OFF:INTERP_OFF + len(INTERP)] = INTERP
+    va = ld[0][3] - ld[0][2] + INTERP_OFF  # congruent with its offset
+    v["interp"] = with_extra(bytes(m), e, phs,
+                             [PT_INTERP, 4, INTERP_OFF, va, va, len(INTERP), len(INTERP), 1])
+    d = ld[-1]  # the data segment
+    v["dynamic"] = with_extra(data, e, phs, [PT_DYNAMIC, 6, d[2], d[3], d[3], 0x10, 0x10, 8])
+    v["execstack"] = with_extra(data, e, phs, [PT_GNU_STACK, 7, 0, 0, 0, 0, 0, 16])
+    v["tls"] = with_extra(data, e, phs, [PT_TLS, 4, d[2], 0x7000000, 0x7000000, 0x10, 0x10, 8])
+    return v
 
 
 def variants(data):
@@ -79,6 +110,7 @@ def variants(data):
     p = [list(ph) for ph in phs]; ld = loads(p)[0]
     ld[3] = ld[2] & 0xfff  # below 64 KiB (congruent with its offset)
     v["zero_page"] = build(data, e, p)
+    v.update(extra_variants(data, e, phs))
     return v
 
 

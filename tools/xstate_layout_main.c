@@ -4,13 +4,23 @@
  *
  *   xstate-layout <dump-file> [--xcr0 HEX] [--xss HEX] [--pasid]
  *
- * Without --xcr0/--xss it takes the kernel's own choice (xstate_choose_xcr0,
- * xstate_choose_xss with want_pasid = --pasid). It checks the layout maths
- * against the one size in the dump that is a fixed CPU property,
- * CPUID.(0xD,0).ECX (standard size for all supported user bits); the
- * (0xD,0).EBX and (0xD,1).EBX sizes depend on what the dumped OS had set
- * and are only shown. Exit status: 0, 1 on bad input or a size mismatch,
- * 2 on bad usage.
+ * The dump is libcpuid's cpuid_tool format or a file hwloc-gather-cpuid
+ * wrote (a pu<N> file, or its standard output); a file with several CPUs is
+ * read for the first (tools/cpuid_dump.h). Without --xcr0/--xss it takes
+ * the kernel's own choice (xstate_choose_xcr0, xstate_choose_xss with
+ * want_pasid = --pasid). It checks the layout maths against the one size in
+ * the dump that is a fixed CPU property, CPUID.(0xD,0).ECX (standard size
+ * for all supported user bits); the (0xD,0).EBX and (0xD,1).EBX sizes
+ * depend on what the dumped OS had set and are only shown.
+ *
+ * A dump that enumerates a component (in CPUID.(0xD,0).EDX:EAX or
+ * (0xD,1).EDX:ECX) but gives it no size in (0xD,i).EAX contradicts itself:
+ * each such component is named on stderr, the layout printed is the one the
+ * kernel would use without it, and the exit status is 1. Every error about
+ * one component names it ("component 9 (pkru)").
+ *
+ * Exit status: 0, 1 on bad input (unreadable or self-contradictory dump,
+ * an impossible choice) or a size mismatch, 2 on bad usage.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +38,8 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xstate-layout <dump-file> [--xcr0 HEX] [--xss HEX] [--pasid]\n"
+		   "  dump-file: libcpuid's cpuid_tool format, or a pu<N> file (or the\n"
+		   "  standard output) of hwloc-gather-cpuid; the first CPU is read\n"
 		   "  default XCR0/IA32_XSS: the kernel's choice; --pasid adds PASID to\n"
 		   "  the default IA32_XSS (pasid=xstate) and cannot be used with --xss\n");
 }
@@ -144,6 +156,19 @@ static void fmt_offset(char *buf, size_t len, uint32_t off)
 	snprintf(buf, len, "%6u %7s", off, hex);
 }
 
+/* "component 9 (pkru)", or "component 19" for one without a name. */
+static const char *comp_label(unsigned i)
+{
+	static char buf[48];
+	const char *name = xstate_comp_name(i);
+
+	if (name)
+		snprintf(buf, sizeof(buf), "component %u (%s)", i, name);
+	else
+		snprintf(buf, sizeof(buf), "component %u", i);
+	return buf;
+}
+
 static void print_comp(const struct xstate_cpuid *c, const struct xstate_layout *l, unsigned i)
 {
 	const char *name = xstate_comp_name(i);
@@ -179,16 +204,61 @@ static void print_layout(const struct xstate_cpuid *c, const struct xstate_layou
 	       yes_no(c->insns & XSTATE_HAS_XSAVES), yes_no(c->insns & XSTATE_HAS_XFD));
 }
 
+/* What CPUID says of component i, for an error naming it. */
+static void print_comp_cpuid(FILE *f, const struct xstate_cpuid *c, int i)
+{
+	const struct xstate_comp *k = &c->comp[i];
+
+	fprintf(f, "%s: CPUID.(0xD,%d) gives size %u, standard offset %u, %s%s%s\n",
+		comp_label((unsigned)i), i, k->size, k->offset,
+		k->supervisor ? "supervisor" : "user", k->align64 ? ", 64-byte aligned" : "",
+		k->xfd ? ", XFD" : "");
+}
+
+/*
+ * Components the dump enumerates without a size: each named on stderr.
+ * Returns their mask (the kernel's choice leaves them out).
+ */
+static uint64_t report_contradictions(const struct xstate_cpuid *c, const char *path)
+{
+	uint64_t bad = xstate_cpuid_unsized(c);
+
+	for (unsigned i = 2; i < XSTATE_MAX; i++) {
+		const struct xstate_comp *k = &c->comp[i];
+		bool zero = !k->size && !k->offset && !k->supervisor && !k->align64 && !k->xfd;
+
+		if (!(bad & XFEAT_BIT(i)))
+			continue;
+		fprintf(stderr,
+			"xstate-layout: %s: self-contradictory: CPUID.(0xD,%u).%s bit %u enumerates "
+			"%s, but CPUID.(0xD,%u) %s; the kernel's choice leaves it out\n",
+			path, (c->user_mask & XFEAT_BIT(i)) ? 0 : 1,
+			(c->user_mask & XFEAT_BIT(i)) ? "EAX" : "ECX", i, comp_label(i), i,
+			zero ? "is all zero (or missing from the dump)"
+			     : "gives it no size (EAX = 0)");
+	}
+	return bad;
+}
+
 /* (0xD,0).ECX against our standard size for all supported user bits. */
-static int check_dump(const struct xstate_cpuid *c)
+static int check_dump(const struct xstate_cpuid *c, uint64_t contradictions)
 {
 	struct xstate_layout all;
 	const char *why;
 	int ret = 0;
 
-	if (xstate_layout_compute(c, c->user_mask, 0, &all, &why)) {
+	if (contradictions) {
+		printf("dump check:    skipped: the dump contradicts itself about XCR0/IA32_XSS "
+		       "bits 0x%" PRIx64 " (see the errors)\n",
+		       contradictions);
+		ret = 1;
+	} else if (xstate_layout_compute(c, c->user_mask, 0, &all, &why)) {
+		int bad = xstate_layout_bad_comp(c, c->user_mask, 0);
+
 		printf("dump check:    cannot lay out all supported user bits 0x%" PRIx64 ": %s\n",
 		       c->user_mask, why);
+		if (bad >= 0)
+			print_comp_cpuid(stdout, c, bad);
 		ret = 1;
 	} else {
 		ret = all.std_size != c->max_std_size;
@@ -206,9 +276,15 @@ static int check_dump(const struct xstate_cpuid *c)
 static void report_bad_choice(const struct xstate_cpuid *c, const struct opts *o, const char *why)
 {
 	uint64_t bad_xcr0 = o->xcr0 & ~c->user_mask, bad_xss = o->xss & ~c->sup_mask;
+	int bad = xstate_layout_bad_comp(c, o->xcr0, o->xss);
 
-	fprintf(stderr, "xstate-layout: XCR0 0x%" PRIx64 ", IA32_XSS 0x%" PRIx64 ": %s\n", o->xcr0,
-		o->xss, why);
+	fprintf(stderr, "xstate-layout: XCR0 0x%" PRIx64 ", IA32_XSS 0x%" PRIx64 ": %s%s%s\n",
+		o->xcr0, o->xss, why, bad >= 0 ? ": " : "",
+		bad >= 0 ? comp_label((unsigned)bad) : "");
+	if (bad >= 0) {
+		fprintf(stderr, "xstate-layout: ");
+		print_comp_cpuid(stderr, c, bad);
+	}
 	if (bad_xcr0 || bad_xss)
 		fprintf(stderr,
 			"xstate-layout: bits outside the CPU's masks: XCR0 0x%" PRIx64
@@ -235,6 +311,7 @@ static int run(struct opts *o)
 	struct xstate_layout l;
 	const char *why;
 	char err[512];
+	uint64_t contradictions;
 	int ret = 1;
 
 	if (cpuid_dump_load(&d, o->path, err, sizeof(err))) {
@@ -249,6 +326,7 @@ static int run(struct opts *o)
 			o->path);
 		goto out;
 	}
+	contradictions = report_contradictions(&c, o->path);
 	if (!o->have_xcr0)
 		o->xcr0 = xstate_choose_xcr0(&c);
 	if (!o->have_xss)
@@ -263,7 +341,7 @@ static int run(struct opts *o)
 	printf("chosen:        XCR0 0x%" PRIx64 " (%s), IA32_XSS 0x%" PRIx64 " (%s)\n", o->xcr0,
 	       o->have_xcr0 ? "--xcr0" : "kernel's choice", o->xss, xss_origin(&c, o));
 	print_layout(&c, &l);
-	ret = check_dump(&c);
+	ret = check_dump(&c, contradictions);
 out:
 	cpuid_dump_free(&d);
 	return ret;

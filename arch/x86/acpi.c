@@ -6,6 +6,10 @@
  * reserved (then they are mapped on demand through ioremap, write-back).
  * A fault-injection switch (acpi_inject=) corrupts a copy of a table before
  * parsing so that the fallback paths are tested on every emulator.
+ *
+ * Several SRATs (firmware does ship a second, malformed one): the first
+ * valid one is used, whatever comes after it; each other one is reported
+ * with its problem, and the boot report names the SRAT in use.
  */
 #include "arch/x86/acpi.h"
 #include "kernel/multiboot2.h"
@@ -34,6 +38,7 @@ static struct spcr_info spcr;
 static bool have_spcr;
 static struct srat_info srat;
 static bool have_srat;
+static paddr_t srat_pa;
 static uint32_t nr_tables;
 static char table_sigs[64][5];
 static const char *rsdp_error;
@@ -99,6 +104,25 @@ static const void *maybe_inject(const void *t, size_t *avail)
 	return copy;
 }
 
+/* An SRAT at pa: the first valid one is taken, later ones only checked. */
+static void handle_srat(const struct acpi_header *h, size_t avail, paddr_t pa)
+{
+	const char *err = have_srat ? acpi_check_srat(h, avail) : acpi_parse_srat(h, avail, &srat);
+
+	if (err && have_srat)
+		pr_err("acpi: SRAT at %#lx is invalid: %s; skipped, the SRAT at %#lx stays in use",
+		       pa, err, srat_pa);
+	else if (err)
+		pr_err("acpi: SRAT at %#lx is invalid: %s; skipped", pa, err);
+	else if (have_srat)
+		pr_warn("acpi: second SRAT at %#lx ignored: the first valid one, at %#lx, is used",
+			pa, srat_pa);
+	else {
+		have_srat = true;
+		srat_pa = pa;
+	}
+}
+
 static void handle_table(paddr_t pa)
 {
 	size_t avail;
@@ -135,8 +159,8 @@ static void handle_table(paddr_t pa)
 		err = acpi_parse_spcr(h, avail, &spcr);
 		have_spcr = !err;
 	} else if (!strcmp(sig, "SRAT")) {
-		err = acpi_parse_srat(h, avail, &srat);
-		have_srat = !err;
+		handle_srat(h, avail, pa);
+		return;
 	} else if (!strcmp(sig, "SLIT")) {
 		static uint8_t dist[MAX_NUMA_NODES * MAX_NUMA_NODES];
 		uint32_t n;
@@ -235,9 +259,13 @@ void acpi_print(void)
 					 table_sigs[i]);
 	pr_info("acpi: tables: %s", nr_tables ? line : "(none)");
 	if (have_madt)
-		pr_info("acpi: MADT: %u CPUs listed, %u I/O APIC, %u overrides, %u NMI entries%s",
-			madt.nr_cpus, madt.nr_ioapics, madt.nr_isos, madt.nr_nmis,
-			madt.pcat_compat ? ", legacy PICs present" : "");
+		pr_info("acpi: MADT: %u CPUs listed (%u placeholders, %u duplicates dropped), "
+			"%u I/O APIC, %u overrides, %u NMI entries%s",
+			madt.nr_cpus, madt.disabled, madt.duplicates, madt.nr_ioapics, madt.nr_isos,
+			madt.nr_nmis, madt.pcat_compat ? ", legacy PICs present" : "");
+	if (have_srat)
+		pr_info("acpi: SRAT at %#lx: %u CPUs, %u memory ranges", srat_pa, srat.nr_cpus,
+			srat.nr_mem);
 	if (have_fadt)
 		pr_info("acpi: FADT: PM timer %s%#x%s%s", fadt.pm_timer_port ? "at port " : "none ",
 			fadt.pm_timer_port, fadt.pm_timer_32bit ? " (32-bit)" : "",

@@ -111,9 +111,23 @@ uint64_t acpi_root_entry(const struct acpi_header *root, bool is_xsdt, uint32_t 
 	return is_xsdt ? rd64(p, (size_t)i * 8) : rd32(p, (size_t)i * 4);
 }
 
+#define MADT_ENABLED	    (1u << 0) /* Local (x2)APIC flags, ACPI 6.5 Table 5.23 */
+#define MADT_ONLINE_CAPABLE (1u << 1)
+
+/*
+ * A processor entry. Placeholders (neither Enabled nor Online Capable: the
+ * processor cannot be used, ACPI 6.5 5.2.12.2) are counted and dropped
+ * before anything else: firmware lists them with APIC ID 0 or 0xFF, and one
+ * taken as the first listing of an ID would make a real processor's entry
+ * with that ID look like a duplicate.
+ */
 static void madt_add_cpu(struct madt_info *m, uint32_t apic_id, uint32_t uid, uint32_t flags,
 			 bool x2)
 {
+	if (!(flags & (MADT_ENABLED | MADT_ONLINE_CAPABLE))) {
+		m->disabled++;
+		return;
+	}
 	for (uint32_t i = 0; i < m->nr_cpus; i++) {
 		if (m->cpus[i].apic_id == apic_id) {
 			m->duplicates++;
@@ -125,10 +139,22 @@ static void madt_add_cpu(struct madt_info *m, uint32_t apic_id, uint32_t uid, ui
 	m->cpus[m->nr_cpus++] = (struct madt_cpu){
 		.apic_id = apic_id,
 		.uid = uid,
-		.enabled = flags & 1,
-		.online_capable = (flags & 2) != 0,
+		.enabled = flags & MADT_ENABLED,
+		.online_capable = (flags & MADT_ONLINE_CAPABLE) != 0,
 		.x2apic_entry = x2,
 	};
+}
+
+/* Every NMI entry is counted; the first MADT_MAX_NMIS are kept. */
+static void madt_add_nmi(struct madt_info *m, uint32_t uid, uint8_t lint, uint16_t flags, bool x2)
+{
+	if (m->nr_nmis < MADT_MAX_NMIS) {
+		m->nmis[m->nr_nmis].uid = uid;
+		m->nmis[m->nr_nmis].lint = lint;
+		m->nmis[m->nr_nmis].flags = flags;
+		m->nmis[m->nr_nmis].x2apic = x2;
+	}
+	m->nr_nmis++;
 }
 
 const char *acpi_parse_madt(const void *table, size_t avail, struct madt_info *m)
@@ -185,15 +211,8 @@ const char *acpi_parse_madt(const void *table, size_t avail, struct madt_info *m
 		case 4: /* local APIC NMI */
 			if (elen < 6)
 				return "MADT local APIC NMI entry too short";
-			if (m->nr_nmis < MADT_MAX_NMIS) {
-				uint8_t uid = rd8(e, 2);
-
-				m->nmis[m->nr_nmis].uid = uid == 0xff ? 0xffffffffu : uid;
-				m->nmis[m->nr_nmis].flags = rd16(e, 3);
-				m->nmis[m->nr_nmis].lint = rd8(e, 5);
-				m->nmis[m->nr_nmis].x2apic = false;
-				m->nr_nmis++;
-			}
+			madt_add_nmi(m, rd8(e, 2) == 0xff ? 0xffffffffu : rd8(e, 2), rd8(e, 5),
+				     rd16(e, 3), false);
 			break;
 		case 5: /* local APIC address override */
 			if (elen < 12)
@@ -208,13 +227,7 @@ const char *acpi_parse_madt(const void *table, size_t avail, struct madt_info *m
 		case 10: /* local x2APIC NMI */
 			if (elen < 12)
 				return "MADT local x2APIC NMI entry too short";
-			if (m->nr_nmis < MADT_MAX_NMIS) {
-				m->nmis[m->nr_nmis].flags = rd16(e, 2);
-				m->nmis[m->nr_nmis].uid = rd32(e, 4);
-				m->nmis[m->nr_nmis].lint = rd8(e, 8);
-				m->nmis[m->nr_nmis].x2apic = true;
-				m->nr_nmis++;
-			}
+			madt_add_nmi(m, rd32(e, 4), rd8(e, 8), rd16(e, 2), true);
 			break;
 		default:
 			m->skipped++;
@@ -289,64 +302,92 @@ const char *acpi_parse_hpet(const void *table, size_t avail, uint64_t *base)
 	return NULL;
 }
 
-const char *acpi_parse_srat(const void *table, size_t avail, struct srat_info *s)
+/* One SRAT subtable (its length checked): recorded in s, or only checked
+ * when s is NULL. */
+static const char *srat_entry(const uint8_t *e, uint8_t type, uint8_t elen, struct srat_info *s)
+{
+	switch (type) {
+	case 0: /* processor local APIC affinity */
+		if (elen < 16)
+			return "SRAT APIC affinity entry too short";
+		if (s && (rd32(e, 4) & 1) && s->nr_cpus < SRAT_MAX_CPUS) {
+			uint32_t prox = rd8(e, 2) | (uint32_t)rd8(e, 9) << 8 |
+					(uint32_t)rd8(e, 10) << 16 | (uint32_t)rd8(e, 11) << 24;
+
+			s->cpus[s->nr_cpus].proximity = prox;
+			s->cpus[s->nr_cpus].apic_id = rd8(e, 3);
+			s->nr_cpus++;
+		}
+		return NULL;
+	case 1: /* memory affinity */
+		if (elen < 40)
+			return "SRAT memory affinity entry too short";
+		if (s && (rd32(e, 28) & 1) && s->nr_mem < SRAT_MAX_MEM) {
+			s->mem[s->nr_mem].proximity = rd32(e, 2);
+			s->mem[s->nr_mem].base = rd64(e, 8);
+			s->mem[s->nr_mem].len = rd64(e, 16);
+			s->mem[s->nr_mem].hotplug = (rd32(e, 28) & 2) != 0;
+			s->nr_mem++;
+		}
+		return NULL;
+	case 2: /* processor local x2APIC affinity */
+		if (elen < 24)
+			return "SRAT x2APIC affinity entry too short";
+		if (s && (rd32(e, 12) & 1) && s->nr_cpus < SRAT_MAX_CPUS) {
+			s->cpus[s->nr_cpus].proximity = rd32(e, 4);
+			s->cpus[s->nr_cpus].apic_id = rd32(e, 8);
+			s->nr_cpus++;
+		}
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* Every subtable of the len-byte SRAT at p, into s (NULL: check only). */
+static const char *srat_walk(const uint8_t *p, uint32_t len, struct srat_info *s)
+{
+	for (uint32_t off = 48; off < len;) {
+		if (len - off < 2)
+			return "SRAT subtable header truncated";
+		uint8_t type = rd8(p, off), elen = rd8(p, off + 1);
+		const char *err;
+
+		if (elen == 0)
+			return "SRAT subtable with length 0 (a firmware bug)";
+		if (elen < 2)
+			return "SRAT subtable with length 1 (a firmware bug)";
+		if (elen > len - off)
+			return "SRAT subtable runs past the end of the table";
+		err = srat_entry(p + off, type, elen, s);
+		if (err)
+			return err;
+		off += elen;
+	}
+	return NULL;
+}
+
+const char *acpi_check_srat(const void *table, size_t avail)
 {
 	const uint8_t *p = table;
 	const char *err = acpi_check_sdt(table, avail, "SRAT");
 
-	memset(s, 0, sizeof(*s));
 	if (err)
 		return err;
-	uint32_t len = rd32(p, 4);
+	if (rd32(p, 4) < 48)
+		return "SRAT shorter than its fixed fields";
+	return srat_walk(p, rd32(p, 4), NULL);
+}
 
-	for (uint32_t off = 48; off < len;) {
-		if (len - off < 2)
-			return "SRAT entry header truncated";
-		uint8_t type = rd8(p, off), elen = rd8(p, off + 1);
-		const uint8_t *e = p + off;
+const char *acpi_parse_srat(const void *table, size_t avail, struct srat_info *s)
+{
+	const uint8_t *p = table;
+	const char *err = acpi_check_srat(table, avail);
 
-		if (elen < 2 || elen > len - off)
-			return "SRAT entry length out of range";
-		switch (type) {
-		case 0: /* processor local APIC affinity */
-			if (elen < 16)
-				return "SRAT APIC affinity entry too short";
-			if ((rd32(e, 4) & 1) && s->nr_cpus < SRAT_MAX_CPUS) {
-				uint32_t prox = rd8(e, 2) | (uint32_t)rd8(e, 9) << 8 |
-						(uint32_t)rd8(e, 10) << 16 |
-						(uint32_t)rd8(e, 11) << 24;
-
-				s->cpus[s->nr_cpus].proximity = prox;
-				s->cpus[s->nr_cpus].apic_id = rd8(e, 3);
-				s->nr_cpus++;
-			}
-			break;
-		case 1: /* memory affinity */
-			if (elen < 40)
-				return "SRAT memory affinity entry too short";
-			if ((rd32(e, 28) & 1) && s->nr_mem < SRAT_MAX_MEM) {
-				s->mem[s->nr_mem].proximity = rd32(e, 2);
-				s->mem[s->nr_mem].base = rd64(e, 8);
-				s->mem[s->nr_mem].len = rd64(e, 16);
-				s->mem[s->nr_mem].hotplug = (rd32(e, 28) & 2) != 0;
-				s->nr_mem++;
-			}
-			break;
-		case 2: /* processor local x2APIC affinity */
-			if (elen < 24)
-				return "SRAT x2APIC affinity entry too short";
-			if ((rd32(e, 12) & 1) && s->nr_cpus < SRAT_MAX_CPUS) {
-				s->cpus[s->nr_cpus].proximity = rd32(e, 4);
-				s->cpus[s->nr_cpus].apic_id = rd32(e, 8);
-				s->nr_cpus++;
-			}
-			break;
-		default:
-			break;
-		}
-		off += elen;
-	}
-	return NULL;
+	if (err)
+		return err; /* *s untouched: an SRAT accepted before stays whole */
+	memset(s, 0, sizeof(*s));
+	return srat_walk(p, rd32(p, 4), s);
 }
 
 const char *acpi_parse_slit(const void *table, size_t avail, uint32_t *n, uint8_t *out,

@@ -6,6 +6,12 @@
  * sub-structure's length against what remains. A malformed table yields an
  * error string; the caller reports it and falls back.
  *
+ * MADT processor entries: placeholders (neither Enabled nor Online Capable,
+ * listed by firmware with APIC ID 0 or 0xFF) are dropped and counted before
+ * duplicate APIC IDs are looked for, so that none can hide a real
+ * processor. SRAT: the whole table is checked before anything is written,
+ * so a malformed second SRAT leaves one parsed before it intact.
+ *
  * Table layouts: ACPI 6.5 specification, sections 5.2.5 (RSDP), 5.2.6
  * (header), 5.2.9 (FADT), 5.2.12 (MADT), 5.2.16 (SRAT), 5.2.17 (SLIT); SPCR
  * and HPET from their Microsoft/Intel specifications.
@@ -65,16 +71,23 @@ struct madt_info {
 		uint32_t gsi;
 		uint16_t flags;
 	} isos[MADT_MAX_ISOS];
-	uint32_t nr_nmis;
+	uint32_t nr_nmis; /* NMI entries in the table, all of them */
 	struct {
 		uint32_t uid; /* 0xff / 0xffffffff: all processors */
 		uint8_t lint;
 		uint16_t flags;
 		bool x2apic;
-	} nmis[MADT_MAX_NMIS];
-	uint32_t skipped;    /* unknown entry types (fine) */
-	uint32_t duplicates; /* same APIC ID listed twice (ignored) */
+	} nmis[MADT_MAX_NMIS]; /* the first MADT_MAX_NMIS of them */
+	uint32_t skipped;      /* unknown entry types (fine) */
+	uint32_t duplicates;   /* same APIC ID listed twice (ignored) */
+	uint32_t disabled;     /* placeholders: not enabled, not online capable */
 };
+
+/* How many of m->nmis[] hold an entry. */
+static inline uint32_t madt_nmis_kept(const struct madt_info *m)
+{
+	return m->nr_nmis < MADT_MAX_NMIS ? m->nr_nmis : MADT_MAX_NMIS;
+}
 
 /* Returns NULL on success; on error, what was parsed before it is kept. */
 const char *acpi_parse_madt(const void *table, size_t avail, struct madt_info *out);
@@ -112,7 +125,10 @@ struct srat_info {
 		uint32_t proximity, apic_id;
 	} cpus[SRAT_MAX_CPUS];
 };
+/* On error *out is left as it was (nothing is written before the whole
+ * table checked out). acpi_check_srat checks without parsing. */
 const char *acpi_parse_srat(const void *table, size_t avail, struct srat_info *out);
+const char *acpi_check_srat(const void *table, size_t avail);
 
 /* SLIT: n localities, distances row-major in out (n*n <= out_size). */
 const char *acpi_parse_slit(const void *table, size_t avail, uint32_t *n, uint8_t *out,

@@ -113,9 +113,53 @@ static const char *check_xcr0_rules(uint64_t xcr0)
 	return NULL;
 }
 
+typedef const char *(*comp_check_fn)(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss,
+				     unsigned i);
+
+/* Component i against leaf 0xD's ECX bit 0 (supervisor or user). */
+static const char *comp_kind_error(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss,
+				   unsigned i)
+{
+	if ((xcr0 & XFEAT_BIT(i)) && c->comp[i].supervisor)
+		return "CPUID marks an xcr0 component supervisor";
+	if ((xss & XFEAT_BIT(i)) && !c->comp[i].supervisor)
+		return "CPUID marks an xss component user";
+	return NULL;
+}
+
+/* The size and standard offset CPUID must give component i if it is used. */
+static const char *comp_size_error(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss,
+				   unsigned i)
+{
+	if (!((xcr0 | xss) & XFEAT_BIT(i)))
+		return NULL;
+	if (c->comp[i].size == 0)
+		return "CPUID gives an enabled component no size";
+	if ((xcr0 & XFEAT_BIT(i)) && c->comp[i].offset < XSTATE_HDR_END)
+		return "CPUID gives a user component no standard offset";
+	return NULL;
+}
+
+/* The first component i >= 2 that check finds wrong: its error, i in *bad. */
+static const char *first_comp_error(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss,
+				    comp_check_fn check, int *bad)
+{
+	for (unsigned i = 2; i < XSTATE_MAX; i++) {
+		const char *err = check(c, xcr0, xss, i);
+
+		if (err) {
+			*bad = (int)i;
+			return err;
+		}
+	}
+	return NULL;
+}
+
 /* Which bits may go where: the CPU's two masks and leaf 0xD's ECX bit 0. */
 static const char *check_masks(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss)
 {
+	int bad;
+
 	if ((xcr0 | xss) & ~XFEAT_ALL)
 		return "component beyond 31";
 	if (xcr0 & c->sup_mask)
@@ -126,27 +170,36 @@ static const char *check_masks(const struct xstate_cpuid *c, uint64_t xcr0, uint
 		return "user component in xss";
 	if (xss & ~c->sup_mask)
 		return "xss bit the CPU does not support";
-	for (unsigned i = 2; i < XSTATE_MAX; i++) {
-		if ((xcr0 & XFEAT_BIT(i)) && c->comp[i].supervisor)
-			return "CPUID marks an xcr0 component supervisor";
-		if ((xss & XFEAT_BIT(i)) && !c->comp[i].supervisor)
-			return "CPUID marks an xss component user";
-	}
-	return NULL;
+	return first_comp_error(c, xcr0, xss, comp_kind_error, &bad);
 }
 
 /* Sizes and standard offsets CPUID must give for the components used. */
 static const char *check_comps(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss)
 {
-	for (unsigned i = 2; i < XSTATE_MAX; i++) {
-		if (!((xcr0 | xss) & XFEAT_BIT(i)))
-			continue;
-		if (c->comp[i].size == 0)
-			return "CPUID gives an enabled component no size";
-		if ((xcr0 & XFEAT_BIT(i)) && c->comp[i].offset < XSTATE_HDR_END)
-			return "CPUID gives a user component no standard offset";
-	}
-	return NULL;
+	int bad;
+
+	return first_comp_error(c, xcr0, xss, comp_size_error, &bad);
+}
+
+int xstate_layout_bad_comp(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss)
+{
+	int bad = -1;
+
+	if ((xcr0 | xss) & ~XFEAT_ALL)
+		return -1;
+	if (!first_comp_error(c, xcr0, xss, comp_kind_error, &bad))
+		first_comp_error(c, xcr0, xss, comp_size_error, &bad);
+	return bad;
+}
+
+uint64_t xstate_cpuid_unsized(const struct xstate_cpuid *c)
+{
+	uint64_t bad = 0;
+
+	for (unsigned i = 2; i < XSTATE_MAX; i++)
+		if (((c->user_mask | c->sup_mask) & XFEAT_BIT(i)) && c->comp[i].size == 0)
+			bad |= XFEAT_BIT(i);
+	return bad;
 }
 
 static void layout_clear(struct xstate_layout *l, uint64_t xcr0, uint64_t xss)
@@ -244,20 +297,23 @@ int xstate_layout_compute(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t 
 
 uint64_t xstate_choose_xcr0(const struct xstate_cpuid *c)
 {
+	uint64_t usable = c->user_mask & ~xstate_cpuid_unsized(c);
 	uint64_t xcr0 = XFEAT_LEGACY;
 
-	if (c->user_mask & XFEAT_BIT(XFEAT_AVX))
+	if (usable & XFEAT_BIT(XFEAT_AVX))
 		xcr0 |= XFEAT_BIT(XFEAT_AVX);
-	if ((xcr0 & XFEAT_BIT(XFEAT_AVX)) && (c->user_mask & XFEAT_AVX512) == XFEAT_AVX512)
+	if ((xcr0 & XFEAT_BIT(XFEAT_AVX)) && (usable & XFEAT_AVX512) == XFEAT_AVX512)
 		xcr0 |= XFEAT_AVX512;
-	if ((c->user_mask & XFEAT_AMX) == XFEAT_AMX)
+	if ((usable & XFEAT_AMX) == XFEAT_AMX)
 		xcr0 |= XFEAT_AMX;
 	return xcr0;
 }
 
 uint64_t xstate_choose_xss(const struct xstate_cpuid *c, bool want_pasid)
 {
-	if (want_pasid && (c->sup_mask & XFEAT_BIT(XFEAT_PASID)))
+	uint64_t usable = c->sup_mask & ~xstate_cpuid_unsized(c);
+
+	if (want_pasid && (usable & XFEAT_BIT(XFEAT_PASID)))
 		return XFEAT_BIT(XFEAT_PASID);
 	return 0;
 }

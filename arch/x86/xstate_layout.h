@@ -106,12 +106,27 @@ int xstate_layout_compute(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t 
 			  struct xstate_layout *l, const char **why);
 
 /*
+ * The component a failed xstate_layout_compute() for the same arguments
+ * blames when its error is about one component's CPUID description (kind,
+ * size or standard offset): that component's number, else -1.
+ */
+int xstate_layout_bad_comp(const struct xstate_cpuid *c, uint64_t xcr0, uint64_t xss);
+
+/*
+ * Components i >= 2 that leaf 0xD enumerates (in user_mask or sup_mask) but
+ * whose CPUID.(0xD,i).EAX size is 0: a CPUID (or a dump of one) that
+ * contradicts itself. The kernel's choice never takes them.
+ */
+uint64_t xstate_cpuid_unsized(const struct xstate_cpuid *c);
+
+/*
  * The kernel's choice: XCR0 = x87, SSE, and AVX, AVX-512 and AMX where the
  * CPU supports all of their components (AVX-512 only with AVX, as XSETBV
  * requires; AMX depends on neither AVX nor AVX-512, but is taken only with
  * both of its components); never MPX or PKRU. IA32_XSS = PASID if supported
  * and want_pasid (pasid=xstate), nothing else: the kernel manages no other
- * supervisor state.
+ * supervisor state. A component CPUID enumerates without a size
+ * (xstate_cpuid_unsized) counts as unsupported.
  */
 uint64_t xstate_choose_xcr0(const struct xstate_cpuid *c);
 uint64_t xstate_choose_xss(const struct xstate_cpuid *c, bool want_pasid);

@@ -215,6 +215,7 @@ void t_malformed_elf_refused(const char *arg)
 		"bad_truncated", "bad_magic",	"bad_class",   "bad_machine", "bad_type",
 		"bad_phoff",	 "bad_segment", "bad_filesz",  "bad_wx",      "bad_entry",
 		"bad_overlap",	 "bad_kernel",	"bad_no_load", "bad_huge",    "bad_zero_page",
+		"bad_execstack", "bad_interp",	"bad_dynamic", "bad_tls",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
