@@ -122,14 +122,14 @@ void lockup_touch(void)
 enum probe_phase { PROBE_FIRST, PROBE_SECOND };
 
 static struct {
-	int32_t owner;		  /* checking CPU, -1 when idle (claimed by CAS) */
-	uint32_t cpu;		  /* the suspect */
+	int32_t owner; /* checking CPU, -1 when idle (claimed by CAS) */
+	uint32_t cpu;  /* the suspect */
 	enum probe_phase phase;
-	uint64_t hb;		  /* the suspect's heartbeat when claimed */
-	uint64_t sent;		  /* TSC: the current NMI was sent */
-	bool warned;		  /* "not answering" printed for this suspect */
-	uint32_t answered;	  /* written by the suspect's NMI handler */
-	uint64_t rflags, rip;	  /* ... what it interrupted */
+	uint64_t hb;	      /* the suspect's heartbeat when claimed */
+	uint64_t sent;	      /* TSC: the current NMI was sent */
+	bool warned;	      /* "not answering" printed for this suspect */
+	uint32_t answered;    /* written by the suspect's NMI handler */
+	uint64_t rflags, rip; /* ... what it interrupted */
 } probe = { .owner = -1 };
 
 void lockup_nmi_probe(const struct trap_frame *tf)
@@ -171,8 +171,7 @@ static __noreturn void blame(const char *how, uint64_t silent)
 			cpu_relax();
 	panic("lockup: cpu %u took no timer interrupt for %lu ms (%s); its NMI found it at "
 	      "%s+0x%lx",
-	      probe.cpu, tsc_to_ns(silent) / 1000000, how, sym ? sym : "?",
-	      sym ? off : probe.rip);
+	      probe.cpu, tsc_to_ns(silent) / 1000000, how, sym ? sym : "?", sym ? off : probe.rip);
 }
 
 /* One step of the owner's probe, at its tick (interrupts off). */

@@ -56,8 +56,8 @@ void nmi_handle(struct trap_frame *tf)
 		/* nmi_send_test_hold(): execute nothing else for that long,
 		 * not even NMIs (blocked until our IRET), like a virtual CPU
 		 * the host does not run. */
-		uint32_t ms = __atomic_exchange_n(&this_cpu()->nmi_test_hold_ms, 0,
-						  __ATOMIC_RELAXED);
+		uint32_t ms =
+			__atomic_exchange_n(&this_cpu()->nmi_test_hold_ms, 0, __ATOMIC_RELAXED);
 
 		if (ms)
 			udelay(ms * 1000ull);

@@ -99,12 +99,12 @@ struct percpu {
 	uint64_t preempt_count; /* >0: no involuntary switch */
 	uint64_t need_resched;
 	uint64_t nmi_depth;
-	uint32_t nmi_test_pending; /* kernel/nmi.c: a test NMI is on its way
+	uint32_t nmi_test_pending;     /* kernel/nmi.c: a test NMI is on its way
 				    * (written by the sender before the NMI) */
 	uint32_t lockup_probe_pending; /* kernel/lockup.c: the same for the
 					* interrupts-off probe */
-	uint32_t nmi_test_hold_ms; /* kernel/nmi.c: the test NMI spins this long */
-	uint64_t pagefault_disabled; /* >0: user faults are not resolved */
+	uint32_t nmi_test_hold_ms;     /* kernel/nmi.c: the test NMI spins this long */
+	uint64_t pagefault_disabled;   /* >0: user faults are not resolved */
 	uint32_t lapic_timer_mode;
 	uint32_t panicking;	  /* this CPU is printing a panic report */
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */

@@ -207,6 +207,23 @@ BOOTS.append(dict(boot("qemu-idle-report", "qemu-bios", 2,
                        expect=[r"where: every CPU idle for 1 s with \d+ processes alive",
                                r"where:   tid \d+ \(utest\) blocked on cpu \d+, at sys_sleep"]),
                   cmdline="utest=idle_watchdog_reports fbcon=off idle_report_s=1"))
+# Kills against every blocking call, thousands of times (every utest=all boot
+# runs 300 more), and the IPC direct switch raced by a kill
+# (user/utest/t_kill.c).
+BOOTS.append(dict(boot("qemu-kill-torture", "qemu-bios", 4, timeout=600),
+                  cmdline="ktest=none utest=kill_before_block,kill_during_blocking_calls,"
+                          "ipc_direct_switch_vs_kill kill_rounds=1500 fbcon=off expect_cpus=4"))
+# Vector registers of threads that migrate, sleep, yield and churn:
+# 10^5 steps with YMM under QEMU, 10^4 with ZMM and mask registers under Bochs
+# (10^5 there take about ten minutes: python3 tools/runner.py boot --platform
+# bochs --smp 2 --cmdline "utest=xstate_migration_stress xstate_steps=100000").
+BOOTS.append(dict(boot("qemu-xstate-stress", "qemu-bios", 4, timeout=600),
+                  cmdline="ktest=fpu_owner_stale_cpu utest=xstate_migration_stress "
+                          "xstate_steps=100000 fbcon=off expect_cpus=4"))
+BOOTS.append(dict(boot("bochs-xstate-stress", "bochs", 2, timeout=900,
+                       expect=[r"zmm0-31 and k0-7, \d+ threads: 10000 steps, 0 corrupted"]),
+                  cmdline="ktest=fpu_owner_stale_cpu utest=xstate_migration_stress "
+                          "xstate_steps=10000 fbcon=off expect_cpus=2"))
 # Running out of PASIDs: four to hand out.
 BOOTS.append(dict(boot("qemu-pasid-exhaust", "qemu-bios", 2),
                   cmdline="utest=pasid_exhaustion_clean,pasid_bind_unbind fbcon=off pasids=4"))

@@ -21,7 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner  # noqa: E402
 
-TESTS = "tlb_torture,asid_churn,ipc_*,syscall_fuzz"
+TESTS = ("tlb_torture,asid_churn,ipc_*,kill_during_blocking_calls,xstate_migration_stress,"
+         "syscall_fuzz")
 
 
 def main():

@@ -67,10 +67,11 @@ static void tf_movss(bool int3)
 				     : "r"(ss)
 				     : "memory", "cc");
 	else
-		__asm__ __volatile__("pushfq; orq $0x100, (%%rsp); popfq; mov %1, %%ss; syscall; nop"
-				     : "+a"(nr)
-				     : "r"(ss)
-				     : "rcx", "r11", "memory", "cc");
+		__asm__ __volatile__(
+			"pushfq; orq $0x100, (%%rsp); popfq; mov %1, %%ss; syscall; nop"
+			: "+a"(nr)
+			: "r"(ss)
+			: "rcx", "r11", "memory", "cc");
 }
 
 /* INT n with n from the argument: the gate's DPL decides (#GP(n*8+2)
@@ -302,7 +303,8 @@ void t_user_gsbase_kernel_half(const char *arg)
 void t_role_last_page_syscall(const char *arg)
 {
 	(void)arg;
-	uint8_t *p = map((void *)0x7ffffffff000ull, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED);
+	uint8_t *p =
+		map((void *)0x7ffffffff000ull, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED);
 
 	if (MAP_FAILED(p))
 		exit(2);

@@ -194,7 +194,8 @@ static void kb_ipc_cases(void)
 
 	/* ipc_call with no receiver: queued on the endpoint. */
 	h = ep_create(key_for(2));
-	k = (struct kb){ .name = "ipc_call (queued)", .nr = SYS_IPC_CALL,
+	k = (struct kb){ .name = "ipc_call (queued)",
+			 .nr = SYS_IPC_CALL,
 			 .args = { (uint64_t)h, 1, 2, 3, 4 } };
 	kb_run(&k, -EINTR, unblock_close);
 	ep_close(h);
@@ -207,7 +208,8 @@ static void kb_ipc_cases(void)
 	int rt = thread_create(kb_receiver, (void *)(intptr_t)h);
 
 	T_EXPECT(wait_blocked(rt));
-	k = (struct kb){ .name = "ipc_call (direct switch)", .nr = SYS_IPC_CALL,
+	k = (struct kb){ .name = "ipc_call (direct switch)",
+			 .nr = SYS_IPC_CALL,
 			 .args = { (uint64_t)h, 0x7777, 0, 0, 0 } };
 	kb_run(&k, -EINTR, unblock_go);
 	unblock_go(NULL);
@@ -220,8 +222,10 @@ static void kb_ipc_cases(void)
 	 * must not wait for the next call. */
 	kb_reset_helpers();
 	h = ep_create(key_for(4));
-	k = (struct kb){ .name = "ipc_reply_recv", .nr = SYS_IPC_REPLY_RECV,
-			 .args = { (uint64_t)h, 0x6262, 0, 0, 0 }, .recv_first = true };
+	k = (struct kb){ .name = "ipc_reply_recv",
+			 .nr = SYS_IPC_REPLY_RECV,
+			 .args = { (uint64_t)h, 0x6262, 0, 0, 0 },
+			 .recv_first = true };
 	k.result = PENDING;
 	int kt = thread_create(kb_thread, &k);
 
@@ -230,8 +234,9 @@ static void kb_ipc_cases(void)
 	int code = 0;
 
 	if (!returned_within(&k.result, 3000)) {
-		ut_fail(__FILE__, __LINE__, "ipc_reply_recv entered with a kill pending still "
-					    "blocks after 3 s");
+		ut_fail(__FILE__, __LINE__,
+			"ipc_reply_recv entered with a kill pending still "
+			"blocks after 3 s");
 		ep_close(h);
 	} else {
 		T_EQ(k.result, -EINTR);
@@ -252,17 +257,20 @@ void t_kill_before_block(const char *arg)
 
 	k = (struct kb){ .name = "sleep", .nr = SYS_SLEEP, .args = { 10000 * MS } };
 	kb_run(&k, -EINTR, unblock_nothing);
-	k = (struct kb){ .name = "futex_wait", .nr = SYS_FUTEX_WAIT,
+	k = (struct kb){ .name = "futex_wait",
+			 .nr = SYS_FUTEX_WAIT,
 			 .args = { (uint64_t)&kb_word, 0, 0 } };
 	kb_run(&k, -EINTR, unblock_futex);
-	k = (struct kb){ .name = "futex_wait (timeout)", .nr = SYS_FUTEX_WAIT,
+	k = (struct kb){ .name = "futex_wait (timeout)",
+			 .nr = SYS_FUTEX_WAIT,
 			 .args = { (uint64_t)&kb_word, 0, 10000 * MS } };
 	kb_run(&k, -EINTR, unblock_futex);
 
 	kb_reset_helpers();
 	int holder = thread_create(kb_holder, NULL);
 
-	k = (struct kb){ .name = "thread_join", .nr = SYS_THREAD_JOIN,
+	k = (struct kb){ .name = "thread_join",
+			 .nr = SYS_THREAD_JOIN,
 			 .args = { (uint64_t)holder, 0 } };
 	kb_run(&k, -EINTR, unblock_go);
 	unblock_go(NULL);

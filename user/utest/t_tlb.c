@@ -368,6 +368,8 @@ void t_tlb_inject_workload(const char *arg)
  */
 #define KI_REGION 0x300000000000ull /* an empty 2 MiB region: its table goes */
 
+/* A handshake: gen asks the idler to run once more, ack says it did.
+ * Relaxed atomics throughout: the words carry no other data. */
 static struct {
 	uint32_t gen, ack;
 	volatile int quit;
@@ -377,10 +379,10 @@ static void ki_idler(void *p)
 {
 	(void)p;
 	for (uint32_t seen = 0; !ki.quit;) {
-		while (__atomic_load_n(&ki.gen, __ATOMIC_ACQUIRE) == seen && !ki.quit)
+		while (__atomic_load_n(&ki.gen, __ATOMIC_RELAXED) == seen && !ki.quit)
 			futex_wait(&ki.gen, seen, 0);
-		seen = __atomic_load_n(&ki.gen, __ATOMIC_ACQUIRE);
-		__atomic_store_n(&ki.ack, seen, __ATOMIC_RELEASE);
+		seen = __atomic_load_n(&ki.gen, __ATOMIC_RELAXED);
+		__atomic_store_n(&ki.ack, seen, __ATOMIC_RELAXED);
 	}
 }
 
@@ -392,8 +394,8 @@ static void ki_exit_now(void *p)
 static void ki_unmapper(void *p)
 {
 	(void)p;
-	volatile uint8_t *a = map((void *)KI_REGION, PAGE_SIZE, UPROT_READ | UPROT_WRITE,
-				  UMAP_FIXED);
+	volatile uint8_t *a =
+		map((void *)KI_REGION, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED);
 
 	if (MAP_FAILED(a))
 		return;
@@ -439,9 +441,9 @@ void t_kflush_idle_ipi_reads_flushed(const char *arg)
 	set_affinity(idler, 1);
 	for (int i = 0; i < rounds; i++) {
 		/* CPU 1 loads our mm again, then idles (lazy). */
-		__atomic_store_n(&ki.gen, (uint32_t)i + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ki.gen, (uint32_t)i + 1, __ATOMIC_RELAXED);
 		futex_wake(&ki.gen, 1);
-		while (__atomic_load_n(&ki.ack, __ATOMIC_ACQUIRE) != (uint32_t)i + 1 ||
+		while (__atomic_load_n(&ki.ack, __ATOMIC_RELAXED) != (uint32_t)i + 1 ||
 		       sys_test(SYST_TASK_OFF_CPU, idler, 0, 0) != 1)
 			yield();
 		/* A stack freed while CPU 1 idles: its flush is deferred there. */
@@ -462,12 +464,13 @@ void t_kflush_idle_ipi_reads_flushed(const char *arg)
 			arose++;
 	}
 	ki.quit = 1;
-	__atomic_store_n(&ki.gen, ~0u, __ATOMIC_RELEASE);
+	__atomic_store_n(&ki.gen, ~0u, __ATOMIC_RELAXED);
 	futex_wake(&ki.gen, 1);
 	thread_join(idler, NULL);
 	T_EQ(sys_test(SYST_PIN_REAPER, -1, 0, 0), 0);
 	T_EXPECT(arose > 0);
 	ut_note("%d rounds: in %d the shootdown IPI reached CPU 1 with a kernel flush pending "
 		"(tlbcheck %s)",
-		rounds, arose, kswitch("tlbcheck") == 1 ? "on: the request's address checked" : "off");
+		rounds, arose,
+		kswitch("tlbcheck") == 1 ? "on: the request's address checked" : "off");
 }

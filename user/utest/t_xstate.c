@@ -342,6 +342,8 @@ static void ms_short_lived(void *arg)
 		__atomic_fetch_add(&ms.bad, 1, __ATOMIC_RELAXED);
 }
 
+/* One short-lived thread per 20 steps: enough to reuse task structs all
+ * the time, not so many that creating them is most of the run. */
 static void ms_churn(void *arg)
 {
 	static struct ms_worker w;
@@ -355,6 +357,8 @@ static void ms_churn(void *arg)
 			thread_join(t, NULL);
 			ms.churned++;
 		}
+		while (!ms.stop && __atomic_load_n(&ms.done, __ATOMIC_RELAXED) < 20 * ms.churned)
+			sleep_ns(1000000);
 	}
 }
 
