@@ -206,7 +206,7 @@ run: setup
 	$(MAKE) all
 	$(PYTHON) tools/runner.py run
 
-test: setup
+test: bochs-prof
 	$(MAKE) all ubsan $(HOST_TESTS) $(BUILD)/host/xstate-layout
 	$(PYTHON) tools/test.py
 
