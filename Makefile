@@ -7,7 +7,8 @@
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
 #   make ubsan      the debug kernel with -fsanitize=undefined (build/ubsan/kernel.elf)
 #   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5)
-#   make compare-linux  this kernel vs Linux, same emulator (PLATFORM=bochs|qemu-bios SMP=N)
+#   make compare-linux  this kernel vs Linux, same emulator and PTI setting
+#                   (PLATFORM=bochs|qemu-bios SMP=N [PTI=on|off]; both PTI settings by default)
 #   make profile OP=<benchmark> [SWITCHES="pti=off ..."]  instructions per operation, per
 #                   function and category (Bochs, one CPU; tools/pathprof.py)
 #   make check-format / make format / make compile_commands.json
@@ -182,11 +183,12 @@ $(BUILD)/linux/lbench: $(LBENCH_SRC) $(wildcard tools/linux_bench/*.h)
 PLATFORM ?= qemu-bios
 SMP      ?=
 OURS_LOG ?=
+PTI      ?=
 compare-linux:
 	tools/setup-host.sh $(if $(filter bochs,$(PLATFORM)),,--no-bochs)
 	$(MAKE) all $(BUILD)/linux/lbench
 	$(PYTHON) tools/compare_linux.py --platform $(PLATFORM) $(if $(SMP),--smp $(SMP)) \
-	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(COMPARE_ARGS)
+	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(foreach p,$(PTI),--pti $(p)) $(COMPARE_ARGS)
 
 # ---- the path-length profiler (README.md "Benchmarks") ----
 # Bochs with the ukprof instrumentation (tools/bochs/), beside the stock one.
