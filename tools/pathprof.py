@@ -72,6 +72,8 @@ CATEGORIES = [
     ("entry", "arch/x86/traps.c", "trap_irq"),
     ("entry", "kernel/membarrier.c", "membarrier_return_to_user"),
     ("entry", "kernel/pasid.c", "pasid_restore_for_user"),
+    # (every return to user asks; after a switch it also restores)
+    ("entry", "arch/x86/xstate.c", "xstate_restore_for_user"),
     # From the system-call number to the object: the table, the argument
     # and handle checks, copies from and to user memory.
     ("dispatch", "kernel/syscall.c", "*"),
@@ -324,7 +326,7 @@ def fmt_report(p, top=40):
         src = p["files"].get(fn, "")
         c = p.get("calls", {}).get(fn, 0.0)
         lines.append("  %9.1f %6.1f %8s  %-9s  %-30s %s" % (
-            v, 100 * v / p["insns"], "%.2f" % c if c else "-", category(src, fn), fn, src))
+            v, 100 * v / p["insns"], "%.2f" % c if c >= 0.005 else "-", category(src, fn), fn, src))
     rest = sum(v for _, v in rows[len(shown):])
     if rest >= 0.05:
         lines.append("  %9.1f %6.1f %8s  %-9s  (%d more functions)" % (
