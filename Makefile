@@ -229,7 +229,8 @@ compile_commands.json:
 	@$(PYTHON) tools/compdb.py "$(CC) $(KCFLAGS)" "$(HOST_CC) $(HOST_CFLAGS)" $(KERNEL_C) \
 	    -- $(wildcard tests/*.c) > $@.tmp && mv $@.tmp $@
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+# (not tools/bochs/: code built into Bochs keeps Bochs's C++ style)
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tools/bochs/')
 check-format:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
