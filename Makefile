@@ -7,7 +7,10 @@
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
 #   make ubsan      the debug kernel with -fsanitize=undefined (build/ubsan/kernel.elf)
 #   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5)
-#   make compare-linux  this kernel vs Linux, same emulator (PLATFORM=bochs|qemu-bios SMP=N)
+#   make compare-linux  this kernel vs Linux, same emulator and PTI setting
+#                   (PLATFORM=bochs|qemu-bios SMP=N [PTI=on|off]; both PTI settings by default)
+#   make profile OP=<benchmark> [SWITCHES="pti=off ..."]  instructions per operation, per
+#                   function and category (Bochs, one CPU; tools/pathprof.py)
 #   make check-format / make format / make compile_commands.json
 #
 # `make run` and `make test` first run tools/setup-host.sh, which installs
@@ -49,7 +52,7 @@ ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
 .PHONY: all kernel ubsan user iso usb-image run test test-large soak test-host debug setup check-format \
-        format clean compile_commands.json compare-linux
+        format clean compile_commands.json compare-linux profile bochs-prof
 
 all: $(ISO) user compile_commands.json
 
@@ -188,17 +191,32 @@ $(BUILD)/linux/lbench: $(LBENCH_SRC) $(wildcard tools/linux_bench/*.h)
 PLATFORM ?= qemu-bios
 SMP      ?=
 OURS_LOG ?=
+PTI      ?=
 compare-linux:
 	tools/setup-host.sh $(if $(filter bochs,$(PLATFORM)),,--no-bochs)
 	$(MAKE) all $(BUILD)/linux/lbench
 	$(PYTHON) tools/compare_linux.py --platform $(PLATFORM) $(if $(SMP),--smp $(SMP)) \
-	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(COMPARE_ARGS)
+	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(foreach p,$(PTI),--pti $(p)) $(COMPARE_ARGS)
+
+# ---- the path-length profiler (README.md "Benchmarks") ----
+# Bochs with the ukprof instrumentation (tools/bochs/), beside the stock one.
+BOCHS_PROF ?= /var/cache/ukernel/bochs-prof
+export BOCHS_PROF_PREFIX := $(BOCHS_PROF)
+OP       ?=
+SWITCHES ?=
+bochs-prof: setup
+	nice tools/bochs/build.sh $(BOCHS_PROF) --enable-instrumentation=instrument/ukprof
+
+profile: bochs-prof
+	$(if $(OP),,$(error name the benchmark: make profile OP=null_syscall [SWITCHES="pti=off"]))
+	$(MAKE) all
+	$(PYTHON) tools/pathprof.py '$(OP)' $(if $(SWITCHES),--switches '$(SWITCHES)') $(PROFILE_ARGS)
 
 run: setup
 	$(MAKE) all
 	$(PYTHON) tools/runner.py run
 
-test: setup
+test: bochs-prof
 	$(MAKE) all ubsan $(HOST_TESTS) $(BUILD)/host/xstate-layout
 	$(PYTHON) tools/test.py
 
@@ -219,7 +237,8 @@ compile_commands.json:
 	@$(PYTHON) tools/compdb.py "$(CC) $(KCFLAGS)" "$(HOST_CC) $(HOST_CFLAGS)" $(KERNEL_C) \
 	    -- $(wildcard tests/*.c) > $@.tmp && mv $@.tmp $@
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+# (not tools/bochs/: code built into Bochs keeps Bochs's C++ style)
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tools/bochs/')
 check-format:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 

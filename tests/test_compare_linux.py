@@ -17,20 +17,23 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import compare_linux as cl  # noqa: E402
 
 
-def bench(name, median, cycles, platform="qemu", config="cfg", p10=None, p90=None):
+def bench(name, median, cycles, platform="qemu", config="cfg", p10=None, p90=None,
+          mechanism=None):
     p10 = median * 0.9 if p10 is None else p10
     p90 = median * 1.1 if p90 is None else p90
+    mech = '"mechanism":"%s",' % mechanism if mechanism else ""
     return ('BENCH {"name":"%s","unit":"ns","median":%.2f,"p10":%.2f,"p90":%.2f,'
             '"iters":1000,"batches":31,"cpus":2,"cycles":%d,"cycles_p10":%d,'
-            '"cycles_p90":%d,"platform":"%s","clock":"emulated","config":"%s",'
+            '"cycles_p90":%d,"platform":"%s","clock":"emulated",%s"config":"%s",'
             '"events":{"ipi_sent":0.00}}' % (name, median, p10, p90, cycles, cycles - 1,
-                                              cycles + 1, platform, config))
+                                              cycles + 1, platform, mech, config))
 
 
 OURS = "\n".join([
     "boot noise",
     bench("null_syscall", 100.0, 250, config="pti=on pcid=model"),
     "[  1.0] kernel says " + bench("page_fault", 900.0, 2000, config="pti=on pcid=model"),
+    bench("ipc_pingpong_same_cpu", 1000.0, 2500, config="pti=on pcid=model"),
     bench("pasid_switch", 50.0, 120),
     bench("tlb_shootdown_1", 3000.0, 7000),
     "@@UKERNEL-EXIT pass@@",
@@ -39,7 +42,12 @@ OURS = "\n".join([
 LINUX = "\n".join([
     "# lbench: linux 6.1.0-56-amd64 pti=off",
     bench("null_syscall", 150.0, 400, config="linux 6.1.0-56-amd64 pti=off"),
-    bench("null_syscall", 200.0, 500, config="linux 6.1.0-56-amd64 pti=off"),
+    bench("null_syscall", 200.0, 500, config="linux 6.1.0-56-amd64 pti=off",
+          mechanism="syscall(SYS_getppid)"),
+    bench("ipc_pingpong_same_cpu", 4000.0, 9000, config="linux 6.1.0-56-amd64 pti=off",
+          mechanism="futex ping-pong, 2 processes"),
+    bench("ipc_pingpong_same_cpu_pipe", 5000.0, 10000, config="linux 6.1.0-56-amd64 pti=off",
+          mechanism="pipe ping-pong, 2 processes"),
     bench("page_fault", 1800.0, 4000, config="linux 6.1.0-56-amd64 pti=off"),
     bench("as_ring_2_64", 5000.0, 12000, config="linux 6.1.0-56-amd64 pti=off"),
     "# skip tlb_shootdown_1: needs 2 CPUs, have 1",
@@ -47,18 +55,21 @@ LINUX = "\n".join([
 ]) + "\n"
 
 
+def rows(text, name):
+    return [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("| %s |" % name)]
+
+
 def row(text, name):
-    for line in text.splitlines():
-        if line.startswith("| %s |" % name):
-            return [c.strip() for c in line.strip("|").split("|")]
-    return None
+    r = rows(text, name)
+    return r[0] if r else None
 
 
 class Parse(unittest.TestCase):
     def test_bench_lines_found_amid_noise(self):
         recs, bad = cl.parse_bench(OURS)
-        self.assertEqual(sorted(recs), ["null_syscall", "page_fault", "pasid_switch",
-                                        "tlb_shootdown_1"])
+        self.assertEqual(sorted(recs), ["ipc_pingpong_same_cpu", "null_syscall", "page_fault",
+                                        "pasid_switch", "tlb_shootdown_1"])
         self.assertEqual(bad, [])
         self.assertEqual(recs["page_fault"]["median"], 900.0)
 
@@ -91,34 +102,54 @@ class Table(unittest.TestCase):
 
     def test_row_values_and_ratio(self):
         t = cl.table(self.ours, [self.linux], ["default"], ["ns"])
-        self.assertEqual(row(t, "null_syscall"), ["null_syscall", "100 (90.0–110)",
-                                                  "200 (180–220)", "0.50"])
-        self.assertEqual(row(t, "page_fault")[3], "0.50")
+        self.assertEqual(row(t, "null_syscall"), ["null_syscall", "syscall(SYS_getppid)",
+                                                  "100 (90.0–110)", "200 (180–220)", "0.50"])
+        self.assertEqual(row(t, "page_fault")[4], "0.50")
+        # no mechanism field in the line: the default for the row
+        self.assertEqual(row(t, "page_fault")[1], "first write, anonymous page")
+
+    def test_ipc_row_per_linux_mechanism(self):
+        t = cl.table(self.ours, [self.linux], ["default"], ["ns"])
+        r = rows(t, "ipc_pingpong_same_cpu")
+        self.assertEqual([x[1] for x in r], ["futex ping-pong, 2 processes",
+                                             "pipe ping-pong, 2 processes"])
+        self.assertEqual([x[2] for x in r], ["1000 (900–1100)"] * 2)
+        self.assertEqual([x[4] for x in r], ["0.25", "0.20"])
+        self.assertIsNone(row(t, "ipc_pingpong_same_cpu_pipe"))
+
+    def test_pti_of_and_linux_selection(self):
+        self.assertEqual(cl.pti_of(self.ours), {"on"})
+        self.assertEqual(cl.pti_of(self.linux), {"off"})
+        self.assertEqual(cl.linux_only("null_*,ipc_pingpong_s*"),
+                         "null_*,ipc_pingpong_s*,ipc_pingpong_same_cpu_pipe")
+        c = cl.linux_cmdline("bochs", "default", None, "on")
+        self.assertTrue(c.endswith("lbench.platform=bochs pti=on"))
 
     def test_suite_order_then_extras(self):
         t = cl.table(self.ours, [self.linux], ["default"], ["ns"])
         names = [line.split("|")[1].strip() for line in t.splitlines()[2:]]
-        self.assertEqual(names, ["null_syscall", "tlb_shootdown_1", "page_fault",
+        self.assertEqual(names, ["null_syscall", "ipc_pingpong_same_cpu",
+                                 "ipc_pingpong_same_cpu", "tlb_shootdown_1", "page_fault",
                                  "as_ring_2_64", "pasid_switch"])
 
     def test_missing_sides_and_ours_only(self):
         t = cl.table(self.ours, [self.linux], ["default"], ["ns"])
-        self.assertEqual(row(t, "tlb_shootdown_1")[2:], ["—", "—"])
-        self.assertEqual(row(t, "as_ring_2_64")[1], "—")
-        self.assertEqual(row(t, "pasid_switch")[2], "this kernel only")
+        self.assertEqual(row(t, "tlb_shootdown_1")[3:], ["—", "—"])
+        self.assertEqual(row(t, "as_ring_2_64")[2], "—")
+        self.assertEqual(row(t, "pasid_switch")[3], "this kernel only")
 
     def test_path_length_columns(self):
         t = cl.table(self.ours, [self.linux], ["default"], ["ns", "cycles"])
         self.assertIn("ours cycles", t.splitlines()[0])
-        self.assertEqual(row(t, "null_syscall")[4:], ["250 (249–251)", "500 (499–501)",
+        self.assertEqual(row(t, "null_syscall")[5:], ["250 (249–251)", "500 (499–501)",
                                                       "0.50"])
 
     def test_two_variants(self):
         other = {"null_syscall": dict(self.linux["null_syscall"], median=50.0)}
         t = cl.table(self.ours, [self.linux, other], ["default", "pti=on"], ["ns"])
         self.assertIn("Linux pti=on ns", t.splitlines()[0])
-        self.assertEqual(row(t, "null_syscall")[3], "0.50")
-        self.assertEqual(row(t, "null_syscall")[5], "2.00")
+        self.assertEqual(row(t, "null_syscall")[4], "0.50")
+        self.assertEqual(row(t, "null_syscall")[6], "2.00")
 
 
 class Linux(unittest.TestCase):
@@ -173,8 +204,17 @@ class Tool(unittest.TestCase):
         p, md = self.run_tool(OURS, LINUX, "--platform", "bochs")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("bochs, -smp 2", md)
-        self.assertEqual(row(md, "null_syscall")[3], "0.50")
-        self.assertEqual(row(md, "null_syscall")[6], "0.50")
+        self.assertEqual(row(md, "null_syscall")[4], "0.50")
+        self.assertEqual(row(md, "null_syscall")[7], "0.50")
+        # these logs are pti=on against pti=off: the table says so
+        self.assertIn("**Not like for like:** the two sides report PTI on vs off", md)
+
+    def test_like_for_like_logs_have_no_warning(self):
+        linux = LINUX.replace("pti=off", "pti=on")
+        p, md = self.run_tool(OURS, linux, "--platform", "bochs")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("## PTI on", md)
+        self.assertNotIn("Not like for like", md)
         self.assertIn("## Raw BENCH lines", md)
         self.assertIn("# skip tlb_shootdown_1", md)
 

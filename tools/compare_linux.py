@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Compare this kernel's benchmark suite with Linux's (make compare-linux).
 
-Boots this kernel with `bench=all fbcon=off` (or reads --ours-log) and
-Debian's Linux kernel with tools/linux_bench as /init of an initramfs, on
-the same platform: the same GRUB ISO path, emulator, -smp, memory and
-bochsrc (tools/runner.py). Prints one Markdown table, ours vs Linux with
-the ratio ours/Linux, and writes it with the raw BENCH lines to
+Like for like (../shared/BENCHMARKS.md "Comparing like with like"): per
+PTI setting (--pti, both by default) it boots this kernel with `bench=all
+fbcon=off pti=X` and Debian's Linux kernel with tools/linux_bench as /init
+of an initramfs and the word `pti=X`, on the same platform: the same GRUB
+ISO path, emulator, -smp, memory and bochsrc (tools/runner.py). Each
+setting gets one Markdown table, ours vs Linux with the ratio ours/Linux
+and the mechanism Linux uses for each row (an IPC round trip has two: a
+futex and a pipe ping-pong); a table whose two sides report different PTI
+settings says so. All go with the raw BENCH lines to
 results/compare-linux-<platform>-smp<N>-<date>.md.
 
 Linux comes from the Debian archive: the package linux-image-amd64 depends
@@ -14,14 +18,17 @@ kept there, so later runs download nothing.
 
 Usage:
   compare_linux.py [--platform qemu-bios|qemu-uefi|bochs|kvm] [--smp N]
-                   [--ours-log FILE] [--linux-log FILE ...]
+                   [--pti on|off ...] [--ours-log FILE] [--linux-log FILE ...]
                    [--variant EXTRA ...] [--only GLOBS] [--out FILE]
 
---variant adds Linux boots with extra kernel words ("pti=on",
-"mitigations=off"); "default" is Linux as configured by Debian.
+--variant adds Linux boots with extra kernel words ("mitigations=off"),
+per PTI setting; "default" is Linux as configured by Debian plus the PTI
+word. With --ours-log/--linux-log the logs make one table, labelled with
+the PTI settings they report.
 """
 import argparse
 import datetime
+import fnmatch
 import glob
 import json
 import os
@@ -72,6 +79,28 @@ ORDER = (["null_syscall", "ipc_pingpong_same_cpu", "ipc_pingpong_cross_cpu",
          + ["membarrier_expedited_%d" % t for t in T_COUNTS]
          + ["as_ring_%d_64" % k for k in (2, 4, 8, 16, 32)])
 OURS_ONLY = re.compile(r"^(kernel_unmap_\d+|pasid_switch)$")
+# Rows with more than one Linux mechanism: ours, then each Linux benchmark
+# measured against it (tools/linux_bench/bench.c).
+LINUX_ALTERNATIVES = {
+    "ipc_pingpong_same_cpu": ["ipc_pingpong_same_cpu", "ipc_pingpong_same_cpu_pipe"],
+    "ipc_pingpong_cross_cpu": ["ipc_pingpong_cross_cpu", "ipc_pingpong_cross_cpu_pipe"],
+}
+ALTERNATIVE_ONLY = {a for alts in LINUX_ALTERNATIVES.values() for a in alts[1:]}
+# What Linux does for a row, when its BENCH line does not say
+# ("mechanism"; logs from before that field).
+MECHANISMS = {
+    "null_syscall": "syscall(SYS_getppid)",
+    "ipc_pingpong_same_cpu": "futex ping-pong, 2 processes",
+    "ipc_pingpong_cross_cpu": "futex ping-pong, 2 processes",
+    "ipc_pingpong_same_cpu_pipe": "pipe ping-pong, 2 processes",
+    "ipc_pingpong_cross_cpu_pipe": "pipe ping-pong, 2 processes",
+    "thread_switch_same_cpu": "futex ping-pong, 2 threads",
+    "fpu_pingpong_same_cpu": "futex ping-pong, 2 processes",
+    "page_fault": "first write, anonymous page",
+}
+MECHANISM_PREFIXES = [("tlb_shootdown", "mprotect"), ("munmap_shootdown", "mmap, write, munmap"),
+                      ("membarrier_expedited", "MEMBARRIER_CMD_PRIVATE_EXPEDITED"),
+                      ("as_ring", "futex token ring")]
 BENCH_RE = re.compile(r"BENCH (\{.*)")
 
 
@@ -140,14 +169,31 @@ def fmt_ratio(r):
 
 def row_names(ours, linuxes):
     names = [n for n in ORDER if n in ours or any(n in lx for lx in linuxes)]
-    extra = sorted(set(ours).union(*[set(lx) for lx in linuxes]) - set(ORDER))
+    extra = sorted(set(ours).union(*[set(lx) for lx in linuxes]) - set(ORDER)
+                   - ALTERNATIVE_ONLY)
     return names + extra
+
+
+def mechanism(name, linuxes):
+    """How Linux runs benchmark `name` (its BENCH line's "mechanism")."""
+    if OURS_ONLY.match(name):
+        return "—"
+    for lx in linuxes:
+        if lx.get(name, {}).get("mechanism"):
+            return lx[name]["mechanism"]
+    if name in MECHANISMS:
+        return MECHANISMS[name]
+    for prefix, what in MECHANISM_PREFIXES:
+        if name.startswith(prefix):
+            return what
+    return "—"
 
 
 def table(ours, linuxes, labels, metrics):
     """Markdown: per metric, our median (p10–p90), then per Linux variant
-    its median (p10–p90) and the ratio ours/Linux."""
-    head = ["benchmark"]
+    its median (p10–p90) and the ratio ours/Linux. A benchmark Linux runs
+    two ways (LINUX_ALTERNATIVES) gets a row per way, ours repeated."""
+    head = ["benchmark", "Linux mechanism"]
     for key in metrics:
         unit = "ns" if key == "ns" else "cycles"
         head.append("ours %s" % unit)
@@ -155,18 +201,31 @@ def table(ours, linuxes, labels, metrics):
             head += ["Linux%s %s" % (" " + label if len(labels) > 1 else "", unit), "ratio"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in row_names(ours, linuxes):
-        cells = [name]
-        for key in metrics:
-            o = metric(ours.get(name), key)
-            cells.append(fmt_cell(o))
-            for lx in linuxes:
-                if OURS_ONLY.match(name):
-                    cells += ["this kernel only", "—"]
-                    continue
-                x = metric(lx.get(name), key)
-                cells += [fmt_cell(x), fmt_ratio(ratio(o and o[0], x and x[0]))]
-        lines.append("| " + " | ".join(cells) + " |")
+        alts = LINUX_ALTERNATIVES.get(name, [name])
+        alts = alts[:1] + [a for a in alts[1:] if any(a in lx for lx in linuxes)]
+        for alt in alts:
+            cells = [name, mechanism(alt, linuxes)]
+            for key in metrics:
+                o = metric(ours.get(name), key)
+                cells.append(fmt_cell(o))
+                for lx in linuxes:
+                    if OURS_ONLY.match(name):
+                        cells += ["this kernel only", "—"]
+                        continue
+                    x = metric(lx.get(alt), key)
+                    cells += [fmt_cell(x), fmt_ratio(ratio(o and o[0], x and x[0]))]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def pti_of(recs):
+    """The PTI settings the records' configs report ({"on"}, {"off"}, ...)."""
+    out = set()
+    for r in recs.values():
+        m = re.search(r"(?:^| )pti=(on|off)\b", r.get("config", ""))
+        if m:
+            out.add(m.group(1))
+    return out
 
 
 def configs(recs):
@@ -263,22 +322,34 @@ def lbench_platform(platform):
     return "qemu" if platform.startswith("qemu") else platform
 
 
-def linux_cmdline(platform, variant, only):
+def linux_only(only):
+    """The Linux selection for a bench= selection: with each ping-pong its
+    pipe twin (LINUX_ALTERNATIVES)."""
+    words = only.split(",")
+    for name, alts in LINUX_ALTERNATIVES.items():
+        if any(fnmatch.fnmatchcase(name, w) for w in words):
+            words += [a for a in alts[1:] if a not in words]
+    return ",".join(words)
+
+
+def linux_cmdline(platform, variant, only, pti=None):
     words = [LINUX_CMDLINE, LINUX_CMDLINE_PLATFORM.get(platform, ""),
              "lbench.platform=" + lbench_platform(platform)]
+    if pti:
+        words.append("pti=" + pti)
     if variant and variant != "default":
         words.append(variant)
     if only:
-        words.append("lbench.only=" + only)
+        words.append("lbench.only=" + linux_only(only))
     return " ".join(w for w in words if w)
 
 
-def boot_linux(args, variant, log_path):
+def boot_linux(args, variant, log_path, pti=None):
     vmlinuz = fetch_kernel()
     build_lbench()
     initrd = os.path.join(LINUX_DIR, "initramfs.cpio")
     write_initramfs(initrd, LBENCH)
-    cmdline = linux_cmdline(args.platform, variant, args.only)
+    cmdline = linux_cmdline(args.platform, variant, args.only, pti)
     iso = runner.make_image(cmdline, modules=[initrd], cfg=linux_grub_cfg(cmdline),
                             kernel=vmlinuz)
     print("compare_linux: Linux (%s) on %s -smp %d: %s" % (
@@ -293,11 +364,13 @@ def boot_linux(args, variant, log_path):
     return res
 
 
-def boot_ours(args, log_path):
+def boot_ours(args, log_path, pti=None):
     if not os.path.exists(os.path.join(runner.USER_DIR, "bench.elf")):
         sys.exit("compare_linux: build/user/bench.elf is missing (no user/bench in this "
                  "tree?); pass --ours-log FILE with a serial log of the suite")
     cmdline = "bench=%s fbcon=off" % args.only if args.only else OURS_CMDLINE
+    if pti:
+        cmdline += " pti=" + pti
     print("compare_linux: this kernel on %s -smp %d: %s" % (args.platform, args.smp, cmdline),
           flush=True)
     res = runner.boot(args.platform, args.smp, args.mem, cmdline, args.timeout, log_path,
@@ -309,18 +382,45 @@ def boot_ours(args, log_path):
 
 # ---- the report ----
 
-def report(args, ours_text, linux_texts, labels):
+def section(args, title, ours_text, linux_texts, labels, metrics):
+    """One table (a PTI setting): (markdown lines, raw lines, bad count)."""
     ours, bad = parse_bench(ours_text)
     linuxes = []
     for text in linux_texts:
         recs, b = parse_bench(text)
         linuxes.append(recs)
         bad += b
+    out = ["## %s" % title, ""]
+    out.append("- this kernel: " + "; ".join("`%s`" % c for c in configs(ours)))
+    for label, recs in zip(labels, linuxes):
+        out.append("- Linux %s: %s" % (label, "; ".join("`%s`" % c for c in configs(recs))))
+    sides = [pti_of(ours)] + [pti_of(recs) for recs in linuxes]
+    if any(len(p) != 1 for p in sides) or len(set().union(*sides)) != 1:
+        out.append("")
+        out.append("**Not like for like:** the two sides report PTI %s." % " vs ".join(
+            "/".join(sorted(p)) or "?" for p in sides))
+    out += ["", table(ours, linuxes, labels, metrics)]
+    raw = ["", "### %s: this kernel" % title, "", "```"]
+    raw += [m.group(0) for m in map(BENCH_RE.search, ours_text.splitlines()) if m]
+    raw.append("```")
+    for label, text in zip(labels, linux_texts):
+        raw += ["", "### %s: Linux %s" % (title, label), "", "```"]
+        raw += [line.strip() for line in text.splitlines()
+                if BENCH_RE.search(line) or line.startswith("# ")]
+        raw.append("```")
+    return out, raw, len(bad)
+
+
+def report(args, sections, labels):
+    """sections: [(title, ours text, [linux text per label])]."""
     metrics = ["ns"] + (["cycles"] if args.platform == "bochs" else [])
     out = ["# This kernel vs Linux: %s, -smp %d, %s" % (
         args.platform, args.smp, datetime.date.today().isoformat()), ""]
-    out.append("Ratio = ours / Linux (below 1: this kernel is faster). Cells: median "
-               "(p10–p90) per operation.")
+    out.append("Like for like: each table runs both kernels with the same PTI setting. "
+               "Ratio = ours / Linux (below 1: this kernel is faster). Cells: median "
+               "(p10–p90) per operation. Linux mechanism: what Linux runs for the row "
+               "(README \"Comparing with Linux\"); an IPC round trip here is `call` + "
+               "`reply_recv`, on Linux a futex or a pipe ping-pong.")
     if args.platform == "bochs" and args.smp == 1:
         out.append("Under Bochs with one CPU a TSC tick is one instruction: `cycles` is "
                    "the path length.")
@@ -332,20 +432,15 @@ def report(args, ours_text, linux_texts, labels):
         out.append("QEMU TCG: emulated time, not hardware time; compare ratios, not "
                    "absolute values.")
     out.append("")
-    out.append("- this kernel: " + "; ".join("`%s`" % c for c in configs(ours)))
-    for label, recs in zip(labels, linuxes):
-        out.append("- Linux %s: %s" % (label, "; ".join("`%s`" % c for c in configs(recs))))
-    out += ["", table(ours, linuxes, labels, metrics)]
+    raws, bad = [], 0
+    for title, ours_text, linux_texts in sections:
+        body, raw, b = section(args, title, ours_text, linux_texts, labels, metrics)
+        out += body
+        raws += raw
+        bad += b
     if bad:
-        out.append("%d BENCH line(s) could not be parsed (see the raw lines)." % len(bad))
-    out += ["", "## Raw BENCH lines", "", "### this kernel", "", "```"]
-    out += [m.group(0) for m in map(BENCH_RE.search, ours_text.splitlines()) if m]
-    out.append("```")
-    for label, text in zip(labels, linux_texts):
-        out += ["", "### Linux %s" % label, "", "```"]
-        out += [line.strip() for line in text.splitlines()
-                if BENCH_RE.search(line) or line.startswith("# ")]
-        out.append("```")
+        out.append("%d BENCH line(s) could not be parsed (see the raw lines)." % bad)
+    out += ["", "## Raw BENCH lines"] + raws
     return "\n".join(out) + "\n", bool(bad)
 
 
@@ -362,7 +457,10 @@ def main():
     ap.add_argument("--linux-log", action="append", default=[],
                     help="serial log of a Linux run (no boot); repeat per --variant")
     ap.add_argument("--variant", action="append", default=[],
-                    help='Linux kernel words per extra run ("pti=on"); default: "default"')
+                    help='Linux kernel words per extra run ("mitigations=off"); default: '
+                         '"default"')
+    ap.add_argument("--pti", action="append", choices=["on", "off"], default=[],
+                    help="PTI setting of both kernels, one table each (default: on and off)")
     ap.add_argument("--only", help="benchmarks to run on both sides (bench= syntax, a,b*)")
     ap.add_argument("--timeout", type=int, default=None)
     ap.add_argument("--out", help="Markdown file (default results/compare-linux-P-smpN-DATE.md)")
@@ -381,28 +479,54 @@ def main():
     os.makedirs(logdir, exist_ok=True)
 
     failed = False
-    if args.ours_log:
-        with open(args.ours_log, errors="replace") as f:
-            ours_text = f.read()
-    else:
-        res = boot_ours(args, os.path.join(logdir, "ours-%s-%s.log" % (args.platform, stamp)))
-        ours_text = res.log
-        failed |= not res.passed
-    linux_texts = []
-    if args.linux_log:
-        for path in args.linux_log:
-            with open(path, errors="replace") as f:
-                linux_texts.append(f.read())
-    else:
-        for v in variants:
-            log = os.path.join(logdir, "linux-%s-%s-%s.log" % (
-                args.platform, re.sub(r"[^\w.=-]", "_", v), stamp))
-            res = boot_linux(args, v, log)
-            linux_texts.append(res.log)
+    sections = []
+    if args.ours_log or args.linux_log:
+        # A saved log: one table; the side not given boots with the PTI
+        # setting the given log reports.
+        ours_text, linux_texts = None, None
+        if args.ours_log:
+            with open(args.ours_log, errors="replace") as f:
+                ours_text = f.read()
+        if args.linux_log:
+            linux_texts = []
+            for path in args.linux_log:
+                with open(path, errors="replace") as f:
+                    linux_texts.append(f.read())
+        given = ours_text if ours_text is not None else linux_texts[0]
+        ptis = pti_of(parse_bench(given)[0])
+        pti = args.pti[0] if args.pti else (min(ptis) if len(ptis) == 1 else None)
+        if ours_text is None:
+            res = boot_ours(args, os.path.join(logdir, "ours-%s-%s.log" % (
+                args.platform, stamp)), pti)
+            ours_text = res.log
             failed |= not res.passed
-    text, bad = report(args, ours_text, linux_texts, variants)
-    out = args.out or os.path.join(RESULTS, "compare-linux-%s-smp%d-%s.md" % (
-        args.platform, args.smp, datetime.date.today().isoformat()))
+        if linux_texts is None:
+            linux_texts = []
+            for v in variants:
+                log = os.path.join(logdir, "linux-%s-%s-%s.log" % (
+                    args.platform, re.sub(r"[^\w.=-]", "_", v), stamp))
+                lres = boot_linux(args, v, log, pti)
+                linux_texts.append(lres.log)
+                failed |= not lres.passed
+        title = "PTI %s" % (pti or "/".join(sorted(ptis)) or "?")
+        sections.append((title, ours_text, linux_texts))
+    else:
+        for pti in args.pti or ["on", "off"]:
+            res = boot_ours(args, os.path.join(logdir, "ours-%s-pti-%s-%s.log" % (
+                args.platform, pti, stamp)), pti)
+            failed |= not res.passed
+            linux_texts = []
+            for v in variants:
+                log = os.path.join(logdir, "linux-%s-pti-%s-%s-%s.log" % (
+                    args.platform, pti, re.sub(r"[^\w.=-]", "_", v), stamp))
+                lres = boot_linux(args, v, log, pti)
+                linux_texts.append(lres.log)
+                failed |= not lres.passed
+            sections.append(("PTI %s, both kernels" % pti, res.log, linux_texts))
+    text, bad = report(args, sections, variants)
+    one = "-pti-%s" % args.pti[0] if len(args.pti) == 1 else ""
+    out = args.out or os.path.join(RESULTS, "compare-linux-%s-smp%d%s-%s.md" % (
+        args.platform, args.smp, one, datetime.date.today().isoformat()))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         f.write(text)

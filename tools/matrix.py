@@ -178,14 +178,20 @@ BOOTS += [tlb_boot("bochs-tlb-" + tlb_name(r), "bochs", 4, "torture_rounds=80 " 
 # (tools/bench_check.py), never by its times: the whole suite at -smp 4,
 # the off positions of the switches the counts depend on, and the path
 # lengths under Bochs with one CPU (where one TSC tick is one instruction).
+# The path-length rows (pathlen=) boot the profiling Bochs and also hold
+# every operation's path length, per PTI setting, against
+# results/pathlen-baseline.json (tools/pathlen.py: at most 2% longer); their
+# command lines are the ones the baseline was measured with.
 BOOTS += [
     dict(boot("bench-qemu-smp4", "qemu-bios", 4), bench="all",
          cmdline="bench=all,batches=5 fbcon=off expect_cpus=4"),
     dict(boot("bench-qemu-nolazy-kipi", "qemu-bios", 4), bench="some",
          cmdline="bench=tlb_shootdown_idle_*,kernel_unmap_*,as_ring_16_64,batches=5 fbcon=off "
                  "expect_cpus=4 lazytlb=off kflush=ipi asids=1"),
-    dict(boot("bench-bochs-path", "bochs", 1, timeout=900), bench="all",
+    dict(boot("bench-bochs-path", "bochs", 1, timeout=900), bench="all", pathlen="on",
          cmdline="bench=all,batches=5 fbcon=off expect_cpus=1"),
+    dict(boot("bench-bochs-path-nopti", "bochs", 1, timeout=900), bench="all", pathlen="off",
+         cmdline="bench=all,batches=5 fbcon=off expect_cpus=1 pti=off"),
 ]
 # Extended state under every save instruction each emulator has (the
 # default boots above run the best one: xsaveopt on QEMU, xsaves on Bochs),

@@ -144,7 +144,7 @@ def qemu_cmd(platform, iso, smp, mem, workdir, extra, machine="q35", media="cdro
     return cmd + list(extra)
 
 
-def bochs_cmd(iso, smp, mem, workdir, serial_path):
+def bochs_cmd(iso, smp, mem, workdir, serial_path, prefix=None):
     rc = os.path.join(workdir, "bochsrc")
     with open(rc, "w") as f:
         f.write("""\
@@ -164,7 +164,7 @@ error: action=report
 info: action=ignore
 debug: action=ignore
 """ % (smp, mem, mem, iso, serial_path, os.path.join(workdir, "bochs.log")))
-    return [os.path.join(BOCHS_PREFIX, "bin", "bochs"), "-q", "-f", rc]
+    return [os.path.join(prefix or BOCHS_PREFIX, "bin", "bochs"), "-q", "-f", rc]
 
 
 class Result:
@@ -189,7 +189,7 @@ def _kill(proc):
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
          echo=False, modules=None, extra=(), machine="q35", media="cdrom", image=None,
-         abort=None, kernel=None):
+         abort=None, kernel=None, bochs_prefix=None, env=None):
     """Boot once; returns a Result. The serial log is written to log_path.
     image: a ready-made image to boot instead of this kernel's: an ISO from
     make_image() for media "cdrom", a disk image for media "usb" or "disk"
@@ -198,7 +198,9 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     abort: a compiled regex that ends a Bochs boot as failed when the log
     shows it (Bochs resets instead of exiting, so a panic that reboots
     would otherwise run to the timeout).
-    kernel: another kernel ELF to boot (the `make ubsan` debug kernel)."""
+    kernel: another kernel ELF to boot (the `make ubsan` debug kernel).
+    bochs_prefix: another Bochs installation (the profiler's,
+    tools/pathprof.py); env: more environment for the emulator."""
     if media == "cdrom":
         iso = image or make_image(cmdline, modules, kernel=kernel)
     elif platform == "bochs":
@@ -217,10 +219,11 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
         if platform == "bochs":
             serial_path = os.path.join(workdir, "com1.txt")
             open(serial_path, "w").close()
-            cmd = bochs_cmd(iso, smp, mem, workdir, serial_path)
+            cmd = bochs_cmd(iso, smp, mem, workdir, serial_path, bochs_prefix)
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, cwd=workdir,
-                                    start_new_session=True)
+                                    start_new_session=True,
+                                    env=dict(os.environ, **env) if env else None)
             pos = 0
             with open(serial_path, "rb") as serial:
                 while True:

@@ -24,6 +24,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ktap  # noqa: E402
 import bench_check  # noqa: E402
+import pathlen  # noqa: E402
+import pathprof  # noqa: E402
 import runner  # noqa: E402
 from matrix import BOOTS, DEATHS, LARGE  # noqa: E402
 
@@ -124,10 +126,22 @@ def kernel_path(b):
 
 
 def run_boot(t, b):
+    kw = {}
+    if b.get("pathlen"):
+        # The path-length gate: the profiling Bochs, its profile beside the log.
+        if not os.path.exists(os.path.join(pathprof.PROF_PREFIX, "bin", "bochs")):
+            t.add(False, "boot/%s" % b["name"], "no profiling Bochs in %s (make test builds it: "
+                  "tools/bochs/build.sh)" % pathprof.PROF_PREFIX)
+            return None
+        os.makedirs(LOGDIR, exist_ok=True)
+        prof_data = os.path.join(LOGDIR, b["name"] + ".ukprof")
+        if os.path.exists(prof_data):
+            os.unlink(prof_data)
+        kw = dict(bochs_prefix=pathprof.PROF_PREFIX, env={"UKPROF_OUT": prof_data})
     res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
                       b.get("timeout", 300), extra=b.get("qemu_args", ()),
                       machine=b.get("machine", "q35"), media=b.get("media", "cdrom"),
-                      kernel=kernel_path(b))
+                      kernel=kernel_path(b), **kw)
     cases, problems = ktap.parse(res.log)
     if b.get("bench") and not re.search(r"\b[ku]test=", b["cmdline"]):
         problems = [p for p in problems if "no KTAP output" not in p]
@@ -141,6 +155,16 @@ def run_boot(t, b):
     if b.get("bench"):
         # The benchmark suite's event counts (tools/bench_check.py).
         for name, ok, detail in bench_check.check(res.log, require_all=b["bench"] == "all"):
+            t.add(ok, "%s/%s" % (b["name"], name), detail)
+            n_ok += ok
+            n_bad += not ok
+    if b.get("pathlen"):
+        # Path lengths against results/pathlen-baseline.json (tools/pathlen.py).
+        data = ""
+        if os.path.exists(kw["env"]["UKPROF_OUT"]):
+            with open(kw["env"]["UKPROF_OUT"]) as f:
+                data = f.read()
+        for name, ok, detail in pathlen.check(res.log, data, b["pathlen"], cmdline=b["cmdline"]):
             t.add(ok, "%s/%s" % (b["name"], name), detail)
             n_ok += ok
             n_bad += not ok

@@ -8,6 +8,10 @@
  *   ipc_pingpong_*         two processes (fork), one word on a MAP_SHARED
  *                          page, FUTEX_WAKE then FUTEX_WAIT each way; one
  *                          round trip is one operation
+ *   ipc_pingpong_*_pipe    the same round trip through two pipes: write one
+ *                          byte, read one byte each way (compare_linux.py
+ *                          shows it as a second Linux mechanism for the
+ *                          ipc_pingpong_* rows)
  *   thread_switch_same_cpu the same between two threads (private futex)
  *   fpu_pingpong_same_cpu  ipc_pingpong_same_cpu, both sides dirtying every
  *                          YMM (ZMM) register before each hand-off
@@ -133,7 +137,11 @@ static void ipc_pingpong(const char *name, int cpu, int vec, const char *note)
 {
 	void *page = shared_page();
 	struct pp p = { .wait_op = FUTEX_WAIT, .wake_op = FUTEX_WAKE, .vec = vec };
-	struct lb_op op = { .name = name, .run = pp_client, .ctx = &p, .note = note };
+	struct lb_op op = { .name = name,
+			    .run = pp_client,
+			    .ctx = &p,
+			    .note = note,
+			    .mechanism = "futex ping-pong, 2 processes" };
 
 	if (!page) {
 		lb_errors++;
@@ -154,6 +162,65 @@ static void ipc_pingpong(const char *name, int cpu, int vec, const char *note)
 	munmap(page, PAGE);
 }
 
+/* ---- pipe ping-pong: one byte down one pipe, back up the other ---- */
+
+struct pipes {
+	int down[2], up[2]; /* client -> server, server -> client */
+};
+
+static uint64_t pipe_client(void *ctx, uint64_t n)
+{
+	struct pipes *p = ctx;
+	char c = 0;
+	uint64_t t0 = lb_rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (write(p->down[1], &c, 1) != 1 || read(p->up[0], &c, 1) != 1)
+			return LB_FAILED;
+	}
+	return lb_rdtsc() - t0;
+}
+
+static void pipe_serve(struct pipes *p)
+{
+	char c;
+
+	while (read(p->down[0], &c, 1) == 1 && write(p->up[1], &c, 1) == 1)
+		;
+}
+
+static void pipe_pingpong(const char *name, int cpu)
+{
+	struct pipes p;
+	struct lb_op op = { .name = name,
+			    .run = pipe_client,
+			    .ctx = &p,
+			    .mechanism = "pipe ping-pong, 2 processes" };
+
+	if (pipe(p.down) || pipe(p.up)) {
+		lb_note("%s: pipe failed", name);
+		lb_errors++;
+		return;
+	}
+	pid_t pid = fork_helper(cpu);
+
+	if (pid == 0) {
+		close(p.down[1]);
+		close(p.up[0]);
+		pipe_serve(&p);
+		_exit(0);
+	}
+	if (pid > 0)
+		lb_run(&op);
+	else
+		lb_errors++;
+	reap(pid);
+	for (int i = 0; i < 2; i++) {
+		close(p.down[i]);
+		close(p.up[i]);
+	}
+}
+
 static void *pp_thread(void *arg)
 {
 	lb_pin(0);
@@ -167,7 +234,10 @@ static void thread_switch(void)
 	struct pp p = { .turn = &turn,
 			.wait_op = FUTEX_WAIT_PRIVATE,
 			.wake_op = FUTEX_WAKE_PRIVATE };
-	struct lb_op op = { .name = "thread_switch_same_cpu", .run = pp_client, .ctx = &p };
+	struct lb_op op = { .name = "thread_switch_same_cpu",
+			    .run = pp_client,
+			    .ctx = &p,
+			    .mechanism = "futex ping-pong, 2 threads" };
 	pthread_t t;
 
 	turn = 0;
@@ -241,7 +311,11 @@ static void as_ring(int k)
 	char name[32];
 	pid_t pids[RING_MAX] = { 0 };
 	struct ring r = { .words = shared_page(), .k = k };
-	struct lb_op op = { .name = name, .run = ring_lap, .ctx = &r, .ops_per_iter = k };
+	struct lb_op op = { .name = name,
+			    .run = ring_lap,
+			    .ctx = &r,
+			    .ops_per_iter = k,
+			    .mechanism = "futex token ring" };
 
 	snprintf(name, sizeof(name), "as_ring_%d_%d", k, RING_PAGES);
 	if (!lb_wanted(name))
@@ -274,7 +348,9 @@ static void as_ring(int k)
 
 void bench_ipc(void)
 {
-	struct lb_op op = { .name = "null_syscall", .run = null_syscall };
+	struct lb_op op = { .name = "null_syscall",
+			    .run = null_syscall,
+			    .mechanism = "syscall(SYS_getppid)" };
 	static char fpu_note[32];
 	int vec = vec_level();
 
@@ -282,11 +358,20 @@ void bench_ipc(void)
 		lb_run(&op);
 	if (lb_wanted("ipc_pingpong_same_cpu"))
 		ipc_pingpong("ipc_pingpong_same_cpu", 0, 0, NULL);
+	if (lb_wanted("ipc_pingpong_same_cpu_pipe"))
+		pipe_pingpong("ipc_pingpong_same_cpu_pipe", 0);
 	if (lb_wanted("ipc_pingpong_cross_cpu")) {
 		if (lb_ncpus >= 2)
 			ipc_pingpong("ipc_pingpong_cross_cpu", 1, 0, NULL);
 		else
 			lb_note("skip ipc_pingpong_cross_cpu: needs 2 CPUs, have %d", lb_ncpus);
+	}
+	if (lb_wanted("ipc_pingpong_cross_cpu_pipe")) {
+		if (lb_ncpus >= 2)
+			pipe_pingpong("ipc_pingpong_cross_cpu_pipe", 1);
+		else
+			lb_note("skip ipc_pingpong_cross_cpu_pipe: needs 2 CPUs, have %d",
+				lb_ncpus);
 	}
 	if (lb_wanted("thread_switch_same_cpu"))
 		thread_switch();

@@ -124,6 +124,24 @@ static void calibrate_tsc(void)
 	tsc_khz = (c1 - c0) / (t1 - t0) * 1e6;
 }
 
+/* Whether the first "flags" line of /proc/cpuinfo lists flag. */
+static bool has_flag(const char *cpuinfo, const char *flag)
+{
+	const char *p = strstr(cpuinfo, "\nflags");
+	size_t n = strlen(flag);
+
+	if (!p)
+		return false;
+	const char *end = strchr(p + 1, '\n');
+
+	for (p = strchr(p, ':'); p && *p && (!end || p < end); p++) {
+		if (p[0] == ' ' && !strncmp(p + 1, flag, n) &&
+		    (p[n + 1] == ' ' || p[n + 1] == '\n' || !p[n + 1]))
+			return true;
+	}
+	return false;
+}
+
 /* "pti=on|off pcid=on|off" as Linux chose them, then the boot words that
  * are switches (everything but console, quiet and our own options). */
 static void describe_config(void)
@@ -133,11 +151,14 @@ static void describe_config(void)
 	int n;
 
 	uname(&u);
-	read_file("/sys/devices/system/cpu/vulnerabilities/meltdown", buf, sizeof(buf));
-	const char *pti = strstr(buf, "PTI") ? "on" : "off";
+	/* PTI from the CPU flags Linux set: "pti" is X86_FEATURE_PTI, set also
+	 * when pti=on forces it on a CPU the meltdown file calls "Not
+	 * affected" (Bochs's and QEMU's). */
+	static char cpuinfo[32768];
 
-	read_file("/proc/cpuinfo", buf, sizeof(buf));
-	const char *pcid = strstr(buf, " pcid") ? "on" : "off";
+	read_file("/proc/cpuinfo", cpuinfo, sizeof(cpuinfo));
+	const char *pti = has_flag(cpuinfo, "pti") ? "on" : "off";
+	const char *pcid = has_flag(cpuinfo, "pcid") ? "on" : "off";
 
 	n = snprintf(config, sizeof(config), "linux %s pti=%s pcid=%s", u.release, pti, pcid);
 	snprintf(buf, sizeof(buf), "%s", cmdline);
@@ -291,11 +312,12 @@ int lb_run(const struct lb_op *op)
 
 	printf("BENCH {\"name\":\"%s\",\"unit\":\"ns\",\"median\":%.2f,\"p10\":%.2f,\"p90\":%.2f,"
 	       "\"iters\":%llu,\"batches\":%d,\"cpus\":%d,\"cycles\":%.0f,\"cycles_p10\":%.0f,"
-	       "\"cycles_p90\":%.0f,\"platform\":\"%s\",\"clock\":\"%s\",\"config\":\"%s%s%s\","
-	       "\"events\":{",
+	       "\"cycles_p90\":%.0f,\"platform\":\"%s\",\"clock\":\"%s\",%s%s%s"
+	       "\"config\":\"%s%s%s\",\"events\":{",
 	       op->name, med * ns, p10 * ns, p90 * ns, (unsigned long long)ops, batches, lb_ncpus,
-	       med, p10, p90, platform, clock_kind, config, op->note ? " " : "",
-	       op->note ? op->note : "");
+	       med, p10, p90, platform, clock_kind, op->mechanism ? "\"mechanism\":\"" : "",
+	       op->mechanism ? op->mechanism : "", op->mechanism ? "\"," : "", config,
+	       op->note ? " " : "", op->note ? op->note : "");
 	for (size_t e = 0; e < NR_EVENTS; e++)
 		printf("%s\"%s\":%.2f", e ? "," : "", events[e].name, (ev1[e] - ev0[e]) / ops);
 	printf("}}\n");

@@ -34,6 +34,7 @@ struct lb_op {
 	uint64_t ops_per_iter; /* operations in one iteration (0 means 1) */
 	uint64_t max_iters;    /* calibration cap (0: none) */
 	const char *note;      /* appended to config ("fpu=ymm16"), or NULL */
+	const char *mechanism; /* what Linux does for it ("futex ping-pong"), or NULL */
 };
 
 extern int lb_ncpus;

@@ -210,23 +210,26 @@ void bench_mm(void)
 	const int n = sizeof(counts) / sizeof(counts[0]);
 
 	for (int i = 0; i < n; i++) {
-		struct lb_op op = { .run = protect, .ops_per_iter = 2 };
+		struct lb_op op = { .run = protect, .ops_per_iter = 2, .mechanism = "mprotect" };
 
 		with_helpers("tlb_shootdown_%d", counts[i], false, &op);
 	}
 	for (int i = 0; i < n; i++) {
-		struct lb_op op = { .run = protect, .ops_per_iter = 2 };
+		struct lb_op op = { .run = protect, .ops_per_iter = 2, .mechanism = "mprotect" };
 
 		with_helpers("tlb_shootdown_idle_%d", counts[i], true, &op);
 	}
 	for (int i = 0; i < n; i++) {
 		/* The helpers spin on their own page; CPU 0 maps another. */
-		struct lb_op op = { .run = map_touch_unmap };
+		struct lb_op op = { .run = map_touch_unmap, .mechanism = "mmap, write, munmap" };
 
 		with_helpers("munmap_shootdown_%d", counts[i], false, &op);
 	}
 	if (lb_wanted("page_fault")) {
-		struct lb_op op = { .name = "page_fault", .run = page_fault, .max_iters = 8192 };
+		struct lb_op op = { .name = "page_fault",
+				    .run = page_fault,
+				    .max_iters = 8192,
+				    .mechanism = "first write, anonymous page" };
 
 		lb_run(&op);
 	}
@@ -235,7 +238,8 @@ void bench_mm(void)
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		struct lb_op op = { .run = membarrier_op };
+		struct lb_op op = { .run = membarrier_op,
+				    .mechanism = "MEMBARRIER_CMD_PRIVATE_EXPEDITED" };
 
 		with_helpers("membarrier_expedited_%d", counts[i], false, &op);
 	}
