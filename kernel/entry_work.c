@@ -33,25 +33,15 @@ void user_enter_kernel(void)
 
 void irq_enter_from_idle(void)
 {
-	/* An interrupt delivery is not serializing: fence (mm/kflush.c). */
-	if (kflush_enter_kernel(true))
-		this_cpu_inc(counters[CNT_KFLUSH_CATCHUP_IRQ]);
+	kflush_enter_from_idle();
 }
 
 void prepare_return_to_user(struct trap_frame *tf)
 {
-	/* IRETQ to a non-canonical RIP faults in ring 0 after the exit path's
-	 * SWAPGS loaded the user's GS base (SDM Vol. 2A IRET: #GP(0)), and
-	 * SYSRET would fault the same way (the SYSRET check in
-	 * syscall_dispatch routes such returns here). A SYSCALL in the last
-	 * bytes of the lower half returns to 0x800000000000: kill the thread's
-	 * process as if the next instruction fetch had faulted there. */
-	if (unlikely(!is_canonical(tf->rip))) {
-		tf->vector = VEC_GP;
-		tf->error = 0;
-		irq_enable();
-		proc_kill_fault(tf, "return to a non-canonical address");
-	}
+	/* The frame's RIP is canonical: the CPU put it there from a user
+	 * instruction, except after a SYSCALL, whose return address
+	 * syscall_dispatch() checks. */
+	(void)tf;
 	for (;;) {
 		struct task *t = current_task();
 

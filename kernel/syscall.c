@@ -453,6 +453,13 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_TRACE] = sys_trace,
 };
 
+static __noreturn __noinline void syscall_return_noncanonical(struct trap_frame *tf)
+{
+	tf->vector = VEC_GP;
+	tf->error = 0;
+	proc_kill_fault(tf, "return to a non-canonical address");
+}
+
 long syscall_invoke(uint64_t nr, const uint64_t args[6])
 {
 	struct trap_frame tf = { .rdi = args[0],
@@ -474,12 +481,18 @@ bool syscall_dispatch(struct trap_frame *tf)
 	uint64_t nr = tf->rax;
 
 	tf->rax = nr < NR_SYSCALLS && table[nr] ? (uint64_t)table[nr](tf) : (uint64_t)-ENOSYS;
+	/* A SYSCALL in the last two bytes of user space returns to
+	 * 0x800000000000. Neither exit may go there: SYSRET would fault in
+	 * ring 0 on the user's stack (SDM Vol. 2B SYSRET), IRETQ in ring 0
+	 * after the exit's SWAPGS loaded the user's GS base (Vol. 2A IRET,
+	 * #GP(0)). Kill the process as if the fetch there had faulted. */
+	if (unlikely(tf->rip >= USER_TOP))
+		syscall_return_noncanonical(tf);
 	irq_disable();
 	prepare_return_to_user(tf);
-	/* SYSRET reloads RIP from RCX and RFLAGS from R11, and must never see
-	 * a non-canonical RIP (it would fault in ring 0 on the user stack,
-	 * SDM Vol. 2B SYSRET): otherwise take the IRET path. */
-	if (tf->rip >= USER_TOP || tf->cs != (SEL_UCODE | 3) || tf->ss != (SEL_UDATA | 3))
+	/* SYSRET reloads RIP from RCX and RFLAGS from R11; the selectors are
+	 * the entry's unless something changed them: then IRET. */
+	if (tf->cs != (SEL_UCODE | 3) || tf->ss != (SEL_UDATA | 3))
 		return false;
 	tf->rcx = tf->rip;
 	tf->r11 = tf->rflags;

@@ -158,13 +158,24 @@ static void catch_up_ipi(void *arg)
 	catch_up();
 }
 
-bool kflush_enter_kernel(bool with_fence)
+void kflush_enter_kernel(bool with_fence)
 {
 	this_cpu_write(entry.context, CTX_KERNEL);
 	if (with_fence)
 		smp_mb(); /* store KERNEL before loading kgen; pairs with the
 			   * initiator's smp_mb() in kflush_kernel_ranges */
-	return catch_up();
+	catch_up();
+}
+
+void kflush_enter_from_idle(void)
+{
+	this_cpu_write(entry.context, CTX_KERNEL);
+	/* Interrupt delivery does not serialize: fence. Store KERNEL before
+	 * loading kgen; pairs with the initiator's smp_mb() in
+	 * kflush_kernel_ranges. */
+	smp_mb();
+	if (catch_up())
+		this_cpu_inc(counters[CNT_KFLUSH_CATCHUP_IRQ]);
 }
 
 void kflush_assert_caught_up(const void *p, const char *what)

@@ -15,9 +15,11 @@ void kflush_kernel_range(uint64_t start, uint64_t end);
  * start and end are read. */
 void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr);
 /* Entry into the kernel (from user or idle): publish KERNEL, fence, catch
- * up. with_fence is false when the entry already serialized (PTI CR3).
- * True if there was something to catch up on. */
-bool kflush_enter_kernel(bool with_fence);
+ * up. with_fence is false when the entry already serialized (PTI CR3). */
+void kflush_enter_kernel(bool with_fence);
+/* The same for an interrupt that found the CPU idle, before its handler
+ * runs (counter kflush_catchup_irq when there was something to flush). */
+void kflush_enter_from_idle(void);
 uint64_t kflush_generation(void);
 /* tlbcheck=on: panic if p lies in a kernel range this CPU has yet to
  * flush (an entry path that skipped its catch-up); what names the read. */

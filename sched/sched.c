@@ -453,11 +453,13 @@ void sched_sleep_ns(uint64_t ns)
 static struct rq *lock_both_for(struct rq *rq, struct task *next)
 {
 	for (;;) {
-		uint32_t cpu = (uint32_t)READ_ONCE(next->cpu);
-		struct rq *old = cpu_rq(cpu);
+		struct rq *old = cpu_rq((uint32_t)READ_ONCE(next->cpu));
 
-		double_lock(rq, old);
-		if ((uint32_t)READ_ONCE(next->cpu) == cpu)
+		if (likely(old == rq))
+			spin_lock_raw(&rq->lock);
+		else
+			double_lock(rq, old);
+		if (likely((uint32_t)READ_ONCE(next->cpu) == old->cpu))
 			return old;
 		double_unlock(rq, old);
 	}
