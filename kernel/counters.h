@@ -88,7 +88,8 @@
 	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */\
 	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
 	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */\
-	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */
+	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */\
+	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */
 /* clang-format on */
 
 enum counter_id {

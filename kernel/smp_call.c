@@ -107,7 +107,7 @@ static void call_ipi(struct trap_frame *tf)
 		/* The argument may be on the caller's kernel stack (vmalloc):
 		 * this CPU must have caught up on freed kernel ranges first
 		 * (mm/kflush.c; checked with tlbcheck=on). */
-		kflush_assert_caught_up(rev->arg, "a call IPI's argument");
+		kflush_check_ipi_arg(rev->arg);
 		rev->fn(rev->arg);
 		/* Release: fn's effects are visible before the caller sees the
 		 * slot free (pairs with csd_wait()). */

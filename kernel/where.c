@@ -72,10 +72,8 @@ void where_sample(const struct trap_frame *tf)
 }
 
 static const char *const state_name[] = {
-	[TASK_RUNNING] = "running",
-	[TASK_RUNNABLE] = "runnable",
-	[TASK_BLOCKED] = "blocked",
-	[TASK_DEAD] = "dead",
+	[TASK_RUNNING] = "running", [TASK_RUNNABLE] = "runnable", [TASK_BLOCKED] = "blocked",
+	[TASK_DEAD] = "dead",	    [TASK_NEW] = "new",
 };
 
 static void print_task(struct task *t, void *arg)

@@ -174,8 +174,21 @@ void kflush_enter_from_idle(void)
 	 * loading kgen; pairs with the initiator's smp_mb() in
 	 * kflush_kernel_ranges. */
 	smp_mb();
-	if (catch_up())
+	bool behind = catch_up();
+
+	if (behind)
 		this_cpu_inc(counters[CNT_KFLUSH_CATCHUP_IRQ]);
+	this_cpu_write(kflush_irq_caught_up, behind);
+}
+
+void kflush_check_ipi_arg(const void *p)
+{
+	/* This interrupt found the CPU idle and behind, and the handler is
+	 * about to read vmalloc memory: the catch-up at entry was needed. */
+	if (this_cpu_read(kflush_irq_caught_up) && (uint64_t)p >= VMALLOC_BASE)
+		this_cpu_inc(counters[CNT_KFLUSH_IPI_ARG_FRESH]);
+	this_cpu_write(kflush_irq_caught_up, 0);
+	kflush_assert_caught_up(p, "a call IPI's argument");
 }
 
 void kflush_assert_caught_up(const void *p, const char *what)

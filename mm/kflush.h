@@ -24,4 +24,8 @@ uint64_t kflush_generation(void);
 /* tlbcheck=on: panic if p lies in a kernel range this CPU has yet to
  * flush (an entry path that skipped its catch-up); what names the read. */
 void kflush_assert_caught_up(const void *p, const char *what);
+/* A call IPI's argument, before the handler reads it: the assertion
+ * above, and counter kflush_ipi_arg_fresh when the interrupt's catch-up at
+ * entry (kflush_enter_from_idle) is what made the read safe. */
+void kflush_check_ipi_arg(const void *p);
 extern int kflush_defer;

@@ -387,13 +387,14 @@ static void sleeper_cancel(struct task *t)
 	}
 }
 
-bool sched_wake(struct task *t, int reason)
+/* Wake t if it is in state from (BLOCKED for wake-ups, NEW for the start). */
+static bool wake_from(struct task *t, int reason, enum task_state from)
 {
 	uint64_t f;
 	struct rq *rq = lock_task_rq(t, &f);
 	bool woke = false;
 
-	if (t->state == TASK_BLOCKED) {
+	if (t->state == from) {
 		sleeper_cancel(t);
 		t->wake_reason = reason;
 		if (rq->curr == t) {
@@ -405,10 +406,13 @@ bool sched_wake(struct task *t, int reason)
 				struct rq *drq = cpu_rq(dst);
 
 				spin_unlock_raw(&rq->lock);
-				/* t is blocked and on no queue: only wakers touch it,
-				 * and they hold W, so it is safe to move. */
+				/* Both locks in CPU order. Meanwhile another waker
+				 * may have woken t (a kill holds no wait-list lock),
+				 * or it may have run and blocked elsewhere: move it
+				 * only if it is still ours and still waiting. */
 				double_lock(rq, drq);
-				if (t->state == TASK_BLOCKED && rq->curr != t) {
+				if (t->state == from && rq->curr != t &&
+				    (uint32_t)t->cpu == rq->cpu) {
 					enqueue(drq, t);
 					check_preempt(drq, t);
 				}
@@ -423,6 +427,16 @@ bool sched_wake(struct task *t, int reason)
 	}
 	unlock_rq(rq, f);
 	return woke;
+}
+
+bool sched_wake(struct task *t, int reason)
+{
+	return wake_from(t, reason, TASK_BLOCKED);
+}
+
+void sched_start(struct task *t)
+{
+	wake_from(t, WAKE_NONE, TASK_NEW);
 }
 
 void sched_sleep_ns(uint64_t ns)

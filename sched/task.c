@@ -72,7 +72,7 @@ struct task *task_create(const char *name, void (*entry)(void *), void *arg, int
 	t->ksp = (uint64_t)sp;
 	strlcpy(t->name, name, sizeof(t->name));
 	t->prio = prio;
-	t->state = TASK_BLOCKED;
+	t->state = TASK_NEW;
 	t->cpu = (int32_t)this_cpu_id();
 	t->refcount = 1;
 	t->active_mm = &kernel_mm;
@@ -93,21 +93,39 @@ struct task *task_create(const char *name, void (*entry)(void *), void *arg, int
 
 void task_start(struct task *t, uint32_t cpu_hint)
 {
+	/* t is NEW: on no queue, and nothing but us moves it out of NEW, so
+	 * its cpu can be set without a lock (sched_start() then takes it). */
+	BUG_ON(READ_ONCE(t->state) != TASK_NEW);
 	if (cpu_hint < nr_cpus && cpumask_test(&t->affinity, cpu_hint))
 		t->cpu = (int32_t)cpu_hint;
-	sched_wake(t, WAKE_NONE);
+	sched_start(t);
+}
+
+/* A count this low, or the heap's poison (mm/kheap.c fills freed objects
+ * with 0x6b), means a reference to a freed task: stop here, with the
+ * culprit on the backtrace, not at the next allocation of the memory. */
+#define FREED_COUNT 0x6b6b6b6b
+
+static void refcount_check(const struct task *t, int before)
+{
+	if (unlikely(before <= 0 || before == FREED_COUNT))
+		panic("task %p: reference count %d before a get or put (the task was freed)", t,
+		      before);
 }
 
 void task_get(struct task *t)
 {
-	__atomic_fetch_add(&t->refcount, 1, __ATOMIC_RELAXED);
+	refcount_check(t, __atomic_fetch_add(&t->refcount, 1, __ATOMIC_RELAXED));
 }
 
 void task_put(struct task *t)
 {
 	/* Acquire-release on the count: the last holder sees every other
 	 * holder's use before it frees the task. */
-	if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL))
+	int before = __atomic_fetch_sub(&t->refcount, 1, __ATOMIC_ACQ_REL);
+
+	refcount_check(t, before);
+	if (before > 1)
 		return;
 	uint64_t f = spin_lock_irqsave(&tasks_lock);
 

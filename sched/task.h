@@ -11,6 +11,9 @@
  *   TASK_RUNNABLE  on exactly one run queue
  *   TASK_BLOCKED   on a wait list (futex, join, IPC, sleep); on no run queue
  *   TASK_DEAD      exited; its stack is freed by the reaper
+ *   TASK_NEW       created, not yet started: on no queue, and no wake-up
+ *                  but task_start() moves it (a kill that marks it before
+ *                  the start is seen when it first returns to user)
  *
  * Ownership: a task's state and rq membership change only under the lock
  * of the run queue of task->cpu (sched/sched.c); wake-up is the one
@@ -35,6 +38,7 @@ enum task_state {
 	TASK_RUNNABLE,
 	TASK_BLOCKED,
 	TASK_DEAD,
+	TASK_NEW,
 };
 
 /* Priorities: lower number runs first; round robin within a level. */
@@ -161,6 +165,8 @@ void sched_block_uninterruptible(struct spinlock *held);
 void sched_block_timeout(struct spinlock *held, uint64_t deadline_ns);
 /* Wake a blocked task; returns false if it was not blocked. */
 bool sched_wake(struct task *t, int reason);
+/* Make a NEW task runnable (task_start's second half). */
+void sched_start(struct task *t);
 void sched_sleep_ns(uint64_t ns);
 void sched_exit_current(void) __noreturn;
 int sched_set_affinity(struct task *t, const struct cpumask *mask);
