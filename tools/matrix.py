@@ -214,7 +214,7 @@ BOOTS.append(dict(boot("qemu-idle-report", "qemu-bios", 2,
                                r"where:   tid \d+ \(utest\) blocked on cpu \d+, at sys_sleep"]),
                   cmdline="utest=idle_watchdog_reports fbcon=off idle_report_s=1"))
 # Kills against every blocking call, thousands of times (every utest=all boot
-# runs 300 more), and the IPC direct switch raced by a kill
+# runs 100 more), and the IPC direct switch raced by a kill
 # (user/utest/t_kill.c).
 BOOTS.append(dict(boot("qemu-kill-torture", "qemu-bios", 4, timeout=600),
                   cmdline="ktest=none utest=kill_before_block,kill_during_blocking_calls,"

@@ -412,7 +412,7 @@ static uint64_t ki_fresh_cpu1(void)
 
 void t_kflush_idle_ipi_reads_flushed(const char *arg)
 {
-	int rounds = (int)ut_param(arg, "kflush_idle_rounds", 200), arose = 0;
+	int rounds = (int)ut_param(arg, "kflush_idle_rounds", 100), arose = 0;
 
 	if (nr_cpus() < 2) {
 		ut_note("SKIP: needs two CPUs");

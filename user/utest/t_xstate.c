@@ -267,7 +267,7 @@ void t_vector_regs_preserved(const char *arg)
  * registers afterwards. A churn thread keeps creating and joining
  * short-lived threads that load the registers too, so task structs (and
  * the addresses other CPUs' owner pointers hold) are reused. xstate_steps
- * steps in all (default 4000; the xstate-stress rows run 10^5).
+ * steps in all (default 2000; the xstate-stress rows run 10^5).
  * Regression for a CPU saving its stale registers over a task's newer
  * state (fpu_owner_stale_cpu): a thread woken on a CPU it ran on long ago
  * and preempted before it returned to user.
@@ -367,7 +367,7 @@ void t_xstate_migration_stress(const char *arg)
 	static struct ms_worker ws[24];
 	enum level l = vec_level();
 	int n = 3 * nr_cpus(), tids[24];
-	uint64_t steps = ut_param(arg, "xstate_steps", 4000), t0 = clock_ns();
+	uint64_t steps = ut_param(arg, "xstate_steps", 2000), t0 = clock_ns();
 
 	if (n > 24)
 		n = 24;
