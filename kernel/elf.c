@@ -244,7 +244,7 @@ const char *elf_validate(const void *data, uint64_t size, struct elf_image *img)
 
 #ifndef HOST_TEST
 #include "mm/mm.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 
 int elf_load(struct mm *mm, const void *data, const struct elf_image *img)
 {

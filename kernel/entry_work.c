@@ -13,7 +13,7 @@
 #include "kernel/entry_work.h"
 #include "kernel/percpu.h"
 #include "kernel/proc.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "sched/task.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/trap.h"

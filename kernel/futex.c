@@ -16,7 +16,7 @@
  * Lock order: futex bucket lock, then run-queue locks (inside sched_*).
  */
 #include "kernel/futex.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/uaccess.h"
 #include "kernel/spinlock.h"
 #include "kernel/list.h"

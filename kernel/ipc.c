@@ -36,7 +36,7 @@
  */
 #include "kernel/ipc.h"
 #include "kernel/proc.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/spinlock.h"
 #include "kernel/list.h"
 #include "kernel/percpu.h"

@@ -34,7 +34,7 @@
  */
 #include "kernel/membarrier.h"
 #include "kernel/counters.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/percpu.h"
 #include "kernel/preempt.h"
 #include "kernel/smp.h"

@@ -5,15 +5,7 @@
 
 #include "kernel/compiler.h"
 
-#define MEMBARRIER_CMD_QUERY				    0
-#define MEMBARRIER_CMD_PRIVATE_EXPEDITED		    (1 << 3)
-#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED	    (1 << 4)
-#define MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE	    (1 << 5)
-#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (1 << 6)
-#define MEMBARRIER_SUPPORTED                                                            \
-	(MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | \
-	 MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE |                                   \
-	 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE)
+#include "include/uapi/membarrier.h"
 
 /* mm->membarrier_flags */
 #define MEMBARRIER_REG_EXPEDITED 1u

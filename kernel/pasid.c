@@ -43,7 +43,7 @@
 #include "kernel/percpu.h"
 #include "kernel/counters.h"
 #include "kernel/cmdline.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"

@@ -9,7 +9,7 @@
  */
 #include "kernel/proc.h"
 #include "kernel/elf.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/multiboot2.h"
 #include "kernel/panic.h"
 #include "kernel/printk.h"

@@ -11,9 +11,9 @@
  * and calls syscall_dispatch() with interrupts off; the result goes to
  * RAX in the frame. Returns true if the fast SYSRET exit may be used.
  */
-#include "kernel/syscall_nr.h"
+#include "include/uapi/syscall.h"
 #include "kernel/boot_report.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/uaccess.h"
 #include "kernel/proc.h"
 #include "kernel/ipc.h"

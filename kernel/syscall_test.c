@@ -2,7 +2,7 @@
  * Test-only system-call hooks (see syscall_test.h).
  */
 #include "kernel/syscall_test.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/proc.h"
 #include "sched/task.h"
 #include "mm/frame.h"
@@ -23,7 +23,7 @@
 #include "kernel/percpu.h"
 #include "kernel/where.h"
 #include "kernel/nmi.h"
-#include "kernel/syscall_nr.h"
+#include "include/uapi/syscall.h"
 #include "kernel/syscall.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)

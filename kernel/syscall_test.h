@@ -7,49 +7,6 @@
 
 #include "kernel/compiler.h"
 
-/* clang-format off */
-#define SYST_FRAMES_FREE   1  /* -> free frames */
-#define SYST_HEAP_BYTES    2  /* -> kernel heap bytes in use */
-#define SYST_VMALLOC_PAGES 3  /* -> vmalloc pages in use */
-#define SYST_PROCS         4  /* -> live processes */
-#define SYST_TASK_CPU      5  /* (tid) -> CPU the task last ran on */
-#define SYST_SLAB_PAGES    6  /* -> frames held by kernel heap slabs */
-#define SYST_KPT_PAGES     7  /* -> kernel page-table frames (never freed) */
-#define SYST_SMAP_PROBE    8  /* (uaddr): read it without opening SMAP:
-                               * -EFAULT if SMAP stopped the kernel, else 0 */
-#define SYST_CPU_HAS       9  /* (name, len) -> 1 if the CPU has the feature */
-#define SYST_KERNEL_UNMAP  10 /* (pages, out[2]): vmalloc, touch and vfree
-                               * them; out = {IPIs sent, CPUs deferred} */
-#define SYST_SWITCH        11 /* (name, len) -> the boot switch's value (enums:
-                               * the choice's index), or -ENOENT */
-#define SYST_CHECK_MM      12 /* -> invariant violations in our address space
-                               * (kernel/selfcheck.c: selfcheck_mm) */
-#define SYST_TASK_OFF_CPU  13 /* (tid) -> 1 if the task is blocked and its
-                               * CPU has switched away from it, else 0 */
-#define SYST_PASID_READ    14 /* -> this CPU's IA32_PASID (or its shadow) as
-                               * the calling thread ran with it in user mode */
-#define SYST_SYNC_CORE_GEN 15 /* -> the sync-core membarrier generation the
-                               * calling thread serialized to */
-#define SYST_TASKS_DYING   16 /* -> tasks that have exited and whose kernel
-                               * stacks are not yet freed (0: quiet) */
-#define SYST_WHERE         17 /* (all): print where every CPU is and the
-                               * calling process's threads, and with all != 0
-                               * every task (kernel/where.h) -> 0 */
-#define SYST_KILLED_THEN   18 /* (nr, const uint64_t args[6], long *result):
-                               * mark the calling thread killed, as a kill
-                               * does but waking nobody, then run system
-                               * call nr (not SYS_TEST) with args and store
-                               * its result; the thread exits on its way
-                               * back to user (regression kill_before_block) */
-#define SYST_IPC_SWITCH_DELAY 19 /* (us <= 100000): the calling thread's next
-                               * ipc_call spins that long between taking a
-                               * receiver off the endpoint and switching to
-                               * it (regression ipc_direct_switch_vs_kill) */
-#define SYST_PIN_REAPER    20 /* (cpu, or -1 for any): where the reaper
-                               * thread may run (kflush_idle_ipi_reads_flushed) */
-#define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
-                               * quietly (counter nmi_test); returns once
-                               * handled, -ETIMEDOUT after 100 ms */
-/* clang-format on */
+#include "include/uapi/test.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

@@ -59,7 +59,7 @@
 #include "kernel/trace.h"
 #include "kernel/cmdline.h"
 #include "kernel/counters.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"

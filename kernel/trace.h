@@ -12,7 +12,7 @@
 #pragma once
 
 #include "kernel/compiler.h"
-#include "kernel/trace_events.h"
+#include "include/uapi/trace.h"
 
 /* True while recording: trace=on and not stopped. Written only by the
  * SYS_TRACE commands and at boot (kernel/trace.c). */

@@ -2,7 +2,7 @@
  * User memory access (see uaccess.h).
  */
 #include "kernel/uaccess.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/percpu.h"
 
 int copy_from_user(void *dst, uint64_t usrc, uint64_t n)

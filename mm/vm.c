@@ -22,7 +22,7 @@
 #include "mm/pgtable.h"
 #include "kernel/panic.h"
 #include "kernel/string.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/percpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/tlb.h"

@@ -55,7 +55,7 @@
 #include "arch/x86/trap.h"
 #include "kernel/cmdline.h"
 #include "kernel/counters.h"
-#include "kernel/errno.h"
+#include "include/uapi/errno.h"
 #include "kernel/pasid.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"

@@ -22,10 +22,7 @@ bool xstate_restore_for_user(struct task *t);
 void xstate_print(void);
 uint32_t xstate_buffer_size(void);
 
-/* SYS_XSTATE_PERM commands. */
-#define XSTATE_PERM_SUPPORTED 0 /* -> dynamic features the kernel offers (AMX) */
-#define XSTATE_PERM_GET	      1 /* -> dynamic features this process may use */
-#define XSTATE_PERM_REQUEST   2 /* (features): permit them for this process */
+#include "include/uapi/xstate.h"
 long xstate_perm(uint64_t cmd, uint64_t features);
 
 struct trap_frame;

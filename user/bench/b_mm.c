@@ -7,8 +7,8 @@
  * run user code (kflush=defer lets them catch up at their next entry).
  */
 #include "user/bench/bench.h"
-#include "kernel/syscall_test.h"
-#include "kernel/membarrier.h"
+#include "include/uapi/test.h"
+#include "include/uapi/membarrier.h"
 
 #define RW	     (UPROT_READ | UPROT_WRITE)
 #define PF_MAX_PAGES 4096

@@ -4,7 +4,7 @@
  * how one result is measured.
  */
 #include "user/bench/bench.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 #define BATCHES_DEFAULT 31
 #define MAX_BATCHES	101

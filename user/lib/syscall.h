@@ -4,7 +4,7 @@
 #pragma once
 
 #include <stdint.h>
-#include "kernel/syscall_nr.h"
+#include "include/uapi/syscall.h"
 
 static inline long syscall6(long nr, long a, long b, long c, long d, long e, long f)
 {

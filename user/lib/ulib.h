@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include "kernel/syscall_nr.h"
+#include "include/uapi/syscall.h"
 #include "kernel/string.h"
 #include "kernel/fmt.h"
 

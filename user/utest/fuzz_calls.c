@@ -1,6 +1,6 @@
 /* syscall_fuzz: one call of each kind (see fuzz.h, t_fuzz.c). */
 #include "user/utest/fuzz.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 /* ---- the calls ---- */
 

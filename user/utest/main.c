@@ -3,7 +3,7 @@
  * of its argument; the rest of the argument goes to the test.
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 int ut_failures, ut_checks;
 

@@ -29,7 +29,7 @@
  */
 #include "user/utest/utest.h"
 #include "user/lib/syscall.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 #define KILLED_BY(vec) (128 + (vec))
 #define V_DB	       1

@@ -7,7 +7,7 @@
  * space (2^20) is too large to exhaust here.
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 #define RW	     (UPROT_READ | UPROT_WRITE)
 #define MAX_THREADS  4096

@@ -35,7 +35,7 @@
  * The argument generators are in fuzz_args.c, the calls in fuzz_calls.c.
  */
 #include "user/utest/fuzz.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 struct fuzz_run fz;
 

@@ -20,8 +20,8 @@
  */
 #include "user/utest/utest.h"
 #include "user/lib/syscall.h"
-#include "kernel/errno.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/errno.h"
+#include "include/uapi/test.h"
 
 #define MS	      1000000ul
 #define PENDING	      0x5a5a5a5al /* no result stored yet */

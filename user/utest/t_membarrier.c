@@ -12,8 +12,8 @@
  *                               serialized before its next user instruction
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
-#include "kernel/membarrier.h"
+#include "include/uapi/test.h"
+#include "include/uapi/membarrier.h"
 
 void t_membarrier_commands(const char *arg)
 {

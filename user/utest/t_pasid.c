@@ -11,7 +11,7 @@
  *                         -ENOSPC, a dead holder's PASID is reused
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 #define PASID_VALID (1u << 31)
 #define ROUNDS	    24

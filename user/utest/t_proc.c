@@ -2,7 +2,7 @@
  * Processes: basics, exit codes, joins, faults that kill, kills, leaks.
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 #define EXIT_KILLED(vec) (128 + (vec))
 

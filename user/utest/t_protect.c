@@ -3,7 +3,7 @@
  * user memory outside the copy routines; UMIP stops SGDT in user mode.
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 void t_role_sgdt(const char *arg)
 {

@@ -6,7 +6,7 @@
  *                          and the CPU and node counts this boot has
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 static char report[32 * 1024];
 

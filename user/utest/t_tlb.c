@@ -12,7 +12,7 @@
  *   tlb_inject_workload     every pattern a planted bug can hide in
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
+#include "include/uapi/test.h"
 
 #define NPAGES 8
 

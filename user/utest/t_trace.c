@@ -10,8 +10,8 @@
  *                          matrix converts with tools/trace2chrome.py).
  */
 #include "user/utest/utest.h"
-#include "kernel/syscall_test.h"
-#include "kernel/trace_events.h"
+#include "include/uapi/test.h"
+#include "include/uapi/trace.h"
 
 #define ENODEV_ 19
 #define EINVAL_ 22

@@ -13,7 +13,7 @@
  *                          threads survive the same steps
  */
 #include "user/utest/utest.h"
-#include "arch/x86/xstate.h"
+#include "include/uapi/xstate.h"
 #include "user/lib/syscall.h"
 
 long vec_hold_sse(const void *in, void *out, long nr, long a0, long a1, long a2);

@@ -1,0 +1,86 @@
+/*
+ * Counter names (user ABI): SYS_COUNTERS returns the counters in this
+ * order and SYS_COUNTER_NAME names them (kernel/counters.h). An X-macro so
+ * that names and indices cannot drift apart. Append only: user space reads
+ * by index.
+ */
+#pragma once
+
+/* clang-format off */
+#define COUNTER_LIST(X)                                                          \
+	X(IPI_SENT, "ipi_sent")                  /* all vectors */                  \
+	X(IPI_RECV, "ipi_recv")                                                     \
+	X(IPI_SENT_CALL, "ipi_sent_call")        /* call-function */                \
+	X(IPI_RECV_CALL, "ipi_recv_call")                                           \
+	X(IPI_SENT_RESCHED, "ipi_sent_resched")                                     \
+	X(IPI_RECV_RESCHED, "ipi_recv_resched")                                     \
+	X(IPI_SENT_TLB, "ipi_sent_tlb")                                             \
+	X(IPI_RECV_TLB, "ipi_recv_tlb")                                             \
+	X(IPI_SENT_NMI, "ipi_sent_nmi")                                             \
+	X(IPI_RECV_NMI, "ipi_recv_nmi")                                             \
+	X(TIMER_IRQ, "timer_irq")                                                   \
+	X(SYSCALL, "syscall")                                                       \
+	X(CTX_SWITCH, "ctx_switch")                                                 \
+	X(CR3_WRITE, "cr3_write")                                                   \
+	X(CR3_WRITE_NOFLUSH, "cr3_write_noflush")                                   \
+	X(INVLPG, "invlpg")                                                         \
+	X(INVPCID, "invpcid")                                                       \
+	X(TLB_FLUSH_FULL, "tlb_flush_full")      /* sum of the reasons below */      \
+	X(TLB_FULL_CEILING, "tlb_full_ceiling")  /* range above flush_ceiling */     \
+	X(TLB_FULL_GEN_GAP, "tlb_full_gen_gap")  /* more than one generation behind */\
+	X(TLB_FULL_ASID_NEW, "tlb_full_asid_new")  /* slot evicted or new */        \
+	X(TLB_FULL_REQUEST, "tlb_full_request")  /* caller asked for everything */   \
+	X(TLB_FULL_NOPCID, "tlb_full_nopcid")    /* CR3 write without PCID */       \
+	X(TLB_FLUSH_PAGES, "tlb_flush_pages")    /* range flushes (requests) */     \
+	X(TLB_PAGES_FLUSHED, "tlb_pages_flushed") /* pages flushed by them */       \
+	X(TLB_FLUSH_SKIPPED, "tlb_flush_skipped") /* already at new_gen */          \
+	X(TLB_SHOOTDOWN, "tlb_shootdown")        /* requests that needed IPIs */    \
+	X(TLB_LAZY_SKIP, "tlb_lazy_skip")        /* lazy CPUs not interrupted */    \
+	X(TLB_LAZY_ENTER, "tlb_lazy_enter")                                         \
+	X(TLB_LAZY_CATCHUP, "tlb_lazy_catchup")  /* leaving lazy needed a flush */   \
+	X(ASID_HIT, "asid_hit")                                                     \
+	X(ASID_MISS, "asid_miss")                                                   \
+	X(ASID_EVICT, "asid_evict")                                                 \
+	X(PTI_USER_STALE, "pti_user_stale")      /* user PCID marked stale */        \
+	X(PTI_FLUSH_FULL, "pti_flush_full")      /* deferred user flush: full */     \
+	X(PTI_FLUSH_PRECISE, "pti_flush_precise") /* deferred user flush: queued */  \
+	X(PTI_QUEUE_OVERFLOW, "pti_queue_overflow")                                 \
+	X(PTI_FULL_FREED_TABLES, "pti_full_freed_tables") /* precise, but tables freed */\
+	X(KFLUSH_DEFERRED, "kflush_deferred")    /* targets skipped by initiator */  \
+	X(KFLUSH_IPI, "kflush_ipi")                                                 \
+	X(KFLUSH_CATCHUP, "kflush_catchup")      /* consumed at kernel entry */      \
+	X(KFLUSH_RING_RACE, "kflush_ring_race")  /* ring entry overwritten mid-read */\
+	X(KFLUSH_ROUND, "kflush_round")          /* kernel flushes (1 per batch) */   \
+	X(XSAVE, "xsave")                                                           \
+	X(XRSTOR, "xrstor")                                                         \
+	X(XRSTOR_SKIPPED, "xrstor_skipped")                                         \
+	X(XFD_FAULT, "xfd_fault")                                                   \
+	X(XFD_WRITE, "xfd_msr_write")                                               \
+	X(XFD_WRITE_AVOIDED, "xfd_msr_write_avoided")                               \
+	X(XCR0_WRITE, "xcr0_write")              /* AMX without XFD */               \
+	X(PASID_WRITE, "pasid_write")                                               \
+	X(PASID_WRITE_AVOIDED, "pasid_write_avoided")                               \
+	X(PASID_RESYNC_IPI, "pasid_resync_ipi")                                     \
+	X(PASID_RESYNC, "pasid_resync")                                             \
+	X(MEMBARRIER_IPI, "membarrier_ipi")                                         \
+	X(SYNC_CORE, "sync_core")                /* membarrier serializations */    \
+	X(PAGE_FAULT, "page_fault")                                                 \
+	X(PAGE_FAULT_USER, "page_fault_user")                                       \
+	X(IPC_FASTPATH, "ipc_fastpath")                                             \
+	X(IPC_SLOWPATH, "ipc_slowpath")                                             \
+	X(MSR_WRITE, "msr_write")                                                   \
+	X(SCHED_MIGRATE, "sched_migrate")                                           \
+	X(SCHED_STEAL, "sched_steal")                                               \
+	X(WAKE_REMOTE, "wake_remote")                                               \
+	X(TRACE_EVENTS, "trace_events")          /* records written (kernel/trace.c) */\
+	X(TRACE_DROPPED, "trace_dropped")        /* records overwritten unread */\
+	X(FRAME_LOCAL, "frame_alloc_local")      /* from the allocating CPU's node */\
+	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */\
+	X(KILL_BEFORE_BLOCK, "kill_before_block") /* killable waits refused: kill pending */\
+	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */\
+	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */\
+	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
+	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */\
+	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */\
+	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */
+/* clang-format on */
