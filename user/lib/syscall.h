@@ -1,5 +1,5 @@
 /*
- * Raw system calls (ABI in kernel/syscall_nr.h).
+ * Raw system calls (ABI in include/uapi/syscall.h).
  */
 #pragma once
 
