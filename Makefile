@@ -30,7 +30,7 @@ KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zo
              -fstack-protector-strong -mstack-protector-guard=global \
              -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
              -mno-sse -mno-mmx -mno-80387 -fcf-protection=none \
-             -I. $(WARN) -MMD -MP $(EXTRA_KCFLAGS)
+             -I. -Iarch/x86/include $(WARN) -MMD -MP $(EXTRA_KCFLAGS)
 # make ubsan: the debug kernel, -fsanitize=undefined with the handlers of
 # kernel/ubsan.c (each report names file:line and fails the boot), built in
 # $(BUILD)/ubsan/ beside the normal one (tools/matrix.py boots it).
@@ -40,10 +40,10 @@ KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zo
 ifeq ($(UBSAN),1)
 KCFLAGS   += -fsanitize=undefined -fno-sanitize=null
 endif
-KASFLAGS  := -I. -D__ASSEMBLER__ -MMD -MP -g
+KASFLAGS  := -I. -Iarch/x86/include -D__ASSEMBLER__ -MMD -MP -g
 KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-warn-rwx-segments
 
-KERNEL_DIRS := kernel arch/x86 mm sched
+KERNEL_DIRS := lib arch/x86 mm sched kernel
 KERNEL_C    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)))
 KERNEL_S    := boot/boot.S boot/trampoline.S $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD)/font.o
@@ -118,7 +118,7 @@ $(BUILD)/user/%.o: user/%.c
 $(BUILD)/user/%.o: user/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -I. -D__ASSEMBLER__ -c $< -o $@
-$(BUILD)/user/lib/%.o: kernel/%.c
+$(BUILD)/user/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -c $< -o $@
 
@@ -147,7 +147,7 @@ $(USB_IMG): $(KERNEL) $(USER_ELFS) $(BAD_ELFS) tools/mkusb.sh
 
 # ---- host-side tests (pure logic, sanitizers) ----
 HOST_CC     := gcc
-HOST_CFLAGS := -std=gnu11 -O1 -g -DHOST_TEST -I. -fsanitize=address,undefined \
+HOST_CFLAGS := -std=gnu11 -O1 -g -DHOST_TEST -I. -Iarch/x86/include -fsanitize=address,undefined \
                -fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
                -Wno-missing-prototypes
 HOST_TESTS  := $(patsubst tests/%.c,$(BUILD)/host/%,$(wildcard tests/test_*.c))

@@ -3,10 +3,10 @@
  */
 #include "arch/x86/xstate.h"
 #include "kernel/boot_report.h"
-#include "kernel/printk.h"
+#include "lib/printk.h"
 #include "kernel/multiboot2.h"
-#include "kernel/cmdline.h"
-#include "kernel/time.h"
+#include "lib/cmdline.h"
+#include "lib/time.h"
 #include "kernel/percpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/apic.h"

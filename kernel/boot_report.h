@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* The boot report: what a user sends back from real hardware. Printed at
  * boot (between "BOOT REPORT" markers that tools can cut out), and captured

@@ -5,8 +5,8 @@
  */
 #include "kernel/bootinfo.h"
 #include "kernel/multiboot2.h"
-#include "kernel/panic.h"
-#include "kernel/string.h"
+#include "lib/panic.h"
+#include "lib/string.h"
 #include "mm/layout.h"
 
 #define BOOTINFO_MAX (128 * 1024)

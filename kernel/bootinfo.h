@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* Parse the multiboot2 information at info_pa and keep a private copy of it
  * (the parsed pointers then refer to the copy, which stays mapped). */

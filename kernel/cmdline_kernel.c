@@ -2,10 +2,10 @@
  * Kernel glue for boot switches: the .switches section, the boot-time
  * print, and the config string that every benchmark line carries.
  */
-#include "kernel/cmdline.h"
-#include "kernel/printk.h"
-#include "kernel/string.h"
-#include "kernel/fmt.h"
+#include "lib/cmdline.h"
+#include "lib/printk.h"
+#include "lib/string.h"
+#include "lib/fmt.h"
 
 extern struct kswitch __switch_start[], __switch_end[];
 

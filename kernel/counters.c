@@ -3,8 +3,8 @@
  */
 #include "kernel/counters.h"
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
-#include "kernel/fmt.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
 
 const char *const counter_names[NR_COUNTERS] = {
 #define COUNTER_NAME(id, name) name,

@@ -11,16 +11,9 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #include "include/uapi/counters.h"
-
-enum counter_id {
-#define COUNTER_ENUM(id, name) CNT_##id,
-	COUNTER_LIST(COUNTER_ENUM)
-#undef COUNTER_ENUM
-		NR_COUNTERS
-};
 
 extern const char *const counter_names[NR_COUNTERS];
 

@@ -21,7 +21,7 @@
  *                  specific types) ignored: nothing to load or refuse
  */
 #include "kernel/elf.h"
-#include "kernel/string.h"
+#include "lib/string.h"
 #include "mm/layout.h"
 
 #define PT_LOAD	     1

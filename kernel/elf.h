@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #define ELF_MAX_SEGMENTS 16
 

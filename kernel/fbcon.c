@@ -11,9 +11,9 @@
  */
 #include "kernel/fbcon.h"
 #include "kernel/multiboot2.h"
-#include "kernel/printk.h"
-#include "kernel/string.h"
-#include "kernel/cmdline.h"
+#include "lib/printk.h"
+#include "lib/string.h"
+#include "lib/cmdline.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
 

@@ -18,9 +18,9 @@
 #include "kernel/futex.h"
 #include "include/uapi/errno.h"
 #include "kernel/uaccess.h"
-#include "kernel/spinlock.h"
-#include "kernel/list.h"
-#include "kernel/time.h"
+#include "lib/spinlock.h"
+#include "lib/list.h"
+#include "lib/time.h"
 #include "sched/task.h"
 #include "mm/mm.h"
 

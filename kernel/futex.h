@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 void futex_init(void);
 /* Block while *uaddr == expected (0 = no timeout). 0, -EAGAIN (value

@@ -4,10 +4,10 @@
  * boot's top-level plan, so that user-level suites can follow it.
  */
 #include "kernel/ktest.h"
-#include "kernel/printk.h"
-#include "kernel/fmt.h"
-#include "kernel/string.h"
-#include "kernel/time.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "lib/time.h"
 
 extern struct ktest *__ktest_start[], *__ktest_end[];
 

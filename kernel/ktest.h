@@ -14,7 +14,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct ktest;
 typedef void (*ktest_fn)(struct ktest *t);

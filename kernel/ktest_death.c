@@ -7,7 +7,7 @@
  * prove the runner notices a failing test (tools/test.py expects failure).
  */
 #include "kernel/ktest.h"
-#include "kernel/panic.h"
+#include "lib/panic.h"
 #include "arch/x86/cpu.h"
 #include "mm/layout.h"
 

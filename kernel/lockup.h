@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct spinlock;
 struct trap_frame;

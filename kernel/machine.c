@@ -2,7 +2,7 @@
  * Machine exit (see machine.h).
  */
 #include "kernel/machine.h"
-#include "kernel/printk.h"
+#include "lib/printk.h"
 #include "arch/x86/cpu.h"
 
 #define ISA_DEBUG_EXIT_PORT 0xf4
@@ -28,4 +28,9 @@ void machine_exit(bool pass)
 		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);
 	/* Real hardware: leave the report on the screen. */
 	cpu_halt_forever();
+}
+
+void machine_exit_failure(void)
+{
+	machine_exit(false);
 }

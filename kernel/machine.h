@@ -10,11 +10,13 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #define EXIT_PASS 0x10
 #define EXIT_FAIL 0x11
 
 void machine_exit(bool pass) __noreturn;
+/* machine_exit(false), for lib/panic.h's panic_ops. */
+void machine_exit_failure(void) __noreturn;
 /* Stop this CPU forever with interrupts off (NMIs still arrive). */
 void cpu_halt_forever(void) __noreturn;

@@ -14,12 +14,14 @@
  */
 #include "kernel/bootinfo.h"
 #include "kernel/multiboot2.h"
-#include "kernel/cmdline.h"
-#include "kernel/printk.h"
-#include "kernel/panic.h"
+#include "lib/cmdline.h"
+#include "lib/printk.h"
+#include "lib/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/ktest.h"
 #include "kernel/machine.h"
+#include "kernel/nmi.h"
+#include "kernel/lockup.h"
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
@@ -30,9 +32,9 @@
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
 #include "kernel/futex.h"
-#include "kernel/string.h"
+#include "lib/string.h"
 #include "kernel/counters.h"
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 #include "kernel/trace.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
@@ -156,8 +158,16 @@ static void kmain(void *arg)
 	machine_exit(ok && selfcheck_run_boot() == 0);
 }
 
+/* What lib/panic.c needs from above it. */
+static const struct panic_ops panic_ops = {
+	.print_frame = trap_panic_print,
+	.stop_other_cpus = nmi_stop_other_cpus,
+	.exit_failure = machine_exit_failure,
+};
+
 void kernel_main(uint32_t magic, uint32_t info_pa)
 {
+	panic_set_ops(&panic_ops);
 	percpu_early_init();
 	idt_init();
 	gdt_tss_init(this_cpu(), false);
@@ -169,7 +179,8 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	bootinfo_init(info_pa);
 	cmdline_apply(boot_info_parsed.cmdline);
 	cpu_detect();
-	spin_mode_init();
+	spin_mode_init(cpu_has(FEAT_HYPERVISOR));
+	spin_set_watchdog(lockup_check_spin);
 	stackprot_init(); /* first after cpu_detect: kernel/stackprot.c */
 	pr_info("stackprot: canary per boot from %s", stackprot_source());
 	topology_detect();

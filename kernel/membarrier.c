@@ -36,7 +36,7 @@
 #include "kernel/counters.h"
 #include "include/uapi/errno.h"
 #include "kernel/percpu.h"
-#include "kernel/preempt.h"
+#include "lib/preempt.h"
 #include "kernel/smp.h"
 #include "mm/mm.h"
 #include "sched/task.h"

@@ -3,7 +3,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #include "include/uapi/membarrier.h"
 

@@ -4,7 +4,7 @@
  * then 8-byte aligned tags {type, size, payload}, ending with type 0.
  */
 #include "kernel/multiboot2.h"
-#include "kernel/string.h"
+#include "lib/string.h"
 
 struct mb2_tag {
 	uint32_t type;

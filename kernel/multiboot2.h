@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #define MB2_TAG_END	     0
 #define MB2_TAG_CMDLINE	     1

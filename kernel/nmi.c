@@ -11,11 +11,11 @@
  * costs a timeout, not a hang.
  */
 #include "kernel/nmi.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "lib/panic.h"
+#include "lib/printk.h"
 #include "kernel/percpu.h"
 #include "kernel/machine.h"
-#include "kernel/time.h"
+#include "lib/time.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"

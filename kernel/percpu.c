@@ -10,8 +10,9 @@
  * off a stack faults (onto the #DF IST stack) instead of corrupting data.
  */
 #include "kernel/percpu.h"
-#include "kernel/string.h"
-#include "kernel/panic.h"
+#include "mm/layout.h"
+#include "lib/string.h"
+#include "lib/panic.h"
 #include "mm/frame.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
@@ -19,6 +20,10 @@
 #include "mm/pti.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
+
+_Static_assert(PERCPU_AREA_BASE == ENTRY_AREA_BASE + PERCPU_AREA_OFFSET &&
+		       PERCPU_AREA_BASE % PERCPU_STRIDE == 0,
+	       "arch/percpu.h and mm/layout.h agree on the per-CPU areas");
 
 struct percpu *percpu_ptrs[NR_CPUS];
 uint32_t nr_cpus = 1;

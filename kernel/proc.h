@@ -11,9 +11,9 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/list.h"
-#include "kernel/spinlock.h"
+#include "lib/compiler.h"
+#include "lib/list.h"
+#include "lib/spinlock.h"
 
 struct mm;
 struct task;

@@ -3,8 +3,8 @@
  * kernel bug: selfcheck_run_boot() panics so no test run can pass with it.
  */
 #include "kernel/selfcheck.h"
-#include "kernel/printk.h"
-#include "kernel/panic.h"
+#include "lib/printk.h"
+#include "lib/panic.h"
 #include "kernel/ktest.h"
 #include "mm/ptwalk.h"
 #include "mm/kpaging.h"

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* Invariant checks run at every boot (DESIGN.md, issue "robustness"):
  * W^X in the kernel half, the frame allocator's buddy invariants. Returns

@@ -17,8 +17,8 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/cpumask.h"
+#include "lib/compiler.h"
+#include "lib/cpumask.h"
 
 typedef void (*smp_call_fn)(void *arg);
 

@@ -26,11 +26,11 @@
  */
 #include "kernel/smp.h"
 #include "kernel/percpu.h"
-#include "kernel/preempt.h"
-#include "kernel/panic.h"
-#include "kernel/spinlock.h"
+#include "lib/preempt.h"
+#include "lib/panic.h"
+#include "lib/spinlock.h"
 #include "kernel/ktest.h"
-#include "kernel/time.h"
+#include "lib/time.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
@@ -39,7 +39,7 @@
 #include "sched/task.h"
 #include "kernel/trace.h"
 #include "kernel/lockup.h"
-#include "kernel/ksyms.h"
+#include "lib/ksyms.h"
 #include "mm/kflush.h"
 
 struct csd {

@@ -25,8 +25,8 @@
  * only such function is kernel_main, which never returns.
  */
 #include "kernel/stackprot.h"
-#include "kernel/panic.h"
-#include "kernel/ksyms.h"
+#include "lib/panic.h"
+#include "lib/ksyms.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/cpu.h"
 #include "kernel/ktest.h"

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* Picks this boot's canary. Called once, by kernel_main only (see
  * stackprot.c: no function with a canary may be live below the caller

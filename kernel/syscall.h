@@ -3,7 +3,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* Run system call nr with the six argument registers, as if user space
  * had called it (test hooks only: kernel/syscall_test.c). -ENOSYS for an

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #include "include/uapi/test.h"
 

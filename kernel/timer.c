@@ -6,10 +6,10 @@
  */
 #include "kernel/timer.h"
 #include "kernel/percpu.h"
-#include "kernel/cmdline.h"
+#include "lib/cmdline.h"
 #include "kernel/lockup.h"
 #include "kernel/where.h"
-#include "kernel/time.h"
+#include "lib/time.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"

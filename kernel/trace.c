@@ -57,12 +57,12 @@
  * approximate across a restart, exact within a session).
  */
 #include "kernel/trace.h"
-#include "kernel/cmdline.h"
+#include "lib/cmdline.h"
 #include "kernel/counters.h"
 #include "include/uapi/errno.h"
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
-#include "kernel/time.h"
+#include "lib/printk.h"
+#include "lib/time.h"
 #include "mm/kheap.h"
 #include "sched/task.h"
 #include "arch/x86/cpu.h"

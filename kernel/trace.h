@@ -11,7 +11,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "include/uapi/trace.h"
 
 /* True while recording: trace=on and not stopped. Written only by the

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/layout.h"
 
 extern uint8_t smap_enabled; /* arch/x86/cpu_setup.c */

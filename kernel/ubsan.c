@@ -13,8 +13,8 @@
  * read here are declared.
  */
 #include "kernel/ubsan.h"
-#include "kernel/printk.h"
-#include "kernel/ksyms.h"
+#include "lib/printk.h"
+#include "lib/ksyms.h"
 
 #define NO_UBSAN __attribute__((no_sanitize_undefined))
 #define RET	 ((uint64_t)__builtin_return_address(0))

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* Reports printed so far ("UBSAN: ..."); any makes the boot fail. */
 uint32_t ubsan_reports(void);

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct trap_frame;
 struct proc;

@@ -11,8 +11,8 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/list.h"
+#include "lib/compiler.h"
+#include "lib/list.h"
 
 #define BUDDY_ORDERS 11 /* blocks of 2^0 .. 2^10 pages (4 KiB .. 4 MiB) */
 

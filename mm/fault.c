@@ -17,7 +17,7 @@
 #include "kernel/percpu.h"
 #include "kernel/proc.h"
 #include "kernel/entry_work.h"
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 #include "kernel/nmi.h"
 #include "sched/task.h"
 #include "mm/mm.h"

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/layout.h"
 #include "mm/buddy.h"
 

@@ -12,9 +12,9 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/layout.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
-#include "kernel/string.h"
+#include "lib/panic.h"
+#include "lib/printk.h"
+#include "lib/string.h"
 
 #define POISON 0x6b
 

@@ -14,10 +14,10 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/tlb.h"
-#include "kernel/spinlock.h"
-#include "kernel/printk.h"
-#include "kernel/panic.h"
-#include "kernel/string.h"
+#include "lib/spinlock.h"
+#include "lib/printk.h"
+#include "lib/panic.h"
+#include "lib/string.h"
 
 paddr_t kernel_root;
 bool kpaging_global;

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/pgtable.h"
 
 extern paddr_t kernel_root;

@@ -30,13 +30,16 @@
 #define IOREMAP_SIZE	      0x0000008000000000
 #define ENTRY_AREA_BASE	      0xfffffe0000000000
 #define ENTRY_AREA_SIZE	      0x0000008000000000
+/* The per-CPU areas, at arch/percpu.h's PERCPU_AREA_OFFSET in the entry
+ * area (checked in kernel/percpu.c). */
+#define PERCPU_AREA_BASE      (ENTRY_AREA_BASE + 0x200000)
 #define USER_TOP	      0x0000800000000000
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096
 
 #ifndef __ASSEMBLER__
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 typedef uint64_t paddr_t;
 

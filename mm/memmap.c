@@ -3,10 +3,10 @@
  */
 #include "mm/memmap.h"
 #include "kernel/multiboot2.h"
-#include "kernel/printk.h"
-#include "kernel/panic.h"
-#include "kernel/string.h"
-#include "kernel/fmt.h"
+#include "lib/printk.h"
+#include "lib/panic.h"
+#include "lib/string.h"
+#include "lib/fmt.h"
 
 struct memmap memmap;
 

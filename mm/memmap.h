@@ -12,7 +12,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/layout.h"
 
 #define MEMMAP_MAX 512

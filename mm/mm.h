@@ -20,10 +20,10 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/list.h"
-#include "kernel/spinlock.h"
-#include "kernel/cpumask.h"
+#include "lib/compiler.h"
+#include "lib/list.h"
+#include "lib/spinlock.h"
+#include "lib/cpumask.h"
 #include "mm/layout.h"
 
 #define PROT_READ  1

@@ -13,8 +13,8 @@
 #include "mm/numa.h"
 #include "mm/memmap.h"
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
-#include "kernel/fmt.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
 #include "mm/kheap.h"
 
 #define MAX_APIC_MAP 4096

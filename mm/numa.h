@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/layout.h"
 
 #define MAX_NUMA_NODES 16

@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/tlb_policy.h"
 #include "mm/layout.h"
 #include "kernel/percpu.h"

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "mm/layout.h"
 
 typedef uint64_t pte_t;

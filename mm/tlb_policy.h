@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct asid_slot {
 	uint64_t ctx_id;  /* mm->ctx_id cached under this slot's PCIDs; 0 = empty */

@@ -24,9 +24,9 @@
 #include "mm/frame.h"
 #include "mm/kheap.h"
 #include "mm/pgtable.h"
-#include "kernel/list.h"
-#include "kernel/spinlock.h"
-#include "kernel/panic.h"
+#include "lib/list.h"
+#include "lib/spinlock.h"
+#include "lib/panic.h"
 #include "arch/x86/cpufeature.h"
 
 struct vm_area {

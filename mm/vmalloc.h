@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 void *vmalloc(size_t size); /* zeroed, NULL on failure */
 void vfree(void *p);

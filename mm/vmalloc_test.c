@@ -10,7 +10,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
-#include "kernel/preempt.h"
+#include "lib/preempt.h"
 #include "kernel/counters.h"
 #include "mm/vmalloc.h"
 #include "mm/kflush.h"

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "sched/task.h"
-#include "kernel/spinlock.h"
+#include "lib/spinlock.h"
 
 struct rq {
 	struct spinlock lock;

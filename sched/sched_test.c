@@ -3,9 +3,9 @@
  * the run queue, remote wake-ups interrupt the target CPU.
  */
 #include "kernel/ktest.h"
-#include "kernel/spinlock.h"
+#include "lib/spinlock.h"
 #include "kernel/percpu.h"
-#include "kernel/time.h"
+#include "lib/time.h"
 #include "sched/task.h"
 #include "arch/x86/cpu.h"
 

@@ -21,9 +21,9 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/list.h"
-#include "kernel/cpumask.h"
+#include "lib/compiler.h"
+#include "lib/list.h"
+#include "lib/cpumask.h"
 #include "kernel/percpu.h"
 #include "arch/x86/trap.h"
 #include "kernel/ipc.h"

@@ -1,4 +1,4 @@
-// uses: arch/x86/acpi_tables.c kernel/string.c
+// uses: arch/x86/acpi_tables.c lib/string.c
 /*
  * ACPI parsers against fixture tables: a QEMU-like MADT, a large-machine
  * MADT with x2APIC IDs above 255, and malformed ones (truncated, bad
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "arch/x86/acpi_tables.h"
 #include "tests/acpi_builder.h"
 

@@ -1,4 +1,4 @@
-// uses: kernel/cmdline.c kernel/fmt.c kernel/string.c
+// uses: lib/cmdline.c lib/fmt.c lib/string.c
 /* Boot switch parsing: every type, bad values, unknown keys. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
-#include "kernel/cmdline.h"
+#include "lib/cmdline.h"
 
 static int pti, asids, mode;
 static const char *ktest;

@@ -1,4 +1,4 @@
-// uses: kernel/elf.c kernel/string.c
+// uses: kernel/elf.c lib/string.c
 /*
  * ELF validation: a good image and one file per rule it enforces, then real
  * toolchain output built at test time (gcc -static, -static-pie, -no-pie,

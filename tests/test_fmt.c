@@ -1,4 +1,4 @@
-// uses: kernel/fmt.c kernel/string.c
+// uses: lib/fmt.c lib/string.c
 /* vsnprintf: every supported conversion checked against the host libc. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 
 static void check(const char *fmt, ...)
 {

@@ -1,10 +1,10 @@
-// uses: kernel/ksyms.c kernel/string.c
+// uses: lib/ksyms.c lib/string.c
 /* Symbol lookup used by backtraces. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "kernel/ksyms.h"
+#include "lib/ksyms.h"
 
 static const struct ksym syms[] = {
 	{ 0x1000, 0, 0 },

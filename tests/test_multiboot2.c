@@ -1,4 +1,4 @@
-// uses: kernel/multiboot2.c kernel/string.c
+// uses: kernel/multiboot2.c lib/string.c
 /* Multiboot2 tag parsing: a well-formed block, and malformed ones. */
 #include <stdarg.h>
 #include <stddef.h>

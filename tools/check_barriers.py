@@ -16,7 +16,7 @@ import sys
 PATTERN = re.compile(r"\b(smp_mb|mb|rmb|wmb)\(\)|\b[lms]fence\b|"
                      r"__atomic_\w+\([^;]*__ATOMIC_(ACQUIRE|RELEASE|ACQ_REL|SEQ_CST)")
 EXEMPT_FILES = {"arch/x86/cpu.h"}
-DIRS = ("kernel/", "arch/", "mm/", "sched/", "user/")
+DIRS = ("lib/", "kernel/", "arch/", "mm/", "sched/", "user/")
 
 
 def has_comment(lines, i):

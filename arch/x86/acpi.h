@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "arch/x86/acpi_tables.h"
 
 struct boot_info;

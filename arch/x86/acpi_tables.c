@@ -3,7 +3,7 @@
  * helpers: tables are byte-packed and entries may be unaligned.
  */
 #include "arch/x86/acpi_tables.h"
-#include "kernel/string.h"
+#include "lib/string.h"
 
 static uint8_t rd8(const uint8_t *p, size_t off)
 {

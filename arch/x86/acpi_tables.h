@@ -18,7 +18,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct acpi_header {
 	char sig[4];

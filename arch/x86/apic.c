@@ -16,12 +16,12 @@
 #include "arch/x86/acpi.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
-#include "kernel/cmdline.h"
+#include "lib/cmdline.h"
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
-#include "kernel/fmt.h"
-#include "kernel/panic.h"
-#include "kernel/time.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
+#include "lib/panic.h"
+#include "lib/time.h"
 
 #define APIC_ID		0x020
 #define APIC_VERSION	0x030

@@ -27,7 +27,7 @@
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
-#include "kernel/percpu_struct.h"
+#include "lib/percpu.h"
 #include "arch/x86/trap.h"
 
 _Static_assert(PCPU_SELF == offsetof(struct percpu, entry.self), "asm offset");
@@ -44,8 +44,7 @@ _Static_assert(PCPU_ENTRY_STACK_PTR == offsetof(struct percpu, entry.entry_stack
 _Static_assert(PCPU_CONTEXT == offsetof(struct percpu, entry.context), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
-_Static_assert(PCPU_AREA_ALIGN == PERCPU_STRIDE && PERCPU_AREA_BASE % PERCPU_STRIDE == 0 &&
-		       PERCPU_AREA_END <= PERCPU_STRIDE,
+_Static_assert(PCPU_AREA_ALIGN == PERCPU_STRIDE && PERCPU_AREA_END <= PERCPU_STRIDE,
 	       "paranoid entry: IST stacks in a PERCPU_STRIDE-aligned area");
 _Static_assert(VEC_DB_NR == VEC_DB, "asm vector");
 _Static_assert(MSR_GS_BASE_NR == MSR_GS_BASE, "asm MSR");

@@ -7,7 +7,8 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
+#include "arch/cpu.h"
 
 /* Model-specific registers (SDM Vol. 4). */
 #define MSR_APIC_BASE	    0x0000001b
@@ -70,11 +71,6 @@
 #define CR4_SMAP       (1ul << 21)
 #define CR4_PKE	       (1ul << 22)
 #define CR4_CET	       (1ul << 23)
-
-#define RFLAGS_IF (1ul << 9)
-#define RFLAGS_AC (1ul << 18)
-#define RFLAGS_DF (1ul << 10)
-#define RFLAGS_TF (1ul << 8)
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
@@ -201,77 +197,6 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
-static inline void cpu_relax(void)
-{
-	__asm__ __volatile__("pause" ::: "memory");
-}
-
-static inline void halt(void)
-{
-	__asm__ __volatile__("hlt" ::: "memory");
-}
-
-static inline uint64_t read_rflags(void)
-{
-	uint64_t f;
-
-	__asm__ __volatile__("pushfq; popq %0" : "=r"(f)::"memory");
-	return f;
-}
-
-static inline void irq_disable(void)
-{
-	__asm__ __volatile__("cli" ::: "memory");
-}
-
-static inline void irq_enable(void)
-{
-	__asm__ __volatile__("sti" ::: "memory");
-}
-
-/* "sti; hlt" in one shadow: an interrupt arriving between the two still
- * wakes the hlt (SDM Vol. 2B STI: interrupts are recognised after the next
- * instruction). */
-static inline void irq_enable_and_halt(void)
-{
-	__asm__ __volatile__("sti; hlt" ::: "memory");
-}
-
-static inline bool irqs_enabled(void)
-{
-	return read_rflags() & RFLAGS_IF;
-}
-
-static inline uint64_t irq_save(void)
-{
-	uint64_t f = read_rflags();
-
-	irq_disable();
-	return f;
-}
-
-static inline void irq_restore(uint64_t flags)
-{
-	if (flags & RFLAGS_IF)
-		irq_enable();
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-/* RDTSC that does not move earlier than preceding loads (SDM Vol. 2B RDTSC:
- * LFENCE before it waits for prior instructions to complete locally). */
-static inline uint64_t rdtsc_ordered(void)
-{
-	__asm__ __volatile__("lfence" ::: "memory");
-	return rdtsc();
-}
-
 static inline void xsetbv(uint32_t idx, uint64_t v)
 {
 	__asm__ __volatile__("xsetbv" ::"c"(idx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
@@ -284,18 +209,4 @@ static inline uint64_t xgetbv(uint32_t idx)
 
 	__asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(idx));
 	return ((uint64_t)hi << 32) | lo;
-}
-
-/* Full memory barrier (SDM Vol. 3A 9.2.2: MFENCE orders all prior loads and
- * stores before all later ones). */
-static inline void mb(void)
-{
-	__asm__ __volatile__("mfence" ::: "memory");
-}
-
-/* Store->load ordering on WB memory, cheaper than MFENCE on most parts; a
- * LOCKed instruction is a full barrier (SDM Vol. 3A 9.2.3.9). */
-static inline void smp_mb(void)
-{
-	__asm__ __volatile__("lock; addl $0, -4(%%rsp)" ::: "memory", "cc");
 }

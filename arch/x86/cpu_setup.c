@@ -16,12 +16,12 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/desc.h"
-#include "kernel/percpu_struct.h"
-#include "kernel/cmdline.h"
+#include "lib/percpu.h"
+#include "lib/cmdline.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
-#include "kernel/printk.h"
-#include "kernel/fmt.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
 
 #define IDT_ALIAS (ENTRY_AREA_BASE + 0x1000)
 

@@ -5,11 +5,11 @@
  */
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/cpu.h"
-#include "kernel/printk.h"
-#include "kernel/string.h"
+#include "lib/printk.h"
+#include "lib/string.h"
 #include "kernel/entry_work.h"
 #include "arch/x86/acpi.h"
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 
 struct cpu_info boot_cpu;
 

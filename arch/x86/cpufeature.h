@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* clang-format off */
 #define FEATURE_LIST(X)                                                   \

@@ -14,7 +14,7 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
 #include "kernel/percpu.h"
-#include "kernel/string.h"
+#include "lib/string.h"
 
 struct idt_gate {
 	uint16_t off_lo;

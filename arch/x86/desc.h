@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct percpu;
 

@@ -7,7 +7,7 @@
  */
 #include "arch/x86/serial.h"
 #include "arch/x86/cpu.h"
-#include "kernel/printk.h"
+#include "lib/printk.h"
 
 #define UART_THR 0 /* transmit holding */
 #define UART_IER 1

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* 16550-compatible UART console. The port comes from ACPI SPCR when the
  * firmware describes one (arch/x86/acpi.c calls serial_use_port), else COM1. */

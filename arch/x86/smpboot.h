@@ -1,6 +1,6 @@
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 /* Start every enabled CPU the MADT lists (see smpboot.c). */
 void smp_boot_aps(void);

@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "kernel/percpu.h"
 #include "mm/tlbcheck.h"
 

@@ -46,8 +46,8 @@ void topology_count(const struct cpu_topology *t, const uint32_t *ids, uint32_t 
 
 #ifndef HOST_TEST
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
-#include "kernel/panic.h"
+#include "lib/printk.h"
+#include "lib/panic.h"
 #include "mm/kheap.h"
 
 #define MAX_LEVELS 8

@@ -18,7 +18,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 #include "arch/x86/cpu.h"
 
 struct cpu_topology {

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -73,6 +73,10 @@ void idt_load(void);
 void irq_register(uint8_t vector, irq_handler_t fn);
 void trap_dispatch(struct trap_frame *tf);
 void trap_print_frame(const struct trap_frame *tf);
+/* Backtrace from a trap frame (the interrupted code's frame chain). */
+void backtrace_print_trap(const struct trap_frame *tf);
+/* Both, for a panic report (lib/panic.h panic_ops). */
+void trap_panic_print(const struct trap_frame *tf);
 const char *trap_name(uint64_t vector);
 
 static inline bool trap_from_user(const struct trap_frame *tf)

@@ -11,10 +11,10 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
-#include "kernel/panic.h"
-#include "kernel/printk.h"
+#include "lib/panic.h"
+#include "lib/printk.h"
 #include "kernel/percpu.h"
-#include "kernel/ksyms.h"
+#include "lib/ksyms.h"
 #include "kernel/nmi.h"
 #include "kernel/entry_work.h"
 #include "sched/task.h"
@@ -131,6 +131,43 @@ void trap_print_frame(const struct trap_frame *tf)
 	kprintf("  R13 %016lx R14 %016lx R15 %016lx\n", tf->r13, tf->r14, tf->r15);
 	kprintf("  CR0 %016lx CR3 %016lx CR4 %016lx\n", read_cr0(), read_cr3(), read_cr4());
 	apic_print_state();
+}
+
+/*
+ * The frame-pointer chain misses the innermost caller when the trap hit a
+ * function before it pushed RBP: at its first instruction (a bad call), or
+ * anywhere in a leaf that GCC compiled without a frame. Then the return
+ * address is on top of the stack ([RSP], or [RSP+8] right after the push),
+ * and RBP still names the caller's caller. Recognise that from the prologue
+ * ("push %rbp" is 0x55 and we build without CET's endbr64).
+ */
+void backtrace_print_trap(const struct trap_frame *tf)
+{
+	uint64_t off = 0;
+	const char *fn = trap_from_user(tf) ? NULL : ksym_lookup(tf->rip, &off);
+
+	if (fn && backtrace_plausible_frame(tf->rsp)) {
+		const uint8_t *start = (const uint8_t *)(tf->rip - off);
+		const uint64_t *sp = (const uint64_t *)tf->rsp;
+		uint64_t ret = 0;
+
+		if (off == 0 || start[0] != 0x55)
+			ret = sp[0];
+		else if (off == 1)
+			ret = sp[1];
+		const char *caller = ret ? ksym_lookup(ret, &off) : NULL;
+
+		if (caller)
+			kprintf("  called from %016lx %s+0x%lx\n", ret, caller, off);
+	}
+	backtrace_print(tf->rip, tf->rbp);
+}
+
+/* The panic report of a trap frame (lib/panic.h panic_ops.print_frame). */
+void trap_panic_print(const struct trap_frame *tf)
+{
+	trap_print_frame(tf);
+	backtrace_print_trap(tf);
 }
 
 /* Kernel stacks (mm/vmalloc.c kstack_alloc) have an unmapped guard page

@@ -16,8 +16,8 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/acpi.h"
-#include "kernel/time.h"
-#include "kernel/printk.h"
+#include "lib/time.h"
+#include "lib/printk.h"
 
 #define PIT_HZ	    1193182u
 #define PM_TIMER_HZ 3579545u

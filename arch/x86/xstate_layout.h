@@ -17,7 +17,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #define XSTATE_MAX	   32 /* components 0..31 (leaf 0xD subleaves 2..31) */
 #define XSTATE_LEGACY_SIZE 512

@@ -10,7 +10,7 @@
 #include "kernel/ktest.h"
 #include "kernel/percpu.h"
 #include "kernel/counters.h"
-#include "kernel/string.h"
+#include "lib/string.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/xstate.h"
 #include "mm/kheap.h"

@@ -84,3 +84,10 @@
 	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */\
 	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */
 /* clang-format on */
+
+enum counter_id {
+#define COUNTER_ENUM(id, name) CNT_##id,
+	COUNTER_LIST(COUNTER_ENUM)
+#undef COUNTER_ENUM
+		NR_COUNTERS
+};

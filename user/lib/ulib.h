@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "include/uapi/syscall.h"
-#include "kernel/string.h"
-#include "kernel/fmt.h"
+#include "lib/string.h"
+#include "lib/fmt.h"
 
 #define PAGE_SIZE 4096
 

@@ -4,8 +4,8 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/percpu_struct.h"
+#include "lib/compiler.h"
+#include "lib/percpu.h"
 
 struct cpumask {
 	uint64_t bits[NR_CPUS / 64];

@@ -2,9 +2,9 @@
  * Boot switch parsing (see cmdline.h). The parser is pure; the kernel glue
  * at the bottom walks the .switches section.
  */
-#include "kernel/cmdline.h"
-#include "kernel/string.h"
-#include "kernel/fmt.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
+#include "lib/fmt.h"
 
 static bool parse_i64(const char *s, size_t len, int64_t *out)
 {

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct ksym {
 	uint64_t addr;

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #ifdef HOST_TEST
 #define memcpy	k_memcpy

@@ -4,8 +4,8 @@
  * ns = ((tsc - tsc_base) * mult) >> 32, mult = 10^6 * 2^32 / tsc_khz. The
  * 128-bit product keeps full precision for centuries of uptime.
  */
-#include "kernel/time.h"
-#include "arch/x86/cpu.h"
+#include "lib/time.h"
+#include "arch/cpu.h"
 
 uint64_t tsc_khz;
 const char *tsc_source = "uncalibrated";

@@ -1,75 +1,35 @@
 /*
- * struct percpu: see kernel/percpu.h for the layout rules. This header holds
- * only the type so that assembly offsets (arch/x86/asm_offsets.c) and C code
- * agree on it.
+ * Per-CPU data: one struct per CPU, reached through the GS base (the arch
+ * primitive ARCH_PERCPU_PTR, arch/percpu.h).
+ *
+ * Layout rule (DESIGN.md "Per-CPU data"): fields are grouped by who writes
+ * them.
+ *   - page 0, "entry page" (struct percpu_entry, arch/percpu.h): read and
+ *     written by this CPU's entry and exit code. With PTI it is the only
+ *     per-CPU page mapped in the user root, so it holds what the entry
+ *     trampoline needs before CR3 is switched and nothing else.
+ *   - "shared" line(s): written by the owner, read by other CPUs (lazy flag,
+ *     current mm). Each sits on its own cache line so a remote reader never
+ *     shares a line with a hot private write.
+ *   - "remote" line(s): written by other CPUs (IPI queue heads).
+ *   - private fields: only this CPU reads or writes them.
+ *
+ * The per-CPU areas live in the entry-area region at a fixed stride so that
+ * GS-relative offsets are the same on every CPU and page 0 can be mapped
+ * into the PTI user root at the same address. Offsets used by assembly are
+ * checked in arch/x86/asm_offsets.c.
  */
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/counters.h"
-#include "mm/layout.h"
+#include "lib/compiler.h"
+#include "include/uapi/counters.h"
+#include "arch/percpu.h"
 
 #define NR_CPUS	  1024 /* build constant: the most CPUs the kernel can drive */
 #define CACHELINE 64
 
 struct task;
 struct mm;
-
-/* Hardware task-state segment (SDM Vol. 3A 8.7, 64-bit TSS). */
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __packed;
-_Static_assert(sizeof(struct tss) == 104, "64-bit TSS is 104 bytes");
-
-#define GDT_ENTRIES 8
-#define SEL_KCODE   0x08
-#define SEL_KDATA   0x10
-#define SEL_UDATA   0x18 /* SYSRET: SS = STAR[63:48] + 8  */
-#define SEL_UCODE   0x20 /* SYSRET: CS = STAR[63:48] + 16 */
-#define SEL_TSS	    0x28 /* two slots */
-
-/* Per-CPU publication of where the CPU is, for the deferred kernel flush
- * (mm/kflush.c). */
-enum cpu_context {
-	CTX_KERNEL = 0,
-	CTX_USER = 1,
-	CTX_IDLE = 2,
-};
-
-#define PTI_FLUSH_QUEUE 8 /* ptiflush=precise queue length */
-
-/*
- * Page 0: the entry page. Read and written by this CPU only; with PTI it is
- * mapped in the user root, so it holds nothing secret.
- */
-struct percpu_entry {
-	struct percpu *self;		      /* 0: the struct's own address (GS base) */
-	uint32_t cpu_id;		      /* 8 */
-	uint32_t apic_id;		      /* 12 */
-	uint64_t scratch_rsp;		      /* 16: user RSP across SYSCALL entry */
-	uint64_t kstack_top;		      /* 24: current task's kernel stack top */
-	uint64_t kernel_cr3;		      /* 32: CR3 the entry code loads (PTI) */
-	uint64_t user_cr3;		      /* 40: CR3 the exit code loads (PTI) */
-	uint64_t pti_on;		      /* 48: nonzero when entry must switch CR3 */
-	uint64_t flush_count;		      /* 56: ptiflush=precise: queued addresses */
-	uint64_t flush_addr[PTI_FLUSH_QUEUE]; /* 64..127 */
-	uint64_t entry_stack_ptr;	      /* 128: top of this CPU's entry stack */
-	uint64_t entry_pad[7];		      /* 136..191: reserved for entry code */
-	/* 192: where this CPU is (enum cpu_context), for the deferred kernel
-	 * flush (mm/kflush.c). Written by the owner (also by the entry code,
-	 * before the PTI CR3 switch, hence in this page), read by other CPUs:
-	 * its own cache line. */
-	uint32_t context __aligned(64);
-	uint32_t context_pad[15];
-	struct tss tss __aligned(64);		 /* 256 */
-	uint64_t gdt[GDT_ENTRIES] __aligned(64); /* 384 */
-} __aligned(4096);
 
 /* Written by the owner, read by other CPUs: one line, apart from hot
  * private writes (DESIGN.md "Per-CPU data"). */
@@ -131,20 +91,6 @@ struct percpu {
 	uint64_t counters[NR_COUNTERS] __aligned(CACHELINE);
 } __aligned(4096);
 
-/* Virtual layout of one CPU's area in the entry region (mm/layout.h). */
-#define PERCPU_AREA_BASE   (ENTRY_AREA_BASE + 0x200000)
-#define PERCPU_STRIDE	   0x40000 /* 256 KiB per CPU */
-#define PERCPU_STRUCT_MAX  0x10000 /* struct percpu fits in 64 KiB */
-#define PERCPU_ENTRY_STACK 0x11000 /* 8 KiB, guard page below */
-#define PERCPU_NMI_STACK   0x14000 /* 8 KiB each, guard pages between */
-#define PERCPU_DF_STACK	   0x17000
-#define PERCPU_MC_STACK	   0x1a000
-#define PERCPU_DB_STACK	   0x1d000
-#define PERCPU_STACK_SIZE  0x2000
-#define PERCPU_AREA_END	   0x1f000
-
-_Static_assert(sizeof(struct percpu_entry) == 4096, "entry page is one page");
-_Static_assert(PERCPU_ENTRY_STACK >= PERCPU_STRUCT_MAX + 0x1000, "guard below stacks");
 _Static_assert(sizeof(struct percpu) <= PERCPU_STRUCT_MAX, "struct percpu too big");
 
 extern struct percpu *percpu_ptrs[NR_CPUS];
@@ -155,3 +101,20 @@ static inline struct percpu *percpu_of(uint32_t cpu)
 {
 	return percpu_ptrs[cpu];
 }
+
+#define PERCPU_GS ARCH_PERCPU_PTR
+
+static __always_inline struct percpu *this_cpu(void)
+{
+	return PERCPU_GS->entry.self;
+}
+
+static __always_inline uint32_t this_cpu_id(void)
+{
+	return PERCPU_GS->entry.cpu_id;
+}
+
+#define this_cpu_read(field)	 (PERCPU_GS->field)
+#define this_cpu_write(field, v) (PERCPU_GS->field = (v))
+#define this_cpu_inc(field)	 (PERCPU_GS->field++)
+#define this_cpu_add(field, v)	 (PERCPU_GS->field += (v))

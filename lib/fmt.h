@@ -8,7 +8,7 @@
 #pragma once
 
 #include <stdarg.h>
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 #ifdef HOST_TEST
 #define vsnprintf k_vsnprintf

@@ -6,13 +6,13 @@
  * spin (the holder may have been stopped by an NMI during a panic) and
  * prints unlocked; the same happens when this CPU already holds it.
  */
-#include "kernel/printk.h"
-#include "kernel/fmt.h"
-#include "kernel/string.h"
-#include "kernel/spinlock.h"
-#include "kernel/percpu.h"
-#include "kernel/time.h"
-#include "arch/x86/cpu.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "lib/spinlock.h"
+#include "lib/percpu.h"
+#include "lib/time.h"
+#include "arch/cpu.h"
 
 #define LOG_RING_SIZE (64 * 1024)
 

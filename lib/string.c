@@ -5,7 +5,7 @@
  * alignment, and fast on CPUs with ERMS. Host builds use plain loops so
  * that the sanitizers see every access.
  */
-#include "kernel/string.h"
+#include "lib/string.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

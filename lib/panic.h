@@ -1,7 +1,7 @@
 #pragma once
 
-#include "kernel/compiler.h"
-#include "kernel/printk.h"
+#include "lib/compiler.h"
+#include "lib/printk.h"
 
 struct trap_frame;
 
@@ -12,12 +12,17 @@ void panic_with_frame(const struct trap_frame *tf, const char *fmt, ...) __print
 
 /* Symbolized backtrace from a frame pointer (RBP chain). */
 void backtrace_print(uint64_t rip, uint64_t rbp);
-void backtrace_print_trap(const struct trap_frame *tf);
-
-/* Called on each CPU that receives the panic NMI: print its own backtrace
- * (if the panicking CPU asked for it) and halt. */
-void panic_nmi_stop(const struct trap_frame *tf) __noreturn;
+/* A frame pointer worth following: kernel half, 8-byte aligned. */
+bool backtrace_plausible_frame(uint64_t rbp);
 extern volatile int panic_in_progress;
+
+/* What a panic needs from the layers above (registered at boot). */
+struct panic_ops {
+	void (*print_frame)(const struct trap_frame *tf); /* registers, backtrace */
+	void (*stop_other_cpus)(bool backtraces);
+	__noreturn void (*exit_failure)(void); /* the failure verdict */
+};
+void panic_set_ops(const struct panic_ops *ops);
 
 #define BUG_ON(cond)                                                          \
 	do {                                                                  \

@@ -13,7 +13,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 enum kswitch_type {
 	SW_BOOL,   /* on/off, yes/no, true/false, 1/0; a bare key means on */

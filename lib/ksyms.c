@@ -4,8 +4,8 @@
  * sorted by address. A lookup is a binary search for the last symbol at or
  * below the address.
  */
-#include "kernel/ksyms.h"
-#include "kernel/string.h"
+#include "lib/ksyms.h"
+#include "lib/string.h"
 
 const char *ksym_lookup_in(const struct ksym_table *t, uint64_t addr, uint64_t *offset)
 {

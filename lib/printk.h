@@ -11,7 +11,7 @@
 #pragma once
 
 #include <stdarg.h>
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 enum {
 	LOG_EMERG = 0,

@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 extern uint64_t tsc_khz;
 extern const char *tsc_source;

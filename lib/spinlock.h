@@ -23,7 +23,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct spinlock {
 	uint16_t head;	/* ticket being served */
@@ -49,7 +49,9 @@ void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags);
 bool spin_held_by_me(const struct spinlock *l);
 /* Choose ticket or test-and-set locks (switch spinlock=), on the boot CPU
  * before any other starts; see kernel/spinlock.c. */
-void spin_mode_init(void);
+void spin_mode_init(bool hypervisor);
+/* check(l) runs on every spin of a waiter on l (the lockup detector). */
+void spin_set_watchdog(void (*check)(const struct spinlock *l));
 extern bool spin_tas;
 /* lock_spin_ticket of a CPU spinning in test-and-set mode. */
 #define SPIN_NO_TICKET 0xffffffffu

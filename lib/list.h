@@ -3,7 +3,7 @@
  */
 #pragma once
 
-#include "kernel/compiler.h"
+#include "lib/compiler.h"
 
 struct list_node {
 	struct list_node *next, *prev;

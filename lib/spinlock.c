@@ -30,24 +30,30 @@
  * lock_spin_ticket, SPIN_NO_TICKET in test-and-set mode) and since when,
  * which the lockup detector (kernel/lockup.c) reads.
  */
-#include "kernel/spinlock.h"
-#include "kernel/percpu.h"
-#include "kernel/panic.h"
-#include "kernel/lockup.h"
-#include "kernel/preempt.h"
-#include "kernel/cmdline.h"
-#include "kernel/printk.h"
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeature.h"
+#include "lib/spinlock.h"
+#include "lib/percpu.h"
+#include "lib/panic.h"
+#include "lib/preempt.h"
+#include "lib/cmdline.h"
+#include "lib/printk.h"
+#include "arch/cpu.h"
 
 bool spin_tas;
 static int spin_mode_switch; /* 0 auto, 1 ticket, 2 tas */
 KSWITCH_ENUM(spin_mode_switch, "spinlock", "spinlock kind (auto: tas under a hypervisor)", "auto",
 	     "ticket", "tas");
 
-void spin_mode_init(void)
+/* Called on every spin of a waiter (kernel/lockup.c registers it). */
+static void (*spin_watchdog)(const struct spinlock *l);
+
+void spin_set_watchdog(void (*check)(const struct spinlock *l))
 {
-	spin_tas = spin_mode_switch == 2 || (spin_mode_switch == 0 && cpu_has(FEAT_HYPERVISOR));
+	spin_watchdog = check;
+}
+
+void spin_mode_init(bool hypervisor)
+{
+	spin_tas = spin_mode_switch == 2 || (spin_mode_switch == 0 && hypervisor);
 	pr_info("spinlock: %s%s", spin_tas ? "test-and-set" : "ticket",
 		spin_mode_switch ? ""
 		: spin_tas	 ? " (hypervisor)"
@@ -110,7 +116,8 @@ static __always_inline void lock_slow(struct spinlock *l, uint32_t ticket)
 			this_cpu_write(lock_spin_start, rdtsc());
 		}
 		cpu_relax();
-		lockup_check_spin(l);
+		if (spin_watchdog)
+			spin_watchdog(l);
 	}
 	this_cpu_write(lock_spin_start, outer_start);
 	this_cpu_write(lock_spin_ticket, outer_ticket);

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "kernel/percpu.h"
+#include "lib/percpu.h"
 
 static __always_inline void preempt_disable(void)
 {

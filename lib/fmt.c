@@ -2,8 +2,8 @@
  * printf-style formatting (see fmt.h). Pure: no locks, no allocation, safe
  * from any context including NMI.
  */
-#include "kernel/fmt.h"
-#include "kernel/string.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
 
 struct out {
 	char *buf;
