@@ -1,7 +1,7 @@
 /*
  * Boot report (see boot_report.h).
  */
-#include "arch/x86/xstate.h"
+#include "arch/fpu.h"
 #include "kernel/boot_report.h"
 #include "lib/printk.h"
 #include "kernel/multiboot2.h"

@@ -16,8 +16,8 @@
 #include "include/uapi/errno.h"
 #include "sched/task.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/trap.h"
-#include "arch/x86/xstate.h"
+#include "arch/trap.h"
+#include "arch/fpu.h"
 #include "kernel/pasid.h"
 #include "kernel/membarrier.h"
 #include "mm/pti.h"
@@ -57,7 +57,7 @@ void prepare_return_to_user(struct trap_frame *tf)
 		}
 		break;
 	}
-	bool restored = xstate_restore_for_user(current_task());
+	bool restored = xstate_restore_for_user(&current_task()->arch);
 
 	pasid_restore_for_user(current_task(), restored);
 	membarrier_return_to_user(current_task());

@@ -45,7 +45,7 @@
 #include "kernel/smp.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "kernel/counters.h"
 
 int lockup_ms = 10000;

@@ -22,6 +22,7 @@
 #include "kernel/machine.h"
 #include "kernel/nmi.h"
 #include "kernel/lockup.h"
+#include "arch/switch.h"
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
@@ -40,13 +41,13 @@
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/cpu_setup.h"
 #include "arch/x86/desc.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/serial.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/smpboot.h"
-#include "arch/x86/xstate.h"
+#include "arch/fpu.h"
 #include "arch/x86/topology.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
@@ -78,7 +79,6 @@ static const char *bench_sel = "none";
 KSWITCH_STRING_QUIET(bench_sel, "bench", "benchmarks init runs: all, none, or names");
 
 void kernel_main(uint32_t magic, uint32_t info_pa);
-void sched_switch_init(void);
 
 static void console_from_spcr(void)
 {
@@ -212,7 +212,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	tlb_init_cpu();
 	pti_init_cpu();
 	trace_init();
-	sched_switch_init();
+	arch_switch_init();
 	proc_init();
 	ipc_init();
 	futex_init();

@@ -16,7 +16,7 @@
 #include "kernel/percpu.h"
 #include "kernel/machine.h"
 #include "lib/time.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "kernel/trace.h"

@@ -24,10 +24,10 @@
 #include "mm/tlb.h"
 #include "mm/kheap.h"
 #include "mm/kpaging.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/tlb.h"
-#include "arch/x86/xstate.h"
+#include "arch/mmu.h"
+#include "arch/fpu.h"
 
 #define RFLAGS_USER (RFLAGS_IF | 0x2)
 
@@ -84,7 +84,8 @@ struct task *proc_thread_create(struct proc *p, uint64_t entry, uint64_t stack, 
 
 	if (!t)
 		return NULL;
-	if (xstate_task_alloc(t)) {
+	t->arch.tiles_permitted = &p->amx_permitted;
+	if (xstate_task_alloc(&t->arch)) {
 		t->state = TASK_DEAD;
 		task_reap_now(t);
 		return NULL;
@@ -326,8 +327,9 @@ static void proc_finish(struct proc *p)
 static void detach_mm(struct task *me)
 {
 	irq_disable();
-	if (this_cpu_read(fpu_owner) == me)
+	if (this_cpu_read(fpu_owner) == &me->arch)
 		this_cpu_write(fpu_owner, NULL);
+	this_cpu_write(cur_arch, NULL); /* no user task runs here any more */
 	tlb_switch_to_kernel_mm();
 	me->active_mm = &kernel_mm;
 	me->mm = NULL;

@@ -32,7 +32,7 @@
 #include "kernel/ktest.h"
 #include "lib/time.h"
 #include "arch/x86/apic.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/smpboot.h"
 #include "mm/kheap.h"

@@ -30,12 +30,12 @@
 #include "kernel/syscall.h"
 #include "kernel/pasid.h"
 #include "kernel/membarrier.h"
-#include "arch/x86/xstate.h"
+#include "arch/fpu.h"
 #include "sched/task.h"
 #include "mm/mm.h"
 #include "kernel/trace.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpufeature.h"
 
 typedef long (*syscall_fn)(struct trap_frame *tf);
@@ -399,7 +399,7 @@ static long sys_pasid_unbind(struct trap_frame *tf)
 
 static long sys_xstate_perm(struct trap_frame *tf)
 {
-	return xstate_perm(ARG0, ARG1);
+	return xstate_perm(&current_task()->arch, ARG0, ARG1);
 }
 
 static long sys_membarrier(struct trap_frame *tf)

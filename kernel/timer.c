@@ -11,7 +11,7 @@
 #include "kernel/where.h"
 #include "lib/time.h"
 #include "arch/x86/apic.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
 
 int tick_hz = 100;

@@ -33,7 +33,7 @@
 #include "kernel/timer.h"
 #include "lib/cmdline.h"
 #include "sched/task.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
 
 /* CPUs listed one per line; the rest are only counted (serial output is

@@ -64,8 +64,8 @@
 #include "lib/spinlock.h"
 #include "lib/cmdline.h"
 #include "lib/panic.h"
-#include "arch/x86/tlb.h"
-#include "arch/x86/cpu.h"
+#include "arch/mmu.h"
+#include "arch/cpu.h"
 #include "kernel/trace.h"
 
 int kflush_defer = 1;

@@ -11,9 +11,8 @@
 #include "mm/kpaging.h"
 #include "mm/memmap.h"
 #include "mm/frame.h"
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeature.h"
-#include "arch/x86/tlb.h"
+#include "arch/cpu.h"
+#include "arch/mmu.h"
 #include "lib/spinlock.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
@@ -123,7 +122,7 @@ paddr_t kunmap_page(uint64_t va)
 /* Maps [va, va+size) -> pa with the largest pages alignment allows. */
 static void map_range(uint64_t va, paddr_t pa, uint64_t size, uint64_t flags, bool large)
 {
-	bool gb = large && cpu_has(FEAT_PDPE1GB);
+	bool gb = large && arch_mmu_has_1g_pages();
 
 	while (size) {
 		if (gb && IS_ALIGNED(va | pa, PAGE_SIZE_1G) && size >= PAGE_SIZE_1G) {
@@ -156,7 +155,7 @@ static void prealloc_pml4(unsigned idx)
 
 void kpaging_init(void)
 {
-	uint64_t nx = cpu_has(FEAT_NX) ? PTE_NX : 0;
+	uint64_t nx = arch_mmu_has_nx() ? PTE_NX : 0;
 
 	kernel_root = kpt_alloc_page();
 
@@ -189,13 +188,7 @@ void kpaging_init(void)
 	 * kernel mappings, a CR3 write no longer flushes them (SDM Vol. 3A
 	 * 4.10.2.4); the kernel half never changes except vmalloc, which
 	 * flushes explicitly. */
-	uint64_t cr4 = read_cr4();
-
-	if (kpaging_global)
-		cr4 |= CR4_PGE;
-	else
-		cr4 &= ~CR4_PGE;
-	write_cr4(cr4);
+	arch_set_global_pages(kpaging_global);
 	arch_write_cr3(kernel_root);
 }
 
@@ -209,7 +202,7 @@ void *ioremap(paddr_t pa, uint64_t size, uint64_t cache)
 	if (va + size > IOREMAP_BASE + IOREMAP_SIZE)
 		panic("ioremap: area exhausted");
 	ioremap_next += size;
-	map_range(va, pa - off, size, PTE_W | cache | (cpu_has(FEAT_NX) ? PTE_NX : 0), false);
+	map_range(va, pa - off, size, PTE_W | cache | (arch_mmu_has_nx() ? PTE_NX : 0), false);
 	spin_unlock_irqrestore(&kpt_lock, f);
 	return (void *)(va + off);
 }

@@ -14,7 +14,7 @@
 #include "lib/cmdline.h"
 #include "kernel/counters.h"
 #include "lib/string.h"
-#include "arch/x86/cpu.h"
+#include "arch/cpu.h"
 #include "mm/frame.h"
 #include "mm/memmap.h"
 #include "mm/numa.h"

@@ -21,16 +21,14 @@
 #include "kernel/percpu.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeature.h"
-#include "arch/x86/tlb.h"
+#include "arch/cpu.h"
+#include "arch/mmu.h"
 
 int pcid_mode;
 KSWITCH_ENUM(pcid_mode, "pcid", "PCIDs: auto, on, off, or model (protocol without hardware PCID)",
 	     "auto", "on", "off", "model");
 int nr_asids = 6;
 KSWITCH_INT(nr_asids, "asids", "PCID slots per CPU", 1, MAX_ASIDS);
-bool pcid_hw;
 
 static const char *const names[] = { "auto", "on", "off", "model" };
 
@@ -42,13 +40,13 @@ const char *pcid_mode_name(void)
 void pcid_init(void)
 {
 	if (pcid_mode == PCID_AUTO)
-		pcid_mode = cpu_has(FEAT_PCID) ? PCID_ON : PCID_MODEL;
-	if (pcid_mode == PCID_ON && !cpu_has(FEAT_PCID)) {
+		pcid_mode = arch_mmu_has_pcid() ? PCID_ON : PCID_MODEL;
+	if (pcid_mode == PCID_ON && !arch_mmu_has_pcid()) {
 		pr_warn("pcid: pcid=on but the CPU has no PCID; using pcid=model");
 		pcid_mode = PCID_MODEL;
 	}
 	pcid_hw = pcid_mode == PCID_ON;
-	invpcid_hw = pcid_hw && cpu_has(FEAT_INVPCID);
+	invpcid_hw = pcid_hw && arch_mmu_has_invpcid();
 	if (pcid_mode == PCID_OFF)
 		nr_asids = 1;
 	pr_info("pcid: %s, %d slot%s per CPU%s", pcid_mode_name(), nr_asids,
@@ -73,10 +71,7 @@ void pcid_init_cpu(void)
 	if (pcid_hw) {
 		/* CR4.PCIDE may only be set while CR3[11:0] is 0 (SDM Vol. 3A
 		 * 4.10.1): the boot CR3 has PCID 0. */
-		uint64_t cr3 = read_cr3();
-
-		BUG_ON(cr3 & CR3_PCID_MASK);
-		write_cr4(read_cr4() | CR4_PCIDE);
+		arch_enable_pcid();
 	}
 }
 

@@ -35,9 +35,7 @@
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/string.h"
-#include "arch/x86/cpufeature.h"
-#include "arch/x86/tlb.h"
-#include "arch/x86/desc.h"
+#include "arch/mmu.h"
 #include "sched/task.h"
 #include "kernel/trace.h"
 
@@ -86,7 +84,7 @@ static void tmpl_map_alias(uint64_t va, uint64_t flags)
 
 void pti_init_tables(void)
 {
-	uint64_t nx = cpu_has(FEAT_NX) ? PTE_NX : 0;
+	uint64_t nx = arch_mmu_has_nx() ? PTE_NX : 0;
 
 	if (!pti_enabled)
 		return;
@@ -99,7 +97,7 @@ void pti_init_tables(void)
 
 void pti_map_cpu_area(uint64_t base)
 {
-	uint64_t rw = PTE_W | (cpu_has(FEAT_NX) ? PTE_NX : 0);
+	uint64_t rw = PTE_W | (arch_mmu_has_nx() ? PTE_NX : 0);
 	static const uint64_t stacks[] = { PERCPU_ENTRY_STACK, PERCPU_NMI_STACK, PERCPU_DF_STACK,
 					   PERCPU_MC_STACK, PERCPU_DB_STACK };
 

@@ -56,8 +56,8 @@
 #include "lib/cmdline.h"
 #include "lib/printk.h"
 #include "sched/task.h"
-#include "arch/x86/tlb.h"
-#include "arch/x86/cpu.h"
+#include "arch/mmu.h"
+#include "arch/cpu.h"
 #include "kernel/trace.h"
 
 static int flush_ceiling = 33;

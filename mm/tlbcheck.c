@@ -72,10 +72,10 @@
 #include "lib/ksyms.h"
 #include "lib/spinlock.h"
 #include "lib/preempt.h"
-#include "arch/x86/cpu.h"
+#include "arch/cpu.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
-#include "arch/x86/tlb.h"
+#include "arch/mmu.h"
 
 int tlbcheck_enabled;
 KSWITCH_BOOL(tlbcheck_enabled, "tlbcheck", "TLB-coherence checker (debug)");

@@ -9,36 +9,7 @@
 
 struct mm;
 
-extern int tlbcheck_enabled;
-
-void tlbcheck_cr3_write_slow(uint64_t cr3);
-void tlbcheck_invlpg_slow(uint64_t va);
-void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va);
-void tlbcheck_flush_all_slow(void);
-
-static __always_inline void tlbcheck_cr3_write(uint64_t cr3)
-{
-	if (unlikely(tlbcheck_enabled))
-		tlbcheck_cr3_write_slow(cr3);
-}
-
-static __always_inline void tlbcheck_invlpg(uint64_t va)
-{
-	if (unlikely(tlbcheck_enabled))
-		tlbcheck_invlpg_slow(va);
-}
-
-static __always_inline void tlbcheck_invpcid(unsigned type, uint64_t pcid, uint64_t va)
-{
-	if (unlikely(tlbcheck_enabled))
-		tlbcheck_invpcid_slow(type, pcid, va);
-}
-
-static __always_inline void tlbcheck_flush_all(void)
-{
-	if (unlikely(tlbcheck_enabled))
-		tlbcheck_flush_all_slow();
-}
+#include "arch/mmu.h" /* tlbcheck_enabled and the hooks of the arch wrappers */
 
 /*
  * A transaction: the protocol's records (slot generations, lazy flag,

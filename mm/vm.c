@@ -24,8 +24,7 @@
 #include "lib/string.h"
 #include "include/uapi/errno.h"
 #include "kernel/percpu.h"
-#include "arch/x86/cpufeature.h"
-#include "arch/x86/tlb.h"
+#include "arch/mmu.h"
 
 struct mm kernel_mm;
 static struct kmem_cache mm_cache, vma_cache;
@@ -134,7 +133,7 @@ static uint64_t prot_bits(uint32_t prot)
 
 	if (prot & PROT_WRITE)
 		bits |= PTE_W;
-	if (!(prot & PROT_EXEC) && cpu_has(FEAT_NX))
+	if (!(prot & PROT_EXEC) && arch_mmu_has_nx())
 		bits |= PTE_NX;
 	return bits;
 }

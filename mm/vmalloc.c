@@ -19,6 +19,7 @@
  */
 #include "mm/vmalloc.h"
 #include "mm/kpaging.h"
+#include "arch/mmu.h"
 #include "mm/kflush.h"
 #include "mm/tlb_policy.h"
 #include "mm/frame.h"
@@ -27,7 +28,6 @@
 #include "lib/list.h"
 #include "lib/spinlock.h"
 #include "lib/panic.h"
-#include "arch/x86/cpufeature.h"
 
 struct vm_area {
 	struct list_node link;
@@ -125,7 +125,7 @@ static void *map_area(size_t size, int node)
 			vfree((void *)a->start);
 			return NULL;
 		}
-		kmap_page(a->start + i * PAGE_SIZE, pa, PTE_W | (cpu_has(FEAT_NX) ? PTE_NX : 0),
+		kmap_page(a->start + i * PAGE_SIZE, pa, PTE_W | (arch_mmu_has_nx() ? PTE_NX : 0),
 			  false); /* unmapped later: never global */
 	}
 	__atomic_fetch_add(&pages_in_use, pages, __ATOMIC_RELAXED);

@@ -37,7 +37,6 @@ static inline struct rq *this_rq(void)
 void sched_switch_locked(struct rq *rq);
 /* sched/switch.c */
 void context_switch(struct rq *rq, struct task *prev, struct task *next);
-struct task *switch_to(struct task *prev, struct task *next);
 void sched_finish_switch(struct task *prev);
 /* sched/task.c */
 void task_reap_later(struct task *t);

@@ -65,7 +65,7 @@
 #include "kernel/timer.h"
 #include "lib/cmdline.h"
 #include "kernel/lockup.h"
-#include "arch/x86/cpu.h"
+#include "arch/cpu.h"
 #include "mm/kheap.h"
 #include "mm/kflush.h"
 
@@ -666,7 +666,7 @@ void irq_exit_work(struct trap_frame *tf)
 	if (!this_cpu_read(need_resched) || !this_rq())
 		return;
 	/* Only if the interrupted code could be preempted. */
-	if (this_cpu_read(preempt_count) || this_cpu_read(irq_depth) || !(tf->rflags & RFLAGS_IF))
+	if (this_cpu_read(preempt_count) || this_cpu_read(irq_depth) || !trap_irqs_were_enabled(tf))
 		return;
 	preempt_schedule();
 }

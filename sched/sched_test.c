@@ -7,7 +7,7 @@
 #include "kernel/percpu.h"
 #include "lib/time.h"
 #include "sched/task.h"
-#include "arch/x86/cpu.h"
+#include "arch/cpu.h"
 
 long ktest_yield_with_pattern(uint64_t pattern);
 

@@ -6,13 +6,13 @@
  *   1. address space: switch_mm() (mm/tlb.c) is the one place per-mm
  *      hardware state is loaded (CR3/PCID, CPU mask, lazy state, PASID);
  *      a kernel thread keeps the previous mm (lazy TLB).
- *   2. prev's user state that lives in registers: extended state is saved
- *      now (xstate_switch_out); its FS/GS bases are read back.
- *   3. next's user FS/GS bases, its kernel stack top for entry (TSS.RSP0 and
- *      the per-CPU copy the SYSCALL entry uses). Extended state is not
- *      restored here: the return to user does it (kernel-only switches and
- *      kernel-side IPC never pay for it).
- *   4. switch_to(): registers and stack.
+ *   2. the user state that lives in registers (arch_switch_user_state,
+ *      arch/x86/switch.c): prev's extended state is saved now and its
+ *      FS/GS bases read back; next's bases are loaded, and its kernel stack
+ *      top set for the entry code. Extended state is not restored here: the
+ *      return to user does it (kernel-only switches and kernel-side IPC
+ *      never pay for it).
+ *   3. switch_to() (arch/x86/switch_to.S): registers and stack.
  * The code next resumes in calls sched_finish_switch(prev), which drops the
  * run-queue lock taken by whoever switched away from it.
  */
@@ -25,53 +25,11 @@
 #include "kernel/counters.h"
 #include "lib/time.h"
 #include "lib/panic.h"
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeature.h"
-#include "arch/x86/desc.h"
-#include "arch/x86/xstate.h"
 #include "kernel/trace.h"
+#include "arch/switch.h"
+#include "arch/cpu.h"
 
-_Static_assert(offsetof(struct task, ksp) == 0, "sched/switch.S TASK_KSP");
-
-static bool fsgsbase;
-
-void sched_switch_init(void);
-void sched_switch_init(void)
-{
-	fsgsbase = cpu_has(FEAT_FSGSBASE);
-}
-
-static uint64_t read_fs_base(void)
-{
-	uint64_t v;
-
-	if (!fsgsbase)
-		return rdmsr(MSR_FS_BASE);
-	__asm__ __volatile__("rdfsbase %0" : "=r"(v));
-	return v;
-}
-
-static void write_fs_base(uint64_t v)
-{
-	if (!fsgsbase) {
-		wrmsr(MSR_FS_BASE, v);
-		return;
-	}
-	__asm__ __volatile__("wrfsbase %0" ::"r"(v) : "memory");
-}
-
-static void save_user_bases(struct task *t)
-{
-	t->fs_base = read_fs_base();
-	/* In the kernel the user's GS base sits in KERNEL_GS_BASE (SWAPGS). */
-	t->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-}
-
-static void load_user_bases(struct task *t)
-{
-	write_fs_base(t->fs_base);
-	wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);
-}
+_Static_assert(offsetof(struct task, ksp) == 0, "arch/switch.h switch_to: ksp first");
 
 void context_switch(struct rq *rq, struct task *prev, struct task *next)
 {
@@ -93,17 +51,10 @@ void context_switch(struct rq *rq, struct task *prev, struct task *next)
 	} else {
 		next->active_mm = enter_lazy_tlb(prev->active_mm);
 	}
-	if (prev->mm) {
-		xstate_switch_out(prev);
-		save_user_bases(prev);
-	}
-	if (next->mm)
-		load_user_bases(next);
+	arch_switch_user_state(prev->mm ? &prev->arch : NULL, next->mm ? &next->arch : NULL,
+			       next->kstack_top);
 	this_cpu_write(current, next);
 	this_cpu_write(shared.curr, next);
-	this_cpu_write(entry.kstack_top, next->kstack_top);
-	if (next->kstack_top && !pti_enabled)
-		tss_set_rsp0(next->kstack_top);
 	this_cpu_inc(counters[CNT_CTX_SWITCH]);
 	trace(TR_CTX_SWITCH, prev->tid, next->tid);
 	next->switches++;

@@ -27,8 +27,8 @@
 #include "mm/tlb_policy.h"
 #include "mm/mm.h"
 #include "mm/numa.h"
-#include "arch/x86/xstate.h"
-#include "arch/x86/cpu.h"
+#include "arch/fpu.h"
+#include "arch/cpu.h"
 
 extern const char task_trampoline[];
 
@@ -86,6 +86,7 @@ struct task *task_create(const char *name, void (*entry)(void *), void *arg, int
 	uint64_t f = spin_lock_irqsave(&tasks_lock);
 
 	t->tid = next_tid++;
+	t->arch.tid = t->tid;
 	list_add_tail(&all_tasks, &t->all_link);
 	spin_unlock_irqrestore(&tasks_lock, f);
 	return t;
@@ -226,7 +227,7 @@ static void *release_state_take_stack(struct task *t)
 	void *stack = t->kstack;
 
 	t->kstack = NULL;
-	xstate_task_free(t);
+	xstate_task_free(&t->arch);
 	return stack;
 }
 

@@ -25,7 +25,8 @@
 #include "lib/list.h"
 #include "lib/cpumask.h"
 #include "kernel/percpu.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
+#include "arch/task.h"
 #include "kernel/ipc.h"
 
 struct mm;
@@ -87,7 +88,6 @@ struct task {
 	/* User register state lives in the trap frame at the top of the
 	 * kernel stack while in the kernel. */
 	struct trap_frame *uframe;
-	uint64_t fs_base, gs_base; /* user FS/GS base, saved at switch */
 
 	/* Blocking. */
 	uint64_t wake_at_ns; /* sleeping: absolute time, 0 = none */
@@ -112,11 +112,8 @@ struct task {
 	bool joined;
 	int refcount;
 
-	/* Extended state (arch/x86/xstate.c). */
-	void *xstate;
-	uint32_t xstate_size;
-	uint64_t xfeatures;	/* components its buffer holds (the RFBM) */
-	int32_t fpu_cpu;	/* CPU whose registers hold its state */
+	/* The x86 part: FS/GS bases, extended state (arch/task.h). */
+	struct arch_task arch;
 	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
 	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */
 

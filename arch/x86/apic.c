@@ -12,7 +12,7 @@
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/acpi.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"

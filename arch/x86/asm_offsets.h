@@ -28,7 +28,7 @@
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include "lib/percpu.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 
 _Static_assert(PCPU_SELF == offsetof(struct percpu, entry.self), "asm offset");
 _Static_assert(PCPU_CPU_ID == offsetof(struct percpu, entry.cpu_id), "asm offset");

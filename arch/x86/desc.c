@@ -11,7 +11,7 @@
  * fault on a broken kernel stack still reports.
  */
 #include "arch/x86/desc.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
 #include "kernel/percpu.h"
 #include "lib/string.h"

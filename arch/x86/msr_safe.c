@@ -4,7 +4,7 @@
  * the fixup label; the fixup clears the "ok" register.
  */
 #include "arch/x86/cpu.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 
 bool rdmsr_safe(uint32_t msr, uint64_t *v)
 {

@@ -1,9 +1,12 @@
 /*
  * TLB instructions that need more than an inline wrapper (see tlb.h).
  */
-#include "arch/x86/tlb.h"
+#include "arch/mmu.h"
+#include "arch/x86/cpufeature.h"
+#include "lib/panic.h"
 #include "arch/x86/cpu.h"
 
+bool pcid_hw;
 bool invpcid_hw;
 
 void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va)
@@ -45,4 +48,42 @@ void arch_flush_all_global(void)
 	tlbcheck_flush_all();
 	write_cr4(cr4 ^ CR4_PGE);
 	write_cr4(cr4);
+}
+
+bool arch_mmu_has_nx(void)
+{
+	return cpu_has(FEAT_NX);
+}
+
+bool arch_mmu_has_1g_pages(void)
+{
+	return cpu_has(FEAT_PDPE1GB);
+}
+
+bool arch_mmu_has_pcid(void)
+{
+	return cpu_has(FEAT_PCID);
+}
+
+bool arch_mmu_has_invpcid(void)
+{
+	return cpu_has(FEAT_INVPCID);
+}
+
+uint64_t arch_read_cr3(void)
+{
+	return read_cr3();
+}
+
+void arch_set_global_pages(bool on)
+{
+	uint64_t cr4 = read_cr4();
+
+	write_cr4(on ? cr4 | CR4_PGE : cr4 & ~CR4_PGE);
+}
+
+void arch_enable_pcid(void)
+{
+	BUG_ON(read_cr3() & CR3_PCID_MASK);
+	write_cr4(read_cr4() | CR4_PCIDE);
 }

@@ -8,7 +8,7 @@
  * process layer (kernel/proc_fault.c), which kills the offender and lets
  * everything else run on.
  */
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
 #include "lib/panic.h"

@@ -48,22 +48,20 @@
  *   with it set. The caller's buffer grows at permission time, other
  *   threads' at their next return to user (or at their #UD).
  */
-#include "arch/x86/xstate.h"
+#include "arch/fpu.h"
 #include "arch/x86/xstate_layout.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "lib/cmdline.h"
 #include "kernel/counters.h"
 #include "include/uapi/errno.h"
 #include "kernel/pasid.h"
 #include "kernel/percpu.h"
 #include "lib/printk.h"
-#include "kernel/proc.h"
 #include "lib/string.h"
 #include "lib/panic.h"
 #include "mm/kheap.h"
-#include "sched/task.h"
 #include "kernel/trace.h"
 
 #define MSR_IA32_XSS	 0xda0
@@ -292,12 +290,12 @@ static void buf_free(void *b)
 	kfree(b); /* slab or pages: kfree knows */
 }
 
-static bool wants_tiles(const struct task *t)
+static bool wants_tiles(const struct arch_task *t)
 {
-	return xs.amx && t->proc && READ_ONCE(t->proc->amx_permitted);
+	return xs.amx && t->tiles_permitted && READ_ONCE(*t->tiles_permitted);
 }
 
-int xstate_task_alloc(struct task *t)
+int xstate_task_alloc(struct arch_task *t)
 {
 	/* Without XFD there is no first-use fault to grow at: a thread of a
 	 * permitted process gets its tile space now. */
@@ -312,7 +310,7 @@ int xstate_task_alloc(struct task *t)
 	return 0;
 }
 
-void xstate_task_free(struct task *t)
+void xstate_task_free(struct arch_task *t)
 {
 	buf_free(t->xstate);
 	t->xstate = NULL;
@@ -320,7 +318,7 @@ void xstate_task_free(struct task *t)
 
 /* ---- the instructions ---- */
 
-static void save(struct task *t)
+static void save(struct arch_task *t)
 {
 	uint32_t lo = (uint32_t)t->xfeatures, hi = (uint32_t)(t->xfeatures >> 32);
 	void *buf = t->xstate;
@@ -345,7 +343,7 @@ static void save(struct task *t)
 	this_cpu_inc(counters[CNT_XSAVE]);
 }
 
-static void restore(const struct task *t)
+static void restore(const struct arch_task *t)
 {
 	uint32_t lo = (uint32_t)t->xfeatures, hi = (uint32_t)(t->xfeatures >> 32);
 	const void *buf = t->xstate;
@@ -360,7 +358,7 @@ static void restore(const struct task *t)
 }
 
 /* XCR0 and XFD as t needs them, each written only on change. */
-static void load_controls(const struct task *t)
+static void load_controls(const struct arch_task *t)
 {
 	bool tiles = t->xfeatures & TILEDATA;
 
@@ -388,12 +386,12 @@ static void load_controls(const struct task *t)
 /* ---- the protocol ---- */
 
 /* Do this CPU's registers hold t's user state? (Interrupts off.) */
-static bool regs_hold(const struct task *t)
+static bool regs_hold(const struct arch_task *t)
 {
 	return this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id();
 }
 
-void xstate_switch_out(struct task *t)
+void xstate_switch_out(struct arch_task *t)
 {
 	if (t->xstate && regs_hold(t))
 		save(t);
@@ -401,7 +399,7 @@ void xstate_switch_out(struct task *t)
 
 /* Give t tile space (interrupts off, t current). Its live state, if any,
  * is saved first; the new buffer is the old one plus initial tiles. */
-static int grow(struct task *t)
+static int grow(struct arch_task *t)
 {
 	uint8_t *nb = buf_new(xs.full_feat);
 
@@ -421,7 +419,7 @@ static int grow(struct task *t)
 	return 0;
 }
 
-bool xstate_restore_for_user(struct task *t)
+bool xstate_restore_for_user(struct arch_task *t)
 {
 	if (!t->xstate)
 		return false;
@@ -443,10 +441,8 @@ bool xstate_restore_for_user(struct task *t)
 
 /* ---- AMX permission and first use ---- */
 
-long xstate_perm(uint64_t cmd, uint64_t features)
+long xstate_perm(struct arch_task *t, uint64_t cmd, uint64_t features)
 {
-	struct task *t = current_task();
-
 	switch (cmd) {
 	case XSTATE_PERM_SUPPORTED:
 		return xs.amx ? (long)XFEAT_AMX : 0;
@@ -457,7 +453,9 @@ long xstate_perm(uint64_t cmd, uint64_t features)
 			return -EINVAL;
 		if (!xs.amx)
 			return -EOPNOTSUPP;
-		WRITE_ONCE(t->proc->amx_permitted, true);
+		if (!t->tiles_permitted)
+			return -EINVAL;
+		WRITE_ONCE(*t->tiles_permitted, true);
 		if (!xs.xfd) {
 			uint64_t f = irq_save();
 			int r = (t->xfeatures & TILEDATA) ? 0 : grow(t);
@@ -471,10 +469,8 @@ long xstate_perm(uint64_t cmd, uint64_t features)
 	}
 }
 
-bool xstate_user_fault(struct trap_frame *tf, const char **why)
+bool xstate_user_fault(struct arch_task *t, struct trap_frame *tf, const char **why)
 {
-	struct task *t = current_task();
-
 	*why = NULL;
 	if (!xs.amx || !t->xstate)
 		return false;

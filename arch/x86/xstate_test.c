@@ -12,9 +12,8 @@
 #include "kernel/counters.h"
 #include "lib/string.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/xstate.h"
+#include "arch/fpu.h"
 #include "mm/kheap.h"
-#include "sched/task.h"
 
 #define PATTERN 0xa5
 
@@ -29,7 +28,7 @@ static bool all_pattern(const uint8_t *b, uint32_t n)
 
 KTEST(fpu_owner_stale_cpu)
 {
-	struct task *fake = kmalloc(sizeof(*fake));
+	struct arch_task *fake = kmalloc(sizeof(*fake));
 
 	if (!KT_EXPECT(t, fake) || !KT_EXPECT_EQ(t, xstate_task_alloc(fake), 0)) {
 		kfree(fake);
@@ -39,7 +38,7 @@ KTEST(fpu_owner_stale_cpu)
 
 	memset(fake->xstate, PATTERN, n);
 	uint64_t f = irq_save();
-	struct task *owner = this_cpu_read(fpu_owner);
+	struct arch_task *owner = this_cpu_read(fpu_owner);
 	uint64_t saves0 = this_cpu_read(counters[CNT_XSAVE]);
 
 	/* Stale: we are its owner, but its registers were last loaded on

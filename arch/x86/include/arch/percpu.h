@@ -85,6 +85,12 @@ struct percpu_entry {
 #define PERCPU_STACK_SIZE  0x2000
 #define PERCPU_AREA_END	   0x1f000
 
+/* What the PTI user root maps of the entry area (mm/pti.c): the IDT's page,
+ * and TSS.RSP0, the stack the CPU switches to on entry from user mode (the
+ * entry stack with PTI, else the task's kernel stack). arch/x86/desc.c. */
+void *idt_page(void);
+void tss_set_rsp0(uint64_t rsp0);
+
 _Static_assert(sizeof(struct percpu_entry) == 4096, "entry page is one page");
 _Static_assert(PERCPU_ENTRY_STACK >= PERCPU_STRUCT_MAX + 0x1000, "guard below stacks");
 _Static_assert(PERCPU_AREA_OFFSET % PERCPU_STRIDE == 0, "areas PERCPU_STRIDE-aligned");

@@ -1,5 +1,6 @@
 /*
- * Page faults.
+ * Page faults and the user trap dispatcher (arch/x86/entry.S calls
+ * trap_dispatch_user for every exception and interrupt from user mode).
  *
  * Kernel mode: a fault on a user address by an instruction that has an
  * exception-table entry (the user-copy routines) is first resolved against
@@ -11,32 +12,32 @@
  * User mode: resolved against the address space; an access the mapping
  * does not allow kills the process with a report.
  */
-#include "arch/x86/trap.h"
+#include "arch/trap.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/xstate.h"
+#include "arch/fpu.h"
 #include "kernel/percpu.h"
 #include "kernel/proc.h"
 #include "kernel/entry_work.h"
 #include "lib/fmt.h"
 #include "kernel/nmi.h"
-#include "sched/task.h"
 #include "mm/mm.h"
 
 bool arch_page_fault(struct trap_frame *tf)
 {
 	uint64_t addr = read_cr2();
-	struct task *t = current_task();
+	/* A user task runs here (cur_arch set): its mm is the loaded one. */
+	struct mm *mm = this_cpu_read(cur_arch) ? this_cpu_read(shared.loaded_mm) : NULL;
 
 	this_cpu_inc(counters[CNT_PAGE_FAULT]);
 	/* Only a missing page is resolved for the kernel: a protection fault
 	 * on a present user page is SMAP (or a real permission problem), and
 	 * resolving it would retry the same fault forever. */
-	if (addr >= USER_TOP || !t || !t->mm || this_cpu_read(pagefault_disabled) ||
+	if (addr >= USER_TOP || !mm || this_cpu_read(pagefault_disabled) ||
 	    (tf->error & PF_PRESENT) || !extable_find(tf->rip))
 		return false;
 	if (tf->rflags & RFLAGS_IF)
 		irq_enable();
-	bool ok = mm_handle_fault(t->mm, addr, tf->error & PF_WRITE, false);
+	bool ok = mm_handle_fault(mm, addr, tf->error & PF_WRITE, false);
 
 	irq_disable();
 	return ok;
@@ -77,7 +78,7 @@ void trap_dispatch_user(struct trap_frame *tf)
 
 		this_cpu_inc(counters[CNT_PAGE_FAULT_USER]);
 		irq_enable();
-		if (!mm_handle_fault(current_task()->mm, addr, tf->error & PF_WRITE,
+		if (!mm_handle_fault(this_cpu_read(shared.loaded_mm), addr, tf->error & PF_WRITE,
 				     tf->error & PF_INSTR)) {
 			describe_pf(what, sizeof(what), addr, tf->error);
 			proc_kill_fault(tf, what);
@@ -87,7 +88,8 @@ void trap_dispatch_user(struct trap_frame *tf)
 
 		if (v == VEC_DB)
 			why = user_debug_trap_why();
-		if ((v == VEC_NM || v == VEC_UD) && xstate_user_fault(tf, &why)) {
+		if ((v == VEC_NM || v == VEC_UD) &&
+		    xstate_user_fault(this_cpu_read(cur_arch), tf, &why)) {
 			/* first use of AMX: tile space given, run it again */
 		} else {
 			irq_enable();

@@ -1,12 +1,15 @@
 /*
- * Trap frames and interrupt vectors.
+ * Trap frames and interrupt vectors (interface).
  *
  * Every interrupt and exception enters through arch/x86/entry.S, which
  * builds a struct trap_frame on the kernel stack and calls trap_dispatch().
+ * Code above arch/ reads a frame through the accessors at the end of this
+ * header (and the register fields a system call passes its arguments in).
  */
 #pragma once
 
 #include "lib/compiler.h"
+#include "arch/cpu.h"
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -109,3 +112,9 @@ void trap_dispatch_user(struct trap_frame *tf);
 void trap_irq(struct trap_frame *tf);
 /* The exception-table continuation for a faulting ip, or 0. */
 uint64_t extable_find(uint64_t ip);
+
+/* Were interrupts enabled in the interrupted context? */
+static inline bool trap_irqs_were_enabled(const struct trap_frame *tf)
+{
+	return tf->rflags & RFLAGS_IF;
+}

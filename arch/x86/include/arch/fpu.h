@@ -1,32 +1,33 @@
 /*
- * Extended processor state (x87, SSE, AVX, AVX-512, ...): per-task buffers,
- * saved at context switch, restored on the way back to user mode.
- * See arch/x86/xstate.c for the protocol and the layout.
+ * Extended processor state (interface): x87, SSE, AVX, AVX-512, AMX,
+ * per-task buffers (in struct arch_task), saved at context switch,
+ * restored on the way back to user mode. Protocol and layout:
+ * arch/x86/xstate.c.
  */
 #pragma once
 
 #include "lib/compiler.h"
 
-struct task;
+#include "arch/task.h"
 
 void xstate_init_bsp(void);
 void xstate_init_cpu(void);
 /* Give a user task its buffer, in the initial state. */
-int xstate_task_alloc(struct task *t);
-void xstate_task_free(struct task *t);
+int xstate_task_alloc(struct arch_task *t);
+void xstate_task_free(struct arch_task *t);
 /* Context switch away from a user task: save its live registers. */
-void xstate_switch_out(struct task *t);
+void xstate_switch_out(struct arch_task *t);
 /* Return to user: make the registers hold t's state. True if they were
  * loaded from memory (false: they already held it). */
-bool xstate_restore_for_user(struct task *t);
+bool xstate_restore_for_user(struct arch_task *t);
 void xstate_print(void);
 uint32_t xstate_buffer_size(void);
 
 #include "include/uapi/xstate.h"
-long xstate_perm(uint64_t cmd, uint64_t features);
+long xstate_perm(struct arch_task *t, uint64_t cmd, uint64_t features);
 
 struct trap_frame;
 /* #NM or #UD from user mode: true if it was a first use of AMX that is now
  * handled (retry the instruction); else *why may explain it for the kill
  * report. */
-bool xstate_user_fault(struct trap_frame *tf, const char **why);
+bool xstate_user_fault(struct arch_task *t, struct trap_frame *tf, const char **why);

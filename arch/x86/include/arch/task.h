@@ -1,0 +1,19 @@
+/*
+ * The x86 part of a task (interface): what the arch keeps per thread and
+ * saves or loads at a context switch. struct task (sched/task.h) embeds
+ * one as task->arch; arch code sees only this, never struct task.
+ */
+#pragma once
+
+#include "lib/compiler.h"
+
+struct arch_task {
+	uint64_t fs_base, gs_base; /* user FS/GS base, saved at switch */
+	/* Extended state (arch/x86/xstate.c). */
+	void *xstate;
+	uint32_t xstate_size;
+	uint64_t xfeatures; /* components its buffer holds (the RFBM) */
+	int32_t fpu_cpu;    /* CPU whose registers hold its state */
+	bool *tiles_permitted; /* the process's AMX permission (NULL: kernel thread) */
+	uint32_t tid;	       /* for trace records */
+};
