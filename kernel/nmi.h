@@ -10,7 +10,7 @@ void nmi_handle(struct trap_frame *tf);
  * are wanted, so that each prints its own report and halts. */
 void nmi_stop_other_cpus(bool backtraces);
 /* Tests: an NMI to another online CPU, handled quietly there (counter
- * nmi_test); returns once it was handled (-ETIMEDOUT after 100 ms).
+ * nmi_test); returns once it was handled (-ETIMEDOUT after 10 s).
  * -EINVAL for this CPU or one that is not online. */
 int nmi_send_test(uint32_t cpu);
 /* The same, and that CPU's handler then spins hold_ms with NMIs blocked:

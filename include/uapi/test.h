@@ -47,5 +47,5 @@
                                * thread may run (kflush_idle_ipi_reads_flushed) */
 #define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
                                * quietly (counter nmi_test); returns once
-                               * handled, -ETIMEDOUT after 100 ms */
+                               * handled, -ETIMEDOUT after 10 s */
 /* clang-format on */
