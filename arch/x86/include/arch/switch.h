@@ -1,24 +1,63 @@
 /*
  * Context switch, the arch half (interface): sched/switch.c does the
  * generic steps (address space, bookkeeping) and calls these for what lives
- * in x86 registers.
+ * in x86 registers (implementation: here, arch/x86/switch.c and
+ * arch/x86/switch_to.S).
  */
 #pragma once
 
 #include "lib/compiler.h"
+#include "lib/percpu.h"
 #include "arch/task.h"
+#include "arch/fpu.h"
+#include "arch/x86/cpu.h"
 
 struct task;
 
 void arch_switch_init(void);
+/* CR4.FSGSBASE is on (arch_switch_init). */
+extern bool arch_fsgsbase;
 
-/* The user state held in registers at a switch from prev to next (either
- * NULL for a kernel thread): prev's extended state and FS/GS bases are
- * saved, next's bases loaded (its extended state waits for the return to
- * user); the entry code's kernel stack becomes next_kstack_top. Interrupts
- * off. */
-void arch_switch_user_state(struct arch_task *prev, struct arch_task *next,
-			    uint64_t next_kstack_top);
+/*
+ * The user state held in registers at a switch from prev to next (either
+ * NULL for a kernel thread). Inline: it runs on every context switch.
+ *   extended state   saved eagerly for the task leaving (xstate_switch_out);
+ *                    restored on the next task's way back to user
+ *                    (arch/x86/xstate.c), so kernel-only switches pay nothing
+ *   FS base          RDFSBASE/WRFSBASE where CR4.FSGSBASE is on, else the
+ *                    IA32_FS_BASE MSR
+ *   GS base          in the kernel the user's value sits in KERNEL_GS_BASE
+ *                    (SWAPGS exchanges them at entry and exit), so that MSR
+ *                    is what is saved and loaded
+ *   kernel stack     the per-CPU copy the SYSCALL entry loads; without PTI
+ *                    also TSS.RSP0 (with PTI the CPU enters on the per-CPU
+ *                    entry stack and the entry code moves to the copy)
+ * Interrupts off.
+ */
+static __always_inline void arch_switch_user_state(struct arch_task *prev,
+						   struct arch_task *next,
+						   uint64_t next_kstack_top)
+{
+	if (prev) {
+		xstate_switch_out(prev);
+		if (arch_fsgsbase)
+			__asm__ __volatile__("rdfsbase %0" : "=r"(prev->fs_base));
+		else
+			prev->fs_base = rdmsr(MSR_FS_BASE);
+		prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	}
+	if (next) {
+		if (arch_fsgsbase)
+			__asm__ __volatile__("wrfsbase %0" ::"r"(next->fs_base) : "memory");
+		else
+			wrmsr(MSR_FS_BASE, next->fs_base);
+		wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
+	}
+	this_cpu_write(cur_arch, next);
+	this_cpu_write(entry.kstack_top, next_kstack_top);
+	if (next_kstack_top && !this_cpu_read(entry.pti_on))
+		tss_set_rsp0(next_kstack_top);
+}
 
 /* Registers and stack (arch/x86/switch_to.S): saves prev's callee-saved
  * registers on its stack and its stack pointer in the first word of *prev
