@@ -105,13 +105,19 @@ void task_start(struct task *t, uint32_t cpu_hint)
 /* A count this low, or the heap's poison (mm/kheap.c fills freed objects
  * with 0x6b), means a reference to a freed task: stop here, with the
  * culprit on the backtrace, not at the next allocation of the memory. */
-#define FREED_COUNT 0x6b6b6b6b
+#define FREED_COUNT 0x6b6b6b6bu
+
+static __noinline __noreturn void refcount_bad(const struct task *t, int before)
+{
+	panic("task %p: reference count %d before a get or put (the task was freed)", t, before);
+}
 
 static void refcount_check(const struct task *t, int before)
 {
-	if (unlikely(before <= 0 || before == FREED_COUNT))
-		panic("task %p: reference count %d before a get or put (the task was freed)", t,
-		      before);
+	/* One compare: a count of 0 or less wraps to a huge unsigned value,
+	 * and no task has 0x6b6b6b6a references. */
+	if (unlikely((uint32_t)before - 1 >= FREED_COUNT - 1))
+		refcount_bad(t, before);
 }
 
 void task_get(struct task *t)
