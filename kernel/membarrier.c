@@ -28,7 +28,7 @@
  *       catch-up without a CR3 write: nothing serializes by itself. So
  *       mm->sync_core_gen is bumped before the IPIs, and the return to
  *       user of any thread whose task->sync_core_gen is older runs
- *       sync_core() (SERIALIZE where present, else CPUID) first. The IPI
+ *       arch_sync_core() (SERIALIZE where present, else CPUID) first. The IPI
  *       path takes that route too (one extra serialization, never one
  *       too few).
  */
@@ -40,8 +40,7 @@
 #include "kernel/smp.h"
 #include "mm/mm.h"
 #include "sched/task.h"
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeature.h"
+#include "arch/cpu.h"
 
 static void handler(void *arg)
 {
@@ -74,15 +73,6 @@ static uint32_t ipi_runners(struct mm *mm)
 		smp_call_mask(&targets, handler, NULL, true);
 	}
 	return n;
-}
-
-static void sync_core(void)
-{
-	if (cpu_has(FEAT_SERIALIZE))
-		__asm__ __volatile__(".byte 0x0f, 0x01, 0xe8" ::: "memory"); /* SERIALIZE */
-	else
-		cpuid_count(0, 0); /* CPUID is serializing (SDM Vol. 3A 10.3) */
-	this_cpu_inc(counters[CNT_SYNC_CORE]);
 }
 
 long membarrier_cmd(uint64_t cmd, uint64_t flags)
@@ -136,7 +126,8 @@ void membarrier_return_to_user(struct task *t)
 
 	if (t->sync_core_gen == gen)
 		return;
-	sync_core();
+	arch_sync_core();
+	this_cpu_inc(counters[CNT_SYNC_CORE]);
 	t->sync_core_gen = gen;
 }
 

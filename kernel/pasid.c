@@ -50,8 +50,8 @@
 #include "lib/preempt.h"
 #include "mm/mm.h"
 #include "sched/task.h"
-#include "arch/x86/cpu.h"
-#include "arch/x86/cpufeature.h"
+#include "arch/cpu.h"
+#include "arch/pasid.h"
 #include "kernel/trace.h"
 
 int pasid_mode;
@@ -76,7 +76,7 @@ static uint32_t next_hint = 1;
 
 void pasid_init(void)
 {
-	have_msr = cpu_has(FEAT_ENQCMD);
+	have_msr = arch_pasid_msr_present();
 	used[0] = 1;
 	pr_info("pasid: %s; IA32_PASID %s",
 		pasid_mode == PASID_MSR ? "per mm (msr)" : "per thread (xstate)",
@@ -126,7 +126,7 @@ static void write_pasid(uint64_t v, bool force)
 		return;
 	}
 	if (have_msr)
-		wrmsr(MSR_IA32_PASID, v);
+		arch_pasid_msr_write(v);
 	this_cpu_write(pasid_msr, v);
 	this_cpu_inc(counters[CNT_PASID_WRITE]);
 }
@@ -254,7 +254,7 @@ void pasid_mm_exit(struct mm *mm)
 long pasid_read_this_cpu_irqsafe(void)
 {
 	uint64_t f = irq_save();
-	long v = have_msr ? (long)rdmsr(MSR_IA32_PASID) : (long)this_cpu_read(pasid_msr);
+	long v = have_msr ? (long)arch_pasid_msr_read() : (long)this_cpu_read(pasid_msr);
 
 	irq_restore(f);
 	return v;

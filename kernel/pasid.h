@@ -8,9 +8,8 @@
 struct mm;
 struct task;
 
-#define MSR_IA32_PASID 0xd93
-#define PASID_VALID    (1u << 31)
-#define PASID_BITS     20
+#define PASID_VALID (1u << 31)
+#define PASID_BITS  20
 
 enum { PASID_MSR, PASID_XSTATE };
 extern int pasid_mode; /* pasid=msr|xstate */

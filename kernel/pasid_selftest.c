@@ -48,9 +48,9 @@ static const char *roundtrip(char *buf, size_t size)
 	static struct mm probe; /* only ->pasid is read by pasid_switch_mm */
 	uint64_t saved, got;
 
-	if (!rdmsr_safe(MSR_IA32_PASID, &saved))
+	if (!rdmsr_safe(MSR_PASID, &saved))
 		return "IA32_PASID is not readable (#GP)";
-	if (!wrmsr_safe(MSR_IA32_PASID, saved))
+	if (!wrmsr_safe(MSR_PASID, saved))
 		return "IA32_PASID is not writable (#GP)";
 	if (saved != this_cpu_read(pasid_msr)) {
 		snprintf(buf, size, "IA32_PASID holds %#lx, the per-CPU cache says %#lx", saved,
@@ -60,7 +60,7 @@ static const char *roundtrip(char *buf, size_t size)
 	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
 		WRITE_ONCE(probe.pasid, probes[i]);
 		pasid_switch_mm(&probe);
-		got = rdmsr(MSR_IA32_PASID);
+		got = rdmsr(MSR_PASID);
 		if (got != msr_value(probes[i]) || this_cpu_read(pasid_msr) != got) {
 			snprintf(buf, size,
 				 "switch_mm loaded PASID %#x: MSR reads %#lx, cache %#lx",
@@ -75,7 +75,7 @@ static const char *roundtrip(char *buf, size_t size)
 		return "loading an unchanged PASID wrote the MSR";
 	WRITE_ONCE(probe.pasid, (uint32_t)(saved & ((1u << PASID_BITS) - 1)));
 	pasid_switch_mm(&probe);
-	if (rdmsr(MSR_IA32_PASID) != saved)
+	if (rdmsr(MSR_PASID) != saved)
 		return "the previous IA32_PASID value did not come back";
 	return NULL;
 }

@@ -104,3 +104,11 @@ const char *cpu_protections(void)
 		 rdmsr(MSR_EFER) & EFER_NXE ? "nx " : "", read_cr0() & CR0_WP ? "wp" : "");
 	return buf;
 }
+
+void arch_sync_core(void)
+{
+	if (cpu_has(FEAT_SERIALIZE))
+		__asm__ __volatile__(".byte 0x0f, 0x01, 0xe8" ::: "memory"); /* SERIALIZE */
+	else
+		cpuid_count(0, 0); /* CPUID is serializing (SDM Vol. 3A 10.3) */
+}

@@ -50,26 +50,6 @@ void arch_flush_all_global(void)
 	write_cr4(cr4);
 }
 
-bool arch_mmu_has_nx(void)
-{
-	return cpu_has(FEAT_NX);
-}
-
-bool arch_mmu_has_1g_pages(void)
-{
-	return cpu_has(FEAT_PDPE1GB);
-}
-
-bool arch_mmu_has_pcid(void)
-{
-	return cpu_has(FEAT_PCID);
-}
-
-bool arch_mmu_has_invpcid(void)
-{
-	return cpu_has(FEAT_INVPCID);
-}
-
 uint64_t arch_read_cr3(void)
 {
 	return read_cr3();

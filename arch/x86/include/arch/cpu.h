@@ -97,3 +97,8 @@ static inline void smp_mb(void)
 {
 	__asm__ __volatile__("lock; addl $0, -4(%%rsp)" ::: "memory", "cc");
 }
+
+/* Serialize this CPU's instruction stream (membarrier's sync-core): the
+ * SERIALIZE instruction where present, else CPUID (SDM Vol. 3A 10.3).
+ * arch/x86/cpu_setup.c. */
+void arch_sync_core(void);

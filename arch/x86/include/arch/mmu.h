@@ -15,6 +15,7 @@
 
 #include "lib/compiler.h"
 #include "lib/percpu.h"
+#include "arch/x86/cpufeature.h"
 
 #define CR3_NOFLUSH   (1ull << 63)
 #define CR3_PCID_MASK 0xfffull
@@ -89,11 +90,27 @@ void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va);
  * 4.10.4.1: a write to CR4 that changes PGE invalidates all TLB entries). */
 void arch_flush_all_global(void);
 
-/* Features mm/ asks about (CPUID, arch/x86/cpufeature.h). */
-bool arch_mmu_has_nx(void);
-bool arch_mmu_has_1g_pages(void);
-bool arch_mmu_has_pcid(void);
-bool arch_mmu_has_invpcid(void);
+/* Features mm/ asks about (CPUID, arch/x86/cpufeature.h); inline, since
+ * some are asked per page. */
+static inline bool arch_mmu_has_nx(void)
+{
+	return cpu_has(FEAT_NX);
+}
+
+static inline bool arch_mmu_has_1g_pages(void)
+{
+	return cpu_has(FEAT_PDPE1GB);
+}
+
+static inline bool arch_mmu_has_pcid(void)
+{
+	return cpu_has(FEAT_PCID);
+}
+
+static inline bool arch_mmu_has_invpcid(void)
+{
+	return cpu_has(FEAT_INVPCID);
+}
 
 /* CR3 as loaded now (the boot CR3 before mm/ takes over). */
 uint64_t arch_read_cr3(void);

@@ -34,8 +34,7 @@ extern bool arch_fsgsbase;
  *                    entry stack and the entry code moves to the copy)
  * Interrupts off.
  */
-static __always_inline void arch_switch_user_state(struct arch_task *prev,
-						   struct arch_task *next,
+static __always_inline void arch_switch_user_state(struct arch_task *prev, struct arch_task *next,
 						   uint64_t next_kstack_top)
 {
 	if (prev) {

@@ -12,8 +12,8 @@ struct arch_task {
 	/* Extended state (arch/x86/xstate.c). */
 	void *xstate;
 	uint32_t xstate_size;
-	uint64_t xfeatures; /* components its buffer holds (the RFBM) */
-	int32_t fpu_cpu;    /* CPU whose registers hold its state */
+	uint64_t xfeatures;    /* components its buffer holds (the RFBM) */
+	int32_t fpu_cpu;       /* CPU whose registers hold its state */
 	bool *tiles_permitted; /* the process's AMX permission (NULL: kernel thread) */
 	uint32_t tid;	       /* for trace records */
 };
