@@ -244,6 +244,47 @@ def static_checks(t):
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_barriers.py")],
                        cwd=ROOT, capture_output=True, text=True)
     t.add(p.returncode == 0, "static/barrier-comments", p.stdout[-1500:])
+    asm_offset_contract(t)
+
+
+def asm_offset_contract(t):
+    """arch/x86/asm_offsets.c compiles; a field inserted before
+    entry.scratch_rsp (in a copy of arch/percpu.h), or a changed offset (in
+    a copy of asm_offsets.h), must make it fail with an "asm offset" error."""
+    import shutil
+    import tempfile
+    cc = ["gcc", "-std=gnu11", "-ffreestanding", "-mno-red-zone", "-mgeneral-regs-only",
+          "-fsyntax-only"]
+    src = os.path.join(ROOT, "arch", "x86", "asm_offsets.c")
+
+    def compile_with(overlay):
+        with tempfile.TemporaryDirectory() as d:
+            for rel, text in overlay.items():
+                os.makedirs(os.path.dirname(os.path.join(d, rel)), exist_ok=True)
+                with open(os.path.join(d, rel), "w") as f:
+                    f.write(text)
+            inc = ["-I" + d, "-I" + os.path.join(d, "arch", "x86", "include"),
+                   "-I" + ROOT, "-I" + os.path.join(ROOT, "arch", "x86", "include")]
+            return subprocess.run(cc + inc + [src], capture_output=True, text=True)
+
+    def read(rel):
+        with open(os.path.join(ROOT, rel)) as f:
+            return f.read()
+
+    p = compile_with({})
+    t.add(p.returncode == 0, "static/asm-offsets-compile", p.stderr[-1500:])
+    pc = read("arch/x86/include/arch/percpu.h")
+    moved = pc.replace("\tuint64_t scratch_rsp;", "\tuint64_t inserted;\n\tuint64_t scratch_rsp;", 1)
+    p = compile_with({"arch/x86/include/arch/percpu.h": moved})
+    t.add(moved != pc and p.returncode != 0 and "asm offset" in p.stderr,
+          "static/asm-offsets-catch-inserted-field",
+          "a field inserted before scratch_rsp still compiled:\n" + p.stderr[-800:])
+    ao = read("arch/x86/asm_offsets.h")
+    bad = re.sub(r"#define PCPU_KSTACK_TOP\s+24", "#define PCPU_KSTACK_TOP 32", ao)
+    p = compile_with({"arch/x86/asm_offsets.h": bad})
+    t.add(bad != ao and p.returncode != 0 and "asm offset" in p.stderr,
+          "static/asm-offsets-catch-wrong-offset",
+          "a wrong PCPU_KSTACK_TOP still compiled:\n" + p.stderr[-800:])
 
 
 def main():

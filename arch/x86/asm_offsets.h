@@ -1,6 +1,6 @@
 /*
- * Offsets into struct percpu used by assembly, checked against the C layout
- * at compile time (every C file that includes this header checks them).
+ * Offsets into struct percpu and struct trap_frame used by assembly, checked
+ * against the C layouts at compile time by arch/x86/asm_offsets.c.
  */
 #pragma once
 
@@ -20,7 +20,7 @@
 #define TF_SIZE 176 /* sizeof(struct trap_frame) */
 
 /* Paranoid entry: the per-CPU area containing the IST stack is aligned to
- * this (kernel/percpu_struct.h PERCPU_STRIDE), struct percpu at its start. */
+ * this (arch/percpu.h PERCPU_STRIDE), struct percpu at its start. */
 #define PCPU_AREA_ALIGN 0x40000
 #define VEC_DB_NR	1
 #define MSR_GS_BASE_NR	0xc0000101
@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include "lib/percpu.h"
 #include "arch/trap.h"
+#include "arch/x86/cpu.h"
 
 _Static_assert(PCPU_SELF == offsetof(struct percpu, entry.self), "asm offset");
 _Static_assert(PCPU_CPU_ID == offsetof(struct percpu, entry.cpu_id), "asm offset");
