@@ -56,6 +56,7 @@
 #include "mm/pcid.h"
 #include "mm/mm.h"
 #include "mm/pti.h"
+#include "mm/tlb.h"
 #include "mm/tlbcheck.h"
 #include "mm/layout.h"
 #include "kernel/smp.h"
@@ -121,7 +122,6 @@ static bool catch_up(void)
 
 static bool catch_up_locked(void)
 {
-	extern int tlbinject;
 	struct cpu_tlb *ts = this_tlb();
 	uint64_t g = kflush_generation();
 
@@ -131,7 +131,7 @@ static bool catch_up_locked(void)
 	struct mm *mm = this_cpu_read(shared.loaded_mm);
 
 	this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
-	if (tlbinject != 7) {
+	if (tlbinject != INJECT_SKIP_KFLUSH) {
 		if (kflush_decide(ring, ts->kgen_seen, g, KFLUSH_CEILING) == FLUSH_PAGES &&
 		    flush_ring_pages(ts->kgen_seen, g)) {
 			trace(TR_KFLUSH_CATCHUP, TRKF_PAGES, g);

@@ -25,6 +25,7 @@
 #include "mm/pti.h"
 #include "mm/mm.h"
 #include "mm/pcid.h"
+#include "mm/tlb.h"
 #include "mm/frame.h"
 #include "mm/kpaging.h"
 #include "mm/pgtable.h"
@@ -170,9 +171,8 @@ void pti_user_flush_all(struct asid_slot *s)
 
 void pti_user_flush_page(struct asid_slot *s, uint64_t va)
 {
-	extern int tlbinject;
 
-	if (!pti_enabled || s->user_stale || tlbinject == 3)
+	if (!pti_enabled || s->user_stale || tlbinject == INJECT_SKIP_USER_FLUSH)
 		return;
 	if (!ptiflush_precise || !is_current(s)) {
 		pti_user_flush_all(s);

@@ -145,7 +145,7 @@ static void flush_one_locked(const struct flush_req *r)
 		for (uint64_t va = r->start; va < r->end; va += r->stride) {
 			/* (With the PCID current, one INVLPG also drops every
 			 * paging-structure cache entry of it: SDM Vol. 3A 4.10.4.1.) */
-			if (tlbinject != 1)
+			if (tlbinject != INJECT_SKIP_INVLPG)
 				arch_invlpg(va);
 			pti_user_flush_page(s, va);
 			this_cpu_inc(counters[CNT_TLB_PAGES_FLUSHED]);
@@ -207,14 +207,14 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 			continue;
 		bool lazy = READ_ONCE(pc->shared.is_lazy) && READ_ONCE(pc->shared.loaded_mm) == mm;
 
-		if (lazy && (!freed_tables || tlbinject == 6)) {
+		if (lazy && (!freed_tables || tlbinject == INJECT_SKIP_FREED_TABLES_IPI)) {
 			this_cpu_inc(counters[CNT_TLB_LAZY_SKIP]);
 			continue;
 		}
 		cpumask_set(&targets, cpu);
 		n++;
 	}
-	if (n && tlbinject != 2) {
+	if (n && tlbinject != INJECT_SKIP_IPI) {
 		this_cpu_inc(counters[CNT_TLB_SHOOTDOWN]);
 		this_cpu_add(counters[CNT_IPI_SENT_TLB], n);
 		trace(TR_TLB_SHOOTDOWN, n, r.new_gen);
@@ -254,7 +254,7 @@ static void load_mm_locked(struct mm *next)
 
 	if (res == ASID_HIT) {
 		this_cpu_inc(counters[CNT_ASID_HIT]);
-		if ((s->tlb_gen >= gen && s->kgen >= kgen) || tlbinject == 8)
+		if ((s->tlb_gen >= gen && s->kgen >= kgen) || tlbinject == INJECT_SKIP_GEN_CHECK)
 			flush = false;
 		else if (s->tlb_gen < gen)
 			count_full(FULL_GEN_GAP);
@@ -268,7 +268,7 @@ static void load_mm_locked(struct mm *next)
 		this_cpu_inc(counters[CNT_TLB_FULL_ASID_NEW]);
 		trace(TR_TLB_FLUSH_FULL, TRFULL_ASID_NEW, 0);
 		s->ctx_id = next->ctx_id;
-		if (tlbinject == 5)
+		if (tlbinject == INJECT_SKIP_ASID_FLUSH)
 			flush = false;
 	}
 	if (pcid_mode == PCID_OFF && !flush) {
@@ -303,7 +303,7 @@ static void lazy_catch_up(struct mm *mm)
 	smp_mb(); /* race b: clear is_lazy before reading tlb_gen; pairs with the
 		   * LOCK XADD in mm_flush_range */
 	uint64_t gen = __atomic_load_n(&mm->tlb_gen, __ATOMIC_ACQUIRE);
-	bool flush = s->tlb_gen < gen && tlbinject != 4;
+	bool flush = s->tlb_gen < gen && tlbinject != INJECT_SKIP_LAZY_CATCHUP;
 
 	trace(TR_LAZY_LEAVE, TRLAZY_SAME_MM, flush);
 	if (flush) {

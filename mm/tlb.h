@@ -10,6 +10,22 @@
 
 #include "lib/compiler.h"
 
+/* tlbinject=: the one flush a test boot skips, to prove the checker and the
+ * stale-read torture catch it (the KSWITCH_ENUM in mm/tlb.c names them in
+ * this order). */
+enum tlb_inject {
+	INJECT_NONE,
+	INJECT_SKIP_INVLPG,	      /* a page flush of a request */
+	INJECT_SKIP_IPI,	      /* the shootdown IPIs */
+	INJECT_SKIP_USER_FLUSH,	      /* the deferred user-PCID flush (PTI) */
+	INJECT_SKIP_LAZY_CATCHUP,     /* the flush when a lazy CPU leaves lazy mode */
+	INJECT_SKIP_ASID_FLUSH,	      /* the flush of a reused PCID slot */
+	INJECT_SKIP_FREED_TABLES_IPI, /* the IPI to lazy CPUs when tables are freed */
+	INJECT_SKIP_KFLUSH,	      /* the deferred kernel flush's catch-up */
+	INJECT_SKIP_GEN_CHECK,	      /* a slot's generation compare on switch */
+};
+extern int tlbinject; /* enum tlb_inject */
+
 struct mm;
 struct task;
 
