@@ -52,7 +52,7 @@
  * (mm/tlb.c load_mm).
  */
 #include "mm/kflush.h"
-#include "mm/tlb_policy.h"
+#include "mm/kflush_ring.h"
 #include "mm/pcid.h"
 #include "mm/mm.h"
 #include "mm/pti.h"

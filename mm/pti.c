@@ -171,7 +171,6 @@ void pti_user_flush_all(struct asid_slot *s)
 
 void pti_user_flush_page(struct asid_slot *s, uint64_t va)
 {
-
 	if (!pti_enabled || s->user_stale || tlbinject == INJECT_SKIP_USER_FLUSH)
 		return;
 	if (!ptiflush_precise || !is_current(s)) {

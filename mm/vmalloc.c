@@ -21,7 +21,7 @@
 #include "mm/kpaging.h"
 #include "arch/mmu.h"
 #include "mm/kflush.h"
-#include "mm/tlb_policy.h"
+#include "mm/kflush_ring.h"
 #include "mm/frame.h"
 #include "mm/kheap.h"
 #include "mm/pgtable.h"

@@ -14,7 +14,7 @@
 #include "kernel/counters.h"
 #include "mm/vmalloc.h"
 #include "mm/kflush.h"
-#include "mm/tlb_policy.h"
+#include "mm/kflush_ring.h"
 #include "mm/frame.h"
 #include "mm/buddy.h"
 #include "mm/layout.h"

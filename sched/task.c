@@ -24,7 +24,7 @@
 #include "lib/preempt.h"
 #include "mm/kheap.h"
 #include "mm/vmalloc.h"
-#include "mm/tlb_policy.h"
+#include "mm/kflush_ring.h"
 #include "mm/mm.h"
 #include "mm/numa.h"
 #include "arch/fpu.h"

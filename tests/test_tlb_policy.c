@@ -1,4 +1,4 @@
-// uses: mm/tlb_policy.c
+// uses: mm/tlb_policy.c mm/kflush_ring.c
 /* PCID slot choice and flush decisions. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "mm/tlb_policy.h"
+#include "mm/kflush_ring.h"
 
 static void test_asid_hit_miss_evict(void **state)
 {
