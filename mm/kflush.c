@@ -138,10 +138,7 @@ static bool catch_up_locked(void)
 		} else {
 			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
 			trace(TR_KFLUSH_CATCHUP, TRKF_FULL, g);
-			if (tlbcheck_enabled)
-				tlbcheck_claim(mm->ctx_id, s->tlb_gen, s->kgen);
-			arch_write_cr3(cr3_kernel_value(mm, ts->cur, false));
-			pti_user_flush_all(s);
+			tlb_flush_current_pcid(mm, s);
 		}
 	}
 	ts->kgen_seen = g;

@@ -89,6 +89,14 @@ uint64_t cr3_user_value(const struct mm *mm, uint32_t slot, bool noflush)
 	return mm->user_root | slot_upcid(slot) | (noflush ? CR3_NOFLUSH : 0);
 }
 
+void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
+{
+	/* The entry code's copy (PTI: loaded at every entry from user mode)
+	 * always keeps the PCID's entries; this load flushes when asked. */
+	this_cpu_write(entry.kernel_cr3, cr3_hw_value(cr3_kernel_value(mm, slot, true)));
+	arch_write_cr3(cr3_kernel_value(mm, slot, !flush));
+}
+
 uint64_t cr3_hw_value(uint64_t logical)
 {
 	return pcid_hw ? logical : logical & CR3_ADDR_MASK;

@@ -64,3 +64,7 @@ uint64_t cr3_kernel_value(const struct mm *mm, uint32_t slot, bool noflush);
 uint64_t cr3_user_value(const struct mm *mm, uint32_t slot, bool noflush);
 /* What the hardware register receives for a logical value. */
 uint64_t cr3_hw_value(uint64_t logical);
+/* Load mm's kernel root in slot on this CPU (flush: without the no-flush
+ * bit) and set the PTI entry code's copy: the one place the kernel CR3 of
+ * an address-space switch is built. */
+void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush);

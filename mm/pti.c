@@ -209,11 +209,6 @@ void pti_switch_away(struct asid_slot *s)
 		pti_user_flush_all(s);
 }
 
-void pti_set_kernel_cr3(const struct mm *mm, uint32_t slot)
-{
-	this_cpu_write(entry.kernel_cr3, cr3_hw_value(cr3_kernel_value(mm, slot, true)));
-}
-
 void pti_prepare_exit(void)
 {
 	if (!pti_enabled)

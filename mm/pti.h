@@ -29,8 +29,6 @@ void pti_user_flush_freed_tables(struct asid_slot *s);
 void pti_user_flush_all(struct asid_slot *s);
 /* This CPU leaves slot s: a queued precise flush becomes a full one. */
 void pti_switch_away(struct asid_slot *s);
-/* The CR3 value the entry code loads for mm in slot. */
-void pti_set_kernel_cr3(const struct mm *mm, uint32_t slot);
 /* Return to user: compute the user CR3 and the INVLPG queue for the exit. */
 void pti_prepare_exit(void);
 /* Entry from user: model (and count) the CR3 switch the entry code made. */

@@ -100,9 +100,7 @@ static void count_full(enum full_reason why)
 	}
 }
 
-/* Flush this CPU's current PCID completely (kernel side; the user side is
- * marked stale). Reloads CR3 without the no-flush bit. */
-static void flush_current_pcid(struct mm *mm, struct asid_slot *s)
+void tlb_flush_current_pcid(struct mm *mm, struct asid_slot *s)
 {
 	struct cpu_tlb *ts = this_tlb();
 
@@ -155,7 +153,7 @@ static void flush_one_locked(const struct flush_req *r)
 	case FLUSH_FULL:
 		count_full(why);
 		s->tlb_gen = mm_gen;
-		flush_current_pcid(r->mm, s);
+		tlb_flush_current_pcid(r->mm, s);
 		break;
 	}
 	if (tlbcheck_enabled)
@@ -289,8 +287,7 @@ static void load_mm_locked(struct mm *next)
 	ts->cur = slot;
 	ts->kgen_seen = s->kgen;
 	this_cpu_write(shared.loaded_mm, next);
-	pti_set_kernel_cr3(next, slot);
-	arch_write_cr3(cr3_kernel_value(next, slot, !flush));
+	pcid_load_cr3(next, slot, flush);
 }
 
 /* Leaving lazy mode for the mm that is still loaded: catch up (race b). */
@@ -310,7 +307,7 @@ static void lazy_catch_up(struct mm *mm)
 		this_cpu_inc(counters[CNT_TLB_LAZY_CATCHUP]);
 		count_full(FULL_GEN_GAP);
 		s->tlb_gen = gen;
-		flush_current_pcid(mm, s);
+		tlb_flush_current_pcid(mm, s);
 	} else if (s->tlb_gen < gen) {
 		s->tlb_gen = gen; /* tlbinject=skip_lazy_catchup: claim without flushing */
 	}

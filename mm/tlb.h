@@ -43,3 +43,9 @@ void tlb_switch_to_kernel_mm(void);
 void mm_drop_lazy_users(struct mm *mm);
 void tlb_init(void);
 void tlb_init_cpu(void);
+
+struct asid_slot;
+/* Flush this CPU's current PCID completely (kernel side; the user side is
+ * marked stale) for mm in slot s: reloads CR3 without the no-flush bit.
+ * Interrupts off. Used by requests, lazy catch-up and the kernel flush. */
+void tlb_flush_current_pcid(struct mm *mm, struct asid_slot *s);
