@@ -18,7 +18,7 @@
  *
  * This code runs at its physical address (section .boot, linked low).
  */
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 #define MB2_MAGIC        0xe85250d6
 #define MB2_BOOT_MAGIC   0x36d76289

@@ -7,7 +7,7 @@
 #include "kernel/multiboot2.h"
 #include "lib/cmdline.h"
 #include "lib/time.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "arch/x86/cpufeature.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/acpi.h"

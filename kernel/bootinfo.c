@@ -7,7 +7,7 @@
 #include "kernel/multiboot2.h"
 #include "lib/panic.h"
 #include "lib/string.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 #define BOOTINFO_MAX (128 * 1024)
 

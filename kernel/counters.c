@@ -2,7 +2,7 @@
  * Counter names and sums (see counters.h).
  */
 #include "kernel/counters.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"
 

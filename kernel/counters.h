@@ -13,7 +13,7 @@
 
 #include "lib/compiler.h"
 
-#include "include/uapi/counters.h"
+#include "include/uapi/counter_ids.h"
 
 extern const char *const counter_names[NR_COUNTERS];
 

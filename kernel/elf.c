@@ -22,7 +22,7 @@
  */
 #include "kernel/elf.h"
 #include "lib/string.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 #define PT_LOAD	     1
 #define PT_DYNAMIC   2

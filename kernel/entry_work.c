@@ -11,7 +11,7 @@
  * user's extended state is made live, and the CPU publishes USER.
  */
 #include "kernel/entry_work.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/proc.h"
 #include "include/uapi/errno.h"
 #include "sched/task.h"

@@ -15,7 +15,7 @@
 #include "lib/string.h"
 #include "lib/cmdline.h"
 #include "mm/kpaging.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 
 #define GLYPH_W 8
 #define GLYPH_H 16

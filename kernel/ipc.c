@@ -39,7 +39,7 @@
 #include "include/uapi/errno.h"
 #include "lib/spinlock.h"
 #include "lib/list.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/panic.h"
 #include "lib/time.h"
 #include "sched/task.h"

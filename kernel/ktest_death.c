@@ -9,7 +9,7 @@
 #include "kernel/ktest.h"
 #include "lib/panic.h"
 #include "arch/x86/cpu.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 /* An address in the vmalloc area that is never mapped. */
 #define UNMAPPED_KERNEL_ADDR (VMALLOC_BASE + VMALLOC_SIZE - 0x1000)

@@ -36,7 +36,7 @@
  */
 #include "kernel/lockup.h"
 #include "lib/spinlock.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/ksyms.h"

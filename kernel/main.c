@@ -17,12 +17,13 @@
 #include "lib/cmdline.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/ktest.h"
 #include "kernel/machine.h"
 #include "kernel/nmi.h"
 #include "kernel/lockup.h"
 #include "arch/switch.h"
+#include "arch/entry.h"
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
@@ -156,6 +157,25 @@ static void kmain(void *arg)
 		ok = false;
 	}
 	machine_exit(ok && selfcheck_run_boot() == 0);
+}
+
+void kernel_ap_main(uint32_t cpu)
+{
+	tlb_init_cpu();
+	pti_init_cpu();
+	trace_init_cpu();
+	sched_init_cpu();
+	timer_cpu_init();
+	cpumask_set(&cpu_online_mask, cpu);
+	/* Relaxed: a count, read after the BSP's acquire of the AP's alive
+	 * flag (arch_ap_online) or racily by reports. */
+	__atomic_fetch_add(&nr_cpus_online, 1, __ATOMIC_RELAXED);
+	/* Release, as before the move: the boot CPU orders what we set up by
+	 * its acquire of the alive flag arch_ap_online() stores next; other
+	 * readers only test this flag. */
+	__atomic_store_n(&this_cpu()->shared.online, 1, __ATOMIC_RELEASE);
+	arch_ap_online(cpu);
+	cpu_idle_loop();
 }
 
 /* What lib/panic.c needs from above it. */

@@ -35,7 +35,7 @@
 #include "kernel/membarrier.h"
 #include "kernel/counters.h"
 #include "include/uapi/errno.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
 #include "mm/mm.h"

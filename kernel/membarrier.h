@@ -5,7 +5,7 @@
 
 #include "lib/compiler.h"
 
-#include "include/uapi/membarrier.h"
+#include "include/uapi/membarrier_cmds.h"
 
 /* mm->membarrier_flags */
 #define MEMBARRIER_REG_EXPEDITED 1u

@@ -13,7 +13,7 @@
 #include "kernel/nmi.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/machine.h"
 #include "lib/time.h"
 #include "arch/trap.h"

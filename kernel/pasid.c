@@ -40,7 +40,7 @@
  */
 #include "kernel/pasid.h"
 #include "kernel/proc.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/counters.h"
 #include "lib/cmdline.h"
 #include "include/uapi/errno.h"

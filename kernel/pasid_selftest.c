@@ -20,7 +20,7 @@
  * (switch_mm does not load the PASID then).
  */
 #include "kernel/pasid.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/counters.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"

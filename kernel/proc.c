@@ -14,7 +14,7 @@
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/string.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "kernel/ipc.h"
 #include "kernel/entry_work.h"

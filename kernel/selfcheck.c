@@ -11,7 +11,7 @@
 #include "mm/frame.h"
 #include "mm/mm.h"
 #include "mm/pti.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 extern char __text_start[], __text_end[];
 

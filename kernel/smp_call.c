@@ -25,7 +25,7 @@
  * non-empty head happened before the target's XCHG, which then sees it.
  */
 #include "kernel/smp.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "lib/panic.h"
 #include "lib/spinlock.h"
@@ -51,7 +51,6 @@ struct csd {
 };
 
 static struct csd *csd_slots[NR_CPUS]; /* per source CPU: nr_cpus slots */
-struct cpumask cpu_online_mask;
 
 static struct csd *slot(uint32_t src, uint32_t dst)
 {

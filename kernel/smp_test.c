@@ -9,7 +9,7 @@
 #include "kernel/nmi.h"
 #include "kernel/smp.h"
 #include "lib/cpumask.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/cmdline.h"
 #include "lib/spinlock.h"
 #include "lib/panic.h"

@@ -11,7 +11,7 @@
  * and calls syscall_dispatch() with interrupts off; the result goes to
  * RAX in the frame. Returns true if the fast SYSRET exit may be used.
  */
-#include "include/uapi/syscall.h"
+#include "include/uapi/syscalls.h"
 #include "kernel/boot_report.h"
 #include "include/uapi/errno.h"
 #include "kernel/uaccess.h"
@@ -22,7 +22,7 @@
 #include "lib/cmdline.h"
 #include "kernel/multiboot2.h"
 #include "lib/string.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/entry_work.h"
 #include "lib/time.h"
 #include "kernel/counters.h"

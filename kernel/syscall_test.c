@@ -12,7 +12,7 @@
 #include "kernel/uaccess.h"
 #include "lib/string.h"
 #include "lib/cmdline.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 #include "arch/x86/cpufeature.h"
 #include "kernel/counters.h"
 #include "kernel/selfcheck.h"
@@ -20,10 +20,10 @@
 #include "kernel/pasid.h"
 #include "kernel/membarrier.h"
 #include "lib/preempt.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/where.h"
 #include "kernel/nmi.h"
-#include "include/uapi/syscall.h"
+#include "include/uapi/syscalls.h"
 #include "kernel/syscall.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)

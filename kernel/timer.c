@@ -5,7 +5,7 @@
  * from now.
  */
 #include "kernel/timer.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/cmdline.h"
 #include "kernel/lockup.h"
 #include "kernel/where.h"

@@ -60,7 +60,7 @@
 #include "lib/cmdline.h"
 #include "kernel/counters.h"
 #include "include/uapi/errno.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/printk.h"
 #include "lib/time.h"
 #include "mm/kheap.h"

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "include/uapi/trace.h"
+#include "include/uapi/trace_records.h"
 
 /* True while recording: trace=on and not stopped. Written only by the
  * SYS_TRACE commands and at boot (kernel/trace.c). */

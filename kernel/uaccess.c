@@ -3,7 +3,7 @@
  */
 #include "kernel/uaccess.h"
 #include "include/uapi/errno.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 
 int copy_from_user(void *dst, uint64_t usrc, uint64_t n)
 {

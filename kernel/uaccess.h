@@ -7,7 +7,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 extern uint8_t smap_enabled; /* arch/x86/cpu_setup.c */
 

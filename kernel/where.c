@@ -22,7 +22,7 @@
  * diagnostic. Each field is a single aligned word, read once.
  */
 #include "kernel/where.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/printk.h"
 #include "lib/ksyms.h"
 #include "lib/time.h"

@@ -22,7 +22,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "include/uapi/counters.h"
+#include "include/uapi/counter_ids.h"
 #include "arch/percpu.h"
 
 #define NR_CPUS	  1024 /* build constant: the most CPUs the kernel can drive */

@@ -28,6 +28,8 @@ static __always_inline void preempt_enable_no_resched(void)
 void preempt_enable(void);
 /* Reschedule now if one is due and allowed (count 0, interrupts on). */
 void preempt_check_resched(void);
+/* The scheduler's function for that (sched/sched.c). */
+void preempt_set_resched(void (*fn)(void));
 
 static __always_inline bool preemptible(void)
 {

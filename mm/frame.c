@@ -21,7 +21,7 @@
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/string.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/counters.h"
 
 struct zone {

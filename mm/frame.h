@@ -6,7 +6,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 #include "mm/buddy.h"
 
 #define FA_ZERO	  (1u << 0) /* clear the block */

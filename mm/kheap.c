@@ -11,7 +11,7 @@
  */
 #include "mm/kheap.h"
 #include "mm/frame.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/string.h"

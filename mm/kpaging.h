@@ -8,7 +8,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 
 extern paddr_t kernel_root;
 extern bool kpaging_global; /* kernel mappings use the G bit (pti=off) */

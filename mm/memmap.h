@@ -13,7 +13,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 #define MEMMAP_MAX 512
 

@@ -24,7 +24,7 @@
 #include "lib/list.h"
 #include "lib/spinlock.h"
 #include "lib/cpumask.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 #define PROT_READ  1
 #define PROT_WRITE 2

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 #define MAX_NUMA_NODES 16
 

@@ -10,7 +10,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/cmdline.h"
 #include "kernel/counters.h"
 #include "lib/string.h"

@@ -11,8 +11,8 @@
 
 #include "lib/compiler.h"
 #include "mm/tlb_policy.h"
-#include "mm/layout.h"
-#include "kernel/percpu.h"
+#include "arch/layout.h"
+#include "kernel/percpu_area.h"
 
 struct mm;
 

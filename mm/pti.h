@@ -4,7 +4,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 struct mm;
 struct asid_slot;

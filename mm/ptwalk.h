@@ -7,7 +7,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 
 struct pt_leaf {
 	uint64_t va;

@@ -49,7 +49,7 @@
 #include "mm/kpaging.h"
 #include "mm/tlbcheck.h"
 #include "kernel/pasid.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
 #include "lib/panic.h"

@@ -19,11 +19,11 @@
 #include "mm/frame.h"
 #include "mm/kheap.h"
 #include "mm/kpaging.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "include/uapi/errno.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "arch/mmu.h"
 
 struct mm kernel_mm;

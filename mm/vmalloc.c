@@ -24,7 +24,7 @@
 #include "mm/kflush_ring.h"
 #include "mm/frame.h"
 #include "mm/kheap.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 #include "lib/list.h"
 #include "lib/spinlock.h"
 #include "lib/panic.h"

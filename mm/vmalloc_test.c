@@ -9,7 +9,7 @@
  *                         exactly the pages it had taken
  */
 #include "kernel/ktest.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "kernel/counters.h"
 #include "mm/vmalloc.h"
@@ -17,7 +17,7 @@
 #include "mm/kflush_ring.h"
 #include "mm/frame.h"
 #include "mm/buddy.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 #include "sched/task.h"
 #include "kernel/lockup.h"
 

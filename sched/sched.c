@@ -56,7 +56,7 @@
  */
 #include "sched/rq.h"
 #include "sched/idle.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
 #include "lib/panic.h"
@@ -275,21 +275,12 @@ void preempt_schedule(void)
 	irq_restore(f);
 }
 
-void preempt_check_resched(void)
+/* lib/preempt.c calls it when a preempt_enable() finds a reschedule due
+ * (registered by sched_init): not before this CPU has a run queue. */
+static void preempt_resched(void)
 {
-	if (this_cpu_read(need_resched) && preemptible() && irqs_enabled() && this_rq())
+	if (this_rq())
 		preempt_schedule();
-}
-
-void preempt_count_underflow(void)
-{
-	panic("preempt_count underflow (an unlock or preempt_enable without its pair)");
-}
-
-void preempt_enable(void)
-{
-	preempt_enable_no_resched();
-	preempt_check_resched();
 }
 
 void sched_yield(void)
@@ -692,6 +683,7 @@ void cpu_idle_loop(void)
 
 void sched_init_cpu(void)
 {
+	preempt_set_resched(preempt_resched); /* the same on every CPU */
 	struct rq *rq = kmalloc(sizeof(*rq));
 	struct task *idle = kmalloc(sizeof(*idle));
 	uint32_t cpu = this_cpu_id();

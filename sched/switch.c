@@ -21,7 +21,7 @@
 #include "mm/mm.h"
 #include "mm/pti.h"
 #include "mm/kflush.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/counters.h"
 #include "lib/time.h"
 #include "lib/panic.h"

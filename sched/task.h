@@ -24,9 +24,9 @@
 #include "lib/compiler.h"
 #include "lib/list.h"
 #include "lib/cpumask.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "arch/trap.h"
-#include "arch/task.h"
+#include "arch/arch_task.h"
 #include "kernel/ipc.h"
 
 struct mm;

@@ -19,7 +19,7 @@
 #include "lib/cmdline.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 #include "mm/numa.h"
 
 #define ACPI_MAX_TABLE (1u << 20)

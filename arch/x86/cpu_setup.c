@@ -19,7 +19,7 @@
 #include "lib/percpu.h"
 #include "lib/cmdline.h"
 #include "mm/kpaging.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"
 

@@ -21,7 +21,7 @@
 #include "arch/x86/cpu_setup.h"
 #include "arch/x86/desc.h"
 #include "arch/mmu.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/cpumask.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
@@ -29,7 +29,6 @@
 #include "lib/fmt.h"
 #include "lib/time.h"
 #include "lib/cmdline.h"
-#include "kernel/timer.h"
 #include "kernel/smp.h"
 #include "mm/kpaging.h"
 #include "mm/memmap.h"
@@ -37,12 +36,8 @@
 #include "mm/kheap.h"
 #include "arch/trap.h"
 #include "mm/numa.h"
-#include "sched/idle.h"
-#include "sched/task.h"
 #include "arch/fpu.h"
-#include "mm/tlb.h"
-#include "mm/pti.h"
-#include "kernel/trace.h"
+#include "arch/entry.h"
 
 struct tramp_params {
 	uint16_t gdt_limit;
@@ -159,18 +154,16 @@ void ap_main(struct percpu *pc)
 		pr_warn("smp: cpu %u expected APIC ID %u, reads %u", cpu, cpu_slots[cpu].apic_id,
 			pc->entry.apic_id);
 	xstate_init_cpu();
-	tlb_init_cpu();
-	pti_init_cpu();
-	trace_init_cpu();
-	sched_init_cpu();
-	timer_cpu_init();
-	cpumask_set(&cpu_online_mask, cpu);
-	__atomic_fetch_add(&nr_cpus_online, 1, __ATOMIC_RELAXED);
+	/* The CPU runs: the generic per-CPU bring-up (kernel/main.c) takes
+	 * over and ends in the idle loop, after arch_ap_online(). */
+	kernel_ap_main(cpu);
+}
+
+void arch_ap_online(uint32_t cpu)
+{
 	/* Release: everything this CPU set up is visible to the BSP, which
 	 * waits for ap_alive (acquire) before starting the next AP. */
-	__atomic_store_n(&pc->shared.online, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&ap_alive, (int32_t)cpu, __ATOMIC_RELEASE);
-	cpu_idle_loop();
 }
 
 static bool wait_alive(uint32_t cpu, uint64_t us)

@@ -13,12 +13,12 @@
 #include "arch/x86/apic.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/ksyms.h"
 #include "kernel/nmi.h"
 #include "kernel/entry_work.h"
 #include "sched/task.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 static irq_handler_t irq_handlers[256];
 

@@ -57,7 +57,7 @@
 #include "kernel/counters.h"
 #include "include/uapi/errno.h"
 #include "kernel/pasid.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "lib/panic.h"

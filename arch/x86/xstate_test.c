@@ -8,7 +8,7 @@
  *                        task's fpu_cpu on this CPU the same call saves.
  */
 #include "kernel/ktest.h"
-#include "kernel/percpu.h"
+#include "kernel/percpu_area.h"
 #include "kernel/counters.h"
 #include "lib/string.h"
 #include "arch/x86/cpu.h"

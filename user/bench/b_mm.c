@@ -8,7 +8,7 @@
  */
 #include "user/bench/bench.h"
 #include "include/uapi/test.h"
-#include "include/uapi/membarrier.h"
+#include "include/uapi/membarrier_cmds.h"
 
 #define RW	     (UPROT_READ | UPROT_WRITE)
 #define PF_MAX_PAGES 4096

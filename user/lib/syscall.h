@@ -4,7 +4,7 @@
 #pragma once
 
 #include <stdint.h>
-#include "include/uapi/syscall.h"
+#include "include/uapi/syscalls.h"
 
 static inline long syscall6(long nr, long a, long b, long c, long d, long e, long f)
 {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include "include/uapi/syscall.h"
+#include "include/uapi/syscalls.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
 

@@ -13,7 +13,7 @@
  */
 #include "user/utest/utest.h"
 #include "include/uapi/test.h"
-#include "include/uapi/membarrier.h"
+#include "include/uapi/membarrier_cmds.h"
 
 void t_membarrier_commands(const char *arg)
 {

@@ -11,7 +11,7 @@
  */
 #include "user/utest/utest.h"
 #include "include/uapi/test.h"
-#include "include/uapi/trace.h"
+#include "include/uapi/trace_records.h"
 
 #define ENODEV_ 19
 #define EINVAL_ 22

@@ -9,7 +9,7 @@
  *   nr < 0: spins a0 iterations. Stores the registers to out; returns RAX.
  *   SysV: rdi in, rsi out, rdx nr, rcx a0, r8 a1, r9 a2.
  */
-#include "include/uapi/syscall.h"
+#include "include/uapi/syscalls.h"
 
 	.text
 

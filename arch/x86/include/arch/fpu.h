@@ -8,7 +8,7 @@
 
 #include "lib/compiler.h"
 
-#include "arch/task.h"
+#include "arch/arch_task.h"
 
 void xstate_init_bsp(void);
 void xstate_init_cpu(void);

@@ -71,7 +71,7 @@ struct percpu_entry {
 } __aligned(4096);
 
 /* Virtual layout of one CPU's area in the entry region (ENTRY_AREA_BASE,
- * mm/layout.h): at PERCPU_AREA_OFFSET, one PERCPU_STRIDE-aligned slot per
+ * arch/layout.h): at PERCPU_AREA_OFFSET, one PERCPU_STRIDE-aligned slot per
  * CPU, struct percpu at its start, then the entry and IST stacks (the
  * paranoid entry finds struct percpu from its IST stack: arch/x86/entry.S). */
 #define PERCPU_AREA_OFFSET 0x200000

@@ -8,7 +8,7 @@
 
 #include "lib/compiler.h"
 #include "lib/percpu.h"
-#include "arch/task.h"
+#include "arch/arch_task.h"
 #include "arch/fpu.h"
 #include "arch/x86/cpu.h"
 

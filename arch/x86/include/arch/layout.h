@@ -1,5 +1,6 @@
 /*
- * The kernel's virtual address map (4-level paging, 48-bit addresses).
+ * The kernel's virtual address map (4-level paging, 48-bit addresses): x86-64
+ * (interface).
  *
  *   0x0000000000000000 - 0x00007fffffffffff  user space (PML4 0..255)
  *   0xffff800000000000 - 0xffffbfffffffffff  direct map of all RAM (PML4 256..383)

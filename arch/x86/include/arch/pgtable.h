@@ -7,7 +7,7 @@
 #pragma once
 
 #include "lib/compiler.h"
-#include "mm/layout.h"
+#include "arch/layout.h"
 
 typedef uint64_t pte_t;
 

@@ -9,13 +9,13 @@
  * Only pages that exist are backed: the guards stay unmapped, so running
  * off a stack faults (onto the #DF IST stack) instead of corrupting data.
  */
-#include "kernel/percpu.h"
-#include "mm/layout.h"
+#include "kernel/percpu_area.h"
+#include "arch/layout.h"
 #include "lib/string.h"
 #include "lib/panic.h"
 #include "mm/frame.h"
 #include "mm/kpaging.h"
-#include "mm/pgtable.h"
+#include "arch/pgtable.h"
 #include "mm/numa.h"
 #include "mm/pti.h"
 #include "arch/x86/cpu.h"
@@ -23,11 +23,7 @@
 
 _Static_assert(PERCPU_AREA_BASE == ENTRY_AREA_BASE + PERCPU_AREA_OFFSET &&
 		       PERCPU_AREA_BASE % PERCPU_STRIDE == 0,
-	       "arch/percpu.h and mm/layout.h agree on the per-CPU areas");
-
-struct percpu *percpu_ptrs[NR_CPUS];
-uint32_t nr_cpus = 1;
-uint32_t nr_cpus_online = 1;
+	       "arch/percpu.h and arch/layout.h agree on the per-CPU areas");
 
 static struct percpu boot_percpu;
 
