@@ -35,7 +35,7 @@ KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zo
 # kernel/ubsan.c (each report names file:line and fails the boot), built in
 # $(BUILD)/ubsan/ beside the normal one (tools/matrix.py boots it).
 # Not the null check: every per-CPU access goes through a null __seg_gs
-# pointer (kernel/percpu.h PERCPU_GS), which it cannot tell from a null
+# pointer (lib/percpu.h PERCPU_GS), which it cannot tell from a null
 # dereference; and a real one faults anyway (page 0 is never mapped).
 ifeq ($(UBSAN),1)
 KCFLAGS   += -fsanitize=undefined -fno-sanitize=null

@@ -6,7 +6,7 @@
  * its array (plain increments, no atomics); readers sum over CPUs and accept
  * that a concurrently running CPU's count may be a few events stale.
  *
- * The list (include/uapi/counters.h) is an X-macro so that names (for user
+ * The list (include/uapi/counter_ids.h) is an X-macro so that names (for user
  * space and reports) and indices cannot drift apart.
  */
 #pragma once

@@ -1,7 +1,7 @@
 /*
  * Lockup detector (see lockup.h).
  *
- * Spinning: lock_slow() (kernel/spinlock.c) records the lock and the start TSC in the per-CPU
+ * Spinning: lock_slow() (lib/spinlock.c) records the lock and the start TSC in the per-CPU
  * area and calls lockup_check_spin() on every spin; past the limit we name
  * the holder CPU and where it took the lock, then panic (which NMIs every
  * CPU for a backtrace, the holder's included). The start TSC moves forward

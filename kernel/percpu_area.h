@@ -1,5 +1,5 @@
 /*
- * Per-CPU areas: creating and entering them (kernel/percpu.c). The struct
+ * Per-CPU areas: creating and entering them (kernel/percpu_area.c). The struct
  * and its accessors are lib/percpu.h.
  */
 #pragma once

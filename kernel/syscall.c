@@ -1,6 +1,6 @@
 /*
  * System-call dispatch and the calls themselves (numbers and ABI in
- * kernel/syscall_nr.h).
+ * include/uapi/syscalls.h).
  *
  * Every argument is checked before use: user pointers only through
  * kernel/uaccess.h, lengths against fixed limits, handles and ids against

@@ -1,6 +1,6 @@
 /*
  * Per-CPU trace rings (protocol in kernel/trace.c; event types in
- * kernel/trace_events.h).
+ * include/uapi/trace_records.h).
  *
  * A hook is one line at the site it describes:
  *
@@ -35,5 +35,5 @@ static __always_inline void trace(enum trace_type type, uint32_t a, uint64_t b)
 void trace_init(void);
 /* Each CPU, at its start-up: its own ring (nothing with trace=off). */
 void trace_init_cpu(void);
-/* SYS_TRACE: cmd and arg as in kernel/trace_events.h. */
+/* SYS_TRACE: cmd and arg as in include/uapi/trace_records.h. */
 long trace_ctl(long cmd, long arg);

@@ -19,7 +19,7 @@
  *   5. futex bucket lock       (kernel/futex.c)
  *   6. run-queue lock          (sched/sched.c; two at once in CPU-id order)
  *   7. frame zone, heap cache, vmalloc, kpt locks (mm/)
- *   8. console lock            (kernel/printk.c; leaf, may be broken by panic)
+ *   8. console lock            (lib/printk.c; leaf, may be broken by panic)
  */
 #pragma once
 
@@ -48,7 +48,7 @@ uint64_t spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags);
 bool spin_held_by_me(const struct spinlock *l);
 /* Choose ticket or test-and-set locks (switch spinlock=), on the boot CPU
- * before any other starts; see kernel/spinlock.c. */
+ * before any other starts; see lib/spinlock.c. */
 void spin_mode_init(bool hypervisor);
 /* check(l) runs on every spin of a waiter on l (the lockup detector). */
 void spin_set_watchdog(void (*check)(const struct spinlock *l));

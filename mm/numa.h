@@ -1,6 +1,6 @@
 /*
  * NUMA topology: nodes as physical address ranges and the node of each CPU,
- * from ACPI SRAT (arch/x86/srat.c) when present; otherwise one node holding
+ * from ACPI SRAT (arch/x86/acpi_tables.c) when present; otherwise one node holding
  * all memory and all CPUs.
  */
 #pragma once

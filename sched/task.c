@@ -2,7 +2,7 @@
  * Task creation, exit and reaping.
  *
  * A new task's kernel stack is laid out so that the first switch_to() into
- * it "returns" to task_trampoline (sched/switch.S), which finishes the
+ * it "returns" to task_trampoline (arch/x86/switch_to.S), which finishes the
  * switch and calls entry(arg) with interrupts on:
  *
  *   kstack_top -> [ struct trap_frame ]  (user threads fill it in)

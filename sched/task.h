@@ -62,7 +62,7 @@ enum {
 #define KSTACK_SIZE (16 * 1024)
 
 struct task {
-	/* Saved by switch_to (sched/switch.S): callee-saved registers are on
+	/* Saved by switch_to (arch/x86/switch_to.S): callee-saved registers are on
 	 * the kernel stack; ksp is where they are. Offsets checked there. */
 	uint64_t ksp;
 	uint64_t kstack_top;
@@ -112,7 +112,7 @@ struct task {
 	bool joined;
 	int refcount;
 
-	/* The x86 part: FS/GS bases, extended state (arch/task.h). */
+	/* The x86 part: FS/GS bases, extended state (arch/arch_task.h). */
 	struct arch_task arch;
 	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
 	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */

@@ -55,7 +55,8 @@ KERNEL_HALF = 0xffff800000000000
 # precise view. User code is always "user".
 CATEGORIES = [
     # Taking and releasing locks, and the preemption count they move.
-    ("locks", "kernel/spinlock.c", "*"),
+    ("locks", "lib/spinlock.c", "*"),
+    ("locks", "lib/preempt.c", "*"),
     ("locks", "*", "preempt_enable"),
     ("locks", "*", "preempt_count_underflow"),
     ("locks", "*", "preempt_check_resched"),
@@ -67,6 +68,8 @@ CATEGORIES = [
     ("entry", "mm/pti.c", "pti_prepare_exit"),
     ("entry", "mm/kflush.c", "kflush_enter_kernel"),
     ("entry", "mm/kflush.c", "catch_up_locked"),
+    ("entry", "mm/kflush.c", "catch_up"),
+    ("entry", "mm/kflush.c", "kflush_enter_from_idle"),
     ("entry", "mm/kflush.c", "kflush_generation"),
     ("entry", "arch/x86/traps.c", "trap_dispatch"),
     ("entry", "arch/x86/traps.c", "trap_irq"),
@@ -85,11 +88,11 @@ CATEGORIES = [
     # Choosing what runs: run queues, blocking and waking, time accounting.
     ("scheduler", "sched/sched.c", "*"),
     ("scheduler", "sched/task.c", "*"),
-    ("scheduler", "kernel/time.c", "time_ns"),
+    ("scheduler", "lib/time.c", "time_ns"),
     # Changing what runs: registers and stack, address space (CR3, PCID
     # slots, PTI roots, lazy TLB), extended state, PASID.
     ("switch", "sched/switch.c", "*"),
-    ("switch", "sched/switch_to.S", "*"),
+    ("switch", "arch/x86/switch_to.S", "*"),
     ("switch", "mm/tlb.c", "switch_mm"),
     ("switch", "mm/tlb.c", "load_mm_locked"),
     ("switch", "mm/tlb.c", "leave_lazy_mm"),
@@ -98,7 +101,6 @@ CATEGORIES = [
     ("switch", "mm/tlb_policy.c", "asid_*"),
     ("switch", "mm/pcid.c", "*"),
     ("switch", "mm/pti.c", "pti_switch_away"),
-    ("switch", "mm/pti.c", "pti_set_kernel_cr3"),
     ("switch", "arch/x86/xstate.c", "*"),
     ("switch", "kernel/pasid.c", "*"),
     # Debugging hooks that run whether or not they are switched on: the

@@ -2,7 +2,7 @@
  * Thin inline wrappers around x86 instructions and registers: port I/O,
  * MSRs, control registers, CPUID, interrupt flag, TSC. Only arch/ code and
  * the small arch_* seams include this; TLB-affecting instructions (CR3
- * writes, INVLPG, INVPCID) live in arch/x86/tlb.h so the coherence checker
+ * writes, INVLPG, INVPCID) live in arch/mmu.h so the coherence checker
  * sees every one of them.
  */
 #pragma once
@@ -126,7 +126,7 @@ DEFINE_CR_ACCESSORS(2)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
-/* CR3 is read here; it is written only through arch/x86/tlb.h. */
+/* CR3 is read here; it is written only through arch/mmu.h. */
 static inline uint64_t read_cr3(void)
 {
 	uint64_t v;

@@ -4,7 +4,7 @@
  * Glossary
  *   vector stub   per-vector code that pushes a dummy error code where the
  *                 CPU pushes none, then the vector number
- *   trap frame    struct trap_frame (arch/x86/trap.h), built here
+ *   trap frame    struct trap_frame (arch/trap.h), built here
  *   paranoid      NMI, #DF, #MC and #DB from the kernel run on IST stacks
  *                 and may interrupt the kernel anywhere, including between
  *                 SWAPGS and the first use of GS (a #DB deferred by MOV SS
@@ -256,7 +256,7 @@ paranoid_entry:
 1:	PUSH_REGS
 	cld
 	/* GS: this CPU's struct percpu starts at the PCPU_AREA_ALIGN-aligned
-	 * address below the IST stack we are on (kernel/percpu_struct.h).
+	 * address below the IST stack we are on (lib/percpu.h).
 	 * WRMSR touches only GS_BASE: in user mode KERNEL_GS_BASE keeps
 	 * ours, and the SWAPGS on the way out of a system call still finds
 	 * the right pair. */

@@ -5,7 +5,7 @@
  * the faulting instruction (user copies, rdmsr_safe): the report names the
  * vector, error code, CR2, registers and a symbolized backtrace, then the
  * machine stops with the failure verdict. User-mode exceptions go to the
- * process layer (kernel/proc_fault.c), which kills the offender and lets
+ * process layer (arch/x86/fault.c), which kills the offender and lets
  * everything else run on.
  */
 #include "arch/trap.h"

@@ -44,8 +44,8 @@
 #define SYS_PASID_BIND	   33 /* -> the mm's PASID (allocated if it had none) */
 #define SYS_PASID_UNBIND   34 /* drop the mm's PASID */
 #define SYS_MEMBARRIER	   35 /* (cmd, flags): Linux's commands (kernel/membarrier.h) */
-#define SYS_XSTATE_PERM	   36 /* (cmd, features): AMX permission (arch/x86/xstate.h) */
-#define SYS_TRACE	   37 /* (cmd, arg): trace rings (kernel/trace_events.h) */
+#define SYS_XSTATE_PERM	   36 /* (cmd, features): AMX permission (include/uapi/xstate.h) */
+#define SYS_TRACE	   37 /* (cmd, arg): trace rings (include/uapi/trace_records.h) */
 #define NR_SYSCALLS	   38
 
 /* SYS_KINFO selectors. */

@@ -1,5 +1,5 @@
 /*
- * Raw system calls (ABI in include/uapi/syscall.h).
+ * Raw system calls (ABI in include/uapi/syscalls.h).
  */
 #pragma once
 

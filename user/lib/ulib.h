@@ -92,7 +92,7 @@ long pasid_bind(void);
 long pasid_unbind(void);
 long membarrier(int cmd, unsigned int flags);
 
-/* Trace rings (kernel/trace.c): cmd TRACE_* of include/uapi/trace.h; arg
+/* Trace rings (kernel/trace.c): cmd TRACE_* of include/uapi/trace_records.h; arg
  * is the event type for TRACE_COUNT, else 0. */
 long trace_ctl(int cmd, long arg);
 

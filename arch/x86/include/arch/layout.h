@@ -32,7 +32,7 @@
 #define ENTRY_AREA_BASE	      0xfffffe0000000000
 #define ENTRY_AREA_SIZE	      0x0000008000000000
 /* The per-CPU areas, at arch/percpu.h's PERCPU_AREA_OFFSET in the entry
- * area (checked in kernel/percpu.c). */
+ * area (checked in kernel/percpu_area.c). */
 #define PERCPU_AREA_BASE      (ENTRY_AREA_BASE + 0x200000)
 #define USER_TOP	      0x0000800000000000
 

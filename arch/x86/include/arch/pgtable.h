@@ -25,7 +25,7 @@ typedef uint64_t pte_t;
 #define PTE_ADDR	   0x000ffffffffff000ull
 #define PTE_ADDR_LARGE_PAT (1ull << 12) /* PAT bit of a large page */
 
-/* Cache types through PAT (arch/x86/pat.c programs PA1 = WC). */
+/* Cache types through PAT (arch/x86/cpu_setup.c programs PA1 = WC). */
 #define PTE_CACHE_WB 0
 #define PTE_CACHE_WC PTE_PWT
 #define PTE_CACHE_UC (PTE_PCD | PTE_PWT)
