@@ -181,7 +181,7 @@ PLATFORM ?= qemu-bios
 SMP      ?=
 OURS_LOG ?=
 compare-linux:
-	tools/setup-host.sh $(if $(filter bochs,$(PLATFORM)),,--no-bochs)
+	tools/setup-host.sh $(if $(filter bochs%,$(PLATFORM)),,--no-bochs)
 	$(MAKE) all $(BUILD)/linux/lbench
 	$(PYTHON) tools/compare_linux.py --platform $(PLATFORM) $(if $(SMP),--smp $(SMP)) \
 	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(COMPARE_ARGS)

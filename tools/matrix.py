@@ -33,7 +33,15 @@ BOOTS = [
     boot("bochs-spr-4cpu", "bochs", 4, timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs"]),
-    # Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
+        # The PCID-faithful Bochs (tools/bochs/README.md): the in-kernel tests,
+    # its conformance tests among them (mm/emu_tlb_test.c), which SKIP on
+    # every other platform.
+    dict(boot("bochs-pcid-emutlb", "bochs-pcid", 1, timeout=300,
+              expect=[r"emutlb: PCID-faithful Bochs, 1 CPUs: STLB 2048 entries 8-way",
+                      r"ok \d+ emutlb_pcid_retained # \d+ checks",
+                      r"ok \d+ emutlb_psc_walks_old_table # \d+ checks"]),
+         cmdline="ktest=all fbcon=off expect_cpus=1"),
+# Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
     # although four are present.
     dict(boot("acpi-madt-checksum", "qemu-bios", 4,
               expect=[r"MADT at \w+ is invalid: checksum bad",

@@ -127,7 +127,7 @@ def run_boot(t, b):
     res = runner.boot(b["platform"], b.get("smp", 1), b.get("mem", 512), b["cmdline"],
                       b.get("timeout", 300), extra=b.get("qemu_args", ()),
                       machine=b.get("machine", "q35"), media=b.get("media", "cdrom"),
-                      kernel=kernel_path(b))
+                      kernel=kernel_path(b), bochs_env=b.get("bochs_env"))
     cases, problems = ktap.parse(res.log)
     if b.get("bench") and not re.search(r"\b[ku]test=", b["cmdline"]):
         problems = [p for p in problems if "no KTAP output" not in p]
@@ -197,7 +197,7 @@ def check_trace(t, b, log):
 def run_death(t, d):
     """A boot that must fail in a specific, well-reported way."""
     res = runner.boot(d["platform"], d.get("smp", 1), 512, d["cmdline"], d.get("timeout", 60),
-                      kernel=kernel_path(d))
+                      kernel=kernel_path(d), bochs_env=d.get("bochs_env"))
     ok = res.verdict == d["verdict"]
     missing = [p for p in d.get("expect", []) if not re.search(p, res.log)]
     missing += ["exactly one %r" % p for p in d.get("once", [])

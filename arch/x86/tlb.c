@@ -46,3 +46,15 @@ void arch_flush_all_global(void)
 	write_cr4(cr4 ^ CR4_PGE);
 	write_cr4(cr4);
 }
+
+bool arch_global_pages(bool on)
+{
+	uint64_t cr4 = read_cr4();
+	bool was = cr4 & CR4_PGE;
+
+	if (was != on) {
+		tlbcheck_flush_all();
+		write_cr4(on ? cr4 | CR4_PGE : cr4 & ~CR4_PGE);
+	}
+	return was;
+}
