@@ -82,7 +82,12 @@
 	X(TRACE_EVENTS, "trace_events")          /* records written (kernel/trace.c) */\
 	X(TRACE_DROPPED, "trace_dropped")        /* records overwritten unread */\
 	X(FRAME_LOCAL, "frame_alloc_local")      /* from the allocating CPU's node */\
-	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */
+	X(FRAME_REMOTE, "frame_alloc_remote")    /* from another node (asked or fallback) */\
+	X(PAGE_WALKS, "page_walks")              /* TLB misses that walked (emulator) */\
+	X(PAGE_WALKS_DATA_USER, "page_walks_data_user")     /* below: its four kinds */\
+	X(PAGE_WALKS_DATA_KERNEL, "page_walks_data_kernel")                         \
+	X(PAGE_WALKS_INSN_USER, "page_walks_insn_user")                             \
+	X(PAGE_WALKS_INSN_KERNEL, "page_walks_insn_kernel")
 /* clang-format on */
 
 enum counter_id {
@@ -96,4 +101,8 @@ extern const char *const counter_names[NR_COUNTERS];
 
 /* Sum of one counter over all online CPUs. */
 uint64_t counter_sum(enum counter_id id);
+/* One CPU's counter. The page_walks* counters are not kept by the kernel:
+ * they are read from the emulator's TLB model where there is one
+ * (arch/x86/emu_tlb.h), and are 0 elsewhere. */
+uint64_t counter_read(uint32_t cpu, enum counter_id id);
 void counters_print(void);
