@@ -6,7 +6,8 @@
 #   make test       every test layer on the whole boot matrix
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
 #   make ubsan      the debug kernel with -fsanitize=undefined (build/ubsan/kernel.elf)
-#   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5)
+#   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5), then
+#                   the stale-read torture under bochs-pcid (SOAK_STALE_MINUTES=3)
 #   make compare-linux  this kernel vs Linux, same emulator (PLATFORM=bochs|qemu-bios SMP=N)
 #   make check-format / make format / make compile_commands.json
 #
@@ -195,10 +196,12 @@ test: setup
 	$(PYTHON) tools/test.py
 
 # Minutes of torture tests, fuzzer and benchmarks at -smp 8 (tools/soak.py).
+SOAK_STALE_MINUTES ?= 3
 SOAK_MINUTES ?= 5
 soak: setup
 	$(MAKE) all
 	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTHON) tools/soak.py
+	$(PYTHON) tools/soak.py --stale --minutes $(SOAK_STALE_MINUTES)
 
 test-large: setup
 	$(MAKE) all

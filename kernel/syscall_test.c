@@ -22,6 +22,7 @@
 #include "kernel/preempt.h"
 #include "kernel/percpu.h"
 #include "kernel/where.h"
+#include "mm/kstale.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -57,6 +58,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		}
 		return -ENOENT;
 	}
+	case SYST_KSTALE:
+		return kstale_op(a);
 	case SYST_KERNEL_UNMAP: {
 		if (a == 0 || a > 64)
 			return -EINVAL;

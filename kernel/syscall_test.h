@@ -34,6 +34,8 @@
                                * stacks are not yet freed (0: quiet) */
 #define SYST_WHERE         17 /* print where every CPU is and the calling
                                * process's threads (kernel/where.h) -> 0 */
+#define SYST_KSTALE        24 /* (KSTALE_* op, mm/kstale.h): a kernel page read
+                               * and remapped in place (stale-read torture) */
 /* clang-format on */
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);

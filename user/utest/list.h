@@ -30,6 +30,7 @@
 	X(asid_churn)                \
 	X(lazy_shootdown_no_ipis)    \
 	X(kernel_unmap_deferred)     \
+	X(stale_reads)               \
 	X(pasid_bind_unbind)         \
 	X(pasid_change_running)      \
 	X(pasid_exhaustion_clean)    \
@@ -62,5 +63,7 @@
 	X(role_amx_noperm)      \
 	X(role_pasid_hold)      \
 	X(role_fuzz)            \
-	X(role_kill_parent)
+	X(role_kill_parent)     \
+	X(role_stale_hog)       \
+	X(role_stale_as)
 /* clang-format on */
