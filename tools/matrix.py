@@ -37,7 +37,7 @@ BOOTS = [
     # its conformance tests among them (mm/emu_tlb_test.c), which SKIP on
     # every other platform.
     dict(boot("bochs-pcid-emutlb", "bochs-pcid", 1, timeout=300,
-              expect=[r"emutlb: PCID-faithful Bochs, 1 CPUs: STLB 2048 entries 8-way",
+              expect=[r"emutlb: PCID-faithful Bochs, 1 CPUs: STLB 2048 entries 16-way",
                       r"ok \d+ emutlb_pcid_retained # \d+ checks",
                       r"ok \d+ emutlb_psc_walks_old_table # \d+ checks"]),
          cmdline="ktest=all fbcon=off expect_cpus=1"),

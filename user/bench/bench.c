@@ -403,6 +403,7 @@ int main(const char *arg)
 	bench_basic(arg);
 	bench_mm(arg);
 	bench_ring(arg);
+	bench_wake(arg);
 	printf("# bench: done in %lu ms, %d errors\n", (clock_ns() - t0) / 1000000, bench_errors);
 	return bench_errors ? 1 : 0;
 }
