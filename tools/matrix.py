@@ -193,6 +193,11 @@ BOOTS += [
                  "expect_cpus=4 lazytlb=off kflush=ipi asids=1"),
     dict(boot("bench-bochs-path", "bochs", 1, timeout=900), bench="all",
          cmdline="bench=all,batches=5 fbcon=off expect_cpus=1"),
+    # The same under the PCID-faithful Bochs: every line carries page_walks
+    # (a ring hop into an evicted slot refills its 64 pages, bench_check).
+    dict(boot("bench-bochs-pcid-path", "bochs-pcid", 1, timeout=900,
+              expect=[r'"name":"as_ring_32_64".*"page_walks":(\d{3}|[6-9]\d)\.']),
+         bench="all", cmdline="bench=all,batches=5 fbcon=off expect_cpus=1"),
 ]
 # Extended state under every save instruction each emulator has (the
 # default boots above run the best one: xsaveopt on QEMU, xsaves on Bochs),
