@@ -50,6 +50,8 @@ static void wake_run(void *ctx, uint64_t n)
 	(void)ctx;
 	for (uint64_t k = 0; k < n; k++) {
 		int i = (int)(w.next++ % (uint32_t)w.t);
+		/* Acquire: the replies counted so far (pairs with the workers'
+		 * release of back). */
 		uint32_t b = __atomic_load_n(&w.back, __ATOMIC_ACQUIRE);
 
 		/* Release: pairs with the worker's acquire of turn[i]. */

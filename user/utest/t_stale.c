@@ -61,9 +61,15 @@ static long kswitch(const char *name)
 /* The first stale translation ends the test (and its process). */
 __attribute__((noreturn, format(printf, 1, 2))) static void stale(const char *fmt, ...)
 {
+	static uint32_t reported;
 	char buf[200];
 	va_list ap;
 
+	/* One report per run: another thread seeing another stale entry at
+	 * the same moment waits for the process to end. */
+	if (__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+		for (;;)
+			yield();
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -283,6 +289,8 @@ static void lw_worker(void *arg)
 		seen = lw.go;
 		if (seen == WAKE_STOP)
 			return;
+		/* Acquire: the page and its tag (pairs with the release of
+		 * published). */
 		uint64_t g = __atomic_load_n(&lw.published, __ATOMIC_ACQUIRE);
 		uint64_t v = lw.page[0];
 
@@ -338,6 +346,7 @@ static void lazy_wake(int rounds, bool hogs)
 		futex_wake(&lw.go, n);
 		lw_wait_acked(n);
 	}
+	/* Release: pairs with the workers' acquire of go. */
 	__atomic_store_n(&lw.go, WAKE_STOP, __ATOMIC_RELEASE);
 	futex_wake(&lw.go, n);
 	for (int k = 0; k < n; k++)
@@ -491,6 +500,8 @@ static void freed_tables(int rounds)
 		T_EXPECT(reg == (volatile uint64_t *)FT_VA);
 		reg[0] = 1;
 		ft.acked = 0;
+		/* Release: the region mapped before go moves (pairs with the
+		 * worker's acquire). */
 		__atomic_store_n(&ft.go, (uint32_t)r, __ATOMIC_RELEASE);
 		futex_wake(&ft.go, 1);
 		/* Acquire: pairs with the worker's release. */
@@ -515,6 +526,7 @@ static void freed_tables(int rounds)
 		}
 		unmap((void *)fresh, FT_PAGES * PAGE_SIZE);
 	}
+	/* Release: pairs with the worker's acquire of go. */
 	__atomic_store_n(&ft.go, WAKE_STOP, __ATOMIC_RELEASE);
 	futex_wake(&ft.go, 1);
 	thread_join(tid, NULL);
@@ -545,6 +557,8 @@ static void kr_reader(void *arg)
 			stale("CPU 1 read tag %ld through the kernel; the kernel page has %lu", v,
 			      g);
 		if (v >= 0)
+			/* Release: our read of g is done before the main
+			 * thread remaps (pairs with its acquire of read_tag). */
 			__atomic_store_n(&kr.read_tag, g, __ATOMIC_RELEASE);
 		/* A spell in user mode: a remap now is deferred for this CPU. */
 		for (volatile int i = 0; i < 2000; i++)
@@ -564,6 +578,7 @@ static void kernel_remap_end(void)
 {
 	if (!kr.tid)
 		return;
+	/* Release: pairs with the reader's acquire of park. */
 	__atomic_store_n(&kr.park, 1, __ATOMIC_RELEASE);
 	futex_wake(&kr.park, 1);
 	thread_join(kr.tid, NULL);
@@ -594,6 +609,8 @@ static void kernel_remap(int rounds)
 		__atomic_store_n(&kr.tag, (uint64_t)v, __ATOMIC_RELEASE);
 	}
 	kr.stop = 1;
+	/* Acquire: the reader's last READ returned (pairs with its release
+	 * of parked). */
 	while (!__atomic_load_n(&kr.parked, __ATOMIC_ACQUIRE))
 		yield();
 	T_EQ(sys_test(SYST_KSTALE, KSTALE_TEARDOWN, 0, 0), 0);
