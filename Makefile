@@ -6,9 +6,10 @@
 #   make test       every test layer on the whole boot matrix
 #   make debug      QEMU halted at reset with a GDB stub; see README.md
 #   make ubsan      the debug kernel with -fsanitize=undefined (build/ubsan/kernel.elf)
-#   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5)
+#   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5), then
+#                   the stale-read torture under bochs-pcid (SOAK_STALE_MINUTES=3)
 #   make compare-linux  this kernel vs Linux, same emulator and PTI setting
-#                   (PLATFORM=bochs|qemu-bios SMP=N [PTI=on|off]; both PTI settings by default)
+#                   (PLATFORM=bochs|bochs-pcid|qemu-bios SMP=N [PTI=on|off]; both PTI settings by default)
 #   make profile OP=<benchmark> [SWITCHES="pti=off ..."]  instructions per operation, per
 #                   function and category (Bochs, one CPU; tools/pathprof.py)
 #   make check-format / make format / make compile_commands.json
@@ -193,7 +194,7 @@ SMP      ?=
 OURS_LOG ?=
 PTI      ?=
 compare-linux:
-	tools/setup-host.sh $(if $(filter bochs,$(PLATFORM)),,--no-bochs)
+	tools/setup-host.sh $(if $(filter bochs%,$(PLATFORM)),,--no-bochs)
 	$(MAKE) all $(BUILD)/linux/lbench
 	$(PYTHON) tools/compare_linux.py --platform $(PLATFORM) $(if $(SMP),--smp $(SMP)) \
 	    $(if $(OURS_LOG),--ours-log $(OURS_LOG)) $(foreach p,$(PTI),--pti $(p)) $(COMPARE_ARGS)
@@ -221,10 +222,12 @@ test: bochs-prof
 	$(PYTHON) tools/test.py
 
 # Minutes of torture tests, fuzzer and benchmarks at -smp 8 (tools/soak.py).
+SOAK_STALE_MINUTES ?= 3
 SOAK_MINUTES ?= 5
 soak: setup
 	$(MAKE) all
 	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTHON) tools/soak.py
+	$(PYTHON) tools/soak.py --stale --minutes $(SOAK_STALE_MINUTES)
 
 test-large: setup
 	$(MAKE) all

@@ -5,6 +5,7 @@
 #include "kernel/percpu_area.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"
+#include "arch/x86/emu_tlb.h"
 
 const char *const counter_names[NR_COUNTERS] = {
 #define COUNTER_NAME(id, name) name,
@@ -12,16 +13,41 @@ const char *const counter_names[NR_COUNTERS] = {
 #undef COUNTER_NAME
 };
 
+static uint64_t emu_walks(const struct percpu *pc, enum counter_id id)
+{
+	uint32_t apic = pc->entry.apic_id;
+
+	if (!emu_tlb_present)
+		return 0;
+	if (id != CNT_PAGE_WALKS)
+		return emu_tlb_read(apic, (enum emu_tlb_counter)(id - CNT_PAGE_WALKS_DATA_USER));
+	return emu_tlb_read(apic, EMU_WALK_DATA_USER) + emu_tlb_read(apic, EMU_WALK_DATA_KERNEL) +
+	       emu_tlb_read(apic, EMU_WALK_INSN_USER) + emu_tlb_read(apic, EMU_WALK_INSN_KERNEL);
+}
+
+_Static_assert(CNT_PAGE_WALKS_DATA_KERNEL - CNT_PAGE_WALKS_DATA_USER == EMU_WALK_DATA_KERNEL &&
+		       CNT_PAGE_WALKS_INSN_USER - CNT_PAGE_WALKS_DATA_USER == EMU_WALK_INSN_USER &&
+		       CNT_PAGE_WALKS_INSN_KERNEL - CNT_PAGE_WALKS_DATA_USER ==
+			       EMU_WALK_INSN_KERNEL,
+	       "the page-walk counters follow the emulator's order");
+
+uint64_t counter_read(uint32_t cpu, enum counter_id id)
+{
+	struct percpu *pc = percpu_of(cpu);
+
+	if (!pc)
+		return 0;
+	if (id >= CNT_PAGE_WALKS && id <= CNT_PAGE_WALKS_INSN_KERNEL)
+		return emu_walks(pc, id);
+	return READ_ONCE(pc->counters[id]);
+}
+
 uint64_t counter_sum(enum counter_id id)
 {
 	uint64_t n = 0;
 
-	for (uint32_t c = 0; c < nr_cpus; c++) {
-		struct percpu *pc = percpu_of(c);
-
-		if (pc)
-			n += READ_ONCE(pc->counters[id]);
-	}
+	for (uint32_t c = 0; c < nr_cpus; c++)
+		n += counter_read(c, id);
 	return n;
 }
 

@@ -19,4 +19,8 @@ extern const char *const counter_names[NR_COUNTERS];
 
 /* Sum of one counter over all online CPUs. */
 uint64_t counter_sum(enum counter_id id);
+/* One CPU's counter. The page_walks* counters are not kept by the kernel:
+ * they are read from the emulator's TLB model where there is one
+ * (arch/x86/emu_tlb.h), and are 0 elsewhere. */
+uint64_t counter_read(uint32_t cpu, enum counter_id id);
 void counters_print(void);

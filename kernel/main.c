@@ -50,6 +50,7 @@
 #include "arch/x86/smpboot.h"
 #include "arch/fpu.h"
 #include "arch/x86/topology.h"
+#include "arch/x86/emu_tlb.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
@@ -228,6 +229,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	xstate_init_bsp();
 	mm_init();
 	tlb_init();
+	emu_tlb_init(); /* the patched Bochs's TLB model, if it is there */
 	pasid_init();
 	tlb_init_cpu();
 	pti_init_cpu();

@@ -297,7 +297,7 @@ static long sys_counters(struct trap_frame *tf)
 		return -EINVAL;
 	for (uint64_t i = 0; i < n; i++)
 		vals[i] = cpu < 0 ? counter_sum((enum counter_id)i)
-				  : READ_ONCE(percpu_of((uint32_t)cpu)->counters[i]);
+				  : counter_read((uint32_t)cpu, (enum counter_id)i);
 	if (copy_to_user(ARG0, vals, n * sizeof(uint64_t)))
 		return -EFAULT;
 	return (long)n;

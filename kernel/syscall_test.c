@@ -25,6 +25,7 @@
 #include "kernel/nmi.h"
 #include "include/uapi/syscalls.h"
 #include "kernel/syscall.h"
+#include "mm/kstale.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -60,6 +61,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		}
 		return -ENOENT;
 	}
+	case SYST_KSTALE:
+		return kstale_op(a);
 	case SYST_KERNEL_UNMAP: {
 		if (a == 0 || a > 64)
 			return -EINVAL;

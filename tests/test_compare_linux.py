@@ -144,6 +144,17 @@ class Table(unittest.TestCase):
         self.assertEqual(row(t, "null_syscall")[5:], ["250 (249–251)", "500 (499–501)",
                                                       "0.50"])
 
+    def test_page_walk_columns(self):
+        # The patched Bochs (bochs-pcid): page walks per operation from
+        # "events" on both sides; a side without them shows a dash.
+        ours = {"null_syscall": dict(self.ours["null_syscall"], events={"page_walks": 0.5})}
+        linux = {"null_syscall": dict(self.linux["null_syscall"], events={"page_walks": 2.0})}
+        t = cl.table(ours, [linux], ["default"], ["ns", "page_walks"])
+        self.assertIn("ours walks", t.splitlines()[0])
+        self.assertEqual(row(t, "null_syscall")[4:], ["0.50", "2.00", "0.25"])
+        t = cl.table(ours, [self.linux], ["default"], ["page_walks"])
+        self.assertEqual(row(t, "null_syscall")[1:], ["0.50", "—", "—"])
+
     def test_two_variants(self):
         other = {"null_syscall": dict(self.linux["null_syscall"], median=50.0)}
         t = cl.table(self.ours, [self.linux, other], ["default", "pti=on"], ["ns"])

@@ -93,6 +93,18 @@ def expectations(r, sw, cpus):
                 # Round-robin victims and a ring of at least twice the slots:
                 # every hop finds its PCID evicted.
                 out.append(("K >= 2 x asids: an eviction per hop", near(e("asid_evict"), 1)))
+                if e("page_walks") > 0:
+                    # The PCID-faithful Bochs counts walks: a hop into an
+                    # evicted slot refills at least the 64 pages it touches.
+                    out.append(("an evicted slot refills its 64 pages", e("page_walks") >= 64))
+    elif name.startswith("wake_heavy_"):
+        # CPU 0 wakes a thread on another CPU and waits to be woken back.
+        # The worker's CPU is idle before each turn and after it: at least
+        # a wake-up IPI and two switches per operation. CPU 0 may find the
+        # reply before it has blocked (QEMU's CPUs run at once), so up to
+        # two IPIs and four switches (Bochs: exactly that).
+        out.append(("the woken CPU idles between turns",
+                    1.95 <= e("ctx_switch") <= 4.05 and 0.95 <= e("ipi_sent") <= 2.05))
     return out
 
 

@@ -2,8 +2,9 @@
 """The design-switch matrix: boot the benchmark suite under each setting
 that matters and write a side-by-side report with plots.
 
-  bench_report.py [--platform qemu-bios|bochs|kvm] [--smp N] [--repeat R]
-                  [--batches B] [--only SETTING,...] [--out DIR]
+  bench_report.py [--platform qemu-bios|bochs|bochs-pcid|kvm] [--smp N]
+                  [--repeat R] [--batches B] [--only SETTING,...] [--out DIR]
+                  [--walk-cycles C,...]
 
 Each setting is the default kernel with one switch changed (the baseline
 runs every benchmark; a variation runs the benchmarks its switch can
@@ -22,6 +23,15 @@ Writes DIR (default results/<date>-<platform>/):
 Under QEMU TCG the times are emulator artefacts (the report says so): read
 the event counts. Under Bochs with one CPU the cycles are path lengths
 (instructions); Bochs with more CPUs gives event counts only.
+
+bochs-pcid (the PCID-faithful Bochs, tools/bochs/README.md) adds the
+page_walks event, more settings (pcid=off, lazytlb=off with the
+wake-heavy benchmark) and a section "Page walks": walks per operation
+under each setting, the address-space ring's walks per hop for each
+asids=, and, with one CPU, an estimated cost on a Sapphire Rapids core:
+path length (one instruction per cycle) plus walks times the price of a
+walk (--walk-cycles; see README "Address spaces and the TLB" for the
+prices and what they rest on).
 """
 import argparse
 import datetime
@@ -43,8 +53,9 @@ SWITCH = "null_syscall,ipc_pingpong_*,thread_switch_same_cpu"
 
 def settings(platform):
     """(name, extra command line, benchmarks)."""
-    pcid_on = "on" if platform in ("bochs", "kvm") else "model"
-    lower_xsave = ["xsaveopt", "xsave", "fxsave"] if platform == "bochs" else ["xsave", "fxsave"]
+    pcid_on = "on" if platform in ("bochs", "bochs-pcid", "kvm") else "model"
+    lower_xsave = (["xsaveopt", "xsave", "fxsave"] if runner.is_bochs(platform)
+                   else ["xsave", "fxsave"])
     s = [("baseline", "", "all"),
          ("pti=off", "pti=off", ",".join([SWITCH, SHOOT, RING, "page_fault"])),
          ("pcid=off", "pcid=off", ",".join([SWITCH, RING])),
@@ -55,6 +66,13 @@ def settings(platform):
          ("ptiflush=precise", "ptiflush=precise", SHOOT)]
     s += [("xsave=" + x, "xsave=" + x, "fpu_pingpong_same_cpu,ipc_pingpong_same_cpu")
           for x in lower_xsave]
+    if platform == "bochs-pcid":
+        # What the TLB refills under each setting: lazy TLB against a
+        # wake-heavy load, with and without PCIDs.
+        s = [x for x in s if not x[0].startswith("xsave=")]
+        s = [(n, e, b + ",wake_heavy_*" if n in ("lazytlb=off", "pcid=off") else b)
+             for n, e, b in s]
+        s.append(("pcid=off lazytlb=off", "pcid=off lazytlb=off", "wake_heavy_*"))
     return s
 
 
@@ -133,6 +151,70 @@ def report_md(data, order, args, use_cycles, clock):
     return "\n".join(lines) + "\n"
 
 
+def walks_md(data, order, use_cycles, walk_cycles):
+    """The page-walk section (bochs-pcid): per setting, the benchmarks whose
+    walks differ from the baseline's; the ring per asids=; estimated cost."""
+    base = data.get("baseline", {})
+    est = use_cycles and walk_cycles
+
+    def w(c):
+        return c["events"].get("page_walks", 0)
+
+    def costs(c):
+        return ["%.0f" % (c["cycles"] + w(c) * p) for p in walk_cycles] if est else []
+
+    head_est = ["est. SPR cycles, walk = %d" % p for p in walk_cycles] if est else []
+    lines = ["## Page walks", "",
+             "TLB misses that walked the page tables, per operation, counted by the emulator "
+             "(all CPUs)."]
+    if est:
+        lines.append("Estimated cost on a Sapphire Rapids core: the path length (one "
+                     "instruction per cycle) plus walks x the price of a walk, for each "
+                     "price (README \"Address spaces and the TLB\").")
+    lines.append("")
+    ring = [("asids=1", "asids=1"), ("asids=6", "baseline"), ("asids=64", "asids=64")]
+    if any("as_ring_2_64" in data.get(s, {}) for _, s in ring):
+        lines += ["### as_ring_K_64: per hop", "",
+                  "| K | " + " | ".join("%s walks | %s cycles" % (a, a) for a, _ in ring) +
+                  (" | " + " | ".join("%s est. (walk = %d)" % (a, p) for a, _ in ring
+                                      for p in walk_cycles) if est else "") + " |",
+                  "|---|" + "---|" * (2 * len(ring) + (len(ring) * len(walk_cycles) if est else 0))]
+        for k in (2, 4, 8, 16, 32):
+            cs = [data.get(s, {}).get("as_ring_%d_64" % k) for _, s in ring]
+            row = ["%d" % k]
+            for c in cs:
+                row += [benchlib.fmt_value(w(c)), "%.0f" % c["cycles"]] if c else ["-", "-"]
+            if est:
+                row += ["%.0f" % (c["cycles"] + w(c) * p) if c else "-"
+                        for c in cs for p in walk_cycles]
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+    for name in order[1:]:
+        d = data.get(name, {})
+        rows = [b for b in d if b in base and not b.startswith("as_ring")]
+        if not rows:
+            continue
+        lines += ["### %s" % name, "",
+                  "| benchmark | walks, baseline | walks, %s | cycles, baseline | cycles, %s |"
+                  % (name, name) + "".join(" %s, baseline | %s, %s |" % (h, h, name)
+                                           for h in head_est),
+                  "|---|---|---|---|---|" + "---|---|" * len(head_est)]
+        for b in rows:
+            cells = [b, benchlib.fmt_value(w(base[b])), benchlib.fmt_value(w(d[b])),
+                     "%.0f" % base[b]["cycles"], "%.0f" % d[b]["cycles"]]
+            for x, y in zip(costs(base[b]), costs(d[b])):
+                cells += [x, y]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    lines += ["### baseline, every benchmark", "",
+              "| benchmark | walks | cycles |" + "".join(" %s |" % h for h in head_est),
+              "|---|---|---|" + "---|" * len(head_est)]
+    for b, c in base.items():
+        lines.append("| " + " | ".join([b, benchlib.fmt_value(w(c)), "%.0f" % c["cycles"]] +
+                                       costs(c)) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def gnuplot(outdir, name, title, ylabel, xlabel, series, logx=False):
     """series: [(label, [(x, y)])]; writes name.png (and the .dat/.gp)."""
     series = [(lab, pts) for lab, pts in series if pts]
@@ -201,6 +283,12 @@ def plots(data, outdir, use_cycles):
                             ("asids=%s" % a, pts(s, "as_ring_%d_64", K, "asid_evict"))
                             for a, s in (("1", "asids=1"), ("6", "baseline"), ("64", "asids=64"))],
                         logx=True))
+    made.append(gnuplot(outdir, "as_ring_walks", "Address-space ring: page walks per hop",
+                        "walks per hop", "K processes", [
+                            ("asids=%s" % a, pts(s, "as_ring_%d_64", K, "page_walks"))
+                            for a, s in (("1", "asids=1"), ("6", "baseline"), ("64", "asids=64"))],
+                        logx=True) if any(c["events"].get("page_walks") for d in data.values()
+                                          for c in d.values()) else None)
     made.append(gnuplot(outdir, "kernel_unmap", "Kernel (vmalloc) unmap with T CPUs in user mode",
                         unit, "T", [
                             ("kflush=defer", pts("baseline", "kernel_unmap_%d", T)),
@@ -211,7 +299,8 @@ def plots(data, outdir, use_cycles):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--platform", default="qemu-bios", choices=["qemu-bios", "bochs", "kvm"])
+    ap.add_argument("--platform", default="qemu-bios",
+                    choices=["qemu-bios", "bochs", "bochs-pcid", "kvm"])
     ap.add_argument("--smp", type=int, default=None, help="default 8 (QEMU, KVM), 1 (Bochs)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--batches", type=int, default=31)
@@ -220,9 +309,12 @@ def main():
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--from-dir", default=None,
                     help="re-make the report from an earlier run's raw/ logs")
+    ap.add_argument("--walk-cycles", default="30,150",
+                    help="prices of a page walk in cycles for the estimated cost (bochs-pcid)")
     args = ap.parse_args()
     if args.smp is None:
-        args.smp = 1 if args.platform == "bochs" else 8
+        args.smp = 1 if runner.is_bochs(args.platform) else 8
+    walk_cycles = [int(x) for x in args.walk_cycles.split(",") if x]
     sets = settings(args.platform)
     if args.only:
         keep = set(args.only.split(",")) | {"baseline"}
@@ -252,6 +344,8 @@ def main():
     clock = allres[0]["clock"] if allres else "?"
     use_cycles = clock == "path-length"
     md = report_md(data, [s[0] for s in sets], args, use_cycles, clock)
+    if args.platform == "bochs-pcid":
+        md += "\n" + walks_md(data, [s[0] for s in sets], use_cycles, walk_cycles)
     pngs = plots(data, outdir, use_cycles)
     md += "\n## Plots\n\n" + "".join("![%s](%s)\n\n" % (p[:-4], p) for p in pngs)
     with open(os.path.join(outdir, "report.md"), "w") as f:

@@ -17,6 +17,7 @@ EVENT_COLUMNS = [
     ("kflush_deferred", "kdefer"), ("kflush_ipi", "kipi"), ("kflush_catchup", "kcatch"),
     ("xsave", "xsave"), ("xrstor", "xrstor"), ("msr_write", "msr"), ("pasid_write", "pasid"),
     ("membarrier_ipi", "mbipi"), ("page_fault_user", "pf"),
+    ("page_walks", "walks"),  # TLB misses that walked: the patched Bochs only
 ]
 
 CLOCK_NOTES = {

@@ -17,7 +17,7 @@ on (`apt-get download`), only its vmlinuz extracted into build/linux/ and
 kept there, so later runs download nothing.
 
 Usage:
-  compare_linux.py [--platform qemu-bios|qemu-uefi|bochs|kvm] [--smp N]
+  compare_linux.py [--platform qemu-bios|qemu-uefi|bochs|bochs-pcid|kvm] [--smp N]
                    [--pti on|off ...] [--ours-log FILE] [--linux-log FILE ...]
                    [--variant EXTRA ...] [--only GLOBS] [--out FILE]
 
@@ -64,7 +64,8 @@ LINUX_CMDLINE = "console=ttyS0,115200 quiet nokaslr tsc=reliable panic=-1"
 # tables among them) until it faults, and the page fault handler faults on
 # the now unmapped per-CPU area, for ever: the "stall" with no output.
 # Hiding FSRM keeps memmove's checked path.
-LINUX_CMDLINE_PLATFORM = {"bochs": "clearcpuid=amx_tile,fsrm no5lvl"}
+LINUX_CMDLINE_PLATFORM = {"bochs": "clearcpuid=amx_tile,fsrm no5lvl",
+                          "bochs-pcid": "clearcpuid=amx_tile,fsrm no5lvl"}
 LINUX_PANIC = re.compile(r"Kernel panic - not syncing|end Kernel panic")
 OURS_CMDLINE = "bench=all fbcon=off"
 
@@ -135,10 +136,14 @@ def ratio(a, b):
 
 
 def metric(rec, key):
-    """(median, p10, p90) for key "ns" or "cycles", or None."""
+    """(median, p10, p90) for key "ns" or "cycles", or None; for
+    "page_walks" (events, the patched Bochs) the one value thrice."""
     if rec is None:
         return None
     try:
+        if key == "page_walks":
+            v = float(rec["events"]["page_walks"])
+            return v, v, v
         if key == "ns":
             return float(rec["median"]), float(rec["p10"]), float(rec["p90"])
         med = float(rec["cycles"])
@@ -160,6 +165,8 @@ def fmt_num(v):
 def fmt_cell(m):
     if m is None:
         return "—"
+    if m[0] == m[1] == m[2]:
+        return fmt_num(m[0])
     return "%s (%s–%s)" % (fmt_num(m[0]), fmt_num(m[1]), fmt_num(m[2]))
 
 
@@ -195,7 +202,7 @@ def table(ours, linuxes, labels, metrics):
     two ways (LINUX_ALTERNATIVES) gets a row per way, ours repeated."""
     head = ["benchmark", "Linux mechanism"]
     for key in metrics:
-        unit = "ns" if key == "ns" else "cycles"
+        unit = {"ns": "ns", "page_walks": "walks"}.get(key, "cycles")
         head.append("ours %s" % unit)
         for label in labels:
             head += ["Linux%s %s" % (" " + label if len(labels) > 1 else "", unit), "ratio"]
@@ -319,7 +326,9 @@ def linux_grub_cfg(cmdline):
 
 
 def lbench_platform(platform):
-    return "qemu" if platform.startswith("qemu") else platform
+    if platform.startswith("qemu"):
+        return "qemu"
+    return "bochs" if runner.is_bochs(platform) else platform
 
 
 def linux_only(only):
@@ -413,7 +422,8 @@ def section(args, title, ours_text, linux_texts, labels, metrics):
 
 def report(args, sections, labels):
     """sections: [(title, ours text, [linux text per label])]."""
-    metrics = ["ns"] + (["cycles"] if args.platform == "bochs" else [])
+    metrics = ["ns"] + (["cycles"] if runner.is_bochs(args.platform) else [])
+    metrics += ["page_walks"] if args.platform == "bochs-pcid" else []
     out = ["# This kernel vs Linux: %s, -smp %d, %s" % (
         args.platform, args.smp, datetime.date.today().isoformat()), ""]
     out.append("Like for like: each table runs both kernels with the same PTI setting. "
@@ -421,10 +431,10 @@ def report(args, sections, labels):
                "(p10–p90) per operation. Linux mechanism: what Linux runs for the row "
                "(README \"Comparing with Linux\"); an IPC round trip here is `call` + "
                "`reply_recv`, on Linux a futex or a pipe ping-pong.")
-    if args.platform == "bochs" and args.smp == 1:
+    if runner.is_bochs(args.platform) and args.smp == 1:
         out.append("Under Bochs with one CPU a TSC tick is one instruction: `cycles` is "
                    "the path length.")
-    elif args.platform == "bochs":
+    elif runner.is_bochs(args.platform):
         out.append("Under Bochs with %d CPUs a TSC tick is not one instruction (this "
                    "kernel's `tsc_per_insn` row says how many): `cycles` are not path "
                    "lengths, compare ratios; path lengths need `--smp 1`." % args.smp)
@@ -447,8 +457,7 @@ def report(args, sections, labels):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--platform", default="qemu-bios",
-                    choices=["qemu-bios", "qemu-uefi", "bochs", "kvm"])
+    ap.add_argument("--platform", default="qemu-bios", choices=runner.PLATFORMS)
     ap.add_argument("--smp", type=int, default=None,
                     help="CPUs (default 8; 2 under Bochs: path lengths need one CPU, "
                          "shootdowns more than one)")
@@ -467,9 +476,9 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="echo the serial consoles")
     args = ap.parse_args()
     if args.smp is None:
-        args.smp = 2 if args.platform == "bochs" else 8
+        args.smp = 2 if runner.is_bochs(args.platform) else 8
     if args.timeout is None:
-        args.timeout = 600 if args.platform == "bochs" else 1200
+        args.timeout = 600 if runner.is_bochs(args.platform) else 1200
     variants = args.variant or ["default"]
     if args.linux_log and len(args.linux_log) != len(variants):
         variants = ["log%d" % (i + 1) if len(args.linux_log) > 1 else "default"

@@ -33,7 +33,15 @@ BOOTS = [
     boot("bochs-spr-4cpu", "bochs", 4, timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs"]),
-    # Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
+        # The PCID-faithful Bochs (tools/bochs/README.md): the in-kernel tests,
+    # its conformance tests among them (arch/x86/emu_tlb_test.c), which SKIP on
+    # every other platform.
+    dict(boot("bochs-pcid-emutlb", "bochs-pcid", 1, timeout=300,
+              expect=[r"emutlb: PCID-faithful Bochs, 1 CPUs: STLB 2048 entries 16-way",
+                      r"ok \d+ emutlb_pcid_retained # \d+ checks",
+                      r"ok \d+ emutlb_psc_walks_old_table # \d+ checks"]),
+         cmdline="ktest=all fbcon=off expect_cpus=1"),
+# Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
     # although four are present.
     dict(boot("acpi-madt-checksum", "qemu-bios", 4,
               expect=[r"MADT at \w+ is invalid: checksum bad",
@@ -192,6 +200,11 @@ BOOTS += [
          cmdline="bench=all,batches=5 fbcon=off expect_cpus=1"),
     dict(boot("bench-bochs-path-nopti", "bochs", 1, timeout=900), bench="all", pathlen="off",
          cmdline="bench=all,batches=5 fbcon=off expect_cpus=1 pti=off"),
+    # The same under the PCID-faithful Bochs: every line carries page_walks
+    # (a ring hop into an evicted slot refills its 64 pages, bench_check).
+    dict(boot("bench-bochs-pcid-path", "bochs-pcid", 1, timeout=900,
+              expect=[r'"name":"as_ring_32_64".*"page_walks":(\d{3}|[6-9]\d)\.']),
+         bench="all", cmdline="bench=all,batches=5 fbcon=off expect_cpus=1"),
 ]
 # Extended state under every save instruction each emulator has (the
 # default boots above run the best one: xsaveopt on QEMU, xsaves on Bochs),
@@ -271,6 +284,35 @@ TLB_INJECT = [
     ("skip_gen_check", r"CR3 load with the no-flush bit: .* of mm ctx"),
 ]
 
+# Stale translations observed, not modelled (user/utest/t_stale.c): the
+# stale-read torture under the PCID-faithful Bochs with tlbcheck=off, its
+# TLB big enough that nothing is evicted behind a test's back. Without a
+# plant it must see nothing, at -smp 2 and 4; each plant (DEATHS below)
+# must be caught by the pattern built for it. Longer runs: make soak.
+STALE_ENV = {"BXPCID_STLB": "65536x16", "BXPCID_PSC": "1024x8"}
+STALE_PATTERNS = r"(local_remap|kernel_remap|asid_reuse|switch_back|lazy_wake|remote_remap|freed_tables)"
+for n in (2, 4):
+    BOOTS.append(dict(boot("stale-bochs-pcid-smp%d" % n, "bochs-pcid", n, timeout=300,
+                           expect=[r"stale_reads: %d CPUs, 100 rounds per pattern, tlbcheck=off "
+                                   r"tlbinject=0" % n,
+                                   r"freed_tables: \d+ rounds, no stale translation",
+                                   r"ok 1 stale_reads # \d+ us"]),
+                      cmdline="utest=stale_reads fbcon=off expect_cpus=%d" % n,
+                      bochs_env=STALE_ENV))
+
+# Each plant and the pattern that must observe it first (with the time it
+# took, in the report line).
+STALE_CATCH = [
+    ("skip_invlpg", "local_remap"),        # the kernel PCID keeps a replaced page
+    ("skip_ipi", "remote_remap"),
+    ("skip_user_flush", "local_remap"),    # the user PCID keeps it
+    ("skip_lazy_catchup", "lazy_wake"),
+    ("skip_asid_flush", "asid_reuse"),
+    ("skip_freed_tables_ipi", "freed_tables"),  # speculative walk through a freed table
+    ("skip_kflush", "kernel_remap"),
+    ("skip_gen_check", "switch_back"),
+]
+
 # Boots that must fail, and how the report must read.
 DEATHS = [
     dict(name="kernel-page-fault", platform="qemu-bios", cmdline="ktest=death_pagefault",
@@ -328,6 +370,13 @@ DEATHS = [
          expect=[r"PANIC on cpu \d+: tlbcheck: " + what, r"protocol state: cpu \d+"],
          once=[r"PANIC on cpu"])
     for inj, what in TLB_INJECT
+] + [
+    dict(name="stale-" + inj, platform="bochs-pcid", smp=2, timeout=300, verdict="fail",
+         cmdline="utest=stale_reads fbcon=off expect_cpus=2 tlbinject=" + inj,
+         bochs_env=STALE_ENV,
+         expect=[r"stale_reads: STALE %s after \d+ ms: " % pattern],
+         once=[r"stale_reads: STALE " + STALE_PATTERNS])
+    for inj, pattern in STALE_CATCH
 ]
 
 # make test-large: topologies too slow for every CI run.

@@ -11,6 +11,9 @@ Platforms:
   qemu-bios  QEMU TCG, -cpu max, q35, SeaBIOS
   qemu-uefi  the same with OVMF (UEFI)
   bochs      Bochs 3.0, sapphire_rapids model (built by tools/setup-host.sh)
+  bochs-pcid the same Bochs with tools/bochs/*.patch: PCID-tagged TLB and
+             paging-structure caches, page-walk counters (tools/bochs/README.md);
+             its TLB geometry from BXPCID_STLB / BXPCID_PSC (boot(bochs_env=...))
   kvm        QEMU with KVM on a real host (never on the CI machines)
 
 The verdict comes from QEMU's isa-debug-exit code (33 pass, 35 fail) and,
@@ -42,6 +45,14 @@ KERNEL = os.path.join(BUILD, "kernel.elf")
 USER_DIR = os.path.join(BUILD, "user")
 IMAGE_CACHE = os.path.join(BUILD, "images")
 BOCHS_PREFIX = os.environ.get("BOCHS_PREFIX", "/var/cache/ukernel/bochs")
+BOCHS_PCID_PREFIX = os.environ.get("BOCHS_PCID_PREFIX", "/var/cache/ukernel/bochs-pcid")
+BOCHS_PLATFORMS = ("bochs", "bochs-pcid")
+PLATFORMS = ["qemu-bios", "qemu-uefi", "bochs", "bochs-pcid", "kvm"]
+
+
+def is_bochs(platform):
+    """Either Bochs build: the same machine, the same bochsrc."""
+    return platform in BOCHS_PLATFORMS
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 SENTINEL = re.compile(r"@@UKERNEL-EXIT (pass|fail)@@")
@@ -144,7 +155,7 @@ def qemu_cmd(platform, iso, smp, mem, workdir, extra, machine="q35", media="cdro
     return cmd + list(extra)
 
 
-def bochs_cmd(iso, smp, mem, workdir, serial_path, prefix=None):
+def bochs_cmd(iso, smp, mem, workdir, serial_path, platform="bochs", prefix=None):
     rc = os.path.join(workdir, "bochsrc")
     with open(rc, "w") as f:
         f.write("""\
@@ -164,7 +175,9 @@ error: action=report
 info: action=ignore
 debug: action=ignore
 """ % (smp, mem, mem, iso, serial_path, os.path.join(workdir, "bochs.log")))
-    return [os.path.join(prefix or BOCHS_PREFIX, "bin", "bochs"), "-q", "-f", rc]
+    if prefix is None:
+        prefix = BOCHS_PCID_PREFIX if platform == "bochs-pcid" else BOCHS_PREFIX
+    return [os.path.join(prefix, "bin", "bochs"), "-q", "-f", rc]
 
 
 class Result:
@@ -189,7 +202,7 @@ def _kill(proc):
 
 def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path=None,
          echo=False, modules=None, extra=(), machine="q35", media="cdrom", image=None,
-         abort=None, kernel=None, bochs_prefix=None, env=None):
+         abort=None, kernel=None, bochs_prefix=None, env=None, bochs_env=None):
     """Boot once; returns a Result. The serial log is written to log_path.
     image: a ready-made image to boot instead of this kernel's: an ISO from
     make_image() for media "cdrom", a disk image for media "usb" or "disk"
@@ -200,10 +213,12 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     would otherwise run to the timeout).
     kernel: another kernel ELF to boot (the `make ubsan` debug kernel).
     bochs_prefix: another Bochs installation (the profiler's,
-    tools/pathprof.py); env: more environment for the emulator."""
+    tools/pathprof.py); env: more environment for the emulator; bochs_env:
+    the same, named for the PCID-faithful Bochs (bochs-pcid: BXPCID_STLB,
+    BXPCID_PSC, BXPCID_SPECULATE, BXPCID_OFF; tools/bochs/README.md)."""
     if media == "cdrom":
         iso = image or make_image(cmdline, modules, kernel=kernel)
-    elif platform == "bochs":
+    elif is_bochs(platform):
         raise ValueError("bochs boots only the ISO")
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
     if media != "cdrom":
@@ -216,14 +231,14 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     sentinel = None
     aborted = False
     try:
-        if platform == "bochs":
+        if is_bochs(platform):
             serial_path = os.path.join(workdir, "com1.txt")
             open(serial_path, "w").close()
-            cmd = bochs_cmd(iso, smp, mem, workdir, serial_path, bochs_prefix)
+            cmd = bochs_cmd(iso, smp, mem, workdir, serial_path, platform, bochs_prefix)
+            full_env = dict(os.environ, **(env or {}), **(bochs_env or {}))
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, cwd=workdir,
-                                    start_new_session=True,
-                                    env=dict(os.environ, **env) if env else None)
+                                    start_new_session=True, env=full_env)
             pos = 0
             with open(serial_path, "rb") as serial:
                 while True:
@@ -286,7 +301,7 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
         log = "".join(out)
         with open(log_path, "w") as f:
             f.write(log)
-        if platform == "bochs" and sentinel is None and code is not None:
+        if is_bochs(platform) and sentinel is None and code is not None:
             blog = os.path.join(workdir, "bochs.log")
             if os.path.exists(blog):
                 with open(blog, errors="replace") as f:
@@ -296,12 +311,12 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
             return Result("fail", "the log matched %r" % abort.pattern, log, elapsed)
         if sentinel is None and code is None:
             return Result("hang", "no verdict within %ds" % timeout, log, elapsed)
-        if platform != "bochs" and code not in (QEMU_PASS, QEMU_FAIL):
+        if not is_bochs(platform) and code not in (QEMU_PASS, QEMU_FAIL):
             return Result("crash", "emulator exited with code %s (triple fault or crash)"
                           % code, log, elapsed)
         if sentinel is None:
             return Result("crash", "no verdict line (bochs exit %s)" % code, log, elapsed)
-        if platform != "bochs" and (code == QEMU_PASS) != (sentinel == "pass"):
+        if not is_bochs(platform) and (code == QEMU_PASS) != (sentinel == "pass"):
             return Result("fail", "exit code %s disagrees with the verdict line" % code,
                           log, elapsed)
         if sentinel == "pass":
@@ -315,8 +330,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["boot", "run", "debug"])
-    ap.add_argument("--platform", default="qemu-bios",
-                    choices=["qemu-bios", "qemu-uefi", "bochs", "kvm"])
+    ap.add_argument("--platform", default="qemu-bios", choices=PLATFORMS)
     ap.add_argument("--smp", type=int, default=None)
     ap.add_argument("--mem", type=int, default=512)
     ap.add_argument("--cmdline", default=None)

@@ -8,6 +8,9 @@
 #   - host test tools: libcmocka-dev, spin, gnuplot, python3
 #   - Bochs 3.0 built from Debian trixie's source package into a cache
 #     directory outside the checkout (BOCHS_PREFIX), reused when present.
+#   - the same Bochs with this project's patches (tools/bochs/build.sh,
+#     PCID-faithful TLB and page-walk counters) into BOCHS_PCID_PREFIX,
+#     rebuilt when tools/bochs/ changes.
 #
 # Mirror host names are never written here: the backports and trixie entries
 # reuse the URIs: of the machine's own /etc/apt/sources.list.d/debian.sources.
@@ -16,6 +19,7 @@
 set -euo pipefail
 
 BOCHS_PREFIX=${BOCHS_PREFIX:-/var/cache/ukernel/bochs}
+BOCHS_PCID_PREFIX=${BOCHS_PCID_PREFIX:-/var/cache/ukernel/bochs-pcid}
 want_bochs=1
 [ "${1:-}" = "--no-bochs" ] && want_bochs=0
 
@@ -162,4 +166,5 @@ build_bochs() {
 add_sources
 install_packages
 [ $want_bochs = 1 ] && build_bochs
+[ $want_bochs = 1 ] && "$(dirname "$0")/bochs/build.sh" "$BOCHS_PCID_PREFIX"
 log "host ready: $(qemu-system-x86_64 --version | head -n1)"

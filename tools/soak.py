@@ -3,7 +3,10 @@
 
 Each boot runs the torture tests (tlb_torture, asid_churn, the IPC tests),
 the system-call fuzzer with a fresh seed, and then the benchmark suite
-(bench=all,batches=5) in one go. A boot that does not pass keeps its serial
+(bench=all,batches=5) in one go. With --stale, the boots are the
+stale-read torture instead (user/utest/t_stale.c), long (torture_rounds
+10000) and alternately at -smp 2 and 4, under the PCID-faithful Bochs
+with tlbcheck=off. A boot that does not pass keeps its serial
 log in build/soak-logs/ and is replayed with its seed by
 
     python3 tools/runner.py boot --smp 8 --cmdline "<the command line printed>"
@@ -32,6 +35,8 @@ def main():
                     default=float(os.environ.get("SOAK_MINUTES", "5")))
     ap.add_argument("--smp", type=int, default=8)
     ap.add_argument("--calls", type=int, default=200000, help="fuzzer calls per boot")
+    ap.add_argument("--stale", action="store_true",
+                    help="the stale-read torture under bochs-pcid instead")
     args = ap.parse_args()
     logdir = os.path.join(runner.BUILD, "soak-logs")
     os.makedirs(logdir, exist_ok=True)
@@ -42,7 +47,14 @@ def main():
         cmdline = ("utest=%s bench=all,batches=5 fuzz_seed=%d fuzz_calls=%d fbcon=off "
                    "torture_rounds=200 expect_cpus=%d" % (TESTS, seed, args.calls, args.smp))
         left = max(300, int(end - time.time()) + 600)
-        res = runner.boot("qemu-bios", args.smp, 512, cmdline, min(left, 1800))
+        if args.stale:
+            smp = 2 + 2 * (boots % 2)
+            cmdline = ("utest=stale_reads torture_rounds=10000 fbcon=off expect_cpus=%d"
+                       % smp)
+            res = runner.boot("bochs-pcid", smp, 512, cmdline, min(left, 1800),
+                              bochs_env={"BXPCID_STLB": "65536x16", "BXPCID_PSC": "1024x8"})
+        else:
+            res = runner.boot("qemu-bios", args.smp, 512, cmdline, min(left, 1800))
         boots += 1
         seeds.append(seed)
         m = re.search(r"fuzz: (\d+) system calls", res.log)

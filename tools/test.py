@@ -126,7 +126,7 @@ def kernel_path(b):
 
 
 def run_boot(t, b):
-    kw = {}
+    kw = dict(bochs_env=b["bochs_env"]) if b.get("bochs_env") else {}
     if b.get("pathlen"):
         # The path-length gate: the profiling Bochs, its profile beside the log.
         if not os.path.exists(os.path.join(pathprof.PROF_PREFIX, "bin", "bochs")):
@@ -221,7 +221,7 @@ def check_trace(t, b, log):
 def run_death(t, d):
     """A boot that must fail in a specific, well-reported way."""
     res = runner.boot(d["platform"], d.get("smp", 1), 512, d["cmdline"], d.get("timeout", 60),
-                      kernel=kernel_path(d))
+                      kernel=kernel_path(d), bochs_env=d.get("bochs_env"))
     ok = res.verdict == d["verdict"]
     missing = [p for p in d.get("expect", []) if not re.search(p, res.log)]
     missing += ["exactly one %r" % p for p in d.get("once", [])

@@ -67,3 +67,15 @@ void arch_enable_pcid(void)
 	BUG_ON(read_cr3() & CR3_PCID_MASK);
 	write_cr4(read_cr4() | CR4_PCIDE);
 }
+
+bool arch_global_pages(bool on)
+{
+	uint64_t cr4 = read_cr4();
+	bool was = cr4 & CR4_PGE;
+
+	if (was != on) {
+		tlbcheck_flush_all();
+		write_cr4(on ? cr4 | CR4_PGE : cr4 & ~CR4_PGE);
+	}
+	return was;
+}

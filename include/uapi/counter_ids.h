@@ -82,7 +82,12 @@
 	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
 	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */\
 	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */\
-	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */
+	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */\
+	X(PAGE_WALKS, "page_walks")              /* TLB misses that walked (emulator) */\
+	X(PAGE_WALKS_DATA_USER, "page_walks_data_user")     /* below: its four kinds */\
+	X(PAGE_WALKS_DATA_KERNEL, "page_walks_data_kernel")                         \
+	X(PAGE_WALKS_INSN_USER, "page_walks_insn_user")                             \
+	X(PAGE_WALKS_INSN_KERNEL, "page_walks_insn_kernel")
 /* clang-format on */
 
 enum counter_id {

@@ -48,4 +48,6 @@
 #define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
                                * quietly (counter nmi_test); returns once
                                * handled, -ETIMEDOUT after 10 s */
+#define SYST_KSTALE        24 /* (KSTALE_* op, mm/kstale.h): a kernel page read
+                               * and remapped in place (stale-read torture) */
 /* clang-format on */

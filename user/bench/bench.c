@@ -25,7 +25,7 @@ static const char *const event_names[] = {
 	"asid_miss",	   "asid_evict",   "pti_flush_full", "pti_flush_precise",
 	"kflush_deferred", "kflush_ipi",   "kflush_catchup", "xsave",
 	"xrstor",	   "msr_write",	   "pasid_write",    "membarrier_ipi",
-	"page_fault_user", "ipc_fastpath", "ipc_slowpath",
+	"page_fault_user", "ipc_fastpath", "ipc_slowpath",   "page_walks",
 };
 #define NR_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 static int event_index[NR_EVENTS];
@@ -439,6 +439,7 @@ int main(const char *arg)
 	bench_basic(arg);
 	bench_mm(arg);
 	bench_ring(arg);
+	bench_wake(arg);
 	printf("# bench: done in %lu ms, %d errors\n", (clock_ns() - t0) / 1000000, bench_errors);
 	return bench_errors ? 1 : 0;
 }

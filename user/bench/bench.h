@@ -77,6 +77,7 @@ void vec_dirty(int level, uint64_t seed);
 void bench_basic(const char *sel);
 void bench_mm(const char *sel);
 void bench_ring(const char *sel);
+void bench_wake(const char *sel);
 bool bench_wanted(const char *sel, const char *name);
 
 /* Roles. */

@@ -35,6 +35,7 @@
 	X(lazy_shootdown_no_ipis)    \
 	X(kernel_unmap_deferred)     \
 	X(kflush_idle_ipi_reads_flushed) \
+	X(stale_reads)               \
 	X(pasid_bind_unbind)         \
 	X(pasid_change_running)      \
 	X(pasid_exhaustion_clean)    \
@@ -76,5 +77,7 @@
 	X(role_blockers)        \
 	X(role_ipc_victim)      \
 	X(role_entry)           \
-	X(role_last_page_syscall)
+	X(role_last_page_syscall)      \
+	X(role_stale_hog)       \
+	X(role_stale_as)
 /* clang-format on */

@@ -90,6 +90,11 @@ void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va);
  * 4.10.4.1: a write to CR4 that changes PGE invalidates all TLB entries). */
 void arch_flush_all_global(void);
 
+/* Turn global pages (CR4.PGE) on or off, flushing everything (the same
+ * SDM rule); returns whether they were on. For tests that need global
+ * entries where the kernel runs without them (pti=on). */
+bool arch_global_pages(bool on);
+
 /* Features mm/ asks about (CPUID, arch/x86/cpufeature.h); inline, since
  * some are asked per page. */
 static inline bool arch_mmu_has_nx(void)
