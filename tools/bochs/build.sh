@@ -44,6 +44,13 @@ inputs() {
 }
 hash=$(inputs | sha256sum | cut -c1-16)
 
+# One build per prefix at a time: two callers (a make test and a make
+# profile, or two worktrees) building into the same prefix would install
+# over each other. The second waits here, then finds the build done.
+mkdir -p "$(dirname "$prefix")"
+exec 9>"$prefix.lock"
+flock 9
+
 if [ -x "$prefix/bin/bochs" ] && [ "$(cat "$prefix/.build-hash" 2>/dev/null)" = "$hash" ]; then
 	log "$prefix is up to date ($hash)"
 	exit 0
