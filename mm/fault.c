@@ -19,6 +19,7 @@
 #include "kernel/entry_work.h"
 #include "kernel/fmt.h"
 #include "kernel/nmi.h"
+#include "kernel/syscall_test.h"
 #include "sched/task.h"
 #include "mm/mm.h"
 
@@ -62,6 +63,14 @@ static const char *user_debug_trap_why(void)
 			    : "#DB debug trap (INT1/ICEBP)";
 }
 
+/* A fault the process cannot go on from kills it, unless a test asked for
+ * it to be diverted (SYST_FAULT_CATCH, kernel/syscall_test.c). */
+static void user_fault_fatal(struct trap_frame *tf, uint64_t cr2, const char *what)
+{
+	if (!syscall_test_fault_catch(tf, cr2))
+		proc_kill_fault(tf, what);
+}
+
 void trap_dispatch_user(struct trap_frame *tf)
 {
 	uint64_t v = tf->vector;
@@ -80,7 +89,7 @@ void trap_dispatch_user(struct trap_frame *tf)
 		if (!mm_handle_fault(current_task()->mm, addr, tf->error & PF_WRITE,
 				     tf->error & PF_INSTR)) {
 			describe_pf(what, sizeof(what), addr, tf->error);
-			proc_kill_fault(tf, what);
+			user_fault_fatal(tf, addr, what);
 		}
 	} else {
 		const char *why = NULL;
@@ -91,7 +100,7 @@ void trap_dispatch_user(struct trap_frame *tf)
 			/* first use of AMX: tile space given, run it again */
 		} else {
 			irq_enable();
-			proc_kill_fault(tf, why ? why : trap_name(v));
+			user_fault_fatal(tf, 0, why ? why : trap_name(v));
 		}
 	}
 	irq_disable();
