@@ -29,6 +29,7 @@
 	X(user_int1_int3_into)       \
 	X(user_gsbase_kernel_half)   \
 	X(syscall_return_noncanonical) \
+	X(ldtr_left_by_firmware)     \
 	X(mm_invariants)             \
 	X(tlb_torture)               \
 	X(asid_churn)                \
@@ -76,5 +77,6 @@
 	X(role_blockers)        \
 	X(role_ipc_victim)      \
 	X(role_entry)           \
-	X(role_last_page_syscall)
+	X(role_last_page_syscall) \
+	X(role_ldt_probe)
 /* clang-format on */
