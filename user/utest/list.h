@@ -55,7 +55,8 @@
 	X(kill_during_blocking_calls) \
 	X(ipc_direct_switch_vs_kill) \
 	X(idle_watchdog_reports)     \
-	X(syscall_fuzz)
+	X(syscall_fuzz)              \
+	X(cpu_fuzz)
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
@@ -78,5 +79,7 @@
 	X(role_ipc_victim)      \
 	X(role_entry)           \
 	X(role_last_page_syscall) \
-	X(role_ldt_probe)
+	X(role_cpufuzz)         \
+	X(role_ldt_probe)       \
+	X(role_cpufuzz_kill)
 /* clang-format on */
