@@ -17,6 +17,7 @@
 	X(kill_running_process)      \
 	X(threads_yield_sleep_futex) \
 	X(affinity_honoured)         \
+	X(expired_slice_starves_newcomer) \
 	X(map_unmap_protect)         \
 	X(unmap_huge_sparse_range)   \
 	X(ipc_pingpong_same_cpu)     \
