@@ -54,6 +54,8 @@
 	X(kill_of_non_child_refused) \
 	X(kill_before_block)         \
 	X(kill_during_blocking_calls) \
+	X(kill_single_threads)       \
+	X(kill_handle_holders)       \
 	X(ipc_direct_switch_vs_kill) \
 	X(idle_watchdog_reports)     \
 	X(syscall_fuzz)              \
@@ -82,5 +84,8 @@
 	X(role_last_page_syscall) \
 	X(role_cpufuzz)         \
 	X(role_ldt_probe)       \
+	X(role_thread_victims)  \
+	X(role_ep_server)       \
+	X(role_ep_client)       \
 	X(role_cpufuzz_kill)
 /* clang-format on */
