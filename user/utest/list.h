@@ -48,6 +48,7 @@
 	X(xstate_migration_stress)   \
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
+	X(ud_blamed_on_amx)          \
 	X(trace_events_recorded)     \
 	X(resource_exhaustion_clean) \
 	X(no_leaks_after_exit)       \
@@ -74,6 +75,7 @@
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
 	X(role_amx_noperm)      \
+	X(role_ud_amx_perm)     \
 	X(role_pasid_hold)      \
 	X(role_fuzz)            \
 	X(role_kill_parent)     \
