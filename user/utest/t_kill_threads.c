@@ -91,17 +91,21 @@ enum {
 };
 
 static const char *const v_names[NR_V] = {
-	"ipc_call",   "ipc_call (direct switch)", "ipc_recv", "ipc_reply_recv", "futex_wait",
-	"futex_wait (timeout)", "thread_join", "wait", "sleep", "map/unmap", "exit",
+	"ipc_call",    "ipc_call (direct switch)",
+	"ipc_recv",    "ipc_reply_recv",
+	"futex_wait",  "futex_wait (timeout)",
+	"thread_join", "wait",
+	"sleep",       "map/unmap",
+	"exit",
 };
 
 static struct {
-	int h;		       /* the process's endpoint */
-	uint32_t never;	       /* futex waits on it end by timeout or kill */
-	volatile uint32_t go;  /* releases a victim's joinee */
-	volatile int joinee;   /* the thread a V_JOIN victim joins */
+	int h;			 /* the process's endpoint */
+	uint32_t never;		 /* futex waits on it end by timeout or kill */
+	volatile uint32_t go;	 /* releases a victim's joinee */
+	volatile int joinee;	 /* the thread a V_JOIN victim joins */
 	volatile int grandchild; /* the process a V_WAIT victim waits for */
-	uint8_t *shared;       /* 16 pages the touchers read, victims remap */
+	uint8_t *shared;	 /* 16 pages the touchers read, victims remap */
 	volatile uint64_t calls, shutdowns, replies;
 	int bad;
 } kt;
