@@ -29,8 +29,9 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
 
-/* SYST_FAULT_CATCH: the handler and its stack must be user addresses, so
- * that the IRET to them cannot fault in ring 0; the record must be user
+/* SYST_FAULT_CATCH: the handler and its stack pointer must be canonical
+ * user addresses, so that the IRET to them cannot fault in ring 0 (whether
+ * IRET checks the new RSP is the CPU's business); the record must be user
  * memory (it is written with copy_to_user, so unmapped is only a -EFAULT
  * later, and the fault then kills as usual). */
 static long fault_catch_arm(uint64_t rip, uint64_t rsp, uint64_t rec)
@@ -38,7 +39,7 @@ static long fault_catch_arm(uint64_t rip, uint64_t rsp, uint64_t rec)
 	struct task *me = current_task();
 
 	if (rip || rsp || rec) {
-		if (rip < PAGE_SIZE || rip >= USER_TOP || rsp < PAGE_SIZE || rsp > USER_TOP ||
+		if (rip < PAGE_SIZE || rip >= USER_TOP || rsp < PAGE_SIZE || rsp >= USER_TOP ||
 		    (rec & 7) || !user_range_valid(rec, sizeof(struct syst_fault_rec)))
 			return -EINVAL;
 	}

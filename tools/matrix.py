@@ -30,7 +30,10 @@ BOOTS = [
                  r"efi: .*conventional", r"pasid: self-test skipped: no ENQCMD",
                  r"ok \d+ pasid_msr_selftest # SKIP no ENQCMD",
                  r"spinlock: test-and-set \(hypervisor\)", r"# test-and-set locks: 4 CPUs"]),
-    boot("bochs-spr-4cpu", "bochs", 4, timeout=900,
+    # (the kill tortures and cpu_fuzz in shorter rounds: Bochs runs them at
+    # about a minute of wall-clock time per second of its own)
+    boot("bochs-spr-4cpu", "bochs", 4, "kill_thread_rounds=20 kill_handle_rounds=4 "
+         "cpu_fuzz_seqs=2000 cpu_fuzz_kills=4", timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs"]),
     # Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
@@ -255,7 +258,7 @@ BOOTS.append(dict(boot("fuzz-qemu-smp2", "qemu-bios", 2, timeout=1200,
                        expect=[r"fuzz: seed \d+", r"fuzz: \d+ system calls in \d+ ms"]),
                   cmdline="utest=syscall_fuzz fuzz_calls=1000000 fbcon=off expect_cpus=2"))
 # The CPU-interface fuzzer in long rounds (every utest=all boot above runs a
-# 10000-sequence round of it): 5 x 10^5 sequences under QEMU (about 2.5
+# 6000-sequence round of it): 5 x 10^5 sequences under QEMU (about 3
 # minutes; 10^6 took 295 s here, so `make soak-cpu-fuzz` runs those), 10^5
 # under Bochs with AVX-512 and AMX in XCR0 (user/utest/t_cpufuzz.c).
 BOOTS.append(dict(boot("qemu-cpu-fuzz", "qemu-bios", 2, timeout=900,

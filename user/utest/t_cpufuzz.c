@@ -107,7 +107,7 @@
  * objects as before, the address-space invariants (SYST_CHECK_MM).
  *
  * Parameters: cpu_fuzz_seed=N (printed; replays the same sequences per
- * worker), cpu_fuzz_seqs=N (in all, default 10000: the short round every
+ * worker), cpu_fuzz_seqs=N (in all, default 6000: the short round every
  * utest=all boot runs), cpu_fuzz_rounds=N (default 2), cpu_fuzz_kills=N
  * (children killed by a sequence, default 8), cpu_fuzz_shared=1 (above),
  * cpu_fuzz_only=CLASS and cpu_fuzz_trace=1 (every sequence named before

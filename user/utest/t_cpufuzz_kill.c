@@ -276,7 +276,7 @@ static int run_round(uint64_t rs, uint64_t each, int nw, bool shared, bool last,
 void t_cpu_fuzz(const char *arg)
 {
 	uint64_t seed = ut_param(arg, "cpu_fuzz_seed", rdtsc() ^ clock_ns());
-	uint64_t seqs = ut_param(arg, "cpu_fuzz_seqs", 10000);
+	uint64_t seqs = ut_param(arg, "cpu_fuzz_seqs", 6000);
 	int rounds = (int)MAX(ut_param(arg, "cpu_fuzz_rounds", 2), 1);
 	bool shared = ut_param(arg, "cpu_fuzz_shared", 0);
 	int kills = (int)ut_param(arg, "cpu_fuzz_kills", 8);

@@ -387,6 +387,7 @@ static void bl_toucher(void *p)
 	for (;;) {
 		for (int i = 0; i < 4; i++)
 			(void)((volatile uint8_t *)bl_shared)[i * PAGE_SIZE];
+		yield(); /* the mm stays loaded on its CPU, which it does not hog */
 	}
 }
 
@@ -418,12 +419,12 @@ static void bl_sleeper(void *p)
 		sleep_ns(i * 7919 % 200000);
 }
 
-/* role_blockers <key>: threads looping in every blocking call until the
+/* role_blockers <key> <more>: threads looping in every blocking call until the
  * parent kills the process. The IPC pair shares one CPU (direct
  * switches), a second caller runs elsewhere (woken by IPI). */
 void t_role_blockers(const char *arg)
 {
-	uint64_t key = arg_u64(&arg);
+	uint64_t key = arg_u64(&arg), more = arg_u64(&arg);
 	int n = nr_cpus();
 
 	set_affinity_all(0);
@@ -440,14 +441,17 @@ void t_role_blockers(const char *arg)
 	thread_create(bl_joiner, NULL);
 	thread_create(bl_waiter, NULL);
 	thread_create(bl_sleeper, NULL);
-	bl_shared = map(NULL, 8 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
-	if (MAP_FAILED(bl_shared))
-		exit(11);
-	int t = thread_create(bl_toucher, NULL);
+	if (more) {
+		/* every fourth round: shootdowns in flight, threads exiting */
+		bl_shared = map(NULL, 8 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+		if (MAP_FAILED(bl_shared))
+			exit(11);
+		int t = thread_create(bl_toucher, NULL);
 
-	set_affinity(t, n - 1);
-	thread_create(bl_mapper, NULL);
-	thread_create(bl_exiter, NULL);
+		set_affinity(t, n - 1);
+		thread_create(bl_mapper, NULL);
+		thread_create(bl_exiter, NULL);
+	}
 	futex_wait(&bl.never, 0, 0);
 	exit(12);
 }
@@ -504,7 +508,7 @@ void t_kill_during_blocking_calls(const char *arg)
 		char role[48];
 		int code = -1;
 
-		snprintf(role, sizeof(role), "role_blockers %lu", key_for((int)(i % 32)));
+		snprintf(role, sizeof(role), "role_blockers %lu %lu", key_for((int)(i % 32)), (uint64_t)(i % 4 == 3));
 		int pid = start_child(role);
 
 		if (!T_EXPECT(pid > 0))

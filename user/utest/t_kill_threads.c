@@ -15,13 +15,13 @@
  *   must go on (a caller whose receiver died gets -ESHUTDOWN, a thread a
  *   killed joiner waited for can be joined again, a child a killed waiter
  *   waited for can be waited for again), and at the end every standing
- *   thread is killed the same way. kill_thread_rounds (default 100).
+ *   thread is killed the same way. kill_thread_rounds (default 60).
  * kill_handle_holders: processes that use an endpoint another process
  *   created (the handle's owner is a server, the others call it) are
  *   killed in random order at random moments: callers queued on it,
  *   waiting for a reply or being served, the server owing replies. A
  *   caller whose server died must get -ESHUTDOWN, never hang.
- *   kill_handle_rounds (default 20).
+ *   kill_handle_rounds (default 12).
  * Both: a watchdog turns a hang into a failure with the kernel's list of
  * every task and where it blocked (SYST_WHERE), and frames, heap, vmalloc
  * pages, processes and IPC objects (endpoints and their references) are
@@ -353,7 +353,7 @@ static void leaks_check(const struct usage *before, long eps0, long refs0)
 
 void t_kill_single_threads(const char *arg)
 {
-	uint64_t rounds = ut_param(arg, "kill_thread_rounds", 100);
+	uint64_t rounds = ut_param(arg, "kill_thread_rounds", 60);
 	uint64_t seed = ut_param(arg, "kill_seed", rdtsc() | 1);
 	long eps0, refs0;
 	char a[96];
@@ -514,7 +514,7 @@ static int handle_round(uint64_t key, uint64_t *s, uint64_t *killed)
 
 void t_kill_handle_holders(const char *arg)
 {
-	uint64_t rounds = ut_param(arg, "kill_handle_rounds", 20);
+	uint64_t rounds = ut_param(arg, "kill_handle_rounds", 12);
 	uint64_t seed = ut_param(arg, "kill_seed", rdtsc() | 1), s = seed | 1, killed = 0;
 	long eps0, refs0;
 	int bad = 0;
