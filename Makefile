@@ -8,6 +8,7 @@
 #   make ubsan      the debug kernel with -fsanitize=undefined (build/ubsan/kernel.elf)
 #   make soak       minutes of torture tests, fuzzer and benchmarks (SOAK_MINUTES=5), then
 #                   the stale-read torture under bochs-pcid (SOAK_STALE_MINUTES=3)
+#   make soak-cpu-fuzz  the CPU-interface fuzzer at 10^6 sequences a boot
 #   make compare-linux  this kernel vs Linux, same emulator and PTI setting
 #                   (PLATFORM=bochs|bochs-pcid|qemu-bios SMP=N [PTI=on|off]; both PTI settings by default)
 #   make profile OP=<benchmark> [SWITCHES="pti=off ..."]  instructions per operation, per
@@ -52,7 +53,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD
 ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
-.PHONY: all kernel ubsan user iso usb-image run test test-large soak test-host debug setup check-format \
+.PHONY: all kernel ubsan user iso usb-image run test test-large soak soak-cpu-fuzz test-host debug setup check-format \
         format clean compile_commands.json compare-linux profile bochs-prof
 
 all: $(ISO) user compile_commands.json
@@ -228,6 +229,11 @@ soak: setup
 	$(MAKE) all
 	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTHON) tools/soak.py
 	$(PYTHON) tools/soak.py --stale --minutes $(SOAK_STALE_MINUTES)
+
+# The CPU-interface fuzzer at full size, 10^6 sequences a boot (tools/soak.py --cpu-fuzz).
+soak-cpu-fuzz: setup
+	$(MAKE) all
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTHON) tools/soak.py --cpu-fuzz
 
 test-large: setup
 	$(MAKE) all

@@ -230,6 +230,18 @@ void ipc_close_all(struct proc *p)
 	}
 }
 
+uint64_t ipc_objects(bool refs)
+{
+	struct list_node *pos;
+	uint64_t n = 0;
+
+	spin_lock(&keys_lock);
+	list_for_each (pos, &endpoints)
+		n += refs ? (uint64_t)list_entry(pos, struct endpoint, link)->refcount : 1;
+	spin_unlock(&keys_lock);
+	return n;
+}
+
 /* Give a blocked partner the CPU: directly if it may run here, otherwise
  * wake it where it belongs and block ourselves. Drops ep->lock. */
 static void hand_over(struct endpoint *ep, struct task *partner)

@@ -31,3 +31,6 @@ long ipc_reply(int handle, const struct ipc_msg *msg);
 void ipc_close_all(struct proc *p);
 void ipc_thread_exit(struct task *t);
 void ipc_init(void);
+/* Live endpoints, or (refs) the references on them: handles plus
+ * operations in flight (test hook SYST_IPC_OBJECTS, leak checks). */
+uint64_t ipc_objects(bool refs);

@@ -249,6 +249,17 @@ int proc_wait(uint32_t pid, int *code)
 
 /* Mark every other thread of p to exit, and kick those that are running or
  * blocked so they notice. */
+static void kill_thread_locked(struct proc *p, struct task *t)
+{
+	assert_held(&p->lock);
+	__atomic_fetch_or(&t->flags, TF_KILLED, __ATOMIC_RELAXED);
+	/* Blocked: wake it (its system call returns -EINTR). Running
+	 * elsewhere: interrupt it, so it notices on its way to user. */
+	if (!sched_wake(t, WAKE_KILLED) && t->state == TASK_RUNNING &&
+	    t->cpu != (int32_t)this_cpu_id())
+		smp_send_resched((uint32_t)t->cpu);
+}
+
 static void kill_threads(struct proc *p, struct task *except)
 {
 	struct list_node *pos;
@@ -257,15 +268,29 @@ static void kill_threads(struct proc *p, struct task *except)
 	list_for_each (pos, &p->threads) {
 		struct task *t = list_entry(pos, struct task, proc_link);
 
-		if (t == except)
-			continue;
-		__atomic_fetch_or(&t->flags, TF_KILLED, __ATOMIC_RELAXED);
-		/* Blocked: wake it (its system call returns -EINTR). Running
-		 * elsewhere: interrupt it, so it notices on its way to user. */
-		if (!sched_wake(t, WAKE_KILLED) && t->state == TASK_RUNNING &&
-		    t->cpu != (int32_t)this_cpu_id())
-			smp_send_resched((uint32_t)t->cpu);
+		if (t != except)
+			kill_thread_locked(p, t);
 	}
+}
+
+int proc_kill_thread(uint32_t tid)
+{
+	struct proc *p = proc_current();
+	struct task *t = task_by_tid(tid);
+	int r = 0;
+
+	if (!t)
+		return -ESRCH;
+	if (t->proc != p || t == current_task()) {
+		r = t->proc != p ? -ESRCH : -EINVAL;
+	} else {
+		spin_lock(&p->lock);
+		if (!t->exited) /* on p->threads until it exits */
+			kill_thread_locked(p, t);
+		spin_unlock(&p->lock);
+	}
+	task_put(t);
+	return r;
 }
 
 /*

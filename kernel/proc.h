@@ -62,6 +62,9 @@ void proc_exit(int code) __noreturn;
 /* Kill process pid; by (NULL: the kernel) may kill only itself and its
  * children (-EPERM otherwise). */
 int proc_kill(uint32_t pid, int code, struct proc *by);
+/* Kill one other thread of the calling process; the process lives on
+ * (test hook SYST_KILL_THREAD). -ESRCH if tid is not one of ours. */
+int proc_kill_thread(uint32_t tid);
 /* A user thread took an exception it cannot survive. */
 void proc_kill_fault(struct trap_frame *tf, const char *what) __noreturn;
 int thread_join(uint32_t tid, int *code);

@@ -26,6 +26,61 @@
 #include "include/uapi/syscalls.h"
 #include "kernel/syscall.h"
 #include "mm/kstale.h"
+#include "kernel/ipc.h"
+#include "arch/trap.h"
+#include "arch/x86/cpu.h"
+
+/* SYST_FAULT_CATCH: the handler and its stack pointer must be canonical
+ * user addresses, so that the IRET to them cannot fault in ring 0 (whether
+ * IRET checks the new RSP is the CPU's business); the record must be user
+ * memory (it is written with copy_to_user, so unmapped is only a -EFAULT
+ * later, and the fault then kills as usual). */
+static long fault_catch_arm(uint64_t rip, uint64_t rsp, uint64_t rec)
+{
+	struct task *me = current_task();
+
+	if (rip || rsp || rec) {
+		if (rip < PAGE_SIZE || rip >= USER_TOP || rsp < PAGE_SIZE || rsp >= USER_TOP ||
+		    (rec & 7) || !user_range_valid(rec, sizeof(struct syst_fault_rec)))
+			return -EINVAL;
+	}
+	me->test_catch_rec = rec;
+	me->test_catch_rsp = rsp;
+	me->test_catch_rip = rip;
+	return 0;
+}
+
+bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
+{
+	struct task *me = current_task();
+	struct syst_fault_rec r;
+
+	if (!me->test_catch_rip || copy_from_user(&r.busy, me->test_catch_rec, sizeof(r.busy)) ||
+	    r.busy)
+		return false;
+	r.busy = 1;
+	r.vector = tf->vector;
+	r.error = tf->error;
+	r.cr2 = cr2;
+	r.rip = tf->rip;
+	r.cs = tf->cs;
+	r.rflags = tf->rflags;
+	r.rsp = tf->rsp;
+	r.ss = tf->ss;
+	_Static_assert(offsetof(struct trap_frame, rax) == 14 * 8, "regs[] is the frame's head");
+	memcpy(r.regs, tf, sizeof(r.regs));
+	if (copy_to_user(me->test_catch_rec, &r, sizeof(r)))
+		return false;
+	/* Resume in the handler: a clean 64-bit user context (the faulting
+	 * one may have had TF, AC, DF or NT set). */
+	tf->rip = me->test_catch_rip;
+	tf->rsp = me->test_catch_rsp;
+	tf->rflags = RFLAGS_IF | 2; /* bit 1 is always 1 */
+	tf->cs = SEL_UCODE | 3;
+	tf->ss = SEL_UDATA | 3;
+	tf->rdi = me->test_catch_rec;
+	return true;
+}
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -163,6 +218,14 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return task_reaper_pin((int)a);
 	case SYST_SEND_NMI:
 		return nmi_send_test((uint32_t)a);
+	case SYST_FAULT_CATCH:
+		return fault_catch_arm(a, b, c);
+	case SYST_KILL_THREAD:
+		return proc_kill_thread((uint32_t)a);
+	case SYST_IPC_OBJECTS:
+		return a == 0	? (long)ipc_objects(false)
+		       : a == 1 ? (long)ipc_objects(true)
+				: -EINVAL;
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

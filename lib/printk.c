@@ -75,8 +75,8 @@ static void ring_write(const char *s, size_t n)
 size_t log_read(char *buf, size_t size)
 {
 	size_t avail = log_head < LOG_RING_SIZE ? log_head : LOG_RING_SIZE;
-	size_t start = log_head - avail;
 	size_t n = avail < size ? avail : size;
+	size_t start = log_head - n; /* the newest n bytes */
 
 	for (size_t i = 0; i < n; i++)
 		buf[i] = log_ring[(start + i) % LOG_RING_SIZE];

@@ -60,7 +60,8 @@ void console_handover(int cpu);
 void printk_capture_begin(char *buf, size_t size);
 size_t printk_capture_end(void);
 
-/* Copies up to size bytes of the log ring (oldest first); returns the count. */
+/* Copies the newest size bytes of the log ring (or all it holds), oldest
+ * first; returns the count. */
 size_t log_read(char *buf, size_t size);
 
 extern int log_level;

@@ -642,7 +642,12 @@ void sched_tick(void)
 	}
 	struct task *curr = rq->curr;
 
-	if (curr != rq->idle && curr->slice_ticks && --curr->slice_ticks == 0 && rq->nr_running)
+	/* A used-up slice yields as soon as another task waits, not only on
+	 * the tick that used it up: a task that ran alone would otherwise keep
+	 * the CPU for good (regression expired_slice_starves_newcomer). */
+	if (curr != rq->idle && curr->slice_ticks)
+		curr->slice_ticks--;
+	if (curr != rq->idle && !curr->slice_ticks && rq->nr_running)
 		this_cpu_write(need_resched, 1);
 	bool idle = curr == rq->idle && !rq->nr_running;
 

@@ -32,9 +32,11 @@ BOOTS = [
                  r"efi: .*conventional", r"pasid: self-test skipped: no ENQCMD",
                  r"ok \d+ pasid_msr_selftest # SKIP no ENQCMD",
                  r"spinlock: test-and-set \(hypervisor\)", r"# test-and-set locks: 4 CPUs"]),
-    # Under Bochs the torture tests run fewer rounds (their long runs have
-    # their own QEMU rows; bochs-xstate-stress runs the xstate one).
-    boot("bochs-spr-4cpu", "bochs", 4, "kill_rounds=30 xstate_steps=500 kflush_idle_rounds=40",
+    # Under Bochs the torture tests and cpu_fuzz run fewer rounds (Bochs runs
+    # them at about a minute of wall-clock time per second of its own; their
+    # long runs have their own rows, bochs-xstate-stress the xstate one).
+    boot("bochs-spr-4cpu", "bochs", 4, "kill_rounds=30 xstate_steps=500 kflush_idle_rounds=40 "
+         "kill_thread_rounds=20 kill_handle_rounds=4 cpu_fuzz_seqs=2000 cpu_fuzz_kills=4",
          timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs"]),
@@ -235,9 +237,14 @@ BOOTS.append(dict(boot("qemu-idle-report", "qemu-bios", 2,
 # Kills against every blocking call, thousands of times (every utest=all boot
 # runs 100 more), and the IPC direct switch raced by a kill
 # (user/utest/t_kill.c).
-BOOTS.append(dict(boot("qemu-kill-torture", "qemu-bios", 4, timeout=600),
+# Single threads killed in every blocking call, and processes holding an
+# endpoint others use killed in every order (user/utest/t_kill_threads.c).
+BOOTS.append(dict(boot("qemu-kill-torture", "qemu-bios", 4, timeout=600,
+                       expect=[r"single threads: 1000 killed", r"200 rounds, \d+ processes killed"]),
                   cmdline="ktest=none utest=kill_before_block,kill_during_blocking_calls,"
-                          "ipc_direct_switch_vs_kill kill_rounds=1500 fbcon=off expect_cpus=4"))
+                          "ipc_direct_switch_vs_kill,kill_single_threads,kill_handle_holders "
+                          "kill_rounds=1500 kill_thread_rounds=1000 kill_handle_rounds=200 "
+                          "fbcon=off expect_cpus=4"))
 # Vector registers of threads that migrate, sleep, yield and churn:
 # 10^5 steps with YMM under QEMU, 10^4 with ZMM and mask registers under Bochs
 # (10^5 there take about ten minutes: python3 tools/runner.py boot --platform
@@ -268,6 +275,22 @@ BOOTS.append(dict(boot("qemu-trace-smp4", "qemu-bios", 4, timeout=120,
 BOOTS.append(dict(boot("fuzz-qemu-smp2", "qemu-bios", 2, timeout=1200,
                        expect=[r"fuzz: seed \d+", r"fuzz: \d+ system calls in \d+ ms"]),
                   cmdline="utest=syscall_fuzz fuzz_calls=1000000 fbcon=off expect_cpus=2"))
+# The CPU-interface fuzzer in long rounds (every utest=all boot above runs a
+# 6000-sequence round of it): 5 x 10^5 sequences under QEMU (about 3
+# minutes; 10^6 took 295 s here, so `make soak-cpu-fuzz` runs those), 10^5
+# under Bochs with AVX-512 and AMX in XCR0 (user/utest/t_cpufuzz.c).
+BOOTS.append(dict(boot("qemu-cpu-fuzz", "qemu-bios", 2, timeout=900,
+                       expect=[r"cpu_fuzz: seed \d+", r"cpu_fuzz: 500000 sequences in \d+ ms",
+                               r"300 children killed by their sequence"]),
+                  cmdline="ktest=none utest=cpu_fuzz cpu_fuzz_seqs=500000 cpu_fuzz_rounds=4 "
+                          "cpu_fuzz_kills=300 fbcon=off expect_cpus=2"))
+BOOTS.append(dict(boot("bochs-cpu-fuzz", "bochs", 2, timeout=900,
+                       expect=[r"xstate: xsaves, XCR0 0x600e7", r"cpu_fuzz: seed \d+",
+                               r"cpu_fuzz: 100000 sequences in \d+ ms",
+                               r"50 children killed by their sequence",
+                               r"[1-9]\d* single steps landed in the kernel"]),
+                  cmdline="ktest=none utest=cpu_fuzz,ldtr_left_by_firmware cpu_fuzz_seqs=100000 "
+                          "cpu_fuzz_rounds=4 cpu_fuzz_kills=50 fbcon=off expect_cpus=2"))
 BOOTS.append(dict(boot("ubsan-qemu-smp4", "qemu-bios", 4, timeout=900), kernel="ubsan/kernel.elf",
                   forbid=[r"UBSAN:"]))
 

@@ -136,6 +136,12 @@ void gdt_tss_init(struct percpu *pc, bool ist_stacks)
 			     : "rax", "memory");
 	/* Loading GS's selector would clear the GS base: leave GS alone. */
 	__asm__ __volatile__("ltr %w0" ::"r"(SEL_TSS) : "memory");
+	/* No LDT. After reset LDTR is a usable table at base 0, limit 0xffff
+	 * (SDM Vol. 3A 10.1.1, Table 10-1), and firmware and GRUB leave it
+	 * so: a selector with TI set would then read its descriptor from user
+	 * memory. A null selector makes every LDT reference #GP (SDM Vol. 2A
+	 * LLDT; regression ldtr_left_by_firmware). */
+	__asm__ __volatile__("lldt %w0" ::"r"(0) : "memory");
 }
 
 void tss_set_rsp0(uint64_t rsp0)

@@ -20,6 +20,7 @@
 #include "kernel/entry_work.h"
 #include "lib/fmt.h"
 #include "kernel/nmi.h"
+#include "kernel/syscall_test.h"
 #include "mm/mm.h"
 
 bool arch_page_fault(struct trap_frame *tf)
@@ -63,6 +64,14 @@ static const char *user_debug_trap_why(void)
 			    : "#DB debug trap (INT1/ICEBP)";
 }
 
+/* A fault the process cannot go on from kills it, unless a test asked for
+ * it to be diverted (SYST_FAULT_CATCH, kernel/syscall_test.c). */
+static void user_fault_fatal(struct trap_frame *tf, uint64_t cr2, const char *what)
+{
+	if (!syscall_test_fault_catch(tf, cr2))
+		proc_kill_fault(tf, what);
+}
+
 void trap_dispatch_user(struct trap_frame *tf)
 {
 	uint64_t v = tf->vector;
@@ -81,7 +90,7 @@ void trap_dispatch_user(struct trap_frame *tf)
 		if (!mm_handle_fault(this_cpu_read(shared.loaded_mm), addr, tf->error & PF_WRITE,
 				     tf->error & PF_INSTR)) {
 			describe_pf(what, sizeof(what), addr, tf->error);
-			proc_kill_fault(tf, what);
+			user_fault_fatal(tf, addr, what);
 		}
 	} else {
 		const char *why = NULL;
@@ -93,7 +102,7 @@ void trap_dispatch_user(struct trap_frame *tf)
 			/* first use of AMX: tile space given, run it again */
 		} else {
 			irq_enable();
-			proc_kill_fault(tf, why ? why : trap_name(v));
+			user_fault_fatal(tf, 0, why ? why : trap_name(v));
 		}
 	}
 	irq_disable();

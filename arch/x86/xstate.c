@@ -63,6 +63,7 @@
 #include "lib/panic.h"
 #include "mm/kheap.h"
 #include "kernel/trace.h"
+#include "kernel/uaccess.h"
 
 #define MSR_IA32_XSS	 0xda0
 #define MSR_IA32_XFD	 0x1c4
@@ -469,6 +470,31 @@ long xstate_perm(struct arch_task *t, uint64_t cmd, uint64_t features)
 	}
 }
 
+/* Is the instruction at rip one of AMX's (VEX.0F38 49, 4B, 5C, 5E, 6C,
+ * after at most four legacy prefixes)? Without XFD an AMX instruction of a
+ * task whose XCR0 lacks tile state is an ordinary #UD, and only the opcode
+ * tells it from any other (regression ud_blamed_on_amx). */
+static bool amx_opcode_at(uint64_t rip)
+{
+	uint8_t b[8] = { 0 };
+	int i = 0, n = 8;
+
+	if (copy_from_user(b, rip, 8)) { /* the page may end after the opcode */
+		n = 4;
+		if (copy_from_user(b, rip, 4))
+			return false;
+	}
+	while (i < 4 &&
+	       (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x2e ||
+		b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x64 || b[i] == 0x65))
+		i++;
+	if (i + 3 >= n || b[i] != 0xc4 || (b[i + 1] & 0x1f) != 2)
+		return false;
+	uint8_t op = b[i + 3];
+
+	return op == 0x49 || op == 0x4b || op == 0x5c || op == 0x5e || op == 0x6c;
+}
+
 bool xstate_user_fault(struct arch_task *t, struct trap_frame *tf, const char **why)
 {
 	*why = NULL;
@@ -488,7 +514,8 @@ bool xstate_user_fault(struct arch_task *t, struct trap_frame *tf, const char **
 		}
 		return grow(t) == 0; /* the instruction runs again, with tiles */
 	}
-	if (tf->vector == VEC_UD && !xs.xfd && !(t->xfeatures & TILEDATA)) {
+	if (tf->vector == VEC_UD && !xs.xfd && !(t->xfeatures & TILEDATA) &&
+	    amx_opcode_at(tf->rip)) {
 		if (!wants_tiles(t)) {
 			*why = "invalid opcode (AMX is off in XCR0 for a process without "
 			       "permission)";

@@ -51,7 +51,7 @@
 /* SYS_KINFO selectors. */
 #define KINFO_CONFIG	  0 /* the active boot switches, "pti=on pcid=..." */
 #define KINFO_CMDLINE	  1 /* the kernel command line */
-#define KINFO_LOG	  2 /* the kernel log ring (boot report included) */
+#define KINFO_LOG	  2 /* the newest len bytes of the kernel log ring */
 #define KINFO_PLATFORM	  3 /* "qemu", "bochs" or "hardware" */
 #define KINFO_BOOT_REPORT 4 /* the boot report as printed at boot (kernel/boot_report.c) */
 

@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 /* clang-format off */
 #define SYST_FRAMES_FREE   1  /* -> free frames */
 #define SYST_HEAP_BYTES    2  /* -> kernel heap bytes in use */
@@ -50,4 +52,27 @@
                                * handled, -ETIMEDOUT after 10 s */
 #define SYST_KSTALE        24 /* (KSTALE_* op, mm/kstale.h): a kernel page read
                                * and remapped in place (stale-read torture) */
+#define SYST_FAULT_CATCH   25 /* (rip, rsp, struct syst_fault_rec *rec), or
+                               * (0, 0, 0) to disarm: a user fault that would
+                               * kill the calling thread's process is instead
+                               * written to *rec and the thread resumes at rip
+                               * with RSP = rsp, RDI = rec, RFLAGS = IF, the
+                               * other registers as they were. Only while
+                               * rec->busy is 0 (the kernel sets it to 1; a
+                               * fault while it is 1 kills): cpu_fuzz runs
+                               * 10^6 faulting sequences without a process each */
+#define SYST_KILL_THREAD   26 /* (tid): kill one other thread of the calling
+                               * process, as a kill does each of them; the
+                               * process lives on (kill torture) */
+#define SYST_IPC_OBJECTS   27 /* (what): 0 -> live endpoints, 1 -> handle
+                               * references on them (leak checks) */
 /* clang-format on */
+
+/* SYST_FAULT_CATCH's record: what the kernel saw when it diverted a fault. */
+struct syst_fault_rec {
+	uint64_t busy;		     /* 0: may divert; the kernel sets 1 */
+	uint64_t vector, error, cr2; /* cr2: the faulting address of a #PF, else 0 */
+	uint64_t rip, cs, rflags, rsp, ss;
+	uint64_t regs[15]; /* r15, r14, ..., r8, rbp, rdi, rsi, rdx, rcx, rbx, rax */
+};
+_Static_assert(sizeof(struct syst_fault_rec) == 24 * 8, "uapi layout");

@@ -219,6 +219,8 @@ static long call_test(struct worker *w)
 	switch (op) {
 	case SYST_WHERE: /* a page of serial output: try an op that is not one */
 		op = SYST_WHERE + 1 + below(r, 1000);
+		if (op == SYST_KILL_THREAD) /* could end a sibling worker */
+			op = SYST_IPC_OBJECTS;
 		break;
 	case SYST_KERNEL_UNMAP:
 		a = below(r, 70);

@@ -17,6 +17,7 @@
 	X(kill_running_process)      \
 	X(threads_yield_sleep_futex) \
 	X(affinity_honoured)         \
+	X(expired_slice_starves_newcomer) \
 	X(map_unmap_protect)         \
 	X(unmap_huge_sparse_range)   \
 	X(ipc_pingpong_same_cpu)     \
@@ -29,6 +30,7 @@
 	X(user_int1_int3_into)       \
 	X(user_gsbase_kernel_half)   \
 	X(syscall_return_noncanonical) \
+	X(ldtr_left_by_firmware)     \
 	X(mm_invariants)             \
 	X(tlb_torture)               \
 	X(asid_churn)                \
@@ -47,15 +49,19 @@
 	X(xstate_migration_stress)   \
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
+	X(ud_blamed_on_amx)          \
 	X(trace_events_recorded)     \
 	X(resource_exhaustion_clean) \
 	X(no_leaks_after_exit)       \
 	X(kill_of_non_child_refused) \
 	X(kill_before_block)         \
 	X(kill_during_blocking_calls) \
+	X(kill_single_threads)       \
+	X(kill_handle_holders)       \
 	X(ipc_direct_switch_vs_kill) \
 	X(idle_watchdog_reports)     \
-	X(syscall_fuzz)
+	X(syscall_fuzz)              \
+	X(cpu_fuzz)
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
@@ -70,6 +76,7 @@
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
 	X(role_amx_noperm)      \
+	X(role_ud_amx_perm)     \
 	X(role_pasid_hold)      \
 	X(role_fuzz)            \
 	X(role_kill_parent)     \
@@ -79,5 +86,11 @@
 	X(role_entry)           \
 	X(role_last_page_syscall)      \
 	X(role_stale_hog)       \
-	X(role_stale_as)
+	X(role_stale_as)         \
+	X(role_cpufuzz)         \
+	X(role_ldt_probe)       \
+	X(role_thread_victims)  \
+	X(role_ep_server)       \
+	X(role_ep_client)       \
+	X(role_cpufuzz_kill)
 /* clang-format on */

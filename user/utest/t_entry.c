@@ -328,3 +328,92 @@ void t_syscall_return_noncanonical(const char *arg)
 	(void)arg;
 	expect_child("role_last_page_syscall", KILLED_BY(V_GP));
 }
+
+/* ---- ldtr_left_by_firmware ---- */
+
+/* A descriptor at this index of an LDT based at address 0 lies at user
+ * address 0x12c0. */
+#define LDT_INDEX 600
+
+/* role_ldt_probe <how>: put a valid user data descriptor where an LDT at
+ * linear address 0 would have entry LDT_INDEX, then use that LDT selector:
+ * how 0 loads it into FS (exit 0 if that worked), how 1 asks LAR (exit 1
+ * if ZF says the descriptor is visible, 4 if not). With a null LDTR the
+ * load is #GP(selector) and LAR clears ZF. */
+void t_role_ldt_probe(const char *arg)
+{
+	int how = (int)arg_u64(&arg);
+	uint8_t *p =
+		map((void *)0x1000, 0xf000, UPROT_READ | UPROT_WRITE, UMAP_FIXED | UMAP_POPULATE);
+	uint32_t sel = LDT_INDEX << 3 | 4 | 3;
+
+	if (MAP_FAILED(p))
+		exit(2);
+	/* present, DPL 3, writable data, base 0, limit 4 GiB */
+	*(volatile uint64_t *)(uintptr_t)(LDT_INDEX * 8) = 0x00cff2000000ffffull;
+	if (how == 0) {
+		__asm__ __volatile__("movl %0, %%fs" ::"r"(sel) : "memory");
+		exit(0);
+	}
+	uint64_t ar = 0;
+	uint8_t zf;
+
+	__asm__ __volatile__("lar %2, %0; setz %1"
+			     : "+r"(ar), "=q"(zf)
+			     : "r"((uint64_t)sel)
+			     : "cc");
+	exit(zf ? 1 : 4);
+}
+
+static volatile int bounded_done;
+static volatile int bounded_pid;
+
+static void bounded_killer(void *p)
+{
+	uint64_t end = clock_ns() + (uint64_t)(uintptr_t)p * 1000000ull;
+
+	while (!bounded_done && clock_ns() < end)
+		sleep_ns(10000000);
+	if (!bounded_done)
+		kill_pid(bounded_pid);
+}
+
+/* run_child, but a child still running after ms is killed (exit 137). */
+static int run_bounded(const char *role, uint64_t ms)
+{
+	int code = -1;
+
+	bounded_done = 0;
+	bounded_pid = start_child(role);
+	if (bounded_pid < 0)
+		return -1;
+	int t = thread_create(bounded_killer, (void *)(uintptr_t)ms);
+
+	if (wait_pid(bounded_pid, &code))
+		code = -1;
+	bounded_done = 1;
+	thread_join(t, NULL);
+	return code;
+}
+
+/* The kernel never loaded LDTR, so it kept what reset (or the firmware)
+ * left there: under QEMU base 0, limit 0xffff. A selector with TI set then
+ * made the CPU read its descriptor from user address index * 8: with SMAP
+ * that implicit supervisor read faults, and the fault repeated for ever;
+ * without SMAP user memory became a descriptor table (data segments, and
+ * in 64-bit mode call gates to any kernel address). Found by cpu_fuzz (a
+ * MOV to FS of a random selector killed by a #PF at 0xa9a8). */
+void t_ldtr_left_by_firmware(const char *arg)
+{
+	(void)arg;
+	int load = run_bounded("role_ldt_probe 0", 5000),
+	    lar = run_bounded("role_ldt_probe 1", 5000);
+
+	if (!T_EQ(load, KILLED_BY(V_GP)))
+		ut_note("loading an LDT selector ended with %d (0: loaded from user memory, 137: "
+			"hung and killed)",
+			load);
+	if (!T_EQ(lar, 4))
+		ut_note("LAR of an LDT selector ended with %d (1: visible, 137: hung and killed)",
+			lar);
+}

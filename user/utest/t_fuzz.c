@@ -27,7 +27,8 @@
  * and the child's exit kills them mid-call), map/unmap/protect of the
  * fuzzer's own memory (those calls get a private window, kernel,
  * non-canonical and end-of-user-space addresses, or the fuzzer's own
- * earlier mappings), kill of anything but our children, join of a sibling
+ * earlier mappings), kill of anything but our children (SYST_KILL_THREAD
+ * included: it could end a sibling worker), join of a sibling
  * worker, and SYS_TRACE while tracing is on (its dump writes the console).
  * SYS_TEST's hooks are all read-only or self-contained (syscall_test.h)
  * and are fuzzed.

@@ -8,7 +8,9 @@
  *   Before the fix each call blocked for ever: nothing on the way into a
  *   wait looked at the flag under the lock the killer takes.
  * kill_during_blocking_calls: a child whose threads loop in every blocking
- *   call is killed by its parent at random moments, kill_rounds times
+ *   call, in protection changes and unmaps of memory another of its threads
+ *   reads on another CPU (shootdowns in flight), and in creating threads
+ *   that exit at once, is killed by its parent at random moments, kill_rounds times
  *   (default 100 in every boot; the qemu-kill-torture row runs 1500). A watchdog turns a
  *   wait that never returns into a failure with a list of every task, and
  *   kernel memory must come back exactly.
@@ -362,6 +364,54 @@ static void bl_waiter(void *p)
 	}
 }
 
+static uint8_t *bl_shared;
+
+/* Protection changes and unmaps of pages another thread of the process is
+ * reading on another CPU: each sends shootdowns, and a kill can land with
+ * them in flight. */
+static void bl_mapper(void *p)
+{
+	(void)p;
+	for (;;) {
+		protect(bl_shared, 4 * PAGE_SIZE, UPROT_READ);
+		protect(bl_shared, 4 * PAGE_SIZE, UPROT_READ | UPROT_WRITE);
+		unmap(bl_shared + 4 * PAGE_SIZE, 4 * PAGE_SIZE);
+		map(bl_shared + 4 * PAGE_SIZE, 4 * PAGE_SIZE, UPROT_READ | UPROT_WRITE,
+		    UMAP_FIXED | UMAP_POPULATE);
+	}
+}
+
+static void bl_toucher(void *p)
+{
+	(void)p;
+	for (;;) {
+		for (int i = 0; i < 4; i++)
+			(void)((volatile uint8_t *)bl_shared)[i * PAGE_SIZE];
+		yield(); /* the mm stays loaded on its CPU, which it does not hog */
+	}
+}
+
+static void bl_exit_now(void *p)
+{
+	(void)p;
+	thread_exit(8);
+}
+
+/* Threads that exit at once, joined: the kill lands during another
+ * thread's exit. */
+static void bl_exiter(void *p)
+{
+	(void)p;
+	for (;;) {
+		int t = thread_create(bl_exit_now, NULL);
+
+		if (t > 0)
+			thread_join(t, NULL);
+		else
+			sleep_ns(100000);
+	}
+}
+
 static void bl_sleeper(void *p)
 {
 	(void)p;
@@ -369,12 +419,12 @@ static void bl_sleeper(void *p)
 		sleep_ns(i * 7919 % 200000);
 }
 
-/* role_blockers <key>: threads looping in every blocking call until the
+/* role_blockers <key> <more>: threads looping in every blocking call until the
  * parent kills the process. The IPC pair shares one CPU (direct
  * switches), a second caller runs elsewhere (woken by IPI). */
 void t_role_blockers(const char *arg)
 {
-	uint64_t key = arg_u64(&arg);
+	uint64_t key = arg_u64(&arg), more = arg_u64(&arg);
 	int n = nr_cpus();
 
 	set_affinity_all(0);
@@ -391,6 +441,17 @@ void t_role_blockers(const char *arg)
 	thread_create(bl_joiner, NULL);
 	thread_create(bl_waiter, NULL);
 	thread_create(bl_sleeper, NULL);
+	if (more) {
+		/* every fourth round: shootdowns in flight, threads exiting */
+		bl_shared = map(NULL, 8 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+		if (MAP_FAILED(bl_shared))
+			exit(11);
+		int t = thread_create(bl_toucher, NULL);
+
+		set_affinity(t, n - 1);
+		thread_create(bl_mapper, NULL);
+		thread_create(bl_exiter, NULL);
+	}
 	futex_wait(&bl.never, 0, 0);
 	exit(12);
 }
@@ -439,13 +500,15 @@ void t_kill_during_blocking_calls(const char *arg)
 	ut_note("%lu kills, seed %lu (replay: kill_seed=%lu kill_rounds=%lu)", rounds, seed, seed,
 		rounds);
 	struct usage before = usage_settled(NULL);
+	long eps0 = sys_test(SYST_IPC_OBJECTS, 0, 0, 0),
+	     refs0 = sys_test(SYST_IPC_OBJECTS, 1, 0, 0);
 	int wd = thread_create(kd_watchdog, NULL);
 
 	for (uint64_t i = 0; i < rounds; i++) {
 		char role[48];
 		int code = -1;
 
-		snprintf(role, sizeof(role), "role_blockers %lu", key_for((int)(i % 32)));
+		snprintf(role, sizeof(role), "role_blockers %lu %lu", key_for((int)(i % 32)), (uint64_t)(i % 4 == 3));
 		int pid = start_child(role);
 
 		if (!T_EXPECT(pid > 0))
@@ -478,6 +541,8 @@ void t_kill_during_blocking_calls(const char *arg)
 	T_EQ(after.heap, before.heap);
 	T_EQ(after.vmalloc, before.vmalloc);
 	T_EQ(after.procs, before.procs);
+	T_EQ(sys_test(SYST_IPC_OBJECTS, 0, 0, 0), eps0);
+	T_EQ(sys_test(SYST_IPC_OBJECTS, 1, 0, 0), refs0);
 	ut_note("%lu children killed in %lu ms; kill_before_block %lu, ipc_switch_fallback %lu",
 		kd_round, (clock_ns() - t0) / MS, counter("kill_before_block"),
 		counter("ipc_switch_fallback"));

@@ -143,3 +143,66 @@ void t_affinity_honoured(const char *arg)
 	T_EQ(set_affinity(0, nr_cpus()), -22); /* no such CPU online */
 	T_EQ(set_affinity_all(0), 0);
 }
+
+/* ---- expired_slice_starves_newcomer ---- */
+
+static struct {
+	volatile int stop, ran;
+	volatile uint64_t spins;
+} es;
+
+static void es_hog(void *p)
+{
+	(void)p;
+	while (!es.stop)
+		es.spins++;
+}
+
+static void es_newcomer(void *p)
+{
+	(void)p;
+	es.ran = 1;
+}
+
+/* A thread that ran alone on its CPU until its time slice was used up was
+ * never preempted afterwards: the tick set need_resched only on the tick
+ * that used the slice up, and only if another task was waiting then; with
+ * the slice at 0 a task that arrived later waited until the hog blocked
+ * (sched/sched.c, schedule()). Found by kill_single_threads: a killed
+ * thread, woken onto a CPU where a spinning thread had run alone, never
+ * ran to its exit. */
+void t_expired_slice_starves_newcomer(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: needs two CPUs (the hog's and ours)");
+		exit(3);
+	}
+	set_affinity(0, 0);
+	es.stop = es.ran = 0;
+	es.spins = 0;
+	int hog = thread_create(es_hog, NULL);
+
+	T_EQ(set_affinity(hog, 1), 0);
+	sleep_ns(300000000); /* several slices, alone on CPU 1 */
+	T_EXPECT(es.spins > 0);
+	int nc = thread_create(es_newcomer, NULL);
+
+	T_EQ(set_affinity(nc, 1), 0);
+	/* Slices are sched_slice (5) ticks: it must run within a second (2 s
+	 * of clock time is the hang bound; the hog then stops). */
+	uint64_t t0 = clock_ns();
+
+	while (!es.ran && clock_ns() - t0 < 2000000000ull)
+		sleep_ns(10000000);
+	bool ran = es.ran;
+	uint64_t ms = (clock_ns() - t0) / 1000000;
+
+	es.stop = 1;
+	T_EQ(thread_join(hog, NULL), 0);
+	T_EQ(thread_join(nc, NULL), 0);
+	if (!T_EXPECT(ran))
+		ut_note("a thread woken onto the hog's CPU did not run for %lu ms", ms);
+	else
+		ut_note("the newcomer ran after %lu ms", ms);
+}
