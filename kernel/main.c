@@ -107,7 +107,7 @@ static int run_init(void)
 		pr_err("utest= and bench= lists are too long (at most %zu bytes)", sizeof(arg));
 		return -1;
 	}
-	int pid = proc_spawn("init", arg, strlen(arg), NULL);
+	int pid = proc_spawn("init", arg, strlen(arg), NULL, NULL, 0);
 
 	if (pid < 0) {
 		pr_err("cannot start init: error %d", pid);

@@ -31,6 +31,10 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 	(void)b;
 	(void)c;
 	switch (op) {
+	case SYST_HANDLES:
+		return (long)handles_live();
+	case SYST_KOBJS:
+		return (long)kobjs_live();
 	case SYST_FRAMES_FREE:
 		return (long)frames_free();
 	case SYST_HEAP_BYTES:

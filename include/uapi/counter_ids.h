@@ -82,7 +82,14 @@
 	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
 	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */\
 	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */\
-	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */
+	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */\
+	X(HANDLE_XFER, "handle_xfer")            /* handles delivered in IPC messages */\
+	X(HANDLE_RACE, "handle_race")            /* lookups that lost to a concurrent close */\
+	X(MEMOBJ_REVOKE, "memobj_revoke")        /* memory-object revocations */\
+	X(MEMOBJ_REVOKE_MM, "memobj_revoke_mm")  /* address spaces a revocation unmapped */\
+	X(IRQ_USER, "irq_user")                  /* interrupts delivered to a user IRQ object */\
+	X(IRQ_USER_ACK, "irq_user_ack")          /* ...acknowledged (line unmasked) */\
+	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */
 /* clang-format on */
 
 enum counter_id {

@@ -48,4 +48,8 @@
 #define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
                                * quietly (counter nmi_test); returns once
                                * handled, -ETIMEDOUT after 10 s */
+#define SYST_HANDLES       22 /* -> handles alive, in every table and in
+                               * flight (kernel/handle.c) */
+#define SYST_KOBJS         23 /* -> kernel objects alive (endpoints, memory
+                               * objects, IRQs, I/O port ranges) */
 /* clang-format on */

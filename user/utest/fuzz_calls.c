@@ -309,11 +309,12 @@ static long call_misc(struct worker *w, uint64_t nr)
 	}
 	case SYS_FUTEX_WAKE:
 		return syscall2(SYS_FUTEX_WAKE, any_ptr(w), any_int(r));
-	case SYS_EP_CREATE:
-	case SYS_EP_OPEN:
-		return syscall1(nr, below(r, 2) ? fz.keys[below(r, 2)] : any_int(r));
-	case SYS_EP_CLOSE:
-		return syscall1(SYS_EP_CLOSE, any_int(r));
+	case SYS_EP_CREATE: /* closed at once: the table stays for the blockers */
+		return syscall1(SYS_HANDLE_CLOSE, syscall0(SYS_EP_CREATE));
+	case SYS_HANDLE_DUP:
+	case SYS_HANDLE_INFO:
+	case SYS_HANDLE_CLOSE: /* never one of ours (user/utest/fuzz_handles.c does those) */
+		return syscall2(nr, bad_handle(r), any_int(r));
 	case SYS_TRACE:
 		if (fz.trace_on)
 			return 0;

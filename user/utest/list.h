@@ -24,6 +24,9 @@
 	X(ipc_switch_vs_migrating_wake) \
 	X(ipc_pair_does_not_starve_cpu) \
 	X(ipc_create_without_handle) \
+	X(handle_forged_refused)     \
+	X(handle_rights_enforced)    \
+	X(handle_moved_in_message)   \
 	X(cpu_protections)           \
 	X(user_single_step)          \
 	X(user_int1_int3_into)       \
@@ -76,5 +79,8 @@
 	X(role_blockers)        \
 	X(role_ipc_victim)      \
 	X(role_entry)           \
-	X(role_last_page_syscall)
+	X(role_last_page_syscall) \
+	X(role_forger)          \
+	X(role_rights)          \
+	X(role_cap_echo)
 /* clang-format on */
