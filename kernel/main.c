@@ -33,6 +33,7 @@
 #include "kernel/timer.h"
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
+#include "kernel/shm.h"
 #include "kernel/futex.h"
 #include "lib/string.h"
 #include "kernel/counters.h"
@@ -235,6 +236,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	arch_switch_init();
 	proc_init();
 	ipc_init();
+	shm_init();
 	futex_init();
 	smp_call_init();
 	timer_init();

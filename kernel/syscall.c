@@ -18,6 +18,7 @@
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
 #include "kernel/handle.h"
+#include "kernel/shm.h"
 #include "kernel/futex.h"
 #include "lib/printk.h"
 #include "lib/cmdline.h"
@@ -207,6 +208,21 @@ static long sys_handle_close(struct trap_frame *tf)
 static long sys_handle_info(struct trap_frame *tf)
 {
 	return handle_info(proc_current(), ARG0);
+}
+
+static long sys_mo_create(struct trap_frame *tf)
+{
+	return shm_create(ARG0);
+}
+
+static long sys_mo_map(struct trap_frame *tf)
+{
+	return shm_map(ARG0, ARG1, ARG2);
+}
+
+static long sys_mo_revoke(struct trap_frame *tf)
+{
+	return shm_revoke(ARG0, ARG1);
 }
 
 static void msg_from_frame(const struct trap_frame *tf, struct ipc_msg *m)
@@ -441,6 +457,9 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_HANDLE_DUP] = sys_handle_dup,
 	[SYS_HANDLE_CLOSE] = sys_handle_close,
 	[SYS_HANDLE_INFO] = sys_handle_info,
+	[SYS_MO_CREATE] = sys_mo_create,
+	[SYS_MO_MAP] = sys_mo_map,
+	[SYS_MO_REVOKE] = sys_mo_revoke,
 	[SYS_IPC_CALL] = sys_ipc_call,
 	[SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
 	[SYS_IPC_RECV] = sys_ipc_recv,

@@ -52,7 +52,10 @@
 #define SYS_XSTATE_PERM	   36 /* (cmd, features): AMX permission (include/uapi/xstate.h) */
 #define SYS_TRACE	   37 /* (cmd, arg): trace rings (include/uapi/trace_records.h) */
 #define SYS_HANDLE_INFO	   38 /* (handle) -> type << 16 | rights */
-#define NR_SYSCALLS	   39
+#define SYS_MO_CREATE	   39 /* (pages) -> handle to a new memory object */
+#define SYS_MO_MAP	   40 /* (handle, addr hint, prot) -> addr (kernel/shm.c) */
+#define SYS_MO_REVOKE	   41 /* (handle, flags) -> address spaces it was mapped in */
+#define NR_SYSCALLS	   42
 
 /* SYS_KINFO selectors. */
 #define KINFO_CONFIG	  0 /* the active boot switches, "pti=on pcid=..." */
@@ -67,3 +70,6 @@
 #define UPROT_EXEC    4
 #define UMAP_FIXED    1
 #define UMAP_POPULATE 2
+
+/* mo_revoke() flags. */
+#define MO_DECOMMIT 1 /* the mappings stay; the next touch gets fresh pages */

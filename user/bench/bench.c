@@ -428,6 +428,8 @@ int main(const char *arg)
 			role_ipc_server(arg + 16);
 		else if (!strncmp(arg, "role_ring ", 10))
 			role_ring(arg + 10);
+		else if (!strncmp(arg, "role_shm_reader ", 16))
+			role_shm_reader(arg + 16);
 		else
 			return 2;
 		return bench_errors ? 1 : 0;
@@ -444,6 +446,7 @@ int main(const char *arg)
 		calibrate();
 	bench_basic(arg);
 	bench_mm(arg);
+	bench_shm(arg);
 	bench_ring(arg);
 	printf("# bench: done in %lu ms, %d errors\n", (clock_ns() - t0) / 1000000, bench_errors);
 	return bench_errors ? 1 : 0;

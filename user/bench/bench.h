@@ -79,8 +79,10 @@ void vec_dirty(int level, uint64_t seed);
 void bench_basic(const char *sel);
 void bench_mm(const char *sel);
 void bench_ring(const char *sel);
+void bench_shm(const char *sel);
 bool bench_wanted(const char *sel, const char *name);
 
 /* Roles. */
 void role_ipc_server(const char *arg);
 void role_ring(const char *arg);
+void role_shm_reader(const char *arg);

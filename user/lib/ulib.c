@@ -265,6 +265,21 @@ long handle_info(int h)
 	return syscall1(SYS_HANDLE_INFO, h);
 }
 
+int mo_create(uint64_t pages)
+{
+	return (int)syscall1(SYS_MO_CREATE, pages);
+}
+
+void *mo_map(int h, void *hint, int prot)
+{
+	return (void *)syscall3(SYS_MO_MAP, h, hint, prot);
+}
+
+long mo_revoke(int h, int flags)
+{
+	return syscall2(SYS_MO_REVOKE, h, flags);
+}
+
 int ep_pair(int *send_h)
 {
 	int h = ep_create();

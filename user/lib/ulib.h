@@ -57,6 +57,11 @@ int handle_close(int h);
 int handle_dup(int h, uint32_t rights); /* rights 0: the same */
 long handle_info(int h);		/* type << 16 | rights */
 
+/* Memory objects (kernel/shm.c): shared pages, revocable everywhere. */
+int mo_create(uint64_t pages);
+void *mo_map(int h, void *hint, int prot); /* MAP_FAILED(p) on error */
+long mo_revoke(int h, int flags);	   /* flags: MO_DECOMMIT */
+
 /* IPC. */
 int ep_create(void); /* a handle with every endpoint right */
 /* A new endpoint: returns the receive handle (every right) and sets

@@ -27,6 +27,8 @@
 	X(handle_forged_refused)     \
 	X(handle_rights_enforced)    \
 	X(handle_moved_in_message)   \
+	X(shm_rights_and_mappings)   \
+	X(shm_revoke_unreadable_everywhere) \
 	X(cpu_protections)           \
 	X(user_single_step)          \
 	X(user_int1_int3_into)       \
@@ -82,5 +84,7 @@
 	X(role_last_page_syscall) \
 	X(role_forger)          \
 	X(role_rights)          \
-	X(role_cap_echo)
+	X(role_cap_echo)        \
+	X(role_shm_reader)      \
+	X(role_shm_touch)
 /* clang-format on */
