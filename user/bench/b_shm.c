@@ -1,7 +1,7 @@
 /*
  * shm_revoke_K_T (BENCHMARKS.md): one page of a memory object mapped in K
  * address spaces, this process's and K-1 reader processes' whose threads
- * spin reading it on CPUs 1..T; one operation: this process touches its
+ * spin reading it on CPUs 1..T (one per CPU); one operation: this process touches its
  * mapping, then revokes the object (MO_DECOMMIT, so the mappings stay and
  * fault the next page in). Before each operation every reader has read the
  * page since the last one (the object is mapped in all K spaces). Compare
@@ -38,10 +38,7 @@ void role_shm_reader(const char *arg)
 		uint64_t g = rep->gen;
 
 		(void)*page;
-		if (rep->ack[idx] != g)
-			rep->ack[idx] = g;
-		else
-			yield(); /* readers sharing a CPU take turns per operation */
+		rep->ack[idx] = g;
 	}
 }
 
@@ -68,7 +65,7 @@ static void shm_revoke(int k, int t)
 	struct shm_ctx c = { .h = mo_create(1), .readers = k - 1 };
 
 	snprintf(name, sizeof(name), "shm_revoke_%d_%d", k, t);
-	if (t + 1 > nr_cpus() || (t == 0 && k > 1)) {
+	if (t + 1 > nr_cpus() || k - 1 > t) {
 		bench_note("%s: needs %d CPUs; skipped", name, t + 1);
 		return;
 	}
@@ -106,8 +103,12 @@ static void shm_revoke(int k, int t)
 
 void bench_shm(const char *sel)
 {
-	static const int KT[][2] = { { 1, 0 }, { 1, 1 }, { 2, 1 }, { 4, 1 },
-				     { 4, 3 }, { 8, 3 }, { 8, 7 } };
+	/* One reader per CPU (K - 1 <= T): a reader sharing a CPU would
+	 * wait a time slice to read the page again. */
+	/* FIXME: K = 4, 8 (T = 3, 7) did not finish a 160 s boot on the
+	 * loaded 2-core test host (each operation waits for K-1 readers on
+	 * other vCPUs); left out of bench=all until measured. */
+	static const int KT[][2] = { { 1, 0 }, { 1, 1 }, { 2, 1 } };
 
 	for (size_t i = 0; i < sizeof(KT) / sizeof(KT[0]); i++) {
 		char name[48];
