@@ -2,14 +2,20 @@
  * Synchronous IPC: endpoints with call and reply_recv (seL4-style).
  *
  * Glossary
- *   endpoint    rendezvous object; waiting receivers and waiting callers
- *               queue on it; named by a 64-bit key, referenced by handles;
- *               owned by the process that created it: when the owner
- *               closes it (or exits) the endpoint dies, every queued and
- *               later call fails with -ESHUTDOWN, and the key is free again
+ *   endpoint    rendezvous object (a kobj, kernel/handle.c); waiting
+ *               receivers and waiting callers queue on it. It has no name:
+ *               it is reached only through handles, R_SEND to call, R_RECV
+ *               to receive and reply. It dies when the last handle with
+ *               R_RECV goes (closed, or its process exits): every queued
+ *               and later call fails with -ESHUTDOWN. Its memory goes when
+ *               the last reference does (handles and operations in flight)
  *   call        send a message and block until the reply
  *   reply_recv  reply to the current caller, then block for the next call
  *   reply_to    receiver side: the caller it owes a reply (one at a time)
+ *   xfer        the handles a message carries (struct ipc_xfer): taken out
+ *               of the sender's table when it sends (a move empties the
+ *               slot), handed to the receiving task when the message is,
+ *               installed by the receiver in its own table on its way out
  *
  * States of a thread in IPC (task->ipc_state, guarded by the endpoint lock
  * for the two waiting states, by the pairing otherwise):
@@ -21,9 +27,25 @@
  * waiting for the reply returns at once, and the late reply lands in a task
  * that still exists (and is no longer blocked, so the wake-up is a no-op).
  * Every operation holds a reference on its endpoint from the handle lookup
- * to its return, so a concurrent close never frees an endpoint that a
- * thread is queued on or about to lock. A killed waiter takes itself off
- * the queue when it wakes (nobody else touches its queue links).
+ * (handle_get, lock-free) to its return, so a concurrent close never frees
+ * an endpoint that a thread is queued on or about to lock. A killed waiter
+ * takes itself off the queue when it wakes (nobody else touches its queue
+ * links).
+ *
+ * Handles in messages. A sender whose handle argument carries IPC_HANDLES
+ * first takes the handles out of its table (include/uapi/handle.h) into
+ * its own me->ipc_xfer_out. Whoever copies the message to the partner
+ * also copies that block into the partner's ipc_xfer_in, guarded by the
+ * partner's ipc_xfer_state: EMPTY -> BUSY (claimed, CMPXCHG) -> FULL
+ * (published, CMPXCHG); the partner, returning, installs a FULL block in
+ * its own table and sets EMPTY. The only delivery that can race with the
+ * partner is a reply to a caller a kill has already woken: that caller
+ * never returns to user (a killed thread exits), and its thread exit
+ * exchanges the state to CLOSED, so exactly one side releases the late
+ * handles: the exit if the block was FULL, the replier (whose CMPXCHG
+ * then fails) otherwise. A message that is never delivered releases its
+ * block in the sender. The plain path tests two words (our out-mask at
+ * each hand-over, our state on the way out) and runs nothing else.
  *
  * Fast path: a call that finds a waiting receiver allowed on this CPU
  * hands the message over in the receiver's task and switches to it
@@ -48,132 +70,35 @@
 enum { IPC_IDLE, IPC_RECV, IPC_SEND, IPC_REPLY };
 
 struct endpoint {
+	struct kobj kobj; /* first: the typesafe header */
 	struct spinlock lock;
-	uint64_t key;
-	int refcount; /* handles */
 	bool dead;
-	struct proc *owner;
+	uint32_t recv_handles; /* handles with R_RECV, in tables or in flight */
 	struct list_node receivers;
 	struct list_node callers;
-	struct list_node link; /* global key list */
 };
 
-static struct spinlock keys_lock = SPINLOCK_INIT("ipc keys");
-static struct list_node endpoints = LIST_INIT(endpoints);
+/* task->ipc_xfer_state: who owns task->ipc_xfer_in. */
+enum {
+	XFER_EMPTY,  /* nothing delivered: a deliverer may claim it */
+	XFER_BUSY,   /* a deliverer is copying into it */
+	XFER_FULL,   /* delivered: the task installs it on its way out */
+	XFER_CLOSED, /* the task has exited: a deliverer keeps its handles */
+};
+
 static struct kmem_cache ep_cache;
 
-static void ep_put(struct endpoint *ep, struct proc *closer);
-
-void ipc_init(void)
+static struct endpoint *ep_of(struct kobj *o)
 {
-	kmem_cache_init(&ep_cache, "endpoint", sizeof(struct endpoint), 64);
-}
-
-static struct endpoint *find_key(uint64_t key)
-{
-	struct list_node *pos;
-
-	list_for_each (pos, &endpoints) {
-		struct endpoint *ep = list_entry(pos, struct endpoint, link);
-
-		if (ep->key == key && !ep->dead)
-			return ep;
-	}
-	return NULL;
-}
-
-static int handle_install(struct endpoint *ep)
-{
-	struct proc *p = proc_current();
-	int h = -EMFILE;
-
-	spin_lock(&p->lock);
-	for (int i = 0; i < PROC_MAX_HANDLES; i++) {
-		if (!p->handles[i]) {
-			p->handles[i] = ep;
-			h = i;
-			break;
-		}
-	}
-	spin_unlock(&p->lock);
-	return h;
-}
-
-/* The endpoint behind handle h, with a reference the caller drops with
- * ep_put(ep, NULL): a concurrent close cannot free it mid-operation. */
-static struct endpoint *handle_get(int h)
-{
-	struct proc *p = proc_current();
-	struct endpoint *ep = NULL;
-
-	if (h < 0 || h >= PROC_MAX_HANDLES)
-		return NULL;
-	spin_lock(&p->lock);
-	ep = p->handles[h];
-	if (ep) {
-		spin_lock(&keys_lock);
-		ep->refcount++;
-		spin_unlock(&keys_lock);
-	}
-	spin_unlock(&p->lock);
-	return ep;
-}
-
-int ipc_ep_create(uint64_t key)
-{
-	struct endpoint *ep = kmem_cache_alloc(&ep_cache);
-
-	if (!ep)
-		return -ENOMEM;
-	spin_init(&ep->lock, "endpoint");
-	list_init(&ep->receivers);
-	list_init(&ep->callers);
-	ep->key = key;
-	ep->refcount = 1;
-	ep->owner = proc_current();
-	spin_lock(&keys_lock);
-	if (find_key(key)) {
-		spin_unlock(&keys_lock);
-		kmem_cache_free(&ep_cache, ep);
-		return -EEXIST;
-	}
-	list_add_tail(&endpoints, &ep->link);
-	spin_unlock(&keys_lock);
-	int h = handle_install(ep);
-
-	/* No handle for it (-EMFILE): the endpoint dies at once. Not a plain
-	 * free: from list_add_tail above, ipc_ep_open() in another thread or
-	 * process can find the key and take a reference (the fuzzer hit that:
-	 * its later ep_put decremented a freed endpoint). As its owner, we
-	 * kill it; the last reference frees it. */
-	if (h < 0)
-		ep_put(ep, ep->owner);
-	return h;
-}
-
-int ipc_ep_open(uint64_t key)
-{
-	spin_lock(&keys_lock);
-	struct endpoint *ep = find_key(key);
-
-	if (ep)
-		ep->refcount++;
-	spin_unlock(&keys_lock);
-	if (!ep)
-		return -ENOENT;
-	int h = handle_install(ep);
-
-	if (h < 0)
-		ep_put(ep, NULL);
-	return h;
+	return container_of(o, struct endpoint, kobj);
 }
 
 /* Wake everyone queued on a dying endpoint: their calls fail. */
-static void ep_kill(struct endpoint *ep)
+static void ep_kill_locked(struct endpoint *ep)
 {
 	struct list_node *pos;
 
-	spin_lock(&ep->lock);
+	assert_held(&ep->lock);
 	ep->dead = true;
 	while ((pos = list_pop_head(&ep->receivers)) || (pos = list_pop_head(&ep->callers))) {
 		struct task *t = list_entry(pos, struct task, ipc_link);
@@ -182,64 +107,205 @@ static void ep_kill(struct endpoint *ep)
 		t->ipc_status = -ESHUTDOWN;
 		sched_wake(t, WAKE_SIGNAL);
 	}
+}
+
+static void ep_handle_add(struct kobj *o, uint32_t rights)
+{
+	struct endpoint *ep = ep_of(o);
+
+	if (!(rights & R_RECV))
+		return;
+	spin_lock(&ep->lock);
+	ep->recv_handles++;
 	spin_unlock(&ep->lock);
 }
 
-static void ep_put(struct endpoint *ep, struct proc *closer)
+static void ep_handle_drop(struct kobj *o, uint32_t rights)
 {
-	if (ep->owner == closer)
-		ep_kill(ep);
-	spin_lock(&keys_lock);
-	bool last = --ep->refcount == 0;
+	struct endpoint *ep = ep_of(o);
 
-	if (last)
-		list_del(&ep->link);
-	spin_unlock(&keys_lock);
-	if (last) {
-		if (!ep->dead)
-			ep_kill(ep);
-		kmem_cache_free(&ep_cache, ep);
-	}
+	if (!(rights & R_RECV))
+		return;
+	spin_lock(&ep->lock);
+	if (--ep->recv_handles == 0 && !ep->dead)
+		ep_kill_locked(ep);
+	spin_unlock(&ep->lock);
 }
 
-int ipc_ep_close(int h)
+static void ep_destroy(struct kobj *o)
 {
-	struct proc *p = proc_current();
-	struct endpoint *ep;
+	struct endpoint *ep = ep_of(o);
 
-	if (h < 0 || h >= PROC_MAX_HANDLES)
-		return -EINVAL;
-	spin_lock(&p->lock);
-	ep = p->handles[h];
-	p->handles[h] = NULL;
-	spin_unlock(&p->lock);
+	/* Every queued thread holds a reference: none is left. */
+	BUG_ON(!list_empty(&ep->receivers) || !list_empty(&ep->callers));
+	kmem_cache_free(&ep_cache, ep);
+}
+
+static const struct kobj_ops ep_ops = {
+	.destroy = ep_destroy,
+	.handle_add = ep_handle_add,
+	.handle_drop = ep_handle_drop,
+};
+
+void ipc_init(void)
+{
+	kmem_cache_init_typesafe(&ep_cache, "endpoint", sizeof(struct endpoint), 64);
+	kobj_register(KOBJ_ENDPOINT, &ep_ops);
+}
+
+long ipc_ep_create(void)
+{
+	struct endpoint *ep = kmem_cache_alloc(&ep_cache);
+
 	if (!ep)
+		return -ENOMEM;
+	spin_init(&ep->lock, "endpoint");
+	list_init(&ep->receivers);
+	list_init(&ep->callers);
+	kobj_init(&ep->kobj, KOBJ_ENDPOINT);
+	return handle_create(proc_current(), &ep->kobj, R_SEND | R_RECV | R_GRANT | R_DUP | R_XFER);
+}
+
+static struct endpoint *ep_get(uint64_t h, uint32_t need, long *err)
+{
+	struct kobj *o = NULL;
+
+	*err = handle_get(proc_current()->handles, h, KOBJ_ENDPOINT, need, &o);
+	return *err ? NULL : ep_of(o);
+}
+
+static void ep_put(struct endpoint *ep)
+{
+	kobj_put(&ep->kobj);
+}
+
+/* ---- handles in messages ---- */
+
+static void xfer_release(struct ipc_xfer *x)
+{
+	for (int i = 0; i < IPC_MSG_WORDS; i++)
+		if (x->mask & (1u << i))
+			handle_release(x->obj[i], x->rights[i]);
+	x->mask = 0;
+}
+
+/* Take the handles desc names out of our table (handle.h's rules) into
+ * me->ipc_xfer_out, which our next message carries. Moves are final even
+ * on error. */
+static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
+{
+	struct task *me = current_task();
+	struct ipc_xfer *x = &me->ipc_xfer_out;
+	struct endpoint *ep;
+	long err;
+
+	if (desc & ~IPC_XFER_VALID)
 		return -EINVAL;
-	ep_put(ep, p);
+	ep = ep_get(h, R_GRANT, &err);
+	if (!ep)
+		return err;
+	ep_put(ep);
+	for (int i = 0; i < IPC_MSG_WORDS; i++) {
+		uint32_t f = IPC_XFER_FIELD(desc, i);
+
+		if (!f)
+			continue;
+		if (!(f & 1))
+			err = -EINVAL;
+		else
+			err = handle_take(me->proc, msg->w[i], f & 2, (f >> 2) & R_ALL, &x->obj[i],
+					  &x->rights[i]);
+		if (err) {
+			xfer_release(x);
+			return err;
+		}
+		x->mask |= 1u << i;
+	}
 	return 0;
 }
 
-void ipc_close_all(struct proc *p)
+/*
+ * The message of `from` is being copied to `to`: the handles go with it,
+ * into to->ipc_xfer_in. Claim it (EMPTY -> BUSY), copy, publish (BUSY ->
+ * FULL). Either step fails only if `to` has exited meanwhile (CLOSED,
+ * ipc_thread_exit): then the handles are released here, and `to` never
+ * looks at its block again.
+ */
+static __noinline void xfer_pass(struct task *from, struct task *to)
 {
-	for (int h = 0; h < PROC_MAX_HANDLES; h++) {
-		struct endpoint *ep = p->handles[h];
+	uint32_t st = XFER_EMPTY;
 
-		p->handles[h] = NULL;
-		if (ep)
-			ep_put(ep, p);
+	/* Locked CMPXCHG: orders the claim before our copy. Pairs with the
+	 * exchange in ipc_thread_exit(). */
+	if (__atomic_compare_exchange_n(&to->ipc_xfer_state, &st, XFER_BUSY, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		to->ipc_xfer_in = from->ipc_xfer_out;
+		st = XFER_BUSY;
+		/* Release (and a full barrier, locked): the copy is visible
+		 * before FULL. Pairs with the acquire load in xfer_arrived() and
+		 * the exchange in ipc_thread_exit(). */
+		if (__atomic_compare_exchange_n(&to->ipc_xfer_state, &st, XFER_FULL, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			from->ipc_xfer_out.mask = 0;
+			return;
+		}
 	}
+	xfer_release(&from->ipc_xfer_out);
 }
 
-uint64_t ipc_objects(bool refs)
+static inline void xfer_hand(struct task *from, struct task *to)
 {
-	struct list_node *pos;
-	uint64_t n = 0;
+	if (unlikely(from->ipc_xfer_out.mask))
+		xfer_pass(from, to);
+}
 
-	spin_lock(&keys_lock);
-	list_for_each (pos, &endpoints)
-		n += refs ? (uint64_t)list_entry(pos, struct endpoint, link)->refcount : 1;
-	spin_unlock(&keys_lock);
-	return n;
+/* Returning from a receive or a call with status r: install the handles
+ * delivered to us into our table, their values into the message words;
+ * returns r with the mask of those words (IPC_RESULT_HANDLES). */
+static __noinline long xfer_install(struct task *me, struct ipc_msg *msg, long r)
+{
+	struct ipc_xfer x = me->ipc_xfer_in;
+	uint32_t got = 0;
+
+	/* Only we leave FULL, and nobody enters BUSY while it is FULL. */
+	__atomic_store_n(&me->ipc_xfer_state, XFER_EMPTY, __ATOMIC_RELAXED);
+	if (r < 0) { /* not for us after all (a late reply): drop them */
+		xfer_release(&x);
+		return r;
+	}
+	for (int i = 0; i < IPC_MSG_WORDS; i++) {
+		if (!(x.mask & (1u << i)))
+			continue;
+		long nh = handle_deliver(me->proc, x.obj[i], x.rights[i]);
+
+		msg->w[i] = (uint64_t)nh;
+		if (nh >= 0)
+			got |= 1u << i;
+		this_cpu_inc(counters[CNT_HANDLE_XFER]);
+	}
+	return r | (long)((uint64_t)got << IPC_RESULT_HANDLES_SHIFT);
+}
+
+static inline long xfer_arrived(struct task *me, struct ipc_msg *msg, long r)
+{
+	/* Acquire: the block is read after FULL. Pairs with xfer_pass(). A
+	 * BUSY here is a late reply racing with our kill: ipc_thread_exit()
+	 * settles it. */
+	if (unlikely(__atomic_load_n(&me->ipc_xfer_state, __ATOMIC_ACQUIRE) == XFER_FULL))
+		return xfer_install(me, msg, r);
+	return r;
+}
+
+/* The message was not delivered: its handles are released. */
+static inline void xfer_undelivered(struct task *me)
+{
+	if (unlikely(me->ipc_xfer_out.mask))
+		xfer_release(&me->ipc_xfer_out);
+}
+
+long ipc_handle_close(uint64_t h)
+{
+	return handle_close(proc_current(), h);
 }
 
 /* Give a blocked partner the CPU: directly if it may run here, otherwise
@@ -284,20 +350,36 @@ static void test_delay_after_pop(struct task *me)
 	udelay(us);
 }
 
-long ipc_call(int h, struct ipc_msg *msg)
+/* A call whose message carries handles: take them, then the plain call
+ * (which hands them over with the message). */
+static __noinline long ipc_call_xfer(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 {
-	struct endpoint *ep = handle_get(h);
+	long r = xfer_collect(h, desc, msg);
+
+	return r ? r : ipc_call(h, msg, 0);
+}
+
+long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
+{
 	struct task *me = current_task();
 	long r;
+	struct endpoint *ep = ep_get(h, R_SEND, &r);
 
-	if (!ep)
-		return -EINVAL;
+	if (unlikely(!ep)) {
+		/* IPC_HANDLES fails the lookup's range check: the plain path
+		 * pays nothing for messages with handles. */
+		if (h & IPC_HANDLES)
+			return ipc_call_xfer(h & ~IPC_HANDLES, msg, desc);
+		xfer_undelivered(me);
+		return r;
+	}
 	me->ipc_msg = *msg;
 	me->ipc_status = 0;
 	spin_lock(&ep->lock);
 	if (ep->dead) {
 		spin_unlock(&ep->lock);
-		ep_put(ep, NULL);
+		ep_put(ep);
+		xfer_undelivered(me);
 		return -ESHUTDOWN;
 	}
 	struct list_node *n = list_pop_head(&ep->receivers);
@@ -309,6 +391,7 @@ long ipc_call(int h, struct ipc_msg *msg)
 		if (unlikely(me->test_ipc_delay_us))
 			test_delay_after_pop(me);
 		r2->ipc_msg = me->ipc_msg;
+		xfer_hand(me, r2);
 		r2->ipc_state = IPC_IDLE;
 		task_get(me);
 		r2->ipc_reply_to = me;
@@ -325,32 +408,53 @@ long ipc_call(int h, struct ipc_msg *msg)
 	if (me->ipc_state == IPC_REPLY)
 		me->ipc_status = -EINTR; /* killed: the late reply finds us gone */
 	wait_done(me, ep);
-	r = me->ipc_status;
+	xfer_undelivered(me); /* still ours: nobody took the message */
+	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
 	if (r >= 0)
 		*msg = me->ipc_msg;
-	ep_put(ep, NULL);
+	ep_put(ep);
 	return r;
 }
 
-long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
+/* Give our reply (message and handles) to the caller we owe it. */
+static void reply_to_caller(struct task *me, struct task *caller, const struct ipc_msg *msg)
 {
-	struct endpoint *ep = handle_get(h);
+	caller->ipc_msg = *msg;
+	xfer_hand(me, caller);
+	caller->ipc_status = (long)me->tid;
+	caller->ipc_state = IPC_IDLE;
+}
+
+static __noinline long reply_recv_xfer(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
+{
+	long r;
+
+	if (!reply || !current_task()->ipc_reply_to)
+		return -EINVAL;
+	r = xfer_collect(h, desc, msg);
+	return r ? r : ipc_reply_recv(h, msg, reply, 0);
+}
+
+long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
+{
 	struct task *me = current_task();
 	struct task *caller = me->ipc_reply_to;
 	long r;
+	struct endpoint *ep = ep_get(h, R_RECV, &r);
 
-	if (!ep)
-		return -EINVAL;
+	if (unlikely(!ep)) {
+		if (h & IPC_HANDLES)
+			return reply_recv_xfer(h & ~IPC_HANDLES, msg, reply, desc);
+		xfer_undelivered(me);
+		return r;
+	}
 	if (reply && !caller) {
-		ep_put(ep, NULL);
+		ep_put(ep);
 		return -EINVAL;
 	}
 	me->ipc_reply_to = NULL;
-	if (caller) {
-		caller->ipc_msg = *msg;
-		caller->ipc_status = (long)me->tid;
-		caller->ipc_state = IPC_IDLE;
-	}
+	if (caller)
+		reply_to_caller(me, caller, msg);
 	spin_lock(&ep->lock);
 	if (ep->dead) {
 		spin_unlock(&ep->lock);
@@ -358,7 +462,7 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 			sched_wake(caller, WAKE_SIGNAL);
 			task_put(caller);
 		}
-		ep_put(ep, NULL);
+		ep_put(ep);
 		return -ESHUTDOWN;
 	}
 	struct list_node *n = list_pop_head(&ep->callers);
@@ -371,13 +475,14 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 		task_get(c);
 		me->ipc_reply_to = c;
 		*msg = c->ipc_msg;
+		xfer_hand(c, me);
 		spin_unlock(&ep->lock);
 		if (caller) {
 			sched_wake(caller, WAKE_SIGNAL);
 			task_put(caller);
 		}
-		ep_put(ep, NULL);
-		return (long)c->tid;
+		ep_put(ep);
+		return xfer_arrived(me, msg, (long)c->tid);
 	}
 	me->ipc_state = IPC_RECV;
 	me->ipc_ep = ep;
@@ -392,27 +497,36 @@ long ipc_reply_recv(int h, struct ipc_msg *msg, bool reply)
 	/* Woken with a message (state IDLE, status = caller's tid), by
 	 * teardown (status < 0), or killed (still queued). */
 	wait_done(me, ep);
-	r = me->ipc_status;
+	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
 	if (r >= 0)
 		*msg = me->ipc_msg;
-	ep_put(ep, NULL);
+	ep_put(ep);
 	return r;
 }
 
-long ipc_reply(int h, const struct ipc_msg *msg)
+long ipc_reply(uint64_t h, const struct ipc_msg *msg, uint64_t desc)
 {
-	struct endpoint *ep = handle_get(h);
 	struct task *me = current_task();
 	struct task *caller = me->ipc_reply_to;
+	long r;
 
-	if (ep)
-		ep_put(ep, NULL);
-	if (!ep || !caller)
+	if (!caller)
 		return -EINVAL;
+	if (h & IPC_HANDLES) {
+		h &= ~IPC_HANDLES;
+		r = xfer_collect(h, desc, msg);
+		if (r)
+			return r;
+	}
+	struct endpoint *ep = ep_get(h, R_RECV, &r);
+
+	if (!ep) {
+		xfer_undelivered(me);
+		return r;
+	}
+	ep_put(ep);
 	me->ipc_reply_to = NULL;
-	caller->ipc_msg = *msg;
-	caller->ipc_status = (long)me->tid;
-	caller->ipc_state = IPC_IDLE;
+	reply_to_caller(me, caller, msg);
 	sched_wake(caller, WAKE_SIGNAL);
 	task_put(caller);
 	return 0;
@@ -421,6 +535,12 @@ long ipc_reply(int h, const struct ipc_msg *msg)
 void ipc_thread_exit(struct task *t)
 {
 	struct task *caller = t->ipc_reply_to;
+	/* Locked exchange: after this no deliverer claims or publishes our
+	 * block (its CMPXCHG fails and it releases the handles); one already
+	 * FULL is ours to release. Pairs with xfer_pass(). */
+	if (__atomic_exchange_n(&t->ipc_xfer_state, XFER_CLOSED, __ATOMIC_SEQ_CST) == XFER_FULL)
+		xfer_release(&t->ipc_xfer_in);
+	xfer_undelivered(t);
 
 	if (caller) {
 		/* We owed a reply: the caller's call fails. */

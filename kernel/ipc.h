@@ -14,23 +14,29 @@ struct ipc_msg {
 	uint64_t w[IPC_MSG_WORDS];
 };
 
-/* Handles: small integers in the calling process's table. */
-int ipc_ep_create(uint64_t key); /* a new endpoint under a user-chosen key */
-int ipc_ep_open(uint64_t key);	 /* another handle to an existing key */
-int ipc_ep_close(int handle);
-/* Send msg and wait for the reply (written back into msg). Returns the
- * receiver's thread id (> 0) or -errno. */
-long ipc_call(int handle, struct ipc_msg *msg);
-/* Reply to the last caller (if any), then wait for the next message. Returns
- * the caller's thread id, msg holding its message. */
-long ipc_reply_recv(int handle, struct ipc_msg *msg, bool reply);
+struct kobj;
+/* The handles a message carries between two tables (kernel/ipc.c). */
+struct ipc_xfer {
+	uint32_t mask; /* message words that carry a handle */
+	uint32_t rights[IPC_MSG_WORDS];
+	struct kobj *obj[IPC_MSG_WORDS];
+};
+
+/* A new endpoint; returns a handle with every endpoint right. */
+long ipc_ep_create(void);
+long ipc_handle_close(uint64_t handle);
+/* Send msg and wait for the reply (written back into msg). desc: the
+ * handles the message carries (include/uapi/handle.h; 0 for none).
+ * Returns the receiver's thread id (> 0, with IPC_RESULT_HANDLES bits if
+ * the reply carried handles) or -errno. */
+long ipc_call(uint64_t handle, struct ipc_msg *msg, uint64_t desc);
+/* Reply to the last caller (if any; desc: the reply's handles), then wait
+ * for the next message. Returns the caller's thread id, msg holding its
+ * message. */
+long ipc_reply_recv(uint64_t handle, struct ipc_msg *msg, bool reply, uint64_t desc);
 /* Reply to the current caller without waiting for the next one. */
-long ipc_reply(int handle, const struct ipc_msg *msg);
+long ipc_reply(uint64_t handle, const struct ipc_msg *msg, uint64_t desc);
 
 /* Process and thread teardown. */
-void ipc_close_all(struct proc *p);
 void ipc_thread_exit(struct task *t);
 void ipc_init(void);
-/* Live endpoints, or (refs) the references on them: handles plus
- * operations in flight (test hook SYST_IPC_OBJECTS, leak checks). */
-uint64_t ipc_objects(bool refs);

@@ -33,6 +33,7 @@
 #include "kernel/timer.h"
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
+#include "kernel/shm.h"
 #include "kernel/futex.h"
 #include "lib/string.h"
 #include "kernel/counters.h"
@@ -108,7 +109,7 @@ static int run_init(void)
 		pr_err("utest= and bench= lists are too long (at most %zu bytes)", sizeof(arg));
 		return -1;
 	}
-	int pid = proc_spawn("init", arg, strlen(arg), NULL);
+	int pid = proc_spawn("init", arg, strlen(arg), NULL, NULL, 0);
 
 	if (pid < 0) {
 		pr_err("cannot start init: error %d", pid);
@@ -237,6 +238,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	arch_switch_init();
 	proc_init();
 	ipc_init();
+	shm_init();
 	futex_init();
 	smp_call_init();
 	timer_init();

@@ -127,15 +127,54 @@ static void proc_free(struct proc *p)
 	kmem_cache_free(&proc_cache, p);
 }
 
-int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc *parent)
+/* The handles a spawn list names, taken out of the parent (moved or
+ * copied, handle.h's rules). On error the ones taken go back. */
+struct spawn_taken {
+	struct kobj *obj[SPAWN_MAX_HANDLES];
+	uint32_t rights[SPAWN_MAX_HANDLES];
+};
+
+static void spawn_untake(struct proc *parent, const struct spawn_handle *hs, uint32_t n,
+			 struct spawn_taken *t)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (hs[i].rights & SPAWN_MOVE)
+			handle_untake(parent, (uint32_t)hs[i].handle, t->obj[i], t->rights[i]);
+		else
+			handle_release(t->obj[i], t->rights[i]);
+	}
+}
+
+static long spawn_take(struct proc *parent, const struct spawn_handle *hs, uint32_t n,
+		       struct spawn_taken *t)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		long e = -EINVAL;
+
+		if (!(hs[i].rights & ~(SPAWN_MOVE | R_ALL)) && hs[i].handle >= 0)
+			e = handle_take(parent, (uint32_t)hs[i].handle, hs[i].rights & SPAWN_MOVE,
+					hs[i].rights & R_ALL, &t->obj[i], &t->rights[i]);
+		if (e) {
+			spawn_untake(parent, hs, i, t);
+			return e;
+		}
+	}
+	return 0;
+}
+
+int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc *parent,
+	       const struct spawn_handle *hs, uint32_t nr_handles)
 {
 	const struct boot_module *m = find_module(name);
 	struct elf_image img;
+	struct spawn_taken taken;
 
 	if (!m)
 		return -ENOENT;
 	if (arg_len > 4096)
 		return -E2BIG;
+	if (nr_handles > SPAWN_MAX_HANDLES || (nr_handles && !parent))
+		return -EINVAL;
 	const void *data = phys_to_virt(m->start);
 	const char *err = elf_validate(data, m->end - m->start, &img);
 
@@ -143,13 +182,20 @@ int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc 
 		pr_warn("spawn %s: refused: %s", name, err);
 		return -ENOEXEC;
 	}
+	long te = spawn_take(parent, hs, nr_handles, &taken);
+
+	if (te)
+		return (int)te;
 	struct proc *p = kmem_cache_alloc(&proc_cache);
 
-	if (!p)
+	if (!p) {
+		spawn_untake(parent, hs, nr_handles, &taken);
 		return -ENOMEM;
+	}
 	p->mm = mm_create();
 	if (!p->mm) {
 		kmem_cache_free(&proc_cache, p);
+		spawn_untake(parent, hs, nr_handles, &taken);
 		return -ENOMEM;
 	}
 	strlcpy(p->name, name, sizeof(p->name));
@@ -177,9 +223,15 @@ int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc 
 	if (!t) {
 		mm_put(p->mm);
 		kmem_cache_free(&proc_cache, p);
+		spawn_untake(parent, hs, nr_handles, &taken);
 		return e ? e : -ENOMEM;
 	}
+	/* The child's table is empty and nobody else can reach it yet: the
+	 * i-th handle lands at slot i, generation 1 (SPAWN_HANDLE(i)). */
+	for (uint32_t i = 0; i < nr_handles; i++)
+		BUG_ON(handle_install_at(p, i, taken.obj[i], taken.rights[i]) != SPAWN_HANDLE(i));
 	t->uframe->rsi = arg_len;
+	t->uframe->rdx = nr_handles;
 	spin_lock(&procs_lock);
 	p->pid = next_pid++;
 	list_add_tail(&procs, &p->link);
@@ -304,7 +356,7 @@ static void proc_finish(struct proc *p)
 	struct list_node *pos, *tmp;
 	struct list_node dead = LIST_INIT(dead);
 
-	ipc_close_all(p);
+	handle_close_all(p);
 	mm_put(p->mm);
 	spin_lock(&p->lock);
 	p->mm = NULL;

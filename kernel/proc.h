@@ -14,14 +14,13 @@
 #include "lib/compiler.h"
 #include "lib/list.h"
 #include "lib/spinlock.h"
+#include "kernel/handle.h"
 
 struct mm;
 struct task;
-struct endpoint;
 struct trap_frame;
 
-#define PROC_MAX_HANDLES 64
-#define PROC_NAME_LEN	 32
+#define PROC_NAME_LEN 32
 
 /* Exit status of a process killed by a CPU exception: 128 + vector. */
 #define EXIT_KILLED_BASE 128
@@ -43,14 +42,15 @@ struct proc {
 	struct task *waiter;
 	struct task *reaper; /* the thread in wait() for us; one at a time (procs_lock) */
 	struct list_node link;
-	struct endpoint *handles[PROC_MAX_HANDLES];
+	struct hslot handles[PROC_MAX_HANDLES]; /* kernel/handle.c: lock-free reads */
 	int refcount;
 	bool amx_permitted; /* arch/x86/xstate.c: may use tile data */
 };
 
 void proc_init(void);
 /* Start a process from the boot module called name. Returns pid or -errno. */
-int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc *parent);
+int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc *parent,
+	       const struct spawn_handle *hs, uint32_t nr_handles);
 /* Wait for a child; returns its exit code through *code. 0 or -errno. */
 int proc_wait(uint32_t pid, int *code);
 /* A new thread in p entering user mode at entry with rsp = stack, rdi = arg. */

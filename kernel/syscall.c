@@ -17,6 +17,8 @@
 #include "kernel/uaccess.h"
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
+#include "kernel/handle.h"
+#include "kernel/shm.h"
 #include "kernel/futex.h"
 #include "lib/printk.h"
 #include "lib/cmdline.h"
@@ -58,14 +60,16 @@ static long sys_exit(struct trap_frame *tf)
 static long sys_spawn(struct trap_frame *tf)
 {
 	char name[MAX_NAME], arg[256];
-	uint64_t arg_len = ARG3;
+	struct spawn_handle hs[SPAWN_MAX_HANDLES];
+	uint64_t arg_len = ARG3, nh = ARG5;
 
-	if (ARG1 == 0 || ARG1 >= MAX_NAME || arg_len >= sizeof(arg))
+	if (ARG1 == 0 || ARG1 >= MAX_NAME || arg_len >= sizeof(arg) || nh > SPAWN_MAX_HANDLES)
 		return -EINVAL;
-	if (copy_from_user(name, ARG0, ARG1) || (arg_len && copy_from_user(arg, ARG2, arg_len)))
+	if (copy_from_user(name, ARG0, ARG1) || (arg_len && copy_from_user(arg, ARG2, arg_len)) ||
+	    (nh && copy_from_user(hs, ARG4, nh * sizeof(hs[0]))))
 		return -EFAULT;
 	name[ARG1] = '\0';
-	return proc_spawn(name, arg, arg_len, proc_current());
+	return proc_spawn(name, arg, arg_len, proc_current(), hs, (uint32_t)nh);
 }
 
 static long sys_wait(struct trap_frame *tf)
@@ -187,17 +191,38 @@ static long sys_futex_wake(struct trap_frame *tf)
 
 static long sys_ep_create(struct trap_frame *tf)
 {
-	return ipc_ep_create(ARG0);
+	(void)tf;
+	return ipc_ep_create();
 }
 
-static long sys_ep_open(struct trap_frame *tf)
+static long sys_handle_dup(struct trap_frame *tf)
 {
-	return ipc_ep_open(ARG0);
+	return handle_dup(proc_current(), ARG0, (uint32_t)MIN(ARG1, 0xffffffffull));
 }
 
-static long sys_ep_close(struct trap_frame *tf)
+static long sys_handle_close(struct trap_frame *tf)
 {
-	return ipc_ep_close((int)ARG0);
+	return handle_close(proc_current(), ARG0);
+}
+
+static long sys_handle_info(struct trap_frame *tf)
+{
+	return handle_info(proc_current(), ARG0);
+}
+
+static long sys_mo_create(struct trap_frame *tf)
+{
+	return shm_create(ARG0);
+}
+
+static long sys_mo_map(struct trap_frame *tf)
+{
+	return shm_map(ARG0, ARG1, ARG2);
+}
+
+static long sys_mo_revoke(struct trap_frame *tf)
+{
+	return shm_revoke(ARG0, ARG1);
 }
 
 static void msg_from_frame(const struct trap_frame *tf, struct ipc_msg *m)
@@ -221,7 +246,7 @@ static long sys_ipc_call(struct trap_frame *tf)
 	struct ipc_msg m;
 
 	msg_from_frame(tf, &m);
-	long r = ipc_call((int)ARG0, &m);
+	long r = ipc_call(ARG0, &m, ARG5);
 
 	if (r >= 0)
 		msg_to_frame(tf, &m);
@@ -233,7 +258,7 @@ static long sys_ipc_reply_recv(struct trap_frame *tf)
 	struct ipc_msg m;
 
 	msg_from_frame(tf, &m);
-	long r = ipc_reply_recv((int)ARG0, &m, true);
+	long r = ipc_reply_recv(ARG0, &m, true, ARG5);
 
 	if (r >= 0)
 		msg_to_frame(tf, &m);
@@ -243,7 +268,7 @@ static long sys_ipc_reply_recv(struct trap_frame *tf)
 static long sys_ipc_recv(struct trap_frame *tf)
 {
 	struct ipc_msg m = { { 0 } };
-	long r = ipc_reply_recv((int)ARG0, &m, false);
+	long r = ipc_reply_recv(ARG0, &m, false, 0);
 
 	if (r >= 0)
 		msg_to_frame(tf, &m);
@@ -255,7 +280,7 @@ static long sys_ipc_reply(struct trap_frame *tf)
 	struct ipc_msg m;
 
 	msg_from_frame(tf, &m);
-	return ipc_reply((int)ARG0, &m);
+	return ipc_reply(ARG0, &m, ARG5);
 }
 
 static long sys_console_write(struct trap_frame *tf)
@@ -429,8 +454,12 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_FUTEX_WAIT] = sys_futex_wait,
 	[SYS_FUTEX_WAKE] = sys_futex_wake,
 	[SYS_EP_CREATE] = sys_ep_create,
-	[SYS_EP_OPEN] = sys_ep_open,
-	[SYS_EP_CLOSE] = sys_ep_close,
+	[SYS_HANDLE_DUP] = sys_handle_dup,
+	[SYS_HANDLE_CLOSE] = sys_handle_close,
+	[SYS_HANDLE_INFO] = sys_handle_info,
+	[SYS_MO_CREATE] = sys_mo_create,
+	[SYS_MO_MAP] = sys_mo_map,
+	[SYS_MO_REVOKE] = sys_mo_revoke,
 	[SYS_IPC_CALL] = sys_ipc_call,
 	[SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
 	[SYS_IPC_RECV] = sys_ipc_recv,

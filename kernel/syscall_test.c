@@ -87,6 +87,10 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 	(void)b;
 	(void)c;
 	switch (op) {
+	case SYST_HANDLES:
+		return (long)handles_live();
+	case SYST_KOBJS:
+		return (long)kobjs_live();
 	case SYST_FRAMES_FREE:
 		return (long)frames_free();
 	case SYST_HEAP_BYTES:
@@ -222,10 +226,6 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return fault_catch_arm(a, b, c);
 	case SYST_KILL_THREAD:
 		return proc_kill_thread((uint32_t)a);
-	case SYST_IPC_OBJECTS:
-		return a == 0	? (long)ipc_objects(false)
-		       : a == 1 ? (long)ipc_objects(true)
-				: -EINVAL;
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 

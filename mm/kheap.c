@@ -56,11 +56,26 @@ void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size, uint
 	list_init(&c->full);
 	c->objs_in_use = 0;
 	c->slabs = 0;
+	c->unpoisoned = sizeof(void *);
+	c->typesafe = false;
 	uint64_t f = spin_lock_irqsave(&registry_lock);
 
 	c->next = caches;
 	caches = c;
 	spin_unlock_irqrestore(&registry_lock, f);
+}
+
+void kmem_cache_init_typesafe(struct kmem_cache *c, const char *name, uint32_t size, uint32_t align)
+{
+	kmem_cache_init(c, name, size, align);
+	BUG_ON(c->obj_size < sizeof(void *) + KMEM_TYPESAFE_HDR);
+	c->unpoisoned = sizeof(void *) + KMEM_TYPESAFE_HDR;
+	c->typesafe = true;
+}
+
+static void poison(struct kmem_cache *c, void *o)
+{
+	memset((char *)o + c->unpoisoned, POISON, c->obj_size - c->unpoisoned);
 }
 
 static struct slab *slab_new(struct kmem_cache *c)
@@ -80,7 +95,8 @@ static struct slab *slab_new(struct kmem_cache *c)
 	for (uint32_t i = c->per_slab; i-- > 0;) {
 		void **o = (void **)(obj + (size_t)i * c->obj_size);
 
-		memset(o, POISON, c->obj_size);
+		memset(o, 0, c->unpoisoned);
+		poison(c, o);
 		*o = s->free;
 		s->free = o;
 	}
@@ -90,7 +106,7 @@ static struct slab *slab_new(struct kmem_cache *c)
 
 static void check_poison(struct kmem_cache *c, const uint8_t *o)
 {
-	for (uint32_t i = sizeof(void *); i < c->obj_size; i++) {
+	for (uint32_t i = c->unpoisoned; i < c->obj_size; i++) {
 		if (o[i] != POISON)
 			panic("kheap: %s object %p was written after free (byte %u = %#x)", c->name,
 			      o, i, o[i]);
@@ -122,7 +138,13 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	c->objs_in_use++;
 	spin_unlock_irqrestore(&c->lock, f);
 	check_poison(c, (const uint8_t *)o);
-	memset(o, 0, c->obj_size);
+	/* Typesafe: the header is already 0 (a free leaves it so) and a
+	 * lock-free reader may be reading it; write only the rest. */
+	if (c->typesafe)
+		memset((char *)o + c->unpoisoned, 0, c->obj_size - c->unpoisoned);
+	else
+		memset(o, 0, c->obj_size);
+	*o = NULL;
 	return o;
 }
 
@@ -135,7 +157,7 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 	if ((uintptr_t)obj < (uintptr_t)s + c->first_off ||
 	    ((uintptr_t)obj - (uintptr_t)s - c->first_off) % c->obj_size)
 		panic("kheap: %p is not the start of a %s object", obj, c->name);
-	memset(obj, POISON, c->obj_size);
+	poison(c, obj);
 
 	uint64_t f = spin_lock_irqsave(&c->lock);
 
@@ -150,7 +172,7 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 		list_add_head(&c->partial, &s->link);
 	}
 	c->objs_in_use--;
-	if (s->in_use == 0 && c->partial.next != &s->link) {
+	if (s->in_use == 0 && c->partial.next != &s->link && !c->typesafe) {
 		/* Keep one empty slab per cache; give the others back. */
 		list_del(&s->link);
 		c->slabs--;

@@ -19,11 +19,26 @@ struct kmem_cache {
 	struct list_node full;
 	uint64_t objs_in_use;
 	uint64_t slabs;
+	uint32_t unpoisoned; /* leading bytes never poisoned (free-list word, typesafe header) */
+	bool typesafe;	     /* slabs never go back: see kmem_cache_init_typesafe() */
 	struct kmem_cache *next; /* registry for reports */
 };
 
 void kheap_init(void);
 void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size, uint32_t align);
+/*
+ * A type-stable cache (Linux's SLAB_TYPESAFE_BY_RCU without the grace
+ * period): its slabs are never given back, so memory that was once one of
+ * its objects stays one, and the KMEM_TYPESAFE_HDR bytes after the free-list
+ * word are neither poisoned nor changed by a free. A lock-free reader may
+ * therefore follow a stale pointer to a freed object and read (or
+ * atomically increment-if-nonzero) a counter kept there, as long as the
+ * counter is 0 whenever the object is free (kernel/handle.c relies on it).
+ * Its cost: the slabs of the most objects ever live at once stay held.
+ */
+#define KMEM_TYPESAFE_HDR 8
+void kmem_cache_init_typesafe(struct kmem_cache *c, const char *name, uint32_t size,
+			      uint32_t align);
 void *kmem_cache_alloc(struct kmem_cache *c); /* zeroed; NULL when out of memory */
 void kmem_cache_free(struct kmem_cache *c, void *obj);
 

@@ -38,10 +38,15 @@
 #define USER_STACK_TOP	0x00007ffffffff000ull
 #define USER_STACK_SIZE (256 * 1024)
 
+struct memobj;
+
 struct vma {
 	struct list_node link;
 	uint64_t start, end; /* page aligned, [start, end) */
 	uint32_t prot;
+	uint32_t max_prot; /* memory objects: what the handle allowed */
+	struct memobj *mo; /* NULL: anonymous memory; else mm/memobj.c */
+	uint64_t mo_epoch; /* the object's revocations when mapped */
 };
 
 struct mm {
@@ -73,6 +78,15 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
 int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
 /* Map a page now with the given contents (ELF loading). */
 int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len);
+
+/* Map memory object mo (the caller holds a reference for the call) whole
+ * at *addr (a hint) with prot; mm/memobj.c keeps the mapping's record. A
+ * memory-object mapping is unmapped whole, never split. */
+int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *addr, uint32_t prot);
+/* Clear every PTE of mo's mappings in mm (no flush, no frame freed: the
+ * caller flushes every mm at once and then frees the object's pages).
+ * Returns the range cleared in *start, *end (empty: nothing mapped). */
+void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *end);
 
 /* Resolve a user page fault; false if the access is not allowed. */
 bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec);

@@ -37,6 +37,16 @@
  *      bumps tlb_gen (LOCK), then reads is_lazy. Either it IPIs, or the CPU
  *      sees the generation and catches up before using mm's user space.
  *
+ * Several mms in one round (mm_flush_many, for a memory object mapped in
+ * many spaces): step 1 for every mm first (each its own LOCK XADD, so
+ * races a and b hold per mm exactly as above), then one IPI per CPU in
+ * the union of the targets each mm would have had; the handler runs
+ * flush_ipi's logic for each request. A CPU is excused for an mm only by
+ * the rules above (not running it, lazy without freed tables); a CPU that
+ * is a target for one mm and excused for another flushes only the first.
+ * Returning means every request has returned: the frames of all ranges
+ * may then be freed (tlbcheck asserts it for every context at the free).
+ *
  * Freeing an mm that lazy CPUs still hold: one rule, at the last
  * reference: mm_drop_lazy_users() interrupts every CPU in the mask that
  * has it loaded, and each switches to the kernel mm. No refcounts per CPU.
@@ -68,7 +78,8 @@ KSWITCH_BOOL(lazytlb, "lazytlb", "kernel threads keep the previous mm loaded");
 int tlbinject;
 KSWITCH_ENUM(tlbinject, "tlbinject", "fault injection: skip one flush (testing the checker)",
 	     "none", "skip_invlpg", "skip_ipi", "skip_user_flush", "skip_lazy_catchup",
-	     "skip_asid_flush", "skip_freed_tables_ipi", "skip_kflush", "skip_gen_check");
+	     "skip_asid_flush", "skip_freed_tables_ipi", "skip_kflush", "skip_gen_check",
+	     "skip_many_rest");
 
 struct flush_req {
 	struct mm *mm;
@@ -220,6 +231,100 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 	}
 	if (tlbcheck_enabled)
 		tlbcheck_request_done(mm, start, end, r.new_gen);
+	preempt_enable();
+}
+
+struct many_ctx {
+	struct flush_req r[FLUSH_MANY_MAX];
+	uint32_t n;
+};
+
+static void flush_many_ipi(void *arg)
+{
+	const struct many_ctx *c = arg;
+
+	this_cpu_inc(counters[CNT_IPI_RECV_TLB]);
+	for (uint32_t i = 0; i < c->n; i++) {
+		const struct flush_req *r = &c->r[i];
+
+		if (this_cpu_read(shared.loaded_mm) != r->mm)
+			continue; /* its mask bit goes at its own next IPI */
+		if (this_cpu_read(shared.is_lazy)) {
+			if (r->freed_tables)
+				leave_lazy_mm();
+			continue;
+		}
+		flush_one(r);
+	}
+}
+
+/* Would mm_flush_range() interrupt cpu for r? (the lazy rule) */
+static bool many_target(const struct flush_req *r, uint32_t cpu)
+{
+	struct percpu *pc = percpu_of(cpu);
+	bool lazy = READ_ONCE(pc->shared.is_lazy) && READ_ONCE(pc->shared.loaded_mm) == r->mm;
+
+	if (lazy && (!r->freed_tables || tlbinject == INJECT_SKIP_FREED_TABLES_IPI)) {
+		this_cpu_inc(counters[CNT_TLB_LAZY_SKIP]);
+		return false;
+	}
+	return true;
+}
+
+void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis)
+{
+	struct many_ctx ctx, *c = &ctx; /* read by the IPIs: on our (vmalloc) stack,
+					   * as mm_flush_range's request is */
+	struct cpumask targets;
+	uint32_t me, cpu, nt = 0;
+
+	BUG_ON(n > FLUSH_MANY_MAX || n == 0);
+	preempt_disable();
+	me = this_cpu_id();
+	c->n = n;
+	/* Step 1 for every mm before any mask is read. */
+	for (uint32_t i = 0; i < n; i++) {
+		struct flush_req *r = &c->r[i];
+
+		r->mm = reqs[i].mm;
+		r->start = reqs[i].start;
+		r->end = reqs[i].end;
+		r->stride = PAGE_SIZE;
+		r->freed_tables = reqs[i].freed_tables;
+		/* Full barrier (LOCK XADD): the PTE writes before it are visible
+		 * to every CPU that reads the new generation; the masks and lazy
+		 * flags read below are current. Pairs with the switcher's LOCK
+		 * OR and the lazy leaver's smp_mb() (races a and b, per mm). */
+		r->new_gen = __atomic_add_fetch(&r->mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+		reqs[i].new_gen = c->r[i].new_gen;
+	}
+	cpumask_clear_all(&targets);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct flush_req *r = &c->r[i];
+
+		if (this_cpu_read(shared.loaded_mm) == r->mm && !this_cpu_read(shared.is_lazy))
+			flush_one(r);
+		if (i > 0 && tlbinject == INJECT_SKIP_MANY_REST)
+			continue;
+		for_each_cpu_in (cpu, &r->mm->cpumask) {
+			if (cpu == me || cpumask_test(&targets, cpu) || !many_target(r, cpu))
+				continue;
+			cpumask_set(&targets, cpu);
+			nt++;
+		}
+	}
+	if (nt && tlbinject != INJECT_SKIP_IPI) {
+		this_cpu_inc(counters[CNT_TLB_SHOOTDOWN]);
+		this_cpu_add(counters[CNT_IPI_SENT_TLB], nt);
+		trace(TR_TLB_SHOOTDOWN, nt, c->r[0].new_gen);
+		smp_call_mask(&targets, flush_many_ipi, c, true);
+	}
+	if (ipis)
+		*ipis = nt;
+	if (tlbcheck_enabled)
+		for (uint32_t i = 0; i < n; i++)
+			tlbcheck_request_done(c->r[i].mm, c->r[i].start, c->r[i].end,
+					      c->r[i].new_gen);
 	preempt_enable();
 }
 

@@ -23,6 +23,7 @@ enum tlb_inject {
 	INJECT_SKIP_FREED_TABLES_IPI, /* the IPI to lazy CPUs when tables are freed */
 	INJECT_SKIP_KFLUSH,	      /* the deferred kernel flush's catch-up */
 	INJECT_SKIP_GEN_CHECK,	      /* a slot's generation compare on switch */
+	INJECT_SKIP_MANY_REST,	      /* all but the first mm of a several-mm flush */
 };
 extern int tlbinject; /* enum tlb_inject */
 
@@ -31,6 +32,22 @@ struct task;
 
 void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride,
 		    bool freed_tables);
+
+/*
+ * One flush round for ranges of several mms (a memory object revoked in
+ * every space that maps it, mm/memobj.c): each mm gets its own generation
+ * as in mm_flush_range(), but every CPU that must flush any of them gets
+ * one IPI that applies all its requests. Returns when no CPU can use a
+ * translation of any of the ranges. Counts IPIs in *ipis (may be NULL).
+ */
+#define FLUSH_MANY_MAX 16
+struct flush_many_req {
+	struct mm *mm;
+	uint64_t start, end;
+	bool freed_tables;
+	uint64_t new_gen; /* set by the flush */
+};
+void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis);
 
 /* Context switch: load next's address space on this CPU. */
 void switch_mm(struct mm *prev, struct mm *next, struct task *tsk);

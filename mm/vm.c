@@ -19,6 +19,7 @@
 #include "mm/frame.h"
 #include "mm/kheap.h"
 #include "mm/kpaging.h"
+#include "mm/memobj.h"
 #include "arch/pgtable.h"
 #include "lib/panic.h"
 #include "lib/string.h"
@@ -291,6 +292,8 @@ static void vma_insert(struct mm *mm, struct vma *v)
 /* Split v at addr (strictly inside): v keeps [start, addr). */
 static int vma_split(struct vma *v, uint64_t addr)
 {
+	if (v->mo)
+		return -EINVAL; /* memory objects are unmapped whole */
 	struct vma *n = kmem_cache_alloc(&vma_cache);
 
 	if (!n)
@@ -394,6 +397,8 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 		     va = next_page(mm, va, v->end))
 			clear_leaf(mm, va, b);
 		list_del(&v->link);
+		if (v->mo)
+			memobj_vma_gone(v->mo, mm);
 		kmem_cache_free(&vma_cache, v);
 	}
 }
@@ -425,10 +430,12 @@ int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t 
 			kmem_cache_free(&vma_cache, v);
 			return -EINVAL;
 		}
-		if (split_around(mm, start, start + len)) {
+		int err = split_around(mm, start, start + len);
+
+		if (err) {
 			spin_unlock(&mm->lock);
 			kmem_cache_free(&vma_cache, v);
-			return -ENOMEM;
+			return err;
 		}
 		unmap_locked(mm, start, start + len, &b);
 	} else if (!start || !user_range_ok(start, len) || !range_free(mm, start, start + len)) {
@@ -493,6 +500,10 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 
 		if (err || v->end <= addr || v->start >= addr + len)
 			continue;
+		if (v->mo && (prot & ~v->max_prot)) {
+			err = -EACCES; /* more than the object's handle allowed */
+			continue;
+		}
 		v->prot = prot | PROT_READ;
 		covered += v->end - v->start;
 		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
@@ -544,6 +555,17 @@ bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec)
 		ok = true;
 		goto out;
 	}
+	if (v->mo) {
+		/* The object's page (allocated on first touch); none once the
+		 * mapping was revoked. Not FRAME_USER: the object frees it. */
+		paddr_t mpa = memobj_page(v->mo, v->mo_epoch, (va - v->start) / PAGE_SIZE);
+
+		if (mpa) {
+			set_leaf(e, mpa | prot_bits(v->prot));
+			ok = true;
+		}
+		goto out;
+	}
 	paddr_t pa = page_alloc(FA_ZERO | FA_NOWARN);
 
 	if (!pa)
@@ -577,6 +599,70 @@ int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len)
 		off += n;
 	}
 	return 0;
+}
+
+int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *addr, uint32_t prot)
+{
+	uint64_t len = pages * PAGE_SIZE, start = *addr;
+
+	if (!pages || (prot & ~(uint32_t)(PROT_READ | PROT_WRITE)))
+		return -EINVAL;
+	struct vma *v = kmem_cache_alloc(&vma_cache);
+
+	if (!v)
+		return -ENOMEM;
+	spin_lock(&mm->lock);
+	if (!start || !IS_ALIGNED(start, PAGE_SIZE) || !user_range_ok(start, len) ||
+	    !range_free(mm, start, start + len))
+		start = find_gap(mm, len);
+	int err = start ? memobj_vma_added(mo, mm, &v->mo_epoch) : -ENOMEM;
+
+	if (err) {
+		spin_unlock(&mm->lock);
+		kmem_cache_free(&vma_cache, v);
+		return err;
+	}
+	v->start = start;
+	v->end = start + len;
+	v->prot = prot | PROT_READ;
+	v->max_prot = v->prot;
+	v->mo = mo;
+	vma_insert(mm, v);
+	spin_unlock(&mm->lock);
+	*addr = start;
+	return 0;
+}
+
+void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *end)
+{
+	struct list_node *pos;
+
+	*start = ~0ull;
+	*end = 0;
+	spin_lock(&mm->lock);
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (v->mo != mo)
+			continue;
+		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
+		     va = next_page(mm, va, v->end)) {
+			pte_t *e = walk(mm, va, false);
+
+			if (!e || !pte_present(*e))
+				continue;
+			if (tlbcheck_enabled)
+				tlbcheck_pte_change(mm, va, *e, 0);
+			WRITE_ONCE(*e, 0);
+			/* The table stays (empty tables go at the next unmap
+			 * that empties them, or with the mm): no table is
+			 * freed, so lazy CPUs need no IPI. */
+			pa_to_frame(virt_to_phys(e) & ~(uint64_t)(PAGE_SIZE - 1))->pt_used--;
+			*start = MIN(*start, va);
+			*end = MAX(*end, va + PAGE_SIZE);
+		}
+	}
+	spin_unlock(&mm->lock);
 }
 
 static void free_tables(paddr_t table, int level)
@@ -618,8 +704,12 @@ void mm_put(struct mm *mm)
 	struct list_node *pos, *tmp;
 
 	list_for_each_safe (pos, tmp, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
 		list_del(pos);
-		kmem_cache_free(&vma_cache, list_entry(pos, struct vma, link));
+		if (v->mo)
+			memobj_vma_gone(v->mo, mm);
+		kmem_cache_free(&vma_cache, v);
 	}
 	free_tables(mm->root, 4);
 	pti_free_roots(mm);

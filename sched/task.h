@@ -104,6 +104,9 @@ struct task {
 	struct task *ipc_reply_to;
 	struct endpoint *ipc_ep;
 	struct list_node ipc_link;
+	struct ipc_xfer ipc_xfer_out; /* handles our pending message carries (ours) */
+	struct ipc_xfer ipc_xfer_in;  /* handles delivered to us (kernel/ipc.c) */
+	uint32_t ipc_xfer_state;      /* of ipc_xfer_in: XFER_EMPTY.. (atomic) */
 
 	/* Join/exit (guarded by proc->lock). */
 	int exit_code;

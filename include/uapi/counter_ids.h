@@ -87,7 +87,14 @@
 	X(PAGE_WALKS_DATA_USER, "page_walks_data_user")     /* below: its four kinds */\
 	X(PAGE_WALKS_DATA_KERNEL, "page_walks_data_kernel")                         \
 	X(PAGE_WALKS_INSN_USER, "page_walks_insn_user")                             \
-	X(PAGE_WALKS_INSN_KERNEL, "page_walks_insn_kernel")
+	X(PAGE_WALKS_INSN_KERNEL, "page_walks_insn_kernel")                     \
+	X(HANDLE_XFER, "handle_xfer")            /* handles delivered in IPC messages */\
+	X(HANDLE_RACE, "handle_race")            /* lookups that lost to a concurrent close */\
+	X(MEMOBJ_REVOKE, "memobj_revoke")        /* memory-object revocations */\
+	X(MEMOBJ_REVOKE_MM, "memobj_revoke_mm")  /* address spaces a revocation unmapped */\
+	X(IRQ_USER, "irq_user")                  /* interrupts delivered to a user IRQ object */\
+	X(IRQ_USER_ACK, "irq_user_ack")          /* ...acknowledged (line unmasked) */\
+	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */
 /* clang-format on */
 
 enum counter_id {

@@ -10,9 +10,11 @@
 #define EINTR	     4
 #define E2BIG	     7
 #define ENOEXEC	     8
+#define EBADF	     9
 #define ECHILD	     10
 #define EAGAIN	     11
 #define ENOMEM	     12
+#define EACCES	     13
 #define EFAULT	     14
 #define EBUSY	     16
 #define EEXIST	     17
@@ -23,6 +25,7 @@
 #define EDEADLK	     35
 #define ENAMETOOLONG 36
 #define ENOSYS	     38
+#define EPROTOTYPE   91
 #define ENODEV	     19
 #define EOPNOTSUPP   95
 #define ETIMEDOUT    110

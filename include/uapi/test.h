@@ -50,6 +50,10 @@
 #define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
                                * quietly (counter nmi_test); returns once
                                * handled, -ETIMEDOUT after 10 s */
+#define SYST_HANDLES       22 /* -> handles alive, in every table and in
+                               * flight (kernel/handle.c) */
+#define SYST_KOBJS         23 /* -> kernel objects alive (endpoints, memory
+                               * objects, IRQs, I/O port ranges) */
 #define SYST_KSTALE        24 /* (KSTALE_* op, mm/kstale.h): a kernel page read
                                * and remapped in place (stale-read torture) */
 #define SYST_FAULT_CATCH   25 /* (rip, rsp, struct syst_fault_rec *rec), or
@@ -64,8 +68,6 @@
 #define SYST_KILL_THREAD   26 /* (tid): kill one other thread of the calling
                                * process, as a kill does each of them; the
                                * process lives on (kill torture) */
-#define SYST_IPC_OBJECTS   27 /* (what): 0 -> live endpoints, 1 -> handle
-                               * references on them (leak checks) */
 /* clang-format on */
 
 /* SYST_FAULT_CATCH's record: what the kernel saw when it diverted a fault. */

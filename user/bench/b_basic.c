@@ -33,20 +33,38 @@ static int serve(int h, int vec)
 	return 0;
 }
 
-/* role_ipc_server <key> <cpu> <vec> <pasid>: serve calls until STOP. */
+/* Answer calls on h, each carrying a handle in word 0, moving that handle
+ * back in the reply, until STOP; 0 when stopped. */
+static int serve_caps(int h)
+{
+	uint64_t m[4] = { 0 };
+	long r = ipc_recv(h, m);
+
+	while (r > 0 && m[1] != STOP) {
+		if (IPC_RESULT_HANDLES(r) != 1)
+			return -1;
+		r = ipc_reply_recv_h(h, m, IPC_XFER_MOVE(0, 0));
+	}
+	if (r <= 0)
+		return -1;
+	ipc_reply(h, m);
+	return 0;
+}
+
+/* role_ipc_server <cpu> <vec> <pasid> <caps>: serve calls on the endpoint
+ * handed over at spawn until STOP (caps: each call carries a handle, moved
+ * back in the reply). */
 void role_ipc_server(const char *arg)
 {
-	uint64_t key = arg_u64(&arg), cpu = arg_u64(&arg), vec = arg_u64(&arg),
-		 pasid = arg_u64(&arg);
+	uint64_t cpu = arg_u64(&arg), vec = arg_u64(&arg), pasid = arg_u64(&arg),
+		 caps = arg_u64(&arg);
 
 	set_affinity(0, (int)cpu);
 	if (pasid && pasid_bind() < 0)
 		exit(3);
-	int h = ep_create(key);
-
-	if (h < 0)
-		exit(4);
-	exit(serve(h, (int)vec) ? 5 : 0);
+	if (caps)
+		exit(serve_caps(SPAWN_HANDLE(0)) ? 5 : 0);
+	exit(serve(SPAWN_HANDLE(0), (int)vec) ? 5 : 0);
 }
 
 static void null_run(void *ctx, uint64_t n)
@@ -79,12 +97,12 @@ static void pingpong_run(void *ctx, uint64_t n)
 static int measure_pingpong(struct bench_op *op, struct bench_result *r, int server_cpu, int vec,
 			    int pasid)
 {
-	uint64_t key = bench_key();
 	struct pingpong p = { .vec = vec };
-	int code = -1,
-	    pid = bench_spawn("role_ipc_server %lu %d %d %d", key, server_cpu, vec, pasid);
+	int send = -1, recv = ep_pair(&send), code = -1,
+	    pid = bench_spawn_h(recv, SPAWN_MOVE, "role_ipc_server %d %d %d 0", server_cpu, vec,
+				pasid);
 
-	p.h = pid < 0 ? -1 : ep_open_wait(key);
+	p.h = pid < 0 ? -1 : send;
 	if (p.h < 0) {
 		bench_note("%s: no server (spawn %d)", op->name, pid);
 		bench_errors++;
@@ -115,14 +133,12 @@ static void pingpong(const char *name, int server_cpu, int vec)
 		bench_print(&op, &r, NULL);
 }
 
-static uint64_t thread_key;
+static int thread_ep;
 
 static void thread_server(void *arg)
 {
-	int h = ep_create(thread_key);
-
 	(void)arg;
-	thread_exit(h < 0 || serve(h, 0) ? 1 : 0);
+	thread_exit(serve(thread_ep, 0) ? 1 : 0);
 }
 
 static void thread_switch(void)
@@ -130,7 +146,7 @@ static void thread_switch(void)
 	struct bench_op op = { .name = "thread_switch_same_cpu" };
 	struct pingpong p = { 0 };
 
-	thread_key = bench_key();
+	thread_ep = ep_create();
 	int tid = thread_create(thread_server, NULL);
 
 	if (tid < 0 || set_affinity(tid, 0)) {
@@ -138,7 +154,7 @@ static void thread_switch(void)
 		bench_errors++;
 		return;
 	}
-	p.h = ep_open_wait(thread_key);
+	p.h = thread_ep;
 	op.run = pingpong_run;
 	op.ctx = &p;
 	if (p.h >= 0)
@@ -184,6 +200,60 @@ static void pasid_switch(void)
 	pasid_unbind();
 }
 
+struct cap_pingpong {
+	int h, gift;
+	bool broken;
+};
+
+/* One operation: a call moving a handle to the server and a reply moving
+ * it back (a new handle value each time: the slot's next generation). */
+static void cap_pingpong_run(void *ctx, uint64_t n)
+{
+	struct cap_pingpong *p = ctx;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t m[4] = { (uint64_t)p->gift, i, 0, 0 };
+		long r = ipc_call_h(p->h, m, IPC_XFER_MOVE(0, 0));
+
+		if (r <= 0 || IPC_RESULT_HANDLES(r) != 1)
+			p->broken = true;
+		p->gift = (int)m[0];
+	}
+}
+
+/* ipc_cap_transfer_same_cpu: ipc_pingpong_same_cpu with one handle moved
+ * in each direction (BENCHMARKS.md); compare its cycles with the plain
+ * ping-pong's. */
+static void cap_transfer(void)
+{
+	struct bench_op op = { .name = "ipc_cap_transfer_same_cpu" };
+	struct cap_pingpong p = { 0 };
+	int send = -1, recv = ep_pair(&send), code = -1;
+
+	p.h = send;
+	p.gift = ep_create();
+	int pid = bench_spawn_h(recv, SPAWN_MOVE, "role_ipc_server 0 0 0 1");
+
+	if (pid < 0 || p.gift < 0) {
+		bench_note("ipc_cap_transfer_same_cpu: no server (spawn %d)", pid);
+		bench_errors++;
+		return;
+	}
+	op.run = cap_pingpong_run;
+	op.ctx = &p;
+	bench_run(&op);
+	uint64_t stop[4] = { 0, STOP, 0, 0 };
+
+	ipc_call(p.h, stop);
+	if (wait_pid(pid, &code) || code || p.broken) {
+		bench_note("ipc_cap_transfer_same_cpu: server exit %d, transfers %s", code,
+			   p.broken ? "wrong" : "right");
+		bench_errors++;
+	}
+	handle_close(p.gift);
+	handle_close(p.h);
+}
+
 void bench_basic(const char *sel)
 {
 	if (bench_wanted(sel, "null_syscall")) {
@@ -193,6 +263,8 @@ void bench_basic(const char *sel)
 	}
 	if (bench_wanted(sel, "ipc_pingpong_same_cpu"))
 		pingpong("ipc_pingpong_same_cpu", 0, 0);
+	if (bench_wanted(sel, "ipc_cap_transfer_same_cpu"))
+		cap_transfer();
 	if (bench_wanted(sel, "ipc_pingpong_cross_cpu")) {
 		if (nr_cpus() < 2)
 			bench_note("ipc_pingpong_cross_cpu: needs 2 CPUs; skipped");

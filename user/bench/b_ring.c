@@ -35,12 +35,12 @@ static void ring_run(void *ctx, uint64_t n)
 	}
 }
 
-/* role_ring <index> <K> <P> <cpu> <key> */
+/* role_ring <index> <K> <P> <cpu>, with a send handle to the starter's
+ * endpoint as SPAWN_HANDLE(0) */
 void role_ring(const char *arg)
 {
 	int idx = (int)arg_u64(&arg), k = (int)arg_u64(&arg), p = (int)arg_u64(&arg);
 	int cpu = (int)arg_u64(&arg);
-	uint64_t key = arg_u64(&arg);
 	struct ring r = {
 		map(NULL, (uint64_t)p * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE), p
 	};
@@ -49,10 +49,9 @@ void role_ring(const char *arg)
 		exit(3);
 	touch(&r);
 	if (idx > 0) {
-		int h = ep_open_wait(key);
 		uint64_t m[4] = { (uint64_t)idx, 0, 0, 0 };
 
-		if (h < 0 || ipc_call(h, m) <= 0)
+		if (ipc_call(SPAWN_HANDLE(0), m) <= 0)
 			exit(4);
 		for (;;)
 			ring_run(&r, 1u << 30);
@@ -70,8 +69,7 @@ void role_ring(const char *arg)
 static void ring(int k)
 {
 	int cpu = nr_cpus() > 1 ? 1 : 0, pids[RING_MAX], code = -1;
-	uint64_t key = bench_key();
-	int h = ep_create(key);
+	int h = ep_create();
 
 	if (h < 0) {
 		bench_note("as_ring: no endpoint");
@@ -83,7 +81,8 @@ static void ring(int k)
 	for (int i = 1; i < k; i++) {
 		uint64_t m[4];
 
-		pids[i] = bench_spawn("role_ring %d %d %d %d %lu", i, k, RING_P, cpu, key);
+		pids[i] = bench_spawn_h(h, R_SEND | R_XFER, "role_ring %d %d %d %d", i, k, RING_P,
+					cpu);
 		if (pids[i] < 0 || ipc_recv(h, m) <= 0 || ipc_reply(h, m) < 0) {
 			bench_note("as_ring_%d: member %d did not start", k, i);
 			bench_errors++;
@@ -91,7 +90,7 @@ static void ring(int k)
 			break;
 		}
 	}
-	pids[0] = bench_spawn("role_ring 0 %d %d %d %lu", k, RING_P, cpu, key);
+	pids[0] = bench_spawn_h(h, R_SEND | R_XFER, "role_ring 0 %d %d %d", k, RING_P, cpu);
 	if (pids[0] < 0 || wait_pid(pids[0], &code) || code) {
 		bench_note("as_ring_%d: the measuring member failed (%d)", k, code);
 		bench_errors++;

@@ -19,13 +19,15 @@ static const char *clock_kind;
 
 /* The counters every line reports, per operation (kernel/counters.h). */
 static const char *const event_names[] = {
-	"syscall",	   "ctx_switch",   "cr3_write",	     "cr3_write_noflush",
-	"ipi_sent",	   "ipi_sent_tlb", "tlb_flush_full", "tlb_flush_pages",
-	"invlpg",	   "invpcid",	   "tlb_lazy_skip",  "asid_hit",
-	"asid_miss",	   "asid_evict",   "pti_flush_full", "pti_flush_precise",
-	"kflush_deferred", "kflush_ipi",   "kflush_catchup", "xsave",
-	"xrstor",	   "msr_write",	   "pasid_write",    "membarrier_ipi",
-	"page_fault_user", "ipc_fastpath", "ipc_slowpath",   "page_walks",
+	"syscall",	   "ctx_switch",    "cr3_write",      "cr3_write_noflush",
+	"ipi_sent",	   "ipi_sent_tlb",  "tlb_flush_full", "tlb_flush_pages",
+	"invlpg",	   "invpcid",	    "tlb_lazy_skip",  "asid_hit",
+	"asid_miss",	   "asid_evict",    "pti_flush_full", "pti_flush_precise",
+	"kflush_deferred", "kflush_ipi",    "kflush_catchup", "xsave",
+	"xrstor",	   "msr_write",	    "pasid_write",    "membarrier_ipi",
+	"page_fault_user", "ipc_fastpath",  "ipc_slowpath",   "page_walks",
+	"handle_xfer",	   "tlb_shootdown", "memobj_revoke",  "memobj_revoke_mm",
+	"irq_user",
 };
 #define NR_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 static int event_index[NR_EVENTS];
@@ -326,11 +328,16 @@ int bench_spawn(const char *fmt, ...)
 	return spawn("bench", arg);
 }
 
-uint64_t bench_key(void)
+int bench_spawn_h(int h, uint32_t how, const char *fmt, ...)
 {
-	static uint64_t seq;
+	char arg[256];
+	va_list ap;
+	struct spawn_handle sh = { h, how };
 
-	return 0xbe000000ull + (uint64_t)getpid() * 1000 + ++seq;
+	va_start(ap, fmt);
+	vsnprintf(arg, sizeof(arg), fmt, ap);
+	va_end(ap);
+	return spawn_h("bench", arg, &sh, 1);
 }
 
 int vec_level(void)
@@ -422,6 +429,8 @@ int main(const char *arg)
 			role_ipc_server(arg + 16);
 		else if (!strncmp(arg, "role_ring ", 10))
 			role_ring(arg + 10);
+		else if (!strncmp(arg, "role_shm_reader ", 16))
+			role_shm_reader(arg + 16);
 		else
 			return 2;
 		return bench_errors ? 1 : 0;
@@ -438,6 +447,7 @@ int main(const char *arg)
 		calibrate();
 	bench_basic(arg);
 	bench_mm(arg);
+	bench_shm(arg);
 	bench_ring(arg);
 	bench_wake(arg);
 	printf("# bench: done in %lu ms, %d errors\n", (clock_ns() - t0) / 1000000, bench_errors);

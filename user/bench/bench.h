@@ -67,7 +67,9 @@ void idle_stop(void);
 
 /* Start "bench <role> <args>" and return its pid. */
 int bench_spawn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t bench_key(void);
+/* bench_spawn giving the child handle h as its SPAWN_HANDLE(0): how is
+ * SPAWN_MOVE (the handle goes, every right) or the rights of a copy. */
+int bench_spawn_h(int h, uint32_t how, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Vector registers: 0 none, 1 AVX (16 YMM), 2 AVX-512 (32 ZMM, 8 masks). */
 int vec_level(void);
@@ -78,8 +80,10 @@ void bench_basic(const char *sel);
 void bench_mm(const char *sel);
 void bench_ring(const char *sel);
 void bench_wake(const char *sel);
+void bench_shm(const char *sel);
 bool bench_wanted(const char *sel, const char *name);
 
 /* Roles. */
 void role_ipc_server(const char *arg);
 void role_ring(const char *arg);
+void role_shm_reader(const char *arg);

@@ -12,7 +12,13 @@ void exit(int code)
 
 int spawn(const char *name, const char *arg)
 {
-	return (int)syscall4(SYS_SPAWN, name, strlen(name), arg, arg ? strlen(arg) : 0);
+	return spawn_h(name, arg, NULL, 0);
+}
+
+int spawn_h(const char *name, const char *arg, const struct spawn_handle *hs, int n)
+{
+	return (int)syscall6(SYS_SPAWN, (long)name, (long)strlen(name), (long)arg,
+			     arg ? (long)strlen(arg) : 0, (long)hs, n);
 }
 
 int wait_pid(int pid, int *code)
@@ -239,30 +245,53 @@ void mutex_unlock(struct mutex *m)
 		futex_wake(&m->state, 1);
 }
 
-int ep_create(uint64_t key)
+int ep_create(void)
 {
-	return (int)syscall1(SYS_EP_CREATE, key);
+	return (int)syscall0(SYS_EP_CREATE);
 }
 
-int ep_open(uint64_t key)
+int handle_close(int h)
 {
-	return (int)syscall1(SYS_EP_OPEN, key);
+	return (int)syscall1(SYS_HANDLE_CLOSE, h);
 }
 
-int ep_open_wait(uint64_t key)
+int handle_dup(int h, uint32_t rights)
 {
-	int h = ep_open(key);
+	return (int)syscall2(SYS_HANDLE_DUP, h, rights);
+}
 
-	for (int i = 0; i < 10000 && h < 0; i++) {
-		sleep_ns(1000000);
-		h = ep_open(key);
+long handle_info(int h)
+{
+	return syscall1(SYS_HANDLE_INFO, h);
+}
+
+int mo_create(uint64_t pages)
+{
+	return (int)syscall1(SYS_MO_CREATE, pages);
+}
+
+void *mo_map(int h, void *hint, int prot)
+{
+	return (void *)syscall3(SYS_MO_MAP, h, hint, prot);
+}
+
+long mo_revoke(int h, int flags)
+{
+	return syscall2(SYS_MO_REVOKE, h, flags);
+}
+
+int ep_pair(int *send_h)
+{
+	int h = ep_create();
+
+	if (h < 0)
+		return h;
+	*send_h = handle_dup(h, R_SEND | R_GRANT | R_DUP | R_XFER);
+	if (*send_h < 0) {
+		handle_close(h);
+		return *send_h;
 	}
 	return h;
-}
-
-int ep_close(int h)
-{
-	return (int)syscall1(SYS_EP_CLOSE, h);
 }
 
 long ipc_call(int h, uint64_t msg[4])
@@ -283,6 +312,21 @@ long ipc_reply(int h, uint64_t msg[4])
 long ipc_recv(int h, uint64_t msg[4])
 {
 	return ipc_syscall(SYS_IPC_RECV, h, msg);
+}
+
+long ipc_call_h(int h, uint64_t msg[4], uint64_t xfer)
+{
+	return ipc_syscall_x(SYS_IPC_CALL, (long)((uint64_t)h | IPC_HANDLES), msg, xfer);
+}
+
+long ipc_reply_recv_h(int h, uint64_t msg[4], uint64_t xfer)
+{
+	return ipc_syscall_x(SYS_IPC_REPLY_RECV, (long)((uint64_t)h | IPC_HANDLES), msg, xfer);
+}
+
+long ipc_reply_h(int h, uint64_t msg[4], uint64_t xfer)
+{
+	return ipc_syscall_x(SYS_IPC_REPLY, (long)((uint64_t)h | IPC_HANDLES), msg, xfer);
 }
 
 long console_write(const char *s, size_t n)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "include/uapi/syscalls.h"
+#include "include/uapi/handle.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
 
@@ -18,6 +19,8 @@
 /* Processes. */
 __attribute__((noreturn)) void exit(int code);
 int spawn(const char *name, const char *arg);
+/* spawn with startup handles: the child finds the i-th at SPAWN_HANDLE(i). */
+int spawn_h(const char *name, const char *arg, const struct spawn_handle *hs, int n);
 int wait_pid(int pid, int *code);
 int kill_pid(int pid);
 int getpid(void);
@@ -49,17 +52,32 @@ struct mutex {
 void mutex_lock(struct mutex *m);
 void mutex_unlock(struct mutex *m);
 
+/* Handles (include/uapi/handle.h). */
+int handle_close(int h);
+int handle_dup(int h, uint32_t rights); /* rights 0: the same */
+long handle_info(int h);		/* type << 16 | rights */
+
+/* Memory objects (kernel/shm.c): shared pages, revocable everywhere. */
+int mo_create(uint64_t pages);
+void *mo_map(int h, void *hint, int prot); /* MAP_FAILED(p) on error */
+long mo_revoke(int h, int flags);	   /* flags: MO_DECOMMIT */
+
 /* IPC. */
-int ep_create(uint64_t key);
-int ep_open(uint64_t key);
-/* ep_open, retried every millisecond until the endpoint's creator has made
- * it, for up to 10 s (a hang bound, not a timing). */
-int ep_open_wait(uint64_t key);
-int ep_close(int h);
+int ep_create(void); /* a handle with every endpoint right */
+/* A new endpoint: returns the receive handle (every right) and sets
+ * *send_h to a copy with R_SEND, R_GRANT, R_DUP and R_XFER only. Give the
+ * receive handle away (moved) and the endpoint dies with its receiver. */
+int ep_pair(int *send_h);
+#define ep_close handle_close
 long ipc_call(int h, uint64_t msg[4]);
 long ipc_reply_recv(int h, uint64_t msg[4]);
 long ipc_recv(int h, uint64_t msg[4]);
 long ipc_reply(int h, uint64_t msg[4]);
+/* The same carrying handles: xfer is IPC_XFER_COPY/MOVE(word, rights)
+ * ORed together; the handle values go in the words they name. */
+long ipc_call_h(int h, uint64_t msg[4], uint64_t xfer);
+long ipc_reply_recv_h(int h, uint64_t msg[4], uint64_t xfer);
+long ipc_reply_h(int h, uint64_t msg[4], uint64_t xfer);
 
 /* Console and time. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -44,7 +44,6 @@ struct fuzz_run {
 	uint64_t seed, calls_each;
 	int nworkers, parent;
 	const char *text; /* a read-only page of dots, a hole after it */
-	uint64_t keys[2];
 	int handles[2];
 	bool trace_on;
 	uint32_t done; /* workers finished (futex word) */

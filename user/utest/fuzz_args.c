@@ -123,16 +123,17 @@ uint64_t vm_addr(struct worker *w, uint64_t *len)
 	}
 }
 
-/* A handle no IPC call may block on: out of range. */
+/* A handle no IPC call may block on: no handle of ours, whatever its
+ * generation (slots 64..255 do not exist: include/uapi/handle.h). */
 uint64_t bad_handle(struct rng *r)
 {
 	switch (below(r, 3)) {
 	case 0:
 		return (uint64_t)-1 - below(r, 4);
 	case 1:
-		return 64 + below(r, 1000);
-	default:
-		return rnd(r) | (1ull << 62);
+		return (64 + below(r, 192)) | below(r, 1u << 23) << 8;
+	default: /* IPC_HANDLES with a value that is no handle either */
+		return rnd(r) | (1ull << 62) | (1ull << 40);
 	}
 }
 

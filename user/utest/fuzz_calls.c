@@ -220,7 +220,7 @@ static long call_test(struct worker *w)
 	case SYST_WHERE: /* a page of serial output: try an op that is not one */
 		op = SYST_WHERE + 1 + below(r, 1000);
 		if (op == SYST_KILL_THREAD) /* could end a sibling worker */
-			op = SYST_IPC_OBJECTS;
+			op = SYST_KOBJS;
 		break;
 	case SYST_KERNEL_UNMAP:
 		a = below(r, 70);
@@ -311,11 +311,12 @@ static long call_misc(struct worker *w, uint64_t nr)
 	}
 	case SYS_FUTEX_WAKE:
 		return syscall2(SYS_FUTEX_WAKE, any_ptr(w), any_int(r));
-	case SYS_EP_CREATE:
-	case SYS_EP_OPEN:
-		return syscall1(nr, below(r, 2) ? fz.keys[below(r, 2)] : any_int(r));
-	case SYS_EP_CLOSE:
-		return syscall1(SYS_EP_CLOSE, any_int(r));
+	case SYS_EP_CREATE: /* closed at once: the table stays for the blockers */
+		return syscall1(SYS_HANDLE_CLOSE, syscall0(SYS_EP_CREATE));
+	case SYS_HANDLE_DUP:
+	case SYS_HANDLE_INFO:
+	case SYS_HANDLE_CLOSE: /* never one of ours (user/utest/fuzz_handles.c does those) */
+		return syscall2(nr, bad_handle(r), any_int(r));
 	case SYS_TRACE:
 		if (fz.trace_on)
 			return 0;

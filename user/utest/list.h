@@ -25,6 +25,11 @@
 	X(ipc_switch_vs_migrating_wake) \
 	X(ipc_pair_does_not_starve_cpu) \
 	X(ipc_create_without_handle) \
+	X(handle_forged_refused)     \
+	X(handle_rights_enforced)    \
+	X(handle_moved_in_message)   \
+	X(shm_rights_and_mappings)   \
+	X(shm_revoke_unreadable_everywhere) \
 	X(cpu_protections)           \
 	X(user_single_step)          \
 	X(user_int1_int3_into)       \
@@ -92,5 +97,10 @@
 	X(role_thread_victims)  \
 	X(role_ep_server)       \
 	X(role_ep_client)       \
-	X(role_cpufuzz_kill)
+	X(role_cpufuzz_kill)     \
+	X(role_forger)          \
+	X(role_rights)          \
+	X(role_cap_echo)        \
+	X(role_shm_reader)      \
+	X(role_shm_touch)
 /* clang-format on */

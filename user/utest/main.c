@@ -35,6 +35,13 @@ int start_child(const char *role_and_args)
 	return spawn("utest", role_and_args);
 }
 
+int start_child_h(const char *role_and_args, int h, uint32_t how)
+{
+	struct spawn_handle sh = { h, how };
+
+	return spawn_h("utest", role_and_args, &sh, 1);
+}
+
 int run_child(const char *role_and_args)
 {
 	int code = -1;

@@ -110,10 +110,8 @@ static void child_setup(uint64_t seed)
 	memset(t, '.', PAGE_SIZE);
 	protect(t, PAGE_SIZE, UPROT_READ);
 	fz.text = t;
-	for (int i = 0; i < 2; i++) {
-		fz.keys[i] = 0xf0220000000ull + (uint64_t)getpid() * 4 + (uint64_t)i;
-		fz.handles[i] = ep_create(fz.keys[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		fz.handles[i] = ep_create();
 	fz.trace_on = sys_test(SYST_SWITCH, (long)"trace", 5, 0) > 0;
 	for (int i = 0; i < fz.nworkers; i++) {
 		struct worker *w = &fz.w[i];

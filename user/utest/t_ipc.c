@@ -14,7 +14,6 @@ static void transform(uint64_t m[4])
 	m[3] -= 7;
 }
 
-/* role_ipc_server <key> <cpu>: reply to calls until one says STOP. */
 /* Answer calls on h with transform() until one says STOP, and answer that
  * too; 0, or -1 if IPC failed first. */
 static int serve(int h)
@@ -32,30 +31,28 @@ static int serve(int h)
 	return 0;
 }
 
+/* role_ipc_server <cpu>: reply to calls on the endpoint handed over at
+ * spawn (SPAWN_HANDLE(0)) until one says STOP. */
 void t_role_ipc_server(const char *arg)
 {
-	uint64_t key = arg_u64(&arg);
 	int cpu = (int)arg_u64(&arg);
 
 	set_affinity(0, cpu);
-	int h = ep_create(key);
-
-	if (h < 0)
-		exit(10);
-	exit(serve(h) ? 11 : 0);
+	exit(serve(SPAWN_HANDLE(0)) ? 11 : 0);
 }
 
 static void pingpong(int server_cpu, int client_cpu, const char *path_counter)
 {
 	char role[64];
-	uint64_t key = 1000 + (uint64_t)getpid();
+	int h = -1, recv = ep_pair(&h);
 
 	T_EQ(set_affinity(0, client_cpu), 0);
-	snprintf(role, sizeof(role), "role_ipc_server %lu %d", key, server_cpu);
-	int pid = start_child(role);
+	snprintf(role, sizeof(role), "role_ipc_server %d", server_cpu);
+	int pid = start_child_h(role, recv, SPAWN_MOVE);
 
 	T_EXPECT(pid > 0);
-	int h = ep_open_wait(key);
+	/* Moved: the receive handle is gone from us. */
+	T_EQ(handle_info(recv), -EBADF_);
 	if (!T_EXPECT(h >= 0))
 		return;
 	uint64_t path0 = counter(path_counter);
@@ -82,10 +79,11 @@ static void pingpong(int server_cpu, int client_cpu, const char *path_counter)
 
 	T_EQ(wait_pid(pid, &code), 0);
 	T_EQ(code, 0);
-	/* The server is gone: calls fail cleanly. */
+	/* The server is gone, and with it the only receive handle: calls
+	 * fail cleanly. */
 	uint64_t m[4] = { 1, 2, 3, 4 };
 
-	T_EXPECT(ipc_call(h, m) < 0);
+	T_EQ(ipc_call(h, m), -ESHUTDOWN_);
 	T_EQ(ep_close(h), 0);
 	ut_note("%d round trips, %lu on the %s", rounds, path, path_counter);
 }
@@ -162,7 +160,7 @@ void t_ipc_switch_vs_migrating_wake(const char *arg)
 		n = 16;
 	mw.stop = 0;
 	mw.calls = mw.bad = 0;
-	int h = ep_create(5000 + (uint64_t)getpid());
+	int h = ep_create();
 
 	mw.h = h;
 	if (!T_EXPECT(h >= 0))
@@ -244,7 +242,7 @@ void t_ipc_pair_does_not_starve_cpu(const char *arg)
 	st.stop = 0;
 	st.bystander = 0;
 	set_affinity(0, 1);
-	int h = ep_create(6000 + (uint64_t)getpid());
+	int h = ep_create();
 
 	if (!T_EXPECT(h >= 0))
 		return;
@@ -274,24 +272,29 @@ void t_ipc_pair_does_not_starve_cpu(const char *arg)
 	ep_close(h);
 }
 
-/* ---- ep_create failing for want of a handle, while another thread opens
- * the same key ---- */
-
-#define RACE_KEY 0x7e57ab1e00ull
+/* ---- ep_create failing for want of a handle, while another thread uses
+ * the full table (the regression was an ep_create that failed for want of
+ * a handle freeing its endpoint while another thread's ep_open of the same
+ * key held a reference; keys are gone, so the concurrent user is now a
+ * thread duplicating and looking up handles of the full table) ---- */
 
 static struct {
 	volatile int stop;
-	uint64_t found; /* opens that found the endpoint (then -EMFILE) */
+	int h;
+	uint64_t found; /* dups refused for want of a slot */
 } er;
 
 static void er_opener(void *arg)
 {
 	(void)arg;
 	while (!er.stop) {
-		/* The key exists only inside the creator's failing call; a
-		 * find takes a reference, then fails for want of a handle. */
-		if (ep_open(RACE_KEY + (uint64_t)getpid()) == -24)
+		if (handle_dup(er.h, R_SEND) == -EMFILE_)
 			er.found++;
+		uint64_t m[4] = { 0 };
+
+		/* A number that is no handle of ours: refused, whatever it is. */
+		if (ipc_call(er.h + (1 << 8) * 77, m) != -EBADF_)
+			er.found = 1ull << 40;
 	}
 }
 
@@ -299,29 +302,33 @@ void t_ipc_create_without_handle(const char *arg)
 {
 	(void)arg;
 	int hs[64], n = 0, h;
+	long objs0 = sys_test(SYST_KOBJS, 0, 0, 0), handles0 = sys_test(SYST_HANDLES, 0, 0, 0);
 
 	/* Fill the handle table (PROC_MAX_HANDLES). */
-	while (n < 64 && (h = ep_create(RACE_KEY + 1000 + (uint64_t)n)) >= 0)
+	while (n < 64 && (h = ep_create()) >= 0)
 		hs[n++] = h;
-	T_EQ(ep_create(RACE_KEY + (uint64_t)getpid()), -24); /* -EMFILE */
+	T_EQ(ep_create(), -EMFILE_);
 	er.stop = 0;
 	er.found = 0;
+	er.h = hs[0];
 	int opener = thread_create(er_opener, NULL);
 
 	for (int i = 0; i < 20000; i++)
-		T_EQ(ep_create(RACE_KEY + (uint64_t)getpid()), -24);
+		T_EQ(ep_create(), -EMFILE_);
 	er.stop = 1;
 	T_EQ(thread_join(opener, NULL), 0);
+	T_EXPECT(er.found < (1ull << 40));
 	for (int i = 0; i < n; i++)
 		T_EQ(ep_close(hs[i]), 0);
 	/* Reuse the freed endpoints: the heap checks each for writes after
 	 * its free (a reference dropped after the free would be one). */
 	for (int i = 0; i < 64; i++) {
-		h = ep_create(RACE_KEY + 2000 + (uint64_t)i);
+		h = ep_create();
 		if (T_EXPECT(h >= 0))
 			T_EQ(ep_close(h), 0);
 	}
-	ut_note("%d handles; 20000 creates without a handle; the opener found the endpoint %lu "
-		"times",
-		n, er.found);
+	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), objs0);
+	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), handles0);
+	ut_note("%d handles; 20000 creates without a handle; %lu dups refused meanwhile", n,
+		er.found);
 }

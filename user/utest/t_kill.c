@@ -25,20 +25,14 @@
 #include "include/uapi/errno.h"
 #include "include/uapi/test.h"
 
-#define MS	      1000000ul
-#define PENDING	      0x5a5a5a5al /* no result stored yet */
-#define EXIT_BY_KILL  137	  /* EXIT_KILLED_BASE + 9 (kernel/proc.h) */
-#define KEY_BASE_KILL 0x6b000000ull
+#define MS	     1000000ul
+#define PENDING	     0x5a5a5a5al /* no result stored yet */
+#define EXIT_BY_KILL 137	 /* EXIT_KILLED_BASE + 9 (kernel/proc.h) */
 
 /* role_sleep <ms>: a child that lives that long. */
 void t_role_sleep(const char *arg)
 {
 	sleep_ns(arg_u64(&arg) * MS);
-}
-
-static uint64_t key_for(int i)
-{
-	return KEY_BASE_KILL + (uint64_t)getpid() * 64 + (uint64_t)i;
 }
 
 /* Wait until *word differs from PENDING, for up to ms of clock time
@@ -189,13 +183,13 @@ static void kb_ipc_cases(void)
 	struct kb k = { 0 };
 
 	/* ipc_recv with no caller. */
-	h = ep_create(key_for(1));
+	h = ep_create();
 	k = (struct kb){ .name = "ipc_recv", .nr = SYS_IPC_RECV, .args = { (uint64_t)h } };
 	kb_run(&k, -EINTR, unblock_close);
 	ep_close(h);
 
 	/* ipc_call with no receiver: queued on the endpoint. */
-	h = ep_create(key_for(2));
+	h = ep_create();
 	k = (struct kb){ .name = "ipc_call (queued)",
 			 .nr = SYS_IPC_CALL,
 			 .args = { (uint64_t)h, 1, 2, 3, 4 } };
@@ -206,7 +200,7 @@ static void kb_ipc_cases(void)
 	 * receiver gets the message either way; the caller must not wait for
 	 * the reply. */
 	kb_reset_helpers();
-	h = ep_create(key_for(3));
+	h = ep_create();
 	int rt = thread_create(kb_receiver, (void *)(intptr_t)h);
 
 	T_EXPECT(wait_blocked(rt));
@@ -223,7 +217,7 @@ static void kb_ipc_cases(void)
 	 * its kill pending: the caller gets the reply, and the case thread
 	 * must not wait for the next call. */
 	kb_reset_helpers();
-	h = ep_create(key_for(4));
+	h = ep_create();
 	k = (struct kb){ .name = "ipc_reply_recv",
 			 .nr = SYS_IPC_REPLY_RECV,
 			 .args = { (uint64_t)h, 0x6262, 0, 0, 0 },
@@ -419,16 +413,16 @@ static void bl_sleeper(void *p)
 		sleep_ns(i * 7919 % 200000);
 }
 
-/* role_blockers <key> <more>: threads looping in every blocking call until the
+/* role_blockers <more>: threads looping in every blocking call until the
  * parent kills the process. The IPC pair shares one CPU (direct
  * switches), a second caller runs elsewhere (woken by IPI). */
 void t_role_blockers(const char *arg)
 {
-	uint64_t key = arg_u64(&arg), more = arg_u64(&arg);
+	uint64_t more = arg_u64(&arg);
 	int n = nr_cpus();
 
 	set_affinity_all(0);
-	bl.h = ep_create(key);
+	bl.h = ep_create();
 	if (bl.h < 0)
 		exit(10);
 	int a = thread_create(bl_receiver, NULL), b = thread_create(bl_caller, NULL);
@@ -500,15 +494,14 @@ void t_kill_during_blocking_calls(const char *arg)
 	ut_note("%lu kills, seed %lu (replay: kill_seed=%lu kill_rounds=%lu)", rounds, seed, seed,
 		rounds);
 	struct usage before = usage_settled(NULL);
-	long eps0 = sys_test(SYST_IPC_OBJECTS, 0, 0, 0),
-	     refs0 = sys_test(SYST_IPC_OBJECTS, 1, 0, 0);
+	long kobjs0 = sys_test(SYST_KOBJS, 0, 0, 0), handles0 = sys_test(SYST_HANDLES, 0, 0, 0);
 	int wd = thread_create(kd_watchdog, NULL);
 
 	for (uint64_t i = 0; i < rounds; i++) {
 		char role[48];
 		int code = -1;
 
-		snprintf(role, sizeof(role), "role_blockers %lu %lu", key_for((int)(i % 32)), (uint64_t)(i % 4 == 3));
+		snprintf(role, sizeof(role), "role_blockers %lu", (uint64_t)(i % 4 == 3));
 		int pid = start_child(role);
 
 		if (!T_EXPECT(pid > 0))
@@ -541,8 +534,8 @@ void t_kill_during_blocking_calls(const char *arg)
 	T_EQ(after.heap, before.heap);
 	T_EQ(after.vmalloc, before.vmalloc);
 	T_EQ(after.procs, before.procs);
-	T_EQ(sys_test(SYST_IPC_OBJECTS, 0, 0, 0), eps0);
-	T_EQ(sys_test(SYST_IPC_OBJECTS, 1, 0, 0), refs0);
+	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), kobjs0);
+	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), handles0);
 	ut_note("%lu children killed in %lu ms; kill_before_block %lu, ipc_switch_fallback %lu",
 		kd_round, (clock_ns() - t0) / MS, counter("kill_before_block"),
 		counter("ipc_switch_fallback"));
@@ -550,19 +543,17 @@ void t_kill_during_blocking_calls(const char *arg)
 
 /* ---- ipc_direct_switch_vs_kill ---- */
 
-/* role_ipc_victim <key>: one thread on CPU 1, allowed on CPUs 1 and 2,
- * answering calls with its tid. */
+/* role_ipc_victim: one thread on CPU 1, allowed on CPUs 1 and 2,
+ * answering calls on SPAWN_HANDLE(0) with its tid. */
 void t_role_ipc_victim(const char *arg)
 {
-	uint64_t key = arg_u64(&arg), mask = (1u << 1) | (1u << 2);
+	uint64_t mask = (1u << 1) | (1u << 2);
 	uint64_t m[4] = { 0 };
+	int h = SPAWN_HANDLE(0);
 
+	(void)arg;
 	set_affinity(0, 1);
 	syscall3(SYS_SET_AFFINITY, 0, &mask, sizeof(mask));
-	int h = ep_create(key);
-
-	if (h < 0)
-		exit(10);
 	long r = ipc_recv(h, m);
 
 	while (r > 0) {
@@ -608,10 +599,11 @@ void t_ipc_direct_switch_vs_kill(const char *arg)
 		int code = -1;
 
 		set_affinity(0, 1);
-		snprintf(role, sizeof(role), "role_ipc_victim %lu", key_for(40 + round));
-		dk.pid = start_child(role);
+		int h = -1, recv = ep_pair(&h);
+
+		snprintf(role, sizeof(role), "role_ipc_victim");
+		dk.pid = start_child_h(role, recv, SPAWN_MOVE);
 		dk.armed = 0;
-		int h = ep_open_wait(key_for(40 + round));
 
 		if (!T_EXPECT(dk.pid > 0 && h >= 0))
 			break;

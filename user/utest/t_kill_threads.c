@@ -33,7 +33,6 @@
 #include "include/uapi/test.h"
 
 #define MS	     1000000ul
-#define KEY_BASE_KT  0x6b740000ul
 #define EXIT_BY_KILL 137
 
 static uint64_t kt_next(uint64_t *s)
@@ -282,13 +281,13 @@ static void kt_round(int kind, uint64_t r, int ncpu)
 	}
 }
 
-/* role_thread_victims <rounds> <seed> <key> */
+/* role_thread_victims <rounds> <seed> */
 void t_role_thread_victims(const char *arg)
 {
-	uint64_t rounds = arg_u64(&arg), s = arg_u64(&arg) | 1, key = arg_u64(&arg);
+	uint64_t rounds = arg_u64(&arg), s = arg_u64(&arg) | 1;
 	int ncpu = nr_cpus(), standing[8], ns = 0;
 
-	kt.h = ep_create(key);
+	kt.h = ep_create();
 	kt.shared = map(NULL, 16 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
 	if (kt.h < 0 || MAP_FAILED(kt.shared))
 		exit(10);
@@ -330,16 +329,16 @@ void t_role_thread_victims(const char *arg)
 	exit(kt.bad ? 1 : 0);
 }
 
-static struct usage usage_with_ipc(long *eps, long *refs)
+static struct usage usage_with_ipc(long *kobjs, long *handles)
 {
 	struct usage u = usage_settled(NULL);
 
-	*eps = sys_test(SYST_IPC_OBJECTS, 0, 0, 0);
-	*refs = sys_test(SYST_IPC_OBJECTS, 1, 0, 0);
+	*kobjs = sys_test(SYST_KOBJS, 0, 0, 0);
+	*handles = sys_test(SYST_HANDLES, 0, 0, 0);
 	return u;
 }
 
-static void leaks_check(const struct usage *before, long eps0, long refs0)
+static void leaks_check(const struct usage *before, long kobjs0, long handles0)
 {
 	struct usage after = usage_settled(before);
 
@@ -347,37 +346,38 @@ static void leaks_check(const struct usage *before, long eps0, long refs0)
 	T_EQ(after.heap, before->heap);
 	T_EQ(after.vmalloc, before->vmalloc);
 	T_EQ(after.procs, before->procs);
-	T_EQ(sys_test(SYST_IPC_OBJECTS, 0, 0, 0), eps0);
-	T_EQ(sys_test(SYST_IPC_OBJECTS, 1, 0, 0), refs0);
+	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), kobjs0);
+	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), handles0);
 }
 
 void t_kill_single_threads(const char *arg)
 {
 	uint64_t rounds = ut_param(arg, "kill_thread_rounds", 60);
 	uint64_t seed = ut_param(arg, "kill_seed", rdtsc() | 1);
-	long eps0, refs0;
+	long kobjs0, handles0;
 	char a[96];
 	int code = -1;
 
 	ut_note("%lu single threads killed, seed %lu (replay: kill_seed=%lu kill_thread_rounds=%lu)",
 		rounds, seed, seed, rounds);
 	/* Warm the caches with a short run, then measure around the long one. */
-	snprintf(a, sizeof(a), "role_thread_victims 20 %lu %lu", seed ^ 1, KEY_BASE_KT + 1);
+	snprintf(a, sizeof(a), "role_thread_victims 20 %lu", seed ^ 1);
 	T_EQ(run_child(a), 0);
-	struct usage before = usage_with_ipc(&eps0, &refs0);
+	struct usage before = usage_with_ipc(&kobjs0, &handles0);
 	uint64_t t0 = clock_ns();
 
 	/* (the child's watchdog turns a hang into its failure) */
-	snprintf(a, sizeof(a), "role_thread_victims %lu %lu %lu", rounds, seed, KEY_BASE_KT + 2);
+	snprintf(a, sizeof(a), "role_thread_victims %lu %lu", rounds, seed);
 	code = run_child(a);
 	T_EQ(code, 0);
-	leaks_check(&before, eps0, refs0);
+	leaks_check(&before, kobjs0, handles0);
 	ut_note("%lu single threads killed in %lu ms", rounds, (clock_ns() - t0) / MS);
 }
 
 /* ---- kill_handle_holders ---- */
 
-/* role_ep_server <key>: the endpoint's owner; two threads serve it. */
+/* role_ep_server: the endpoint's only receiver (its receive handle was
+ * moved to us at spawn); two threads serve it. */
 static int eps_h;
 
 static void eps_thread(void *p)
@@ -399,18 +399,17 @@ void t_role_ep_server(const char *arg)
 {
 	uint32_t never = 0;
 
-	eps_h = ep_create(arg_u64(&arg));
-	if (eps_h < 0)
-		exit(10);
+	(void)arg;
+	eps_h = SPAWN_HANDLE(0);
 	thread_create(eps_thread, NULL);
 	thread_create(eps_thread, NULL);
 	for (;;)
 		futex_wait(&never, 0, 0);
 }
 
-/* role_ep_client <key>: two threads call the server's endpoint; a call
- * that finds the server gone (-ESHUTDOWN) ends the process with 21, a
- * wrong answer with 23. Opening after the server died: 22. */
+/* role_ep_client: two threads call the server's endpoint (a send handle
+ * copied at spawn); a call that finds the server gone (-ESHUTDOWN) ends
+ * the process with 21, a wrong answer with 23. */
 static int epc_h;
 static uint32_t epc_end;
 
@@ -429,9 +428,8 @@ static void epc_thread(void *p)
 
 void t_role_ep_client(const char *arg)
 {
-	epc_h = ep_open(arg_u64(&arg));
-	if (epc_h < 0)
-		exit(22);
+	(void)arg;
+	epc_h = SPAWN_HANDLE(0);
 	thread_create(epc_thread, (void *)1);
 	thread_create(epc_thread, (void *)(1ull << 40));
 	for (;;)
@@ -452,23 +450,23 @@ static void random_delay(uint64_t r, uint64_t max_us)
 
 static bool client_code_ok(int code)
 {
-	return code == EXIT_BY_KILL || code == 21 || code == 22;
+	return code == EXIT_BY_KILL || code == 21;
 }
 
 /* One round; returns the number of bad endings. */
-static int handle_round(uint64_t key, uint64_t *s, uint64_t *killed)
+static int handle_round(uint64_t *s, uint64_t *killed)
 {
-	char a[64];
-	int bad = 0, code = -1, c[2];
+	int bad = 0, code = -1, c[2], h = -1;
+	int recv = ep_pair(&h); /* we keep a send handle too */
 
-	snprintf(a, sizeof(a), "role_ep_server %lu", key);
-	int srv = start_child(a), h = ep_open_wait(key); /* we hold it too */
-
-	if (srv < 0 || h < 0)
+	if (recv < 0)
 		return 1;
-	snprintf(a, sizeof(a), "role_ep_client %lu", key);
-	c[0] = start_child(a);
-	c[1] = start_child(a);
+	int srv = start_child_h("role_ep_server", recv, SPAWN_MOVE);
+
+	if (srv < 0)
+		return 1;
+	c[0] = start_child_h("role_ep_client", h, R_SEND);
+	c[1] = start_child_h("role_ep_client", h, R_SEND);
 	random_delay(kt_next(s), 8000);
 	switch (kt_next(s) % 3) {
 	case 0: /* the owner first: the callers must see -ESHUTDOWN and end */
@@ -494,7 +492,7 @@ static int handle_round(uint64_t key, uint64_t *s, uint64_t *killed)
 		ut_note("the server ended with %d", code);
 		bad++;
 	}
-	/* Our own handle: the endpoint died with its owner. */
+	/* Our own handle: the endpoint died with its only receiver. */
 	uint64_t m[4] = { 1, 0, 0, 0 };
 
 	if (ipc_call(h, m) != -ESHUTDOWN) {
@@ -516,26 +514,26 @@ void t_kill_handle_holders(const char *arg)
 {
 	uint64_t rounds = ut_param(arg, "kill_handle_rounds", 12);
 	uint64_t seed = ut_param(arg, "kill_seed", rdtsc() | 1), s = seed | 1, killed = 0;
-	long eps0, refs0;
+	long kobjs0, handles0;
 	int bad = 0;
 
 	ut_note("%lu rounds of a server and two clients, seed %lu (replay: kill_seed=%lu "
 		"kill_handle_rounds=%lu)",
 		rounds, seed, seed, rounds);
-	bad += handle_round(KEY_BASE_KT + 0x100, &s, &killed); /* warm the caches */
-	struct usage before = usage_with_ipc(&eps0, &refs0);
+	bad += handle_round(&s, &killed); /* warm the caches */
+	struct usage before = usage_with_ipc(&kobjs0, &handles0);
 	int wd = thread_create(watchdog, NULL);
 	uint64_t t0 = clock_ns();
 
 	wd_what = "server and clients";
 	for (uint64_t i = 0; i < rounds; i++) {
-		bad += handle_round(KEY_BASE_KT + 0x101 + i, &s, &killed);
+		bad += handle_round(&s, &killed);
 		wd_progress = i + 1;
 	}
 	wd_stop = 1;
 	thread_join(wd, NULL);
 	T_EQ(bad, 0);
-	leaks_check(&before, eps0, refs0);
+	leaks_check(&before, kobjs0, handles0);
 	ut_note("%lu rounds, %lu processes killed, in %lu ms", rounds, killed,
 		(clock_ns() - t0) / MS);
 }

@@ -113,14 +113,15 @@ void t_pasid_change_running(const char *arg)
 		counter("pasid_write") - w0, counter("pasid_write_avoided") - av0);
 }
 
-/* role_pasid_hold <key>: bind a PASID, tell the parent the result over IPC
- * and then sleep, holding it, until killed (a parent receives one call at a
- * time: its next receive ends our call). A refused bind exits at once. */
+/* role_pasid_hold: bind a PASID, tell the parent the result over IPC (on
+ * SPAWN_HANDLE(0)) and then sleep, holding it, until killed (a parent
+ * receives one call at a time: its next receive ends our call). A refused
+ * bind exits at once. */
 void t_role_pasid_hold(const char *arg)
 {
-	uint64_t key = arg_u64(&arg);
+	(void)arg;
 	long r = pasid_bind();
-	int h = ep_open_wait(key);
+	int h = SPAWN_HANDLE(0);
 	uint64_t m[4] = { (uint64_t)r, 0, 0, 0 };
 
 	ipc_call(h, m);
@@ -137,8 +138,7 @@ void t_role_pasid_hold(const char *arg)
 void t_pasid_exhaustion_clean(const char *arg)
 {
 	long n = sys_test(SYST_SWITCH, (long)"pasids", 6, 0);
-	uint64_t key = 7000 + (uint64_t)getpid();
-	int pids[17], h = ep_create(key), held = 0, refused = 0;
+	int pids[17], h = ep_create(), held = 0, refused = 0;
 	char role[48];
 
 	(void)arg;
@@ -148,11 +148,11 @@ void t_pasid_exhaustion_clean(const char *arg)
 	}
 	if (!T_EXPECT(h >= 0))
 		return;
-	snprintf(role, sizeof(role), "role_pasid_hold %lu", key);
+	snprintf(role, sizeof(role), "role_pasid_hold");
 	for (int i = 0; i <= n; i++) {
 		uint64_t m[4];
 
-		pids[i] = start_child(role);
+		pids[i] = start_child_h(role, h, R_SEND);
 		if (!T_EXPECT(pids[i] > 0) || !T_EXPECT(ipc_recv(h, m) > 0))
 			return;
 		if ((long)m[0] > 0)
@@ -173,7 +173,7 @@ void t_pasid_exhaustion_clean(const char *arg)
 	T_EQ(wait_pid(pids[0], NULL), 0);
 	uint64_t m[4];
 
-	pids[0] = start_child(role);
+	pids[0] = start_child_h(role, h, R_SEND);
 	T_EXPECT(pids[0] > 0 && ipc_recv(h, m) > 0 && (long)m[0] > 0);
 	ut_note("pasids=%ld: %d bound, %d refused with -ENOSPC, rebound after a holder died", n,
 		held, refused);

@@ -112,27 +112,14 @@ void t_tlb_torture(const char *arg)
 		T_EXPECT(counter("tlb_shootdown") > sd0);
 }
 
-/* role_ring <key> <next key> <rounds> <pages>: one process of a token ring. */
+/* role_ring <rounds> <pages>: one process of a token ring; receives on
+ * SPAWN_HANDLE(0), passes the token to SPAWN_HANDLE(1). */
 void t_role_ring(const char *arg)
 {
-	uint64_t key = 0, next = 0, rounds = 0, pages = 0;
-	const char *p = arg;
-	uint64_t *vals[] = { &key, &next, &rounds, &pages };
+	uint64_t rounds = arg_u64(&arg), pages = arg_u64(&arg);
 
-	for (int i = 0; i < 4; i++) {
-		while (*p == ' ')
-			p++;
-		while (*p >= '0' && *p <= '9')
-			*vals[i] = *vals[i] * 10 + (uint64_t)(*p++ - '0');
-	}
 	set_affinity(0, 0);
-	int me = ep_create(key), to = -1;
-
-	for (int i = 0; i < 10000 && to < 0; i++) { /* up to 10 s */
-		to = ep_open(next);
-		if (to < 0)
-			sleep_ns(1000000);
-	}
+	int me = SPAWN_HANDLE(0), to = SPAWN_HANDLE(1);
 	uint8_t *mem = map(NULL, pages * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
 	uint64_t m[4] = { 0 };
 
@@ -165,18 +152,22 @@ void t_asid_churn(const char *arg)
 		k = 16;
 	uint64_t evict0 = counter("asid_evict");
 
-	for (int i = 0; i < k; i++) {
-		snprintf(buf, sizeof(buf), "role_ring %d %d 20 4", 5000 + i, 5000 + (i + 1) % k);
-		pids[i] = start_child(buf);
-	}
-	/* Start the token: call the first member from outside the ring. */
-	int h = -1;
+	int recv[16], send[16];
 
-	for (int i = 0; i < 10000 && h < 0; i++) { /* up to 10 s: a hang bound */
-		h = ep_open(5000);
-		if (h < 0)
-			sleep_ns(1000000);
+	for (int i = 0; i < k; i++)
+		recv[i] = ep_pair(&send[i]);
+	for (int i = 0; i < k; i++) {
+		struct spawn_handle hs[2] = { { recv[i], SPAWN_MOVE },
+					      { send[(i + 1) % k], R_SEND | R_XFER } };
+
+		snprintf(buf, sizeof(buf), "role_ring 20 4");
+		pids[i] = spawn_h("utest", buf, hs, 2);
 	}
+	for (int i = 1; i < k; i++)
+		ep_close(send[i]);
+	/* Start the token: call the first member from outside the ring. */
+	int h = send[0];
+
 	T_EXPECT(h >= 0);
 	T_EXPECT(ipc_call(h, m) > 0);
 	for (int i = 0; i < k; i++) {

@@ -74,16 +74,12 @@ static const struct {
 
 /* ---- an IPC echo server inside the process ---- */
 
-#define ECHO_KEY 0x7e57ec40
-
+/* The server thread receives on arg, an endpoint handle of this process. */
 static void echo_server(void *arg)
 {
-	(void)arg;
-	int h = ep_create(ECHO_KEY + (uint64_t)getpid());
+	int h = (int)(intptr_t)arg;
 	uint64_t m[4] = { 0 };
 
-	if (h < 0)
-		return;
 	for (ipc_recv(h, m);;)
 		ipc_reply_recv(h, m);
 }
@@ -174,8 +170,8 @@ static void run_workers(hold_fn fn, uint32_t bytes, const char *what)
 
 	if (n > 32)
 		n = 32;
-	int srv = thread_create(echo_server, NULL);
-	int ep = ep_open_wait(ECHO_KEY + (uint64_t)getpid());
+	int ep = ep_create();
+	int srv = thread_create(echo_server, (void *)(intptr_t)ep);
 	T_EXPECT(ep >= 0);
 	for (int i = 0; i < n; i++) {
 		memset(&ws[i], 0, sizeof(ws[i]));
@@ -601,8 +597,8 @@ void t_amx_tiles_preserved(const char *arg)
 	spin_iters /= 4; /* tiles are slow in emulation; still over a slice */
 	T_EQ(uperm(XSTATE_PERM_REQUEST, 3 << 17), 0);
 	T_EQ(uperm(XSTATE_PERM_GET, 0), 3 << 17);
-	int srv = thread_create(echo_server, NULL);
-	int ep = ep_open_wait(ECHO_KEY + (uint64_t)getpid());
+	int ep = ep_create();
+	int srv = thread_create(echo_server, (void *)(intptr_t)ep);
 	uint64_t f0 = counter("xfd_fault"), w0 = counter("xfd_msr_write"),
 		 a0 = counter("xfd_msr_write_avoided"), c0 = counter("xcr0_write");
 

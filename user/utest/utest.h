@@ -7,6 +7,14 @@
 #pragma once
 
 #include "user/lib/ulib.h"
+#include "include/uapi/test.h"
+
+/* Error numbers the handle tests compare with (include/uapi/errno.h). */
+#define EBADF_	    9
+#define EACCES_	    13
+#define EMFILE_	    24
+#define EPROTOTYPE_ 91
+#define ESHUTDOWN_  108
 
 extern int ut_failures, ut_checks;
 
@@ -37,6 +45,9 @@ void ut_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int run_child(const char *role_and_args);
 /* Start a child without waiting. */
 int start_child(const char *role_and_args);
+/* Start a child with handle h as its SPAWN_HANDLE(0): how is SPAWN_MOVE
+ * (the handle itself) or the rights of a copy. */
+int start_child_h(const char *role_and_args, int h, uint32_t how);
 uint64_t counter(const char *name);
 /* key=N from the test's argument, else from the kernel command line, else
  * dflt. */

@@ -1,0 +1,328 @@
+/*
+ * Capabilities: kernel objects named through per-process handle tables.
+ *
+ * Glossary
+ *   object   a kernel object a handle can name (struct kobj header, then
+ *            the type's fields): endpoint, memory object, IRQ, I/O ports
+ *   handle   an int naming a slot of the calling process's table and the
+ *            slot's generation (include/uapi/handle.h); with the rights
+ *            kept in the slot, it is the only way to reach an object
+ *   rights   what the holder may do (R_SEND, R_MAP_WRITE, ...); a copy or
+ *            a transfer keeps or narrows them, never widens
+ *   in flight  a handle taken out of a table by a message or a spawn list
+ *            and not yet installed in the receiver's: it still counts as a
+ *            handle (handles_live, the type's handle_add/handle_drop)
+ *
+ * Lookup without locks. A slot is {seq, rights, type, obj}; seq is the
+ * generation shifted left once, bit 0 set while the slot is live. The
+ * writers (install, close, move out) hold proc->lock; handle_get() holds
+ * nothing:
+ *
+ *   reader (handle_get)                   writer (slot_clear + release)
+ *   seq = load_acquire(slot.seq)          slot.seq = gen << 1   (store)
+ *   check gen and live bit                ...
+ *   o = slot.obj, type, rights            kobj_put(o): locked dec, may free
+ *   kobj_tryget(o): locked cmpxchg
+ *   re-read slot.seq: changed -> put, -EBADF
+ *
+ * The reader may follow a pointer to an object already freed: objects come
+ * from type-stable caches (mm/kheap.h kmem_cache_init_typesafe), whose
+ * memory stays an object of that cache with refs == 0 while free, so
+ * kobj_tryget() fails on a free object and never touches anything else.
+ * If the memory was freed and reallocated, the reader takes a reference to
+ * the new object, sees the slot's seq changed and drops it again (no
+ * harm: a reference held for a few instructions). Both locked
+ * instructions are full barriers, so if the writer's put came first the
+ * reader's re-read sees the new seq; if the reader's get came first, the
+ * object was live when the handle was, and the operation proceeds with its
+ * reference (it linearises before the close). A handle whose generation
+ * wraps (2^23 reuses of one slot inside one lookup) is the one ABA left.
+ *
+ * Cost on the IPC path: a load, three compares, one locked CMPXCHG and a
+ * re-load to get, one locked decrement to put; no lock, no store to a
+ * line another process writes. A message without handles (R9 = 0) runs
+ * none of the transfer code (kernel/ipc.c).
+ *
+ * Lock order: proc->lock is a leaf here; kobj_ops callbacks run without it.
+ */
+#include "kernel/handle.h"
+#include "kernel/proc.h"
+#include "kernel/counters.h"
+#include "kernel/percpu_area.h"
+#include "lib/panic.h"
+#include "lib/spinlock.h"
+
+static const struct kobj_ops *kobj_types[8];
+static uint64_t nr_handles; /* atomic */
+static uint64_t nr_kobjs;   /* atomic */
+
+void kobj_register(unsigned type, const struct kobj_ops *ops)
+{
+	BUG_ON(type >= ARRAY_SIZE(kobj_types) || kobj_types[type]);
+	kobj_types[type] = ops;
+}
+
+void kobj_init(struct kobj *o, unsigned type)
+{
+	o->type = (uint8_t)type;
+	__atomic_fetch_add(&nr_kobjs, 1, __ATOMIC_RELAXED);
+	/* Release: the type (and the caller's fields written before) are
+	 * visible before refs becomes non-zero, which is what a lock-free
+	 * kobj_tryget() on a stale pointer tests. Pairs with its CMPXCHG. */
+	__atomic_store_n(&o->refs, 1, __ATOMIC_RELEASE);
+}
+
+void kobj_get(struct kobj *o)
+{
+	__atomic_fetch_add(&o->refs, 1, __ATOMIC_RELAXED);
+}
+
+void kobj_put(struct kobj *o)
+{
+	/* Release-acquire on the last reference: every holder's writes to the
+	 * object happen before its destruction (the classic refcount pair,
+	 * here with itself). */
+	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		__atomic_fetch_sub(&nr_kobjs, 1, __ATOMIC_RELAXED);
+		kobj_types[o->type]->destroy(o);
+	}
+}
+
+long handle_race(struct kobj *o)
+{
+	this_cpu_inc(counters[CNT_HANDLE_RACE]);
+	kobj_put(o);
+	return -EBADF;
+}
+
+long handle_get_current(uint64_t h, unsigned type, uint32_t need, struct kobj **out)
+{
+	return handle_get(proc_current()->handles, h, type, need, out);
+}
+
+static void handle_new(struct kobj *o, uint32_t rights)
+{
+	const struct kobj_ops *ops = kobj_types[o->type];
+
+	__atomic_fetch_add(&nr_handles, 1, __ATOMIC_RELAXED);
+	if (ops->handle_add)
+		ops->handle_add(o, rights);
+}
+
+void handle_release(struct kobj *o, uint32_t rights)
+{
+	const struct kobj_ops *ops = kobj_types[o->type];
+
+	__atomic_fetch_sub(&nr_handles, 1, __ATOMIC_RELAXED);
+	if (ops->handle_drop)
+		ops->handle_drop(o, rights);
+	kobj_put(o);
+}
+
+static uint32_t slot_gen(const struct hslot *s)
+{
+	return s->seq >> 1;
+}
+
+static long slot_fill(struct hslot *s, uint32_t idx, struct kobj *o, uint32_t rights)
+{
+	uint32_t gen = slot_gen(s) % HANDLE_GEN_MASK + 1; /* 1..GEN_MASK */
+
+	s->obj = o;
+	s->type = o->type;
+	s->rights = (uint16_t)rights;
+	/* Release: obj, type and rights are visible before the slot is live.
+	 * Pairs with the acquire load of seq in handle_get(). */
+	__atomic_store_n(&s->seq, (gen << 1) | 1, __ATOMIC_RELEASE);
+	return (long)((gen << HANDLE_SLOT_BITS) | idx);
+}
+
+static void slot_clear(struct hslot *s)
+{
+	/* Dead first; handle_get() re-reads seq after taking its reference,
+	 * so a reader that raced with us drops it (see the protocol above).
+	 * The fields stay as they were: a reader that loaded seq before this
+	 * store reads the old object, which its re-check then refuses. */
+	WRITE_ONCE(s->seq, s->seq & ~1u);
+}
+
+/* The live slot h names in p, or NULL. Caller holds p->lock. */
+static struct hslot *slot_of(struct proc *p, uint64_t h)
+{
+	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+
+	assert_held(&p->lock);
+	if (h > 0x7fffffffull || idx >= PROC_MAX_HANDLES)
+		return NULL;
+	struct hslot *s = &p->handles[idx];
+
+	return s->seq == ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1) ? s : NULL;
+}
+
+long handle_install(struct proc *p, struct kobj *o, uint32_t rights)
+{
+	long h = -EMFILE;
+
+	spin_lock(&p->lock);
+	for (uint32_t i = 0; i < PROC_MAX_HANDLES; i++) {
+		if (!(p->handles[i].seq & 1)) {
+			h = slot_fill(&p->handles[i], i, o, rights);
+			break;
+		}
+	}
+	spin_unlock(&p->lock);
+	return h;
+}
+
+long handle_install_at(struct proc *p, uint32_t idx, struct kobj *o, uint32_t rights)
+{
+	long h = -EBUSY;
+
+	spin_lock(&p->lock);
+	if (idx < PROC_MAX_HANDLES && !(p->handles[idx].seq & 1))
+		h = slot_fill(&p->handles[idx], idx, o, rights);
+	spin_unlock(&p->lock);
+	return h;
+}
+
+long handle_take(struct proc *p, uint64_t h, bool move, uint32_t rights, struct kobj **out,
+		 uint32_t *out_rights)
+{
+	spin_lock(&p->lock);
+	struct hslot *s = slot_of(p, h);
+	long err = 0;
+
+	if (!s)
+		err = -EBADF;
+	else if (!(s->rights & R_XFER) || (!move && !(s->rights & R_DUP)) || (rights & ~s->rights))
+		err = -EACCES;
+	if (err) {
+		spin_unlock(&p->lock);
+		return err;
+	}
+	struct kobj *o = s->obj;
+
+	*out = o;
+	*out_rights = rights ? rights : s->rights;
+	if (move)
+		slot_clear(s); /* the slot's reference goes with the handle */
+	else
+		kobj_get(o); /* the slot keeps its own */
+	spin_unlock(&p->lock);
+	if (!move)
+		handle_new(o, *out_rights);
+	return 0;
+}
+
+void handle_untake(struct proc *p, uint64_t h, struct kobj *o, uint32_t rights)
+{
+	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+
+	/* The slot was ours and emptied by handle_take(move); only our own
+	 * threads install, and only spawn (the caller) could have raced. */
+	if (handle_install_at(p, idx, o, rights) < 0 && handle_install(p, o, rights) < 0)
+		handle_release(o, rights);
+}
+
+long handle_close(struct proc *p, uint64_t h)
+{
+	spin_lock(&p->lock);
+	struct hslot *s = slot_of(p, h);
+
+	if (!s) {
+		spin_unlock(&p->lock);
+		return -EBADF;
+	}
+	struct kobj *o = s->obj;
+	uint32_t rights = s->rights;
+
+	slot_clear(s);
+	spin_unlock(&p->lock);
+	handle_release(o, rights);
+	return 0;
+}
+
+long handle_dup(struct proc *p, uint64_t h, uint32_t rights)
+{
+	spin_lock(&p->lock);
+	struct hslot *s = slot_of(p, h);
+
+	if (!s || !(s->rights & R_DUP) || (rights & ~s->rights)) {
+		long e = s ? -EACCES : -EBADF;
+
+		spin_unlock(&p->lock);
+		return e;
+	}
+	struct kobj *o = s->obj;
+
+	if (!rights)
+		rights = s->rights;
+	kobj_get(o);
+	spin_unlock(&p->lock);
+	handle_new(o, rights);
+	long nh = handle_install(p, o, rights);
+
+	if (nh < 0)
+		handle_release(o, rights);
+	return nh;
+}
+
+long handle_info(struct proc *p, uint64_t h)
+{
+	spin_lock(&p->lock);
+	struct hslot *s = slot_of(p, h);
+	long v = s ? ((long)s->type << 16 | s->rights) : -EBADF;
+
+	spin_unlock(&p->lock);
+	return v;
+}
+
+void handle_close_all(struct proc *p)
+{
+	for (uint32_t i = 0; i < PROC_MAX_HANDLES; i++) {
+		struct hslot *s = &p->handles[i];
+
+		spin_lock(&p->lock);
+		bool live = s->seq & 1;
+		struct kobj *o = s->obj;
+		uint32_t rights = s->rights;
+
+		if (live)
+			slot_clear(s);
+		spin_unlock(&p->lock);
+		if (live)
+			handle_release(o, rights);
+	}
+}
+
+/* A new object's first handle (create calls). */
+long handle_create(struct proc *p, struct kobj *o, uint32_t rights)
+{
+	handle_new(o, rights);
+	long h = handle_install(p, o, rights);
+
+	if (h < 0)
+		handle_release(o, rights);
+	return h;
+}
+
+/* A handle arriving in p (message, spawn): counted already; installs it or
+ * destroys it. */
+long handle_deliver(struct proc *p, struct kobj *o, uint32_t rights)
+{
+	long h = handle_install(p, o, rights);
+
+	if (h < 0)
+		handle_release(o, rights);
+	return h;
+}
+
+uint64_t handles_live(void)
+{
+	return __atomic_load_n(&nr_handles, __ATOMIC_RELAXED);
+}
+
+uint64_t kobjs_live(void)
+{
+	return __atomic_load_n(&nr_kobjs, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,149 @@
+/*
+ * Kernel objects and per-process handle tables (kernel/handle.c has the
+ * protocol; the user ABI is include/uapi/handle.h).
+ */
+#pragma once
+
+#include "lib/compiler.h"
+#include "include/uapi/handle.h"
+#include "include/uapi/errno.h"
+#include "mm/kheap.h"
+
+struct proc;
+struct kobj;
+
+/* What a type does when its objects lose their last reference, and when a
+ * handle to one is created or destroyed (a slot, an in-flight message word,
+ * a spawn list entry), with that handle's rights. */
+struct kobj_ops {
+	void (*destroy)(struct kobj *o);
+	void (*handle_add)(struct kobj *o, uint32_t rights);  /* optional */
+	void (*handle_drop)(struct kobj *o, uint32_t rights); /* optional */
+};
+
+/*
+ * The header of every object a handle can name. Objects come from
+ * type-stable caches (kmem_cache_init_typesafe): refs sits in the bytes a
+ * free leaves alone, so it reads 0 whenever the memory is free, which is
+ * what lets a lookup take a reference without any lock.
+ */
+struct kobj {
+	void *kheap_link; /* the cache's free-list word while free */
+	uint32_t refs;	  /* 0 only while free; atomic */
+	uint8_t type;	  /* KOBJ_* */
+	uint8_t pad[3];
+};
+_Static_assert(sizeof(struct kobj) == sizeof(void *) + KMEM_TYPESAFE_HDR,
+	       "kobj header must be exactly the typesafe bytes");
+
+/* One slot of a process's table: 16 bytes. */
+struct hslot {
+	uint32_t seq; /* generation << 1 | live; written under proc->lock */
+	uint16_t rights;
+	uint8_t type;
+	uint8_t pad;
+	struct kobj *obj;
+};
+
+#define PROC_MAX_HANDLES 64
+_Static_assert(PROC_MAX_HANDLES <= HANDLE_SLOT_MASK + 1, "slot index bits");
+
+void kobj_register(unsigned type, const struct kobj_ops *ops);
+/* A new object: one reference, the caller's. */
+void kobj_init(struct kobj *o, unsigned type);
+void kobj_get(struct kobj *o); /* caller already holds a reference */
+void kobj_put(struct kobj *o);
+
+/* Take a reference unless the object is free (refs 0). */
+static inline bool kobj_tryget(struct kobj *o)
+{
+	uint32_t r = __atomic_load_n(&o->refs, __ATOMIC_RELAXED);
+
+	do {
+		if (unlikely(!r))
+			return false;
+		/* Locked CMPXCHG: a full barrier (SDM Vol. 3A 9.2.3.1 "locked
+		 * instructions have a total order"): the reference is taken
+		 * before handle_get()'s re-read of the slot's seq. Pairs with
+		 * the store of seq in slot_clear() before that side's
+		 * kobj_put(). */
+	} while (!__atomic_compare_exchange_n(&o->refs, &r, r + 1, true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+long handle_race(struct kobj *o);
+
+/*
+ * The object behind handle h in a table (p->handles), with a reference the caller drops with
+ * kobj_put(), if h is live, names an object of this type and has every
+ * right in need. Lock-free: reads the slot, takes the reference, re-reads
+ * the slot's seq (a seqlock read whose write side is proc->lock).
+ */
+static inline long handle_get(struct hslot *table, uint64_t h, unsigned type, uint32_t need,
+			      struct kobj **out)
+{
+	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+
+	if (unlikely(h > 0x7fffffffull || idx >= PROC_MAX_HANDLES))
+		return -EBADF;
+	struct hslot *s = &table[idx];
+	/* Acquire: the slot's fields are read after its seq. Pairs with the
+	 * release store of seq in slot_fill(). */
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+	if (unlikely(seq != ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1)))
+		return -EBADF;
+	struct kobj *o = READ_ONCE(s->obj);
+	uint32_t t = READ_ONCE(s->type), rights = READ_ONCE(s->rights);
+
+	if (unlikely(t != type))
+		return -EPROTOTYPE;
+	if (unlikely((rights & need) != need))
+		return -EACCES;
+	if (unlikely(!kobj_tryget(o)))
+		return -EBADF; /* closed and freed under us */
+	if (unlikely(READ_ONCE(s->seq) != seq))
+		return handle_race(o); /* closed under us: drop the reference */
+	*out = o;
+	return 0;
+}
+
+/* The same with the calling process's table. */
+long handle_get_current(uint64_t h, unsigned type, uint32_t need, struct kobj **out);
+
+/* Put a new handle to o (whose reference the table takes over) into p's
+ * table; returns the handle, or -EMFILE (the reference stays the
+ * caller's). handle_add is the caller's business: see kobj_ops. */
+long handle_install(struct proc *p, struct kobj *o, uint32_t rights);
+/* The same at slot idx (a fresh table at spawn). */
+long handle_install_at(struct proc *p, uint32_t idx, struct kobj *o, uint32_t rights);
+
+/*
+ * A handle leaving the process (message word, spawn list): checks R_XFER,
+ * and for a copy R_DUP, narrows the rights to `rights` (0: the same; more
+ * than the handle has: -EACCES), and returns the object with a reference:
+ * a move empties the slot, a copy counts a new handle (handle_add).
+ */
+long handle_take(struct proc *p, uint64_t h, bool move, uint32_t rights, struct kobj **out,
+		 uint32_t *out_rights);
+/* Put a taken handle back into p at its old slot (a spawn that failed). */
+void handle_untake(struct proc *p, uint64_t h, struct kobj *o, uint32_t rights);
+/* Destroy a handle that lives in no table (taken, in flight). */
+void handle_release(struct kobj *o, uint32_t rights);
+
+/* A new object's first handle in p: counts it and installs it; on
+ * failure (-EMFILE) the handle and the caller's reference are gone. */
+long handle_create(struct proc *p, struct kobj *o, uint32_t rights);
+/* A counted handle arriving in p (message): installs it or releases it. */
+long handle_deliver(struct proc *p, struct kobj *o, uint32_t rights);
+
+long handle_close(struct proc *p, uint64_t h);
+long handle_dup(struct proc *p, uint64_t h, uint32_t rights);
+long handle_info(struct proc *p, uint64_t h);
+/* At process teardown: close every handle. */
+void handle_close_all(struct proc *p);
+
+/* Live handles (in tables and in flight) and live objects, for leak checks. */
+uint64_t handles_live(void);
+uint64_t kobjs_live(void);

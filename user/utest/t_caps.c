@@ -1,0 +1,250 @@
+/*
+ * Capabilities (kernel/handle.c, kernel/ipc.c): authority only through
+ * handles.
+ *
+ *   handle_forged_refused     a process without a handle to an endpoint
+ *                             cannot reach it, whatever number it passes
+ *                             (the parent's own handle values included)
+ *   handle_rights_enforced    every right checked per call: send, receive,
+ *                             dup, transfer, grant, widening, wrong type
+ *   handle_moved_in_message   a moved handle is gone from the sender and
+ *                             works in the receiver with the rights given;
+ *                             a copy leaves the sender's; handles and
+ *                             objects come back exactly
+ */
+#include "user/utest/utest.h"
+
+#define EINVAL_ 22
+
+static long handles_now(void)
+{
+	return sys_test(SYST_HANDLES, 0, 0, 0);
+}
+
+static long kobjs_now(void)
+{
+	return sys_test(SYST_KOBJS, 0, 0, 0);
+}
+
+/* role_forger <h1> <h2> ...: holds no handle; every IPC call with any
+ * number must fail with -EBADF; exits with the count of those that did not. */
+void t_role_forger(const char *arg)
+{
+	int bad = 0;
+	uint64_t m[4] = { 1, 2, 3, 4 };
+	long v;
+
+	/* The parent's handle values, exactly. */
+	while ((v = (long)arg_u64(&arg)) != 0) {
+		bad += ipc_call((int)v, m) != -EBADF_;
+		bad += ipc_recv((int)v, m) != -EBADF_;
+		bad += handle_dup((int)v, 0) != -EBADF_;
+		bad += handle_close((int)v) != -EBADF_;
+	}
+	/* Every slot with the first generations, and random numbers. */
+	for (uint32_t gen = 0; gen < 8; gen++)
+		for (uint32_t slot = 0; slot < 256; slot++)
+			bad += ipc_call((int)(gen << 8 | slot), m) != -EBADF_;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 4096; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		bad += ipc_call((int)x, m) != -EBADF_;
+	}
+	exit(bad > 250 ? 250 : bad);
+}
+
+void t_handle_forged_refused(const char *arg)
+{
+	(void)arg;
+	int hs[4];
+	char role[96];
+
+	for (int i = 0; i < 4; i++)
+		hs[i] = ep_create();
+	snprintf(role, sizeof(role), "role_forger %d %d %d %d", hs[0], hs[1], hs[2], hs[3]);
+	T_EQ(run_child(role), 0);
+	/* And in our own process: a closed handle is stale at once, and the
+	 * slot's next handle has another number. */
+	T_EQ(handle_close(hs[0]), 0);
+	uint64_t m[4] = { 0 };
+
+	T_EQ(ipc_call(hs[0], m), -EBADF_);
+	int again = ep_create();
+
+	T_EXPECT(again != hs[0]);
+	T_EQ((again & 0xff), (hs[0] & 0xff)); /* the same slot, a new generation */
+	T_EQ(ipc_call(hs[0], m), -EBADF_);
+	handle_close(again);
+	for (int i = 1; i < 4; i++)
+		T_EQ(handle_close(hs[i]), 0);
+	ut_note("a child without handles: every number refused with -EBADF");
+}
+
+/* role_rights: SPAWN_HANDLE(0) is a send-only copy of an endpoint. */
+void t_role_rights(const char *arg)
+{
+	(void)arg;
+	int h = SPAWN_HANDLE(0), bad = 0;
+	uint64_t m[4] = { 0 };
+
+	bad += HANDLE_INFO_RIGHTS(handle_info(h)) != (R_SEND | R_XFER) ? 1 : 0;
+	bad += ipc_recv(h, m) != -EACCES_ ? 2 : 0;			   /* no R_RECV */
+	bad += ipc_reply_recv(h, m) != -EACCES_ ? 4 : 0;		   /* no R_RECV */
+	bad += handle_dup(h, R_SEND) != -EACCES_ ? 8 : 0;		   /* no R_DUP */
+	bad += ipc_call_h(h, m, IPC_XFER_COPY(0, 0)) != -EACCES_ ? 16 : 0; /* no R_GRANT */
+	m[0] = 42;
+	bad += ipc_call(h, m) <= 0 || m[0] != 43 ? 32 : 0; /* R_SEND works */
+	exit(bad);
+}
+
+void t_handle_rights_enforced(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now();
+	int send = -1, recv = ep_pair(&send);
+	uint64_t m[4] = { 0 };
+
+	T_EXPECT(recv >= 0 && send >= 0);
+	T_EQ(HANDLE_INFO_TYPE(handle_info(recv)), KOBJ_ENDPOINT);
+	T_EQ(HANDLE_INFO_RIGHTS(handle_info(send)), R_SEND | R_GRANT | R_DUP | R_XFER);
+	/* Rights only narrow. */
+	T_EQ(handle_dup(send, R_RECV), -EACCES_);
+	int narrow = handle_dup(send, R_SEND);
+
+	T_EXPECT(narrow > 0);
+	T_EQ(handle_dup(narrow, 0), -EACCES_);			    /* no R_DUP left */
+	T_EQ(ipc_recv(narrow, m), -EACCES_);			    /* no R_RECV */
+	T_EQ(ipc_call_h(narrow, m, IPC_XFER_COPY(0, 0)), -EACCES_); /* no R_GRANT */
+	T_EQ(ipc_call_h(send, m, 1ull << 15), -EINVAL_);	    /* not a descriptor */
+	struct spawn_handle sh = { narrow, R_SEND };
+
+	T_EQ(spawn_h("utest", "role_exit 0", &sh, 1), -EACCES_); /* no R_XFER */
+	T_EQ(handle_close(narrow), 0);
+	/* A send-only child: its calls reach us, nothing else does. */
+	int pid = start_child_h("role_rights", send, R_SEND | R_XFER);
+
+	T_EXPECT(pid > 0);
+	long r = ipc_recv(recv, m);
+
+	T_EXPECT(r > 0 && m[0] == 42);
+	m[0]++;
+	T_EQ(ipc_reply(recv, m), 0);
+	int code = -1;
+
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 0);
+	/* Wrong type: a dup of an endpoint is still an endpoint; a number
+	 * naming nothing is -EBADF; copying with more rights than held is
+	 * refused at spawn. */
+	struct spawn_handle wide = { send, R_SEND | R_RECV };
+
+	T_EQ(spawn_h("utest", "role_exit 0", &wide, 1), -EACCES_);
+	T_EQ(handle_close(send), 0);
+	T_EQ(handle_close(recv), 0);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
+	ut_note("send, receive, dup, transfer and grant each refused without its right");
+}
+
+/* role_cap_echo: receives on SPAWN_HANDLE(0); a message with a handle in
+ * word 0 gets a call with 7 on that handle, and the handle moved back in
+ * the reply. Stops on a plain message. */
+void t_role_cap_echo(const char *arg)
+{
+	(void)arg;
+	int h = SPAWN_HANDLE(0);
+	uint64_t m[4] = { 0 };
+	long r = ipc_recv(h, m);
+
+	while (r > 0 && IPC_RESULT_HANDLES(r) == 1) {
+		int got = (int)m[0];
+		uint64_t c[4] = { 7, 0, 0, 0 };
+		long info = handle_info(got);
+
+		m[1] = (uint64_t)info;
+		m[2] = (uint64_t)ipc_call(got, c);
+		m[3] = c[0];
+		r = ipc_reply_recv_h(h, m, IPC_XFER_MOVE(0, 0));
+	}
+	if (r > 0)
+		ipc_reply(h, m);
+	exit(r > 0 ? 0 : 1);
+}
+
+static void answer_sevens(void *arg)
+{
+	int h = (int)(intptr_t)arg;
+	uint64_t m[4] = { 0 };
+
+	for (long r = ipc_recv(h, m); r > 0; r = ipc_reply_recv(h, m)) {
+		if (m[0] != 7) {
+			ipc_reply(h, m);
+			break;
+		}
+		m[0] = 8;
+	}
+}
+
+void t_handle_moved_in_message(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now();
+	int send = -1, recv = ep_pair(&send);
+	int pid = start_child_h("role_cap_echo", recv, SPAWN_MOVE);
+	/* A second endpoint whose send right travels. */
+	int ours = ep_create();
+	int tid = thread_create(answer_sevens, (void *)(intptr_t)ours);
+	int gift = handle_dup(ours, R_SEND | R_XFER | R_DUP);
+
+	T_EXPECT(pid > 0 && tid > 0 && gift > 0);
+	/* Move: gone from us, back in the reply with a new number. */
+	uint64_t m[4] = { (uint64_t)gift, 0, 0, 0 };
+	long r = ipc_call_h(send, m, IPC_XFER_MOVE(0, R_SEND | R_XFER));
+
+	T_EXPECT(r > 0);
+	T_EQ(IPC_RESULT_HANDLES(r), 1);
+	T_EQ(handle_info(gift), -EBADF_);				/* moved out */
+	T_EQ(HANDLE_INFO_RIGHTS(m[1]), R_SEND | R_XFER);		/* narrowed in flight */
+	T_EXPECT((long)m[2] > 0 && (long)m[2] == IPC_RESULT_TID(m[2])); /* its call worked */
+	T_EQ(m[3], 8);
+	int back = (int)m[0];
+
+	T_EQ(HANDLE_INFO_RIGHTS(handle_info(back)), R_SEND | R_XFER);
+	/* Copy: ours stays; the copy needs R_DUP, which back lacks. */
+	m[0] = (uint64_t)back;
+	T_EQ(ipc_call_h(send, m, IPC_XFER_COPY(0, 0)), -EACCES_);
+	T_EQ(HANDLE_INFO_RIGHTS(handle_info(back)), R_SEND | R_XFER); /* a refused copy keeps it */
+	int c2 = handle_dup(ours, R_SEND | R_XFER | R_DUP);
+
+	m[0] = (uint64_t)c2;
+	r = ipc_call_h(send, m, IPC_XFER_COPY(0, R_SEND | R_XFER));
+	T_EQ(IPC_RESULT_HANDLES(r), 1);
+	T_EXPECT(handle_info(c2) > 0); /* a copy: still ours */
+	handle_close((int)m[0]);
+	/* A bad word in the descriptor consumes the moved ones before it. */
+	m[0] = (uint64_t)back;
+	m[1] = 12345;
+	T_EQ(ipc_call_h(send, m, IPC_XFER_MOVE(0, 0) | IPC_XFER_MOVE(1, 0)), -EBADF_);
+	T_EQ(handle_info(back), -EBADF_);
+	/* Stop the echo and the thread; everything comes back. */
+	uint64_t stop[4] = { 0 };
+
+	T_EXPECT(ipc_call(send, stop) > 0);
+	int code = -1;
+
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 0);
+	stop[0] = 0;
+	ipc_call(ours, stop);
+	T_EQ(thread_join(tid, NULL), 0);
+	handle_close(c2);
+	handle_close(ours);
+	handle_close(send);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
+	ut_note("moved: gone from the sender; copied: kept; %lu handles delivered in all",
+		counter("handle_xfer"));
+}

@@ -1,0 +1,211 @@
+/*
+ * Memory objects (mm/memobj.c, kernel/shm.c).
+ *
+ *   shm_revoke_unreadable_everywhere  readers in K other processes, each
+ *                        spinning on its own CPU on a shared page; once the
+ *                        revocation returns, a read that starts faults on
+ *                        every CPU (a reader that sees the "revoked" flag
+ *                        and then still reads the page counts as stale);
+ *                        one flush round, frames and handles back exactly
+ *   shm_rights_and_mappings  map rights per call, protect cannot exceed
+ *                        them, wrong types, two mappings of one object,
+ *                        unmap of one, decommit, last handle closed while
+ *                        mapped
+ */
+#include "user/utest/utest.h"
+
+#define EFAULT_KILL 142 /* EXIT_KILLED_BASE + #PF */
+#define EINVAL_	    22
+
+struct report {
+	volatile uint32_t ready, revoked;
+	volatile uint64_t stale[64], reads[64];
+};
+
+/* role_shm_reader <index> <cpu>: SPAWN_HANDLE(0) the object to read,
+ * SPAWN_HANDLE(1) the report page. Never returns: the revocation kills it. */
+void t_role_shm_reader(const char *arg)
+{
+	int idx = (int)arg_u64(&arg), cpu = (int)arg_u64(&arg);
+
+	set_affinity(0, cpu);
+	volatile uint64_t *page = mo_map(SPAWN_HANDLE(0), NULL, UPROT_READ);
+	struct report *rep = mo_map(SPAWN_HANDLE(1), NULL, UPROT_READ | UPROT_WRITE);
+
+	if (MAP_FAILED(page) || MAP_FAILED(rep))
+		exit(10);
+	(void)*page;
+	__atomic_fetch_add(&rep->ready, 1, __ATOMIC_RELAXED); /* a count only */
+	for (uint64_t n = 0;; n++) {
+		uint32_t r = rep->revoked;
+		/* x86 keeps these two loads in order (TSO): a read of the page
+		 * after seeing revoked = 1 began after the revocation returned. */
+		uint64_t v = *page;
+
+		if (r)
+			rep->stale[idx]++;
+		rep->reads[idx] = n + (v & 0);
+	}
+}
+
+static struct usage u0;
+
+void t_shm_revoke_unreadable_everywhere(const char *arg)
+{
+	(void)arg;
+	int k = nr_cpus() - 1, pids[64], rounds = (int)ut_param(arg, "shm_rounds", 3);
+
+	if (k < 1) {
+		ut_note("SKIP: needs two CPUs");
+		exit(3);
+	}
+	if (k > 63)
+		k = 63;
+	u0 = usage_settled(NULL);
+	long h0 = sys_test(SYST_HANDLES, 0, 0, 0), o0 = sys_test(SYST_KOBJS, 0, 0, 0);
+	uint64_t stale = 0, ipis = 0, spaces = 0;
+
+	for (int round = 0; round < rounds; round++) {
+		int mo = mo_create(1), rh = mo_create(1);
+		struct report *rep = mo_map(rh, NULL, UPROT_READ | UPROT_WRITE);
+		volatile uint64_t *mine = mo_map(mo, NULL, UPROT_READ | UPROT_WRITE);
+
+		if (!T_EXPECT(mo > 0 && rh > 0 && !MAP_FAILED(rep) && !MAP_FAILED(mine)))
+			return;
+		*mine = 0x5eed;
+		set_affinity(0, 0);
+		for (int i = 0; i < k; i++) {
+			char role[48];
+			struct spawn_handle hs[2] = { { mo, R_MAP_READ | R_XFER },
+						      { rh, R_MAP_READ | R_MAP_WRITE | R_XFER } };
+
+			snprintf(role, sizeof(role), "role_shm_reader %d %d", i, 1 + i);
+			pids[i] = spawn_h("utest", role, hs, 2);
+			T_EXPECT(pids[i] > 0);
+		}
+		for (int i = 0; i < 10000 && rep->ready < (uint32_t)k; i++)
+			sleep_ns(1000000); /* a hang bound */
+		T_EQ(rep->ready, k);
+		/* Every reader reading (its count moving). */
+		uint64_t seen[64];
+
+		for (int i = 0; i < k; i++)
+			seen[i] = rep->reads[i];
+		for (int i = 0; i < k; i++)
+			while (rep->reads[i] == seen[i])
+				cpu_relax();
+		uint64_t ipi0 = counter("ipi_sent_tlb"), sp0 = counter("memobj_revoke_mm");
+
+		T_EQ(mo_revoke(mo, 0), k + 1);
+		rep->revoked = 1; /* after the return: any read now must fault */
+		ipis += counter("ipi_sent_tlb") - ipi0;
+		spaces += counter("memobj_revoke_mm") - sp0;
+		for (int i = 0; i < k; i++) {
+			int code = -1;
+
+			T_EQ(wait_pid(pids[i], &code), 0);
+			T_EQ(code, EFAULT_KILL);
+			stale += rep->stale[i];
+		}
+		T_EQ(handle_close(mo), 0);
+		unmap((void *)mine, PAGE_SIZE);
+		unmap(rep, PAGE_SIZE);
+		T_EQ(handle_close(rh), 0);
+	}
+	T_EQ(stale, 0);
+	T_EXPECT(ipis >= (uint64_t)rounds); /* the readers' CPUs were interrupted */
+	T_EQ(spaces, (uint64_t)rounds * (uint64_t)(k + 1));
+	struct usage u1 = usage_settled(&u0);
+
+	T_EQ(u1.frames, u0.frames);
+	T_EQ(u1.heap, u0.heap);
+	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), h0);
+	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), o0);
+	ut_note("%d rounds: %d readers on CPUs 1..%d, %lu address spaces revoked, %lu TLB IPIs, "
+		"%lu stale reads",
+		rounds, k, k, spaces, ipis, stale);
+}
+
+/* role_shm_touch: reads SPAWN_HANDLE(0)'s mapping after the parent closed
+ * the last handle: must fault. */
+void t_role_shm_touch(const char *arg)
+{
+	(void)arg;
+	volatile uint64_t *p = mo_map(SPAWN_HANDLE(0), NULL, UPROT_READ);
+	uint64_t m[4] = { 0 };
+
+	if (MAP_FAILED(p))
+		exit(10);
+	(void)*p;
+	handle_close(SPAWN_HANDLE(0));
+	ipc_call(SPAWN_HANDLE(1), m); /* "mapped; handle closed" */
+	ipc_call(SPAWN_HANDLE(1), m); /* the parent has closed its own */
+	(void)*p;
+	exit(11);
+}
+
+void t_shm_rights_and_mappings(const char *arg)
+{
+	(void)arg;
+	struct usage before = usage_settled(NULL);
+	long h0 = sys_test(SYST_HANDLES, 0, 0, 0), o0 = sys_test(SYST_KOBJS, 0, 0, 0);
+	int mo = mo_create(2), ep = ep_create();
+	uint64_t m[4] = { 0 };
+
+	T_EXPECT(mo > 0);
+	T_EQ(HANDLE_INFO_TYPE(handle_info(mo)), KOBJ_MEMOBJ);
+	T_EQ(mo_create(0), -EINVAL_);
+	T_EQ(mo_create(1u << 20), -EINVAL_);
+	/* Wrong types both ways. */
+	T_EQ(ipc_call(mo, m), -EPROTOTYPE_);
+	T_EQ((long)mo_map(ep, NULL, UPROT_READ), -EPROTOTYPE_);
+	T_EQ(mo_revoke(ep, 0), -EPROTOTYPE_);
+	/* Rights per call. */
+	int ro = handle_dup(mo, R_MAP_READ);
+
+	T_EQ((long)mo_map(ro, NULL, UPROT_READ | UPROT_WRITE), -EACCES_);
+	T_EQ(mo_revoke(ro, 0), -EACCES_);
+	uint64_t *r = mo_map(ro, NULL, UPROT_READ);
+	uint64_t *w = mo_map(mo, NULL, UPROT_READ | UPROT_WRITE);
+
+	T_EXPECT(!MAP_FAILED(r) && !MAP_FAILED(w) && r != w);
+	T_EQ(protect(r, 2 * PAGE_SIZE, UPROT_READ | UPROT_WRITE), -EACCES_);
+	T_EQ(protect(w, 2 * PAGE_SIZE, UPROT_READ | UPROT_EXEC), -EACCES_);
+	T_EQ(unmap(w, PAGE_SIZE), -EINVAL_); /* whole mappings only */
+	/* One object, two mappings. */
+	w[0] = 0x1234;
+	w[PAGE_SIZE / 8] = 0x5678;
+	T_EQ(r[0], 0x1234);
+	T_EQ(r[PAGE_SIZE / 8], 0x5678);
+	T_EQ(unmap(w, 2 * PAGE_SIZE), 0);
+	T_EQ(r[0], 0x1234); /* the other mapping is untouched */
+	/* Decommit: fresh zeroed pages, the mapping stays. */
+	T_EQ(mo_revoke(mo, MO_DECOMMIT), 1);
+	T_EQ(r[0], 0);
+	T_EQ(unmap(r, 2 * PAGE_SIZE), 0);
+	T_EQ(handle_close(ro), 0);
+	/* The last handle closed while a child has it mapped: the mapping
+	 * dies with it. */
+	int send = -1, recv = ep_pair(&send);
+	struct spawn_handle hs[2] = { { mo, SPAWN_MOVE }, { send, R_SEND | R_XFER } };
+	int pid = spawn_h("utest", "role_shm_touch", hs, 2), code = -1;
+
+	T_EXPECT(pid > 0);
+	T_EXPECT(ipc_recv(recv, m) > 0); /* it mapped it and closed its handle */
+	T_EQ(handle_info(mo), -EBADF_);	 /* moved to the child at spawn */
+	T_EQ(ipc_reply(recv, m), 0);
+	T_EXPECT(ipc_recv(recv, m) > 0);
+	T_EQ(ipc_reply(recv, m), 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, EFAULT_KILL);
+	handle_close(send);
+	handle_close(recv);
+	handle_close(ep);
+	struct usage after = usage_settled(&before);
+
+	T_EQ(after.frames, before.frames);
+	T_EQ(after.heap, before.heap);
+	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), h0);
+	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), o0);
+	ut_note("rights per call, shared contents, decommit, revocation at the last close");
+}
