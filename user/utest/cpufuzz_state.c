@@ -186,8 +186,11 @@ static void sc_setup(const struct cf_env *e, struct rng *r, struct seq *s, int k
 		break;
 	case SC_IPC_BADHANDLE:
 		g[RAX] = SYS_IPC_CALL;
-		g[RDI] = cf_below(r, 2) ? 64 + cf_below(r, 1000) : (uint64_t)-1 - cf_below(r, 8);
-		s->arg[1] = (uint64_t)-EINVAL;
+		/* No handle of ours: above the 31 bits a handle has, or
+		 * negative (include/uapi/handle.h). */
+		g[RDI] = cf_below(r, 2) ? (1ull << 31) + cf_below(r, 1000)
+					: (uint64_t)-1 - cf_below(r, 8);
+		s->arg[1] = (uint64_t)-EBADF;
 		break;
 	case SC_MEMBARRIER_QUERY:
 		g[RAX] = SYS_MEMBARRIER;
