@@ -16,9 +16,8 @@ The summary: boots, failures, fuzzer seeds and calls. Exits 1 on any
 failure. Not part of `make test`.
 
 `--cpu-fuzz` (make soak-cpu-fuzz) boots only the CPU-interface fuzzer at
-its full size, 10^6 sequences and 300 killed children per boot at -smp 2:
-about five minutes a boot here, too long for a `make test` row (which runs
-5 x 10^5).
+its full size, 10^6 sequences and 300 killed children per boot at -smp 2
+(about five minutes a boot here), fresh seeds, boot after boot.
 """
 import argparse
 import os
