@@ -4,10 +4,6 @@
 #pragma once
 
 #include "lib/compiler.h"
-
-#define KSTALE_SETUP	0
-#define KSTALE_READ	1
-#define KSTALE_REMAP	2
-#define KSTALE_TEARDOWN 3
+#include "include/uapi/test.h" /* KSTALE_* */
 
 long kstale_op(uint64_t op);

@@ -54,8 +54,9 @@
                                * flight (kernel/handle.c) */
 #define SYST_KOBJS         23 /* -> kernel objects alive (endpoints, memory
                                * objects, IRQs, I/O port ranges) */
-#define SYST_KSTALE        24 /* (KSTALE_* op, mm/kstale.h): a kernel page read
-                               * and remapped in place (stale-read torture) */
+#define SYST_KSTALE        24 /* (KSTALE_* op, below): a kernel page read and
+                               * remapped in place (stale-read torture,
+                               * mm/kstale.c) */
 #define SYST_FAULT_CATCH   25 /* (rip, rsp, struct syst_fault_rec *rec), or
                                * (0, 0, 0) to disarm: a user fault that would
                                * kill the calling thread's process is instead
@@ -69,6 +70,12 @@
                                * process, as a kill does each of them; the
                                * process lives on (kill torture) */
 /* clang-format on */
+
+/* SYST_KSTALE's operations. */
+#define KSTALE_SETUP	0
+#define KSTALE_READ	1
+#define KSTALE_REMAP	2
+#define KSTALE_TEARDOWN 3
 
 /* SYST_FAULT_CATCH's record: what the kernel saw when it diverted a fault. */
 struct syst_fault_rec {

@@ -46,7 +46,6 @@
 #include "user/utest/utest.h"
 #include "include/uapi/test.h"
 #include "include/uapi/errno.h"
-#include "mm/kstale.h"
 
 #define MAX_WORKERS 63
 
