@@ -173,12 +173,15 @@ void t_ipc_switch_vs_migrating_wake(const char *arg)
 		movers[i] = thread_create(mw_mover, NULL);
 		T_EXPECT(clients[i] > 0 && movers[i] > 0);
 	}
-	/* At least 400 rounds of moves and 500 calls made meanwhile (the
-	 * round bound is a hang bound, not a timing). */
+	/* At least 400 rounds of moves and 500 calls made meanwhile, within
+	 * 60 s of the clock (a hang bound, not a timing). Not a round bound:
+	 * under Bochs 20000 rounds took 30 ms of its clock, less than a time
+	 * slice, and the clients created on this CPU had not yet run. */
 	int rounds = 0;
+	uint64_t hang = clock_ns() + 60000000000ull;
 
-	for (;
-	     rounds < 20000 && (rounds < 400 || __atomic_load_n(&mw.calls, __ATOMIC_RELAXED) < 500);
+	for (; clock_ns() < hang &&
+	       (rounds < 400 || __atomic_load_n(&mw.calls, __ATOMIC_RELAXED) < 500);
 	     rounds++) { /* relaxed: a count only */
 		for (int i = 0; i < n; i++)
 			flips += set_affinity(movers[i], (i + rounds) % n) == 0;
