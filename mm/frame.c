@@ -21,8 +21,8 @@
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/string.h"
-#include "kernel/percpu_area.h"
-#include "kernel/counters.h"
+#include "lib/percpu.h"
+#include "include/uapi/counter_ids.h"
 
 struct zone {
 	struct buddy_zone bz;

@@ -60,7 +60,7 @@
 #include "mm/tlbcheck.h"
 #include "arch/layout.h"
 #include "kernel/smp.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/cpumask.h"
 #include "lib/spinlock.h"
 #include "lib/cmdline.h"

@@ -45,7 +45,7 @@
 #include "lib/spinlock.h"
 #include "lib/panic.h"
 #include "include/uapi/errno.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 
 struct mo_mm {
 	struct mm *mm;

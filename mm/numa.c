@@ -12,7 +12,7 @@
  */
 #include "mm/numa.h"
 #include "mm/memmap.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"
 #include "mm/kheap.h"

@@ -10,9 +10,9 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/cmdline.h"
-#include "kernel/counters.h"
+#include "include/uapi/counter_ids.h"
 #include "lib/string.h"
 #include "arch/cpu.h"
 #include "mm/frame.h"

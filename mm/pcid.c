@@ -18,7 +18,7 @@
 #include "mm/pti.h"
 #include "mm/kheap.h"
 #include "lib/cmdline.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "arch/cpu.h"

@@ -12,7 +12,7 @@
 #include "lib/compiler.h"
 #include "mm/tlb_policy.h"
 #include "arch/layout.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 
 struct mm;
 

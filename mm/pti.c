@@ -32,7 +32,7 @@
 #include "mm/tlbcheck.h"
 #include "mm/ptwalk.h"
 #include "lib/cmdline.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/string.h"

@@ -59,7 +59,7 @@
 #include "mm/kpaging.h"
 #include "mm/tlbcheck.h"
 #include "kernel/pasid.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
 #include "lib/panic.h"

@@ -66,7 +66,7 @@
 #include "mm/kheap.h"
 #include "arch/pgtable.h"
 #include "lib/cmdline.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/ksyms.h"

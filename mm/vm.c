@@ -24,7 +24,7 @@
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "include/uapi/errno.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "arch/mmu.h"
 
 struct mm kernel_mm;

@@ -9,9 +9,9 @@
  *                         exactly the pages it had taken
  */
 #include "kernel/ktest.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/preempt.h"
-#include "kernel/counters.h"
+#include "include/uapi/counter_ids.h"
 #include "mm/vmalloc.h"
 #include "mm/kflush.h"
 #include "mm/kflush_ring.h"

@@ -56,7 +56,7 @@
  */
 #include "sched/rq.h"
 #include "sched/idle.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
 #include "lib/panic.h"

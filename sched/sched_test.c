@@ -4,7 +4,7 @@
  */
 #include "kernel/ktest.h"
 #include "lib/spinlock.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/time.h"
 #include "sched/task.h"
 #include "arch/cpu.h"

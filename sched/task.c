@@ -16,7 +16,7 @@
  */
 #include "sched/rq.h"
 #include "sched/idle.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "lib/fmt.h"

@@ -24,7 +24,7 @@
 #include "lib/compiler.h"
 #include "lib/list.h"
 #include "lib/cpumask.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "arch/trap.h"
 #include "arch/arch_task.h"
 #include "kernel/ipc.h"

@@ -17,7 +17,7 @@
 #include "mm/kpaging.h"
 #include "arch/pgtable.h"
 #include "lib/cmdline.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"
 #include "lib/panic.h"

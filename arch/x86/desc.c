@@ -13,7 +13,7 @@
 #include "arch/x86/desc.h"
 #include "arch/trap.h"
 #include "arch/x86/cpu.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/string.h"
 
 struct idt_gate {

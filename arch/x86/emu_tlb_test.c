@@ -35,7 +35,7 @@
  *   emutlb_page_walk_counter the walk counter counts walks, not hits
  */
 #include "kernel/ktest.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/string.h"
 #include "arch/pgtable.h"
 #include "mm/frame.h"

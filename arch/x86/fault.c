@@ -15,7 +15,7 @@
 #include "arch/trap.h"
 #include "arch/x86/cpu.h"
 #include "arch/fpu.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "kernel/proc.h"
 #include "kernel/entry_work.h"
 #include "lib/fmt.h"

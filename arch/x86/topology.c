@@ -45,7 +45,7 @@ void topology_count(const struct cpu_topology *t, const uint32_t *ids, uint32_t 
 }
 
 #ifndef HOST_TEST
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "mm/kheap.h"

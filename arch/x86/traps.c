@@ -13,7 +13,7 @@
 #include "arch/x86/apic.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
-#include "kernel/percpu_area.h"
+#include "lib/percpu.h"
 #include "lib/ksyms.h"
 #include "kernel/nmi.h"
 #include "kernel/entry_work.h"

@@ -8,8 +8,8 @@
  *                        task's fpu_cpu on this CPU the same call saves.
  */
 #include "kernel/ktest.h"
-#include "kernel/percpu_area.h"
-#include "kernel/counters.h"
+#include "lib/percpu.h"
+#include "include/uapi/counter_ids.h"
 #include "lib/string.h"
 #include "arch/x86/cpu.h"
 #include "arch/fpu.h"
