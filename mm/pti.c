@@ -37,7 +37,6 @@
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "arch/mmu.h"
-#include "sched/task.h"
 #include "kernel/trace.h"
 
 int pti_enabled = 1;

@@ -64,7 +64,6 @@
 #include "lib/time.h"
 #include "kernel/timer.h"
 #include "lib/cmdline.h"
-#include "kernel/lockup.h"
 #include "arch/cpu.h"
 #include "mm/kheap.h"
 #include "mm/kflush.h"

@@ -40,7 +40,6 @@
 #include "arch/pgtable.h"
 #include "mm/frame.h"
 #include "mm/pcid.h"
-#include "mm/tlbcheck.h"
 #include "arch/mmu.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/emu_tlb.h"

@@ -29,7 +29,6 @@
 #include "lib/fmt.h"
 #include "lib/time.h"
 #include "lib/cmdline.h"
-#include "kernel/smp.h"
 #include "mm/kpaging.h"
 #include "mm/memmap.h"
 #include "mm/vmalloc.h"
