@@ -19,7 +19,7 @@
 #include "arch/trap.h"
 #include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 #include "kernel/lockup.h"
 
 static volatile int stop_request;

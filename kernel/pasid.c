@@ -52,7 +52,7 @@
 #include "sched/task.h"
 #include "arch/cpu.h"
 #include "arch/pasid.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 
 int pasid_mode;
 KSWITCH_ENUM(pasid_mode, "pasid", "where the PASID lives: the mm (msr) or each thread's xstate",

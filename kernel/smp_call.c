@@ -37,7 +37,7 @@
 #include "arch/x86/smpboot.h"
 #include "mm/kheap.h"
 #include "sched/task.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 #include "kernel/lockup.h"
 #include "lib/ksyms.h"
 #include "mm/kflush.h"

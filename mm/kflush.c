@@ -67,7 +67,7 @@
 #include "lib/panic.h"
 #include "arch/mmu.h"
 #include "arch/cpu.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 
 int kflush_defer = 1;
 KSWITCH_ENUM(kflush_defer, "kflush", "kernel unmaps: interrupt every CPU, or defer for idle/user",

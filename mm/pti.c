@@ -37,7 +37,7 @@
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "arch/mmu.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 
 int pti_enabled = 1;
 KSWITCH_BOOL(pti_enabled, "pti", "page-table isolation (split user/kernel roots)");

@@ -68,7 +68,7 @@
 #include "sched/task.h"
 #include "arch/mmu.h"
 #include "arch/cpu.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 
 static int flush_ceiling = 33;
 KSWITCH_INT(flush_ceiling, "flush_ceiling", "most pages a range flush invalidates one by one", 1,

@@ -25,7 +25,7 @@
 #include "include/uapi/counter_ids.h"
 #include "lib/time.h"
 #include "lib/panic.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 #include "arch/switch.h"
 #include "arch/cpu.h"
 

@@ -62,7 +62,7 @@
 #include "lib/string.h"
 #include "lib/panic.h"
 #include "mm/kheap.h"
-#include "kernel/trace.h"
+#include "lib/trace.h"
 #include "kernel/uaccess.h"
 
 #define MSR_IA32_XSS	 0xda0
