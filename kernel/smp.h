@@ -19,6 +19,7 @@
 
 #include "lib/compiler.h"
 #include "lib/cpumask.h"
+#include "arch/ipi.h" /* smp_send_resched */
 
 typedef void (*smp_call_fn)(void *arg);
 
@@ -26,9 +27,6 @@ void smp_call_init(void);
 void smp_call(uint32_t cpu, smp_call_fn fn, void *arg, bool wait);
 void smp_call_mask(const struct cpumask *mask, smp_call_fn fn, void *arg, bool wait);
 void smp_call_others(smp_call_fn fn, void *arg, bool wait);
-
-/* Reschedule IPI: wake the target so it looks at its run queue. */
-void smp_send_resched(uint32_t cpu);
 
 /* Run fn(arg) on each CPU of mask in thread context (a kernel thread pinned
  * there, interrupts enabled, allowed to block); returns when all have

@@ -220,14 +220,6 @@ void smp_call_others(smp_call_fn fn, void *arg, bool wait)
 	smp_call_mask(&cpu_online_mask, fn, arg, wait);
 }
 
-void smp_send_resched(uint32_t cpu)
-{
-	this_cpu_inc(counters[CNT_IPI_SENT]);
-	this_cpu_inc(counters[CNT_IPI_SENT_RESCHED]);
-	trace(TR_IPI_SEND, TRIPI_RESCHED, cpu);
-	apic_send_ipi(cpu, VEC_IPI_RESCHED);
-}
-
 /* ---- thread-context work (smp_run_on) ---- */
 
 struct run_on {

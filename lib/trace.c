@@ -89,4 +89,3 @@ void trace_log(enum trace_type type, uint32_t a, uint64_t b)
 	if (idx - READ_ONCE(r->start) > r->mask)
 		this_cpu_inc(counters[CNT_TRACE_DROPPED]);
 }
-

@@ -58,7 +58,7 @@
 #include "sched/idle.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
-#include "kernel/smp.h"
+#include "arch/ipi.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/time.h"

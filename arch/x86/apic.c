@@ -22,6 +22,9 @@
 #include "lib/fmt.h"
 #include "lib/panic.h"
 #include "lib/time.h"
+#include "lib/trace.h"
+#include "arch/ipi.h"
+#include "include/uapi/counter_ids.h"
 
 #define APIC_ID		0x020
 #define APIC_VERSION	0x030
@@ -247,6 +250,14 @@ void apic_send_ipi_apic_id(uint32_t apic_id, uint32_t vector, uint32_t mode)
 void apic_send_ipi(uint32_t cpu, uint8_t vector)
 {
 	apic_send_ipi_apic_id(percpu_of(cpu)->entry.apic_id, vector, APIC_DM_FIXED);
+}
+
+void smp_send_resched(uint32_t cpu)
+{
+	this_cpu_inc(counters[CNT_IPI_SENT]);
+	this_cpu_inc(counters[CNT_IPI_SENT_RESCHED]);
+	trace(TR_IPI_SEND, TRIPI_RESCHED, cpu);
+	apic_send_ipi(cpu, VEC_IPI_RESCHED);
 }
 
 void apic_send_nmi(uint32_t cpu)
