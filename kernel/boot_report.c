@@ -3,6 +3,7 @@
  */
 #include "arch/fpu.h"
 #include "kernel/boot_report.h"
+#include "kernel/bootinfo.h"
 #include "lib/printk.h"
 #include "kernel/multiboot2.h"
 #include "lib/cmdline.h"
@@ -51,6 +52,8 @@ void boot_report_print(void)
 	topology_print();
 	paging_print();
 	xstate_print();
+	memmap_print_source();
+	bootinfo_print_efi_types(bi);
 	memmap_print();
 	numa_print();
 	acpi_print();

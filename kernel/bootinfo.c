@@ -6,8 +6,11 @@
 #include "kernel/bootinfo.h"
 #include "kernel/multiboot2.h"
 #include "lib/panic.h"
+#include "lib/printk.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "arch/layout.h"
+#include "mm/memmap.h"
 
 #define BOOTINFO_MAX (128 * 1024)
 
@@ -25,4 +28,60 @@ void bootinfo_init(uint32_t info_pa)
 	memcpy(info_copy, info, total);
 	if (!mb2_parse(info_copy, &boot_info_parsed))
 		panic("multiboot2 information block is unusable (size %u)", total);
+}
+
+/* The loader's memory map, handed to mm/memmap.c in its own terms; the
+ * boot modules are reserved there too. */
+void bootinfo_memmap_init(const struct boot_info *bi)
+{
+	static struct mem_region regions[MEMMAP_MAX];
+	static struct memmap_region out[MEMMAP_MAX];
+	const char *source;
+	uint32_t dropped;
+	uint32_t n = mb2_memory_regions(bi, regions, MEMMAP_MAX, &source, &dropped);
+
+	if (dropped)
+		pr_warn("memmap: %u entr%s of the %s skipped (malformed or too many)", dropped,
+			dropped == 1 ? "y" : "ies", source);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t t = regions[i].type;
+
+		out[i].base = regions[i].base;
+		out[i].len = regions[i].len;
+		out[i].kind = t == MB2_MEM_AVAILABLE		      ? MEMMAP_RAM
+			      : t == MB2_MEM_ACPI || t == MB2_MEM_NVS ? MEMMAP_FIRMWARE
+								      : MEMMAP_OTHER;
+	}
+	memmap_init(out, n, source);
+	for (uint32_t i = 0; i < bi->nr_modules; i++)
+		memmap_reserve(bi->modules[i].start, bi->modules[i].end, "boot module");
+}
+
+/* Under UEFI: how much of each EFI type the firmware reported. */
+void bootinfo_print_efi_types(const struct boot_info *bi)
+{
+	uint64_t bytes[EFI_NR_TYPES + 1] = { 0 };
+	char line[160];
+	size_t used = 0;
+
+	for (uint32_t i = 0; i < bi->nr_efi_mmap; i++) {
+		uint32_t type;
+		uint64_t base, pages, attr;
+
+		efi_mmap_entry(bi, i, &type, &base, &pages, &attr);
+		if (pages < (1ull << 40))
+			bytes[MIN(type, (uint32_t)EFI_NR_TYPES)] += pages << 12;
+	}
+	for (uint32_t t = 0; t <= EFI_NR_TYPES; t++) {
+		if (!bytes[t])
+			continue;
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %lu KiB",
+					 used ? ", " : "", efi_type_name(t), bytes[t] >> 10);
+		if (used > 90) {
+			pr_info("  efi: %s", line);
+			used = 0;
+		}
+	}
+	if (used)
+		pr_info("  efi: %s", line);
 }

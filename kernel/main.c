@@ -208,7 +208,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	topology_detect();
 	cpu_setup_bsp();
 
-	memmap_init(&boot_info_parsed);
+	bootinfo_memmap_init(&boot_info_parsed);
 	pti_init();
 	kpaging_init();
 	acpi_init(&boot_info_parsed);

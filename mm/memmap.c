@@ -2,7 +2,6 @@
  * Physical memory map (see memmap.h).
  */
 #include "mm/memmap.h"
-#include "kernel/multiboot2.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/string.h"
@@ -77,31 +76,21 @@ bool memmap_is_reserved(paddr_t pa)
 
 extern char __kernel_end[];
 
-static const struct boot_info *memmap_bi;
-
-void memmap_init(const struct boot_info *bi)
+void memmap_init(const struct memmap_region *regions, uint32_t n, const char *source)
 {
-	static struct mem_region regions[MEMMAP_MAX];
-	uint32_t dropped;
-	uint32_t n = mb2_memory_regions(bi, regions, MEMMAP_MAX, &memmap.source, &dropped);
-
-	memmap_bi = bi;
+	memmap.source = source;
 	memmap.nr_source = n;
-	if (dropped)
-		pr_warn("memmap: %u entr%s of the %s skipped (malformed or too many)", dropped,
-			dropped == 1 ? "y" : "ies", memmap.source);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct mem_region *m = &regions[i];
+		const struct memmap_region *m = &regions[i];
 		paddr_t s = m->base, e = m->base + m->len;
 
 		if (e < s)
 			continue; /* wraps: firmware bug, ignore the entry */
-		if (m->type == MB2_MEM_AVAILABLE)
+		if (m->kind == MEMMAP_RAM)
 			add_range(memmap.ram, &memmap.nr_ram, ALIGN_UP(s, PAGE_SIZE),
 				  ALIGN_DOWN(e, PAGE_SIZE));
 		/* The direct map covers RAM and the ACPI tables (read in place). */
-		if (m->type == MB2_MEM_AVAILABLE || m->type == MB2_MEM_ACPI ||
-		    m->type == MB2_MEM_NVS)
+		if (m->kind == MEMMAP_RAM || m->kind == MEMMAP_FIRMWARE)
 			add_range(memmap.mapped, &memmap.nr_mapped, ALIGN_DOWN(s, PAGE_SIZE),
 				  ALIGN_UP(e, PAGE_SIZE));
 	}
@@ -121,45 +110,16 @@ void memmap_init(const struct boot_info *bi)
 
 	memmap_reserve(0, 0x100000, "low memory");
 	memmap_reserve(KERNEL_PHYS, kimage_to_phys(__kernel_end), "kernel image");
-	for (uint32_t i = 0; i < bi->nr_modules; i++)
-		memmap_reserve(bi->modules[i].start, bi->modules[i].end, "boot module");
 }
 
-/* Under UEFI: how much of each EFI type the firmware reported. */
-static void print_efi_types(const struct boot_info *bi)
+void memmap_print_source(void)
 {
-	uint64_t bytes[EFI_NR_TYPES + 1] = { 0 };
-	char line[160];
-	size_t used = 0;
-
-	for (uint32_t i = 0; i < bi->nr_efi_mmap; i++) {
-		uint32_t type;
-		uint64_t base, pages, attr;
-
-		efi_mmap_entry(bi, i, &type, &base, &pages, &attr);
-		if (pages < (1ull << 40))
-			bytes[MIN(type, (uint32_t)EFI_NR_TYPES)] += pages << 12;
-	}
-	for (uint32_t t = 0; t <= EFI_NR_TYPES; t++) {
-		if (!bytes[t])
-			continue;
-		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %lu KiB",
-					 used ? ", " : "", efi_type_name(t), bytes[t] >> 10);
-		if (used > 90) {
-			pr_info("  efi: %s", line);
-			used = 0;
-		}
-	}
-	if (used)
-		pr_info("  efi: %s", line);
+	pr_info("memmap: from the %s, %u region%s", memmap.source, memmap.nr_source,
+		memmap.nr_source == 1 ? "" : "s");
 }
 
 void memmap_print(void)
 {
-	pr_info("memmap: from the %s, %u region%s", memmap.source, memmap.nr_source,
-		memmap.nr_source == 1 ? "" : "s");
-	if (memmap_bi && memmap_bi->nr_efi_mmap)
-		print_efi_types(memmap_bi);
 	pr_info("memory: %lu MiB usable in %u ranges (%lu MiB above 4 GiB), top of RAM %#lx",
 		memmap.ram_bytes >> 20, memmap.nr_ram, memmap.ram_above_4g >> 20, memmap.ram_top);
 	for (uint32_t i = 0; i < memmap.nr_ram; i++)

@@ -1,10 +1,12 @@
 /*
  * Physical memory map and the early allocator.
  *
- * Built from the EFI memory map when the loader passed one (UEFI), else from
- * the multiboot2 (e820-style) map; see mb2_memory_regions(): a sorted list of RAM ranges, and a list of reserved
- * ranges (kernel image, boot information, modules, low 1 MiB, early
- * allocations) that the frame allocator must never hand out.
+ * Built from the regions the boot order hands over (kernel/main.c reads
+ * them from the EFI memory map when the loader passed one, else from the
+ * multiboot2 e820-style map: kernel/multiboot2.c): a sorted list of RAM
+ * ranges, and a list of reserved ranges (kernel image, boot information,
+ * modules, low 1 MiB, early allocations) that the frame allocator must
+ * never hand out.
  *
  * early_alloc() serves page tables and the frame table before the buddy
  * allocator exists: it carves from the top of the highest usable range below
@@ -37,12 +39,27 @@ struct memmap {
 
 extern struct memmap memmap;
 
-struct boot_info;
-void memmap_init(const struct boot_info *bi);
+/* What the firmware said a region of the physical address space is. */
+enum memmap_kind {
+	MEMMAP_RAM,	 /* usable */
+	MEMMAP_FIRMWARE, /* ACPI tables or NVS: mapped (read in place), not RAM */
+	MEMMAP_OTHER,	 /* reserved, MMIO, bad: neither */
+};
+
+struct memmap_region {
+	uint64_t base, len;
+	enum memmap_kind kind;
+};
+
+/* From the loader's n regions (source names the map, for the report). */
+void memmap_init(const struct memmap_region *r, uint32_t n, const char *source);
 void memmap_reserve(paddr_t start, paddr_t end, const char *why);
 bool memmap_is_reserved(paddr_t pa);
 /* Page-aligned allocation below limit; panics when memory is exhausted. */
 paddr_t early_alloc(uint64_t size, paddr_t limit);
+/* The report: the map's source and region count, then (after whatever the
+ * caller prints between, e.g. EFI types) RAM and reserved ranges. */
+void memmap_print_source(void);
 void memmap_print(void);
 
 /* Pure helpers (host-tested): sort and merge ranges in place; subtract. */
