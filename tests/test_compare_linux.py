@@ -151,9 +151,9 @@ class Table(unittest.TestCase):
         linux = {"null_syscall": dict(self.linux["null_syscall"], events={"page_walks": 2.0})}
         t = cl.table(ours, [linux], ["default"], ["ns", "page_walks"])
         self.assertIn("ours walks", t.splitlines()[0])
-        self.assertEqual(row(t, "null_syscall")[4:], ["0.50", "2.00", "0.25"])
+        self.assertEqual(row(t, "null_syscall")[5:], ["0.50", "2.00", "0.25"])
         t = cl.table(ours, [self.linux], ["default"], ["page_walks"])
-        self.assertEqual(row(t, "null_syscall")[1:], ["0.50", "—", "—"])
+        self.assertEqual(row(t, "null_syscall")[2:], ["0.50", "—", "—"])
 
     def test_two_variants(self):
         other = {"null_syscall": dict(self.linux["null_syscall"], median=50.0)}
