@@ -4,21 +4,11 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "arch/entry.h"
 
 struct trap_frame;
 
-/* First thing after entering from user mode (interrupts off). */
-void user_enter_kernel(void);
-/* First thing in an interrupt that found the CPU idle (context not KERNEL;
- * interrupts off): publish KERNEL and catch up on deferred kernel flushes
- * before the handler runs. */
-void irq_enter_from_idle(void);
-/* Last thing before returning to user mode (interrupts off): reschedule,
- * exit if killed, extended state, PASID, PTI. May enable interrupts on
- * the way, returns with them off. */
-void prepare_return_to_user(struct trap_frame *tf);
+/* user_enter_kernel, irq_enter_from_idle, prepare_return_to_user and
+ * syscall_dispatch: arch/entry.h (the arch's entry code calls them). */
 /* Leave for user mode with the registers in tf (arch/x86/entry.S). */
 void enter_user(struct trap_frame *tf) __noreturn;
-/* syscall entry (kernel/syscall.c): true if SYSRET may be used. */
-bool syscall_dispatch(struct trap_frame *tf);
-const char *platform_name(void);

@@ -1,11 +1,12 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "arch/entry.h"
 
 struct trap_frame;
 
 /* NMI entry point (from trap_dispatch). */
-void nmi_handle(struct trap_frame *tf);
+/* nmi_handle: arch/entry.h. */
 /* Panic path: NMI every other online CPU, one at a time when backtraces
  * are wanted, so that each prints its own report and halts. */
 void nmi_stop_other_cpus(bool backtraces);

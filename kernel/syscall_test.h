@@ -6,13 +6,11 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "arch/entry.h"
 
 #include "include/uapi/test.h"
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);
 
 struct trap_frame;
-/* A fatal user fault of the current thread (tf from user mode, cr2 the #PF
- * address or 0): divert it as SYST_FAULT_CATCH asked; false if not armed,
- * busy, or the record cannot be written (then the fault kills). */
-bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2);
+/* syscall_test_fault_catch: arch/entry.h (the user fault path calls it). */

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "arch/entry.h"
 #include "lib/list.h"
 #include "lib/spinlock.h"
 #include "lib/cpumask.h"
@@ -88,8 +89,7 @@ int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *ad
  * Returns the range cleared in *start, *end (empty: nothing mapped). */
 void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *end);
 
-/* Resolve a user page fault; false if the access is not allowed. */
-bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec);
+/* mm_handle_fault (a user page fault): arch/entry.h. */
 
 /* Walk helpers for invariant checks and tests. */
 bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte);

@@ -10,6 +10,7 @@
 
 #include "sched/task.h"
 #include "lib/spinlock.h"
+#include "arch/entry.h"
 
 struct rq {
 	struct spinlock lock;
@@ -37,7 +38,7 @@ static inline struct rq *this_rq(void)
 void sched_switch_locked(struct rq *rq);
 /* sched/switch.c */
 void context_switch(struct rq *rq, struct task *prev, struct task *next);
-void sched_finish_switch(struct task *prev);
+/* sched_finish_switch: arch/entry.h (switch_to.S calls it). */
 /* sched/task.c */
 void task_reap_later(struct task *t);
 void snprintf_task_name(struct task *t, const char *fmt, uint32_t n);

@@ -296,7 +296,6 @@ void task_reap_now(struct task *t)
 	task_put(t);
 }
 
-void task_exit_kernel(void);
 void task_exit_kernel(void)
 {
 	task_note_dying();
@@ -324,4 +323,14 @@ void sched_init(void)
 	reaper = task_create("reaper", reaper_main, NULL, PRIO_KERNEL);
 	BUG_ON(!reaper);
 	task_start(reaper, 0);
+}
+
+void task_current_ident(struct task_ident *out)
+{
+	const struct task *t = current_task();
+
+	out->tid = t->tid;
+	out->name = t->name;
+	out->kstack_lo = (uint64_t)t->kstack;
+	out->kstack_hi = t->kstack_top;
 }

@@ -7,7 +7,6 @@
 #include "arch/x86/cpu.h"
 #include "lib/printk.h"
 #include "lib/string.h"
-#include "kernel/entry_work.h"
 #include "arch/x86/acpi.h"
 #include "lib/fmt.h"
 

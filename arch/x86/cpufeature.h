@@ -84,3 +84,6 @@ static inline bool cpu_has(enum cpu_feature f)
 {
 	return boot_cpu.features[f / 64] & (1ull << (f % 64));
 }
+/* "qemu", "kvm", "bochs" or "hardware": what we run on, for labelling
+ * measurements (cpufeature.c). */
+const char *platform_name(void);

@@ -13,15 +13,12 @@
  * does not allow kills the process with a report.
  */
 #include "arch/trap.h"
+#include "arch/entry.h"
+#include "arch/layout.h"
 #include "arch/x86/cpu.h"
 #include "arch/fpu.h"
 #include "lib/percpu.h"
-#include "kernel/proc.h"
-#include "kernel/entry_work.h"
 #include "lib/fmt.h"
-#include "kernel/nmi.h"
-#include "kernel/syscall_test.h"
-#include "mm/mm.h"
 
 bool arch_page_fault(struct trap_frame *tf)
 {

@@ -9,15 +9,13 @@
  * everything else run on.
  */
 #include "arch/trap.h"
+#include "arch/entry.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/apic.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/percpu.h"
 #include "lib/ksyms.h"
-#include "kernel/nmi.h"
-#include "kernel/entry_work.h"
-#include "sched/task.h"
 #include "arch/layout.h"
 
 static irq_handler_t irq_handlers[256];
@@ -176,8 +174,10 @@ void trap_panic_print(const struct trap_frame *tf)
  * own IST stack (SDM Vol. 3A 6.14.5, 6.15 "Interrupt 8") and gets here. */
 static bool kstack_overflowed(const struct trap_frame *tf, uint64_t cr2)
 {
-	const struct task *t = current_task();
-	uint64_t lo = (uint64_t)t->kstack;
+	struct task_ident t;
+
+	task_current_ident(&t);
+	uint64_t lo = t.kstack_lo;
 
 	if (!lo || (tf->vector != VEC_DF && tf->vector != VEC_PF))
 		return false;
@@ -193,13 +193,14 @@ static void kernel_exception(struct trap_frame *tf)
 	const char *fn = ksym_lookup(tf->rip, &off);
 
 	if (kstack_overflowed(tf, cr2)) {
-		const struct task *t = current_task();
+		struct task_ident t;
 
+		task_current_ident(&t);
 		panic_with_frame(tf,
 				 "kernel stack overflow: %s in %s, task %u '%s' ran below its "
 				 "stack [%#lx, %#lx) into the guard page (RSP %#lx, CR2 %#lx)",
-				 trap_name(tf->vector), fn ? fn : "unknown code", t->tid, t->name,
-				 (uint64_t)t->kstack, t->kstack_top, tf->rsp, cr2);
+				 trap_name(tf->vector), fn ? fn : "unknown code", t.tid, t.name,
+				 t.kstack_lo, t.kstack_hi, tf->rsp, cr2);
 	}
 
 	panic_with_frame(tf, "unexpected %s in kernel mode in %s", trap_name(tf->vector),

@@ -107,7 +107,6 @@ bool extable_fixup(struct trap_frame *tf);
 
 /* Hooks the dispatcher calls (arch/x86/fault.c, sched/). */
 bool arch_page_fault(struct trap_frame *tf);
-void irq_exit_work(struct trap_frame *tf);
 void trap_dispatch_user(struct trap_frame *tf);
 void trap_irq(struct trap_frame *tf);
 /* The exception-table continuation for a faulting ip, or 0. */
