@@ -161,7 +161,9 @@ static void kmain(void *arg)
 	machine_exit(ok && selfcheck_run_boot() == 0);
 }
 
-void kernel_ap_main(uint32_t cpu)
+/* Each AP, once arch/x86/smpboot.c has set up its arch state: the generic
+ * per-CPU bring-up, then the idle loop. */
+static __noreturn void kernel_ap_main(uint32_t cpu)
 {
 	tlb_init_cpu();
 	pti_init_cpu();
@@ -246,7 +248,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	this_cpu()->shared.online = 1;
 	timer_cpu_init();
 	irq_enable();
-	smp_boot_aps();
+	smp_boot_aps(kernel_ap_main);
 
 	boot_report_print();
 	selfcheck_run_boot();

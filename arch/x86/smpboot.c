@@ -138,6 +138,9 @@ static void fill_params(struct percpu *pc, uint64_t stack_top)
 	p->entry64 = (uint64_t)ap_start64;
 }
 
+/* The kernel's per-CPU bring-up (kernel_ap_main), set by smp_boot_aps. */
+static void (*generic_ap_main_fn)(uint32_t cpu);
+
 void ap_main(struct percpu *pc);
 void ap_main(struct percpu *pc)
 {
@@ -153,9 +156,11 @@ void ap_main(struct percpu *pc)
 		pr_warn("smp: cpu %u expected APIC ID %u, reads %u", cpu, cpu_slots[cpu].apic_id,
 			pc->entry.apic_id);
 	xstate_init_cpu();
-	/* The CPU runs: the generic per-CPU bring-up (kernel/main.c) takes
-	 * over and ends in the idle loop, after arch_ap_online(). */
-	kernel_ap_main(cpu);
+	/* The CPU runs: the generic per-CPU bring-up the kernel handed to
+	 * smp_boot_aps() takes over and ends in the idle loop, after
+	 * arch_ap_online(). */
+	generic_ap_main_fn(cpu);
+	panic("smp: cpu %u returned from the kernel's AP bring-up", cpu);
 }
 
 void arch_ap_online(uint32_t cpu)
@@ -250,8 +255,9 @@ static void collect_cpus(const struct madt_info *m)
 	}
 }
 
-void smp_boot_aps(void)
+void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu))
 {
+	generic_ap_main_fn = generic_ap_main;
 	const struct madt_info *m = acpi_madt();
 
 	cpumask_set(&cpu_online_mask, 0);

@@ -2,8 +2,11 @@
 
 #include "lib/compiler.h"
 
-/* Start every enabled CPU the MADT lists (see smpboot.c). */
-void smp_boot_aps(void);
+/* Start every enabled CPU the MADT lists (see smpboot.c); each, once its
+ * arch state is up, runs generic_ap_main (the kernel's per-CPU bring-up,
+ * kernel/main.c kernel_ap_main), which calls arch_ap_online() and never
+ * returns. */
+void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu));
 void smp_print_cpus(void);
 void smp_call_cpu_init(uint32_t cpu);
 

@@ -9,12 +9,10 @@
 
 #include "lib/compiler.h"
 
-/* An application processor is running with its arch state set up (GDT,
- * IDT, APIC, extended state): the generic per-CPU bring-up (mm, sched,
- * timer, trace) runs and the CPU enters the idle loop (kernel/main.c).
- * Calls arch_ap_online() once the CPU counts as online. */
-void kernel_ap_main(uint32_t cpu) __noreturn;
-/* Tell the boot CPU that this AP is up (arch/x86/smpboot.c). */
+/* An application processor runs the generic per-CPU bring-up the kernel
+ * hands to smp_boot_aps() (kernel/main.c kernel_ap_main: mm, sched, timer,
+ * trace, then the idle loop), which calls this once the CPU counts as
+ * online: tell the boot CPU that this AP is up (arch/x86/smpboot.c). */
 void arch_ap_online(uint32_t cpu);
 
 struct trap_frame;
