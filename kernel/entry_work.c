@@ -23,14 +23,6 @@
 #include "mm/pti.h"
 #include "mm/kflush.h"
 
-void user_enter_kernel(void)
-{
-	/* The entry code already stored CTX_KERNEL, before its CR3 write
-	 * (PTI); that write serializes, so only without PTI do we fence. */
-	pti_note_entry();
-	kflush_enter_kernel(!pti_enabled);
-}
-
 void irq_enter_from_idle(void)
 {
 	kflush_enter_from_idle();

@@ -4,11 +4,19 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "mm/pti.h"
+#include "mm/kflush.h"
 
 struct trap_frame;
 
-/* First thing after entering from user mode (interrupts off). */
-void user_enter_kernel(void);
+/* First thing after entering from user mode (interrupts off). The entry
+ * code already stored CTX_KERNEL, before its CR3 write (PTI); that write
+ * serializes, so only without PTI do we fence (mm/kflush.c). */
+static __always_inline void user_enter_kernel(void)
+{
+	pti_note_entry();
+	kflush_enter_kernel(!pti_enabled);
+}
 /* First thing in an interrupt that found the CPU idle (context not KERNEL;
  * interrupts off): publish KERNEL and catch up on deferred kernel flushes
  * before the handler runs. */

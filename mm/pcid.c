@@ -94,6 +94,10 @@ void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
 	/* The entry code's copy (PTI: loaded at every entry from user mode)
 	 * always keeps the PCID's entries; this load flushes when asked. */
 	this_cpu_write(entry.kernel_cr3, cr3_hw_value(cr3_kernel_value(mm, slot, true)));
+	this_tlb()->user_cr3_keep =
+		pti_enabled && pcid_mode != PCID_OFF && !tlbcheck_enabled && mm->user_root
+			? cr3_hw_value(cr3_user_value(mm, slot, true))
+			: 0;
 	arch_write_cr3(cr3_kernel_value(mm, slot, !flush));
 }
 
