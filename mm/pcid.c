@@ -65,6 +65,8 @@ void pcid_init_cpu(void)
 	t->slots = kmalloc(sizeof(struct asid_slot) * t->nr);
 	BUG_ON(!t->slots);
 	t->cur = 0;
+	t->prev = 0;
+	t->user_cr3_keep = 0;
 	t->next_victim = 0;
 	t->kgen_seen = 0;
 	this_cpu_write(tlb, t);

@@ -35,7 +35,9 @@ extern bool pcid_hw; /* CR4.PCIDE is set */
 struct cpu_tlb {
 	struct asid_slot *slots; /* nr_asids entries (1 with pcid=off) */
 	uint32_t nr;
-	uint32_t cur; /* slot of the loaded mm */
+	uint32_t cur;  /* slot of the loaded mm */
+	uint32_t prev; /* slot loaded before cur: checked first (two spaces
+			* taking turns, as IPC does, find each other there) */
 	uint32_t next_victim;
 	uint64_t kgen_seen; /* kernel-flush generation the loaded PCID reached */
 	/* Hardware value of the loaded mm's user CR3 in slot cur with the

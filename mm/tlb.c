@@ -351,7 +351,15 @@ static void load_mm_locked(struct mm *next)
 	uint64_t kgen = kflush_generation();
 
 	pti_switch_away(&ts->slots[ts->cur]);
-	uint32_t slot = asid_choose(ts->slots, ts->nr, next->ctx_id, &ts->next_victim, &res);
+	/* A ctx_id is in at most one slot (it enters one only when
+	 * asid_choose found it in none), so a hit on the hint is the hit
+	 * asid_choose's scan would have found. */
+	uint32_t slot = ts->prev;
+
+	if (slot < ts->nr && ts->slots[slot].ctx_id == next->ctx_id)
+		res = ASID_HIT;
+	else
+		slot = asid_choose(ts->slots, ts->nr, next->ctx_id, &ts->next_victim, &res);
 	struct asid_slot *s = &ts->slots[slot];
 	bool flush = true;
 
@@ -389,6 +397,8 @@ static void load_mm_locked(struct mm *next)
 	/* What the slot now claims; a no-flush load is checked against it. */
 	if (tlbcheck_enabled)
 		tlbcheck_claim(next->ctx_id, s->tlb_gen, s->kgen);
+	if (ts->cur != slot)
+		ts->prev = ts->cur;
 	ts->cur = slot;
 	ts->kgen_seen = s->kgen;
 	this_cpu_write(shared.loaded_mm, next);

@@ -126,8 +126,11 @@ struct task {
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;
 
 	uint64_t switches; /* context switches into this task */
-	uint64_t runtime_ns;
-	uint64_t last_run_ns;
+	/* Time on a CPU, in TSC ticks (tsc_to_ns() converts): a raw RDTSC
+	 * per switch instead of a clock read. Written by the switching CPU
+	 * with the run-queue lock held. */
+	uint64_t runtime_tsc;
+	uint64_t last_run_tsc;
 };
 
 enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED };
