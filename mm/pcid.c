@@ -95,12 +95,16 @@ void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
 {
 	/* The entry code's copy (PTI: loaded at every entry from user mode)
 	 * always keeps the PCID's entries; this load flushes when asked. */
-	this_cpu_write(entry.kernel_cr3, cr3_hw_value(cr3_kernel_value(mm, slot, true)));
+	uint64_t keep = cr3_kernel_value(mm, slot, true);
+
+	this_cpu_write(entry.kernel_cr3, cr3_hw_value(keep));
 	this_tlb()->user_cr3_keep =
 		pti_enabled && pcid_mode != PCID_OFF && !tlbcheck_enabled && mm->user_root
 			? cr3_hw_value(cr3_user_value(mm, slot, true))
 			: 0;
-	arch_write_cr3(cr3_kernel_value(mm, slot, !flush));
+	/* cr3_kernel_value(mm, slot, !flush): the no-flush bit is the only
+	 * difference (and pcid=off never sets it). */
+	arch_write_cr3(flush ? keep & ~CR3_NOFLUSH : keep);
 }
 
 uint64_t cr3_hw_value(uint64_t logical)
