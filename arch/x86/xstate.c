@@ -425,11 +425,14 @@ bool xstate_restore_for_user(struct arch_task *t)
 	if (!t->xstate)
 		return false;
 	uint32_t cpu = this_cpu_id();
+	bool hold = regs_hold(t);
 
 	/* Without XFD: permission came while t ran; take tile space now. */
-	if (!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))
+	if (unlikely(!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))) {
 		grow(t);
-	if (regs_hold(t)) {
+		hold = regs_hold(t);
+	}
+	if (hold) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
