@@ -203,12 +203,6 @@ void pti_user_flush_freed_tables(struct asid_slot *s)
 	pti_user_flush_all(s);
 }
 
-void pti_switch_away(struct asid_slot *s)
-{
-	if (pti_enabled && this_cpu_read(entry.flush_count))
-		pti_user_flush_all(s);
-}
-
 void pti_prepare_exit_slow(void)
 {
 	uint64_t tx = tlbcheck_begin();

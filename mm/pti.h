@@ -30,7 +30,11 @@ void pti_user_flush_page(struct asid_slot *s, uint64_t va);
 void pti_user_flush_freed_tables(struct asid_slot *s);
 void pti_user_flush_all(struct asid_slot *s);
 /* This CPU leaves slot s: a queued precise flush becomes a full one. */
-void pti_switch_away(struct asid_slot *s);
+static __always_inline void pti_switch_away(struct asid_slot *s)
+{
+	if (pti_enabled && this_cpu_read(entry.flush_count))
+		pti_user_flush_all(s);
+}
 /* Return to user: compute the user CR3 and the INVLPG queue for the exit. */
 void pti_prepare_exit_slow(void);
 /* Entry from user: model the CR3 switch the entry code made (tlbcheck). */

@@ -330,6 +330,18 @@ void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis)
 
 static void load_mm_locked(struct mm *next);
 
+/* asid_choose() with its result folded into the return value (slot, and
+ * the enum asid_result above bit 16), so that load_mm_locked has no
+ * address-taken local (and no stack-protector canary to pay for). */
+_Static_assert(MAX_ASIDS <= 0xffff, "choose_slot: a slot fits in 16 bits");
+static __noinline uint32_t choose_slot(struct cpu_tlb *ts, uint64_t ctx)
+{
+	enum asid_result res;
+	uint32_t slot = asid_choose(ts->slots, ts->nr, ctx, &ts->next_victim, &res);
+
+	return slot | (uint32_t)res << 16;
+}
+
 /* Load mm on this CPU in a slot (switch_mm's second half). */
 static void load_mm(struct mm *next)
 {
@@ -356,10 +368,13 @@ static void load_mm_locked(struct mm *next)
 	 * asid_choose's scan would have found. */
 	uint32_t slot = ts->prev;
 
-	if (slot < ts->nr && ts->slots[slot].ctx_id == next->ctx_id)
+	if (slot < ts->nr && ts->slots[slot].ctx_id == next->ctx_id) {
 		res = ASID_HIT;
-	else
-		slot = asid_choose(ts->slots, ts->nr, next->ctx_id, &ts->next_victim, &res);
+	} else {
+		slot = choose_slot(ts, next->ctx_id);
+		res = (enum asid_result)(slot >> 16);
+		slot &= 0xffff;
+	}
 	struct asid_slot *s = &ts->slots[slot];
 	bool flush = true;
 
