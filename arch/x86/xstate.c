@@ -215,6 +215,7 @@ void xstate_init_bsp(void)
 		xs.full_feat = xs.xcr0_all | xs.xss;
 		xs.base_feat = xs.full_feat & ~(xs.xfd ? TILEDATA : XFEAT_AMX);
 	}
+	xstate_grow_at_exit = xs.amx && !xs.xfd;
 	size_buffers();
 	check_against_cpu();
 	base_cache_used = xs.base_size <= 2048;
@@ -420,19 +421,19 @@ static int grow(struct arch_task *t)
 	return 0;
 }
 
-bool xstate_restore_for_user(struct arch_task *t)
+_Static_assert(XFEAT_TILEDATA == 18, "arch/fpu.h names the bit");
+bool xstate_grow_at_exit;
+
+bool xstate_restore_for_user_slow(struct arch_task *t)
 {
 	if (!t->xstate)
 		return false;
 	uint32_t cpu = this_cpu_id();
-	bool hold = regs_hold(t);
 
 	/* Without XFD: permission came while t ran; take tile space now. */
-	if (unlikely(!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))) {
+	if (!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))
 		grow(t);
-		hold = regs_hold(t);
-	}
-	if (hold) {
+	if (regs_hold(t)) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
