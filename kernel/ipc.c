@@ -166,7 +166,7 @@ long ipc_ep_create(void)
 	return handle_create(proc_current(), &ep->kobj, R_SEND | R_RECV | R_GRANT | R_DUP | R_XFER);
 }
 
-static struct endpoint *ep_get(uint64_t h, uint32_t need, long *err)
+static __always_inline struct endpoint *ep_get(uint64_t h, uint32_t need, long *err)
 {
 	struct kobj *o = NULL;
 
