@@ -22,13 +22,11 @@
 #include "kernel/membarrier.h"
 #include "mm/pti.h"
 #include "mm/kflush.h"
+#include "mm/mm.h"
 
-void user_enter_kernel(void)
+void user_enter_kernel_trap(void)
 {
-	/* The entry code already stored CTX_KERNEL, before its CR3 write
-	 * (PTI); that write serializes, so only without PTI do we fence. */
-	pti_note_entry();
-	kflush_enter_kernel(!pti_enabled);
+	user_enter_kernel();
 }
 
 void irq_enter_from_idle(void)
@@ -57,10 +55,17 @@ void prepare_return_to_user(struct trap_frame *tf)
 		}
 		break;
 	}
-	bool restored = xstate_restore_for_user(&current_task()->arch);
+	struct task *t = current_task();
+	bool restored = xstate_restore_for_user(&t->arch);
 
-	pasid_restore_for_user(current_task(), restored);
-	membarrier_return_to_user(current_task());
+	/* Filters only (each callee tests the same again): the common exit
+	 * calls neither. Relaxed loads, as the callees' own. */
+	if (unlikely((__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_PASID_RESYNC) ||
+		     (pasid_mode == PASID_XSTATE && restored)))
+		pasid_restore_for_user(t, restored);
+	if (unlikely(__atomic_load_n(&t->mm->membarrier_flags, __ATOMIC_RELAXED) &
+		     MEMBARRIER_REG_SYNC_CORE))
+		membarrier_return_to_user(t);
 	pti_prepare_exit();
 	/* No fence needed: an initiator that still reads KERNEL just sends an
 	 * IPI we did not need (mm/kflush.c). */

@@ -166,7 +166,7 @@ long ipc_ep_create(void)
 	return handle_create(proc_current(), &ep->kobj, R_SEND | R_RECV | R_GRANT | R_DUP | R_XFER);
 }
 
-static struct endpoint *ep_get(uint64_t h, uint32_t need, long *err)
+static __always_inline struct endpoint *ep_get(uint64_t h, uint32_t need, long *err)
 {
 	struct kobj *o = NULL;
 
@@ -326,17 +326,32 @@ static void hand_over(struct endpoint *ep, struct task *partner)
 
 /* After a wait: leave the endpoint's queue if still on it (killed, or the
  * endpoint died), forget the endpoint. The operation's reference keeps it
- * alive until here. */
+ * alive until here.
+ *
+ * Only a thread itself puts itself on a queue (RECV, SEND, under ep->lock);
+ * whoever takes it off (a partner's pop, ep_kill_locked) moves it to IDLE
+ * or REPLY under ep->lock and never back. So a state other than RECV/SEND,
+ * read without the lock, is final: we are on no queue and the lock is not
+ * needed. Its store is visible here because it was made before the
+ * wake-up or direct switch that let us run (ordered by the run-queue lock
+ * and the switch; the message and status words rely on the same order).
+ * The remover may still hold ep->lock (ep_kill_locked wakes under it): it
+ * holds its own reference, so our ep_put() cannot free the endpoint under
+ * it. Still RECV/SEND (killed while queued): take the lock and re-check. */
 static void wait_done(struct task *me, struct endpoint *ep)
 {
-	spin_lock(&ep->lock);
-	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
-		list_del(&me->ipc_link);
-		me->ipc_state = IPC_IDLE;
-		if (me->ipc_status >= 0)
-			me->ipc_status = -EINTR;
+	int st = READ_ONCE(me->ipc_state);
+
+	if (st == IPC_RECV || st == IPC_SEND) {
+		spin_lock(&ep->lock);
+		if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
+			list_del(&me->ipc_link);
+			me->ipc_state = IPC_IDLE;
+			if (me->ipc_status >= 0)
+				me->ipc_status = -EINTR;
+		}
+		spin_unlock(&ep->lock);
 	}
-	spin_unlock(&ep->lock);
 	me->ipc_ep = NULL;
 }
 

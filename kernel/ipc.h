@@ -28,7 +28,13 @@ long ipc_handle_close(uint64_t handle);
 /* Send msg and wait for the reply (written back into msg). desc: the
  * handles the message carries (include/uapi/handle.h; 0 for none).
  * Returns the receiver's thread id (> 0, with IPC_RESULT_HANDLES bits if
- * the reply carried handles) or -errno. */
+ * the reply carried handles) or -errno. For both calls msg may be the
+ * calling task's own ipc_msg (the system calls pass it, so the message is
+ * not copied twice): nobody else writes a task's ipc_msg before the task
+ * is queued on an endpoint or waits for a reply, and by then msg has been
+ * read; what is written there is the message the call returns (a late
+ * reply to a killed caller lands there too, but a killed thread never
+ * returns to user mode). */
 long ipc_call(uint64_t handle, struct ipc_msg *msg, uint64_t desc);
 /* Reply to the last caller (if any; desc: the reply's handles), then wait
  * for the next message. Returns the caller's thread id, msg holding its

@@ -9,9 +9,16 @@
  * threads (a store-buffer litmus test in user/utest/t_membarrier.c).
  *
  * Protocol
- *   caller: smp_mb(); for every other online CPU: IPI it (and wait) if its
- *           published loaded_mm is ours and it is not lazy; smp_mb().
+ *   caller: smp_mb(); for every other CPU in mm->cpumask: IPI it (and
+ *           wait) if its published loaded_mm is ours and it is not lazy;
+ *           smp_mb().
  *   handler: smp_mb().
+ *   Scanning mm->cpumask instead of every online CPU misses nobody: a CPU
+ *   sets its bit (LOCK OR) before it stores loaded_mm (load_mm_locked in
+ *   mm/tlb.c), and only that CPU clears it, in flush_ipi with interrupts
+ *   off, when loaded_mm is not mm. So loaded_mm == mm implies the bit; a
+ *   CPU whose bit we read as clear loads mm after our scan and is covered
+ *   by the next paragraph.
  *   A CPU that starts running a thread of mm after our scan executes a
  *   full barrier before that thread's next user instruction: the CR3 write
  *   of load_mm when it arrives from another mm (MOV to CR3 is serializing,
@@ -49,29 +56,45 @@ static void handler(void *arg)
 		   * the caller's smp_mb() before and after its scan */
 }
 
-/* IPI every other CPU that runs a thread of mm; returns how many. */
+/* Does cpu run mm now (not lazily)? */
+static bool runs(uint32_t cpu, const struct mm *mm)
+{
+	const struct percpu *pc = percpu_of(cpu);
+
+	return READ_ONCE(pc->shared.loaded_mm) == mm && !READ_ONCE(pc->shared.is_lazy);
+}
+
+/* IPI every other CPU that runs mm; returns how many. Only CPUs in mm->cpumask can: a CPU
+ * sets its bit there before it loads the mm (mm/tlb.c, the same superset
+ * the shootdowns rely on). Most calls find nobody, and then return before
+ * building a mask (a 1024-CPU mask is 16 words to clear). */
 static uint32_t ipi_runners(struct mm *mm)
 {
 	struct cpumask targets;
-	uint32_t cpu, me, n = 0;
+	uint32_t cpu, first = NR_CPUS, me, n = 0;
 
 	preempt_disable();
 	me = this_cpu_id();
+	for_each_cpu_in (cpu, &mm->cpumask) {
+		if (cpu != me && runs(cpu, mm)) {
+			first = cpu;
+			break;
+		}
+	}
+	if (first == NR_CPUS) {
+		preempt_enable();
+		return 0;
+	}
 	cpumask_clear_all(&targets);
-	for_each_cpu_in (cpu, &cpu_online_mask) {
-		struct percpu *pc = percpu_of(cpu);
-
-		if (cpu == me || READ_ONCE(pc->shared.loaded_mm) != mm ||
-		    READ_ONCE(pc->shared.is_lazy))
+	for_each_cpu_in (cpu, &mm->cpumask) {
+		if (cpu < first || cpu == me || !runs(cpu, mm))
 			continue;
 		cpumask_set(&targets, cpu);
 		n++;
 	}
 	preempt_enable();
-	if (n) {
-		this_cpu_add(counters[CNT_MEMBARRIER_IPI], n);
-		smp_call_mask(&targets, handler, NULL, true);
-	}
+	this_cpu_add(counters[CNT_MEMBARRIER_IPI], n);
+	smp_call_mask(&targets, handler, NULL, true);
 	return n;
 }
 

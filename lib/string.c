@@ -38,6 +38,20 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+void clear_pages(void *dst, size_t bytes)
+{
+#if defined(__x86_64__) && !defined(HOST_TEST)
+	/* 8 bytes a store: REP STOSQ, as kernels clear pages on CPUs without
+	 * fast short REP STOSB (SDM Vol. 1 7.3.9.3; Bochs counts one
+	 * instruction per iteration, so a byte loop was 4096 per page). */
+	size_t q = bytes / 8;
+
+	__asm__ __volatile__("rep stosq" : "+D"(dst), "+c"(q) : "a"(0ul) : "memory");
+#else
+	memset(dst, 0, bytes);
+#endif
+}
+
 void *memset(void *dst, int c, size_t n)
 {
 #if defined(__x86_64__) && !defined(HOST_TEST)

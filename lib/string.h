@@ -24,6 +24,8 @@
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
+/* Zero whole pages (bytes a multiple of 8, dst 8-byte aligned). */
+void clear_pages(void *dst, size_t bytes);
 int memcmp(const void *a, const void *b, size_t n);
 void *memchr(const void *s, int c, size_t n);
 size_t strlen(const char *s);

@@ -163,7 +163,7 @@ static paddr_t zone_alloc(struct zone *z, unsigned order, unsigned flags)
 	paddr_t pa = (z->bz.base_pfn + (uint64_t)idx) << PAGE_SHIFT;
 
 	if (flags & FA_ZERO)
-		memset(phys_to_virt(pa), 0, PAGE_SIZE << order);
+		clear_pages(phys_to_virt(pa), PAGE_SIZE << order);
 	return pa;
 }
 

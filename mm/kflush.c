@@ -77,14 +77,7 @@ static struct spinlock kflush_lock = SPINLOCK_INIT("kflush");
 static struct kflush_range ring[KFLUSH_RING];
 /* More pages than this to catch up on: flush everything instead. */
 #define KFLUSH_CEILING 32
-static uint64_t kgen;
-
-uint64_t kflush_generation(void)
-{
-	/* Acquire: the ring entry for this generation is visible (pairs with
-	 * the release store in kflush_kernel_ranges). */
-	return __atomic_load_n(&kgen, __ATOMIC_ACQUIRE);
-}
+uint64_t kflush_kgen; /* written under kflush_lock; read with kflush_generation() */
 
 /* Bring this CPU's current PCID up to the global kgen; false if it was
  * there already. */
@@ -155,12 +148,8 @@ static void catch_up_ipi(void *arg)
 	catch_up();
 }
 
-void kflush_enter_kernel(bool with_fence)
+void kflush_catch_up(void)
 {
-	this_cpu_write(entry.context, CTX_KERNEL);
-	if (with_fence)
-		smp_mb(); /* store KERNEL before loading kgen; pairs with the
-			   * initiator's smp_mb() in kflush_kernel_ranges */
 	catch_up();
 }
 
@@ -229,7 +218,7 @@ void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr)
 	BUG_ON(nr == 0 || nr > KFLUSH_RING);
 	this_cpu_inc(counters[CNT_KFLUSH_ROUND]);
 	spin_lock(&kflush_lock);
-	uint64_t first = kgen + 1, g = kgen + nr;
+	uint64_t first = kflush_kgen + 1, g = kflush_kgen + nr;
 
 	for (uint32_t i = 0; i < nr; i++) {
 		uint64_t gi = first + i;
@@ -242,7 +231,7 @@ void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr)
 			tlbcheck_kernel_unmap(va, 0, gi);
 	}
 	/* Release: the ring entry is visible to whoever reads kgen == g. */
-	__atomic_store_n(&kgen, g, __ATOMIC_RELEASE);
+	__atomic_store_n(&kflush_kgen, g, __ATOMIC_RELEASE);
 	smp_mb(); /* store kgen before loading the contexts; pairs with the
 		   * entering CPU's fence in kflush_enter_kernel */
 	me = this_cpu_id();

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "mm/pcid.h"
+#include "arch/cpu.h"
 
 struct kflush_range; /* mm/tlb_policy.h */
 
@@ -14,13 +16,34 @@ void kflush_kernel_range(uint64_t start, uint64_t end);
 /* The same for nr ranges (1..KFLUSH_RING) with one IPI round; only their
  * start and end are read. */
 void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr);
+/* Bring this CPU's current PCID up to kflush_kgen (interrupts off). */
+void kflush_catch_up(void);
+extern uint64_t kflush_kgen;
+
+static __always_inline uint64_t kflush_generation(void)
+{
+	/* Acquire: the ring entry for this generation is visible (pairs with
+	 * the release store in kflush_kernel_ranges). */
+	return __atomic_load_n(&kflush_kgen, __ATOMIC_ACQUIRE);
+}
+
 /* Entry into the kernel (from user or idle): publish KERNEL, fence, catch
- * up. with_fence is false when the entry already serialized (PTI CR3). */
-void kflush_enter_kernel(bool with_fence);
+ * up. with_fence is false when the entry already serialized (PTI CR3).
+ * Inline: the common case compares two generations and calls nothing. */
+static __always_inline void kflush_enter_kernel(bool with_fence)
+{
+	const struct cpu_tlb *ts = this_tlb();
+
+	this_cpu_write(entry.context, CTX_KERNEL);
+	if (with_fence)
+		smp_mb(); /* store KERNEL before loading kgen; pairs with the
+			   * initiator's smp_mb() in kflush_kernel_ranges */
+	if (unlikely(!ts || ts->kgen_seen < kflush_generation()))
+		kflush_catch_up();
+}
 /* The same for an interrupt that found the CPU idle, before its handler
  * runs (counter kflush_catchup_irq when there was something to flush). */
 void kflush_enter_from_idle(void);
-uint64_t kflush_generation(void);
 /* tlbcheck=on: panic if p lies in a kernel range this CPU has yet to
  * flush (an entry path that skipped its catch-up); what names the read. */
 void kflush_assert_caught_up(const void *p, const char *what);

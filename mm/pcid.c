@@ -65,6 +65,8 @@ void pcid_init_cpu(void)
 	t->slots = kmalloc(sizeof(struct asid_slot) * t->nr);
 	BUG_ON(!t->slots);
 	t->cur = 0;
+	t->prev = 0;
+	t->user_cr3_keep = 0;
 	t->next_victim = 0;
 	t->kgen_seen = 0;
 	this_cpu_write(tlb, t);
@@ -93,8 +95,16 @@ void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
 {
 	/* The entry code's copy (PTI: loaded at every entry from user mode)
 	 * always keeps the PCID's entries; this load flushes when asked. */
-	this_cpu_write(entry.kernel_cr3, cr3_hw_value(cr3_kernel_value(mm, slot, true)));
-	arch_write_cr3(cr3_kernel_value(mm, slot, !flush));
+	uint64_t keep = cr3_kernel_value(mm, slot, true);
+
+	this_cpu_write(entry.kernel_cr3, cr3_hw_value(keep));
+	this_tlb()->user_cr3_keep =
+		pti_enabled && pcid_mode != PCID_OFF && !tlbcheck_enabled && mm->user_root
+			? cr3_hw_value(cr3_user_value(mm, slot, true))
+			: 0;
+	/* cr3_kernel_value(mm, slot, !flush): the no-flush bit is the only
+	 * difference (and pcid=off never sets it). */
+	arch_write_cr3(flush ? keep & ~CR3_NOFLUSH : keep);
 }
 
 uint64_t cr3_hw_value(uint64_t logical)

@@ -35,9 +35,16 @@ extern bool pcid_hw; /* CR4.PCIDE is set */
 struct cpu_tlb {
 	struct asid_slot *slots; /* nr_asids entries (1 with pcid=off) */
 	uint32_t nr;
-	uint32_t cur; /* slot of the loaded mm */
+	uint32_t cur;  /* slot of the loaded mm */
+	uint32_t prev; /* slot loaded before cur: checked first (two spaces
+			* taking turns, as IPC does, find each other there) */
 	uint32_t next_victim;
 	uint64_t kgen_seen; /* kernel-flush generation the loaded PCID reached */
+	/* Hardware value of the loaded mm's user CR3 in slot cur with the
+	 * no-flush bit, for pti_prepare_exit's fast path; 0 when that path
+	 * may not be taken (pti=off, pcid=off, tlbcheck=on, no user root).
+	 * Written with cur (pcid_load_cr3), by this CPU only. */
+	uint64_t user_cr3_keep;
 };
 
 static inline struct cpu_tlb *this_tlb(void)

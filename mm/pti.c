@@ -202,16 +202,8 @@ void pti_user_flush_freed_tables(struct asid_slot *s)
 	pti_user_flush_all(s);
 }
 
-void pti_switch_away(struct asid_slot *s)
+void pti_prepare_exit_slow(void)
 {
-	if (pti_enabled && this_cpu_read(entry.flush_count))
-		pti_user_flush_all(s);
-}
-
-void pti_prepare_exit(void)
-{
-	if (!pti_enabled)
-		return;
 	uint64_t tx = tlbcheck_begin();
 	struct cpu_tlb *ts = this_tlb();
 	struct asid_slot *s = &ts->slots[ts->cur];
@@ -240,22 +232,15 @@ void pti_prepare_exit(void)
 	tlbcheck_end(tx);
 }
 
-void pti_note_entry(void)
+void pti_note_entry_slow(void)
 {
-	if (!pti_enabled)
-		return;
 	struct cpu_tlb *ts = this_tlb();
 	struct mm *mm = this_cpu_read(shared.loaded_mm);
+	/* The entry code loaded the kernel root, no-flush, same slot. */
+	struct asid_slot *s = &ts->slots[ts->cur];
 
-	this_cpu_inc(counters[CNT_CR3_WRITE]);
-	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
-	if (tlbcheck_enabled) {
-		/* The entry code loaded the kernel root, no-flush, same slot. */
-		struct asid_slot *s = &ts->slots[ts->cur];
-
-		tlbcheck_claim(mm->ctx_id, s->tlb_gen, s->kgen);
-		tlbcheck_cr3_write_slow(cr3_kernel_value(mm, ts->cur, true));
-	}
+	tlbcheck_claim(mm->ctx_id, s->tlb_gen, s->kgen);
+	tlbcheck_cr3_write_slow(cr3_kernel_value(mm, ts->cur, true));
 }
 
 /* ---- invariant walker ---- */

@@ -5,6 +5,8 @@
 
 #include "lib/compiler.h"
 #include "arch/layout.h"
+#include "arch/mmu.h" /* tlbcheck_enabled */
+#include "mm/pcid.h"
 
 struct mm;
 struct asid_slot;
@@ -28,11 +30,48 @@ void pti_user_flush_page(struct asid_slot *s, uint64_t va);
 void pti_user_flush_freed_tables(struct asid_slot *s);
 void pti_user_flush_all(struct asid_slot *s);
 /* This CPU leaves slot s: a queued precise flush becomes a full one. */
-void pti_switch_away(struct asid_slot *s);
+static __always_inline void pti_switch_away(struct asid_slot *s)
+{
+	if (pti_enabled && this_cpu_read(entry.flush_count))
+		pti_user_flush_all(s);
+}
 /* Return to user: compute the user CR3 and the INVLPG queue for the exit. */
-void pti_prepare_exit(void);
-/* Entry from user: model (and count) the CR3 switch the entry code made. */
-void pti_note_entry(void);
+void pti_prepare_exit_slow(void);
+/* Entry from user: model the CR3 switch the entry code made (tlbcheck). */
+void pti_note_entry_slow(void);
+
+/*
+ * The common exit, inline: the current slot's user PCID is not stale and
+ * no precise flush is queued, so the exit loads the user CR3 cached when
+ * the slot was loaded (pcid_load_cr3), with the no-flush bit: what
+ * pti_prepare_exit_slow() computes in that case, counters included. The
+ * fields read are this CPU's own (written by it only, interrupts off).
+ */
+static __always_inline void pti_prepare_exit(void)
+{
+	if (!pti_enabled)
+		return;
+	struct cpu_tlb *ts = this_tlb();
+	uint64_t keep = ts->user_cr3_keep;
+
+	if (likely(keep && !ts->slots[ts->cur].user_stale && !this_cpu_read(entry.flush_count))) {
+		this_cpu_write(entry.user_cr3, keep);
+		this_cpu_inc(counters[CNT_CR3_WRITE]); /* the exit code's CR3 write */
+		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+		return;
+	}
+	pti_prepare_exit_slow();
+}
+
+static __always_inline void pti_note_entry(void)
+{
+	if (!pti_enabled)
+		return;
+	this_cpu_inc(counters[CNT_CR3_WRITE]);
+	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+	if (unlikely(tlbcheck_enabled))
+		pti_note_entry_slow();
+}
 /* The user root maps nothing of the kernel but the entry area; returns the
  * number of violations (printed). */
 int pti_check_user_root(const struct mm *mm);

@@ -330,6 +330,18 @@ void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis)
 
 static void load_mm_locked(struct mm *next);
 
+/* asid_choose() with its result folded into the return value (slot, and
+ * the enum asid_result above bit 16), so that load_mm_locked has no
+ * address-taken local (and no stack-protector canary to pay for). */
+_Static_assert(MAX_ASIDS <= 0xffff, "choose_slot: a slot fits in 16 bits");
+static __noinline uint32_t choose_slot(struct cpu_tlb *ts, uint64_t ctx)
+{
+	enum asid_result res;
+	uint32_t slot = asid_choose(ts->slots, ts->nr, ctx, &ts->next_victim, &res);
+
+	return slot | (uint32_t)res << 16;
+}
+
 /* Load mm on this CPU in a slot (switch_mm's second half). */
 static void load_mm(struct mm *next)
 {
@@ -351,7 +363,18 @@ static void load_mm_locked(struct mm *next)
 	uint64_t kgen = kflush_generation();
 
 	pti_switch_away(&ts->slots[ts->cur]);
-	uint32_t slot = asid_choose(ts->slots, ts->nr, next->ctx_id, &ts->next_victim, &res);
+	/* A ctx_id is in at most one slot (it enters one only when
+	 * asid_choose found it in none), so a hit on the hint is the hit
+	 * asid_choose's scan would have found. */
+	uint32_t slot = ts->prev;
+
+	if (slot < ts->nr && ts->slots[slot].ctx_id == next->ctx_id) {
+		res = ASID_HIT;
+	} else {
+		slot = choose_slot(ts, next->ctx_id);
+		res = (enum asid_result)(slot >> 16);
+		slot &= 0xffff;
+	}
 	struct asid_slot *s = &ts->slots[slot];
 	bool flush = true;
 
@@ -389,6 +412,8 @@ static void load_mm_locked(struct mm *next)
 	/* What the slot now claims; a no-flush load is checked against it. */
 	if (tlbcheck_enabled)
 		tlbcheck_claim(next->ctx_id, s->tlb_gen, s->kgen);
+	if (ts->cur != slot)
+		ts->prev = ts->cur;
 	ts->cur = slot;
 	ts->kgen_seen = s->kgen;
 	this_cpu_write(shared.loaded_mm, next);

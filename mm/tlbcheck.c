@@ -127,7 +127,7 @@ static struct {
 static uint32_t nr_mms;
 static uint64_t checks, entries_added; /* statistics, atomic */
 
-#define NO_TX ~0ull
+#define NO_TX TLBCHECK_NO_TX
 
 static struct tc_cpu *tc_of(uint32_t cpu)
 {
@@ -147,10 +147,8 @@ static void count_check(void)
 	__atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
 }
 
-uint64_t tlbcheck_begin(void)
+uint64_t tlbcheck_begin_slow(void)
 {
-	if (!tlbcheck_enabled)
-		return NO_TX;
 	uint64_t f = irq_save();
 	struct tc_cpu *t = me_tc();
 
@@ -163,10 +161,9 @@ uint64_t tlbcheck_begin(void)
 	return f;
 }
 
-void tlbcheck_end(uint64_t token)
+void tlbcheck_end_slow(uint64_t token)
 {
-	if (token != NO_TX)
-		spin_unlock_irqrestore(&me_tc()->lock, token);
+	spin_unlock_irqrestore(&me_tc()->lock, token);
 }
 
 /* This CPU's model, locked (or already locked by a transaction). */

@@ -128,11 +128,6 @@ static bool allowed_on(const struct task *t, uint32_t cpu)
 	return cpumask_test(&t->affinity, cpu) && cpumask_test(&cpu_online_mask, cpu);
 }
 
-bool sched_can_run_here(const struct task *t)
-{
-	return allowed_on(t, this_cpu_id());
-}
-
 /* Lock the rq that owns t (task->cpu may change until we hold it). */
 static struct rq *lock_task_rq(struct task *t, uint64_t *flags)
 {

@@ -58,10 +58,10 @@ void context_switch(struct rq *rq, struct task *prev, struct task *next)
 	this_cpu_inc(counters[CNT_CTX_SWITCH]);
 	trace(TR_CTX_SWITCH, prev->tid, next->tid);
 	next->switches++;
-	uint64_t now = time_ns();
+	uint64_t now = rdtsc();
 
-	prev->runtime_ns += now - prev->last_run_ns;
-	next->last_run_ns = now;
+	prev->runtime_tsc += now - prev->last_run_tsc;
+	next->last_run_tsc = now;
 	/* next may still be switching out on another CPU: wait until its
 	 * registers are saved. Acquire: pairs with the release store in
 	 * sched_finish_switch() on that CPU. */

@@ -126,8 +126,11 @@ struct task {
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;
 
 	uint64_t switches; /* context switches into this task */
-	uint64_t runtime_ns;
-	uint64_t last_run_ns;
+	/* Time on a CPU, in TSC ticks (tsc_to_ns() converts): a raw RDTSC
+	 * per switch instead of a clock read. Written by the switching CPU
+	 * with the run-queue lock held. */
+	uint64_t runtime_tsc;
+	uint64_t last_run_tsc;
 };
 
 enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED };
@@ -178,7 +181,14 @@ int sched_set_affinity(struct task *t, const struct cpumask *mask);
  * on this CPU). Falls back to sched_wake(next) + sched_block(held) when a
  * kill woke next meanwhile or is pending for us. Killable like sched_block. */
 void sched_switch_to_blocked(struct task *next, struct spinlock *held);
-bool sched_can_run_here(const struct task *t);
+/* May t run on this CPU (affinity and online)? Inline: the IPC direct
+ * switch asks on every hand-over. */
+static inline bool sched_can_run_here(const struct task *t)
+{
+	uint32_t cpu = this_cpu_id();
+
+	return cpumask_test(&t->affinity, cpu) && cpumask_test(&cpu_online_mask, cpu);
+}
 
 /* Find a task (also one that exited but is still referenced); the caller
  * gets a reference. */

@@ -227,9 +227,17 @@ syscall_entry:
 	POP_REGS
 	cmpq $0, %gs:PCPU_PTI_ON
 	je 2f
+	cmpq $0, %gs:PCPU_FLUSH_COUNT
+	jne 3f
+	/* PTI, no precise flush queued: RSP is our only free register (as
+	 * on entry); nothing touches the stack until it is the user's again
+	 * (interrupts are off; NMI, #MC and #DB run on IST stacks). */
+	movq %gs:PCPU_USER_CR3, %rsp
+	movq %rsp, %cr3
+	jmp 2f
 	/* PTI: after the CR3 switch only the entry area is mapped, so move
 	 * to the entry stack for the helper's pushes. */
-	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
+3:	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
 	call pti_switch_to_user_cr3
 2:	movq %gs:PCPU_SCRATCH_RSP, %rsp
 	swapgs

@@ -73,7 +73,7 @@ void trap_dispatch_user(struct trap_frame *tf)
 {
 	uint64_t v = tf->vector;
 
-	user_enter_kernel();
+	user_enter_kernel_trap();
 	if (v == VEC_NMI) {
 		nmi_handle(tf);
 	} else if (v >= 32) {

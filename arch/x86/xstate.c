@@ -215,6 +215,7 @@ void xstate_init_bsp(void)
 		xs.full_feat = xs.xcr0_all | xs.xss;
 		xs.base_feat = xs.full_feat & ~(xs.xfd ? TILEDATA : XFEAT_AMX);
 	}
+	xstate_grow_at_exit = xs.amx && !xs.xfd;
 	size_buffers();
 	check_against_cpu();
 	base_cache_used = xs.base_size <= 2048;
@@ -420,7 +421,10 @@ static int grow(struct arch_task *t)
 	return 0;
 }
 
-bool xstate_restore_for_user(struct arch_task *t)
+_Static_assert(XFEAT_TILEDATA == 18, "arch/fpu.h names the bit");
+bool xstate_grow_at_exit;
+
+bool xstate_restore_for_user_slow(struct arch_task *t)
 {
 	if (!t->xstate)
 		return false;

@@ -21,9 +21,9 @@ struct task;
 
 /* ---- Trap and system-call paths (arch/x86/entry.S, traps.c, fault.c) ---- */
 
-/* First thing after entering from user mode (interrupts off;
- * kernel/entry_work.c). */
-void user_enter_kernel(void);
+/* First thing after entering from user mode by a trap or interrupt
+ * (interrupts off; kernel/entry_work.c: user_enter_kernel, out of line). */
+void user_enter_kernel_trap(void);
 /* First thing in an interrupt that found the CPU idle (context not KERNEL;
  * interrupts off): publish KERNEL and catch up on deferred kernel flushes
  * before the handler runs (kernel/entry_work.c). */

@@ -9,6 +9,7 @@
 #include "lib/compiler.h"
 
 #include "arch/arch_task.h"
+#include "lib/percpu.h"
 
 void xstate_init_bsp(void);
 void xstate_init_cpu(void);
@@ -19,7 +20,30 @@ void xstate_task_free(struct arch_task *t);
 void xstate_switch_out(struct arch_task *t);
 /* Return to user: make the registers hold t's state. True if they were
  * loaded from memory (false: they already held it). */
-bool xstate_restore_for_user(struct arch_task *t);
+bool xstate_restore_for_user_slow(struct arch_task *t);
+/* AMX without XFD: a permission granted while a task runs gives it tile
+ * space on its way out (arch/x86/xstate.c). Set once at boot. */
+extern bool xstate_grow_at_exit;
+
+/*
+ * Make t's user state live for the return to user; true if it was
+ * restored from its buffer. Inline for the common exit: t's state is
+ * still in this CPU's registers and no tile space is due (the slow path's
+ * grow condition, negated), so nothing is restored; counted as there.
+ */
+static __always_inline bool xstate_restore_for_user(struct arch_task *t)
+{
+	if (!t->xstate)
+		return false;
+	if (likely(this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id() &&
+		   (!xstate_grow_at_exit || !t->tiles_permitted ||
+		    (t->xfeatures & (1ull << 18 /* XFEAT_TILEDATA */)) ||
+		    !READ_ONCE(*t->tiles_permitted)))) {
+		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
+		return false;
+	}
+	return xstate_restore_for_user_slow(t);
+}
 void xstate_print(void);
 uint32_t xstate_buffer_size(void);
 

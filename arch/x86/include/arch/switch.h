@@ -37,6 +37,12 @@ extern bool arch_fsgsbase;
 static __always_inline void arch_switch_user_state(struct arch_task *prev, struct arch_task *next,
 						   uint64_t next_kstack_top)
 {
+	/* The registers hold prev's values (just read back) or, after a
+	 * kernel thread, those of whichever user task ran last: write next's
+	 * only when they differ from what prev's read-back says is live
+	 * (kernel threads never change either base). */
+	bool fs_live = false, gs_live = false;
+
 	if (prev) {
 		xstate_switch_out(prev);
 		if (arch_fsgsbase)
@@ -44,13 +50,18 @@ static __always_inline void arch_switch_user_state(struct arch_task *prev, struc
 		else
 			prev->fs_base = rdmsr(MSR_FS_BASE);
 		prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+		fs_live = next && next->fs_base == prev->fs_base;
+		gs_live = next && next->gs_base == prev->gs_base;
 	}
 	if (next) {
-		if (arch_fsgsbase)
+		if (fs_live)
+			;
+		else if (arch_fsgsbase)
 			__asm__ __volatile__("wrfsbase %0" ::"r"(next->fs_base) : "memory");
 		else
 			wrmsr(MSR_FS_BASE, next->fs_base);
-		wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
+		if (!gs_live)
+			wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
 	}
 	this_cpu_write(cur_arch, next);
 	this_cpu_write(entry.kstack_top, next_kstack_top);
