@@ -34,6 +34,8 @@
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
 #include "kernel/shm.h"
+#include "kernel/irq_obj.h"
+#include "kernel/ioport.h"
 #include "kernel/futex.h"
 #include "lib/string.h"
 #include "kernel/counters.h"
@@ -239,6 +241,8 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	proc_init();
 	ipc_init();
 	shm_init();
+	irq_obj_init();
+	ioport_init();
 	futex_init();
 	smp_call_init();
 	timer_init();
