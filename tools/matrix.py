@@ -238,6 +238,12 @@ BOOTS.append(dict(boot("qemu-serial-driver", "qemu-bios", 2,
                                r"\[userial\] serial_driver_kill_restart: the restarted driver"]),
                   cmdline="utest=serial_*,ioport_*,irq_*,no_leaks_after_exit fbcon=off "
                           "expect_cpus=2"))
+# 10^5 random handle operations (user/utest/fuzz_handles.c; every test boot
+# runs 3,000): frames, heap, handles and kernel objects back exactly.
+BOOTS.append(dict(boot("qemu-handle-fuzz", "qemu-bios", 4, timeout=900,
+                       expect=[r"handle_fuzz: 100\d\d\d operations \(\d+ transfers, \d+ maps, "
+                               r"\d+ revokes\), peer killed \d+ times, 0 wrong results"]),
+                  cmdline="utest=handle_fuzz hfuzz_ops=100000 fbcon=off expect_cpus=4"))
 BOOTS.append(dict(boot("qemu-pasid-xstate", "qemu-bios", 8,
                        expect=[r"pasid: per thread \(xstate\)"]),
                   cmdline="utest=pasid_bind_unbind,pasid_change_running fbcon=off pasid=xstate"))

@@ -70,6 +70,7 @@
 	X(ipc_direct_switch_vs_kill) \
 	X(idle_watchdog_reports)     \
 	X(syscall_fuzz)              \
+	X(handle_fuzz)               \
 	X(cpu_fuzz)
 
 #define ROLE_LIST(X)            \
@@ -108,5 +109,7 @@
 	X(role_shm_reader)      \
 	X(role_shm_touch)       \
 	X(role_port_probe)      \
-	X(role_irq_waiter)
+	X(role_irq_waiter)      \
+	X(role_hfuzz)           \
+	X(role_hfuzz_peer)
 /* clang-format on */
