@@ -19,6 +19,18 @@ static struct {
 	int res, svc_recv, svc_send, ctl_recv, ctl_send;
 } dev = { -1, -1, -1, -1, -1 };
 
+static uint32_t hello_done; /* futex */
+
+static void serial_hello(void *arg)
+{
+	const char hello[] = "init: hello through the user-level serial driver\n";
+
+	(void)arg;
+	serial_write(dev.svc_send, hello, sizeof(hello) - 1);
+	__atomic_store_n(&hello_done, 1, __ATOMIC_RELEASE);
+	futex_wake(&hello_done, 1);
+}
+
 static void serial_start(void)
 {
 	int ports = ioport_create(dev.res, 0x3f8, 8), irq = irq_create(dev.res, 4);
@@ -40,9 +52,15 @@ static void serial_start(void)
 		printf("init: cannot start the serial driver: %d\n", pid);
 		return;
 	}
-	const char hello[] = "init: hello through the user-level serial driver\n";
-
-	serial_write(dev.svc_send, hello, sizeof(hello) - 1);
+	/* From a thread: init must not wait on a driver that failed (the
+	 * endpoint lives on in init's hands, so a call would wait forever). */
+	thread_create(serial_hello, NULL);
+	/* Wait for it (at most 5 s), so that its line is out before the
+	 * kernel console prints ours: the two share the UART byte by byte. */
+	for (int i = 0; i < 50 && !__atomic_load_n(&hello_done, __ATOMIC_ACQUIRE); i++)
+		futex_wait(&hello_done, 0, 100000000);
+	if (!hello_done)
+		printf("init: the serial driver did not answer in 5 s\n");
 }
 
 static bool wants_devices(const char *name)

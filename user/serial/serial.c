@@ -206,13 +206,28 @@ static void ctl_thread(void *arg)
 	}
 }
 
+/* No UART to drive (ports refused, or nothing at COM1: an absent port
+ * reads 0xff): answer every call with -ENODEV rather than leave callers
+ * blocked on an endpoint that init keeps alive. */
+static void serve_nothing(const char *why)
+{
+	uint64_t m[4];
+
+	printf("serial: %s; every write will fail with -ENODEV\n", why);
+	for (long r = ipc_recv(H_SVC, m);; r = ipc_reply_recv(H_SVC, m)) {
+		if (r < 0)
+			exit(2);
+		m[0] = (uint64_t)-ENODEV;
+	}
+}
+
 int main(const char *arg)
 {
 	(void)arg;
-	if (ioport_enable(H_PORTS, 1)) {
-		printf("serial: cannot enable COM1's ports\n");
-		return 2;
-	}
+	if (ioport_enable(H_PORTS, 1))
+		serve_nothing("cannot enable COM1's ports");
+	if (inb(COM1 + LSR) == 0xff)
+		serve_nothing("no UART at COM1");
 	/* Keep the kernel's line settings (115200 8N1, FIFO on); route INTR
 	 * to the ISA line (OUT2) and start with interrupts off. */
 	outb(COM1 + IER, 0);

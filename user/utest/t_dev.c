@@ -7,7 +7,8 @@
  *   serial_driver_output       a line printed through the driver reaches
  *                              the serial log (the matrix row
  *                              qemu-serial-driver expects it) and was sent
- *                              by interrupts (QEMU), not only by polling
+ *                              by interrupts (QEMU), not only by polling;
+ *                              a driver without R_IO answers -ENODEV
  *   ioport_without_cap_gp      IN/OUT without the port capability: #GP,
  *                              the process killed with a report; with it,
  *                              only the granted ports work, on every CPU
@@ -99,6 +100,25 @@ void t_serial_driver_output(const char *arg)
 	T_EXPECT(ipc_call(DEV_SVC, m) >= 0);
 	T_EQ((long)m[0], -EINVAL_);
 	T_EQ(serial_write(DEV_SVC, "ok\n", 3), 3);
+	/* A driver whose ports handle lacks R_IO cannot drive the UART: it
+	 * answers -ENODEV instead of leaving its callers blocked. */
+	long k0 = kobjs_now(), h0 = handles_now();
+	int ports = ioport_create(DEV_RES, COM1, 8), svc_send, svc = ep_pair(&svc_send);
+	struct spawn_handle hs[4] = { { ports, R_DUP | R_XFER },
+				      { ports, R_DUP | R_XFER },
+				      { svc, SPAWN_MOVE },
+				      { svc_send, 0 } };
+	int pid = spawn_h("serial", "", hs, 4), code = 0;
+
+	T_EXPECT(pid > 0);
+	T_EQ(serial_write(svc_send, "never\n", 6), -ENODEV_);
+	T_EQ(kill_pid(pid), 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(handle_close(ports), 0);
+	T_EQ(handle_close(svc_send), 0);
+	settle(k0, h0);
+	T_EQ(kobjs_now(), k0);
+	T_EQ(handles_now(), h0);
 }
 
 /* role_port_probe <mode>: SPAWN_HANDLE(0) a port handle for COM2's range
