@@ -110,7 +110,7 @@ UTEST_SRC := $(sort $(wildcard user/utest/*.c user/utest/*.S))
 UTEST_OBJS := $(patsubst user/%,$(BUILD)/user/%.o,$(basename $(UTEST_SRC)))
 BENCH_SRC := $(sort $(wildcard user/bench/*.c user/bench/*.S))
 BENCH_OBJS := $(patsubst user/%,$(BUILD)/user/%.o,$(basename $(BENCH_SRC)))
-USER_ELFS := $(BUILD)/user/init.elf $(BUILD)/user/utest.elf \
+USER_ELFS := $(BUILD)/user/init.elf $(BUILD)/user/utest.elf $(BUILD)/user/serial.elf \
              $(if $(BENCH_SRC),$(BUILD)/user/bench.elf)
 BAD_ELFS  := $(BUILD)/user/bad_truncated.elf
 
@@ -125,6 +125,8 @@ $(BUILD)/user/lib/%.o: lib/%.c
 	$(CC) $(UCFLAGS) -c $< -o $@
 
 $(BUILD)/user/init.elf: $(BUILD)/user/init/init.o $(ULIB_OBJS) user/user.ld
+	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
+$(BUILD)/user/serial.elf: $(BUILD)/user/serial/serial.o $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)
 $(BUILD)/user/utest.elf: $(UTEST_OBJS) $(ULIB_OBJS) user/user.ld
 	$(LD) $(ULDFLAGS) -o $@ $(filter %.o,$^)

@@ -34,6 +34,8 @@
 #include "kernel/proc.h"
 #include "kernel/ipc.h"
 #include "kernel/shm.h"
+#include "kernel/irq_obj.h"
+#include "kernel/ioport.h"
 #include "kernel/futex.h"
 #include "lib/string.h"
 #include "kernel/counters.h"
@@ -76,6 +78,9 @@ static const char *fuzz_seed = "", *fuzz_calls = "", *fuzz_rounds = "";
 KSWITCH_STRING_QUIET(fuzz_seed, "fuzz_seed", "syscall_fuzz: the seed to replay");
 KSWITCH_STRING_QUIET(fuzz_calls, "fuzz_calls", "syscall_fuzz: calls in all");
 KSWITCH_STRING_QUIET(fuzz_rounds, "fuzz_rounds", "syscall_fuzz: child processes");
+static const char *hfuzz_seed = "", *hfuzz_ops = "";
+KSWITCH_STRING_QUIET(hfuzz_seed, "hfuzz_seed", "handle_fuzz: the seed to replay");
+KSWITCH_STRING_QUIET(hfuzz_ops, "hfuzz_ops", "handle_fuzz: handle operations in all");
 static int stats_at_exit;
 KSWITCH_BOOL(stats_at_exit, "stats", "print every non-zero counter before exit");
 static const char *bench_sel = "none";
@@ -241,6 +246,8 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	proc_init();
 	ipc_init();
 	shm_init();
+	irq_obj_init();
+	ioport_init();
 	futex_init();
 	smp_call_init();
 	timer_init();

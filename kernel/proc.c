@@ -17,6 +17,8 @@
 #include "kernel/percpu_area.h"
 #include "lib/preempt.h"
 #include "kernel/ipc.h"
+#include "kernel/irq_obj.h"
+#include "kernel/ioport.h"
 #include "kernel/entry_work.h"
 #include "kernel/smp.h"
 #include "sched/task.h"
@@ -230,6 +232,10 @@ int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc 
 	 * i-th handle lands at slot i, generation 1 (SPAWN_HANDLE(i)). */
 	for (uint32_t i = 0; i < nr_handles; i++)
 		BUG_ON(handle_install_at(p, i, taken.obj[i], taken.rights[i]) != SPAWN_HANDLE(i));
+	if (!parent) { /* init: the hardware resource (kernel/irq_obj.c) */
+		hwres_grant(p);
+		nr_handles = 1;
+	}
 	t->uframe->rsi = arg_len;
 	t->uframe->rdx = nr_handles;
 	spin_lock(&procs_lock);
@@ -357,6 +363,7 @@ static void proc_finish(struct proc *p)
 	struct list_node dead = LIST_INIT(dead);
 
 	handle_close_all(p);
+	ioport_proc_exit(p);
 	mm_put(p->mm);
 	spin_lock(&p->lock);
 	p->mm = NULL;

@@ -20,6 +20,7 @@
 struct mm;
 struct task;
 struct trap_frame;
+struct iomap;
 
 #define PROC_NAME_LEN 32
 
@@ -45,7 +46,8 @@ struct proc {
 	struct list_node link;
 	struct hslot handles[PROC_MAX_HANDLES]; /* kernel/handle.c: lock-free reads */
 	int refcount;
-	bool amx_permitted; /* arch/x86/xstate.c: may use tile data */
+	bool amx_permitted;  /* arch/x86/xstate.c: may use tile data */
+	struct iomap *iomap; /* kernel/ioport.c: enabled port ranges, or NULL */
 };
 
 void proc_init(void);

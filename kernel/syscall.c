@@ -19,6 +19,8 @@
 #include "kernel/ipc.h"
 #include "kernel/handle.h"
 #include "kernel/shm.h"
+#include "kernel/irq_obj.h"
+#include "kernel/ioport.h"
 #include "kernel/futex.h"
 #include "lib/printk.h"
 #include "lib/cmdline.h"
@@ -208,6 +210,31 @@ static long sys_handle_close(struct trap_frame *tf)
 static long sys_handle_info(struct trap_frame *tf)
 {
 	return handle_info(proc_current(), ARG0);
+}
+
+static long sys_irq_create(struct trap_frame *tf)
+{
+	return irq_create(ARG0, ARG1);
+}
+
+static long sys_irq_wait(struct trap_frame *tf)
+{
+	return irq_wait(ARG0, ARG1);
+}
+
+static long sys_irq_ack(struct trap_frame *tf)
+{
+	return irq_ack(ARG0);
+}
+
+static long sys_ioport_create(struct trap_frame *tf)
+{
+	return ioport_create(ARG0, ARG1, ARG2);
+}
+
+static long sys_ioport_enable(struct trap_frame *tf)
+{
+	return ioport_enable(ARG0, ARG1);
 }
 
 static long sys_mo_create(struct trap_frame *tf)
@@ -462,6 +489,11 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_MO_CREATE] = sys_mo_create,
 	[SYS_MO_MAP] = sys_mo_map,
 	[SYS_MO_REVOKE] = sys_mo_revoke,
+	[SYS_IRQ_CREATE] = sys_irq_create,
+	[SYS_IRQ_WAIT] = sys_irq_wait,
+	[SYS_IRQ_ACK] = sys_irq_ack,
+	[SYS_IOPORT_CREATE] = sys_ioport_create,
+	[SYS_IOPORT_ENABLE] = sys_ioport_enable,
 	[SYS_IPC_CALL] = sys_ipc_call,
 	[SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
 	[SYS_IPC_RECV] = sys_ipc_recv,

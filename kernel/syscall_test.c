@@ -2,6 +2,7 @@
  * Test-only system-call hooks (see syscall_test.h).
  */
 #include "kernel/syscall_test.h"
+#include "kernel/irq_obj.h"
 #include "include/uapi/errno.h"
 #include "kernel/proc.h"
 #include "sched/task.h"
@@ -91,6 +92,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 		return (long)handles_live();
 	case SYST_KOBJS:
 		return (long)kobjs_live();
+	case SYST_IRQ_RAISE:
+		return irq_raise_test(a);
 	case SYST_FRAMES_FREE:
 		return (long)frames_free();
 	case SYST_HEAP_BYTES:

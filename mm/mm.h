@@ -59,6 +59,8 @@ struct mm {
 	uint32_t pasid;		   /* 0 = none (kernel/pasid.c) */
 	uint32_t membarrier_flags; /* MEMBARRIER_REG_* (kernel/membarrier.c) */
 	uint64_t sync_core_gen;	   /* sync-core membarriers so far */
+	uint64_t io_key;	   /* kernel/ioport.c: I/O bitmap's key, 0 = no ports */
+	const uint8_t *io_bitmap;  /* kernel/ioport.c: the bitmap io_key names */
 	int refcount;
 	struct spinlock lock;
 	struct list_node vmas;

@@ -59,6 +59,7 @@
 #include "mm/kpaging.h"
 #include "mm/tlbcheck.h"
 #include "kernel/pasid.h"
+#include "kernel/ioport.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
@@ -464,6 +465,8 @@ void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 	tlbcheck_end(tx);
 	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
 	pasid_switch_mm(next);
+	/* The same race for the I/O bitmap (kernel/ioport.c). */
+	ioport_switch_mm_check(next);
 }
 
 /* A kernel thread is about to run: keep the user mm loaded (lazytlb=on) or

@@ -225,6 +225,25 @@ for mode in ("xsavec", "xsaveopt", "xsave", "fxsave"):
     BOOTS.append(dict(boot("bochs-xsave-" + mode, "bochs", 2, timeout=600,
                            expect=[r"xstate: " + mode + ","]),
                       cmdline="%s xsave=%s" % (XSTATE_TESTS, mode)))
+# The user-level serial driver (user/serial/serial.c): its lines reach the
+# serial log beside the kernel's, a killed driver gives its IRQ and ports
+# back, and a restarted one serves the same endpoint.
+BOOTS.append(dict(boot("qemu-serial-driver", "qemu-bios", 2,
+                       expect=[r"ioapic: id \d+ at 0xfec00000, GSIs 0-23, all masked",
+                               r"\[userial\] driver up: pid \d+, COM1 ports 0x3f8-0x3ff and IRQ 4",
+                               r"\[userial\] init: hello through the user-level serial driver",
+                               r"\[userial\] serial_driver_output: this line went through the "
+                               r"user-level driver",
+                               r"killed: #GP general protection",
+                               r"\[userial\] serial_driver_kill_restart: the restarted driver"]),
+                  cmdline="utest=serial_*,ioport_*,irq_*,no_leaks_after_exit fbcon=off "
+                          "expect_cpus=2"))
+# 10^5 random handle operations (user/utest/fuzz_handles.c; every test boot
+# runs 3,000): frames, heap, handles and kernel objects back exactly.
+BOOTS.append(dict(boot("qemu-handle-fuzz", "qemu-bios", 4, timeout=900,
+                       expect=[r"handle_fuzz: 100\d\d\d operations \(\d+ transfers, \d+ maps, "
+                               r"\d+ revokes\), peer killed \d+ times, 0 wrong results"]),
+                  cmdline="utest=handle_fuzz hfuzz_ops=100000 fbcon=off expect_cpus=4"))
 BOOTS.append(dict(boot("qemu-pasid-xstate", "qemu-bios", 8,
                        expect=[r"pasid: per thread \(xstate\)"]),
                   cmdline="utest=pasid_bind_unbind,pasid_change_running fbcon=off pasid=xstate"))

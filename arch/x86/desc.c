@@ -15,6 +15,15 @@
 #include "arch/x86/cpu.h"
 #include "lib/percpu.h"
 #include "lib/string.h"
+#include "arch/ioperm.h"
+
+/* The TSS segment runs to the bitmap's trailing 0xff byte; the I/O map
+ * base is an offset from the TSS's start (SDM Vol. 3A 9.7). */
+#define TSS_IOMAP_OFF \
+	(offsetof(struct percpu_entry, io_bitmap) - offsetof(struct percpu_entry, tss))
+#define TSS_LIMIT      (TSS_IOMAP_OFF + IO_BITMAP_BYTES)
+#define TSS_IOMAP_NONE (TSS_LIMIT + 1) /* beyond the limit: no bitmap, every port #GPs */
+_Static_assert(TSS_LIMIT < 0xfffff && TSS_IOMAP_NONE <= 0xffff, "TSS limit and I/O map base fit");
 
 struct idt_gate {
 	uint16_t off_lo;
@@ -95,7 +104,7 @@ void gdt_tss_init(struct percpu *pc, bool ist_stacks)
 {
 	struct percpu_entry *e = &pc->entry;
 	uint64_t tss = (uint64_t)&e->tss;
-	uint64_t limit = sizeof(struct tss) - 1;
+	uint64_t limit = TSS_LIMIT;
 
 	e->gdt[0] = 0;
 	e->gdt[SEL_KCODE / 8] = seg_desc(0xa09a); /* L=1, P, DPL0, code RX */
@@ -108,7 +117,8 @@ void gdt_tss_init(struct percpu *pc, bool ist_stacks)
 	e->gdt[SEL_TSS / 8 + 1] = tss >> 32;
 
 	memset(&e->tss, 0, sizeof(e->tss));
-	e->tss.iomap_base = sizeof(struct tss); /* no I/O bitmap: user has no port access */
+	e->tss.iomap_base = TSS_IOMAP_NONE; /* no I/O bitmap: user has no port access */
+	memset(e->io_bitmap, 0xff, sizeof(e->io_bitmap));
 	if (ist_stacks) {
 		uint64_t base = (uint64_t)pc;
 
@@ -147,4 +157,20 @@ void gdt_tss_init(struct percpu *pc, bool ist_stacks)
 void tss_set_rsp0(uint64_t rsp0)
 {
 	this_cpu()->entry.tss.rsp[0] = rsp0;
+}
+
+void arch_io_bitmap_load(const uint8_t *bits)
+{
+	struct percpu_entry *e = &this_cpu()->entry;
+
+	memcpy(e->io_bitmap, bits, IO_BITMAP_BYTES);
+	/* The CPU reads the base and the bitmap from memory at each IN/OUT
+	 * (only the TSS's base and limit are cached in TR): plain stores,
+	 * visible to this CPU's next user instruction. */
+	e->tss.iomap_base = TSS_IOMAP_OFF;
+}
+
+void arch_io_bitmap_off(void)
+{
+	this_cpu()->entry.tss.iomap_base = TSS_IOMAP_NONE;
 }

@@ -27,6 +27,7 @@
 #define KOBJ_MEMOBJ   2
 #define KOBJ_IRQ      3
 #define KOBJ_IOPORT   4
+#define KOBJ_HWRES    5 /* the hardware resource: creates IRQ and I/O port objects */
 
 /* Rights. A right a type does not use is simply never checked. */
 #define R_SEND	    0x001 /* endpoint: ipc_call */
@@ -37,7 +38,7 @@
 #define R_MAP_READ  0x020 /* memory object: map readable */
 #define R_MAP_WRITE 0x040 /* memory object: map writable */
 #define R_REVOKE    0x080 /* memory object: take every mapping back */
-#define R_ACK	    0x100 /* IRQ: wait for and acknowledge the interrupt */
+#define R_ACK	    0x100 /* IRQ: wait for, acknowledge and raise (test) the interrupt */
 #define R_IO	    0x200 /* I/O ports: enable them for this process */
 #define R_ALL	    0x3ff
 

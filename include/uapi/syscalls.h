@@ -55,7 +55,12 @@
 #define SYS_MO_CREATE	   39 /* (pages) -> handle to a new memory object */
 #define SYS_MO_MAP	   40 /* (handle, addr hint, prot) -> addr (kernel/shm.c) */
 #define SYS_MO_REVOKE	   41 /* (handle, flags) -> address spaces it was mapped in */
-#define NR_SYSCALLS	   42
+#define SYS_IRQ_CREATE	   42 /* (hwres handle, line) -> IRQ handle (kernel/irq_obj.c) */
+#define SYS_IRQ_WAIT	   43 /* (handle, timeout_ns or 0) -> interrupts since the last wait */
+#define SYS_IRQ_ACK	   44 /* (handle): unmask the line */
+#define SYS_IOPORT_CREATE  45 /* (hwres handle, base, count) -> I/O port handle (kernel/ioport.c) */
+#define SYS_IOPORT_ENABLE  46 /* (handle, on): the ports usable by this process or not */
+#define NR_SYSCALLS	   47
 
 /* SYS_KINFO selectors. */
 #define KINFO_CONFIG	  0 /* the active boot switches, "pti=on pcid=..." */

@@ -69,6 +69,9 @@
 #define SYST_KILL_THREAD   26 /* (tid): kill one other thread of the calling
                                * process, as a kill does each of them; the
                                * process lives on (kill torture) */
+#define SYST_IRQ_RAISE     27 /* (irq handle with R_ACK): a self-IPI on the
+                               * object's vector, handled as if its I/O APIC
+                               * line had fired (irq_to_user, irq tests) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -27,7 +27,7 @@ static const char *const event_names[] = {
 	"xrstor",	   "msr_write",	    "pasid_write",    "membarrier_ipi",
 	"page_fault_user", "ipc_fastpath",  "ipc_slowpath",   "page_walks",
 	"handle_xfer",	   "tlb_shootdown", "memobj_revoke",  "memobj_revoke_mm",
-	"irq_user",
+	"irq_user",	   "irq_user_ack",
 };
 #define NR_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 static int event_index[NR_EVENTS];
@@ -421,8 +421,14 @@ static void options(const char *sel)
 	}
 }
 
-int main(const char *arg)
+int main(const char *arg, uint64_t arg_len, uint64_t nr_handles)
 {
+	/* init passes the hardware resource (irq_to_user's IRQ object). */
+	int res = nr_handles >= 1 && HANDLE_INFO_TYPE(handle_info(SPAWN_HANDLE(0))) == KOBJ_HWRES
+			  ? SPAWN_HANDLE(0)
+			  : -1;
+
+	(void)arg_len;
 	if (!strncmp(arg, "role_", 5)) {
 		setup_globals();
 		if (!strncmp(arg, "role_ipc_server ", 16))
@@ -431,6 +437,8 @@ int main(const char *arg)
 			role_ring(arg + 10);
 		else if (!strncmp(arg, "role_shm_reader ", 16))
 			role_shm_reader(arg + 16);
+		else if (!strncmp(arg, "role_irq_server ", 16))
+			role_irq_server(arg + 16);
 		else
 			return 2;
 		return bench_errors ? 1 : 0;
@@ -448,6 +456,7 @@ int main(const char *arg)
 	bench_basic(arg);
 	bench_mm(arg);
 	bench_shm(arg);
+	bench_irq(arg, res);
 	bench_ring(arg);
 	bench_wake(arg);
 	printf("# bench: done in %lu ms, %d errors\n", (clock_ns() - t0) / 1000000, bench_errors);

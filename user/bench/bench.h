@@ -81,9 +81,11 @@ void bench_mm(const char *sel);
 void bench_ring(const char *sel);
 void bench_wake(const char *sel);
 void bench_shm(const char *sel);
+void bench_irq(const char *sel, int res); /* res: the hardware resource, or -1 */
 bool bench_wanted(const char *sel, const char *name);
 
 /* Roles. */
 void role_ipc_server(const char *arg);
 void role_ring(const char *arg);
 void role_shm_reader(const char *arg);
+void role_irq_server(const char *arg);

@@ -3,6 +3,7 @@
  */
 #include "user/lib/ulib.h"
 #include "user/lib/syscall.h"
+#include "include/uapi/serial.h"
 
 void exit(int code)
 {
@@ -265,6 +266,31 @@ long handle_info(int h)
 	return syscall1(SYS_HANDLE_INFO, h);
 }
 
+int irq_create(int res, int line)
+{
+	return (int)syscall2(SYS_IRQ_CREATE, res, line);
+}
+
+long irq_wait(int h, uint64_t timeout_ns)
+{
+	return syscall2(SYS_IRQ_WAIT, h, (long)timeout_ns);
+}
+
+int irq_ack(int h)
+{
+	return (int)syscall1(SYS_IRQ_ACK, h);
+}
+
+int ioport_create(int res, int base, int count)
+{
+	return (int)syscall3(SYS_IOPORT_CREATE, res, base, count);
+}
+
+int ioport_enable(int h, int on)
+{
+	return (int)syscall2(SYS_IOPORT_ENABLE, h, on);
+}
+
 int mo_create(uint64_t pages)
 {
 	return (int)syscall1(SYS_MO_CREATE, pages);
@@ -444,4 +470,33 @@ long membarrier(int cmd, unsigned int flags)
 long trace_ctl(int cmd, long arg)
 {
 	return syscall2(SYS_TRACE, cmd, arg);
+}
+
+long serial_write_stats(int svc, const char *s, size_t n, uint64_t stats[3])
+{
+	long r = 0;
+
+	while (n) {
+		uint64_t m[4] = { 0 };
+		size_t k = n < SERIAL_MAX_WRITE ? n : SERIAL_MAX_WRITE;
+
+		m[0] = SERIAL_WRITE | (uint64_t)k << 8;
+		memcpy(&m[1], s, k);
+		r = ipc_call(svc, m);
+		if (r < 0)
+			return r;
+		if ((long)m[0] < 0)
+			return (long)m[0];
+		if (stats)
+			memcpy(stats, &m[1], 3 * sizeof(uint64_t));
+		r = (long)m[0];
+		s += k;
+		n -= k;
+	}
+	return r;
+}
+
+long serial_write(int svc, const char *s, size_t n)
+{
+	return serial_write_stats(svc, s, n, NULL);
 }

@@ -62,6 +62,34 @@ int mo_create(uint64_t pages);
 void *mo_map(int h, void *hint, int prot); /* MAP_FAILED(p) on error */
 long mo_revoke(int h, int flags);	   /* flags: MO_DECOMMIT */
 
+/* Devices (kernel/irq_obj.c, kernel/ioport.c): res is a hardware-resource
+ * handle (init's SPAWN_HANDLE(0), passed on by init). */
+int irq_create(int res, int line);
+long irq_wait(int h, uint64_t timeout_ns); /* interrupts since the last wait */
+int irq_ack(int h);
+int ioport_create(int res, int base, int count);
+int ioport_enable(int h, int on);
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+
+/* Print through the user-level serial driver (include/uapi/serial.h) whose
+ * service endpoint svc is; returns the last reply's word 0 (bytes) or the
+ * error, and its statistics in stats[3] (interrupts, polls, bytes out) if
+ * not NULL. */
+long serial_write(int svc, const char *s, size_t n);
+long serial_write_stats(int svc, const char *s, size_t n, uint64_t stats[3]);
+
 /* IPC. */
 int ep_create(void); /* a handle with every endpoint right */
 /* A new endpoint: returns the receive handle (every right) and sets

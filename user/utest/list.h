@@ -30,6 +30,10 @@
 	X(handle_moved_in_message)   \
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \
+	X(serial_driver_output)      \
+	X(ioport_without_cap_gp)     \
+	X(irq_object_protocol)       \
+	X(serial_driver_kill_restart) \
 	X(cpu_protections)           \
 	X(user_single_step)          \
 	X(user_int1_int3_into)       \
@@ -66,6 +70,7 @@
 	X(ipc_direct_switch_vs_kill) \
 	X(idle_watchdog_reports)     \
 	X(syscall_fuzz)              \
+	X(handle_fuzz)               \
 	X(cpu_fuzz)
 
 #define ROLE_LIST(X)            \
@@ -102,5 +107,9 @@
 	X(role_rights)          \
 	X(role_cap_echo)        \
 	X(role_shm_reader)      \
-	X(role_shm_touch)
+	X(role_shm_touch)       \
+	X(role_port_probe)      \
+	X(role_irq_waiter)      \
+	X(role_hfuzz)           \
+	X(role_hfuzz_peer)
 /* clang-format on */

@@ -16,6 +16,14 @@
 #define EPROTOTYPE_ 91
 #define ESHUTDOWN_  108
 
+/* What init gives tests named serial_*, irq_*, ioport_* (user/init/init.c):
+ * the hardware resource, the serial driver's service endpoint (send and a
+ * receive copy) and its control endpoint (send). */
+#define DEV_RES	     SPAWN_HANDLE(0)
+#define DEV_SVC	     SPAWN_HANDLE(1)
+#define DEV_SVC_RECV SPAWN_HANDLE(2)
+#define DEV_CTL	     SPAWN_HANDLE(3)
+
 extern int ut_failures, ut_checks;
 
 void ut_fail(const char *file, int line, const char *fmt, ...)

@@ -27,11 +27,16 @@ struct tss {
 _Static_assert(sizeof(struct tss) == 104, "64-bit TSS is 104 bytes");
 
 #define GDT_ENTRIES 8
-#define SEL_KCODE   0x08
-#define SEL_KDATA   0x10
-#define SEL_UDATA   0x18 /* SYSRET: SS = STAR[63:48] + 8  */
-#define SEL_UCODE   0x20 /* SYSRET: CS = STAR[63:48] + 16 */
-#define SEL_TSS	    0x28 /* two slots */
+
+/* Ports a TSS I/O bitmap covers: 0 .. IO_BITMAP_PORTS - 1 (every legacy
+ * ISA port; a port above it is never granted, arch/ioperm.h). */
+#define IO_BITMAP_PORTS 0x2000
+#define IO_BITMAP_BYTES (IO_BITMAP_PORTS / 8)
+#define SEL_KCODE	0x08
+#define SEL_KDATA	0x10
+#define SEL_UDATA	0x18 /* SYSRET: SS = STAR[63:48] + 8  */
+#define SEL_UCODE	0x20 /* SYSRET: CS = STAR[63:48] + 16 */
+#define SEL_TSS		0x28 /* two slots */
 
 /* Per-CPU publication of where the CPU is, for the deferred kernel flush
  * (mm/kflush.c). */
@@ -68,6 +73,11 @@ struct percpu_entry {
 	uint32_t context_pad[15];
 	struct tss tss __aligned(64);		 /* 256 */
 	uint64_t gdt[GDT_ENTRIES] __aligned(64); /* 384 */
+	/* 448: the TSS's I/O permission bitmap (arch/ioperm.h), inside the TSS
+	 * limit, with the 0xff byte the CPU may read past its end (SDM Vol. 1
+	 * 19.5.2). In this page because the CPU reads it in user mode, with
+	 * PTI's user root loaded. */
+	uint8_t io_bitmap[IO_BITMAP_BYTES + 1] __aligned(64);
 } __aligned(4096);
 
 /* Virtual layout of one CPU's area in the entry region (ENTRY_AREA_BASE,

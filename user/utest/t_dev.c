@@ -1,0 +1,392 @@
+/*
+ * Devices in user space (kernel/irq_obj.c, kernel/ioport.c, the driver in
+ * user/serial/serial.c). Init gives tests named serial_*, irq_* and
+ * ioport_* the hardware resource and the serial driver's handles
+ * (DEV_* in utest.h).
+ *
+ *   serial_driver_output       a line printed through the driver reaches
+ *                              the serial log (the matrix row
+ *                              qemu-serial-driver expects it) and was sent
+ *                              by interrupts (QEMU), not only by polling;
+ *                              a driver without R_IO answers -ENODEV
+ *   ioport_without_cap_gp      IN/OUT without the port capability: #GP,
+ *                              the process killed with a report; with it,
+ *                              only the granted ports work, on every CPU
+ *                              the process runs on, and not after disable;
+ *                              bad ranges, rights and types refused
+ *   irq_object_protocol        wait, raise, ack and their counters; one
+ *                              object per line; rights and types; a
+ *                              waiter told when the last handle closes;
+ *                              a killed waiter; handles and objects back
+ *   serial_driver_kill_restart init's driver told to quit, one of ours
+ *                              started on the same endpoint, killed in
+ *                              irq_wait (its IRQ, ports and handles come
+ *                              back exactly, IRQ 4 can be created again),
+ *                              and a restarted driver serves the clients
+ *                              of init's endpoint (it stays running)
+ */
+#include "user/utest/utest.h"
+#include "include/uapi/serial.h"
+
+#define ENODEV_		 19
+#define EINVAL_		 22
+#define EBUSY_		 16
+#define ERANGE_		 34
+#define ETIMEDOUT_	 110
+#define EINTR_		 4
+#define COM1		 0x3f8
+#define EXIT_KILLED(vec) (128 + (vec))
+#define COM2		 0x2f8
+
+static long handles_now(void)
+{
+	return sys_test(SYST_HANDLES, 0, 0, 0);
+}
+
+static long kobjs_now(void)
+{
+	return sys_test(SYST_KOBJS, 0, 0, 0);
+}
+
+static bool have_devices(void)
+{
+	if (HANDLE_INFO_TYPE(handle_info(DEV_RES)) == KOBJ_HWRES)
+		return true;
+	ut_note("no hardware resource handle (init gives it to serial_*, irq_*, ioport_*)");
+	return false;
+}
+
+static bool on_qemu(void)
+{
+	char p[32] = "";
+
+	kinfo(KINFO_PLATFORM, p, sizeof(p));
+	return !strncmp(p, "qemu", 4);
+}
+
+/* What serial_write returns for n bytes: the last message's length. */
+static long last_chunk(size_t n)
+{
+	return n % SERIAL_MAX_WRITE ? (long)(n % SERIAL_MAX_WRITE) : SERIAL_MAX_WRITE;
+}
+
+/* Wait (at most 10 s) for the live object and handle counts to reach want. */
+static void settle(long kobjs, long handles)
+{
+	for (int i = 0; i < 1000 && (kobjs_now() != kobjs || handles_now() != handles); i++)
+		sleep_ns(10000000);
+}
+
+void t_serial_driver_output(const char *arg)
+{
+	(void)arg;
+	if (!have_devices())
+		return;
+	uint64_t st[3] = { 0 }, irq0 = counter("irq_user");
+	const char line[] = "serial_driver_output: this line went through the user-level driver\n";
+
+	T_EQ(serial_write_stats(DEV_SVC, line, sizeof(line) - 1, st), last_chunk(sizeof(line) - 1));
+	ut_note("driver: %lu interrupts, %lu polled fallbacks, %lu bytes out; irq_user +%lu", st[0],
+		st[1], st[2], counter("irq_user") - irq0);
+	T_EXPECT(st[2] >= sizeof(line) - 1);
+	if (on_qemu()) {
+		T_EXPECT(st[0] > 0);
+		T_EXPECT(counter("irq_user") > irq0);
+		T_EXPECT(counter("irq_user_ack") > 0);
+	}
+	/* A bad request is refused, and the driver serves on. */
+	uint64_t m[4] = { SERIAL_WRITE | 99 << 8, 0, 0, 0 };
+
+	T_EXPECT(ipc_call(DEV_SVC, m) >= 0);
+	T_EQ((long)m[0], -EINVAL_);
+	T_EQ(serial_write(DEV_SVC, "ok\n", 3), 3);
+	/* A driver whose ports handle lacks R_IO cannot drive the UART: it
+	 * answers -ENODEV instead of leaving its callers blocked. */
+	long k0 = kobjs_now(), h0 = handles_now();
+	int ports = ioport_create(DEV_RES, COM1, 8), svc_send, svc = ep_pair(&svc_send);
+	struct spawn_handle hs[4] = { { ports, R_DUP | R_XFER },
+				      { ports, R_DUP | R_XFER },
+				      { svc, SPAWN_MOVE },
+				      { svc_send, 0 } };
+	int pid = spawn_h("serial", "", hs, 4), code = 0;
+
+	T_EXPECT(pid > 0);
+	T_EQ(serial_write(svc_send, "never\n", 6), -ENODEV_);
+	T_EQ(kill_pid(pid), 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(handle_close(ports), 0);
+	T_EQ(handle_close(svc_send), 0);
+	settle(k0, h0);
+	T_EQ(kobjs_now(), k0);
+	T_EQ(handles_now(), h0);
+}
+
+/* role_port_probe <mode>: SPAWN_HANDLE(0) a port handle for COM2's range
+ * (mode 0: none at all). Mode 0: IN from COM1 at once. Mode 1: enable,
+ * IN from COM2 on two CPUs (it must work), then from COM1 (not granted).
+ * Mode 2: enable, IN from COM2, disable, IN from COM2 again. Exits 0 only
+ * if no port access faulted, which no mode allows. */
+static volatile int probe_done;
+
+static void probe_thread(void *arg)
+{
+	(void)arg;
+	(void)inb(COM2 + 7);
+	probe_done = 1;
+}
+
+void t_role_port_probe(const char *arg)
+{
+	int mode = (int)arg_u64(&arg);
+
+	if (mode == 0) {
+		(void)inb(COM1 + 5);
+		exit(0);
+	}
+	if (ioport_enable(SPAWN_HANDLE(0), 1))
+		exit(1);
+	(void)inb(COM2 + 7);
+	if (mode == 1) {
+		int t = thread_create(probe_thread, NULL);
+
+		if (nr_cpus() > 1)
+			set_affinity(t, 1);
+		thread_join(t, NULL);
+		if (!probe_done)
+			exit(2);
+		(void)inb(COM1 + 5);
+	} else {
+		if (ioport_enable(SPAWN_HANDLE(0), 0))
+			exit(1);
+		(void)inb(COM2 + 7);
+	}
+	exit(0);
+}
+
+static int probe(int mode, int h)
+{
+	char a[32];
+	int code = -1;
+
+	snprintf(a, sizeof(a), "role_port_probe %d", mode);
+	int pid = h < 0 ? start_child(a) : start_child_h(a, h, R_IO | R_DUP | R_XFER);
+
+	if (pid < 0 || wait_pid(pid, &code))
+		return -1;
+	return code;
+}
+
+void t_ioport_without_cap_gp(const char *arg)
+{
+	(void)arg;
+	long k0 = kobjs_now(), h0 = handles_now();
+
+	/* No capability at all: the first IN kills it, #GP (vector 13). */
+	T_EQ(probe(0, -1), EXIT_KILLED(13));
+	/* Our own process has no ports either (run last: it ends us). */
+	if (!have_devices())
+		return;
+	int h = ioport_create(DEV_RES, COM2, 8);
+
+	T_EXPECT(h > 0);
+	uint64_t loads0 = counter("ioport_bitmap_load");
+
+	/* Granted ports work on both CPUs; COM1's, not granted, #GP. */
+	T_EQ(probe(1, h), EXIT_KILLED(13));
+	T_EXPECT(counter("ioport_bitmap_load") > loads0);
+	/* Disabled again: #GP on the port that worked a moment before. */
+	T_EQ(probe(2, h), EXIT_KILLED(13));
+	/* Refused: ranges, rights, types, forgeries. */
+	T_EQ(ioport_create(DEV_RES, 0, 0), -EINVAL_);
+	T_EQ(ioport_create(DEV_RES, 0xfff0, 0x20), -EINVAL_);
+	T_EQ(ioport_create(DEV_RES, 0xcf8, 0x2000), -ERANGE_);
+	T_EQ(ioport_create(DEV_RES, 0xc000, 8), -ERANGE_);
+	T_EQ(ioport_create(h, COM2, 8), -EPROTOTYPE_);
+	T_EQ(ioport_create(0x7fff00, COM2, 8), -EBADF_);
+	int noio = handle_dup(h, R_DUP | R_XFER);
+
+	T_EXPECT(noio > 0);
+	T_EQ(ioport_enable(noio, 1), -EACCES_);
+	T_EQ(ioport_enable(h, 2), -EINVAL_);
+	T_EQ(ioport_enable(DEV_RES, 1), -EPROTOTYPE_);
+	T_EQ(handle_close(noio), 0);
+	T_EQ(handle_close(h), 0);
+	settle(k0, h0);
+	T_EQ(kobjs_now(), k0);
+	T_EQ(handles_now(), h0);
+}
+
+/* A line no device drives here: COM2's IRQ 3, else a few other ISA ones. */
+static int spare_irq(int res, int *line)
+{
+	static const int lines[] = { 3, 5, 10, 11, 9 };
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int h = irq_create(res, lines[i]);
+
+		if (h > 0) {
+			*line = lines[i];
+			return h;
+		}
+	}
+	return -1;
+}
+
+/* role_irq_waiter: SPAWN_HANDLE(0) an IRQ handle; waits on it forever
+ * (until killed). */
+void t_role_irq_waiter(const char *arg)
+{
+	(void)arg;
+	for (;;)
+		if (irq_wait(SPAWN_HANDLE(0), 0) < 0)
+			exit(9);
+}
+
+static volatile long closed_wait_result = 1;
+
+static void closed_waiter(void *arg)
+{
+	closed_wait_result = irq_wait((int)(long)arg, 0);
+}
+
+void t_irq_object_protocol(const char *arg)
+{
+	(void)arg;
+	if (!have_devices())
+		return;
+	long k0 = kobjs_now(), h0 = handles_now();
+	int line = -1, h = spare_irq(DEV_RES, &line);
+
+	T_EXPECT(h > 0);
+	if (h < 0)
+		return;
+	ut_note("spare line: ISA IRQ %d", line);
+	T_EQ(HANDLE_INFO_TYPE(handle_info(h)), KOBJ_IRQ);
+	T_EQ(irq_create(DEV_RES, line), -EBUSY_); /* one object per line */
+	T_EQ(irq_create(DEV_RES, 4), -EBUSY_);	  /* the serial driver's */
+	T_EQ(irq_create(DEV_RES, 300), -EINVAL_);
+	T_EQ(irq_create(DEV_RES, 200), -ENODEV_);
+	T_EQ(irq_create(h, 3), -EPROTOTYPE_);
+	T_EQ(irq_create(DEV_SVC, 3), -EPROTOTYPE_);
+	/* Wait, raise, ack, and their counters. */
+	uint64_t u0 = counter("irq_user"), a0 = counter("irq_user_ack");
+
+	T_EQ(irq_wait(h, 1000000), -ETIMEDOUT_);
+	T_EQ(irq_ack(h), 0); /* not masked: nothing to unmask, not counted */
+	T_EQ(counter("irq_user_ack"), a0);
+	T_EQ(sys_test(SYST_IRQ_RAISE, h, 0, 0), 0);
+	T_EQ(irq_wait(h, 0), 1);
+	T_EQ(counter("irq_user"), u0 + 1);
+	T_EQ(irq_ack(h), 0);
+	T_EQ(counter("irq_user_ack"), a0 + 1);
+	T_EQ(sys_test(SYST_IRQ_RAISE, h, 0, 0), 0);
+	T_EQ(sys_test(SYST_IRQ_RAISE, h, 0, 0), 0);
+	T_EQ(irq_wait(h, 0), 2); /* fires collected together */
+	T_EQ(irq_ack(h), 0);
+	/* Rights: a copy without R_ACK can neither wait nor ack. */
+	int weak = handle_dup(h, R_DUP | R_XFER);
+
+	T_EQ(irq_wait(weak, 0), -EACCES_);
+	T_EQ(irq_ack(weak), -EACCES_);
+	T_EQ(sys_test(SYST_IRQ_RAISE, weak, 0, 0), -EACCES_);
+	T_EQ(irq_wait(DEV_SVC, 0), -EPROTOTYPE_);
+	T_EQ(irq_wait(0x7fff00, 0), -EBADF_);
+	T_EQ(handle_close(weak), 0);
+	/* Closing the last handle wakes a waiter with -ESHUTDOWN, and the
+	 * line is free again. */
+	int t = thread_create(closed_waiter, (void *)(long)h);
+
+	while (!sys_test(SYST_TASK_OFF_CPU, t, 0, 0))
+		sleep_ns(1000000);
+	T_EQ(handle_close(h), 0);
+	thread_join(t, NULL);
+	T_EQ(closed_wait_result, -ESHUTDOWN_);
+	/* A waiter killed in irq_wait: its handle and the object go. */
+	h = irq_create(DEV_RES, line);
+	T_EXPECT(h > 0);
+	int pid = start_child_h("role_irq_waiter", h, SPAWN_MOVE);
+	int code = 0;
+
+	T_EXPECT(pid > 0);
+	sleep_ns(20000000);
+	T_EQ(kill_pid(pid), 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EXPECT(code != 9);
+	settle(k0, h0);
+	T_EQ(kobjs_now(), k0);
+	T_EQ(handles_now(), h0);
+	h = irq_create(DEV_RES, line); /* free again */
+	T_EXPECT(h > 0);
+	T_EQ(handle_close(h), 0);
+	T_EQ(kobjs_now(), k0);
+	T_EQ(handles_now(), h0);
+}
+
+/* Start a driver on init's service endpoint with a fresh IRQ 4, COM1's
+ * ports and a control endpoint of ours; returns its pid. */
+static int driver_start(int *ctl_send)
+{
+	int ports = ioport_create(DEV_RES, COM1, 8), irq = irq_create(DEV_RES, 4);
+	int ctl_recv = ep_pair(ctl_send);
+
+	T_EXPECT(ports > 0);
+	T_EXPECT(irq > 0);
+	T_EXPECT(ctl_recv > 0);
+	struct spawn_handle hs[4] = { { ports, SPAWN_MOVE },
+				      { irq, SPAWN_MOVE },
+				      { DEV_SVC_RECV, R_RECV },
+				      { ctl_recv, SPAWN_MOVE } };
+
+	return spawn_h("serial", "", hs, 4);
+}
+
+static void driver_check(const char *what)
+{
+	char line[80];
+	uint64_t st[3] = { 0 };
+	int n = snprintf(line, sizeof(line), "serial_driver_kill_restart: %s\n", what);
+
+	T_EQ(serial_write_stats(DEV_SVC, line, (size_t)n, st), last_chunk((size_t)n));
+	ut_note("%s: %lu interrupts, %lu polls", what, st[0], st[1]);
+	if (on_qemu())
+		T_EXPECT(st[0] > 0);
+}
+
+void t_serial_driver_kill_restart(const char *arg)
+{
+	(void)arg;
+	if (!have_devices())
+		return;
+	long k0 = kobjs_now(), h0 = handles_now();
+	uint64_t m[4] = { SERIAL_QUIT, 0, 0, 0 };
+
+	/* init's driver: its IRQ and port objects and four handles go. */
+	T_EXPECT(ipc_call(DEV_CTL, m) >= 0);
+	settle(k0 - 2, h0 - 4);
+	T_EQ(kobjs_now(), k0 - 2);
+	T_EQ(handles_now(), h0 - 4);
+	long k1 = kobjs_now(), h1 = handles_now();
+	int ctl = -1, pid = driver_start(&ctl);
+
+	T_EXPECT(pid > 0);
+	driver_check("a driver of the test's");
+	/* Killed (its IRQ thread in irq_wait): everything comes back. */
+	int code = 0;
+
+	T_EQ(kill_pid(pid), 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(handle_close(ctl), 0);
+	settle(k1, h1);
+	T_EQ(kobjs_now(), k1);
+	T_EQ(handles_now(), h1);
+	int again = irq_create(DEV_RES, 4);
+
+	T_EXPECT(again > 0);
+	T_EQ(handle_close(again), 0);
+	/* Restarted: it serves init's endpoint, and stays for the rest of
+	 * the run. */
+	pid = driver_start(&ctl);
+	T_EXPECT(pid > 0);
+	driver_check("the restarted driver");
+	T_EQ(handle_close(ctl), 0);
+}
