@@ -308,6 +308,17 @@ long ipc_handle_close(uint64_t h)
 	return handle_close(proc_current(), h);
 }
 
+/* Test hook (SYST_IPC_BLOCK_DELAY, one hand-over): the partner is awake
+ * elsewhere and we are not yet blocked, the window its wait_done() must
+ * not let it reply in. */
+static __noinline void test_delay_before_block(struct task *me)
+{
+	uint32_t us = me->test_ipc_block_delay_us;
+
+	me->test_ipc_block_delay_us = 0;
+	udelay(us);
+}
+
 /* Give a blocked partner the CPU: directly if it may run here, otherwise
  * wake it where it belongs and block ourselves. Drops ep->lock. */
 static void hand_over(struct endpoint *ep, struct task *partner)
@@ -319,8 +330,12 @@ static void hand_over(struct endpoint *ep, struct task *partner)
 	}
 	this_cpu_inc(counters[CNT_IPC_SLOWPATH]);
 	/* Our state must be BLOCKED before the partner can reply: block
-	 * (which drops the lock) only after the partner was woken under it. */
+	 * (which drops the lock) only after the partner was woken under it.
+	 * The partner's wait_done() takes the lock, so it cannot reply
+	 * before we are BLOCKED. */
 	sched_wake(partner, WAKE_SIGNAL);
+	if (unlikely(current_task()->test_ipc_block_delay_us))
+		test_delay_before_block(current_task());
 	sched_block(&ep->lock);
 }
 
@@ -328,30 +343,21 @@ static void hand_over(struct endpoint *ep, struct task *partner)
  * endpoint died), forget the endpoint. The operation's reference keeps it
  * alive until here.
  *
- * Only a thread itself puts itself on a queue (RECV, SEND, under ep->lock);
- * whoever takes it off (a partner's pop, ep_kill_locked) moves it to IDLE
- * or REPLY under ep->lock and never back. So a state other than RECV/SEND,
- * read without the lock, is final: we are on no queue and the lock is not
- * needed. Its store is visible here because it was made before the
- * wake-up or direct switch that let us run (ordered by the run-queue lock
- * and the switch; the message and status words rely on the same order).
- * The remover may still hold ep->lock (ep_kill_locked wakes under it): it
- * holds its own reference, so our ep_put() cannot free the endpoint under
- * it. Still RECV/SEND (killed while queued): take the lock and re-check. */
+ * The lock is taken even when our state says we were dequeued: a waker
+ * that must wake us on another CPU (hand_over) holds it from the wake-up
+ * until it is BLOCKED itself, and taking it here is what keeps our reply
+ * from reaching the waker before it blocks (a lost wake-up otherwise:
+ * regression ipc_wait_done_races_the_wakers_block). */
 static void wait_done(struct task *me, struct endpoint *ep)
 {
-	int st = READ_ONCE(me->ipc_state);
-
-	if (st == IPC_RECV || st == IPC_SEND) {
-		spin_lock(&ep->lock);
-		if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
-			list_del(&me->ipc_link);
-			me->ipc_state = IPC_IDLE;
-			if (me->ipc_status >= 0)
-				me->ipc_status = -EINTR;
-		}
-		spin_unlock(&ep->lock);
+	spin_lock(&ep->lock);
+	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
+		list_del(&me->ipc_link);
+		me->ipc_state = IPC_IDLE;
+		if (me->ipc_status >= 0)
+			me->ipc_status = -EINTR;
 	}
+	spin_unlock(&ep->lock);
 	me->ipc_ep = NULL;
 }
 

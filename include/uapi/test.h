@@ -68,6 +68,11 @@
 #define SYST_KILL_THREAD   26 /* (tid): kill one other thread of the calling
                                * process, as a kill does each of them; the
                                * process lives on (kill torture) */
+#define SYST_IPC_BLOCK_DELAY 27 /* (us <= 100000): the calling thread's next
+                               * hand-over that wakes its partner on another
+                               * CPU spins that long between the wake and
+                               * its own block (regression
+                               * ipc_wait_done_races_the_wakers_block) */
 /* clang-format on */
 
 /* SYST_FAULT_CATCH's record: what the kernel saw when it diverted a fault. */
