@@ -321,7 +321,7 @@ static __noinline void test_delay_before_block(struct task *me)
 
 /* Give a blocked partner the CPU: directly if it may run here, otherwise
  * wake it where it belongs and block ourselves. Drops ep->lock. */
-static void hand_over(struct endpoint *ep, struct task *partner)
+static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
 {
 	if (sched_can_run_here(partner)) {
 		this_cpu_inc(counters[CNT_IPC_FASTPATH]);
@@ -394,7 +394,8 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 		xfer_undelivered(me);
 		return r;
 	}
-	me->ipc_msg = *msg;
+	if (msg != &me->ipc_msg) /* the system call passes our own (ipc.h) */
+		me->ipc_msg = *msg;
 	me->ipc_status = 0;
 	spin_lock(&ep->lock);
 	if (ep->dead) {
@@ -431,7 +432,7 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 	wait_done(me, ep);
 	xfer_undelivered(me); /* still ours: nobody took the message */
 	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
-	if (r >= 0)
+	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
 	return r;
@@ -519,7 +520,7 @@ long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 	 * teardown (status < 0), or killed (still queued). */
 	wait_done(me, ep);
 	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
-	if (r >= 0)
+	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
 	return r;
