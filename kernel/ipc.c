@@ -52,6 +52,16 @@
  * directly, without touching a run queue (sched_switch_to_blocked); the
  * reply does the same in the other direction. When the other side must
  * run elsewhere, it is woken there (an IPI if that CPU must reschedule).
+ * The address-space half of the direct switch has its own fast path
+ * (mm/tlb.c load_mm_fast: the partner's PCID slot is the one loaded
+ * before ours and needs no flush; its comment says why the general
+ * load_mm would do the same), and the system calls pass the task's own
+ * ipc_msg, so the message is copied once each way (frame to task, task
+ * to partner, partner's task to its frame).
+ *
+ * Not (yet) an seL4-style fastpath: the general code above is the only
+ * IPC path, with its checks (handle, rights, endpoint reference, kill,
+ * affinity) and its locks (endpoint, run queue) on every call.
  *
  * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
  * R8); the kernel copies them task to task and never touches user memory.
