@@ -358,7 +358,7 @@ static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
  * until it is BLOCKED itself, and taking it here is what keeps our reply
  * from reaching the waker before it blocks (a lost wake-up otherwise:
  * regression ipc_wait_done_races_the_wakers_block). */
-static void wait_done(struct task *me, struct endpoint *ep)
+static __always_inline void wait_done(struct task *me, struct endpoint *ep)
 {
 	spin_lock(&ep->lock);
 	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
