@@ -11,6 +11,7 @@
  * user's extended state is made live, and the CPU publishes USER.
  */
 #include "kernel/entry_work.h"
+#include "kernel/entry_exit.h"
 #include "kernel/percpu_area.h"
 #include "kernel/proc.h"
 #include "include/uapi/errno.h"
@@ -40,34 +41,5 @@ void prepare_return_to_user(struct trap_frame *tf)
 	 * instruction, except after a SYSCALL, whose return address
 	 * syscall_dispatch() checks. */
 	(void)tf;
-	for (;;) {
-		struct task *t = current_task();
-
-		if (t->flags & TF_KILLED) {
-			irq_enable();
-			thread_exit(-EINTR);
-		}
-		if (this_cpu_read(need_resched)) {
-			irq_enable();
-			preempt_schedule();
-			irq_disable();
-			continue;
-		}
-		break;
-	}
-	struct task *t = current_task();
-	bool restored = xstate_restore_for_user(&t->arch);
-
-	/* Filters only (each callee tests the same again): the common exit
-	 * calls neither. Relaxed loads, as the callees' own. */
-	if (unlikely((__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_PASID_RESYNC) ||
-		     (pasid_mode == PASID_XSTATE && restored)))
-		pasid_restore_for_user(t, restored);
-	if (unlikely(__atomic_load_n(&t->mm->membarrier_flags, __ATOMIC_RELAXED) &
-		     MEMBARRIER_REG_SYNC_CORE))
-		membarrier_return_to_user(t);
-	pti_prepare_exit();
-	/* No fence needed: an initiator that still reads KERNEL just sends an
-	 * IPI we did not need (mm/kflush.c). */
-	this_cpu_write(entry.context, CTX_USER);
+	exit_to_user_work();
 }

@@ -77,15 +77,11 @@ void kobj_get(struct kobj *o)
 	__atomic_fetch_add(&o->refs, 1, __ATOMIC_RELAXED);
 }
 
-void kobj_put(struct kobj *o)
+/* kobj_put is inline (kernel/handle.h); this is the last reference's part. */
+__noinline void kobj_destroy(struct kobj *o)
 {
-	/* Release-acquire on the last reference: every holder's writes to the
-	 * object happen before its destruction (the classic refcount pair,
-	 * here with itself). */
-	if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		__atomic_fetch_sub(&nr_kobjs, 1, __ATOMIC_RELAXED);
-		kobj_types[o->type]->destroy(o);
-	}
+	__atomic_fetch_sub(&nr_kobjs, 1, __ATOMIC_RELAXED);
+	kobj_types[o->type]->destroy(o);
 }
 
 long handle_race(struct kobj *o)

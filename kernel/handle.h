@@ -51,8 +51,17 @@ _Static_assert(PROC_MAX_HANDLES <= HANDLE_SLOT_MASK + 1, "slot index bits");
 void kobj_register(unsigned type, const struct kobj_ops *ops);
 /* A new object: one reference, the caller's. */
 void kobj_init(struct kobj *o, unsigned type);
-void kobj_get(struct kobj *o); /* caller already holds a reference */
-void kobj_put(struct kobj *o);
+void kobj_get(struct kobj *o);	   /* caller already holds a reference */
+void kobj_destroy(struct kobj *o); /* the last reference went */
+
+static __always_inline void kobj_put(struct kobj *o)
+{
+	/* Release-acquire on the last reference: every holder's writes to the
+	 * object happen before its destruction (the classic refcount pair,
+	 * here with itself). */
+	if (unlikely(__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0))
+		kobj_destroy(o);
+}
 
 /* Take a reference unless the object is free (refs 0). */
 static inline bool kobj_tryget(struct kobj *o)

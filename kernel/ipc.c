@@ -52,6 +52,16 @@
  * directly, without touching a run queue (sched_switch_to_blocked); the
  * reply does the same in the other direction. When the other side must
  * run elsewhere, it is woken there (an IPI if that CPU must reschedule).
+ * The address-space half of the direct switch has its own fast path
+ * (mm/tlb.c load_mm_fast: the partner's PCID slot is the one loaded
+ * before ours and needs no flush; its comment says why the general
+ * load_mm would do the same), and the system calls pass the task's own
+ * ipc_msg, so the message is copied once each way (frame to task, task
+ * to partner, partner's task to its frame).
+ *
+ * Not (yet) an seL4-style fastpath: the general code above is the only
+ * IPC path, with its checks (handle, rights, endpoint reference, kill,
+ * affinity) and its locks (endpoint, run queue) on every call.
  *
  * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
  * R8); the kernel copies them task to task and never touches user memory.
@@ -308,9 +318,20 @@ long ipc_handle_close(uint64_t h)
 	return handle_close(proc_current(), h);
 }
 
+/* Test hook (SYST_IPC_BLOCK_DELAY, one hand-over): the partner is awake
+ * elsewhere and we are not yet blocked, the window its wait_done() must
+ * not let it reply in. */
+static __noinline void test_delay_before_block(struct task *me)
+{
+	uint32_t us = me->test_ipc_block_delay_us;
+
+	me->test_ipc_block_delay_us = 0;
+	udelay(us);
+}
+
 /* Give a blocked partner the CPU: directly if it may run here, otherwise
  * wake it where it belongs and block ourselves. Drops ep->lock. */
-static void hand_over(struct endpoint *ep, struct task *partner)
+static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
 {
 	if (sched_can_run_here(partner)) {
 		this_cpu_inc(counters[CNT_IPC_FASTPATH]);
@@ -319,8 +340,12 @@ static void hand_over(struct endpoint *ep, struct task *partner)
 	}
 	this_cpu_inc(counters[CNT_IPC_SLOWPATH]);
 	/* Our state must be BLOCKED before the partner can reply: block
-	 * (which drops the lock) only after the partner was woken under it. */
+	 * (which drops the lock) only after the partner was woken under it.
+	 * The partner's wait_done() takes the lock, so it cannot reply
+	 * before we are BLOCKED. */
 	sched_wake(partner, WAKE_SIGNAL);
+	if (unlikely(current_task()->test_ipc_block_delay_us))
+		test_delay_before_block(current_task());
 	sched_block(&ep->lock);
 }
 
@@ -328,30 +353,21 @@ static void hand_over(struct endpoint *ep, struct task *partner)
  * endpoint died), forget the endpoint. The operation's reference keeps it
  * alive until here.
  *
- * Only a thread itself puts itself on a queue (RECV, SEND, under ep->lock);
- * whoever takes it off (a partner's pop, ep_kill_locked) moves it to IDLE
- * or REPLY under ep->lock and never back. So a state other than RECV/SEND,
- * read without the lock, is final: we are on no queue and the lock is not
- * needed. Its store is visible here because it was made before the
- * wake-up or direct switch that let us run (ordered by the run-queue lock
- * and the switch; the message and status words rely on the same order).
- * The remover may still hold ep->lock (ep_kill_locked wakes under it): it
- * holds its own reference, so our ep_put() cannot free the endpoint under
- * it. Still RECV/SEND (killed while queued): take the lock and re-check. */
-static void wait_done(struct task *me, struct endpoint *ep)
+ * The lock is taken even when our state says we were dequeued: a waker
+ * that must wake us on another CPU (hand_over) holds it from the wake-up
+ * until it is BLOCKED itself, and taking it here is what keeps our reply
+ * from reaching the waker before it blocks (a lost wake-up otherwise:
+ * regression ipc_wait_done_races_the_wakers_block). */
+static __always_inline void wait_done(struct task *me, struct endpoint *ep)
 {
-	int st = READ_ONCE(me->ipc_state);
-
-	if (st == IPC_RECV || st == IPC_SEND) {
-		spin_lock(&ep->lock);
-		if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
-			list_del(&me->ipc_link);
-			me->ipc_state = IPC_IDLE;
-			if (me->ipc_status >= 0)
-				me->ipc_status = -EINTR;
-		}
-		spin_unlock(&ep->lock);
+	spin_lock(&ep->lock);
+	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
+		list_del(&me->ipc_link);
+		me->ipc_state = IPC_IDLE;
+		if (me->ipc_status >= 0)
+			me->ipc_status = -EINTR;
 	}
+	spin_unlock(&ep->lock);
 	me->ipc_ep = NULL;
 }
 
@@ -388,7 +404,8 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 		xfer_undelivered(me);
 		return r;
 	}
-	me->ipc_msg = *msg;
+	if (msg != &me->ipc_msg) /* the system call passes our own (ipc.h) */
+		me->ipc_msg = *msg;
 	me->ipc_status = 0;
 	spin_lock(&ep->lock);
 	if (ep->dead) {
@@ -425,7 +442,7 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 	wait_done(me, ep);
 	xfer_undelivered(me); /* still ours: nobody took the message */
 	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
-	if (r >= 0)
+	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
 	return r;
@@ -513,7 +530,7 @@ long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 	 * teardown (status < 0), or killed (still queued). */
 	wait_done(me, ep);
 	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
-	if (r >= 0)
+	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
 	return r;

@@ -28,6 +28,7 @@
 #include "lib/string.h"
 #include "kernel/percpu_area.h"
 #include "kernel/entry_work.h"
+#include "kernel/entry_exit.h"
 #include "lib/time.h"
 #include "kernel/counters.h"
 #include "kernel/syscall_test.h"
@@ -552,7 +553,7 @@ bool syscall_dispatch(struct trap_frame *tf)
 	if (unlikely(tf->rip >= USER_TOP))
 		syscall_return_noncanonical(tf);
 	irq_disable();
-	prepare_return_to_user(tf);
+	exit_to_user_work(); /* prepare_return_to_user(tf), inline */
 	/* SYSRET reloads RIP from RCX and RFLAGS from R11; the selectors are
 	 * the entry's unless something changed them: then IRET. */
 	if (tf->cs != (SEL_UCODE | 3) || tf->ss != (SEL_UDATA | 3))

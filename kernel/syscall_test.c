@@ -221,6 +221,11 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 			return -EINVAL;
 		current_task()->test_ipc_delay_us = (uint32_t)a;
 		return 0;
+	case SYST_IPC_BLOCK_DELAY:
+		if (a > 100000)
+			return -EINVAL;
+		current_task()->test_ipc_block_delay_us = (uint32_t)a;
+		return 0;
 	case SYST_PIN_REAPER:
 		return task_reaper_pin((int)a);
 	case SYST_SEND_NMI:

@@ -24,9 +24,3 @@ void preempt_check_resched(void)
 	if (this_cpu_read(need_resched) && preemptible() && irqs_enabled() && resched)
 		resched();
 }
-
-void preempt_enable(void)
-{
-	preempt_enable_no_resched();
-	preempt_check_resched();
-}

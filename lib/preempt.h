@@ -23,11 +23,18 @@ static __always_inline void preempt_enable_no_resched(void)
 	PERCPU_GS->preempt_count--;
 }
 
-/* Drop the count; reschedule now if it reached zero, a reschedule is due,
- * and interrupts are on. */
-void preempt_enable(void);
 /* Reschedule now if one is due and allowed (count 0, interrupts on). */
 void preempt_check_resched(void);
+
+/* Drop the count; reschedule now if it reached zero, a reschedule is due,
+ * and interrupts are on. Inline: preempt_check_resched() asks need_resched
+ * first, so testing it here only spares the call. */
+static __always_inline void preempt_enable(void)
+{
+	preempt_enable_no_resched();
+	if (unlikely(this_cpu_read(need_resched)))
+		preempt_check_resched();
+}
 /* The scheduler's function for that (sched/sched.c). */
 void preempt_set_resched(void (*fn)(void));
 

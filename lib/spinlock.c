@@ -75,25 +75,13 @@ static inline void note_acquired(struct spinlock *l, uintptr_t pc)
 	l->holder_pc = pc;
 }
 
-/* Test-and-set: take l if it is free (tail == head, and head still the
- * value read with acquire by the caller). */
-static __always_inline bool tas_try(struct spinlock *l, uint16_t head)
-{
-	uint16_t expect = head;
-
-	/* Read tail first, so that a taken lock costs no locked operation;
-	 * the CAS is the full barrier that takes it. */
-	return __atomic_load_n(&l->tail, __ATOMIC_RELAXED) == head &&
-	       __atomic_compare_exchange_n(&l->tail, &expect, (uint16_t)(head + 1), false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-}
-
 /* Spin until we hold l: until head reaches our ticket, or (ticket ==
- * SPIN_NO_TICKET) until tas_try() takes it. Out of line and cold: inlined,
- * its registers made every uncontended lock save and restore six
+ * SPIN_NO_TICKET) until spin_tas_try() takes it. Out of line and cold:
+ * inlined, its registers made every uncontended lock save and restore six
  * callee-saved registers (29 instructions a lock where the fast path needs
- * 13; measured under Bochs). */
-static __noinline __attribute__((cold)) void lock_slow(struct spinlock *l, uint32_t ticket)
+ * 13; measured under Bochs). The fast path (spin_lock_raw_at) is inline in
+ * spinlock.h. */
+__noinline __attribute__((cold)) void spin_lock_wait(struct spinlock *l, uint32_t ticket)
 {
 	/* An interrupt handler may spin on another lock while we spin: save
 	 * and restore what the lockup detector reads. */
@@ -110,9 +98,9 @@ static __noinline __attribute__((cold)) void lock_slow(struct spinlock *l, uint3
 	uint16_t head, seen = __atomic_load_n(&l->head, __ATOMIC_RELAXED);
 
 	for (;;) {
-		/* Acquire: pairs with the release store in spin_unlock(). */
+		/* Acquire: pairs with the release store in spin_unlock_raw(). */
 		head = __atomic_load_n(&l->head, __ATOMIC_ACQUIRE);
-		if (ticket == SPIN_NO_TICKET ? tas_try(l, head) : head == ticket)
+		if (ticket == SPIN_NO_TICKET ? spin_tas_try(l, head) : head == ticket)
 			break;
 		if (head != seen) {
 			seen = head;
@@ -127,34 +115,12 @@ static __noinline __attribute__((cold)) void lock_slow(struct spinlock *l, uint3
 	this_cpu_write(lock_spinning_on, outer);
 }
 
-static __always_inline void lock_raw(struct spinlock *l, uintptr_t pc)
-{
-	if (unlikely(spin_tas)) {
-		/* Acquire: pairs with the release in spin_unlock(). */
-		if (!tas_try(l, __atomic_load_n(&l->head, __ATOMIC_ACQUIRE)))
-			lock_slow(l, SPIN_NO_TICKET);
-	} else {
-		/* Take a ticket (LOCK XADD), then wait for head to reach it;
-		 * the acquire load pairs with the release in spin_unlock(). */
-		uint16_t ticket = __atomic_fetch_add(&l->tail, 1, __ATOMIC_ACQUIRE);
-
-		if (__atomic_load_n(&l->head, __ATOMIC_ACQUIRE) != ticket)
-			lock_slow(l, ticket);
-	}
-	note_acquired(l, pc);
-}
-
-void spin_lock_raw(struct spinlock *l)
-{
-	lock_raw(l, (uintptr_t)__builtin_return_address(0));
-}
-
 bool spin_trylock(struct spinlock *l)
 {
 	preempt_disable();
 	/* Only take a ticket if it would be served at once; the acquire load
 	 * pairs with the release in spin_unlock(). */
-	if (!tas_try(l, __atomic_load_n(&l->head, __ATOMIC_ACQUIRE))) {
+	if (!spin_tas_try(l, __atomic_load_n(&l->head, __ATOMIC_ACQUIRE))) {
 		preempt_enable();
 		return false;
 	}
@@ -162,32 +128,12 @@ bool spin_trylock(struct spinlock *l)
 	return true;
 }
 
-void spin_unlock_raw(struct spinlock *l)
-{
-	l->holder = -1;
-	/* Release: the critical section's stores become visible before the
-	 * next ticket holder sees head move (pairs with the acquire load). */
-	__atomic_store_n(&l->head, (uint16_t)(l->head + 1), __ATOMIC_RELEASE);
-}
-
-void spin_lock(struct spinlock *l)
-{
-	preempt_disable();
-	lock_raw(l, (uintptr_t)__builtin_return_address(0));
-}
-
-void spin_unlock(struct spinlock *l)
-{
-	spin_unlock_raw(l);
-	preempt_enable();
-}
-
 uint64_t spin_lock_irqsave(struct spinlock *l)
 {
 	uint64_t f = irq_save();
 
 	preempt_disable();
-	lock_raw(l, (uintptr_t)__builtin_return_address(0));
+	spin_lock_raw_at(l, (uintptr_t)__builtin_return_address(0));
 	return f;
 }
 

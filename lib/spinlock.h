@@ -24,13 +24,15 @@
 #pragma once
 
 #include "lib/compiler.h"
+#include "lib/percpu.h"
+#include "lib/preempt.h"
 
 struct spinlock {
 	uint16_t head;	/* ticket being served */
 	uint16_t tail;	/* next ticket to hand out */
 	int32_t holder; /* CPU id of the holder, -1 when free */
 	const char *name;
-	uintptr_t holder_pc; /* return address of the acquiring call */
+	uintptr_t holder_pc; /* where it was taken (an address in the taker) */
 };
 
 #define SPINLOCK_INIT(n)       \
@@ -39,11 +41,7 @@ struct spinlock {
 	}
 
 void spin_init(struct spinlock *l, const char *name);
-void spin_lock(struct spinlock *l);
-void spin_lock_raw(struct spinlock *l);
-void spin_unlock_raw(struct spinlock *l);
 bool spin_trylock(struct spinlock *l);
-void spin_unlock(struct spinlock *l);
 uint64_t spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags);
 bool spin_held_by_me(const struct spinlock *l);
@@ -59,6 +57,75 @@ bool spin_is_locked(const struct spinlock *l);
 
 void assert_held_fail(const struct spinlock *l, const char *file, int line) __noreturn;
 void assert_irqs_off_fail(const char *file, int line) __noreturn;
+
+/* Spin until we hold l (lib/spinlock.c): the contended case, out of line. */
+void spin_lock_wait(struct spinlock *l, uint32_t ticket);
+
+/* The address of this instruction (holder_pc: where a lock was taken). */
+#define SPIN_THIS_IP                   \
+	({                             \
+		__label__ __here;      \
+	__here:                        \
+		(uintptr_t) && __here; \
+	})
+
+/* Test-and-set: take l if it is free (tail == head, and head still the
+ * value read with acquire by the caller). */
+static __always_inline bool spin_tas_try(struct spinlock *l, uint16_t head)
+{
+	uint16_t expect = head;
+
+	/* Read tail first, so that a taken lock costs no locked operation;
+	 * the CAS is the full barrier that takes it. */
+	return __atomic_load_n(&l->tail, __ATOMIC_RELAXED) == head &&
+	       __atomic_compare_exchange_n(&l->tail, &expect, (uint16_t)(head + 1), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* Take l (preemption left alone); pc is recorded as where. Inline: an
+ * uncontended lock is a locked XADD (or CMPXCHG) and a compare; the
+ * spinning is spin_lock_wait's. */
+static __always_inline void spin_lock_raw_at(struct spinlock *l, uintptr_t pc)
+{
+	if (unlikely(spin_tas)) {
+		/* Acquire: pairs with the release in spin_unlock_raw(). */
+		if (!spin_tas_try(l, __atomic_load_n(&l->head, __ATOMIC_ACQUIRE)))
+			spin_lock_wait(l, SPIN_NO_TICKET);
+	} else {
+		/* Take a ticket (LOCK XADD), then wait for head to reach it;
+		 * the acquire load pairs with the release in spin_unlock_raw(). */
+		uint16_t ticket = __atomic_fetch_add(&l->tail, 1, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&l->head, __ATOMIC_ACQUIRE) != ticket)
+			spin_lock_wait(l, ticket);
+	}
+	l->holder = (int32_t)this_cpu_id();
+	l->holder_pc = pc;
+}
+
+#define spin_lock_raw(l) spin_lock_raw_at((l), SPIN_THIS_IP)
+
+static __always_inline void spin_unlock_raw(struct spinlock *l)
+{
+	l->holder = -1;
+	/* Release: the critical section's stores become visible before the
+	 * next ticket holder sees head move (pairs with the acquire load). */
+	__atomic_store_n(&l->head, (uint16_t)(l->head + 1), __ATOMIC_RELEASE);
+}
+
+static __always_inline void spin_lock_at(struct spinlock *l, uintptr_t pc)
+{
+	preempt_disable();
+	spin_lock_raw_at(l, pc);
+}
+
+#define spin_lock(l) spin_lock_at((l), SPIN_THIS_IP)
+
+static __always_inline void spin_unlock(struct spinlock *l)
+{
+	spin_unlock_raw(l);
+	preempt_enable();
+}
 
 #define assert_held(l)                                           \
 	do {                                                     \

@@ -17,6 +17,7 @@
 #include "mm/mm.h"
 #include "mm/pti.h"
 #include "mm/kheap.h"
+#include "lib/string.h"
 #include "lib/cmdline.h"
 #include "lib/percpu.h"
 #include "lib/printk.h"
@@ -64,6 +65,7 @@ void pcid_init_cpu(void)
 	t->nr = (uint32_t)nr_asids;
 	t->slots = kmalloc(sizeof(struct asid_slot) * t->nr);
 	BUG_ON(!t->slots);
+	memset(t->slots, 0, sizeof(struct asid_slot) * t->nr); /* empty, no cached CR3 */
 	t->cur = 0;
 	t->prev = 0;
 	t->user_cr3_keep = 0;
@@ -95,16 +97,25 @@ void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
 {
 	/* The entry code's copy (PTI: loaded at every entry from user mode)
 	 * always keeps the PCID's entries; this load flushes when asked. */
-	uint64_t keep = cr3_kernel_value(mm, slot, true);
+	struct cpu_tlb *ts = this_tlb();
+	struct asid_slot *s = &ts->slots[slot];
 
-	this_cpu_write(entry.kernel_cr3, cr3_hw_value(keep));
-	this_tlb()->user_cr3_keep =
-		pti_enabled && pcid_mode != PCID_OFF && !tlbcheck_enabled && mm->user_root
-			? cr3_hw_value(cr3_user_value(mm, slot, true))
-			: 0;
+	if (unlikely(s->cr3_root != mm->root)) {
+		/* user_root is root + 4 KiB or 0 (pti=off) for every mm, so
+		 * the values follow from root, slot and the boot switches. */
+		s->cr3_root = mm->root;
+		s->kcr3 = cr3_kernel_value(mm, slot, true);
+		s->kcr3_hw = cr3_hw_value(s->kcr3);
+		s->ucr3_keep =
+			pti_enabled && pcid_mode != PCID_OFF && !tlbcheck_enabled && mm->user_root
+				? cr3_hw_value(cr3_user_value(mm, slot, true))
+				: 0;
+	}
+	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
+	ts->user_cr3_keep = s->ucr3_keep;
 	/* cr3_kernel_value(mm, slot, !flush): the no-flush bit is the only
 	 * difference (and pcid=off never sets it). */
-	arch_write_cr3(flush ? keep & ~CR3_NOFLUSH : keep);
+	arch_write_cr3(flush ? s->kcr3 & ~CR3_NOFLUSH : s->kcr3);
 }
 
 uint64_t cr3_hw_value(uint64_t logical)

@@ -421,6 +421,47 @@ static void load_mm_locked(struct mm *next)
 	pcid_load_cr3(next, slot, flush);
 }
 
+/*
+ * load_mm()'s common case, inline: next is in the slot this CPU loaded
+ * before the current one (two address spaces taking turns), that slot is
+ * flushed up to next's generation and the kernel's, this CPU's bit is in
+ * next's mask already, and no precise user flush is queued. Then the
+ * general path would: set no bit (and so issue no barrier), flush
+ * nothing, count an ASID hit, leave the slot's generations as they are,
+ * and load the cached no-flush CR3 (pcid_load_cr3). This does exactly
+ * that. Anything else (pcid=off, tlbcheck=on, fault injection, a miss, a
+ * flush due, a CR3 cache for another root) takes load_mm(). Race a holds
+ * as on the general path with the bit already set: the generation is read
+ * after the bit, and an initiator that read the bit interrupts us once
+ * interrupts are on again, when loaded_mm is next.
+ */
+static __always_inline bool load_mm_fast(struct mm *next)
+{
+	struct cpu_tlb *ts = this_tlb();
+	uint32_t slot = ts->prev;
+	struct asid_slot *s = &ts->slots[slot];
+
+	if (unlikely(pcid_mode == PCID_OFF || tlbcheck_enabled || tlbinject != INJECT_NONE))
+		return false;
+	if (slot >= ts->nr || s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
+	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
+		return false;
+	/* Acquire, as load_mm_locked's: after the mask bit. */
+	if (s->tlb_gen < __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE) ||
+	    s->kgen < kflush_generation())
+		return false;
+	this_cpu_inc(counters[CNT_ASID_HIT]);
+	if (ts->cur != slot)
+		ts->prev = ts->cur;
+	ts->cur = slot;
+	ts->kgen_seen = s->kgen;
+	this_cpu_write(shared.loaded_mm, next);
+	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
+	ts->user_cr3_keep = s->ucr3_keep;
+	arch_write_cr3(s->kcr3);
+	return true;
+}
+
 /* Leaving lazy mode for the mm that is still loaded: catch up (race b). */
 static void lazy_catch_up(struct mm *mm)
 {
@@ -460,7 +501,8 @@ void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 		if (trace_active() && this_cpu_read(shared.is_lazy))
 			trace_log(TR_LAZY_LEAVE, TRLAZY_OTHER_MM, 0);
 		this_cpu_write(shared.is_lazy, 0);
-		load_mm(next);
+		if (!load_mm_fast(next))
+			load_mm(next);
 	}
 	tlbcheck_end(tx);
 	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */

@@ -12,6 +12,11 @@ struct asid_slot {
 	uint64_t tlb_gen; /* the mm generation this slot's kernel PCID is flushed to */
 	uint64_t kgen;	  /* the kernel-flush generation it is flushed to */
 	bool user_stale;  /* the user PCID must be flushed at the next return to user */
+	/* mm/pcid.c's cache of the CR3 values for the root last loaded in
+	 * this slot (they depend only on the root, the slot and boot
+	 * switches): kcr3 logical with the no-flush bit, kcr3_hw its
+	 * hardware value, ucr3_keep cpu_tlb.user_cr3_keep's. */
+	uint64_t cr3_root, kcr3, kcr3_hw, ucr3_keep;
 };
 
 enum asid_result {

@@ -102,38 +102,14 @@ void task_start(struct task *t, uint32_t cpu_hint)
 	sched_start(t);
 }
 
-/* A count this low, or the heap's poison (mm/kheap.c fills freed objects
- * with 0x6b), means a reference to a freed task: stop here, with the
- * culprit on the backtrace, not at the next allocation of the memory. */
-#define FREED_COUNT 0x6b6b6b6bu
-
-static __noinline __noreturn void refcount_bad(const struct task *t, int before)
+__noinline __noreturn void task_refcount_bad(const struct task *t, int before)
 {
 	panic("task %p: reference count %d before a get or put (the task was freed)", t, before);
 }
 
-static void refcount_check(const struct task *t, int before)
+/* task_get and task_put are inline (sched/task.h); this is the free. */
+__noinline void task_free_last(struct task *t)
 {
-	/* One compare: a count of 0 or less wraps to a huge unsigned value,
-	 * and no task has 0x6b6b6b6a references. */
-	if (unlikely((uint32_t)before - 1 >= FREED_COUNT - 1))
-		refcount_bad(t, before);
-}
-
-void task_get(struct task *t)
-{
-	refcount_check(t, __atomic_fetch_add(&t->refcount, 1, __ATOMIC_RELAXED));
-}
-
-void task_put(struct task *t)
-{
-	/* Acquire-release on the count: the last holder sees every other
-	 * holder's use before it frees the task. */
-	int before = __atomic_fetch_sub(&t->refcount, 1, __ATOMIC_ACQ_REL);
-
-	refcount_check(t, before);
-	if (before > 1)
-		return;
 	uint64_t f = spin_lock_irqsave(&tasks_lock);
 
 	list_del(&t->all_link);

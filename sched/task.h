@@ -120,7 +120,8 @@ struct task {
 	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
 	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */
 
-	uint32_t test_ipc_delay_us; /* SYST_IPC_SWITCH_DELAY: next ipc_call only */
+	uint32_t test_ipc_delay_us;	  /* SYST_IPC_SWITCH_DELAY: next ipc_call only */
+	uint32_t test_ipc_block_delay_us; /* SYST_IPC_BLOCK_DELAY: next hand_over only */
 	/* SYST_FAULT_CATCH: where a fatal user fault of this thread is
 	 * diverted to (rip 0: nowhere, the fault kills). Owner only. */
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;
@@ -149,8 +150,36 @@ void sched_start_cpu(void) __noreturn; /* enter the scheduler on this CPU */
  * user threads enter user mode from there. */
 struct task *task_create(const char *name, void (*entry)(void *), void *arg, int prio);
 void task_start(struct task *t, uint32_t cpu_hint);
-void task_get(struct task *t);
-void task_put(struct task *t);
+/* A count this low, or the heap's poison (mm/kheap.c fills freed objects
+ * with 0x6b), means a reference to a freed task: stop there, with the
+ * culprit on the backtrace, not at the next allocation of the memory. */
+#define TASK_FREED_COUNT 0x6b6b6b6bu
+void task_refcount_bad(const struct task *t, int before) __noreturn;
+void task_free_last(struct task *t); /* the last reference went */
+
+static __always_inline void task_refcount_check(const struct task *t, int before)
+{
+	/* One compare: a count of 0 or less wraps to a huge unsigned value,
+	 * and no task has 0x6b6b6b6a references. */
+	if (unlikely((uint32_t)before - 1 >= TASK_FREED_COUNT - 1))
+		task_refcount_bad(t, before);
+}
+
+static __always_inline void task_get(struct task *t)
+{
+	task_refcount_check(t, __atomic_fetch_add(&t->refcount, 1, __ATOMIC_RELAXED));
+}
+
+static __always_inline void task_put(struct task *t)
+{
+	/* Acquire-release on the count: the last holder sees every other
+	 * holder's use before it frees the task. */
+	int before = __atomic_fetch_sub(&t->refcount, 1, __ATOMIC_ACQ_REL);
+
+	task_refcount_check(t, before);
+	if (unlikely(before == 1))
+		task_free_last(t);
+}
 
 void schedule(void);
 /* An involuntary switch (a reschedule is due): the current task keeps its

@@ -38,7 +38,7 @@ static void test_asid_hit_miss_evict(void **state)
 static void test_asid_single_slot(void **state)
 {
 	(void)state;
-	struct asid_slot s[1] = { { 5, 0, 0, false } };
+	struct asid_slot s[1] = { { .ctx_id = 5 } };
 	uint32_t victim = 0;
 	enum asid_result r;
 

@@ -72,6 +72,11 @@
 #define SYST_IRQ_RAISE     27 /* (irq handle with R_ACK): a self-IPI on the
                                * object's vector, handled as if its I/O APIC
                                * line had fired (irq_to_user, irq tests) */
+#define SYST_IPC_BLOCK_DELAY 28 /* (us <= 100000): the calling thread's next
+                               * hand-over that wakes its partner on another
+                               * CPU spins that long between the wake and
+                               * its own block (regression
+                               * ipc_wait_done_races_the_wakers_block) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -25,6 +25,7 @@
 	X(ipc_switch_vs_migrating_wake) \
 	X(ipc_pair_does_not_starve_cpu) \
 	X(ipc_create_without_handle) \
+	X(ipc_wait_done_races_the_wakers_block) \
 	X(handle_forged_refused)     \
 	X(handle_rights_enforced)    \
 	X(handle_moved_in_message)   \

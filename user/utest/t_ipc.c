@@ -335,3 +335,87 @@ void t_ipc_create_without_handle(const char *arg)
 	ut_note("%d handles; 20000 creates without a handle; %lu dups refused meanwhile", n,
 		er.found);
 }
+
+/*
+ * Regression: ipc_wait_done_races_the_wakers_block. A call whose receiver
+ * must run on another CPU wakes it and then blocks, holding the endpoint
+ * lock in between; the receiver's wait_done() takes that lock, so its
+ * reply cannot come before the caller is BLOCKED. A wait_done() that
+ * skipped the lock when its state said it had been dequeued let the
+ * receiver reply (ipc_reply wakes the caller without the endpoint lock)
+ * while the caller was still running: the wake-up found it not blocked,
+ * and the caller then blocked for ever (seen as a hang of
+ * ipc_pair_does_not_starve_cpu at -smp 4). SYST_IPC_BLOCK_DELAY widens the
+ * window to 20 ms on every round.
+ */
+static struct {
+	int h;
+	volatile int done;
+	volatile long last;
+} wd;
+
+static void wd_server(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		uint64_t m[4] = { 0 };
+
+		if (ipc_recv(wd.h, m) <= 0)
+			break;
+		bool stop = m[0] == STOP;
+
+		ipc_reply(wd.h, m);
+		if (stop)
+			break;
+	}
+}
+
+static void wd_caller(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 5; i++) {
+		uint64_t m[4] = { (uint64_t)i, 0, 0, 0 };
+
+		sleep_ns(5000000); /* the server is back in ipc_recv, queued */
+		if (sys_test(SYST_IPC_BLOCK_DELAY, 20000, 0, 0))
+			break;
+		wd.last = ipc_call(wd.h, m);
+		if (wd.last <= 0)
+			break;
+		wd.done = i + 1;
+	}
+}
+
+void t_ipc_wait_done_races_the_wakers_block(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: needs two CPUs");
+		exit(3);
+	}
+	set_affinity(0, 1);
+	wd.h = ep_create();
+	wd.done = 0;
+	if (!T_EXPECT(wd.h >= 0))
+		return;
+	int server = thread_create(wd_server, NULL);
+
+	T_EQ(set_affinity(server, 0), 0);
+	int caller = thread_create(wd_caller, NULL);
+
+	T_EQ(set_affinity(caller, 1), 0);
+	/* Up to 10 s (a hang bound): five calls of about 25 ms each. */
+	for (int i = 0; i < 1000 && wd.done < 5 && wd.last >= 0; i++)
+		sleep_ns(10000000);
+	T_EQ(wd.done, 5);
+	if (wd.done < 5) {
+		ut_note("a call never returned (a lost wake-up): %d of 5 done", wd.done);
+		exit(1); /* the stuck caller goes with the process */
+	}
+	T_EQ(thread_join(caller, NULL), 0);
+	uint64_t stop[4] = { STOP, 0, 0, 0 };
+
+	T_EXPECT(ipc_call(wd.h, stop) > 0);
+	T_EQ(thread_join(server, NULL), 0);
+	ep_close(wd.h);
+}
