@@ -90,7 +90,10 @@ void t_serial_driver_output(const char *arg)
 		st[1], st[2], counter("irq_user") - irq0);
 	T_EXPECT(st[2] >= sizeof(line) - 1);
 	if (on_qemu()) {
-		T_EXPECT(st[0] > 0);
+		/* Every message longer than the FIFO sets THRI and so takes at
+		 * least one interrupt, and the line is masked from each fire to
+		 * its acknowledgement: a driver stuck at 1 was never unmasked. */
+		T_EXPECT(st[0] >= 2);
 		T_EXPECT(counter("irq_user") > irq0);
 		T_EXPECT(counter("irq_user_ack") > 0);
 	}
