@@ -97,6 +97,18 @@ def expectations(r, sw, cpus):
                     # The PCID-faithful Bochs counts walks: a hop into an
                     # evicted slot refills at least the 64 pages it touches.
                     out.append(("an evicted slot refills its 64 pages", e("page_walks") >= 64))
+    elif name == "irq_to_user":
+        # One interrupt delivered to the user IRQ object and one
+        # acknowledgement (the line unmasked) per operation, and the server
+        # switched in and out.
+        out.append(("one interrupt to user space, one acknowledgement",
+                    near(e("irq_user"), 1) and near(e("irq_user_ack"), 1)))
+        out.append(("the driver process switched in and out", near(e("ctx_switch"), 2, 0.1)))
+    elif re.match(r"shm_revoke_\d+_\d+$", name):
+        k, t = (int(x) for x in name.split("_")[2:4])
+        out.append(("every revocation unmaps all K spaces", near(e("memobj_revoke_mm"), k)))
+        if t and k > 1:  # K - 1 readers on other CPUs: one round reaches them all
+            out.append(("one flush round for all the spaces", near(e("tlb_shootdown"), 1)))
     elif name.startswith("wake_heavy_"):
         # CPU 0 wakes a thread on another CPU and waits to be woken back.
         # The worker's CPU is idle before each turn and after it: at least

@@ -18,6 +18,8 @@ EVENT_COLUMNS = [
     ("xsave", "xsave"), ("xrstor", "xrstor"), ("msr_write", "msr"), ("pasid_write", "pasid"),
     ("membarrier_ipi", "mbipi"), ("page_fault_user", "pf"),
     ("page_walks", "walks"),  # TLB misses that walked: the patched Bochs only
+    ("handle_xfer", "hxfer"), ("memobj_revoke_mm", "revmm"), ("tlb_shootdown", "sdround"),
+    ("irq_user", "irq"), ("irq_user_ack", "irqack"),
 ]
 
 CLOCK_NOTES = {

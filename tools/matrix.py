@@ -36,7 +36,8 @@ BOOTS = [
     # them at about a minute of wall-clock time per second of its own; their
     # long runs have their own rows, bochs-xstate-stress the xstate one).
     boot("bochs-spr-4cpu", "bochs", 4, "kill_rounds=30 xstate_steps=500 kflush_idle_rounds=40 "
-         "kill_thread_rounds=20 kill_handle_rounds=4 cpu_fuzz_seqs=2000 cpu_fuzz_kills=4",
+         "kill_thread_rounds=20 kill_handle_rounds=4 cpu_fuzz_seqs=2000 cpu_fuzz_kills=4 "
+         "hfuzz_ops=500",
          timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs"]),

@@ -52,6 +52,7 @@ void role_irq_server(const char *arg)
 		if (irq_wait(SPAWN_HANDLE(0), 0) < 1)
 			exit(4);
 		pg->t_user = rdtsc();
+		/* Release: t_user before seq; pairs with irq_run's acquire loads. */
 		__atomic_store_n(&pg->seq, pg->seq + 1, __ATOMIC_RELEASE);
 		irq_ack(SPAWN_HANDLE(0));
 	}
@@ -62,11 +63,14 @@ static void irq_run(void *ctx, uint64_t n)
 	struct irq_ctx *c = ctx;
 
 	for (uint64_t i = 0; i < n; i++) {
+		/* Acquire (both loads): the server's t_user is read after the
+		 * seq it published with it; pairs with its release store. */
 		uint64_t s = __atomic_load_n(&c->pg->seq, __ATOMIC_ACQUIRE);
 		uint64_t t0 = rdtsc();
 
 		if (sys_test(SYST_IRQ_RAISE, c->irq, 0, 0))
 			c->broken = true;
+		/* Acquire: see above. */
 		for (int spin = 0; __atomic_load_n(&c->pg->seq, __ATOMIC_ACQUIRE) == s; spin++) {
 			yield();
 			if (spin > 1000000) {

@@ -27,6 +27,7 @@ static void serial_hello(void *arg)
 
 	(void)arg;
 	serial_write(dev.svc_send, hello, sizeof(hello) - 1);
+	/* Release: pairs with the acquire load in serial_start(). */
 	__atomic_store_n(&hello_done, 1, __ATOMIC_RELEASE);
 	futex_wake(&hello_done, 1);
 }
@@ -57,6 +58,7 @@ static void serial_start(void)
 	thread_create(serial_hello, NULL);
 	/* Wait for it (at most 5 s), so that its line is out before the
 	 * kernel console prints ours: the two share the UART byte by byte. */
+	/* Acquire: pairs with serial_hello()'s release store. */
 	for (int i = 0; i < 50 && !__atomic_load_n(&hello_done, __ATOMIC_ACQUIRE); i++)
 		futex_wait(&hello_done, 0, 100000000);
 	if (!hello_done)
@@ -105,7 +107,8 @@ static bool wanted(const char *sel, const char *name)
 
 /* Names given explicitly without a wildcard that are not in the list (the
  * helper roles meant for one boot, like tlb_inject_workload) run too. */
-#define MAX_RUN 64
+#define MAX_RUN 128
+_Static_assert(NR_TESTS <= MAX_RUN, "utest=all must run every test: raise MAX_RUN");
 
 static int pick(const char *sel, const char **out)
 {

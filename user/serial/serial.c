@@ -70,6 +70,8 @@ static void fill_locked(void)
 	for (; n < FIFO && tx.tail != tx.head; n++)
 		outb(COM1 + THR, (uint8_t)tx.ring[tx.tail++ % RING]);
 	if (n) {
+		/* Release: tx.tail before the futex word a waiter re-reads
+		 * (under tx.lock anyway; the futex check itself is lock-free). */
 		__atomic_fetch_add(&tx.sent_seq, 1, __ATOMIC_RELEASE);
 		futex_wake(&tx.sent_seq, 1 << 30);
 	}

@@ -314,6 +314,8 @@ static void hworker_fn(void *arg)
 		if (w->mapped[i])
 			unmap(w->mapped[i], PAGE_SIZE);
 	}
+	/* Release: our counts before the finished count; pairs with the
+	 * acquire load in t_role_hfuzz. */
 	__atomic_fetch_add(&hf.done, 1, __ATOMIC_RELEASE);
 	futex_wake(&hf.done, 1);
 }
@@ -379,6 +381,7 @@ void t_role_hfuzz(const char *arg)
 		hf.w[i].s = (seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(i + 1))) | 1;
 		thread_create(hworker_fn, &hf.w[i]);
 	}
+	/* Acquire: pairs with the workers' release increments. */
 	for (uint32_t d; (d = __atomic_load_n(&hf.done, __ATOMIC_ACQUIRE)) < (uint32_t)nw;)
 		futex_wait(&hf.done, d, 100000000);
 	uint64_t ops = 0, x = 0, rv = 0, mp = 0;
