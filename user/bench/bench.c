@@ -139,6 +139,12 @@ int bench_measure(const struct bench_op *op, struct bench_result *r)
 	uint64_t per_iter = op->ops_per_iter ? op->ops_per_iter : 1;
 	uint64_t n = 1, sample[MAX_BATCHES], delta[NR_EVENTS] = { 0 };
 
+	/* One operation first: it pays the one-time costs (a helper
+	 * process's start-up and first faults). Calibrated with it, the first
+	 * batch alone could exceed the target and every batch be one
+	 * operation, its own few instructions charged to that operation
+	 * (regression calibration_stopped_by_startup, tools/bench_check.py). */
+	one_batch(op, 1, NULL);
 	/* Calibrate: double until one batch reaches the target. */
 	for (;;) {
 		uint64_t c = one_batch(op, n, NULL);
