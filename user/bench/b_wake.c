@@ -66,7 +66,13 @@ static void wake_run(void *ctx, uint64_t n)
 static void wake_heavy(int t)
 {
 	char name[32];
-	struct bench_op op = { .run = wake_run, .cpus_used = t + 1 };
+	/* One operation per batch: between batches (the counters read) every
+	 * CPU idles, which is the case measured; turns run back to back can
+	 * find the next wake-up before blocking (QEMU runs the CPUs at once).
+	 * It ran so before by accident (the first batch, with the threads'
+	 * start-up, stopped the calibration), until bench_measure ran one
+	 * operation before calibrating. */
+	struct bench_op op = { .run = wake_run, .cpus_used = t + 1, .max_iters = 1 };
 
 	snprintf(name, sizeof(name), "wake_heavy_%d", t);
 	op.name = name;
