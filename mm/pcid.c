@@ -112,7 +112,7 @@ void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
 				: 0;
 	}
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
-	ts->user_cr3_keep = s->ucr3_keep;
+	ts->user_cr3_keep = s->user_stale ? 0 : s->ucr3_keep; /* queue empty: pti_switch_away */
 	/* cr3_kernel_value(mm, slot, !flush): the no-flush bit is the only
 	 * difference (and pcid=off never sets it). */
 	arch_write_cr3(flush ? s->kcr3 & ~CR3_NOFLUSH : s->kcr3);

@@ -42,8 +42,12 @@ struct cpu_tlb {
 	uint64_t kgen_seen; /* kernel-flush generation the loaded PCID reached */
 	/* Hardware value of the loaded mm's user CR3 in slot cur with the
 	 * no-flush bit, for pti_prepare_exit's fast path; 0 when that path
-	 * may not be taken (pti=off, pcid=off, tlbcheck=on, no user root).
-	 * Written with cur (pcid_load_cr3), by this CPU only. */
+	 * may not be taken: pti=off, pcid=off, tlbcheck=on, no user root (the
+	 * slot's ucr3_keep is 0 then), or the current slot's user PCID is
+	 * stale or has precise flushes queued. Set with cur (pcid_load_cr3,
+	 * load_mm_fast) and after a slow exit; cleared by pti_user_flush_all
+	 * and pti_user_flush_page on the current slot (mm/pti.c), the only
+	 * writers of user_stale = true and of the queue. This CPU only. */
 	uint64_t user_cr3_keep;
 };
 

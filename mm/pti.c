@@ -164,8 +164,10 @@ void pti_user_flush_all(struct asid_slot *s)
 	if (!s->user_stale)
 		this_cpu_inc(counters[CNT_PTI_USER_STALE]);
 	s->user_stale = true;
-	if (is_current(s))
+	if (is_current(s)) {
 		this_cpu_write(entry.flush_count, 0);
+		this_tlb()->user_cr3_keep = 0; /* the exit takes the slow path */
+	}
 }
 
 void pti_user_flush_page(struct asid_slot *s, uint64_t va)
@@ -185,6 +187,7 @@ void pti_user_flush_page(struct asid_slot *s, uint64_t va)
 	}
 	this_cpu_write(entry.flush_addr[n], va);
 	this_cpu_write(entry.flush_count, n + 1);
+	this_tlb()->user_cr3_keep = 0; /* the exit takes the slow path */
 }
 
 /*
@@ -229,6 +232,9 @@ void pti_prepare_exit_slow(void)
 		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
 	if (tlbcheck_enabled)
 		tlbcheck_user_exit(logical, this_cpu()->entry.flush_addr, n, s->tlb_gen);
+	/* The slot is no longer stale, and the exit code (interrupts off
+	 * until user mode) empties the queue: the next exit may be fast. */
+	ts->user_cr3_keep = s->ucr3_keep;
 	tlbcheck_end(tx);
 }
 

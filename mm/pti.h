@@ -41,20 +41,20 @@ void pti_prepare_exit_slow(void);
 void pti_note_entry_slow(void);
 
 /*
- * The common exit, inline: the current slot's user PCID is not stale and
- * no precise flush is queued, so the exit loads the user CR3 cached when
- * the slot was loaded (pcid_load_cr3), with the no-flush bit: what
- * pti_prepare_exit_slow() computes in that case, counters included. The
- * fields read are this CPU's own (written by it only, interrupts off).
+ * The common exit, inline: cpu_tlb.user_cr3_keep is non-zero only while
+ * the current slot's user PCID is not stale and no precise flush is queued
+ * (mm/pcid.h says who clears and sets it), so the exit loads that cached
+ * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
+ * that case, counters included. This CPU's own fields (written by it
+ * only, interrupts off).
  */
 static __always_inline void pti_prepare_exit(void)
 {
 	if (!pti_enabled)
 		return;
-	struct cpu_tlb *ts = this_tlb();
-	uint64_t keep = ts->user_cr3_keep;
+	uint64_t keep = this_tlb()->user_cr3_keep;
 
-	if (likely(keep && !ts->slots[ts->cur].user_stale && !this_cpu_read(entry.flush_count))) {
+	if (likely(keep)) {
 		this_cpu_write(entry.user_cr3, keep);
 		this_cpu_inc(counters[CNT_CR3_WRITE]); /* the exit code's CR3 write */
 		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);

@@ -457,7 +457,7 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	ts->kgen_seen = s->kgen;
 	this_cpu_write(shared.loaded_mm, next);
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
-	ts->user_cr3_keep = s->ucr3_keep;
+	ts->user_cr3_keep = s->user_stale ? 0 : s->ucr3_keep; /* queue empty: checked above */
 	arch_write_cr3(s->kcr3);
 	return true;
 }
