@@ -298,7 +298,7 @@ void t_cpu_fuzz(const char *arg)
 	/* Warm the kernel's caches (slabs stay allocated) before measuring. */
 	T_EQ(run_round(cf_splitmix(seed - 1), 200, nw, shared, 0, only), 0);
 	struct usage before = usage_settled(NULL);
-	long kobjs0 = sys_test(SYST_KOBJS, 0, 0, 0), handles0 = sys_test(SYST_HANDLES, 0, 0, 0);
+	struct objects objs = objects_now();
 
 	t0 = clock_ns();
 	for (int i = 0; i < rounds; i++) {
@@ -311,14 +311,7 @@ void t_cpu_fuzz(const char *arg)
 	uint64_t delivered = kill_children(seed, rounds, each, kills, &bad_kills);
 
 	T_EQ(bad_kills, 0);
-	struct usage after = usage_settled(&before);
-
-	T_EQ(after.frames, before.frames);
-	T_EQ(after.heap, before.heap);
-	T_EQ(after.vmalloc, before.vmalloc);
-	T_EQ(after.procs, before.procs);
-	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), kobjs0);
-	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), handles0);
+	usage_expect_back(&before, &objs);
 	T_EQ(sys_test(SYST_CHECK_MM, 0, 0, 0), 0);
 	uint64_t total = each * (uint64_t)rounds * (uint64_t)nw;
 

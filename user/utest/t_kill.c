@@ -494,7 +494,7 @@ void t_kill_during_blocking_calls(const char *arg)
 	ut_note("%lu kills, seed %lu (replay: kill_seed=%lu kill_rounds=%lu)", rounds, seed, seed,
 		rounds);
 	struct usage before = usage_settled(NULL);
-	long kobjs0 = sys_test(SYST_KOBJS, 0, 0, 0), handles0 = sys_test(SYST_HANDLES, 0, 0, 0);
+	struct objects objs = objects_now();
 	int wd = thread_create(kd_watchdog, NULL);
 
 	for (uint64_t i = 0; i < rounds; i++) {
@@ -528,14 +528,7 @@ void t_kill_during_blocking_calls(const char *arg)
 	kd_stop = 1;
 	thread_join(wd, NULL);
 	T_EQ(bad, 0);
-	struct usage after = usage_settled(&before);
-
-	T_EQ(after.frames, before.frames);
-	T_EQ(after.heap, before.heap);
-	T_EQ(after.vmalloc, before.vmalloc);
-	T_EQ(after.procs, before.procs);
-	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), kobjs0);
-	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), handles0);
+	usage_expect_back(&before, &objs);
 	ut_note("%lu children killed in %lu ms; kill_before_block %lu, ipc_switch_fallback %lu",
 		kd_round, (clock_ns() - t0) / MS, counter("kill_before_block"),
 		counter("ipc_switch_fallback"));

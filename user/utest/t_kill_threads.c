@@ -329,32 +329,10 @@ void t_role_thread_victims(const char *arg)
 	exit(kt.bad ? 1 : 0);
 }
 
-static struct usage usage_with_ipc(long *kobjs, long *handles)
-{
-	struct usage u = usage_settled(NULL);
-
-	*kobjs = sys_test(SYST_KOBJS, 0, 0, 0);
-	*handles = sys_test(SYST_HANDLES, 0, 0, 0);
-	return u;
-}
-
-static void leaks_check(const struct usage *before, long kobjs0, long handles0)
-{
-	struct usage after = usage_settled(before);
-
-	T_EQ(after.frames, before->frames);
-	T_EQ(after.heap, before->heap);
-	T_EQ(after.vmalloc, before->vmalloc);
-	T_EQ(after.procs, before->procs);
-	T_EQ(sys_test(SYST_KOBJS, 0, 0, 0), kobjs0);
-	T_EQ(sys_test(SYST_HANDLES, 0, 0, 0), handles0);
-}
-
 void t_kill_single_threads(const char *arg)
 {
 	uint64_t rounds = ut_param(arg, "kill_thread_rounds", 60);
 	uint64_t seed = ut_param(arg, "kill_seed", rdtsc() | 1);
-	long kobjs0, handles0;
 	char a[96];
 	int code = -1;
 
@@ -363,14 +341,15 @@ void t_kill_single_threads(const char *arg)
 	/* Warm the caches with a short run, then measure around the long one. */
 	snprintf(a, sizeof(a), "role_thread_victims 20 %lu", seed ^ 1);
 	T_EQ(run_child(a), 0);
-	struct usage before = usage_with_ipc(&kobjs0, &handles0);
+	struct usage before = usage_settled(NULL);
+	struct objects objs = objects_now();
 	uint64_t t0 = clock_ns();
 
 	/* (the child's watchdog turns a hang into its failure) */
 	snprintf(a, sizeof(a), "role_thread_victims %lu %lu", rounds, seed);
 	code = run_child(a);
 	T_EQ(code, 0);
-	leaks_check(&before, kobjs0, handles0);
+	usage_expect_back(&before, &objs);
 	ut_note("%lu single threads killed in %lu ms", rounds, (clock_ns() - t0) / MS);
 }
 
@@ -514,14 +493,14 @@ void t_kill_handle_holders(const char *arg)
 {
 	uint64_t rounds = ut_param(arg, "kill_handle_rounds", 12);
 	uint64_t seed = ut_param(arg, "kill_seed", rdtsc() | 1), s = seed | 1, killed = 0;
-	long kobjs0, handles0;
 	int bad = 0;
 
 	ut_note("%lu rounds of a server and two clients, seed %lu (replay: kill_seed=%lu "
 		"kill_handle_rounds=%lu)",
 		rounds, seed, seed, rounds);
 	bad += handle_round(&s, &killed); /* warm the caches */
-	struct usage before = usage_with_ipc(&kobjs0, &handles0);
+	struct usage before = usage_settled(NULL);
+	struct objects objs = objects_now();
 	int wd = thread_create(watchdog, NULL);
 	uint64_t t0 = clock_ns();
 
@@ -533,7 +512,7 @@ void t_kill_handle_holders(const char *arg)
 	wd_stop = 1;
 	thread_join(wd, NULL);
 	T_EQ(bad, 0);
-	leaks_check(&before, kobjs0, handles0);
+	usage_expect_back(&before, &objs);
 	ut_note("%lu rounds, %lu processes killed, in %lu ms", rounds, killed,
 		(clock_ns() - t0) / MS);
 }

@@ -297,6 +297,24 @@ struct usage usage_settled(const struct usage *want)
 	return u;
 }
 
+struct objects objects_now(void)
+{
+	return (struct objects){ sys_test(SYST_KOBJS, 0, 0, 0), sys_test(SYST_HANDLES, 0, 0, 0) };
+}
+
+void usage_expect_back(const struct usage *before, const struct objects *objs)
+{
+	struct usage after = usage_settled(before);
+	struct objects now = objects_now();
+
+	T_EQ(after.frames, before->frames);
+	T_EQ(after.heap, before->heap);
+	T_EQ(after.vmalloc, before->vmalloc);
+	T_EQ(after.procs, before->procs);
+	T_EQ(now.kobjs, objs->kobjs);
+	T_EQ(now.handles, objs->handles);
+}
+
 void t_no_leaks_after_exit(const char *arg)
 {
 	(void)arg;

@@ -81,6 +81,14 @@ struct usage usage_now(void);
  * reaper); want NULL: once no task is dying and two readings 100 ms apart
  * agree. At most 60 s (a hang bound). */
 struct usage usage_settled(const struct usage *want);
+/* Kernel objects and handles alive (SYST_KOBJS, SYST_HANDLES). */
+struct objects {
+	long kobjs, handles;
+};
+struct objects objects_now(void);
+/* The leak check of the torture tests: memory as usage_settled() finds it
+ * equal to *before, and kernel objects and handles exactly as *objs. */
+void usage_expect_back(const struct usage *before, const struct objects *objs);
 
 #include "user/utest/list.h"
 
