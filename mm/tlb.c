@@ -31,7 +31,12 @@
  *      the initiator sees the bit (and IPIs) or the switcher sees the new
  *      generation (and flushes). The bit is never cleared on a switch
  *      (no per-switch write to a shared line); a CPU that no longer runs
- *      mm clears it when an IPI finds it elsewhere.
+ *      mm clears it when an IPI finds it elsewhere. When the bit is set
+ *      already nothing orders the switcher's read of tlb_gen after its
+ *      stores, so the initiator must IPI it: it may excuse the CPU only as
+ *      lazy on mm, and it must read loaded_mm before is_lazy to conclude
+ *      that (lazy_on_mm below; regression model/lazytlb.pml and
+ *      model/revoke.pml -DBROKEN_LAZY_READ_ORDER).
  *   b) leaving lazy mode vs a request that skipped the lazy CPU: the CPU
  *      clears is_lazy, then smp_mb(), then reads tlb_gen; the initiator
  *      bumps tlb_gen (LOCK), then reads is_lazy. Either it IPIs, or the CPU
@@ -195,6 +200,24 @@ static void flush_ipi(void *arg)
 	flush_one(r);
 }
 
+/*
+ * Is the CPU of pc lazy on mm (a kernel thread runs with mm loaded)? The
+ * initiator's test that excuses it from an IPI. loaded_mm is read first:
+ * switch_mm stores is_lazy = 0 before it stores loaded_mm, so (TSO: stores
+ * become visible in order, loads are not reordered) a loaded_mm read as mm
+ * comes with that switch's is_lazy or a later one. In the other order the
+ * old flag (lazy on the previous mm) can pair with the new loaded_mm: a
+ * CPU that is switching to mm with its bit already set in mm's mask (so
+ * no LOCK OR orders its read of tlb_gen, which may be the old one) was
+ * excused, and kept the stale translation of a page the caller then
+ * freed. Found by the model of several mms (model/revoke.pml); the
+ * single-mm model had always done a LOCK OR on the switch.
+ */
+static bool lazy_on_mm(const struct percpu *pc, const struct mm *mm)
+{
+	return READ_ONCE(pc->shared.loaded_mm) == mm && READ_ONCE(pc->shared.is_lazy);
+}
+
 void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride, bool freed_tables)
 {
 	struct flush_req r = { mm, start, end, stride ? stride : PAGE_SIZE, 0, freed_tables };
@@ -215,7 +238,7 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 
 		if (cpu == me)
 			continue;
-		bool lazy = READ_ONCE(pc->shared.is_lazy) && READ_ONCE(pc->shared.loaded_mm) == mm;
+		bool lazy = lazy_on_mm(pc, mm);
 
 		if (lazy && (!freed_tables || tlbinject == INJECT_SKIP_FREED_TABLES_IPI)) {
 			this_cpu_inc(counters[CNT_TLB_LAZY_SKIP]);
@@ -263,7 +286,7 @@ static void flush_many_ipi(void *arg)
 static bool many_target(const struct flush_req *r, uint32_t cpu)
 {
 	struct percpu *pc = percpu_of(cpu);
-	bool lazy = READ_ONCE(pc->shared.is_lazy) && READ_ONCE(pc->shared.loaded_mm) == r->mm;
+	bool lazy = lazy_on_mm(pc, r->mm);
 
 	if (lazy && (!r->freed_tables || tlbinject == INJECT_SKIP_FREED_TABLES_IPI)) {
 		this_cpu_inc(counters[CNT_TLB_LAZY_SKIP]);

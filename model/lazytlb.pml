@@ -24,6 +24,11 @@
  * Property: CPU 1 never uses the old frame's translation after the frame
  * was freed.
  *
+ * The switch here always sets the mask bit with a LOCKed OR, and "away"
+ * is never lazy; a switch whose bit is set already (no LOCK) from lazy
+ * mode on another mm, and the initiator's read order of loaded_mm and
+ * is_lazy, are model/revoke.pml's.
+ *
  * Broken variants (spin must find the violation):
  *   -DBROKEN_LAZY_FENCE    no fence between clearing is_lazy and reading
  *                          tlb_gen in lazy_catch_up
