@@ -232,7 +232,14 @@ void cf_gen_boundary(const struct cf_env *e, struct rng *r, struct seq *s)
 		return;
 	}
 	case B_AC_MISALIGNED:
-		/* CR0.AM is clear: AC in user mode never raises #AC. */
+		/* CR0.AM is clear: AC in user mode never raises #AC. The
+		 * two stack words it reads across are set here: left over,
+		 * they held earlier sequences' kernel-looking plants shifted
+		 * by earlier runs of this store, and a byte mix of them read
+		 * as "a kernel address in a register" (the 10^6 row, seq
+		 * 75903 of seed 5966317966233268004: 0xffffffccce09ce09). */
+		s->stk[s->nstk++] = 0x5a5a5a5a5a5a5a5aull;
+		s->stk[s->nstk++] = 0x5a5a5a5a5a5a5a5aull;
 		s->rflags |= RF_AC;
 		CF_EMIT(s,
 			"\x48\x8b\x44\x24\x01\x48\x89\x44\x24\x03"); /* mov 1(%rsp),%rax; mov %rax,3(%rsp) */
