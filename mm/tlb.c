@@ -35,8 +35,8 @@
  *      already nothing orders the switcher's read of tlb_gen after its
  *      stores, so the initiator must IPI it: it may excuse the CPU only as
  *      lazy on mm, and it must read loaded_mm before is_lazy to conclude
- *      that (lazy_on_mm below; regression model/lazytlb.pml and
- *      model/revoke.pml -DBROKEN_LAZY_READ_ORDER).
+ *      that (lazy_on_mm below; regression: model/revoke.pml
+ *      -DBROKEN_LAZY_READ_ORDER).
  *   b) leaving lazy mode vs a request that skipped the lazy CPU: the CPU
  *      clears is_lazy, then smp_mb(), then reads tlb_gen; the initiator
  *      bumps tlb_gen (LOCK), then reads is_lazy. Either it IPIs, or the CPU
