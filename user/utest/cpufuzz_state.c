@@ -407,7 +407,10 @@ void cf_gen_movss(const struct cf_env *e, struct rng *r, struct seq *s)
 		if (s->allow & DONE) {
 			s->allow = DB;
 			s->rip = (int)after;
-			s->rip2 = (int)after + 1;
+			/* After a SYSCALL, possibly after the next NOP; else
+			 * at the shadowed instruction when an NMI ended the
+			 * shadow (below; 'mov ss; mov ss' under Bochs). */
+			s->rip2 = f == MS_SYSCALL ? (int)after + 1 : shadowed;
 			s->err = 0;
 		} else {
 			s->allow |= DB;
