@@ -407,10 +407,12 @@ void cf_gen_movss(const struct cf_env *e, struct rng *r, struct seq *s)
 		if (s->allow & DONE) {
 			s->allow = DB;
 			s->rip = (int)after;
-			/* After a SYSCALL, possibly after the next NOP; else
-			 * at the shadowed instruction when an NMI ended the
-			 * shadow (below; 'mov ss; mov ss' under Bochs). */
-			s->rip2 = f == MS_SYSCALL ? (int)after + 1 : shadowed;
+			/* After a SYSCALL, or a second MOV SS (QEMU), possibly
+			 * after the next NOP; or at the shadowed instruction
+			 * when an NMI ended the shadow (below; 'mov ss; mov ss'
+			 * under Bochs). */
+			s->rip2 = (int)after + 1;
+			s->rip_abs = s->at + (uint64_t)shadowed;
 			s->err = 0;
 		} else {
 			s->allow |= DB;
