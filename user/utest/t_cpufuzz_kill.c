@@ -88,20 +88,9 @@ void t_role_cpufuzz_kill(const char *arg)
 	exit(0);
 }
 
-static const char *find(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++) {
-		if (!strncmp(hay, needle, n))
-			return hay;
-	}
-	return NULL;
-}
-
 static uint64_t hex_after(const char *line, const char *key, bool *found)
 {
-	const char *p = find(line, key);
+	const char *p = ut_find(line, key);
 	uint64_t v = 0;
 
 	*found = p != NULL;
@@ -135,7 +124,7 @@ static bool find_report(int pid, char *line, size_t len)
 		return false;
 	log[n] = 0;
 	snprintf(key, sizeof(key), "proc %d (", pid);
-	for (p = log; (p = find(p, key)); p++)
+	for (p = log; (p = ut_find(p, key)); p++)
 		last = p;
 	if (!last)
 		return false;
@@ -153,7 +142,7 @@ static bool find_report(int pid, char *line, size_t len)
  * hold itself. */
 static bool report_leaks(const struct seq *s, const char *line)
 {
-	for (const char *p = find(line, "0x"); p; p = find(p + 2, "0x")) {
+	for (const char *p = ut_find(line, "0x"); p; p = ut_find(p + 2, "0x")) {
 		bool f;
 		uint64_t v = hex_after(p, "0x", &f);
 
@@ -177,7 +166,7 @@ static const char *check_kill(const struct seq *s, int code, const char *line, b
 	uint64_t rip = hex_after(line, " at rip 0x", &f3);
 
 	/* the vector is printed in decimal */
-	const char *vp = find(line, "(vector ");
+	const char *vp = ut_find(line, "(vector ");
 
 	v = vp ? arg_u64(&(const char *){ vp + 8 }) : ~0ull;
 	if (!f1 || !f2 || !f3)

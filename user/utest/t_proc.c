@@ -297,6 +297,17 @@ struct usage usage_settled(const struct usage *want)
 	return u;
 }
 
+const char *ut_find(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++) {
+		if (!strncmp(hay, needle, n))
+			return hay;
+	}
+	return NULL;
+}
+
 struct objects objects_now(void)
 {
 	return (struct objects){ sys_test(SYST_KOBJS, 0, 0, 0), sys_test(SYST_HANDLES, 0, 0, 0) };

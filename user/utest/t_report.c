@@ -10,20 +10,9 @@
 
 static char report[32 * 1024];
 
-static const char *find(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++) {
-		if (!strncmp(hay, needle, n))
-			return hay;
-	}
-	return NULL;
-}
-
 static bool has(const char *needle)
 {
-	bool ok = find(report, needle) != NULL;
+	bool ok = ut_find(report, needle) != NULL;
 
 	if (!ok)
 		ut_note("boot report lacks \"%s\"", needle);
@@ -49,11 +38,11 @@ void t_boot_report_via_kinfo(const char *arg)
 	(void)arg;
 	T_EXPECT(n > 0);
 	T_EQ(n, strlen(report));
-	const char *start = find(report, "===== BOOT REPORT =====");
-	const char *end = find(report, "===== END BOOT REPORT =====");
+	const char *start = ut_find(report, "===== BOOT REPORT =====");
+	const char *end = ut_find(report, "===== END BOOT REPORT =====");
 
 	T_EXPECT(start && end && start < end);
-	T_EXPECT(!find(report, "KTAP version")); /* the report only, not the log */
+	T_EXPECT(!ut_find(report, "KTAP version")); /* the report only, not the log */
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		T_EXPECT(has(sections[i]));
 	snprintf(want, sizeof(want), "cpus: %d online (", nr_cpus());

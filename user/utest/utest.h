@@ -81,6 +81,8 @@ struct usage usage_now(void);
  * reaper); want NULL: once no task is dying and two readings 100 ms apart
  * agree. At most 60 s (a hang bound). */
 struct usage usage_settled(const struct usage *want);
+/* The first place needle occurs in hay, or NULL (strstr). */
+const char *ut_find(const char *hay, const char *needle);
 /* Kernel objects and handles alive (SYST_KOBJS, SYST_HANDLES). */
 struct objects {
 	long kobjs, handles;
