@@ -18,9 +18,10 @@
  *
  * Load (switch_mm, mm/tlb.c): one compare, this CPU's io_key against
  * next->io_key; equal (0 == 0 for every process without ports) costs
- * nothing more. Different: ioport_switch_mm() copies next's bitmap into
- * the TSS (counter ioport_bitmap_load) or moves the map base beyond the
- * limit.
+ * nothing more. Different: mm_load_io_bitmap() (mm/tlb.c) hands next's
+ * key and bitmap to arch_io_bitmap_switch() (arch/ioperm.h), which copies
+ * the bitmap into the TSS (counter ioport_bitmap_load) or moves the map
+ * base beyond the limit. This file builds the bitmaps and changes them.
  *
  * Change (enable, disable; serialized by change_lock, taken with
  * interrupts on and held across the IPIs, as kernel/pasid.c does): store
@@ -51,6 +52,7 @@
 #include "lib/preempt.h"
 #include "mm/kheap.h"
 #include "mm/mm.h"
+#include "mm/tlb.h"
 #include "sched/task.h"
 
 #define IOMAP_MAX_RANGES 8
@@ -102,27 +104,12 @@ long ioport_create(uint64_t res, uint64_t base, uint64_t count)
 	return handle_create(proc_current(), &r->kobj, R_IO | R_DUP | R_XFER);
 }
 
-void ioport_switch_mm(const struct mm *next)
-{
-	uint64_t key = READ_ONCE(next->io_key);
-	const uint8_t *bits = READ_ONCE(next->io_bitmap);
-
-	assert_irqs_off();
-	if (key && bits) {
-		arch_io_bitmap_load(bits);
-		this_cpu_inc(counters[CNT_IOPORT_LOAD]);
-	} else {
-		arch_io_bitmap_off();
-	}
-	this_cpu_write(io_key, key);
-}
-
 static void reload_ipi(void *arg)
 {
 	const struct mm *mm = arg;
 
 	if (this_cpu_read(shared.loaded_mm) == mm)
-		ioport_switch_mm(mm);
+		mm_load_io_bitmap(mm);
 }
 
 static void rebuild(struct iomap *m)
@@ -145,7 +132,7 @@ static void publish(struct mm *mm, struct iomap *m, bool any)
 	uint64_t f = irq_save();
 
 	if (this_cpu_read(shared.loaded_mm) == mm)
-		ioport_switch_mm(mm);
+		mm_load_io_bitmap(mm);
 	irq_restore(f);
 	smp_call_mask(&mm->cpumask, reload_ipi, mm, true);
 }

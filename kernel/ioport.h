@@ -15,13 +15,3 @@ long ioport_create(uint64_t res, uint64_t base, uint64_t count);
 long ioport_enable(uint64_t h, uint64_t on);
 /* The process has no threads left: its ranges and bitmap go. */
 void ioport_proc_exit(struct proc *p);
-/* switch_mm's slow side: load next's bitmap, or none. */
-void ioport_switch_mm(const struct mm *next);
-
-/* switch_mm (mm/tlb.c): one predictable compare for a process without
- * ports on a CPU whose TSS holds none. */
-static __always_inline void ioport_switch_mm_check(const struct mm *next)
-{
-	if (unlikely(this_cpu_read(io_key) != READ_ONCE(next->io_key)))
-		ioport_switch_mm(next);
-}

@@ -14,8 +14,8 @@
  *                  only when the next value differs.
  *
  * Protocol (pasid=msr)
- *   load:   switch_mm() calls pasid_switch_mm(next): compare pasid_msr with
- *           next's value, write only on change. So does the return to user
+ *   load:   switch_mm() calls arch_pasid_switch_mm(next->pasid) (arch/pasid.h):
+ *           compare pasid_msr with next's value, write only on change. So does the return to user
  *           of a thread marked TF_PASID_RESYNC.
  *   change: bind/unbind stores mm->pasid, then a full barrier, then reads
  *           mm->cpumask and IPIs those CPUs (waiting). The handler touches
@@ -36,7 +36,10 @@
  * the return to user loads the copy unconditionally, as XRSTORS would.
  * Same IPIs; the counters show what the per-thread state costs.
  *
- * Allocator: 20-bit PASIDs 1..2^20-1 in a bitmap, next-fit.
+ * Floors: the numbers (allocator, the mm's end) are mm/pasid.c's; the
+ * MSR, its per-CPU copy and the load are arch/pasid.h's, which switch_mm
+ * (mm/tlb.c) feeds with the mm's value; this file is the policy: modes,
+ * bind/unbind, and the IPIs and resyncs above.
  */
 #include "kernel/pasid.h"
 #include "kernel/proc.h"
@@ -49,100 +52,31 @@
 #include "lib/spinlock.h"
 #include "lib/preempt.h"
 #include "mm/mm.h"
+#include "mm/pasid.h"
 #include "sched/task.h"
 #include "arch/cpu.h"
 #include "arch/pasid.h"
 #include "lib/trace.h"
 
-int pasid_mode;
+/* The mode lives with the load (arch/pasid.h), the limit with the
+ * numbers (mm/pasid.c); the switches are declared here, with the policy. */
 KSWITCH_ENUM(pasid_mode, "pasid", "where the PASID lives: the mm (msr) or each thread's xstate",
 	     "msr", "xstate");
+KSWITCH_INT(pasids, "pasids", "PASIDs binds may take (1..2^20-1)", 1, (1u << PASID_BITS) - 1);
 
-#define NR_PASIDS (1u << PASID_BITS)
-
-/* How many PASIDs (1..pasids) binds may take: an IOMMU may offer fewer
- * than the 20 bits, and a small value makes exhaustion testable. */
-static int pasids = NR_PASIDS - 1;
-KSWITCH_INT(pasids, "pasids", "PASIDs binds may take (1..2^20-1)", 1, NR_PASIDS - 1);
-
-static bool have_msr; /* ENQCMD: the MSR exists */
 /* Serializes changes (bind/unbind of any mm; they are rare). Taken with
  * interrupts on and held across the IPIs: no one takes it with interrupts
  * off, so a CPU we wait for never spins on it. Outermost lock. */
 static struct spinlock change_lock = SPINLOCK_INIT("pasid_change");
-static struct spinlock alloc_lock = SPINLOCK_INIT("pasid_alloc");
-static uint64_t used[NR_PASIDS / 64]; /* bit 0 (PASID 0) stays set: never handed out */
-static uint32_t next_hint = 1;
 
 void pasid_init(void)
 {
-	have_msr = arch_pasid_msr_present();
-	used[0] = 1;
+	bool have_msr = arch_pasid_init();
+
 	pr_info("pasid: %s; IA32_PASID %s",
 		pasid_mode == PASID_MSR ? "per mm (msr)" : "per thread (xstate)",
 		have_msr ? "written" : "shadowed per CPU (no ENQCMD)");
 	pasid_selftest_boot();
-}
-
-static uint32_t pasid_alloc(void)
-{
-	uint32_t got = 0;
-	uint64_t f = spin_lock_irqsave(&alloc_lock);
-
-	for (uint32_t n = 0; n < NR_PASIDS && !got; n++) {
-		uint32_t p = (next_hint + n) % NR_PASIDS;
-
-		if (p && p <= (uint32_t)pasids && !(used[p / 64] & (1ull << (p % 64)))) {
-			used[p / 64] |= 1ull << (p % 64);
-			got = p;
-			next_hint = p + 1;
-		}
-	}
-	spin_unlock_irqrestore(&alloc_lock, f);
-	return got;
-}
-
-static void pasid_free(uint32_t p)
-{
-	if (!p)
-		return;
-	uint64_t f = spin_lock_irqsave(&alloc_lock);
-
-	used[p / 64] &= ~(1ull << (p % 64));
-	spin_unlock_irqrestore(&alloc_lock, f);
-}
-
-static uint64_t msr_value(uint32_t pasid)
-{
-	return pasid ? (PASID_VALID | pasid) : 0;
-}
-
-/* Make this CPU's IA32_PASID (or shadow) hold v; with force, write even if
- * it already does (what XRSTORS does). Interrupts off. */
-/* Out of line: the callers' common path (nothing to write) stays free of
- * the call and the registers it needs (measured: 6 instructions a switch). */
-static __noinline void load_pasid(uint64_t v)
-{
-	if (have_msr)
-		arch_pasid_msr_write(v);
-	this_cpu_write(pasid_msr, v);
-	this_cpu_inc(counters[CNT_PASID_WRITE]);
-}
-
-static inline void write_pasid(uint64_t v, bool force)
-{
-	if (!force && this_cpu_read(pasid_msr) == v) {
-		this_cpu_inc(counters[CNT_PASID_WRITE_AVOIDED]);
-		return;
-	}
-	load_pasid(v);
-}
-
-void pasid_switch_mm(const struct mm *next)
-{
-	if (pasid_mode != PASID_MSR)
-		return;
-	write_pasid(msr_value(READ_ONCE(next->pasid)), false);
 }
 
 static __noinline void resync(struct task *t)
@@ -150,9 +84,9 @@ static __noinline void resync(struct task *t)
 	__atomic_fetch_and(&t->flags, ~TF_PASID_RESYNC, __ATOMIC_RELAXED);
 	this_cpu_inc(counters[CNT_PASID_RESYNC]);
 	if (pasid_mode == PASID_MSR)
-		write_pasid(msr_value(READ_ONCE(t->mm->pasid)), false);
+		arch_pasid_write(arch_pasid_value(READ_ONCE(t->mm->pasid)), false);
 	else
-		write_pasid(msr_value(READ_ONCE(t->pasid)), true);
+		arch_pasid_write(arch_pasid_value(READ_ONCE(t->pasid)), true);
 	trace(TR_PASID_RESYNC, (uint32_t)this_cpu_read(pasid_msr), t->tid);
 }
 
@@ -161,7 +95,8 @@ void pasid_restore_for_user(struct task *t, bool full_restore)
 	if (__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_PASID_RESYNC)
 		resync(t);
 	else if (pasid_mode == PASID_XSTATE && full_restore)
-		write_pasid(msr_value(READ_ONCE(t->pasid)), true); /* XRSTORS loads it */
+		arch_pasid_write(arch_pasid_value(READ_ONCE(t->pasid)),
+				 true); /* XRSTORS loads it */
 }
 
 static void resync_ipi(void *arg)
@@ -254,18 +189,10 @@ long pasid_unbind(void)
 	return r;
 }
 
-void pasid_mm_exit(struct mm *mm)
-{
-	/* No thread left, nothing loaded: the value may go back. CPUs whose
-	 * pasid_msr still holds it only compare against it. */
-	pasid_free(mm->pasid);
-	mm->pasid = 0;
-}
-
 long pasid_read_this_cpu_irqsafe(void)
 {
 	uint64_t f = irq_save();
-	long v = have_msr ? (long)arch_pasid_msr_read() : (long)this_cpu_read(pasid_msr);
+	long v = (long)arch_pasid_read();
 
 	irq_restore(f);
 	return v;

@@ -9,10 +9,10 @@
  *   1. IA32_PASID (MSR 0xD93; SDM Vol. 4, Table 2-2; present when
  *      CPUID.(EAX=7,ECX=0):ECX[29] ENQCMD is 1) reads and writes without
  *      #GP, and holds what the per-CPU cache (pasid_msr) says;
- *   2. through pasid_switch_mm(), as switch_mm() calls it, a probe mm with
- *      PASID 0xfffff, then 1, then none is loaded: after each, the MSR
+ *   2. through arch_pasid_switch_mm(), as switch_mm() calls it, PASID
+ *      0xfffff, then 1, then none is loaded: after each, the MSR
  *      reads back bit 31 (valid) | PASID, or 0;
- *   3. loading the same mm again writes nothing (counted as avoided);
+ *   3. loading the same value again writes nothing (counted as avoided);
  *   4. the value the CPU held before is loaded back the same way.
  * At boot it runs on the boot CPU (pasid_selftest_boot, from pasid_init);
  * the ktest pasid_msr_selftest runs it on every online CPU. Without ENQCMD
@@ -26,7 +26,6 @@
 #include "lib/fmt.h"
 #include "kernel/ktest.h"
 #include "kernel/smp.h"
-#include "mm/mm.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 
@@ -35,17 +34,11 @@ enum { ST_NOT_RUN, ST_SKIPPED, ST_PASSED, ST_FAILED };
 static int boot_result;
 static char boot_detail[128];
 
-static uint64_t msr_value(uint32_t pasid)
-{
-	return pasid ? (PASID_VALID | pasid) : 0;
-}
-
 /* Steps 1-4 on this CPU, interrupts off. NULL on success, else what failed
  * (formatted into buf). */
 static const char *roundtrip(char *buf, size_t size)
 {
 	static const uint32_t probes[] = { (1u << PASID_BITS) - 1, 1, 0 };
-	static struct mm probe; /* only ->pasid is read by pasid_switch_mm */
 	uint64_t saved, got;
 
 	if (!rdmsr_safe(MSR_PASID, &saved))
@@ -58,10 +51,9 @@ static const char *roundtrip(char *buf, size_t size)
 		return buf;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
-		WRITE_ONCE(probe.pasid, probes[i]);
-		pasid_switch_mm(&probe);
+		arch_pasid_switch_mm(probes[i]);
 		got = rdmsr(MSR_PASID);
-		if (got != msr_value(probes[i]) || this_cpu_read(pasid_msr) != got) {
+		if (got != arch_pasid_value(probes[i]) || this_cpu_read(pasid_msr) != got) {
 			snprintf(buf, size,
 				 "switch_mm loaded PASID %#x: MSR reads %#lx, cache %#lx",
 				 probes[i], got, this_cpu_read(pasid_msr));
@@ -70,11 +62,10 @@ static const char *roundtrip(char *buf, size_t size)
 	}
 	uint64_t avoided = this_cpu_read(counters[CNT_PASID_WRITE_AVOIDED]);
 
-	pasid_switch_mm(&probe); /* the same value again: no write */
+	arch_pasid_switch_mm(probes[ARRAY_SIZE(probes) - 1]); /* the same again: no write */
 	if (this_cpu_read(counters[CNT_PASID_WRITE_AVOIDED]) != avoided + 1)
 		return "loading an unchanged PASID wrote the MSR";
-	WRITE_ONCE(probe.pasid, (uint32_t)(saved & ((1u << PASID_BITS) - 1)));
-	pasid_switch_mm(&probe);
+	arch_pasid_switch_mm((uint32_t)(saved & ((1u << PASID_BITS) - 1)));
 	if (rdmsr(MSR_PASID) != saved)
 		return "the previous IA32_PASID value did not come back";
 	return NULL;

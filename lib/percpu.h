@@ -73,8 +73,8 @@ struct percpu {
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
 	const void *lock_spinning_on;
 	uint32_t lock_spin_ticket;   /* lockup detector: the ticket waited for */
-	uint64_t pasid_msr;	     /* kernel/pasid.c: IA32_PASID (or its shadow) */
-	uint64_t io_key;	     /* kernel/ioport.c: whose I/O bitmap the TSS holds */
+	uint64_t pasid_msr;	     /* arch/pasid.h: IA32_PASID (or its shadow) */
+	uint64_t io_key;	     /* arch/ioperm.h: whose I/O bitmap the TSS holds */
 	uint64_t irq_off_since;	     /* lockup detector: TSC of last irq-off */
 	void *rq;		     /* sched/: this CPU's run queue */
 	void *arch;		     /* arch/: per-CPU arch state (APIC, xstate) */

@@ -56,7 +56,7 @@ struct mm {
 	uint64_t ctx_id;	   /* never reused; names the mm in PCID slots */
 	uint64_t tlb_gen;	   /* bumped by every change that needs a flush */
 	struct cpumask cpumask;	   /* CPUs that may cache its translations */
-	uint32_t pasid;		   /* 0 = none (kernel/pasid.c) */
+	uint32_t pasid;		   /* 0 = none (kernel/pasid.c; mm/pasid.c) */
 	uint32_t membarrier_flags; /* MEMBARRIER_REG_* (kernel/membarrier.c) */
 	uint64_t sync_core_gen;	   /* sync-core membarriers so far */
 	uint64_t io_key;	   /* kernel/ioport.c: I/O bitmap's key, 0 = no ports */

@@ -63,8 +63,8 @@
 #include "mm/kflush.h"
 #include "mm/kpaging.h"
 #include "mm/tlbcheck.h"
-#include "kernel/pasid.h"
-#include "kernel/ioport.h"
+#include "arch/pasid.h"
+#include "arch/ioperm.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
 #include "kernel/smp.h"
@@ -529,9 +529,19 @@ void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 	}
 	tlbcheck_end(tx);
 	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
-	pasid_switch_mm(next);
-	/* The same race for the I/O bitmap (kernel/ioport.c). */
-	ioport_switch_mm_check(next);
+	arch_pasid_switch_mm(READ_ONCE(next->pasid));
+	/* The same race for the I/O bitmap (kernel/ioport.c): one predictable
+	 * compare for a process without ports on a CPU whose TSS holds none. */
+	if (unlikely(this_cpu_read(io_key) != READ_ONCE(next->io_key)))
+		mm_load_io_bitmap(next);
+}
+
+void mm_load_io_bitmap(const struct mm *mm)
+{
+	uint64_t key = READ_ONCE(mm->io_key);
+	const uint8_t *bits = READ_ONCE(mm->io_bitmap);
+
+	arch_io_bitmap_switch(key, bits);
 }
 
 /* A kernel thread is about to run: keep the user mm loaded (lazytlb=on) or

@@ -12,7 +12,7 @@
  * and frames are freed only after it.
  */
 #include "mm/mm.h"
-#include "kernel/pasid.h"
+#include "mm/pasid.h"
 #include "mm/tlb.h"
 #include "mm/pti.h"
 #include "mm/tlbcheck.h"

@@ -16,6 +16,8 @@
 #include "lib/percpu.h"
 #include "lib/string.h"
 #include "arch/ioperm.h"
+#include "lib/spinlock.h" /* assert_irqs_off */
+#include "include/uapi/counter_ids.h"
 
 /* The TSS segment runs to the bitmap's trailing 0xff byte; the I/O map
  * base is an offset from the TSS's start (SDM Vol. 3A 9.7). */
@@ -159,18 +161,20 @@ void tss_set_rsp0(uint64_t rsp0)
 	this_cpu()->entry.tss.rsp[0] = rsp0;
 }
 
-void arch_io_bitmap_load(const uint8_t *bits)
+void arch_io_bitmap_switch(uint64_t key, const uint8_t *bits)
 {
 	struct percpu_entry *e = &this_cpu()->entry;
 
-	memcpy(e->io_bitmap, bits, IO_BITMAP_BYTES);
+	assert_irqs_off();
 	/* The CPU reads the base and the bitmap from memory at each IN/OUT
 	 * (only the TSS's base and limit are cached in TR): plain stores,
 	 * visible to this CPU's next user instruction. */
-	e->tss.iomap_base = TSS_IOMAP_OFF;
-}
-
-void arch_io_bitmap_off(void)
-{
-	this_cpu()->entry.tss.iomap_base = TSS_IOMAP_NONE;
+	if (key && bits) {
+		memcpy(e->io_bitmap, bits, IO_BITMAP_BYTES);
+		e->tss.iomap_base = TSS_IOMAP_OFF;
+		this_cpu_inc(counters[CNT_IOPORT_LOAD]);
+	} else {
+		e->tss.iomap_base = TSS_IOMAP_NONE;
+	}
+	this_cpu_write(io_key, key);
 }

@@ -1,21 +1,29 @@
 /*
- * The IA32_PASID MSR (arch/pasid.h).
+ * The IA32_PASID MSR and its per-CPU load (arch/pasid.h).
  */
 #include "arch/pasid.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpufeature.h"
 
-bool arch_pasid_msr_present(void)
+int pasid_mode;
+
+static bool have_msr; /* ENQCMD: the MSR exists (set by arch_pasid_init) */
+
+bool arch_pasid_init(void)
 {
-	return cpu_has(FEAT_ENQCMD);
+	have_msr = cpu_has(FEAT_ENQCMD);
+	return have_msr;
 }
 
-void arch_pasid_msr_write(uint64_t v)
+__noinline void arch_pasid_load(uint64_t v)
 {
-	wrmsr(MSR_PASID, v);
+	if (have_msr)
+		wrmsr(MSR_PASID, v);
+	this_cpu_write(pasid_msr, v);
+	this_cpu_inc(counters[CNT_PASID_WRITE]);
 }
 
-uint64_t arch_pasid_msr_read(void)
+uint64_t arch_pasid_read(void)
 {
-	return rdmsr(MSR_PASID);
+	return have_msr ? rdmsr(MSR_PASID) : this_cpu_read(pasid_msr);
 }

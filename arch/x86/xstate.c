@@ -56,7 +56,7 @@
 #include "lib/cmdline.h"
 #include "include/uapi/counter_ids.h"
 #include "include/uapi/errno.h"
-#include "kernel/pasid.h"
+#include "arch/pasid.h"
 #include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/string.h"

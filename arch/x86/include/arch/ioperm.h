@@ -6,17 +6,19 @@
  * limit means no bitmap at all (every port #GPs).
  *
  * Each CPU's TSS holds one bitmap (in its entry page, percpu.h), loaded
- * with the running process's (kernel/ioport.c decides when); the base is
- * moved beyond the limit when a process without ports runs, so its
- * contents need not be cleared.
+ * with the running process's under its key (io_key, lib/percpu.h): by
+ * switch_mm when the next mm's key differs (mm/tlb.c mm_load_io_bitmap),
+ * and by kernel/ioport.c, which builds the bitmaps and has the protocol,
+ * when it changes one. The base is moved beyond the limit when a process
+ * without ports runs, so its contents need not be cleared.
  */
 #pragma once
 
 #include "lib/compiler.h"
 #include "arch/percpu.h"
 
-/* Copy bits (IO_BITMAP_BYTES, a set bit denies the port) into this CPU's
- * TSS and point the TSS at it. Interrupts off. */
-void arch_io_bitmap_load(const uint8_t *bits);
-/* Every port denied on this CPU again. Interrupts off. */
-void arch_io_bitmap_off(void);
+/* Make this CPU's TSS hold the bitmap key names: copy bits
+ * (IO_BITMAP_BYTES, a set bit denies the port) into it and point the TSS
+ * at it, or, with key 0 or no bits, deny every port again; io_key = key.
+ * Interrupts off. */
+void arch_io_bitmap_switch(uint64_t key, const uint8_t *bits);
