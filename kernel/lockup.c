@@ -48,21 +48,12 @@
 #include "arch/trap.h"
 #include "kernel/counters.h"
 
-int lockup_ms = 10000;
+/* The limit and its clock are lib/time.c's (a cross-CPU call's wait reads
+ * them below kernel/); the switch is declared here. */
 KSWITCH_INT(lockup_ms, "lockup_ms", "lockup detector threshold in ms (0 = off)", 0, 600000);
 
 static uint64_t heartbeat[NR_CPUS];
 static int reporting;
-
-static uint64_t limit_tsc(void)
-{
-	return (uint64_t)lockup_ms * (tsc_khz ? tsc_khz : 3000000);
-}
-
-bool lockup_expired(uint64_t start)
-{
-	return lockup_ms && !panic_in_progress && rdtsc() - start >= limit_tsc();
-}
 
 void lockup_check_spin(const struct spinlock *l)
 {
@@ -192,11 +183,11 @@ static void probe_step(uint64_t now)
 	}
 	/* Acquire: pairs with the release in lockup_nmi_probe(). */
 	if (!__atomic_load_n(&probe.answered, __ATOMIC_ACQUIRE)) {
-		if (silent > 10 * limit_tsc()) {
+		if (silent > 10 * lockup_limit_tsc()) {
 			probe.rip = 0;
 			blame("and answers no NMI", silent);
 		}
-		if (!probe.warned && now - probe.sent > limit_tsc()) {
+		if (!probe.warned && now - probe.sent > lockup_limit_tsc()) {
 			probe.warned = true;
 			pr_warn("lockup: cpu %u silent for %lu ms and not answering an NMI (not "
 				"scheduled by the host?); waiting",
@@ -206,9 +197,9 @@ static void probe_step(uint64_t now)
 	}
 	if (probe.rflags & RFLAGS_IF) {
 		/* Interrupts on, yet no tick: its timer does not reach it. */
-		if (silent > 4 * limit_tsc())
+		if (silent > 4 * lockup_limit_tsc())
 			blame("interrupts on: its timer does not fire", silent);
-		if (now - probe.sent > limit_tsc() / 4)
+		if (now - probe.sent > lockup_limit_tsc() / 4)
 			probe_send(now); /* look again */
 		return;
 	}
@@ -245,7 +236,7 @@ void lockup_tick(void)
 
 		if (c == me || !pc || !READ_ONCE(pc->shared.online) || !hb)
 			continue;
-		if (now <= hb || now - hb <= 2 * limit_tsc())
+		if (now <= hb || now - hb <= 2 * lockup_limit_tsc())
 			continue;
 		/* Acquire: the previous owner's release of the fields. */
 		if (!__atomic_compare_exchange_n(&probe.owner, &idle, (int32_t)me, false,

@@ -12,12 +12,9 @@
 struct spinlock;
 struct trap_frame;
 
-extern int lockup_ms;
+#include "lib/time.h" /* lockup_ms, lockup_expired */
 
 void lockup_check_spin(const struct spinlock *l);
-/* True once lockup_ms have passed since the TSC value start (false when
- * the detector is off or a panic is already under way). */
-bool lockup_expired(uint64_t start);
 /* Called from each CPU's timer tick: refresh this CPU's heartbeat and check
  * the others'. */
 void lockup_tick(void);

@@ -54,6 +54,7 @@
 #include "arch/fpu.h"
 #include "arch/x86/topology.h"
 #include "arch/x86/emu_tlb.h"
+#include "mm/kflush.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
@@ -249,7 +250,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	irq_obj_init();
 	ioport_init();
 	futex_init();
-	smp_call_init();
+	smp_call_init(kflush_check_ipi_arg);
 	timer_init();
 	sched_init();
 	this_cpu()->shared.online = 1;

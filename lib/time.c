@@ -5,6 +5,7 @@
  * 128-bit product keeps full precision for centuries of uptime.
  */
 #include "lib/time.h"
+#include "lib/panic.h"
 #include "arch/cpu.h"
 
 uint64_t tsc_khz;
@@ -41,6 +42,18 @@ uint64_t time_ns(void)
 	uint64_t now = rdtsc();
 
 	return now > tsc_base ? tsc_to_ns(now - tsc_base) : 0;
+}
+
+int lockup_ms = 10000;
+
+uint64_t lockup_limit_tsc(void)
+{
+	return (uint64_t)lockup_ms * (tsc_khz ? tsc_khz : 3000000);
+}
+
+bool lockup_expired(uint64_t start)
+{
+	return lockup_ms && !panic_in_progress && rdtsc() - start >= lockup_limit_tsc();
 }
 
 void udelay(uint64_t us)

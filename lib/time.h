@@ -18,5 +18,16 @@ uint64_t time_ns(void);
 uint64_t tsc_to_ns(uint64_t cycles);
 uint64_t ns_to_tsc(uint64_t ns);
 void time_set_tsc_khz(uint64_t khz, const char *source);
+/* The lockup clock every bounded wait reads: how long (ms, 0 = no limit)
+ * a spin on a lock that does not change hands, a cross-CPU call owed, or
+ * interrupts off may last (boot switch lockup_ms, declared with the
+ * detector in kernel/lockup.c). lockup_expired(start): true once
+ * lockup_ms have passed since the TSC value start (false when the limit
+ * is off or a panic is already under way). */
+extern int lockup_ms;
+bool lockup_expired(uint64_t start);
+/* lockup_ms in TSC cycles (3 GHz assumed until calibrated). */
+uint64_t lockup_limit_tsc(void);
+
 /* Busy-waits (usable before interrupts and timers work). */
 void udelay(uint64_t us);

@@ -59,7 +59,7 @@
 #include "mm/tlb.h"
 #include "mm/tlbcheck.h"
 #include "arch/layout.h"
-#include "kernel/smp.h"
+#include "arch/ipi.h"
 #include "lib/percpu.h"
 #include "lib/cpumask.h"
 #include "lib/spinlock.h"

@@ -9,7 +9,7 @@
  *                        frame there and the direct map reaches it
  */
 #include "kernel/ktest.h"
-#include "kernel/smp.h"
+#include "arch/ipi.h"
 #include "lib/percpu.h"
 #include "lib/cmdline.h"
 #include "include/uapi/counter_ids.h"

@@ -67,7 +67,7 @@
 #include "arch/ioperm.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
-#include "kernel/smp.h"
+#include "arch/ipi.h"
 #include "lib/panic.h"
 #include "lib/cmdline.h"
 #include "lib/printk.h"

@@ -37,6 +37,7 @@
 #include "mm/numa.h"
 #include "arch/fpu.h"
 #include "arch/entry.h"
+#include "arch/ipi.h"
 
 struct tramp_params {
 	uint16_t gdt_limit;

@@ -8,7 +8,6 @@
  * returns. */
 void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu));
 void smp_print_cpus(void);
-void smp_call_cpu_init(uint32_t cpu);
 
 extern uint64_t smp_boot_ns; /* time to start all APs */
 extern uint32_t smp_failed;  /* CPUs listed but not started */

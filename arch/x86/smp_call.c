@@ -1,5 +1,9 @@
 /*
- * Cross-CPU function calls (see smp.h).
+ * Cross-CPU function calls (interface: arch/ipi.h). Below mm/: the TLB
+ * shootdown and the kernel flush catch-up call through here, so the
+ * protocol uses only lib/ and the APIC; what it needs from above comes in
+ * through smp_call_init (the argument check) and lib/time.h (the lockup
+ * clock, whose switch kernel/lockup.c declares).
  *
  * Glossary
  *   csd      call slot: {fn, arg, locked}; each source CPU owns one slot per
@@ -24,23 +28,17 @@
  * Why no lost wake-up: a push onto an empty head always IPIs; a push onto a
  * non-empty head happened before the target's XCHG, which then sees it.
  */
-#include "kernel/smp.h"
-#include "kernel/percpu_area.h"
+#include "arch/ipi.h"
+#include "lib/percpu.h"
 #include "lib/preempt.h"
 #include "lib/panic.h"
-#include "lib/spinlock.h"
-#include "kernel/ktest.h"
 #include "lib/time.h"
 #include "arch/x86/apic.h"
 #include "arch/trap.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/smpboot.h"
 #include "mm/kheap.h"
-#include "sched/task.h"
 #include "lib/trace.h"
-#include "kernel/lockup.h"
 #include "lib/ksyms.h"
-#include "mm/kflush.h"
 
 struct csd {
 	struct csd *next;
@@ -50,7 +48,8 @@ struct csd {
 	uint32_t src;
 };
 
-static struct csd *csd_slots[NR_CPUS]; /* per source CPU: nr_cpus slots */
+static struct csd *csd_slots[NR_CPUS];	   /* per source CPU: nr_cpus slots */
+static void (*arg_check)(const void *arg); /* smp_call_init */
 
 static struct csd *slot(uint32_t src, uint32_t dst)
 {
@@ -106,7 +105,7 @@ static void call_ipi(struct trap_frame *tf)
 		/* The argument may be on the caller's kernel stack (vmalloc):
 		 * this CPU must have caught up on freed kernel ranges first
 		 * (mm/kflush.c; checked with tlbcheck=on). */
-		kflush_check_ipi_arg(rev->arg);
+		arg_check(rev->arg);
 		rev->fn(rev->arg);
 		/* Release: fn's effects are visible before the caller sees the
 		 * slot free (pairs with csd_wait()). */
@@ -124,13 +123,13 @@ static void resched_ipi(struct trap_frame *tf)
 	this_cpu_write(need_resched, 1);
 }
 
-void smp_call_init(void)
+void smp_call_init(void (*check)(const void *arg))
 {
+	arg_check = check;
 	irq_register(VEC_IPI_CALL, call_ipi);
 	irq_register(VEC_IPI_RESCHED, resched_ipi);
 }
 
-/* Called for each CPU before it comes online (before it can be a caller). */
 void smp_call_cpu_init(uint32_t cpu)
 {
 	csd_slots[cpu] = kmalloc(sizeof(struct csd) * nr_cpus);
@@ -218,54 +217,4 @@ void smp_call_mask(const struct cpumask *mask, smp_call_fn fn, void *arg, bool w
 void smp_call_others(smp_call_fn fn, void *arg, bool wait)
 {
 	smp_call_mask(&cpu_online_mask, fn, arg, wait);
-}
-
-/* ---- thread-context work (smp_run_on) ---- */
-
-struct run_on {
-	smp_call_fn fn;
-	void *arg;
-	struct spinlock lock;
-	uint32_t remaining;
-	struct task *waiter;
-};
-
-static void run_on_thread(void *p)
-{
-	struct run_on *r = p;
-
-	r->fn(r->arg);
-	spin_lock(&r->lock);
-	if (--r->remaining == 0 && r->waiter)
-		sched_wake(r->waiter, WAKE_SIGNAL);
-	spin_unlock(&r->lock);
-}
-
-void smp_run_on(const struct cpumask *mask, smp_call_fn fn, void *arg)
-{
-	struct run_on r = { .fn = fn, .arg = arg, .remaining = 0 };
-	uint32_t cpu;
-
-	spin_init(&r.lock, "smp_run_on");
-	for_each_cpu_in (cpu, mask) {
-		if (!cpumask_test(&cpu_online_mask, cpu))
-			continue;
-		struct task *t = task_create("run_on", run_on_thread, &r, PRIO_HIGH);
-
-		BUG_ON(!t);
-		cpumask_clear_all(&t->affinity);
-		cpumask_set(&t->affinity, cpu);
-		spin_lock(&r.lock);
-		r.remaining++;
-		spin_unlock(&r.lock);
-		task_start(t, cpu);
-	}
-	spin_lock(&r.lock);
-	while (r.remaining) {
-		r.waiter = current_task();
-		/* Uninterruptible: r lives on our stack until every thread ran. */
-		sched_block_uninterruptible(&r.lock);
-		spin_lock(&r.lock);
-	}
-	spin_unlock(&r.lock);
 }
