@@ -14,13 +14,18 @@ struct trap_frame;
  * code already stored CTX_KERNEL, before its CR3 write (PTI); that write
  * serializes, so only without PTI do we fence (mm/kflush.c). Inline for
  * the system-call path; the arch's trap path calls it out of line,
- * user_enter_kernel_trap (arch/entry.h). */
+ * user_enter_kernel_trap. */
 static __always_inline void user_enter_kernel(void)
 {
 	pti_note_entry();
 	kflush_enter_kernel(!pti_enabled);
 }
-/* irq_enter_from_idle, prepare_return_to_user and syscall_dispatch:
- * arch/entry.h (the arch's entry code calls them). */
+/* The arch's entry code calls these through arch/entry.h's entry_ops
+ * (user_enter, irq_enter_idle, return_to_user, do_syscall: the contracts
+ * are there). */
+void user_enter_kernel_trap(void);
+void irq_enter_from_idle(void);
+void prepare_return_to_user(struct trap_frame *tf);
+bool syscall_dispatch(struct trap_frame *tf);
 /* Leave for user mode with the registers in tf (arch/x86/entry.S). */
 void enter_user(struct trap_frame *tf) __noreturn;

@@ -67,6 +67,8 @@
 #include "mm/tlbcheck.h"
 #include "sched/task.h"
 #include "sched/idle.h"
+#include "kernel/entry_work.h"
+#include "kernel/syscall_test.h"
 
 #define MB2_BOOT_MAGIC 0x36d76289
 
@@ -195,8 +197,27 @@ static const struct panic_ops panic_ops = {
 	.exit_failure = machine_exit_failure,
 };
 
+/* What the arch's trap, system-call and switch code calls above it
+ * (arch/entry.h). */
+static const struct entry_ops entry_hooks = {
+	.do_syscall = syscall_dispatch,
+	.finish_switch = sched_finish_switch,
+	.exit_kernel_task = task_exit_kernel,
+	.user_enter = user_enter_kernel_trap,
+	.irq_enter_idle = irq_enter_from_idle,
+	.return_to_user = prepare_return_to_user,
+	.irq_exit = irq_exit_work,
+	.do_nmi = nmi_handle,
+	.resolve_fault = mm_handle_fault,
+	.kill_fault = proc_kill_fault,
+	.fault_catch = syscall_test_fault_catch,
+	.current_ident = task_current_ident,
+};
+
 void kernel_main(uint32_t magic, uint32_t info_pa)
 {
+	/* First: every trap from here on may reach these. */
+	arch_entry_init(&entry_hooks);
 	panic_set_ops(&panic_ops);
 	percpu_early_init();
 	idt_init();

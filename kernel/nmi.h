@@ -5,8 +5,9 @@
 
 struct trap_frame;
 
-/* NMI entry point (from trap_dispatch). */
-/* nmi_handle: arch/entry.h. */
+/* An NMI: stop requests, the lock-up probe, test NMIs (from the arch's
+ * trap dispatch: arch/entry.h entry_ops.do_nmi). */
+void nmi_handle(struct trap_frame *tf);
 /* Panic path: NMI every other online CPU, one at a time when backtraces
  * are wanted, so that each prints its own report and halts. */
 void nmi_stop_other_cpus(bool backtraces);

@@ -68,8 +68,9 @@ int proc_kill(uint32_t pid, int code, struct proc *by);
 /* Kill one other thread of the calling process; the process lives on
  * (test hook SYST_KILL_THREAD). -ESRCH if tid is not one of ours. */
 int proc_kill_thread(uint32_t tid);
-/* proc_kill_fault (a user thread took an exception it cannot survive):
- * arch/entry.h. */
+/* A user thread took an exception it cannot survive (arch/entry.h
+ * entry_ops.kill_fault). */
+void proc_kill_fault(struct trap_frame *tf, const char *what) __noreturn;
 int thread_join(uint32_t tid, int *code);
 struct proc *proc_current(void);
 uint32_t proc_count(void);

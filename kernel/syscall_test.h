@@ -13,4 +13,6 @@
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);
 
 struct trap_frame;
-/* syscall_test_fault_catch: arch/entry.h (the user fault path calls it). */
+/* A fatal user fault of the current thread: divert it as SYST_FAULT_CATCH
+ * asked (arch/entry.h entry_ops.fault_catch has the contract). */
+bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2);

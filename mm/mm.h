@@ -91,7 +91,10 @@ int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *ad
  * Returns the range cleared in *start, *end (empty: nothing mapped). */
 void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *end);
 
-/* mm_handle_fault (a user page fault): arch/entry.h. */
+/* Resolve a page fault on a user address in mm; false if the access is
+ * not allowed (the arch's fault code calls it: arch/entry.h
+ * entry_ops.resolve_fault). */
+bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec);
 
 /* Walk helpers for invariant checks and tests. */
 bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte);

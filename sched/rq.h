@@ -38,7 +38,7 @@ static inline struct rq *this_rq(void)
 void sched_switch_locked(struct rq *rq);
 /* sched/switch.c */
 void context_switch(struct rq *rq, struct task *prev, struct task *next);
-/* sched_finish_switch: arch/entry.h (switch_to.S calls it). */
+/* sched_finish_switch: sched/task.h. */
 /* sched/task.c */
 void task_reap_later(struct task *t);
 void snprintf_task_name(struct task *t, const char *fmt, uint32_t n);

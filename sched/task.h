@@ -27,6 +27,7 @@
 #include "lib/percpu.h"
 #include "arch/trap.h"
 #include "arch/arch_task.h"
+#include "arch/entry.h" /* struct task_ident */
 #include "kernel/ipc.h"
 
 struct mm;
@@ -145,6 +146,19 @@ static __always_inline struct task *current_task(void)
 void sched_init(void);
 void sched_init_cpu(void);	       /* each CPU: its run queue and idle task */
 void sched_start_cpu(void) __noreturn; /* enter the scheduler on this CPU */
+/* The code the next task resumes in drops the run-queue lock taken by
+ * whoever switched away from it (a new task's first run reaches it from
+ * switch_to.S: arch/entry.h entry_ops.finish_switch). */
+void sched_finish_switch(struct task *prev);
+/* Interrupt exit: preempt if a reschedule is due and allowed (the arch's
+ * trap dispatch: arch/entry.h entry_ops.irq_exit). */
+void irq_exit_work(struct trap_frame *tf);
+/* A kernel task returned from its entry function (switch_to.S: arch/entry.h
+ * entry_ops.exit_kernel_task). */
+void task_exit_kernel(void) __noreturn;
+/* The running task, for a kernel-mode exception's report (arch/entry.h
+ * entry_ops.current_ident). */
+void task_current_ident(struct task_ident *out);
 
 /* Create a task (not yet runnable). entry(arg) runs on its kernel stack;
  * user threads enter user mode from there. */

@@ -21,13 +21,19 @@
 
 /* Paranoid entry: the per-CPU area containing the IST stack is aligned to
  * this (arch/percpu.h PERCPU_STRIDE), struct percpu at its start. */
-#define PCPU_AREA_ALIGN 0x40000
-#define VEC_DB_NR	1
-#define MSR_GS_BASE_NR	0xc0000101
+#define PCPU_AREA_ALIGN		   0x40000
+/* struct entry_ops (arch/entry.h): the hooks the assembly calls. */
+#define ENTRY_OPS_DO_SYSCALL	   0
+#define ENTRY_OPS_FINISH_SWITCH	   8
+#define ENTRY_OPS_EXIT_KERNEL_TASK 16
+
+#define VEC_DB_NR      1
+#define MSR_GS_BASE_NR 0xc0000101
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include "lib/percpu.h"
+#include "arch/entry.h"
 #include "arch/trap.h"
 #include "arch/x86/cpu.h"
 
@@ -47,6 +53,10 @@ _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
 _Static_assert(PCPU_AREA_ALIGN == PERCPU_STRIDE && PERCPU_AREA_END <= PERCPU_STRIDE,
 	       "paranoid entry: IST stacks in a PERCPU_STRIDE-aligned area");
+_Static_assert(ENTRY_OPS_DO_SYSCALL == offsetof(struct entry_ops, do_syscall), "asm offset");
+_Static_assert(ENTRY_OPS_FINISH_SWITCH == offsetof(struct entry_ops, finish_switch), "asm offset");
+_Static_assert(ENTRY_OPS_EXIT_KERNEL_TASK == offsetof(struct entry_ops, exit_kernel_task),
+	       "asm offset");
 _Static_assert(VEC_DB_NR == VEC_DB, "asm vector");
 _Static_assert(MSR_GS_BASE_NR == MSR_GS_BASE, "asm MSR");
 #endif

@@ -218,7 +218,7 @@ syscall_entry:
 	cld
 	xorl %ebp, %ebp
 	movq %rsp, %rdi
-	call syscall_dispatch
+	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip) /* kernel/syscall.c (arch/entry.h) */
 	testb %al, %al
 	jz return_to_user		/* IRET path */
 	/* SYSRET path: RCX = RIP and R11 = RFLAGS were set in the frame. */

@@ -35,7 +35,7 @@ bool arch_page_fault(struct trap_frame *tf)
 		return false;
 	if (tf->rflags & RFLAGS_IF)
 		irq_enable();
-	bool ok = mm_handle_fault(mm, addr, tf->error & PF_WRITE, false);
+	bool ok = entry_ops.resolve_fault(mm, addr, tf->error & PF_WRITE, false);
 
 	irq_disable();
 	return ok;
@@ -65,17 +65,19 @@ static const char *user_debug_trap_why(void)
  * it to be diverted (SYST_FAULT_CATCH, kernel/syscall_test.c). */
 static void user_fault_fatal(struct trap_frame *tf, uint64_t cr2, const char *what)
 {
-	if (!syscall_test_fault_catch(tf, cr2))
-		proc_kill_fault(tf, what);
+	if (!entry_ops.fault_catch(tf, cr2)) {
+		entry_ops.kill_fault(tf, what);
+		__builtin_unreachable();
+	}
 }
 
 void trap_dispatch_user(struct trap_frame *tf)
 {
 	uint64_t v = tf->vector;
 
-	user_enter_kernel_trap();
+	entry_ops.user_enter();
 	if (v == VEC_NMI) {
-		nmi_handle(tf);
+		entry_ops.do_nmi(tf);
 	} else if (v >= 32) {
 		trap_irq(tf);
 	} else if (v == VEC_PF) {
@@ -84,8 +86,8 @@ void trap_dispatch_user(struct trap_frame *tf)
 
 		this_cpu_inc(counters[CNT_PAGE_FAULT_USER]);
 		irq_enable();
-		if (!mm_handle_fault(this_cpu_read(shared.loaded_mm), addr, tf->error & PF_WRITE,
-				     tf->error & PF_INSTR)) {
+		if (!entry_ops.resolve_fault(this_cpu_read(shared.loaded_mm), addr,
+					     tf->error & PF_WRITE, tf->error & PF_INSTR)) {
 			describe_pf(what, sizeof(what), addr, tf->error);
 			user_fault_fatal(tf, addr, what);
 		}
@@ -103,5 +105,5 @@ void trap_dispatch_user(struct trap_frame *tf)
 		}
 	}
 	irq_disable();
-	prepare_return_to_user(tf);
+	entry_ops.return_to_user(tf);
 }

@@ -20,6 +20,13 @@
 
 static irq_handler_t irq_handlers[256];
 
+struct entry_ops entry_ops;
+
+void arch_entry_init(const struct entry_ops *ops)
+{
+	entry_ops = *ops;
+}
+
 static const char *const exception_names[32] = {
 	"#DE divide error",
 	"#DB debug",
@@ -176,7 +183,7 @@ static bool kstack_overflowed(const struct trap_frame *tf, uint64_t cr2)
 {
 	struct task_ident t;
 
-	task_current_ident(&t);
+	entry_ops.current_ident(&t);
 	uint64_t lo = t.kstack_lo;
 
 	if (!lo || (tf->vector != VEC_DF && tf->vector != VEC_PF))
@@ -195,7 +202,7 @@ static void kernel_exception(struct trap_frame *tf)
 	if (kstack_overflowed(tf, cr2)) {
 		struct task_ident t;
 
-		task_current_ident(&t);
+		entry_ops.current_ident(&t);
 		panic_with_frame(tf,
 				 "kernel stack overflow: %s in %s, task %u '%s' ran below its "
 				 "stack [%#lx, %#lx) into the guard page (RSP %#lx, CR2 %#lx)",
@@ -248,7 +255,7 @@ void trap_dispatch(struct trap_frame *tf)
 	uint64_t v = tf->vector;
 
 	if (v == VEC_NMI) {
-		nmi_handle(tf);
+		entry_ops.do_nmi(tf);
 		return;
 	}
 	if (v == VEC_DB && kernel_debug_step(tf))
@@ -262,7 +269,7 @@ void trap_dispatch(struct trap_frame *tf)
 	/* Woken from idle: no handler may run on translations this CPU has
 	 * yet to flush (mm/kflush.c). */
 	if (unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
-		irq_enter_from_idle();
+		entry_ops.irq_enter_idle();
 	trap_irq(tf);
-	irq_exit_work(tf);
+	entry_ops.irq_exit(tf);
 }
