@@ -218,6 +218,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 {
 	/* First: every trap from here on may reach these. */
 	arch_entry_init(&entry_hooks);
+	arch_mmu_check_init(&tlbcheck_mmu_ops); /* before tlbcheck= can be read */
 	panic_set_ops(&panic_ops);
 	percpu_early_init();
 	idt_init();

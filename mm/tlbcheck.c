@@ -77,7 +77,8 @@
 #include "lib/fmt.h"
 #include "arch/mmu.h"
 
-int tlbcheck_enabled;
+/* The variable is the arch's (arch/mmu.h: its instruction hooks test it);
+ * the switch is declared here, with the checker. */
 KSWITCH_BOOL(tlbcheck_enabled, "tlbcheck", "TLB-coherence checker (debug)");
 
 #define NR_PCIDS   4096
@@ -573,6 +574,13 @@ void tlbcheck_flush_all_slow(void)
 	}
 	unlock_me(t, &h);
 }
+
+const struct mmu_check_ops tlbcheck_mmu_ops = {
+	.cr3_write = tlbcheck_cr3_write_slow,
+	.invlpg = tlbcheck_invlpg_slow,
+	.invpcid = tlbcheck_invpcid_slow,
+	.flush_all = tlbcheck_flush_all_slow,
+};
 
 /* ---- page-table events ---- */
 

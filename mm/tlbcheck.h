@@ -18,6 +18,14 @@ struct mm;
  * CPU halfway. No-ops with tlbcheck=off; may nest.
  */
 #define TLBCHECK_NO_TX ~0ull
+/* The instruction hooks (arch/mmu.h struct mmu_check_ops; kernel_main
+ * registers tlbcheck_mmu_ops). */
+void tlbcheck_cr3_write_slow(uint64_t cr3);
+void tlbcheck_invlpg_slow(uint64_t va);
+void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va);
+void tlbcheck_flush_all_slow(void);
+extern const struct mmu_check_ops tlbcheck_mmu_ops;
+
 uint64_t tlbcheck_begin_slow(void);
 void tlbcheck_end_slow(uint64_t token);
 

@@ -9,6 +9,14 @@
 bool pcid_hw;
 bool invpcid_hw;
 
+int tlbcheck_enabled;
+struct mmu_check_ops mmu_check;
+
+void arch_mmu_check_init(const struct mmu_check_ops *ops)
+{
+	mmu_check = *ops;
+}
+
 void arch_invpcid(unsigned type, uint64_t pcid, uint64_t va)
 {
 	struct {

@@ -31,37 +31,45 @@
 extern bool pcid_hw;
 extern bool invpcid_hw;
 
-/* The coherence checker's view of these instructions (mm/tlbcheck.c).
- * With tlbcheck=off (the default) each hook is one predictable branch. */
+/* The coherence checker's view of these instructions. The checker
+ * (mm/tlbcheck.c) fills the hooks and kernel_main registers them with
+ * arch_mmu_check_init() before the command line can turn the checker on;
+ * the arch calls through its copy, mmu_check. tlbcheck_enabled is the
+ * switch tlbcheck= (declared in mm/tlbcheck.c): with it off (the default)
+ * each hook is one predictable branch. */
 extern int tlbcheck_enabled;
 
-void tlbcheck_cr3_write_slow(uint64_t cr3);
-void tlbcheck_invlpg_slow(uint64_t va);
-void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va);
-void tlbcheck_flush_all_slow(void);
+struct mmu_check_ops {
+	void (*cr3_write)(uint64_t cr3);
+	void (*invlpg)(uint64_t va);
+	void (*invpcid)(unsigned type, uint64_t pcid, uint64_t va);
+	void (*flush_all)(void);
+};
+extern struct mmu_check_ops mmu_check;
+void arch_mmu_check_init(const struct mmu_check_ops *ops);
 
 static __always_inline void tlbcheck_cr3_write(uint64_t cr3)
 {
 	if (unlikely(tlbcheck_enabled))
-		tlbcheck_cr3_write_slow(cr3);
+		mmu_check.cr3_write(cr3);
 }
 
 static __always_inline void tlbcheck_invlpg(uint64_t va)
 {
 	if (unlikely(tlbcheck_enabled))
-		tlbcheck_invlpg_slow(va);
+		mmu_check.invlpg(va);
 }
 
 static __always_inline void tlbcheck_invpcid(unsigned type, uint64_t pcid, uint64_t va)
 {
 	if (unlikely(tlbcheck_enabled))
-		tlbcheck_invpcid_slow(type, pcid, va);
+		mmu_check.invpcid(type, pcid, va);
 }
 
 static __always_inline void tlbcheck_flush_all(void)
 {
 	if (unlikely(tlbcheck_enabled))
-		tlbcheck_flush_all_slow();
+		mmu_check.flush_all();
 }
 
 static __always_inline void arch_write_cr3(uint64_t logical)
