@@ -24,6 +24,7 @@
 #include "kernel/lockup.h"
 #include "arch/switch.h"
 #include "arch/entry.h"
+#include "arch/mem.h"
 #include "kernel/fbcon.h"
 #include "kernel/boot_report.h"
 #include "kernel/selfcheck.h"
@@ -218,6 +219,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 {
 	/* First: every trap from here on may reach these. */
 	arch_entry_init(&entry_hooks);
+	arch_mem_init(&mm_arch_mem_ops);
 	arch_mmu_check_init(&tlbcheck_mmu_ops); /* before tlbcheck= can be read */
 	panic_set_ops(&panic_ops);
 	percpu_early_init();

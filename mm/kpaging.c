@@ -17,6 +17,8 @@
 #include "lib/printk.h"
 #include "lib/panic.h"
 #include "lib/string.h"
+#include "mm/kheap.h"
+#include "arch/mem.h"
 
 paddr_t kernel_root;
 bool kpaging_global;
@@ -206,3 +208,19 @@ void *ioremap(paddr_t pa, uint64_t size, uint64_t cache)
 	spin_unlock_irqrestore(&kpt_lock, f);
 	return (void *)(va + off);
 }
+
+const void *kmap_firmware(paddr_t pa, uint64_t size)
+{
+	for (uint32_t i = 0; i < memmap.nr_mapped; i++) {
+		if (pa >= memmap.mapped[i].start && pa + size <= memmap.mapped[i].end)
+			return phys_to_virt(pa);
+	}
+	return ioremap(pa, size, PTE_CACHE_WB);
+}
+
+const struct arch_mem_ops mm_arch_mem_ops = {
+	.ioremap = ioremap,
+	.map_firmware = kmap_firmware,
+	.alloc = kmalloc,
+	.free = kfree,
+};

@@ -33,6 +33,11 @@ pte_t *pt_lookup(paddr_t root, uint64_t va, int *level);
 
 /* Permanent MMIO mapping; cache is PTE_CACHE_UC or PTE_CACHE_WC. */
 void *ioremap(paddr_t pa, uint64_t size, uint64_t cache);
+/* Firmware tables at pa: the direct map where it covers them (memmap's
+ * mapped ranges), else a permanent write-back ioremap. */
+const void *kmap_firmware(paddr_t pa, uint64_t size);
+/* What the arch gets of mm (arch/mem.h; kernel_main registers it). */
+extern const struct arch_mem_ops mm_arch_mem_ops;
 
 /* Page-table page allocation for the kernel half (early or buddy). */
 paddr_t kpt_alloc_page(void);

@@ -17,8 +17,7 @@
 #include "lib/string.h"
 #include "lib/fmt.h"
 #include "lib/cmdline.h"
-#include "mm/memmap.h"
-#include "mm/kpaging.h"
+#include "arch/mem.h"
 #include "arch/pgtable.h"
 #include "mm/numa.h"
 
@@ -44,20 +43,9 @@ static char table_sigs[64][5];
 static const char *rsdp_error;
 static char rsdp_oem[7];
 
-static bool pa_in_direct_map(paddr_t pa, uint64_t len)
-{
-	for (uint32_t i = 0; i < memmap.nr_mapped; i++) {
-		if (pa >= memmap.mapped[i].start && pa + len <= memmap.mapped[i].end)
-			return true;
-	}
-	return false;
-}
-
 static const void *acpi_map(paddr_t pa, uint64_t len)
 {
-	if (pa_in_direct_map(pa, len))
-		return phys_to_virt(pa);
-	return ioremap(pa, len, PTE_CACHE_WB);
+	return arch_mem.map_firmware(pa, len);
 }
 
 /* Maps a whole SDT at pa; *avail is how much may be read. */
@@ -239,7 +227,7 @@ void acpi_init(const struct boot_info *bi)
 		return;
 	}
 	if (hpet_base)
-		hpet_regs = ioremap(hpet_base, 1024, PTE_CACHE_UC);
+		hpet_regs = arch_mem.ioremap(hpet_base, 1024, PTE_CACHE_UC);
 	if (have_srat) {
 		for (uint32_t i = 0; i < srat.nr_mem; i++)
 			numa_add_memory(srat.mem[i].proximity, srat.mem[i].base,

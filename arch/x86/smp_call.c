@@ -36,7 +36,7 @@
 #include "arch/x86/apic.h"
 #include "arch/trap.h"
 #include "arch/x86/cpu.h"
-#include "mm/kheap.h"
+#include "arch/mem.h"
 #include "lib/trace.h"
 #include "lib/ksyms.h"
 
@@ -132,7 +132,7 @@ void smp_call_init(void (*check)(const void *arg))
 
 void smp_call_cpu_init(uint32_t cpu)
 {
-	csd_slots[cpu] = kmalloc(sizeof(struct csd) * nr_cpus);
+	csd_slots[cpu] = arch_mem.alloc(sizeof(struct csd) * nr_cpus);
 	if (!csd_slots[cpu])
 		panic("smp: no memory for call slots");
 }

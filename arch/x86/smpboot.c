@@ -32,12 +32,12 @@
 #include "mm/kpaging.h"
 #include "mm/memmap.h"
 #include "mm/vmalloc.h"
-#include "mm/kheap.h"
 #include "arch/trap.h"
 #include "mm/numa.h"
 #include "arch/fpu.h"
 #include "arch/entry.h"
 #include "arch/ipi.h"
+#include "arch/mem.h"
 
 struct tramp_params {
 	uint16_t gdt_limit;
@@ -241,7 +241,7 @@ static void collect_cpus(const struct madt_info *m)
 		n++;
 	}
 	nr_cpus = n;
-	cpu_slots = kmalloc(sizeof(*cpu_slots) * n);
+	cpu_slots = arch_mem.alloc(sizeof(*cpu_slots) * n);
 	BUG_ON(!cpu_slots);
 	cpu_slots[0].apic_id = bsp_apic;
 	n = 1;
@@ -265,7 +265,7 @@ void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu))
 	if (!m) {
 		pr_warn("smp: no valid MADT; running on the boot CPU only");
 		nr_cpus = 1;
-		cpu_slots = kmalloc(sizeof(*cpu_slots));
+		cpu_slots = arch_mem.alloc(sizeof(*cpu_slots));
 		BUG_ON(!cpu_slots);
 		cpu_slots[0].apic_id = this_cpu()->entry.apic_id;
 		smp_call_cpu_init(0);
@@ -287,7 +287,7 @@ void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu))
 	build_tramp_tables();
 
 	uint64_t t0 = time_ns();
-	uint64_t *stacks = kmalloc(sizeof(uint64_t) * nr_cpus);
+	uint64_t *stacks = arch_mem.alloc(sizeof(uint64_t) * nr_cpus);
 
 	BUG_ON(!stacks);
 	/* INIT every AP first and wait the SDM's 10 ms once, not per CPU. */
@@ -302,7 +302,7 @@ void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu))
 			smp_failed++;
 		}
 	}
-	kfree(stacks);
+	arch_mem.free(stacks);
 	smp_boot_ns = time_ns() - t0;
 	pr_info("smp: %u of %u CPUs online; APs started in %lu.%03lu ms", nr_cpus_online, nr_cpus,
 		smp_boot_ns / 1000000, (smp_boot_ns / 1000) % 1000);
@@ -310,7 +310,7 @@ void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu))
 
 void smp_print_cpus(void)
 {
-	uint32_t *ids = kmalloc(sizeof(uint32_t) * nr_cpus);
+	uint32_t *ids = arch_mem.alloc(sizeof(uint32_t) * nr_cpus);
 	char line[100];
 	size_t used = 0;
 
@@ -322,7 +322,7 @@ void smp_print_cpus(void)
 
 	if (listed)
 		fmt_ranges(line, sizeof(line), ids, nr_cpus);
-	kfree(ids);
+	arch_mem.free(ids);
 	pr_info("cpus: %u online (%s), APIC IDs %s", nr_cpus_online, apic_mode_name(),
 		listed ? line : "?");
 	if (nr_cpus > 32 && nr_cpus_online == nr_cpus)

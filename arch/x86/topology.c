@@ -48,7 +48,7 @@ void topology_count(const struct cpu_topology *t, const uint32_t *ids, uint32_t 
 #include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
-#include "mm/kheap.h"
+#include "arch/mem.h"
 
 #define MAX_LEVELS 8
 
@@ -80,7 +80,7 @@ void topology_detect(void)
 
 void topology_print(void)
 {
-	uint32_t *ids = kmalloc(sizeof(uint32_t) * nr_cpus);
+	uint32_t *ids = arch_mem.alloc(sizeof(uint32_t) * nr_cpus);
 	uint32_t n = 0;
 	struct topology_counts c;
 
@@ -95,7 +95,7 @@ void topology_print(void)
 			ids[n++] = pc->entry.apic_id;
 	}
 	topology_count(&cpu_topology, ids, n, &c);
-	kfree(ids);
+	arch_mem.free(ids);
 	pr_info("topology: %u socket%s, %u cores, %u threads (%s: SMT shift %u, package shift %u)",
 		c.sockets, c.sockets == 1 ? "" : "s", c.cores, c.threads, cpu_topology.source,
 		cpu_topology.smt_shift, cpu_topology.pkg_shift);

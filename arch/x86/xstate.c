@@ -57,6 +57,7 @@
 #include "include/uapi/counter_ids.h"
 #include "include/uapi/errno.h"
 #include "arch/pasid.h"
+#include "arch/mem.h"
 #include "lib/percpu.h"
 #include "lib/printk.h"
 #include "lib/string.h"
@@ -273,7 +274,7 @@ static void *buf_new(uint64_t f)
 	uint32_t size =
 		(f == xs.base_feat || xs.mode == XMODE_FXSAVE) ? xs.base_size : xs.full_size;
 	uint8_t *b = (base_cache_used && size == xs.base_size) ? kmem_cache_alloc(&base_cache)
-							       : kmalloc(size);
+							       : arch_mem.alloc(size);
 
 	if (!b)
 		return NULL;
@@ -289,7 +290,7 @@ static void *buf_new(uint64_t f)
 
 static void buf_free(void *b)
 {
-	kfree(b); /* slab or pages: kfree knows */
+	arch_mem.free(b); /* slab or pages: kfree knows */
 }
 
 static bool wants_tiles(const struct arch_task *t)

@@ -1,0 +1,32 @@
+/*
+ * Memory the arch asks of mm (interface). The arch stands below mm and
+ * names none of its functions: mm fills struct arch_mem_ops (mm/kpaging.c
+ * mm_arch_mem_ops) and kernel_main registers it first thing, before any
+ * table or register is mapped; the arch calls through its copy, arch_mem
+ * (arch/x86/mem.c). Its users: ACPI (tables, the HPET), the local and I/O
+ * APICs (registers), the cross-CPU call slots, SMP start-up and topology
+ * (scratch arrays), extended state (buffers larger than the slab's).
+ * Nothing on a per-operation path but the extended-state buffer of a
+ * thread that grows into AMX tiles.
+ */
+#pragma once
+
+#include "lib/compiler.h"
+
+struct arch_mem_ops {
+	/* A permanent mapping of device registers; cache is PTE_CACHE_UC, WC
+	 * or WB (arch/pgtable.h); panics when the area is exhausted
+	 * (mm/kpaging.c ioremap). */
+	void *(*ioremap)(uint64_t pa, uint64_t size, uint64_t cache);
+	/* Firmware tables at pa: the direct map where it covers them, else a
+	 * permanent write-back mapping (mm/kpaging.c kmap_firmware). */
+	const void *(*map_firmware)(uint64_t pa, uint64_t size);
+	/* The kernel heap: zeroed, NULL when out of memory or size is 0;
+	 * free takes either kind of block (mm/kheap.c kmalloc, kfree). */
+	void *(*alloc)(size_t size);
+	void (*free)(void *p);
+};
+
+extern struct arch_mem_ops arch_mem;
+/* Copy ops into arch_mem; every field must be set. */
+void arch_mem_init(const struct arch_mem_ops *ops);
