@@ -191,6 +191,27 @@ static __noreturn void kernel_ap_main(uint32_t cpu)
 	cpu_idle_loop();
 }
 
+/* What the firmware says of NUMA, handed to mm (ACPI itself registers
+ * nothing above the arch): the SLIT's distances first, then the SRAT's
+ * ranges and CPUs, the order in which ACPI used to apply them. */
+_Static_assert(ACPI_MAX_LOCALITIES == MAX_NUMA_NODES, "a SLIT fits NUMA's distance table");
+static void numa_from_acpi(void)
+{
+	struct acpi_numa a;
+
+	acpi_numa(&a);
+	for (uint32_t i = 0; i < a.slit_n; i++)
+		for (uint32_t j = 0; j < a.slit_n; j++)
+			numa_set_distance(i, j, a.dist[i][j]);
+	if (!a.srat)
+		return;
+	for (uint32_t i = 0; i < a.srat->nr_mem; i++)
+		numa_add_memory(a.srat->mem[i].proximity, a.srat->mem[i].base,
+				a.srat->mem[i].base + a.srat->mem[i].len);
+	for (uint32_t i = 0; i < a.srat->nr_cpus; i++)
+		numa_add_cpu_apic(a.srat->cpus[i].proximity, a.srat->cpus[i].apic_id);
+}
+
 /* What lib/panic.c needs from above it. */
 static const struct panic_ops panic_ops = {
 	.print_frame = trap_panic_print,
@@ -244,6 +265,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	pti_init();
 	kpaging_init();
 	acpi_init(&boot_info_parsed);
+	numa_from_acpi();
 	console_from_spcr();
 	numa_finalize();
 	frame_init();

@@ -19,7 +19,6 @@
 #include "lib/cmdline.h"
 #include "arch/mem.h"
 #include "arch/pgtable.h"
-#include "mm/numa.h"
 
 #define ACPI_MAX_TABLE (1u << 20)
 
@@ -36,6 +35,8 @@ static volatile uint64_t *hpet_regs;
 static struct spcr_info spcr;
 static bool have_spcr;
 static struct srat_info srat;
+static uint8_t slit_dist[ACPI_MAX_LOCALITIES][ACPI_MAX_LOCALITIES];
+static uint32_t slit_n;
 static bool have_srat;
 static paddr_t srat_pa;
 static uint32_t nr_tables;
@@ -150,14 +151,16 @@ static void handle_table(paddr_t pa)
 		handle_srat(h, avail, pa);
 		return;
 	} else if (!strcmp(sig, "SLIT")) {
-		static uint8_t dist[MAX_NUMA_NODES * MAX_NUMA_NODES];
+		static uint8_t dist[ACPI_MAX_LOCALITIES * ACPI_MAX_LOCALITIES];
 		uint32_t n;
 
 		err = acpi_parse_slit(h, avail, &n, dist, sizeof(dist));
 		if (!err) {
 			for (uint32_t i = 0; i < n; i++)
 				for (uint32_t j = 0; j < n; j++)
-					numa_set_distance(i, j, dist[i * n + j]);
+					slit_dist[i][j] = dist[i * n + j];
+			if (n > slit_n)
+				slit_n = n;
 		}
 	}
 	if (err)
@@ -228,13 +231,13 @@ void acpi_init(const struct boot_info *bi)
 	}
 	if (hpet_base)
 		hpet_regs = arch_mem.ioremap(hpet_base, 1024, PTE_CACHE_UC);
-	if (have_srat) {
-		for (uint32_t i = 0; i < srat.nr_mem; i++)
-			numa_add_memory(srat.mem[i].proximity, srat.mem[i].base,
-					srat.mem[i].base + srat.mem[i].len);
-		for (uint32_t i = 0; i < srat.nr_cpus; i++)
-			numa_add_cpu_apic(srat.cpus[i].proximity, srat.cpus[i].apic_id);
-	}
+}
+
+void acpi_numa(struct acpi_numa *out)
+{
+	out->srat = have_srat ? &srat : NULL;
+	out->slit_n = slit_n;
+	out->dist = slit_dist;
 }
 
 void acpi_print(void)
