@@ -221,6 +221,7 @@ const void *kmap_firmware(paddr_t pa, uint64_t size)
 const struct arch_mem_ops mm_arch_mem_ops = {
 	.ioremap = ioremap,
 	.map_firmware = kmap_firmware,
+	.map_page = kmap_page,
 	.alloc = kmalloc,
 	.free = kfree,
 };

@@ -18,7 +18,8 @@
 #include "arch/x86/desc.h"
 #include "lib/percpu.h"
 #include "lib/cmdline.h"
-#include "mm/kpaging.h"
+#include "arch/mem.h"
+#include "arch/mmu.h"
 #include "arch/pgtable.h"
 #include "lib/printk.h"
 #include "lib/fmt.h"
@@ -50,7 +51,7 @@ static void load_common(void)
 	cr0 |= CR0_WP | CR0_NE | CR0_MP;
 	cr0 &= ~(CR0_EM | CR0_TS | CR0_CD | CR0_NW | CR0_AM);
 	write_cr0(cr0);
-	write_cr4(cr4_base | (kpaging_global ? CR4_PGE : 0));
+	write_cr4(cr4_base | (arch_global_pages_on ? CR4_PGE : 0));
 	uint64_t efer = rdmsr(MSR_EFER) | EFER_SCE;
 
 	if (cpu_has(FEAT_NX))
@@ -90,7 +91,7 @@ void cpu_setup_ap(void)
 
 void cpu_map_idt(void)
 {
-	kmap_page(IDT_ALIAS, virt_to_phys(idt_page()), cpu_has(FEAT_NX) ? PTE_NX : 0, true);
+	arch_mem.map_page(IDT_ALIAS, virt_to_phys(idt_page()), cpu_has(FEAT_NX) ? PTE_NX : 0, true);
 	idt_move_to_entry_area((void *)IDT_ALIAS);
 }
 

@@ -63,10 +63,13 @@ uint64_t arch_read_cr3(void)
 	return read_cr3();
 }
 
+bool arch_global_pages_on;
+
 void arch_set_global_pages(bool on)
 {
 	uint64_t cr4 = read_cr4();
 
+	arch_global_pages_on = on;
 	write_cr4(on ? cr4 | CR4_PGE : cr4 & ~CR4_PGE);
 }
 

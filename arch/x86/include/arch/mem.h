@@ -4,7 +4,7 @@
  * mm_arch_mem_ops) and kernel_main registers it first thing, before any
  * table or register is mapped; the arch calls through its copy, arch_mem
  * (arch/x86/mem.c). Its users: ACPI (tables, the HPET), the local and I/O
- * APICs (registers), the cross-CPU call slots, SMP start-up and topology
+ * APICs (registers), the IDT's alias, the cross-CPU call slots, SMP start-up and topology
  * (scratch arrays), extended state (buffers larger than the slab's).
  * Nothing on a per-operation path but the extended-state buffer of a
  * thread that grows into AMX tiles.
@@ -21,6 +21,10 @@ struct arch_mem_ops {
 	/* Firmware tables at pa: the direct map where it covers them, else a
 	 * permanent write-back mapping (mm/kpaging.c kmap_firmware). */
 	const void *(*map_firmware)(uint64_t pa, uint64_t size);
+	/* Map one kernel page at va (the IDT's alias in the entry area);
+	 * flags beside present (PTE_NX, ...), global as kernel mappings are
+	 * (mm/kpaging.c kmap_page). */
+	void (*map_page)(uint64_t va, uint64_t pa, uint64_t flags, bool global);
 	/* The kernel heap: zeroed, NULL when out of memory or size is 0;
 	 * free takes either kind of block (mm/kheap.c kmalloc, kfree). */
 	void *(*alloc)(size_t size);

@@ -128,7 +128,9 @@ static inline bool arch_mmu_has_invpcid(void)
 /* CR3 as loaded now (the boot CR3 before mm/ takes over). */
 uint64_t arch_read_cr3(void);
 /* CR4.PGE on or off: global translations, or none (a change flushes
- * everything, SDM Vol. 3A 4.10.4.1). */
+ * everything, SDM Vol. 3A 4.10.4.1); on this CPU, and remembered for each
+ * CPU set up later (arch_global_pages_on, read by cpu_setup_ap). */
 void arch_set_global_pages(bool on);
+extern bool arch_global_pages_on;
 /* CR4.PCIDE on; only while CR3[11:0] is 0 (SDM Vol. 3A 4.10.1). */
 void arch_enable_pcid(void);
