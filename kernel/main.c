@@ -56,6 +56,7 @@
 #include "arch/x86/topology.h"
 #include "arch/x86/emu_tlb.h"
 #include "mm/kflush.h"
+#include "mm/vmalloc.h"
 #include "mm/memmap.h"
 #include "mm/kpaging.h"
 #include "mm/frame.h"
@@ -212,6 +213,24 @@ static void numa_from_acpi(void)
 		numa_add_cpu_apic(a.srat->cpus[i].proximity, a.srat->cpus[i].apic_id);
 }
 
+/* An AP's memory, before SMP start-up sends it INIT: its per-CPU area, its
+ * NUMA node, its idle stack on that node (arch/x86/smpboot.h). */
+#define AP_IDLE_STACK (16 * 1024)
+static uint64_t prepare_ap_memory(uint32_t cpu, uint32_t apic_id)
+{
+	struct percpu *pc = percpu_area_create(cpu);
+
+	pc->entry.apic_id = apic_id;
+	numa_bind_cpu(cpu, apic_id);
+	void *stack = kstack_alloc(AP_IDLE_STACK, numa_cpu_node(cpu));
+
+	if (!stack) {
+		pr_err("smp: no memory for cpu %u's stack", cpu);
+		return 0;
+	}
+	return (uint64_t)stack + AP_IDLE_STACK;
+}
+
 /* What lib/panic.c needs from above it. */
 static const struct panic_ops panic_ops = {
 	.print_frame = trap_panic_print,
@@ -302,7 +321,9 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	this_cpu()->shared.online = 1;
 	timer_cpu_init();
 	irq_enable();
-	smp_boot_aps(kernel_ap_main);
+	smp_boot_aps(&(struct smp_boot_ops){ .prepare_cpu = prepare_ap_memory,
+					     .ap_main = kernel_ap_main,
+					     .kernel_root = kernel_root });
 
 	boot_report_print();
 	selfcheck_run_boot();

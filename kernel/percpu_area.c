@@ -82,8 +82,3 @@ void percpu_bsp_switch(void)
 	pc->entry.apic_id = boot_percpu.entry.apic_id;
 	set_gs_base(pc);
 }
-
-void percpu_enter(struct percpu *pc)
-{
-	set_gs_base(pc);
-}

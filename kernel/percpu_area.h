@@ -11,5 +11,3 @@ void percpu_early_init(void);
 void percpu_bsp_switch(void);
 /* Allocate and map the area of a CPU (BSP or AP being started). */
 struct percpu *percpu_area_create(uint32_t cpu);
-/* Load GS base for the calling CPU (AP start-up). */
-void percpu_enter(struct percpu *pc);

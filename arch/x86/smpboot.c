@@ -21,7 +21,6 @@
 #include "arch/x86/cpu_setup.h"
 #include "arch/x86/desc.h"
 #include "arch/mmu.h"
-#include "kernel/percpu_area.h"
 #include "lib/cpumask.h"
 #include "lib/printk.h"
 #include "lib/panic.h"
@@ -29,15 +28,13 @@
 #include "lib/fmt.h"
 #include "lib/time.h"
 #include "lib/cmdline.h"
-#include "mm/kpaging.h"
-#include "mm/memmap.h"
-#include "mm/vmalloc.h"
 #include "arch/trap.h"
-#include "mm/numa.h"
 #include "arch/fpu.h"
 #include "arch/entry.h"
 #include "arch/ipi.h"
 #include "arch/mem.h"
+#include "arch/layout.h"
+#include "arch/pgtable.h"
 
 struct tramp_params {
 	uint16_t gdt_limit;
@@ -71,7 +68,6 @@ extern const char trampoline_pm[], trampoline_lm[];
 extern const char ap_start64[];
 
 #define TRAMP_PAGES 4 /* code+params, PML4, PDPT, PD */
-#define IDLE_STACK  (16 * 1024)
 
 static int smp_max_cpus = NR_CPUS;
 KSWITCH_INT(smp_max_cpus, "maxcpus", "start at most this many CPUs", 1, NR_CPUS);
@@ -80,6 +76,8 @@ static paddr_t tramp_base;
 static volatile int32_t ap_alive = -1;
 uint64_t smp_boot_ns;
 uint32_t smp_failed;
+
+static struct smp_boot_ops boot_ops; /* the kernel's, from smp_boot_aps */
 
 struct cpu_slot {
 	uint32_t apic_id;
@@ -91,11 +89,8 @@ static paddr_t find_tramp_base(void)
 	/* The first MiB is reserved from the frame allocator as a whole; pick
 	 * pages there that the firmware reported as usable RAM. */
 	for (paddr_t pa = 0x8000; pa + TRAMP_PAGES * PAGE_SIZE <= 0x9f000; pa += PAGE_SIZE) {
-		for (uint32_t i = 0; i < memmap.nr_ram; i++) {
-			if (memmap.ram[i].start <= pa &&
-			    pa + TRAMP_PAGES * PAGE_SIZE <= memmap.ram[i].end)
-				return pa;
-		}
+		if (arch_mem.is_ram(pa, TRAMP_PAGES * PAGE_SIZE))
+			return pa;
 	}
 	return 0;
 }
@@ -105,7 +100,7 @@ static void build_tramp_tables(void)
 	pte_t *pml4 = phys_to_virt(tramp_base + 0x1000);
 	pte_t *pdpt = phys_to_virt(tramp_base + 0x2000);
 	pte_t *pd = phys_to_virt(tramp_base + 0x3000);
-	const pte_t *kpml4 = pt_table(kernel_root);
+	const pte_t *kpml4 = pt_table(boot_ops.kernel_root);
 
 	memset(pml4, 0, 3 * PAGE_SIZE);
 	for (int i = 256; i < 512; i++)
@@ -139,14 +134,11 @@ static void fill_params(struct percpu *pc, uint64_t stack_top)
 	p->entry64 = (uint64_t)ap_start64;
 }
 
-/* The kernel's per-CPU bring-up (kernel_ap_main), set by smp_boot_aps. */
-static void (*generic_ap_main_fn)(uint32_t cpu);
-
 void ap_main(struct percpu *pc);
 void ap_main(struct percpu *pc)
 {
-	percpu_enter(pc);
-	arch_write_cr3(kernel_root);
+	wrmsr(MSR_GS_BASE, (uint64_t)pc); /* this CPU's area (prepare_cpu made it) */
+	arch_write_cr3(boot_ops.kernel_root);
 	gdt_tss_init(pc, true);
 	idt_load();
 	cpu_setup_ap();
@@ -160,7 +152,7 @@ void ap_main(struct percpu *pc)
 	/* The CPU runs: the generic per-CPU bring-up the kernel handed to
 	 * smp_boot_aps() takes over and ends in the idle loop, after
 	 * arch_ap_online(). */
-	generic_ap_main_fn(cpu);
+	boot_ops.ap_main(cpu);
 	panic("smp: cpu %u returned from the kernel's AP bring-up", cpu);
 }
 
@@ -188,19 +180,13 @@ static bool wait_alive(uint32_t cpu, uint64_t us)
 static uint64_t prepare_ap(uint32_t cpu)
 {
 	uint32_t apic_id = cpu_slots[cpu].apic_id;
-	struct percpu *pc = percpu_area_create(cpu);
+	uint64_t stack_top = boot_ops.prepare_cpu(cpu, apic_id);
 
-	pc->entry.apic_id = apic_id;
-	numa_bind_cpu(cpu, apic_id);
-	void *stack = kstack_alloc(IDLE_STACK, numa_cpu_node(cpu));
-
-	if (!stack) {
-		pr_err("smp: no memory for cpu %u's stack", cpu);
+	if (!stack_top)
 		return 0;
-	}
 	smp_call_cpu_init(cpu);
 	apic_send_ipi_apic_id(apic_id, 0, APIC_DM_INIT);
-	return (uint64_t)stack + IDLE_STACK;
+	return stack_top;
 }
 
 /* Phase 2: SIPI, a second SIPI if the first was missed, wait for online. */
@@ -256,9 +242,9 @@ static void collect_cpus(const struct madt_info *m)
 	}
 }
 
-void smp_boot_aps(void (*generic_ap_main)(uint32_t cpu))
+void smp_boot_aps(const struct smp_boot_ops *ops)
 {
-	generic_ap_main_fn = generic_ap_main;
+	boot_ops = *ops;
 	const struct madt_info *m = acpi_madt();
 
 	cpumask_set(&cpu_online_mask, 0);

@@ -25,6 +25,10 @@ struct arch_mem_ops {
 	 * flags beside present (PTE_NX, ...), global as kernel mappings are
 	 * (mm/kpaging.c kmap_page). */
 	void (*map_page)(uint64_t va, uint64_t pa, uint64_t flags, bool global);
+	/* [pa, pa + size) lies in one range of usable RAM the firmware
+	 * reported (mm/memmap.c's ram ranges; SMP start-up places its
+	 * trampoline in low memory with it). */
+	bool (*is_ram)(uint64_t pa, uint64_t size);
 	/* The kernel heap: zeroed, NULL when out of memory or size is 0;
 	 * free takes either kind of block (mm/kheap.c kmalloc, kfree). */
 	void *(*alloc)(size_t size);
