@@ -5,20 +5,6 @@
 #include "include/uapi/errno.h"
 #include "kernel/percpu_area.h"
 
-int copy_from_user(void *dst, uint64_t usrc, uint64_t n)
-{
-	if (!user_range_valid(usrc, n))
-		return -EFAULT;
-	return copy_user_raw(dst, (const void *)usrc, n) ? -EFAULT : 0;
-}
-
-int copy_to_user(uint64_t udst, const void *src, uint64_t n)
-{
-	if (!user_range_valid(udst, n))
-		return -EFAULT;
-	return copy_user_raw((void *)udst, src, n) ? -EFAULT : 0;
-}
-
 int get_user_u32(uint32_t *out, uint64_t uaddr, bool nofault)
 {
 	if (!user_range_valid(uaddr, 4) || (uaddr & 3))

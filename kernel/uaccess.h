@@ -2,32 +2,18 @@
  * Access to user memory from system calls. Every pointer a user passes in
  * goes through these: the range is checked against user space first, then
  * copied with SMAP opened only for the copy; a bad pointer returns -EFAULT
- * and never faults the kernel.
+ * and never faults the kernel. The checked copies and the raw routines
+ * are the arch's (arch/uaccess.h), which its own users (extended state)
+ * call too.
  */
 #pragma once
 
 #include "lib/compiler.h"
-#include "arch/layout.h"
+#include "arch/uaccess.h"
 
-extern uint8_t smap_enabled; /* arch/x86/cpu_setup.c */
-
-static inline bool user_range_valid(uint64_t addr, uint64_t len)
-{
-	return addr < USER_TOP && len <= USER_TOP - addr;
-}
-
-int copy_from_user(void *dst, uint64_t usrc, uint64_t n);
-int copy_to_user(uint64_t udst, const void *src, uint64_t n);
 /* Reads a 32-bit word; with nofault, never resolves a page fault (for use
  * under spinlocks that the fault path would need), returning -EFAULT. */
 int get_user_u32(uint32_t *out, uint64_t uaddr, bool nofault);
 /* Copies a NUL-terminated string of at most max-1 bytes; -ENAMETOOLONG
  * if longer, -EFAULT on a bad pointer. */
 int strncpy_from_user(char *dst, uint64_t usrc, uint64_t max);
-
-/* arch/x86/usercopy.S */
-long copy_user_raw(void *dst, const void *src, uint64_t n);
-long get_user_u32_raw(uint32_t *out, const void *uaddr);
-long clear_user_raw(void *dst, uint64_t n);
-/* Test only: read a user word WITHOUT opening SMAP (0 or -EFAULT). */
-long probe_user_no_stac(uint32_t *out, uint64_t uaddr);

@@ -64,7 +64,7 @@
 #include "lib/panic.h"
 #include "mm/kheap.h"
 #include "lib/trace.h"
-#include "kernel/uaccess.h"
+#include "arch/uaccess.h"
 
 #define MSR_IA32_XSS	 0xda0
 #define MSR_IA32_XFD	 0x1c4
