@@ -40,6 +40,10 @@ void kmem_cache_init(struct kmem_cache *c, const char *name, uint32_t size, uint
 void kmem_cache_init_typesafe(struct kmem_cache *c, const char *name, uint32_t size,
 			      uint32_t align);
 void *kmem_cache_alloc(struct kmem_cache *c); /* zeroed; NULL when out of memory */
+/* A cache in mm's storage for the arch (arch/mem.h cache_create); NULL
+ * once the few there are have been given out. */
+void *kmem_cache_create_for_arch(const char *name, uint32_t size, uint32_t align);
+void *kmem_cache_alloc_for_arch(void *cache);
 void kmem_cache_free(struct kmem_cache *c, void *obj);
 
 void *kmalloc(size_t size); /* zeroed; NULL when out of memory or size is 0 */

@@ -234,4 +234,6 @@ const struct arch_mem_ops mm_arch_mem_ops = {
 	.is_ram = is_ram,
 	.alloc = kmalloc,
 	.free = kfree,
+	.cache_create = kmem_cache_create_for_arch,
+	.cache_alloc = kmem_cache_alloc_for_arch,
 };

@@ -62,7 +62,6 @@
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "lib/panic.h"
-#include "mm/kheap.h"
 #include "lib/trace.h"
 #include "arch/uaccess.h"
 
@@ -97,7 +96,7 @@ static struct {
 	uint32_t checked_std, checked_cmp; /* what CPUID said for it */
 } xs = { .mode = XMODE_FXSAVE, .base_size = 512, .full_size = 512 };
 
-static struct kmem_cache base_cache;
+static void *base_cache; /* arch_mem.cache_create's handle */
 static bool base_cache_used;
 
 static bool compacted(void)
@@ -221,7 +220,8 @@ void xstate_init_bsp(void)
 	check_against_cpu();
 	base_cache_used = xs.base_size <= 2048;
 	if (base_cache_used)
-		kmem_cache_init(&base_cache, "xstate", xs.base_size, 64);
+		base_cache = arch_mem.cache_create("xstate", xs.base_size, 64);
+	base_cache_used = base_cache != NULL;
 	xstate_init_cpu();
 }
 
@@ -273,7 +273,7 @@ static void *buf_new(uint64_t f)
 {
 	uint32_t size =
 		(f == xs.base_feat || xs.mode == XMODE_FXSAVE) ? xs.base_size : xs.full_size;
-	uint8_t *b = (base_cache_used && size == xs.base_size) ? kmem_cache_alloc(&base_cache)
+	uint8_t *b = (base_cache_used && size == xs.base_size) ? arch_mem.cache_alloc(base_cache)
 							       : arch_mem.alloc(size);
 
 	if (!b)

@@ -5,9 +5,10 @@
  * table or register is mapped; the arch calls through its copy, arch_mem
  * (arch/x86/mem.c). Its users: ACPI (tables, the HPET), the local and I/O
  * APICs (registers), the IDT's alias, the cross-CPU call slots, SMP start-up and topology
- * (scratch arrays), extended state (buffers larger than the slab's).
- * Nothing on a per-operation path but the extended-state buffer of a
- * thread that grows into AMX tiles.
+ * (scratch arrays), extended state (its buffers: a cache of the base
+ * size, the heap for larger ones). Nothing on a per-operation path but a
+ * new thread's extended-state buffer, whose call through the copy is one
+ * instruction as a direct call is.
  */
 #pragma once
 
@@ -33,6 +34,12 @@ struct arch_mem_ops {
 	 * free takes either kind of block (mm/kheap.c kmalloc, kfree). */
 	void *(*alloc)(size_t size);
 	void (*free)(void *p);
+	/* A cache of equal objects of size bytes, aligned to align, for the
+	 * life of the kernel (a handle, NULL if none is left), and one zeroed
+	 * object from it (NULL when out of memory); free takes the objects
+	 * back (mm/kheap.c kmem_cache, in storage of mm's). */
+	void *(*cache_create)(const char *name, uint32_t size, uint32_t align);
+	void *(*cache_alloc)(void *cache);
 };
 
 extern struct arch_mem_ops arch_mem;
