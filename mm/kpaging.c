@@ -218,7 +218,7 @@ const void *kmap_firmware(paddr_t pa, uint64_t size)
 	return ioremap(pa, size, PTE_CACHE_WB);
 }
 
-static bool is_ram(paddr_t pa, uint64_t size)
+static bool ram_covers(paddr_t pa, uint64_t size)
 {
 	for (uint32_t i = 0; i < memmap.nr_ram; i++) {
 		if (memmap.ram[i].start <= pa && pa + size <= memmap.ram[i].end)
@@ -228,10 +228,10 @@ static bool is_ram(paddr_t pa, uint64_t size)
 }
 
 const struct arch_mem_ops mm_arch_mem_ops = {
-	.ioremap = ioremap,
+	.map_mmio = ioremap,
 	.map_firmware = kmap_firmware,
 	.map_page = kmap_page,
-	.is_ram = is_ram,
+	.is_ram = ram_covers,
 	.alloc = kmalloc,
 	.free = kfree,
 	.cache_create = kmem_cache_create_for_arch,

@@ -230,7 +230,7 @@ void acpi_init(const struct boot_info *bi)
 		return;
 	}
 	if (hpet_base)
-		hpet_regs = arch_mem.ioremap(hpet_base, 1024, PTE_CACHE_UC);
+		hpet_regs = arch_mem.map_mmio(hpet_base, 1024, PTE_CACHE_UC);
 }
 
 void acpi_numa(struct acpi_numa *out)

@@ -203,7 +203,7 @@ void apic_init_bsp(void)
 		apic_mode = APIC_MODE_X2APIC;
 	}
 	if (apic_mode == APIC_MODE_XAPIC)
-		xapic_mmio = arch_mem.ioremap(base & 0xffffff000ull, 4096, PTE_CACHE_UC);
+		xapic_mmio = arch_mem.map_mmio(base & 0xffffff000ull, 4096, PTE_CACHE_UC);
 	if (!acpi_madt() || acpi_madt()->pcat_compat)
 		pic_disable();
 	else

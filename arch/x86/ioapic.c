@@ -86,7 +86,7 @@ void ioapic_init(void)
 	for (uint32_t i = 0; i < m->nr_ioapics && i < MADT_MAX_IOAPICS; i++) {
 		struct ioapic *a = &ioapics[nr_ioapics];
 
-		a->mmio = arch_mem.ioremap(m->ioapics[i].addr, 4096, PTE_CACHE_UC);
+		a->mmio = arch_mem.map_mmio(m->ioapics[i].addr, 4096, PTE_CACHE_UC);
 		if (!a->mmio)
 			continue;
 		a->gsi_base = m->ioapics[i].gsi_base;

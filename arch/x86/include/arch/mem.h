@@ -18,7 +18,7 @@ struct arch_mem_ops {
 	/* A permanent mapping of device registers; cache is PTE_CACHE_UC, WC
 	 * or WB (arch/pgtable.h); panics when the area is exhausted
 	 * (mm/kpaging.c ioremap). */
-	void *(*ioremap)(uint64_t pa, uint64_t size, uint64_t cache);
+	void *(*map_mmio)(uint64_t pa, uint64_t size, uint64_t cache);
 	/* Firmware tables at pa: the direct map where it covers them, else a
 	 * permanent write-back mapping (mm/kpaging.c kmap_firmware). */
 	const void *(*map_firmware)(uint64_t pa, uint64_t size);
