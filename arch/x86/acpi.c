@@ -151,7 +151,7 @@ static void handle_table(paddr_t pa)
 		handle_srat(h, avail, pa);
 		return;
 	} else if (!strcmp(sig, "SLIT")) {
-		static uint8_t dist[ACPI_MAX_LOCALITIES * ACPI_MAX_LOCALITIES];
+		uint8_t dist[ACPI_MAX_LOCALITIES * ACPI_MAX_LOCALITIES]; /* parsed, then merged */
 		uint32_t n;
 
 		err = acpi_parse_slit(h, avail, &n, dist, sizeof(dist));
