@@ -360,6 +360,13 @@ static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
  * regression ipc_wait_done_races_the_wakers_block). */
 static __always_inline void wait_done(struct task *me, struct endpoint *ep)
 {
+	/* Run by a direct switch (WAKE_DIRECT): the switcher dequeued us and
+	 * was BLOCKED before we ran, on this CPU; the lock would find nothing
+	 * to do and no waker to wait for. */
+	if (likely(me->wake_reason == WAKE_DIRECT)) {
+		me->ipc_ep = NULL;
+		return;
+	}
 	spin_lock(&ep->lock);
 	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
 		list_del(&me->ipc_link);

@@ -507,6 +507,7 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 	 * ipc_switch_vs_migrating_wake hung at -smp 2). At least one tick, so
 	 * that the next tick still ends an exhausted slice. */
 	next->state = TASK_RUNNING;
+	next->wake_reason = WAKE_DIRECT;
 	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
 	rq->curr = next;
 	context_switch(rq, me, next);

@@ -134,7 +134,9 @@ struct task {
 	uint64_t last_run_tsc;
 };
 
-enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED };
+/* WAKE_DIRECT: run by sched_switch_to_blocked(), whose caller was BLOCKED
+ * (under the rq lock) before this task ran. */
+enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED, WAKE_DIRECT };
 
 /* The running task on this CPU. */
 static __always_inline struct task *current_task(void)
