@@ -43,11 +43,6 @@ void proc_init(void)
 	kmem_cache_init(&proc_cache, "proc", sizeof(struct proc), 64);
 }
 
-struct proc *proc_current(void)
-{
-	return current_task()->proc;
-}
-
 uint32_t proc_count(void)
 {
 	uint32_t n = 0;
