@@ -18,7 +18,7 @@ struct trap_frame;
 static __always_inline void user_enter_kernel(void)
 {
 	pti_note_entry();
-	kflush_enter_kernel(!pti_enabled);
+	kflush_enter_from_user(!pti_enabled);
 }
 /* irq_enter_from_idle, prepare_return_to_user and syscall_dispatch:
  * arch/entry.h (the arch's entry code calls them). */
