@@ -55,6 +55,7 @@
  * falls back to an ordinary wake and block (counter ipc_switch_fallback).
  */
 #include "sched/rq.h"
+#include "sched/context_switch.h"
 #include "sched/idle.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
