@@ -49,8 +49,8 @@ struct flush_many_req {
 };
 void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis);
 
-/* Context switch: load next's address space on this CPU. */
-void switch_mm(struct mm *prev, struct mm *next, struct task *tsk);
+/* Context switch: load next's address space on this CPU (switch_mm(),
+ * inline: mm/switch_mm.h). */
 /* A kernel thread runs: keep mm loaded (lazytlb=on) or load the kernel mm;
  * returns the mm it runs on. */
 struct mm *enter_lazy_tlb(struct mm *mm);

@@ -8,6 +8,7 @@
 
 #include "sched/rq.h"
 #include "mm/tlb.h"
+#include "mm/switch_mm.h"
 #include "mm/mm.h"
 #include "mm/kflush.h"
 #include "lib/percpu.h"
