@@ -18,7 +18,7 @@ struct trap_frame;
 static __always_inline void user_enter_kernel(void)
 {
 	pti_note_entry();
-	kflush_enter_kernel(!pti_enabled);
+	kflush_enter_from_user(!pti_enabled);
 }
 /* The arch's entry code calls these through arch/entry.h's entry_ops
  * (user_enter, irq_enter_idle, return_to_user, do_syscall: the contracts

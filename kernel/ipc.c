@@ -57,7 +57,11 @@
  * before ours and needs no flush; its comment says why the general
  * load_mm would do the same), and the system calls pass the task's own
  * ipc_msg, so the message is copied once each way (frame to task, task
- * to partner, partner's task to its frame).
+ * to partner, partner's task to its frame). The task run by a direct
+ * switch knows it (wake_reason WAKE_DIRECT, set under the run-queue lock)
+ * and skips wait_done's endpoint lock: the lock is there to wait for a
+ * waker on another CPU to block, and a direct switcher was BLOCKED on
+ * this CPU before we ran.
  *
  * Not (yet) an seL4-style fastpath: the general code above is the only
  * IPC path, with its checks (handle, rights, endpoint reference, kill,
@@ -360,6 +364,13 @@ static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
  * regression ipc_wait_done_races_the_wakers_block). */
 static __always_inline void wait_done(struct task *me, struct endpoint *ep)
 {
+	/* Run by a direct switch (WAKE_DIRECT): the switcher dequeued us and
+	 * was BLOCKED before we ran, on this CPU; the lock would find nothing
+	 * to do and no waker to wait for. */
+	if (likely(me->wake_reason == WAKE_DIRECT)) {
+		me->ipc_ep = NULL;
+		return;
+	}
 	spin_lock(&ep->lock);
 	if (me->ipc_state == IPC_RECV || me->ipc_state == IPC_SEND) {
 		list_del(&me->ipc_link);

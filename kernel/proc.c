@@ -43,11 +43,6 @@ void proc_init(void)
 	kmem_cache_init(&proc_cache, "proc", sizeof(struct proc), 64);
 }
 
-struct proc *proc_current(void)
-{
-	return current_task()->proc;
-}
-
 uint32_t proc_count(void)
 {
 	uint32_t n = 0;
@@ -105,7 +100,6 @@ struct task *proc_thread_create(struct proc *p, uint64_t entry, uint64_t stack, 
 	t->flags &= ~TF_KTHREAD;
 	t->proc = p;
 	t->mm = p->mm;
-	t->active_mm = p->mm;
 	spin_lock(&p->lock);
 	if (p->exiting) {
 		spin_unlock(&p->lock);
@@ -415,7 +409,6 @@ static void detach_mm(struct task *me)
 		this_cpu_write(fpu_owner, NULL);
 	this_cpu_write(cur_arch, NULL); /* no user task runs here any more */
 	tlb_switch_to_kernel_mm();
-	me->active_mm = &kernel_mm;
 	me->mm = NULL;
 	irq_enable();
 }

@@ -16,6 +16,7 @@
 #include "lib/list.h"
 #include "lib/spinlock.h"
 #include "kernel/handle.h"
+#include "sched/task.h"
 
 struct mm;
 struct task;
@@ -72,5 +73,9 @@ int proc_kill_thread(uint32_t tid);
  * entry_ops.kill_fault). */
 void proc_kill_fault(struct trap_frame *tf, const char *what) __noreturn;
 int thread_join(uint32_t tid, int *code);
-struct proc *proc_current(void);
+/* The calling thread's process (NULL in a kernel thread). */
+static inline struct proc *proc_current(void)
+{
+	return current_task()->proc;
+}
 uint32_t proc_count(void);

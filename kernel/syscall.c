@@ -467,7 +467,18 @@ static long sys_trace(struct trap_frame *tf)
 	return trace_ctl(ARG0, ARG1);
 }
 
+static long sys_enosys(struct trap_frame *tf)
+{
+	(void)tf;
+	return -ENOSYS;
+}
+
+/* Every slot is filled (unused numbers with sys_enosys): the dispatch
+ * checks only the range. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
 static const syscall_fn table[NR_SYSCALLS] = {
+	[0 ... NR_SYSCALLS - 1] = sys_enosys,
 	[SYS_EXIT] = sys_exit,
 	[SYS_SPAWN] = sys_spawn,
 	[SYS_WAIT] = sys_wait,
@@ -516,6 +527,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_IPC_REPLY] = sys_ipc_reply,
 	[SYS_TRACE] = sys_trace,
 };
+#pragma GCC diagnostic pop
 
 static __noreturn __noinline void syscall_return_noncanonical(struct trap_frame *tf)
 {
@@ -534,7 +546,7 @@ long syscall_invoke(uint64_t nr, const uint64_t args[6])
 				 .r9 = args[5],
 				 .vector = ~0ull };
 
-	return nr < NR_SYSCALLS && table[nr] ? table[nr](&tf) : -ENOSYS;
+	return nr < NR_SYSCALLS ? table[nr](&tf) : -ENOSYS;
 }
 
 bool syscall_dispatch(struct trap_frame *tf)
@@ -544,7 +556,7 @@ bool syscall_dispatch(struct trap_frame *tf)
 	irq_enable();
 	uint64_t nr = tf->rax;
 
-	tf->rax = nr < NR_SYSCALLS && table[nr] ? (uint64_t)table[nr](tf) : (uint64_t)-ENOSYS;
+	tf->rax = likely(nr < NR_SYSCALLS) ? (uint64_t)table[nr](tf) : (uint64_t)-ENOSYS;
 	/* A SYSCALL in the last two bytes of user space returns to
 	 * 0x800000000000. Neither exit may go there: SYSRET would fault in
 	 * ring 0 on the user's stack (SDM Vol. 2B SYSRET), IRETQ in ring 0

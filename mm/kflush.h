@@ -41,6 +41,16 @@ static __always_inline void kflush_enter_kernel(bool with_fence)
 	if (unlikely(!ts || ts->kgen_seen < kflush_generation()))
 		kflush_catch_up();
 }
+/* Entry from user mode: the entry code (arch/x86/entry.S) already stored
+ * KERNEL, before its CR3 write. This CPU has run user code, so its TLB
+ * state exists (switch_mm dereferences it unconditionally). */
+static __always_inline void kflush_enter_from_user(bool with_fence)
+{
+	if (with_fence)
+		smp_mb(); /* as in kflush_enter_kernel() */
+	if (unlikely(this_tlb()->kgen_seen < kflush_generation()))
+		kflush_catch_up();
+}
 /* The same for an interrupt that found the CPU idle, before its handler
  * runs (counter kflush_catchup_irq when there was something to flush). */
 void kflush_enter_from_idle(void);

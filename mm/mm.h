@@ -10,9 +10,9 @@
  * aligned pair, root | 0x1000 being the user root; without PTI only the
  * kernel root is used and user_root == 0.
  *
- * Lifetime: refcount holds the mm alive (one per process, one per CPU
- * that holds it as a lazy active_mm: see mm/tlb.c for the one rule about
- * freeing an mm that lazy CPUs still have loaded).
+ * Lifetime: refcount holds the mm alive (one per process). CPUs that
+ * still have it loaded lazily hold no reference: mm/tlb.c has the one rule
+ * for freeing an mm they have loaded (mm_drop_lazy_users).
  *
  * Locking: mm->lock guards the VMA list and the user half of the page
  * tables. It is never taken in interrupt context; TLB shootdowns may be

@@ -111,7 +111,7 @@ void pti_map_cpu_area(uint64_t base)
 
 void pti_init_cpu(void)
 {
-	this_cpu_write(entry.pti_on, (uint64_t)pti_enabled);
+	arch_entry_set_pti(pti_enabled);
 	if (pti_enabled)
 		tss_set_rsp0(this_cpu_read(entry.entry_stack_ptr));
 }

@@ -57,6 +57,7 @@
  * has it loaded, and each switches to the kernel mm. No refcounts per CPU.
  */
 #include "mm/tlb.h"
+#include "mm/switch_mm.h"
 #include "mm/mm.h"
 #include "mm/pcid.h"
 #include "mm/pti.h"
@@ -71,7 +72,6 @@
 #include "lib/panic.h"
 #include "lib/cmdline.h"
 #include "lib/printk.h"
-#include "sched/task.h"
 #include "arch/mmu.h"
 #include "arch/cpu.h"
 #include "lib/trace.h"
@@ -444,47 +444,6 @@ static void load_mm_locked(struct mm *next)
 	pcid_load_cr3(next, slot, flush);
 }
 
-/*
- * load_mm()'s common case, inline: next is in the slot this CPU loaded
- * before the current one (two address spaces taking turns), that slot is
- * flushed up to next's generation and the kernel's, this CPU's bit is in
- * next's mask already, and no precise user flush is queued. Then the
- * general path would: set no bit (and so issue no barrier), flush
- * nothing, count an ASID hit, leave the slot's generations as they are,
- * and load the cached no-flush CR3 (pcid_load_cr3). This does exactly
- * that. Anything else (pcid=off, tlbcheck=on, fault injection, a miss, a
- * flush due, a CR3 cache for another root) takes load_mm(). Race a holds
- * as on the general path with the bit already set: the generation is read
- * after the bit, and an initiator that read the bit interrupts us once
- * interrupts are on again, when loaded_mm is next.
- */
-static __always_inline bool load_mm_fast(struct mm *next)
-{
-	struct cpu_tlb *ts = this_tlb();
-	uint32_t slot = ts->prev;
-	struct asid_slot *s = &ts->slots[slot];
-
-	if (unlikely(pcid_mode == PCID_OFF || tlbcheck_enabled || tlbinject != INJECT_NONE))
-		return false;
-	if (slot >= ts->nr || s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
-	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
-		return false;
-	/* Acquire, as load_mm_locked's: after the mask bit. */
-	if (s->tlb_gen < __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE) ||
-	    s->kgen < kflush_generation())
-		return false;
-	this_cpu_inc(counters[CNT_ASID_HIT]);
-	if (ts->cur != slot)
-		ts->prev = ts->cur;
-	ts->cur = slot;
-	ts->kgen_seen = s->kgen;
-	this_cpu_write(shared.loaded_mm, next);
-	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
-	ts->user_cr3_keep = s->user_stale ? 0 : s->ucr3_keep; /* queue empty: checked above */
-	arch_write_cr3(s->kcr3);
-	return true;
-}
-
 /* Leaving lazy mode for the mm that is still loaded: catch up (race b). */
 static void lazy_catch_up(struct mm *mm)
 {
@@ -510,11 +469,8 @@ static void lazy_catch_up(struct mm *mm)
 		tlbcheck_range_flushed(mm->ctx_id, 0, USER_TOP, s->tlb_gen);
 }
 
-void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
+void switch_mm_slow(struct mm *next)
 {
-	(void)prev;
-	(void)tsk;
-	assert_irqs_off();
 	uint64_t tx = tlbcheck_begin();
 
 	if (this_cpu_read(shared.loaded_mm) == next) {
@@ -528,12 +484,6 @@ void switch_mm(struct mm *prev, struct mm *next, struct task *tsk)
 			load_mm(next);
 	}
 	tlbcheck_end(tx);
-	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
-	arch_pasid_switch_mm(READ_ONCE(next->pasid));
-	/* The same race for the I/O bitmap (kernel/ioport.c): one predictable
-	 * compare for a process without ports on a CPU whose TSS holds none. */
-	if (unlikely(this_cpu_read(io_key) != READ_ONCE(next->io_key)))
-		mm_load_io_bitmap(next);
 }
 
 void mm_load_io_bitmap(const struct mm *mm)
@@ -545,34 +495,35 @@ void mm_load_io_bitmap(const struct mm *mm)
 }
 
 /* A kernel thread is about to run: keep the user mm loaded (lazytlb=on) or
- * switch to the kernel mm (lazytlb=off). Returns the mm it runs on. */
-struct mm *enter_lazy_tlb(struct mm *mm)
+ * switch to the kernel mm (lazytlb=off). The mm a CPU runs on is its
+ * loaded_mm (none yet on a CPU that has run no user task: the kernel
+ * root). */
+void enter_lazy_tlb(void)
 {
+	struct mm *mm = this_cpu_read(shared.loaded_mm);
+
 	if (!lazytlb) {
-		if (this_cpu_read(shared.loaded_mm) != &kernel_mm)
+		if (mm != &kernel_mm)
 			load_mm(&kernel_mm);
-		return &kernel_mm;
+		return;
 	}
-	if (mm != &kernel_mm && !this_cpu_read(shared.is_lazy)) {
+	if (mm && mm != &kernel_mm && !this_cpu_read(shared.is_lazy)) {
 		/* Becoming lazy loosens what the checker excuses; no transaction
 		 * needed (nothing in the TLB changes). */
 		this_cpu_write(shared.is_lazy, 1);
 		this_cpu_inc(counters[CNT_TLB_LAZY_ENTER]);
 		trace(TR_LAZY_ENTER, 0, 0);
 	}
-	return mm;
 }
 
 /* Lazy CPU gives up the user mm it still has loaded. */
 static void leave_lazy_mm(void)
 {
-	struct task *t = current_task();
 	uint64_t tx = tlbcheck_begin();
 
 	trace(TR_LAZY_LEAVE, TRLAZY_DROPPED, 0);
 	this_cpu_write(shared.is_lazy, 0);
 	load_mm(&kernel_mm);
-	t->active_mm = &kernel_mm;
 	tlbcheck_end(tx);
 }
 
@@ -596,7 +547,8 @@ static void drop_lazy(void *arg)
 
 	if (this_cpu_read(shared.loaded_mm) != mm)
 		return;
-	BUG_ON(current_task()->mm == mm);
+	/* Loaded and not lazy: a thread of the dying mm is running here. */
+	BUG_ON(!this_cpu_read(shared.is_lazy));
 	leave_lazy_mm();
 }
 

@@ -49,15 +49,15 @@ struct flush_many_req {
 };
 void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis);
 
-/* Context switch: load next's address space on this CPU. */
-void switch_mm(struct mm *prev, struct mm *next, struct task *tsk);
+/* Context switch: load next's address space on this CPU (switch_mm(),
+ * inline: mm/switch_mm.h). */
 /* Load mm's I/O bitmap (kernel/ioport.c builds it and has the protocol)
  * into this CPU's TSS, or none: switch_mm when the key differs, ioport
  * when it changes the bitmap. Interrupts off. */
 void mm_load_io_bitmap(const struct mm *mm);
-/* A kernel thread runs: keep mm loaded (lazytlb=on) or load the kernel mm;
- * returns the mm it runs on. */
-struct mm *enter_lazy_tlb(struct mm *mm);
+/* A kernel thread runs: keep the loaded mm (lazytlb=on) or load the
+ * kernel mm. */
+void enter_lazy_tlb(void);
 /* An exiting thread leaves its mm for good: load the kernel mm here. */
 void tlb_switch_to_kernel_mm(void);
 /* Before an mm's page tables are freed: no CPU may have it loaded. */

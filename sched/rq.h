@@ -36,8 +36,10 @@ static inline struct rq *this_rq(void)
 
 /* sched/sched.c: pick the next task and switch (rq locked, irqs off). */
 void sched_switch_locked(struct rq *rq);
-/* sched/switch.c */
-void context_switch(struct rq *rq, struct task *prev, struct task *next);
+/* sched/switch.c: the out-of-line ends of context_switch()
+ * (sched/context_switch.h). */
+void context_switch_preempt_panic(struct task *prev) __noreturn;
+void sched_migrate_switched_out(struct task *prev);
 /* sched_finish_switch: sched/task.h. */
 /* sched/task.c */
 void task_reap_later(struct task *t);

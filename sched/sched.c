@@ -55,6 +55,7 @@
  * falls back to an ordinary wake and block (counter ipc_switch_fallback).
  */
 #include "sched/rq.h"
+#include "sched/context_switch.h"
 #include "sched/idle.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
@@ -507,6 +508,7 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 	 * ipc_switch_vs_migrating_wake hung at -smp 2). At least one tick, so
 	 * that the next tick still ends an exhausted slice. */
 	next->state = TASK_RUNNING;
+	next->wake_reason = WAKE_DIRECT;
 	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
 	rq->curr = next;
 	context_switch(rq, me, next);

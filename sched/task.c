@@ -75,7 +75,6 @@ struct task *task_create(const char *name, void (*entry)(void *), void *arg, int
 	t->state = TASK_NEW;
 	t->cpu = (int32_t)this_cpu_id();
 	t->refcount = 1;
-	t->active_mm = &kernel_mm;
 	t->flags = TF_KTHREAD;
 	t->affinity = cpu_online_mask;
 	list_init(&t->rq_link);

@@ -3,7 +3,7 @@
  *
  * A task is a kernel stack plus saved state. User threads belong to a
  * process (kernel/proc.h) and run in its address space (mm); kernel threads
- * have mm == NULL and borrow whatever mm the CPU has loaded (active_mm,
+ * have mm == NULL and borrow whatever mm the CPU has loaded (loaded_mm,
  * lazy TLB, mm/tlb.c).
  *
  * States:
@@ -69,9 +69,8 @@ struct task {
 	uint64_t kstack_top;
 	void *kstack;
 
-	struct mm *mm;	      /* NULL for kernel threads */
-	struct mm *active_mm; /* mm whose tables the task runs on */
-	struct proc *proc;    /* NULL for kernel threads */
+	struct mm *mm;	   /* NULL for kernel threads */
+	struct proc *proc; /* NULL for kernel threads */
 	uint32_t tid;
 	int32_t cpu;	 /* CPU whose run queue owns the task */
 	uint32_t on_cpu; /* running, or still switching out somewhere */
@@ -135,7 +134,9 @@ struct task {
 	uint64_t last_run_tsc;
 };
 
-enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED };
+/* WAKE_DIRECT: run by sched_switch_to_blocked(), whose caller was BLOCKED
+ * (under the rq lock) before this task ran. */
+enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED, WAKE_DIRECT };
 
 /* The running task on this CPU. */
 static __always_inline struct task *current_task(void)

@@ -34,7 +34,7 @@
  * entry code is on the kernel stack), DF, TF, AC (SMAP closed), NT. */
 #define SFMASK_VALUE (RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | (1ul << 14))
 
-extern const char syscall_entry[];
+extern const char syscall_entry[], syscall_entry_pti[];
 
 uint8_t smap_enabled;
 static int smep_on = 1, smap_on = 1, umip_on = 1;
@@ -64,6 +64,12 @@ static void load_common(void)
 	wrmsr(MSR_STAR, ((uint64_t)SEL_KDATA << 48) | ((uint64_t)SEL_KCODE << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_SFMASK, SFMASK_VALUE);
+}
+
+void arch_entry_set_pti(bool pti)
+{
+	this_cpu_write(entry.pti_on, (uint64_t)pti);
+	wrmsr(MSR_LSTAR, (uint64_t)(pti ? syscall_entry_pti : syscall_entry));
 }
 
 void cpu_setup_bsp(void)

@@ -191,22 +191,19 @@ return_to_user:
 1:	swapgs
 	iretq
 
-/*
- * SYSCALL entry. The CPU saved RIP in RCX and RFLAGS in R11, masked
- * RFLAGS with SFMASK (interrupts off) and left RSP as the user's. We build
- * the same trap frame as an interrupt would (vector ~0 marks a system
- * call), so that every exit path can use it.
- */
-	.globl syscall_entry
-syscall_entry:
+/* Two entries, one per PTI setting, so that neither tests it: the boot
+ * points IA32_LSTAR at the one it runs with (arch_syscall_entry_select). */
+.macro SYSCALL_ENTRY name, pti
+	.globl \name
+\name:
 	swapgs
 	movl $0, %gs:PCPU_CONTEXT	/* KERNEL, before the CR3 write (mm/kflush.c) */
 	movq %rsp, %gs:PCPU_SCRATCH_RSP
-	cmpq $0, %gs:PCPU_PTI_ON
-	je 1f
+	.if \pti
 	movq %gs:PCPU_KERNEL_CR3, %rsp	/* RSP is our only free register */
 	movq %rsp, %cr3			/* serializing: see mm/kflush.c */
-1:	movq %gs:PCPU_KSTACK_TOP, %rsp
+	.endif
+	movq %gs:PCPU_KSTACK_TOP, %rsp
 	pushq $SEL_UDATA_RPL3
 	pushq %gs:PCPU_SCRATCH_RSP
 	pushq %r11
@@ -225,23 +222,38 @@ syscall_entry:
 	movq TF_RSP_OFF(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
 	POP_REGS
-	cmpq $0, %gs:PCPU_PTI_ON
-	je 2f
+	.if \pti
 	cmpq $0, %gs:PCPU_FLUSH_COUNT
-	jne 3f
-	/* PTI, no precise flush queued: RSP is our only free register (as
-	 * on entry); nothing touches the stack until it is the user's again
+	jne .Lsysret_flush\@
+	/* No precise flush queued: RSP is our only free register (as on
+	 * entry); nothing touches the stack until it is the user's again
 	 * (interrupts are off; NMI, #MC and #DB run on IST stacks). */
 	movq %gs:PCPU_USER_CR3, %rsp
 	movq %rsp, %cr3
-	jmp 2f
-	/* PTI: after the CR3 switch only the entry area is mapped, so move
-	 * to the entry stack for the helper's pushes. */
-3:	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
-	call pti_switch_to_user_cr3
-2:	movq %gs:PCPU_SCRATCH_RSP, %rsp
+	.endif
+	movq %gs:PCPU_SCRATCH_RSP, %rsp
 	swapgs
 	sysretq
+	.if \pti
+	/* After the CR3 switch only the entry area is mapped, so move to the
+	 * entry stack for the helper's pushes. */
+.Lsysret_flush\@:
+	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
+	call pti_switch_to_user_cr3
+	movq %gs:PCPU_SCRATCH_RSP, %rsp
+	swapgs
+	sysretq
+	.endif
+.endm
+
+/*
+ * SYSCALL entry. The CPU saved RIP in RCX and RFLAGS in R11, masked
+ * RFLAGS with SFMASK (interrupts off) and left RSP as the user's. We build
+ * the same trap frame as an interrupt would (vector ~0 marks a system
+ * call), so that every exit path can use it.
+ */
+	SYSCALL_ENTRY syscall_entry, 0
+	SYSCALL_ENTRY syscall_entry_pti, 1
 
 /* Enter user mode for the first time: RDI = trap frame on this task's
  * kernel stack (kernel/proc.c filled it in). */

@@ -199,6 +199,7 @@ void xstate_init_bsp(void)
 {
 	xstate_cpuid_read(&xs.cpuid, real_cpuid, NULL);
 	xs.mode = pick_mode(&xs.cpuid);
+	xstate_saves_with_xsaves = xs.mode == XMODE_XSAVES;
 	if (xs.mode != XMODE_FXSAVE) {
 		xs.xcr0_all = xstate_choose_xcr0(&xs.cpuid);
 		xs.xss = xs.mode == XMODE_XSAVES
@@ -394,10 +395,11 @@ static bool regs_hold(const struct arch_task *t)
 	return this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id();
 }
 
-void xstate_switch_out(struct arch_task *t)
+bool xstate_saves_with_xsaves;
+
+void xstate_save_slow(struct arch_task *t)
 {
-	if (t->xstate && regs_hold(t))
-		save(t);
+	save(t);
 }
 
 /* Give t tile space (interrupts off, t current). Its live state, if any,

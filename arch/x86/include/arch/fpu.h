@@ -16,8 +16,28 @@ void xstate_init_cpu(void);
 /* Give a user task its buffer, in the initial state. */
 int xstate_task_alloc(struct arch_task *t);
 void xstate_task_free(struct arch_task *t);
-/* Context switch away from a user task: save its live registers. */
-void xstate_switch_out(struct arch_task *t);
+/* The save instruction is XSAVES (set once at boot, arch/x86/xstate.c). */
+extern bool xstate_saves_with_xsaves;
+/* Save t's registers into its buffer with whichever instruction the boot
+ * chose (counted as xsave). */
+void xstate_save_slow(struct arch_task *t);
+
+/* Context switch away from a user task: save its live registers (the
+ * protocol's "switch out", arch/x86/xstate.c). Inline, XSAVES in place:
+ * it runs on every switch from a user task. */
+static __always_inline void xstate_switch_out(struct arch_task *t)
+{
+	if (!t->xstate || this_cpu_read(fpu_owner) != t || t->fpu_cpu != (int32_t)this_cpu_id())
+		return;
+	if (likely(xstate_saves_with_xsaves)) {
+		__asm__ __volatile__("xsaves64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
+				     "d"((uint32_t)(t->xfeatures >> 32))
+				     : "memory");
+		this_cpu_inc(counters[CNT_XSAVE]);
+		return;
+	}
+	xstate_save_slow(t);
+}
 /* Return to user: make the registers hold t's state. True if they were
  * loaded from memory (false: they already held it). */
 bool xstate_restore_for_user_slow(struct arch_task *t);

@@ -100,6 +100,10 @@ struct percpu_entry {
  * entry stack with PTI, else the task's kernel stack). arch/x86/desc.c. */
 void *idt_page(void);
 void tss_set_rsp0(uint64_t rsp0);
+/* This CPU enters and leaves with PTI (pti) or without: the entry page's
+ * flag, and the SYSCALL entry built for that setting (IA32_LSTAR,
+ * arch/x86/entry.S). */
+void arch_entry_set_pti(bool pti);
 
 _Static_assert(sizeof(struct percpu_entry) == 4096, "entry page is one page");
 _Static_assert(PERCPU_ENTRY_STACK >= PERCPU_STRUCT_MAX + 0x1000, "guard below stacks");

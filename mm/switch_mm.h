@@ -1,0 +1,83 @@
+/*
+ * switch_mm(), inline: the context switch compiles the common case of the
+ * address-space half into itself (sched/context_switch.h). Protocol:
+ * mm/tlb.c (the switch, lazy TLB, races a and b) and mm/pcid.c (slots).
+ */
+#pragma once
+
+#include "mm/tlb.h"
+#include "mm/mm.h"
+#include "mm/pcid.h"
+#include "mm/kflush.h"
+#include "mm/tlbcheck.h"
+#include "arch/pasid.h"
+#include "lib/percpu.h"
+#include "lib/spinlock.h"
+#include "include/uapi/counter_ids.h"
+#include "arch/mmu.h"
+
+/*
+ * load_mm()'s common case, inline: next is in the slot this CPU loaded
+ * before the current one (two address spaces taking turns), that slot is
+ * flushed up to next's generation and the kernel's, this CPU's bit is in
+ * next's mask already, and no precise user flush is queued. Then the
+ * general path would: set no bit (and so issue no barrier), flush
+ * nothing, count an ASID hit, leave the slot's generations as they are,
+ * and load the cached no-flush CR3 (pcid_load_cr3). This does exactly
+ * that. Anything else (pcid=off, tlbcheck=on, fault injection, a miss, a
+ * flush due, a CR3 cache for another root) takes load_mm(). Race a holds
+ * as on the general path with the bit already set: the generation is read
+ * after the bit, and an initiator that read the bit interrupts us once
+ * interrupts are on again, when loaded_mm is next.
+ */
+static __always_inline bool load_mm_fast(struct mm *next)
+{
+	struct cpu_tlb *ts = this_tlb();
+	uint32_t slot = ts->prev;
+	struct asid_slot *s = &ts->slots[slot];
+
+	if (unlikely(pcid_mode == PCID_OFF || tlbcheck_enabled || tlbinject != INJECT_NONE))
+		return false;
+	if (slot >= ts->nr || s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
+	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
+		return false;
+	/* Acquire, as load_mm_locked's: after the mask bit. */
+	if (s->tlb_gen < __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE) ||
+	    s->kgen < kflush_generation())
+		return false;
+	this_cpu_inc(counters[CNT_ASID_HIT]);
+	if (ts->cur != slot)
+		ts->prev = ts->cur;
+	ts->cur = slot;
+	ts->kgen_seen = s->kgen;
+	this_cpu_write(shared.loaded_mm, next);
+	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
+	ts->user_cr3_keep = s->user_stale ? 0 : s->ucr3_keep; /* queue empty: checked above */
+	arch_write_cr3(s->kcr3);
+	return true;
+}
+
+/* Everything but the common case below: the same mm again (lazy catch-up,
+ * race b), leaving lazy mode, the checker's transaction, load_mm(). */
+void switch_mm_slow(struct mm *next);
+
+/*
+ * Load next's address space on this CPU (context switch, interrupts off).
+ * The common case, a user task after another whose CPU was not lazy, with
+ * load_mm_fast's conditions: what switch_mm_slow() would do then (is_lazy
+ * is 0 already, nothing to trace, the checker is off so no transaction),
+ * without the call.
+ */
+static __always_inline void switch_mm(struct mm *next)
+{
+	assert_irqs_off();
+	if (!(this_cpu_read(shared.loaded_mm) != next && !this_cpu_read(shared.is_lazy) &&
+	      load_mm_fast(next)))
+		switch_mm_slow(next);
+	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
+	arch_pasid_switch_mm(READ_ONCE(next->pasid));
+	/* The same race for the I/O bitmap (kernel/ioport.c): one predictable
+	 * compare for a process without ports on a CPU whose TSS holds none. */
+	if (unlikely(this_cpu_read(io_key) != READ_ONCE(next->io_key)))
+		mm_load_io_bitmap(next);
+}

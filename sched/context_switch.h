@@ -1,0 +1,79 @@
+/*
+ * Context switch, inline (protocol: sched/switch.c). Both switches of the
+ * scheduler (sched_switch_locked, and the IPC direct switch
+ * sched_switch_to_blocked) compile these into themselves: a switch is on
+ * the IPC round trip twice, and the calls cost more than the checks.
+ */
+#pragma once
+
+#include "sched/rq.h"
+#include "mm/tlb.h"
+#include "mm/switch_mm.h"
+#include "mm/mm.h"
+#include "mm/kflush.h"
+#include "lib/percpu.h"
+#include "include/uapi/counter_ids.h"
+#include "lib/time.h"
+#include "lib/panic.h"
+#include "lib/trace.h"
+#include "arch/switch.h"
+#include "arch/cpu.h"
+
+_Static_assert(offsetof(struct task, ksp) == 0, "arch/switch.h switch_to: ksp first");
+
+/* The code next resumes in, on its stack: drop the run-queue lock taken by
+ * whoever switched away from prev (sched_finish_switch out of line, for
+ * the first run of a task: arch/x86/switch_to.S). */
+static __always_inline void finish_switch(struct task *prev)
+{
+	struct rq *rq = this_rq();
+	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
+	bool migrate = __atomic_fetch_and(&prev->flags, ~TF_MIGRATE, __ATOMIC_RELAXED) & TF_MIGRATE;
+
+	/* Release: prev's saved registers and stack writes are visible to the
+	 * CPU that runs it next (pairs with the acquire in context_switch). */
+	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	spin_unlock_raw(&rq->lock);
+	if (unlikely(prev->state == TASK_DEAD))
+		task_reap_later(prev);
+	if (unlikely(migrate))
+		sched_migrate_switched_out(prev);
+}
+
+static __always_inline void context_switch(struct rq *rq, struct task *prev, struct task *next)
+{
+	(void)rq;
+	/* The count is per CPU: a task that switched away with it non-zero
+	 * (blocking while holding a spinlock) would hand it to the next task
+	 * and resume elsewhere without it. */
+	if (unlikely(this_cpu_read(preempt_count)))
+		context_switch_preempt_panic(prev);
+	/* Woken from idle by an interrupt that reschedules: catch up on
+	 * deferred kernel flushes before next's stack is touched. */
+	if (unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
+		kflush_enter_kernel(true);
+	if (next->mm)
+		switch_mm(next->mm);
+	else
+		enter_lazy_tlb();
+	arch_switch_user_state(prev->mm ? &prev->arch : NULL, next->mm ? &next->arch : NULL,
+			       next->kstack_top);
+	this_cpu_write(current, next);
+	this_cpu_write(shared.curr, next);
+	this_cpu_inc(counters[CNT_CTX_SWITCH]);
+	trace(TR_CTX_SWITCH, prev->tid, next->tid);
+	next->switches++;
+	uint64_t now = rdtsc();
+
+	prev->runtime_tsc += now - prev->last_run_tsc;
+	next->last_run_tsc = now;
+	/* next may still be switching out on another CPU: wait until its
+	 * registers are saved. Acquire: pairs with the release store in
+	 * finish_switch() on that CPU. */
+	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	next->on_cpu = 1;
+	next->wchan = NULL;
+	prev = switch_to(prev, next);
+	finish_switch(prev);
+}
