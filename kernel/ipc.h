@@ -8,19 +8,7 @@
 struct task;
 struct proc;
 
-#define IPC_MSG_WORDS 4
-
-struct ipc_msg {
-	uint64_t w[IPC_MSG_WORDS];
-};
-
-struct kobj;
-/* The handles a message carries between two tables (kernel/ipc.c). */
-struct ipc_xfer {
-	uint32_t mask; /* message words that carry a handle */
-	uint32_t rights[IPC_MSG_WORDS];
-	struct kobj *obj[IPC_MSG_WORDS];
-};
+#include "sched/task_ipc.h"
 
 /* A new endpoint; returns a handle with every endpoint right. */
 long ipc_ep_create(void);

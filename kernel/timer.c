@@ -5,6 +5,7 @@
  * from now.
  */
 #include "kernel/timer.h"
+#include "sched/task.h"
 #include "kernel/percpu_area.h"
 #include "lib/cmdline.h"
 #include "kernel/lockup.h"

@@ -12,6 +12,3 @@ extern int tick_hz;
 void timer_init(void);	   /* boot CPU: register the vector */
 void timer_cpu_init(void); /* every CPU: program and start its tick */
 uint64_t tick_period_ns(void);
-
-/* Hook called on every tick with interrupts off (sched/sched.c). */
-void sched_tick(void);

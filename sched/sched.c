@@ -63,7 +63,6 @@
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/time.h"
-#include "kernel/timer.h"
 #include "lib/cmdline.h"
 #include "arch/cpu.h"
 #include "mm/kheap.h"

@@ -28,7 +28,7 @@
 #include "arch/trap.h"
 #include "arch/arch_task.h"
 #include "arch/entry.h" /* struct task_ident */
-#include "kernel/ipc.h"
+#include "sched/task_ipc.h"
 
 struct mm;
 struct proc;
@@ -151,6 +151,8 @@ void sched_start_cpu(void) __noreturn; /* enter the scheduler on this CPU */
  * whoever switched away from it (a new task's first run reaches it from
  * switch_to.S: arch/entry.h entry_ops.finish_switch). */
 void sched_finish_switch(struct task *prev);
+/* Every tick of this CPU, interrupts off (kernel/timer.c calls it). */
+void sched_tick(void);
 /* Interrupt exit: preempt if a reschedule is due and allowed (the arch's
  * trap dispatch: arch/entry.h entry_ops.irq_exit). */
 void irq_exit_work(struct trap_frame *tf);
