@@ -45,7 +45,7 @@ endif
 KASFLAGS  := -I. -Iarch/x86/include -D__ASSEMBLER__ -MMD -MP -g
 KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-warn-rwx-segments
 
-KERNEL_DIRS := lib arch/x86 mm sched kernel
+KERNEL_DIRS := lib arch/x86 mm sched kernel kernel/ktests
 KERNEL_C    := $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)))
 KERNEL_S    := boot/boot.S boot/trampoline.S $(sort $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S)))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD)/font.o

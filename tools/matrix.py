@@ -42,7 +42,7 @@ BOOTS = [
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs"]),
     # The PCID-faithful Bochs (tools/bochs/README.md): the in-kernel tests,
-    # its conformance tests among them (arch/x86/emu_tlb_test.c), which SKIP on
+    # its conformance tests among them (kernel/ktests/emu_tlb_test.c), which SKIP on
     # every other platform.
     dict(boot("bochs-pcid-emutlb", "bochs-pcid", 1, timeout=300,
               expect=[r"emutlb: PCID-faithful Bochs, 1 CPUs: STLB 2048 entries 16-way",
