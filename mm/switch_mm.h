@@ -63,17 +63,23 @@ void switch_mm_slow(struct mm *next);
 
 /*
  * Load next's address space on this CPU (context switch, interrupts off).
- * The common case, a user task after another whose CPU was not lazy, with
- * load_mm_fast's conditions: what switch_mm_slow() would do then (is_lazy
- * is 0 already, nothing to trace, the checker is off so no transaction),
+ * The common cases, a user task after another on a CPU that was not lazy:
+ * of the same mm (nothing to load), or of another with load_mm_fast's
+ * conditions. There this does what switch_mm_slow() would (is_lazy is 0
+ * already, nothing to trace, the checker is off so no transaction),
  * without the call.
  */
 static __always_inline void switch_mm(struct mm *next)
 {
 	assert_irqs_off();
-	if (!(this_cpu_read(shared.loaded_mm) != next && !this_cpu_read(shared.is_lazy) &&
-	      load_mm_fast(next)))
+	if (this_cpu_read(shared.loaded_mm) == next) {
+		/* Another thread of the loaded mm, CPU not lazy: nothing to do
+		 * (the checker's transaction, if on, is switch_mm_slow's). */
+		if (unlikely(this_cpu_read(shared.is_lazy) || tlbcheck_enabled))
+			switch_mm_slow(next);
+	} else if (this_cpu_read(shared.is_lazy) || !load_mm_fast(next)) {
 		switch_mm_slow(next);
+	}
 	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
 	arch_pasid_switch_mm(READ_ONCE(next->pasid));
 	/* The same race for the I/O bitmap (kernel/ioport.c): one predictable
