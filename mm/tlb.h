@@ -28,7 +28,6 @@ enum tlb_inject {
 extern int tlbinject; /* enum tlb_inject */
 
 struct mm;
-struct task;
 
 void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride,
 		    bool freed_tables);
