@@ -283,7 +283,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	bootinfo_memmap_init(&boot_info_parsed);
 	pti_init();
 	kpaging_init();
-	acpi_init(&boot_info_parsed);
+	acpi_init(boot_info_parsed.rsdp, boot_info_parsed.rsdp_len);
 	numa_from_acpi();
 	console_from_spcr();
 	numa_finalize();

@@ -12,7 +12,6 @@
  * with its problem, and the boot report names the SRAT in use.
  */
 #include "arch/x86/acpi.h"
-#include "kernel/multiboot2.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
@@ -168,20 +167,20 @@ static void handle_table(paddr_t pa)
 }
 
 /* Walks the root table, calling fn for each entry; false if unusable. */
-static bool for_each_table(const struct boot_info *bi, void (*fn)(paddr_t))
+static bool for_each_table(const void *rsdp, uint32_t rsdp_len, void (*fn)(paddr_t))
 {
 	uint64_t root_pa;
 	bool xsdt;
 	size_t avail;
 
-	if (!bi->rsdp) {
+	if (!rsdp) {
 		rsdp_error = "the boot loader passed no RSDP";
 		return false;
 	}
 	uint8_t rsdp_copy[64];
-	size_t rlen = MIN(bi->rsdp_len, sizeof(rsdp_copy));
+	size_t rlen = MIN(rsdp_len, sizeof(rsdp_copy));
 
-	memcpy(rsdp_copy, bi->rsdp, rlen);
+	memcpy(rsdp_copy, rsdp, rlen);
 	if (rlen >= 15)
 		memcpy(rsdp_oem, rsdp_copy + 9, 6);
 	if (acpi_inject == 4)
@@ -207,25 +206,10 @@ static bool for_each_table(const struct boot_info *bi, void (*fn)(paddr_t))
 	return true;
 }
 
-static void early_spcr(paddr_t pa)
-{
-	size_t avail;
-	const struct acpi_header *h = map_table(pa, &avail);
-
-	if (!memcmp(h->sig, "SPCR", 4) && !acpi_parse_spcr(h, avail, &spcr))
-		have_spcr = true;
-}
-
-void acpi_early_console(const struct boot_info *bi)
-{
-	for_each_table(bi, early_spcr);
-	rsdp_error = NULL;
-}
-
-void acpi_init(const struct boot_info *bi)
+void acpi_init(const void *rsdp, uint32_t rsdp_len)
 {
 	have_spcr = false;
-	if (!for_each_table(bi, handle_table)) {
+	if (!for_each_table(rsdp, rsdp_len, handle_table)) {
 		pr_err("acpi: no usable tables (%s); running on one CPU without ACPI", rsdp_error);
 		return;
 	}

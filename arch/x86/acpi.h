@@ -13,9 +13,9 @@
 #include "lib/compiler.h"
 #include "arch/x86/acpi_tables.h"
 
-struct boot_info;
-
-void acpi_init(const struct boot_info *bi);
+/* Parse the tables the RSDP (a copy the loader passed, rsdp_len bytes;
+ * NULL: none) leads to. */
+void acpi_init(const void *rsdp, uint32_t rsdp_len);
 
 /* Localities a SLIT may describe (mm/numa.h MAX_NUMA_NODES, checked where
  * the two meet, kernel/main.c). */
@@ -38,8 +38,6 @@ bool acpi_pm_timer(uint16_t *port, bool *bits32);
 volatile uint64_t *acpi_hpet_regs(void);
 /* The console UART's I/O port from SPCR, if described. */
 bool acpi_spcr_port(uint16_t *port);
-/* Find the first SPCR before the rest of ACPI (console comes first). */
-void acpi_early_console(const struct boot_info *bi);
 void acpi_print(void);
 /* The RSDP's OEM ID equals oem (6 characters). */
 bool acpi_oem_is(const char *oem);
