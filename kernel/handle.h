@@ -57,8 +57,9 @@ void kobj_destroy(struct kobj *o); /* the last reference went */
 static __always_inline void kobj_put(struct kobj *o)
 {
 	/* Release-acquire on the last reference: every holder's writes to the
-	 * object happen before its destruction (the classic refcount pair,
-	 * here with itself). */
+	 * object happen before its destruction. Pairs with itself (the
+	 * classic refcount pair): the same decrement in every other holder's
+	 * kobj_put(). */
 	if (unlikely(__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) == 0))
 		kobj_destroy(o);
 }

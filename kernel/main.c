@@ -184,9 +184,12 @@ static __noreturn void kernel_ap_main(uint32_t cpu)
 	/* Relaxed: a count, read after the BSP's acquire of the AP's alive
 	 * flag (arch_ap_online) or racily by reports. */
 	__atomic_fetch_add(&nr_cpus_online, 1, __ATOMIC_RELAXED);
-	/* Release, as before the move: the boot CPU orders what we set up by
-	 * its acquire of the alive flag arch_ap_online() stores next; other
-	 * readers only test this flag. */
+	/* Release, as before the move. No pair: the boot CPU orders what we
+	 * set up by its acquire of the alive flag arch_ap_online() stores
+	 * next (wait_alive() in arch/x86/smpboot.c); the readers of this flag
+	 * (kernel/nmi.c, kernel/lockup.c, arch/x86/topology.c, mm/numa.c, the
+	 * boot report in arch/x86/smpboot.c) only test it with READ_ONCE and
+	 * rely on nothing it orders. */
 	__atomic_store_n(&this_cpu()->shared.online, 1, __ATOMIC_RELEASE);
 	arch_ap_online(cpu);
 	cpu_idle_loop();

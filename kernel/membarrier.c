@@ -122,16 +122,22 @@ long membarrier_cmd(uint64_t cmd, uint64_t flags)
 		smp_mb(); /* our earlier accesses before the scan; pairs with the
 			   * handler's smp_mb() and the switch paths (header) */
 		ipi_runners(mm);
-		smp_mb(); /* the scan's IPIs completed before our later accesses */
+		smp_mb(); /* the scan's IPIs completed before our later accesses;
+			   * pairs with handler()'s smp_mb() on each CPU we
+			   * interrupted and the switch paths' full barrier on
+			   * the others (header) */
 		return 0;
 	case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
 		if (!(reg & MEMBARRIER_REG_SYNC_CORE))
 			return -EPERM;
 		/* Bump first: every return to user after this sees it. LOCK
-		 * XADD is a full barrier (our accesses before the scan). */
+		 * XADD is a full barrier (our accesses before the scan). Pairs
+		 * with the acquire load in membarrier_return_to_user() and with
+		 * handler()'s smp_mb(). */
 		__atomic_add_fetch(&mm->sync_core_gen, 1, __ATOMIC_SEQ_CST);
 		ipi_runners(mm);
-		smp_mb(); /* the IPIs completed before our later accesses */
+		smp_mb(); /* the IPIs completed before our later accesses;
+			   * pairs with handler()'s smp_mb(), as above */
 		return 0;
 	default:
 		return -EINVAL;
@@ -144,7 +150,7 @@ void membarrier_return_to_user(struct task *t)
 
 	if (!(__atomic_load_n(&mm->membarrier_flags, __ATOMIC_RELAXED) & MEMBARRIER_REG_SYNC_CORE))
 		return;
-	/* Acquire: pairs with the bump in membarrier(). */
+	/* Acquire: pairs with the bump in membarrier_cmd(). */
 	uint64_t gen = __atomic_load_n(&mm->sync_core_gen, __ATOMIC_ACQUIRE);
 
 	if (t->sync_core_gen == gen)

@@ -106,7 +106,8 @@ void nmi_stop_other_cpus(bool backtraces)
 
 	if (nr_cpus_online <= 1)
 		return;
-	/* Release: the reporting CPU sees everything we printed before. */
+	/* Release: the reporting CPU sees everything we printed before.
+	 * Pairs with the acquire load of stop_request in nmi_handle(). */
 	__atomic_store_n(&stop_request, 1, __ATOMIC_RELEASE);
 	for (uint32_t c = 0; c < nr_cpus; c++) {
 		struct percpu *pc = percpu_of(c);

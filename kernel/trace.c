@@ -83,7 +83,8 @@ static bool read_rec(const struct trace_ring *r, uint64_t idx, struct trace_rec 
 	out->type = READ_ONCE(rec->type);
 	/* Acquire fence: the field loads complete before seq is read again,
 	 * so a writer that started over this slot meanwhile (seq = 0 first)
-	 * is seen. */
+	 * is seen. Pairs with the seq = 0 store and barrier() before the
+	 * field stores in trace_log() (lib/trace.c; TSO keeps their order). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	uint64_t s2 = READ_ONCE(rec->seq);
 
@@ -108,8 +109,10 @@ static void ctl_start(void)
 			WRITE_ONCE(r->start, READ_ONCE(r->head));
 	}
 	/* Release: the new starts are stored before recording resumes, so a
-	 * writer that sees the flag counts drops against them (plain load on
-	 * the writer's side: the count is documented as approximate). */
+	 * writer that sees the flag counts drops against them. Pairs with the
+	 * plain READ_ONCE of the flag in trace_active() (lib/trace.h): TSO
+	 * keeps trace_log()'s later load of start after it, and the count is
+	 * documented as approximate. */
 	__atomic_store_n(&trace_recording, true, __ATOMIC_RELEASE);
 }
 

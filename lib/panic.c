@@ -74,7 +74,9 @@ static void panic_common(const struct trap_frame *tf, const char *fmt, va_list a
 
 	irq_disable();
 	/* Exactly one CPU wins the panic (full barrier: the loser also sees
-	 * the winner's console takeover). */
+	 * the winner's console takeover). Pairs with itself: the same
+	 * exchange on every other CPU that panics; the plain readers of the
+	 * flag (lib/time.c, kernel/lockup.c) only quiet the lockup check. */
 	if (__atomic_exchange_n(&panic_in_progress, 1, __ATOMIC_SEQ_CST)) {
 		/* Someone else is reporting; wait for their NMI. */
 		halt_here();

@@ -197,7 +197,10 @@ void console_enter_panic(void)
 	int me = (int)this_cpu_id();
 	int expected = -1;
 
-	/* First panicking CPU wins the console; the others print nothing. */
+	/* First panicking CPU wins the console; the others print nothing.
+	 * Pairs with the plain loads of panic_cpu in emit_locked() and
+	 * console_lock_bounded() on the other CPUs (x86 orders loads with
+	 * loads, SDM Vol. 3A 9.2.2). */
 	__atomic_compare_exchange_n(&panic_cpu, &expected, me, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 }
@@ -209,7 +212,10 @@ size_t printk_bytes_written(void)
 }
 
 /* Panic path only: pass console ownership to the CPU that should print next
- * (kernel/nmi.c prints every CPU's backtrace in turn). */
+ * (kernel/nmi.c prints every CPU's backtrace in turn). SEQ_CST (XCHG, a full
+ * barrier): the new owner is stored before the NMI nmi_stop_other_cpus()
+ * sends next; pairs with the plain load of panic_cpu in emit_locked() on
+ * that CPU, after the NMI arrives. */
 void console_handover(int cpu)
 {
 	__atomic_store_n(&panic_cpu, cpu, __ATOMIC_SEQ_CST);

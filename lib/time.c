@@ -20,7 +20,8 @@ void time_set_tsc_khz(uint64_t khz, const char *source)
 	ns_mult = (1000000ull << 32) / khz;
 	tsc_mult = (khz << 32) / 1000000ull;
 	tsc_source = source;
-	/* Publish the frequency last: time_ns() reads it first. */
+	/* Publish the frequency last: time_ns() reads it first. Pairs with
+	 * the acquire load of tsc_khz in time_ns(). */
 	__atomic_store_n(&tsc_khz, khz, __ATOMIC_RELEASE);
 }
 

@@ -230,7 +230,8 @@ void kflush_kernel_ranges(const struct kflush_range *ranges, uint32_t nr)
 		     va += PAGE_SIZE)
 			tlbcheck_kernel_unmap(va, 0, gi);
 	}
-	/* Release: the ring entry is visible to whoever reads kgen == g. */
+	/* Release: the ring entry is visible to whoever reads kgen == g.
+	 * Pairs with the acquire load in kflush_generation() (mm/kflush.h). */
 	__atomic_store_n(&kflush_kgen, g, __ATOMIC_RELEASE);
 	smp_mb(); /* store kgen before loading the contexts; pairs with the
 		   * entering CPU's fence in kflush_enter_kernel */

@@ -47,7 +47,9 @@ static __always_inline void kflush_enter_kernel(bool with_fence)
 static __always_inline void kflush_enter_from_user(bool with_fence)
 {
 	if (with_fence)
-		smp_mb(); /* as in kflush_enter_kernel() */
+		smp_mb(); /* as in kflush_enter_kernel(): the entry code's
+			   * store of KERNEL before loading kgen; pairs with the
+			   * initiator's smp_mb() in kflush_kernel_ranges */
 	if (unlikely(this_tlb()->kgen_seen < kflush_generation()))
 		kflush_catch_up();
 }

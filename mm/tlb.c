@@ -228,7 +228,10 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 	me = this_cpu_id();
 	/* Full barrier (LOCK XADD): the PTE writes before it are visible to
 	 * every CPU that reads the new generation; the mask and lazy flags we
-	 * read after it are current (races a and b in the header). */
+	 * read after it are current (races a and b in the header). Pairs with
+	 * the acquire loads of tlb_gen in load_mm_locked(), load_mm_fast()
+	 * (mm/switch_mm.h), flush_one_locked() and, for race b, the smp_mb()
+	 * in lazy_catch_up(). */
 	r.new_gen = __atomic_add_fetch(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
 	if (this_cpu_read(shared.loaded_mm) == mm && !this_cpu_read(shared.is_lazy))
 		flush_one(&r);
@@ -383,6 +386,8 @@ static void load_mm_locked(struct mm *next)
 
 	if (!cpumask_test(&next->cpumask, cpu))
 		cpumask_set(&next->cpumask, cpu); /* LOCK OR: a full barrier (race a) */
+	/* Acquire, after the mask bit: pairs with the LOCK XADD bump of
+	 * tlb_gen in mm_flush_range() (race a in the header). */
 	uint64_t gen = __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE);
 	uint64_t kgen = kflush_generation();
 

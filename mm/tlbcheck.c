@@ -220,7 +220,8 @@ void tlbcheck_init_cpu(void)
 	if (!t)
 		panic("tlbcheck: no memory for the model of cpu %u", this_cpu_id());
 	spin_init(&t->lock, "tlbcheck_cpu");
-	/* Release: the initialised model before the pointer (tc_of). */
+	/* Release: the initialised model before the pointer. Pairs with the
+	 * acquire load in tc_of(). */
 	__atomic_store_n(&tcs[this_cpu_id()], t, __ATOMIC_RELEASE);
 }
 

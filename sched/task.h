@@ -190,7 +190,8 @@ static __always_inline void task_get(struct task *t)
 static __always_inline void task_put(struct task *t)
 {
 	/* Acquire-release on the count: the last holder sees every other
-	 * holder's use before it frees the task. */
+	 * holder's use before it frees the task. Pairs with itself: the same
+	 * decrement in every other holder's task_put(). */
 	int before = __atomic_fetch_sub(&t->refcount, 1, __ATOMIC_ACQ_REL);
 
 	task_refcount_check(t, before);

@@ -270,7 +270,10 @@ void apic_send_ipi_all_but_self(uint8_t vector)
 	uint32_t lo = vector | APIC_DM_FIXED | ICR_LEVEL_ASSERT | ICR_ALL_BUT_SELF;
 
 	if (apic_mode == APIC_MODE_X2APIC) {
-		mb(); /* as in apic_send_ipi_apic_id() */
+		/* As in apic_send_ipi_apic_id(): our stores before the ICR
+		 * write (x2APIC ICR writes are not serializing). Pairs with
+		 * the handler's loads after the interrupt on each target. */
+		mb();
 		wrmsr(MSR_X2APIC_BASE + APIC_ICR_LO / 16, lo);
 		return;
 	}
@@ -319,7 +322,8 @@ void apic_timer_init(void)
 	}
 	if (timer_deadline) {
 		apic_write(APIC_LVT_TIMER, LVT_TIMER_DEADLINE | VEC_TIMER);
-		/* SDM 11.5.4.1: order the LVT write before the first deadline write. */
+		/* SDM 11.5.4.1: order the LVT write before the first deadline
+		 * write. No pair: both are this CPU's own register writes. */
 		mb();
 	} else {
 		apic_write(APIC_TIMER_DIV, 0x3);

@@ -159,7 +159,8 @@ void ap_main(struct percpu *pc)
 void arch_ap_online(uint32_t cpu)
 {
 	/* Release: everything this CPU set up is visible to the BSP, which
-	 * waits for ap_alive (acquire) before starting the next AP. */
+	 * waits for ap_alive before starting the next AP. Pairs with the
+	 * acquire load in wait_alive(). */
 	__atomic_store_n(&ap_alive, (int32_t)cpu, __ATOMIC_RELEASE);
 }
 
@@ -167,7 +168,7 @@ static bool wait_alive(uint32_t cpu, uint64_t us)
 {
 	uint64_t end = rdtsc() + us * tsc_khz / 1000;
 
-	/* Acquire: pairs with the release store in ap_main(). */
+	/* Acquire: pairs with the release store in arch_ap_online(). */
 	while (__atomic_load_n(&ap_alive, __ATOMIC_ACQUIRE) != (int32_t)cpu) {
 		if (rdtsc() > end)
 			return false;

@@ -77,7 +77,8 @@ static inline uint64_t rdtsc(void)
 }
 
 /* RDTSC that does not move earlier than preceding loads (SDM Vol. 2B RDTSC:
- * LFENCE before it waits for prior instructions to complete locally). */
+ * LFENCE before it waits for prior instructions to complete locally). No
+ * pair: it orders only this CPU's own instruction stream. */
 static inline uint64_t rdtsc_ordered(void)
 {
 	__asm__ __volatile__("lfence" ::: "memory");
@@ -85,7 +86,8 @@ static inline uint64_t rdtsc_ordered(void)
 }
 
 /* Full memory barrier (SDM Vol. 3A 9.2.2: MFENCE orders all prior loads and
- * stores before all later ones). */
+ * stores before all later ones). No pair here: each caller's comment names
+ * the barrier it pairs with. */
 static inline void mb(void)
 {
 	__asm__ __volatile__("mfence" ::: "memory");
