@@ -70,7 +70,8 @@ static void irq_run(void *ctx, uint64_t n)
 
 		if (sys_test(SYST_IRQ_RAISE, c->irq, 0, 0))
 			c->broken = true;
-		/* Acquire: see above. */
+		/* Acquire: see above; pairs with role_irq_server()'s release
+		 * store of seq. */
 		for (int spin = 0; __atomic_load_n(&c->pg->seq, __ATOMIC_ACQUIRE) == s; spin++) {
 			yield();
 			if (spin > 1000000) {

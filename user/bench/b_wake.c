@@ -39,7 +39,8 @@ static void worker(void *arg)
 			return;
 		for (int p = 0; p < WAKE_P; p++)
 			(void)w.pages[(uint64_t)p * PAGE_SIZE];
-		/* Release: our touches before the reply. */
+		/* Release: our touches before the reply. Pairs with the acquire
+		 * loads of back in wake_run(). */
 		__atomic_fetch_add(&w.back, 1, __ATOMIC_RELEASE);
 		futex_wake(&w.back, 1);
 	}
@@ -96,7 +97,9 @@ static void wake_heavy(int t)
 	bench_run(&op);
 	w.stop = 1;
 	for (int i = 0; i < t; i++) {
-		__atomic_fetch_add(&w.turn[i], 1, __ATOMIC_RELEASE); /* see w.stop */
+		/* Release: w.stop before the turn; pairs with worker()'s
+		 * acquire load of turn[i], after which it reads w.stop. */
+		__atomic_fetch_add(&w.turn[i], 1, __ATOMIC_RELEASE);
 		futex_wake(&w.turn[i], 1);
 		thread_join(w.tids[i], NULL);
 	}

@@ -50,7 +50,9 @@ static inline uint64_t tsc_now(void)
 {
 	uint32_t lo, hi;
 
-	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory"); /* see above */
+	/* LFENCE, see above. No pair: it orders only this CPU's own
+	 * instruction stream. */
+	__asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
 	return ((uint64_t)hi << 32) | lo;
 }
 
@@ -319,7 +321,8 @@ void idle_start(int t, volatile uint8_t *page)
 
 void idle_stop(void)
 {
-	/* Release: the idlers' acquire loads see it. */
+	/* Release: the idlers' acquire loads see it. Pairs with the acquire
+	 * load of helpers.word in idler(). */
 	__atomic_store_n(&helpers.word, 1, __ATOMIC_RELEASE);
 	futex_wake(&helpers.word, BENCH_MAX_CPUS);
 	for (int i = 0; i < helpers.n; i++)

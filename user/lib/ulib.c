@@ -230,11 +230,11 @@ void mutex_lock(struct mutex *m)
 	if (__atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_RELAXED))
 		return;
-	if (c != 2) /* acquire: as above */
+	if (c != 2) /* acquire, as above: pairs with mutex_unlock's release */
 		c = __atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE);
 	while (c != 0) {
 		futex_wait(&m->state, 2, 0);
-		/* acquire: as above */
+		/* Acquire, as above: pairs with mutex_unlock's release. */
 		c = __atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE);
 	}
 }

@@ -71,7 +71,10 @@ static void fill_locked(void)
 		outb(COM1 + THR, (uint8_t)tx.ring[tx.tail++ % RING]);
 	if (n) {
 		/* Release: tx.tail before the futex word a waiter re-reads
-		 * (under tx.lock anyway; the futex check itself is lock-free). */
+		 * (under tx.lock anyway; the futex check itself is lock-free).
+		 * No acquire pair: write_out() reads sent_seq and tx.tail under
+		 * tx.lock (mutex_unlock/mutex_lock order them), and the futex
+		 * compare in the kernel needs only the new value. */
 		__atomic_fetch_add(&tx.sent_seq, 1, __ATOMIC_RELEASE);
 		futex_wake(&tx.sent_seq, 1 << 30);
 	}

@@ -327,7 +327,7 @@ static const struct priv_insn priv_insns[] = {
 	PI("xend", "\x0f\x01\xd5", UD | GP, PS_NONE),
 	PI("clflush", "\x0f\xae\x3c\x24", DONE, PS_STACK),
 	PI("clflushopt", "\x66\x0f\xae\x3c\x24", DONE | UD, PS_STACK),
-	/* a sequence's fence: it orders nothing of ours */
+	/* a sequence's fence: it orders nothing of ours (no pair) */
 	PI("mfence", "\x0f\xae\xf0", DONE, PS_NONE),
 	PI("pause", "\xf3\x90", DONE, PS_NONE),
 	PIF("rdtscp", "\x0f\x01\xf9", PS_NONE, 1),

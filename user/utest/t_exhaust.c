@@ -58,7 +58,8 @@ static void exhaust_once(void)
 		}
 		ex.tids[ex.made++] = t;
 	}
-	/* Release: the parked threads' acquire loads see it. */
+	/* Release: the parked threads' acquire loads see it. Pairs with the
+	 * acquire load of ex.release in parked(). */
 	__atomic_store_n(&ex.release, 1, __ATOMIC_RELEASE);
 	futex_wake(&ex.release, MAX_THREADS);
 	for (int i = 0; i < ex.made; i++)

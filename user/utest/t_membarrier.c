@@ -79,11 +79,15 @@ struct sb_side {
 static void sb_order(bool is_b)
 {
 	if (sb.mode == 2)
-		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* MFENCE: the reference */
+		/* MFENCE, the reference: pairs with the same fence in the
+		 * other side's sb_order() (store-buffer litmus). */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	else if (sb.mode == 1 && is_b)
 		membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
 	else
-		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* compiler only */
+		/* Compiler only, no pair: deliberately too weak in mode 0,
+		 * and A's side in mode 1 relies on B's membarrier. */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static void sb_side_fn(void *arg)
@@ -162,7 +166,8 @@ static void sc_check(uint32_t *last)
 	if ((uint64_t)sys_test(SYST_SYNC_CORE_GEN, 0, 0, 0) < want)
 		__atomic_fetch_add(&sc.bad, 1, __ATOMIC_RELAXED);
 	*last = w;
-	/* Release: our check is done before the main thread counts it. */
+	/* Release: our check is done before the main thread counts it.
+	 * Pairs with the acquire load of sc.acks in t_membarrier_sync_core(). */
 	__atomic_fetch_add(&sc.acks, 1, __ATOMIC_RELEASE);
 }
 
@@ -221,7 +226,8 @@ void t_membarrier_sync_core(const char *arg)
 		/* Our own return from it serialized us up to this round. */
 		__atomic_store_n(&sc.gen, (uint64_t)sys_test(SYST_SYNC_CORE_GEN, 0, 0, 0),
 				 __ATOMIC_RELAXED);
-		__atomic_store_n(&sc.word, r, __ATOMIC_RELEASE); /* after gen */
+		/* Release, after gen: pairs with sc_check()'s acquire load. */
+		__atomic_store_n(&sc.word, r, __ATOMIC_RELEASE);
 		futex_wake(&sc.word, 1);
 		/* Acquire: pairs with the checkers' release (sc_check). Sleep,
 		 * not spin: the sleeper may share our CPU. */
@@ -229,7 +235,9 @@ void t_membarrier_sync_core(const char *arg)
 			sleep_ns(100000);
 	}
 	sc.stop = 1;
-	__atomic_store_n(&sc.word, rounds + 1, __ATOMIC_RELEASE); /* after stop */
+	/* Release, after stop: pairs with sc_check()'s acquire load of word,
+	 * after which sc_sleeper() reads stop. */
+	__atomic_store_n(&sc.word, rounds + 1, __ATOMIC_RELEASE);
 	futex_wake(&sc.word, 1);
 	for (int i = 0; i <= k; i++)
 		thread_join(tids[i], NULL);

@@ -48,7 +48,9 @@ static void spinner(void *arg)
 
 	__atomic_fetch_add(&ps.running, 1, __ATOMIC_RELAXED);
 	while (!ps.stop) {
-		/* Acquire: the value was published after the change returned. */
+		/* Acquire: the value was published after the change returned.
+		 * Pairs with the release store of ps.word in
+		 * t_pasid_change_running(). */
 		uint64_t w = __atomic_load_n(&ps.word, __ATOMIC_ACQUIRE);
 
 		if ((uint32_t)(w >> 32) != last) {
@@ -57,7 +59,9 @@ static void spinner(void *arg)
 			if (sys_test(SYST_PASID_READ, 0, 0, 0) != (long)(uint32_t)w)
 				__atomic_fetch_add(&ps.bad, 1, __ATOMIC_RELAXED);
 			last = (uint32_t)(w >> 32);
-			/* Release: the check is done before it is counted. */
+			/* Release: the check is done before it is counted.
+			 * Pairs with the acquire load of ps.acks in
+			 * t_pasid_change_running(). */
 			__atomic_fetch_add(&ps.acks, 1, __ATOMIC_RELEASE);
 		}
 		cpu_relax();
@@ -94,8 +98,11 @@ void t_pasid_change_running(const char *arg)
 			T_EQ(pasid_unbind(), 0);
 		}
 		T_EQ(sys_test(SYST_PASID_READ, 0, 0, 0), v); /* and the caller itself */
-		/* Release: publish only after the change returned. */
+		/* Release: publish only after the change returned. Pairs with
+		 * spinner()'s acquire load of ps.word. */
 		__atomic_store_n(&ps.word, (uint64_t)r << 32 | (uint32_t)v, __ATOMIC_RELEASE);
+		/* Acquire: the spinners' checks are done; pairs with their
+		 * release add to ps.acks in spinner(). */
 		while (__atomic_load_n(&ps.acks, __ATOMIC_ACQUIRE) < r * (uint32_t)n)
 			cpu_relax();
 	}

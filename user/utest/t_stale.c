@@ -217,7 +217,8 @@ static void remote_remap(int rounds)
 		T_EXPECT(map((void *)pg, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED) == pg);
 		decoy_take();
 		pg[0] = (uint64_t)r + 2;
-		/* Release: the tag before its publication. */
+		/* Release: the tag before its publication. Pairs with
+		 * rr_reader()'s acquire load of rr.published[i]. */
 		__atomic_store_n(&rr.published[i], (uint64_t)r + 2, __ATOMIC_RELEASE);
 		if (!(r % 4))
 			yield(); /* let the readers catch up */
@@ -280,6 +281,8 @@ static void lw_worker(void *arg)
 	uint32_t seen = 0;
 
 	(void)lw.page[0]; /* cached here from now on */
+	/* Release: the read above before it is counted; pairs with the
+	 * acquire load in lw_wait_acked(). */
 	__atomic_fetch_add(&lw.acked, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		/* Acquire: pairs with the main thread's release of go. */
@@ -296,7 +299,8 @@ static void lw_worker(void *arg)
 		if (v != g)
 			stale("CPU %d, woken in round %u, read %#lx; the page mapped has %#lx", k,
 			      seen, v, g);
-		/* Release: our read is done before the next replacement. */
+		/* Release: our read is done before the next replacement. Pairs
+		 * with the acquire load in lw_wait_acked(). */
 		__atomic_fetch_add(&lw.acked, 1, __ATOMIC_RELEASE);
 	}
 }
@@ -338,9 +342,12 @@ static void lazy_wake(int rounds, bool hogs)
 			 lw.page);
 		decoy_take();
 		lw.page[0] = (uint64_t)r + 1;
-		/* Release: the new page and its tag before the round starts. */
+		/* Release: the new page and its tag before the round starts.
+		 * Pairs with lw_worker()'s acquire load of published. */
 		__atomic_store_n(&lw.published, (uint64_t)r + 1, __ATOMIC_RELEASE);
 		lw.acked = 0;
+		/* Release: acked's reset before the round; pairs with
+		 * lw_worker()'s acquire load of go. */
 		__atomic_store_n(&lw.go, (uint32_t)r, __ATOMIC_RELEASE);
 		futex_wake(&lw.go, n);
 		lw_wait_acked(n);
@@ -467,7 +474,8 @@ static void ft_worker(void *arg)
 	uint32_t seen = 0;
 
 	for (;;) {
-		/* Acquire: the region is mapped before go moves. */
+		/* Acquire: the region is mapped before go moves. Pairs with
+		 * freed_tables()'s release store of go. */
 		while (__atomic_load_n(&ft.go, __ATOMIC_ACQUIRE) == seen)
 			futex_wait(&ft.go, seen, 0);
 		seen = ft.go;
@@ -479,6 +487,8 @@ static void ft_worker(void *arg)
 		 * the word is not 3. */
 		(void)*(volatile uint64_t *)FT_VA;
 		futex_wait((uint32_t *)FT_VA, 3, 0);
+		/* Release: both walks done before the ack; pairs with
+		 * freed_tables()'s acquire load of acked. */
 		__atomic_fetch_add(&ft.acked, 1, __ATOMIC_RELEASE);
 	}
 }
@@ -596,7 +606,8 @@ static void kernel_remap(int rounds)
 	kr.tid = thread_create(kr_reader, NULL);
 	set_affinity(kr.tid, 1);
 	for (int r = 0; r < rounds; r++) {
-		/* Acquire: until the reader has read the current tag once. */
+		/* Acquire: until the reader has read the current tag once.
+		 * Pairs with kr_reader()'s release store of read_tag. */
 		while (__atomic_load_n(&kr.read_tag, __ATOMIC_ACQUIRE) != kr.tag)
 			yield();
 		long v;
@@ -604,7 +615,8 @@ static void kernel_remap(int rounds)
 		while ((v = sys_test(SYST_KSTALE, KSTALE_REMAP, 0, 0)) == -EBUSY)
 			; /* the reader is reading it: a moment */
 		T_EXPECT(v > 0);
-		/* Release: the remap returned before the tag is published. */
+		/* Release: the remap returned before the tag is published.
+		 * Pairs with kr_reader()'s acquire load of kr.tag. */
 		__atomic_store_n(&kr.tag, (uint64_t)v, __ATOMIC_RELEASE);
 	}
 	kr.stop = 1;

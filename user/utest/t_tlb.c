@@ -81,7 +81,8 @@ static void torture_run(int rounds, bool remap)
 			T_EQ(protect(pg, PAGE_SIZE, UPROT_READ | UPROT_WRITE), 0);
 		}
 		*(volatile uint32_t *)pg = tag;
-		/* Release: the tag is written before it is published. */
+		/* Release: the tag is written before it is published. Pairs
+		 * with reader()'s acquire load of published[i]. */
 		__atomic_store_n(&t.published[i], tag, __ATOMIC_RELEASE);
 	}
 	t.stop = 1;
@@ -198,7 +199,10 @@ static void lazy_worker(void *arg)
 	while (__atomic_load_n(&lazy.word, __ATOMIC_ACQUIRE) == 0)
 		futex_wait(&lazy.word, 0, 0);
 	(void)*(volatile uint8_t *)lazy.page;
-	__atomic_fetch_add(&lazy.touched, 1, __ATOMIC_RELEASE); /* after the touch */
+	/* Release, after the touch: pairs with lazy_phase()'s acquire load of
+	 * touched. */
+	__atomic_fetch_add(&lazy.touched, 1, __ATOMIC_RELEASE);
+	/* Acquire: pairs with lazy_phase()'s release store of word (2). */
 	while (__atomic_load_n(&lazy.word, __ATOMIC_ACQUIRE) == 1)
 		futex_wait(&lazy.word, 1, 0);
 }
@@ -256,10 +260,12 @@ static void lazy_phase(bool check)
 		ut_note("100 protection changes, %d idle CPUs, lazytlb=%s: %lu IPIs, %lu lazy skips",
 			n, kswitch("lazytlb") == 1 ? "on" : "off", ipis, skips);
 	/* Wake the workers on their lazy CPUs: each leaves lazy mode on the
-	 * same mm and must catch up before touching the page. */
+	 * same mm and must catch up before touching the page. Release: pairs
+	 * with lazy_worker()'s acquire load of word. */
 	__atomic_store_n(&lazy.word, 1, __ATOMIC_RELEASE);
 	futex_wake(&lazy.word, 64);
-	/* Acquire: their touches are done before we unmap below. */
+	/* Acquire: their touches are done before we unmap below. Pairs with
+	 * lazy_worker()'s release add to touched. */
 	while (__atomic_load_n(&lazy.touched, __ATOMIC_ACQUIRE) < (uint32_t)n)
 		sleep_ns(1000000);
 	/* Freed page tables: a fresh region in its own page directory. */
@@ -269,7 +275,8 @@ static void lazy_phase(bool check)
 	T_EXPECT(far == (uint8_t *)0x300000000000ull);
 	T_EQ(unmap(far, 64 * PAGE_SIZE), 0);
 	unmap(p, PAGE_SIZE);
-	/* Release: everything above happens before the workers finish. */
+	/* Release: everything above happens before the workers finish.
+	 * Pairs with lazy_worker()'s second acquire load of word. */
 	__atomic_store_n(&lazy.word, 2, __ATOMIC_RELEASE);
 	futex_wake(&lazy.word, 64);
 	for (int i = 0; i < n; i++)
