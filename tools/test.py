@@ -244,6 +244,10 @@ def static_checks(t):
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_barriers.py")],
                        cwd=ROOT, capture_output=True, text=True)
     t.add(p.returncode == 0, "static/barrier-comments", p.stdout[-1500:])
+    # The rule itself: a barrier whose comment names no pair must fail.
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_barriers.py"),
+                        "--self-test"], cwd=ROOT, capture_output=True, text=True)
+    t.add(p.returncode == 0, "static/barrier-comments-self-test", p.stdout[-1500:])
     asm_offset_contract(t)
 
 
