@@ -14,7 +14,7 @@
  *           smp_mb().
  *   handler: smp_mb().
  *   Scanning mm->cpumask instead of every online CPU misses nobody: a CPU
- *   sets its bit (LOCK OR) before it stores loaded_mm (load_mm_locked in
+ *   sets its bit (LOCK OR) before it stores loaded_mm (load_mm_in_tx in
  *   mm/tlb.c), and only that CPU clears it, in flush_ipi with interrupts
  *   off, when loaded_mm is not mm. So loaded_mm == mm implies the bit; a
  *   CPU whose bit we read as clear loads mm after our scan and is covered

@@ -130,7 +130,9 @@ static bool console_lock_bounded(void)
 	return false;
 }
 
-static void emit_locked(const char *s, size_t n)
+/* Write s to the consoles, taking console_lock here (bounded: a lock that
+ * stays busy is written through; see console_lock_bounded). */
+static void console_emit(const char *s, size_t n)
 {
 	if (panic_cpu >= 0 && panic_cpu != (int)this_cpu_id())
 		return; /* another CPU owns the console for its panic report */
@@ -161,7 +163,7 @@ void vprintk(int level, const char *fmt, va_list ap)
 	if (buf[n - 1] != '\n')
 		buf[n++] = '\n';
 	buf[n] = '\0';
-	emit_locked(buf, (size_t)n);
+	console_emit(buf, (size_t)n);
 }
 
 void printk(int level, const char *fmt, ...)
@@ -175,7 +177,7 @@ void printk(int level, const char *fmt, ...)
 
 void kputs(const char *s)
 {
-	emit_locked(s, strlen(s));
+	console_emit(s, strlen(s));
 }
 
 void kprintf(const char *fmt, ...)
@@ -189,7 +191,7 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	emit_locked(buf, (size_t)n);
+	console_emit(buf, (size_t)n);
 }
 
 void console_enter_panic(void)

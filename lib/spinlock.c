@@ -146,12 +146,6 @@ void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 		preempt_check_resched();
 }
 
-bool spin_held_by_me(const struct spinlock *l)
-{
-	return READ_ONCE(l->holder) == (int32_t)this_cpu_id() &&
-	       READ_ONCE(l->head) != READ_ONCE(l->tail);
-}
-
 bool spin_is_locked(const struct spinlock *l)
 {
 	return READ_ONCE(l->head) != READ_ONCE(l->tail);

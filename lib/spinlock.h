@@ -44,7 +44,6 @@ void spin_init(struct spinlock *l, const char *name);
 bool spin_trylock(struct spinlock *l);
 uint64_t spin_lock_irqsave(struct spinlock *l);
 void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags);
-bool spin_held_by_me(const struct spinlock *l);
 /* Choose ticket or test-and-set locks (switch spinlock=), on the boot CPU
  * before any other starts; see lib/spinlock.c. */
 void spin_mode_init(bool hypervisor);
@@ -125,6 +124,14 @@ static __always_inline void spin_unlock(struct spinlock *l)
 {
 	spin_unlock_raw(l);
 	preempt_enable();
+}
+
+/* Inline: assert_held() sits on hot paths (a thread switch, an unmap), where
+ * a call would cost more than the check. */
+static __always_inline bool spin_held_by_me(const struct spinlock *l)
+{
+	return READ_ONCE(l->holder) == (int32_t)this_cpu_id() &&
+	       READ_ONCE(l->head) != READ_ONCE(l->tail);
 }
 
 #define assert_held(l)                                           \

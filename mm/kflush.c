@@ -80,8 +80,9 @@ static struct kflush_range ring[KFLUSH_RING];
 uint64_t kflush_kgen; /* written under kflush_lock; read with kflush_generation() */
 
 /* Bring this CPU's current PCID up to the global kgen; false if it was
- * there already. */
-static bool catch_up_locked(void);
+ * there already. Inside catch_up()'s TLB-checker transaction (_in_tx,
+ * mm/tlbcheck.h); kflush_lock is not held. */
+static bool catch_up_in_tx(void);
 
 /* INVLPG the ranges (seen, g] of the ring; false if an initiator overwrote
  * one while we read it (then some page may have been missed). */
@@ -107,13 +108,13 @@ static bool flush_ring_pages(uint64_t seen, uint64_t g)
 static bool catch_up(void)
 {
 	uint64_t tx = tlbcheck_begin();
-	bool behind = catch_up_locked();
+	bool behind = catch_up_in_tx();
 
 	tlbcheck_end(tx);
 	return behind;
 }
 
-static bool catch_up_locked(void)
+static bool catch_up_in_tx(void)
 {
 	struct cpu_tlb *ts = this_tlb();
 	uint64_t g = kflush_generation();

@@ -9,33 +9,6 @@
 
 struct memmap memmap;
 
-uint32_t ranges_normalize(struct phys_range *r, uint32_t n)
-{
-	/* Insertion sort by start: n is small (a few dozen). */
-	for (uint32_t i = 1; i < n; i++) {
-		for (uint32_t j = i; j > 0 && r[j - 1].start > r[j].start; j--) {
-			struct phys_range t = r[j];
-
-			r[j] = r[j - 1];
-			r[j - 1] = t;
-		}
-	}
-	uint32_t out = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		if (r[i].end <= r[i].start)
-			continue;
-		if (out && r[i].start <= r[out - 1].end) {
-			if (r[i].end > r[out - 1].end)
-				r[out - 1].end = r[i].end;
-		} else {
-			r[out++] = r[i];
-		}
-	}
-	return out;
-}
-
-#ifndef HOST_TEST
 static const char *reserve_why[MEMMAP_MAX];
 
 static void add_range(struct phys_range *arr, uint32_t *n, paddr_t s, paddr_t e)
@@ -172,4 +145,3 @@ paddr_t early_alloc(uint64_t size, paddr_t limit)
 	}
 	panic("early_alloc: no %lu bytes of RAM below %#lx", size, limit);
 }
-#endif

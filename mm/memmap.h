@@ -16,12 +16,9 @@
 
 #include "lib/compiler.h"
 #include "arch/layout.h"
+#include "mm/ranges.h"
 
 #define MEMMAP_MAX 512
-
-struct phys_range {
-	paddr_t start, end; /* [start, end) */
-};
 
 struct memmap {
 	uint32_t nr_ram;
@@ -61,6 +58,3 @@ paddr_t early_alloc(uint64_t size, paddr_t limit);
  * caller prints between, e.g. EFI types) RAM and reserved ranges. */
 void memmap_print_source(void);
 void memmap_print(void);
-
-/* Pure helpers (host-tested): sort and merge ranges in place; subtract. */
-uint32_t ranges_normalize(struct phys_range *r, uint32_t n);

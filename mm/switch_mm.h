@@ -41,7 +41,7 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	if (slot >= ts->nr || s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
 	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
 		return false;
-	/* Acquire, as load_mm_locked's: after the mask bit. Pairs with the
+	/* Acquire, as load_mm_in_tx's: after the mask bit. Pairs with the
 	 * LOCK XADD bump of tlb_gen in mm_flush_range() (mm/tlb.c, race a). */
 	if (s->tlb_gen < __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE) ||
 	    s->kgen < kflush_generation())

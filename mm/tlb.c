@@ -10,6 +10,8 @@
  *   request     {mm, start, end, stride, new_gen, freed_tables}
  *   lazy        a kernel thread (or idle) runs on the previous mm without
  *               switching CR3; the CPU's shared is_lazy flag says so
+ *   _in_tx      a function that runs inside a TLB-checker transaction
+ *               (tlbcheck_begin .. tlbcheck_end, mm/tlbcheck.h); no lock
  *
  * Flush request (mm_flush_range, the one door for user mappings):
  *   1. new_gen = ++mm->tlb_gen (LOCK XADD: a full barrier, after the PTE
@@ -128,17 +130,17 @@ void tlb_flush_current_pcid(struct mm *mm, struct asid_slot *s)
 }
 
 /* Apply a request on this CPU (its loaded mm is req->mm, not lazy). */
-static void flush_one_locked(const struct flush_req *r);
+static void flush_one_in_tx(const struct flush_req *r);
 
 static void flush_one(const struct flush_req *r)
 {
 	uint64_t tx = tlbcheck_begin();
 
-	flush_one_locked(r);
+	flush_one_in_tx(r);
 	tlbcheck_end(tx);
 }
 
-static void flush_one_locked(const struct flush_req *r)
+static void flush_one_in_tx(const struct flush_req *r)
 {
 	struct cpu_tlb *ts = this_tlb();
 	struct asid_slot *s = &ts->slots[ts->cur];
@@ -229,8 +231,8 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 	/* Full barrier (LOCK XADD): the PTE writes before it are visible to
 	 * every CPU that reads the new generation; the mask and lazy flags we
 	 * read after it are current (races a and b in the header). Pairs with
-	 * the acquire loads of tlb_gen in load_mm_locked(), load_mm_fast()
-	 * (mm/switch_mm.h), flush_one_locked() and, for race b, the smp_mb()
+	 * the acquire loads of tlb_gen in load_mm_in_tx(), load_mm_fast()
+	 * (mm/switch_mm.h), flush_one_in_tx() and, for race b, the smp_mb()
 	 * in lazy_catch_up(). */
 	r.new_gen = __atomic_add_fetch(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
 	if (this_cpu_read(shared.loaded_mm) == mm && !this_cpu_read(shared.is_lazy))
@@ -355,10 +357,10 @@ void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis)
 	preempt_enable();
 }
 
-static void load_mm_locked(struct mm *next);
+static void load_mm_in_tx(struct mm *next);
 
 /* asid_choose() with its result folded into the return value (slot, and
- * the enum asid_result above bit 16), so that load_mm_locked has no
+ * the enum asid_result above bit 16), so that load_mm_in_tx has no
  * address-taken local (and no stack-protector canary to pay for). */
 _Static_assert(MAX_ASIDS <= 0xffff, "choose_slot: a slot fits in 16 bits");
 static __noinline uint32_t choose_slot(struct cpu_tlb *ts, uint64_t ctx)
@@ -374,11 +376,11 @@ static void load_mm(struct mm *next)
 {
 	uint64_t tx = tlbcheck_begin();
 
-	load_mm_locked(next);
+	load_mm_in_tx(next);
 	tlbcheck_end(tx);
 }
 
-static void load_mm_locked(struct mm *next)
+static void load_mm_in_tx(struct mm *next)
 {
 	struct cpu_tlb *ts = this_tlb();
 	uint32_t cpu = this_cpu_id();

@@ -388,6 +388,7 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 {
 	struct list_node *pos, *tmp;
 
+	assert_held(&mm->lock);
 	list_for_each_safe (pos, tmp, &mm->vmas) {
 		struct vma *v = list_entry(pos, struct vma, link);
 

@@ -159,7 +159,7 @@ proctype cpu1()
 		fi;
 		CATCH_UP(o, g);
 #endif
-		STORE(1, LOADED, o); /* last, as load_mm_locked's */
+		STORE(1, LOADED, o); /* last, as load_mm_in_tx's */
 		cur = o
 	:: ipi -> /* flush_many_ipi: requests for mm 0, then mm 1 */
 		if

@@ -216,6 +216,7 @@ void sched_switch_locked(struct rq *rq)
 {
 	struct task *prev = rq->curr, *next;
 
+	assert_held(&rq->lock);
 	bool preempting = rq->preempting;
 
 	rq->preempting = false;

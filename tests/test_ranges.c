@@ -1,10 +1,10 @@
-// uses: mm/memmap.c
-/* Memory-map range normalisation (sort, merge, drop empty). */
+// uses: mm/ranges.c
+/* Physical range normalisation (sort, merge, drop empty). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "mm/memmap.h"
+#include "mm/ranges.h"
 
 static void test_normalize(void **state)
 {
@@ -27,5 +27,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalize),
 	};
-	return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("ranges", tests, NULL, NULL);
 }
