@@ -105,7 +105,7 @@ CATEGORIES = [
     ("switch", "kernel/pasid.c", "*"),
     # Debugging hooks that run whether or not they are switched on: the
     # TLB-coherence checker's, the lockup detector's, counters, tracing.
-    ("checks", "mm/tlbcheck.c", "*"),
+    ("checks", "mm/tlbcheck*.c", "*"),
     ("checks", "kernel/lockup.c", "*"),
     ("checks", "kernel/counters.c", "*"),
     ("checks", "kernel/trace.c", "*"),
