@@ -36,6 +36,19 @@ static inline struct rq *this_rq(void)
 
 /* sched/sched.c: pick the next task and switch (rq locked, irqs off). */
 void sched_switch_locked(struct rq *rq);
+/* sched/sched.c: the run-queue primitives (rq->lock held), shared with
+ * sched/balance.c. */
+void enqueue(struct rq *rq, struct task *t);
+void dequeue(struct rq *rq, struct task *t);
+bool allowed_on(const struct task *t, uint32_t cpu);
+struct rq *lock_task_rq(struct task *t, uint64_t *flags);
+void unlock_rq(struct rq *rq, uint64_t flags);
+void double_lock(struct rq *a, struct rq *b);
+void double_unlock(struct rq *a, struct rq *b);
+void check_preempt(struct rq *rq, struct task *t);
+/* sched/balance.c: placement and balancing. */
+uint32_t select_cpu(struct task *t);
+void idle_balance(struct rq *rq);
 /* sched/switch.c: the out-of-line ends of context_switch()
  * (sched/context_switch.h). */
 void context_switch_preempt_panic(struct task *prev) __noreturn;

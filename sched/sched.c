@@ -80,7 +80,7 @@ static void assert_off_queue(const struct task *t)
 	BUG_ON(!list_empty(&t->rq_link));
 }
 
-static void enqueue(struct rq *rq, struct task *t)
+void enqueue(struct rq *rq, struct task *t)
 {
 	assert_held(&rq->lock);
 	assert_off_queue(t);
@@ -103,7 +103,7 @@ static void enqueue_preempted(struct rq *rq, struct task *t)
 	rq->nr_running++;
 }
 
-static void dequeue(struct rq *rq, struct task *t)
+void dequeue(struct rq *rq, struct task *t)
 {
 	assert_held(&rq->lock);
 	list_del(&t->rq_link);
@@ -123,13 +123,13 @@ static struct task *pick_next(struct rq *rq)
 	return rq->idle;
 }
 
-static bool allowed_on(const struct task *t, uint32_t cpu)
+bool allowed_on(const struct task *t, uint32_t cpu)
 {
 	return cpumask_test(&t->affinity, cpu) && cpumask_test(&cpu_online_mask, cpu);
 }
 
 /* Lock the rq that owns t (task->cpu may change until we hold it). */
-static struct rq *lock_task_rq(struct task *t, uint64_t *flags)
+struct rq *lock_task_rq(struct task *t, uint64_t *flags)
 {
 	for (;;) {
 		uint32_t cpu = (uint32_t)READ_ONCE(t->cpu);
@@ -144,13 +144,13 @@ static struct rq *lock_task_rq(struct task *t, uint64_t *flags)
 	}
 }
 
-static void unlock_rq(struct rq *rq, uint64_t flags)
+void unlock_rq(struct rq *rq, uint64_t flags)
 {
 	spin_unlock_raw(&rq->lock);
 	irq_restore(flags);
 }
 
-static void double_lock(struct rq *a, struct rq *b)
+void double_lock(struct rq *a, struct rq *b)
 {
 	if (a == b) {
 		spin_lock_raw(&a->lock);
@@ -163,7 +163,7 @@ static void double_lock(struct rq *a, struct rq *b)
 	}
 }
 
-static void double_unlock(struct rq *a, struct rq *b)
+void double_unlock(struct rq *a, struct rq *b)
 {
 	spin_unlock_raw(&a->lock);
 	if (a != b)
@@ -171,7 +171,7 @@ static void double_unlock(struct rq *a, struct rq *b)
 }
 
 /* Does the CPU running rq need to reschedule for a newly queued t? */
-static void check_preempt(struct rq *rq, struct task *t)
+void check_preempt(struct rq *rq, struct task *t)
 {
 	if (rq->curr == rq->idle || t->prio < rq->curr->prio) {
 		if (rq->cpu == this_cpu_id()) {
@@ -181,30 +181,6 @@ static void check_preempt(struct rq *rq, struct task *t)
 			smp_send_resched(rq->cpu);
 		}
 	}
-}
-
-/* ---- choosing a CPU ---- */
-
-static uint32_t select_cpu(struct task *t)
-{
-	uint32_t prev = (uint32_t)t->cpu, cpu;
-
-	if (allowed_on(t, prev) && cpu_rq(prev)->curr == cpu_rq(prev)->idle &&
-	    !cpu_rq(prev)->nr_running)
-		return prev;
-	for_each_cpu_in (cpu, &t->affinity) {
-		struct rq *rq = cpu_rq(cpu);
-
-		if (cpumask_test(&cpu_online_mask, cpu) && rq->curr == rq->idle && !rq->nr_running)
-			return cpu;
-	}
-	if (allowed_on(t, prev))
-		return prev;
-	for_each_cpu_in (cpu, &t->affinity) {
-		if (cpumask_test(&cpu_online_mask, cpu))
-			return cpu;
-	}
-	return 0;
 }
 
 static void sleeper_add(struct rq *rq, struct task *t);
@@ -515,100 +491,7 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 	irq_restore(f);
 }
 
-int sched_set_affinity(struct task *t, const struct cpumask *mask)
-{
-	uint32_t cpu;
-	bool any = false;
-
-	for_each_cpu_in (cpu, mask) {
-		if (cpumask_test(&cpu_online_mask, cpu))
-			any = true;
-	}
-	if (!any)
-		return -22; /* -EINVAL: no online CPU in the mask */
-	uint64_t f;
-	struct rq *rq = lock_task_rq(t, &f);
-
-	t->affinity = *mask;
-	if (!cpumask_test(mask, rq->cpu)) {
-		if (t->state == TASK_RUNNABLE) {
-			uint32_t dst = select_cpu(t);
-			struct rq *drq = cpu_rq(dst);
-
-			dequeue(rq, t);
-			spin_unlock_raw(&rq->lock);
-			double_lock(rq, drq);
-			enqueue(drq, t);
-			check_preempt(drq, t);
-			double_unlock(rq, drq);
-			irq_restore(f);
-			return 0;
-		}
-		if (rq->curr == t) {
-			/* Moves at its next switch (sched_switch_locked). */
-			if (rq->cpu == this_cpu_id())
-				this_cpu_write(need_resched, 1);
-			else
-				smp_send_resched(rq->cpu);
-		}
-	}
-	unlock_rq(rq, f);
-	if (t == current_task() && !cpumask_test(mask, this_cpu_id()))
-		schedule();
-	return 0;
-}
-
-/* ---- ticks and balancing ---- */
-
-/* Pull one queued task from the busiest CPU that allows it here. */
-static void idle_balance(struct rq *rq)
-{
-	uint32_t busiest = nr_cpus, most = 0;
-
-	for (uint32_t c = 0; c < nr_cpus; c++) {
-		if (c == rq->cpu || !cpumask_test(&cpu_online_mask, c))
-			continue;
-		struct rq *o = cpu_rq(c);
-
-		if (READ_ONCE(o->nr_running) > most) {
-			most = READ_ONCE(o->nr_running);
-			busiest = c;
-		}
-	}
-	if (busiest == nr_cpus)
-		return;
-	struct rq *src = cpu_rq(busiest);
-
-	/* The source only if it is free at once: at their ticks all idle CPUs
-	 * pick the same busiest CPU, and queuing on its ticket lock convoys
-	 * them (224 CPUs under TCG: the owner waited 10 s for its own lock).
-	 * A trylock never waits, so the CPU-id lock order does not apply; a
-	 * CPU that misses tries again at its next tick. */
-	spin_lock_raw(&rq->lock);
-	if (!spin_trylock(&src->lock)) {
-		spin_unlock_raw(&rq->lock);
-		return;
-	}
-	for (int p = 0; p < NR_PRIOS; p++) {
-		struct list_node *pos;
-
-		list_for_each (pos, &src->queue[p]) {
-			struct task *t = list_entry(pos, struct task, rq_link);
-
-			if (allowed_on(t, rq->cpu)) {
-				dequeue(src, t);
-				enqueue(rq, t);
-				this_cpu_inc(counters[CNT_SCHED_STEAL]);
-				this_cpu_write(need_resched, 1);
-				spin_unlock(&src->lock);
-				spin_unlock_raw(&rq->lock);
-				return;
-			}
-		}
-	}
-	spin_unlock(&src->lock);
-	spin_unlock_raw(&rq->lock);
-}
+/* ---- ticks ---- */
 
 void sched_tick(void)
 {
@@ -663,25 +546,6 @@ void irq_exit_work(struct trap_frame *tf)
 	preempt_schedule();
 }
 
-void cpu_idle_loop(void)
-{
-	struct rq *rq = this_rq();
-
-	for (;;) {
-		irq_disable();
-		if (this_cpu_read(need_resched) || READ_ONCE(rq->nr_running)) {
-			irq_enable();
-			schedule();
-			continue;
-		}
-		this_cpu_write(entry.context, CTX_IDLE);
-		irq_enable_and_halt();
-		irq_disable();
-		kflush_enter_kernel(true);
-		irq_enable();
-	}
-}
-
 void sched_init_cpu(void)
 {
 	preempt_set_resched(preempt_resched); /* the same on every CPU */
@@ -710,9 +574,4 @@ void sched_init_cpu(void)
 	this_cpu_write(current, idle);
 	this_cpu_write(idle, idle);
 	this_cpu_write(rq, rq);
-}
-
-void sched_start_cpu(void)
-{
-	cpu_idle_loop();
 }

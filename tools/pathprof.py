@@ -87,6 +87,8 @@ CATEGORIES = [
     ("dispatch", "kernel/proc.c", "proc_current"),
     # Choosing what runs: run queues, blocking and waking, time accounting.
     ("scheduler", "sched/sched.c", "*"),
+    ("scheduler", "sched/balance.c", "*"),
+    ("scheduler", "sched/idle.c", "*"),
     ("scheduler", "sched/task.c", "*"),
     ("scheduler", "lib/time.c", "time_ns"),
     # Changing what runs: registers and stack, address space (CR3, PCID
