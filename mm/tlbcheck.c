@@ -58,6 +58,11 @@
  * spaces has its own lock, taken inside a CPU's. (One global lock was
  * simpler, but 8 vCPUs on 2 host threads convoyed on it: a preempted
  * holder stalled every CR3 write and every return to user.)
+ *
+ * Files: this one, the assertions and their reports; tlbcheck_model.c, the
+ * model, its locks and the table of address spaces; tlbcheck_hooks.c, the
+ * events that feed it (the arch's CR3 writes, INVLPG and INVPCID, and the
+ * page-table changes); tlbcheck_internal.h, what they share.
  */
 #include "mm/tlbcheck.h"
 #include "mm/tlbcheck_internal.h"

@@ -1,6 +1,7 @@
 /*
- * TLB-coherence checker hooks (mm/tlbcheck.c). With tlbcheck=off (the
- * default) each hook is one predictable branch.
+ * TLB-coherence checker hooks (mm/tlbcheck*.c; the protocol is at the top
+ * of mm/tlbcheck.c). With tlbcheck=off (the default) each hook is one
+ * predictable branch.
  */
 #pragma once
 

@@ -17,7 +17,6 @@ struct mm;
 #define ASSOC_MAX  4
 #define STALE_MAX  16384
 #define CTX_KERNEL 0
-#define MAX_MMS	   4096
 #define HASH_SIZE  (2 * STALE_MAX)
 
 enum {

@@ -19,6 +19,8 @@
 #include "arch/cpu.h"
 #include "lib/string.h"
 
+#define MAX_MMS 4096
+
 struct tc_cpu *tcs[NR_CPUS]; /* published once, by each CPU itself */
 static struct spinlock mms_lock = SPINLOCK_INIT("tlbcheck_mms");
 static struct {

@@ -53,6 +53,11 @@
  * switch re-checks, under both rq locks, that the task is still BLOCKED
  * and switched out; if not (or if the caller itself has a kill pending) it
  * falls back to an ordinary wake and block (counter ipc_switch_fallback).
+ *
+ * Files: this one, the policy (run queues, pick, slices, blocking, waking,
+ * ticks); sched/balance.c, placement and balancing (select_cpu, affinity
+ * moves, idle_balance); sched/idle.c, the idle loop; sched/rq.h, what they
+ * share.
  */
 #include "sched/rq.h"
 #include "sched/context_switch.h"
