@@ -81,7 +81,7 @@
  * the switch is declared here, with the checker. */
 KSWITCH_BOOL(tlbcheck_enabled, "tlbcheck", "TLB-coherence checker (debug)");
 
-void report(const char *check, uint32_t cpu, const struct stale *s, void *caller)
+void tc_report(const char *check, uint32_t cpu, const struct stale *s, void *caller)
 {
 	uint64_t off;
 	const char *fn = ksym_lookup((uint64_t)caller, &off);
@@ -218,19 +218,19 @@ static bool scan_match(const struct scan *q, const struct stale *s)
 
 static void scan_all(const struct scan *q)
 {
-	count_check();
+	tc_count_check();
 	for (uint32_t c = 0; c < NR_CPUS; c++) {
 		struct tc_cpu *t = tc_of(c);
 
 		if (!t)
 			continue;
-		uint64_t f = lock_other(t);
+		uint64_t f = tc_lock_other(t);
 
 		for (uint32_t i = 0; i < t->nstale; i++) {
 			const struct stale *s = &t->stale[i];
 
 			if (scan_match(q, s) && !excused(c, s, q->deferred_ok))
-				report(q->check, c, s, q->caller);
+				tc_report(q->check, c, s, q->caller);
 		}
 		spin_unlock_irqrestore(&t->lock, f);
 	}
@@ -277,18 +277,18 @@ void tlbcheck_frame_free(paddr_t pa, bool table)
 void tlbcheck_range_flushed(uint64_t ctx, uint64_t start, uint64_t end, uint64_t gen)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
-	count_check();
+	tc_count_check();
 	for (uint32_t i = 0; t && i < t->nstale; i++) {
 		const struct stale *s = &t->stale[i];
 
 		if (s->pcid == t->pcid && s->ctx == ctx && s->gen <= gen &&
 		    (s->kind == TC_TABLE || (s->va >= start && s->va < end)))
-			report("after this CPU's flush", this_cpu_id(), s,
-			       __builtin_return_address(0));
+			tc_report("after this CPU's flush", this_cpu_id(), s,
+				  __builtin_return_address(0));
 	}
-	unlock_me(t, &h);
+	tc_unlock_me(t, &h);
 }
 
 void tlbcheck_kflush_deferred(uint32_t cpu, uint64_t gen)
@@ -296,7 +296,7 @@ void tlbcheck_kflush_deferred(uint32_t cpu, uint64_t gen)
 	struct tc_cpu *t = tc_of(cpu);
 
 	if (t) {
-		uint64_t f = lock_other(t);
+		uint64_t f = tc_lock_other(t);
 
 		t->kdeferred_gen = gen;
 		spin_unlock_irqrestore(&t->lock, f);
@@ -306,42 +306,42 @@ void tlbcheck_kflush_deferred(uint32_t cpu, uint64_t gen)
 void tlbcheck_kernel_caught_up(uint64_t kgen)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
-	count_check();
+	tc_count_check();
 	if (t)
 		t->kclean_gen = kgen;
 	for (uint32_t i = 0; t && i < t->nstale; i++) {
 		const struct stale *s = &t->stale[i];
 
 		if (s->ctx == CTX_KERNEL && s->pcid == t->pcid && s->gen <= kgen)
-			report("kernel entry caught up", this_cpu_id(), s,
-			       __builtin_return_address(0));
+			tc_report("kernel entry caught up", this_cpu_id(), s,
+				  __builtin_return_address(0));
 	}
-	unlock_me(t, &h);
+	tc_unlock_me(t, &h);
 }
 
 void tlbcheck_user_exit(uint64_t cr3, const uint64_t *queue, uint64_t n, uint64_t gen)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
 	if (t) {
 		uint64_t ctx = t->ctx;
 
 		/* The exit code's CR3 load, then its INVLPGs, then the check:
 		 * the user PCID is current through gen. */
-		cr3_write(t, cr3, NULL, false);
+		tc_cr3_write(t, cr3, NULL, false);
 		for (uint64_t i = 0; i < n; i++)
-			invlpg(t, t->pcid, queue[i]);
+			tc_invlpg(t, t->pcid, queue[i]);
 		for (uint32_t i = 0; i < t->nstale; i++) {
 			const struct stale *s = &t->stale[i];
 
 			if (s->pcid == t->pcid && (s->ctx != ctx || s->gen <= gen))
-				report("return to user", this_cpu_id(), s,
-				       __builtin_return_address(0));
+				tc_report("return to user", this_cpu_id(), s,
+					  __builtin_return_address(0));
 		}
-		count_check();
+		tc_count_check();
 	}
-	unlock_me(t, &h);
+	tc_unlock_me(t, &h);
 }

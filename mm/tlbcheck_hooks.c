@@ -41,8 +41,8 @@ static void check_noflush_load(struct tc_cpu *t, uint16_t p, uint64_t ctx, void 
 		if (other != ctx) {
 			struct stale s = { other, 0, 0, 0, p, TC_CTX };
 
-			report("CR3 load with the no-flush bit for another address space",
-			       this_cpu_id(), &s, caller);
+			tc_report("CR3 load with the no-flush bit for another address space",
+				  this_cpu_id(), &s, caller);
 		}
 	}
 	for (uint32_t i = 0; i < t->nstale; i++) {
@@ -55,30 +55,30 @@ static void check_noflush_load(struct tc_cpu *t, uint16_t p, uint64_t ctx, void 
 			   (s->ctx == ctx && ctx == t->claim_ctx && s->gen > t->claim_gen));
 
 		if (!ok)
-			report("CR3 load with the no-flush bit", this_cpu_id(), s, caller);
+			tc_report("CR3 load with the no-flush bit", this_cpu_id(), s, caller);
 	}
 }
 
-void cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check)
+void tc_cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check)
 {
 	bool user;
 	paddr_t root = cr3 & CR3_ADDR_MASK;
-	uint64_t ctx = ctx_of_root(root, &user);
+	uint64_t ctx = tc_ctx_of_root(root, &user);
 	uint16_t p = pcid_mode == PCID_OFF ? 0 : (uint16_t)(cr3 & CR3_PCID_MASK);
 	bool noflush = pcid_mode != PCID_OFF && (cr3 & CR3_NOFLUSH);
 
-	count_check();
+	tc_count_check();
 	if (pcid_mode == PCID_OFF)
-		flush_everything(t);
+		tc_flush_everything(t);
 	else if (!noflush)
-		flush_pcid(t, p);
+		tc_flush_pcid(t, p);
 	else if (check)
 		check_noflush_load(t, p, ctx, caller);
 	t->claimed = false;
 	if (ctx != ~0ull)
-		assoc_add(t, p, ctx);
+		tc_assoc_add(t, p, ctx);
 	if (!user)
-		bit_set(t->kassoc, p);
+		tc_bit_set(t->kassoc, p);
 	t->pcid = p;
 	t->ctx = ctx;
 	t->user = user;
@@ -87,11 +87,11 @@ void cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check)
 void tlbcheck_cr3_write_slow(uint64_t cr3)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
 	if (t)
-		cr3_write(t, cr3, __builtin_return_address(0), true);
-	unlock_me(t, &h);
+		tc_cr3_write(t, cr3, __builtin_return_address(0), true);
+	tc_unlock_me(t, &h);
 }
 
 static bool match_va_cur(const struct stale *s, const void *arg)
@@ -101,58 +101,58 @@ static bool match_va_cur(const struct stale *s, const void *arg)
 	return s->pcid == k->pcid && (s->kind == TC_TABLE || s->va == k->va);
 }
 
-void invlpg(struct tc_cpu *t, uint16_t p, uint64_t va)
+void tc_invlpg(struct tc_cpu *t, uint16_t p, uint64_t va)
 {
 	struct stale k = { .pcid = p, .va = va & ~0xfffull };
 
 	/* The page in that PCID, and every paging-structure cache entry of
 	 * the PCID (SDM Vol. 3A 4.10.4.1, INVLPG). */
-	drop_where(t, match_va_cur, &k);
+	tc_drop_where(t, match_va_cur, &k);
 }
 
 void tlbcheck_invlpg_slow(uint64_t va)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
 	if (t)
-		invlpg(t, t->pcid, va);
-	unlock_me(t, &h);
+		tc_invlpg(t, t->pcid, va);
+	tc_unlock_me(t, &h);
 }
 
 void tlbcheck_invpcid_slow(unsigned type, uint64_t pcid, uint64_t va)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
 	if (t) {
 		if (type == INVPCID_ADDR)
-			invlpg(t, (uint16_t)pcid, va);
+			tc_invlpg(t, (uint16_t)pcid, va);
 		else if (type == INVPCID_SINGLE)
-			flush_pcid(t, (uint16_t)pcid);
+			tc_flush_pcid(t, (uint16_t)pcid);
 		else
-			flush_everything(t);
+			tc_flush_everything(t);
 		if (type != INVPCID_ADDR && t->pcid == pcid) {
-			assoc_add(t, t->pcid, t->ctx);
+			tc_assoc_add(t, t->pcid, t->ctx);
 			if (!t->user)
-				bit_set(t->kassoc, t->pcid);
+				tc_bit_set(t->kassoc, t->pcid);
 		}
 	}
-	unlock_me(t, &h);
+	tc_unlock_me(t, &h);
 }
 
 void tlbcheck_flush_all_slow(void)
 {
 	struct held h;
-	struct tc_cpu *t = lock_me(&h);
+	struct tc_cpu *t = tc_lock_me(&h);
 
 	if (t) {
-		flush_everything(t);
-		assoc_add(t, t->pcid, t->ctx);
+		tc_flush_everything(t);
+		tc_assoc_add(t, t->pcid, t->ctx);
 		if (!t->user)
-			bit_set(t->kassoc, t->pcid);
+			tc_bit_set(t->kassoc, t->pcid);
 	}
-	unlock_me(t, &h);
+	tc_unlock_me(t, &h);
 }
 
 const struct mmu_check_ops tlbcheck_mmu_ops = {
@@ -179,7 +179,7 @@ static void add_everywhere(uint64_t ctx, uint64_t va, paddr_t pa, uint64_t gen, 
 
 		if (!t)
 			continue;
-		uint64_t f = lock_other(t);
+		uint64_t f = tc_lock_other(t);
 
 		for (uint32_t w = 0; w < NR_PCIDS / 64; w++) {
 			uint64_t bits = ctx == CTX_KERNEL ? t->kassoc[w] : t->used[w];
@@ -188,11 +188,11 @@ static void add_everywhere(uint64_t ctx, uint64_t va, paddr_t pa, uint64_t gen, 
 				uint16_t p = (uint16_t)(w * 64 + (uint32_t)__builtin_ctzll(bits));
 
 				bits &= bits - 1;
-				if (ctx != CTX_KERNEL && !assoc_has(t, p, ctx))
+				if (ctx != CTX_KERNEL && !tc_assoc_has(t, p, ctx))
 					continue;
 				struct stale s = { ctx, va, pa, gen, p, kind };
 
-				add_stale(t, &s);
+				tc_add_stale(t, &s);
 			}
 		}
 		spin_unlock_irqrestore(&t->lock, f);

@@ -60,23 +60,23 @@ struct held {
 /* mm/tlbcheck_model.c: the model, its locks and statistics. */
 struct tc_cpu *tc_of(uint32_t cpu);
 struct tc_cpu *me_tc(void);
-void count_check(void);
-struct tc_cpu *lock_me(struct held *h);
-void unlock_me(struct tc_cpu *t, struct held *h);
-uint64_t lock_other(struct tc_cpu *t);
-uint64_t ctx_of_root(paddr_t root, bool *user);
-void bit_set(uint64_t *m, uint32_t i);
-void assoc_add(struct tc_cpu *t, uint16_t p, uint64_t ctx);
-bool assoc_has(const struct tc_cpu *t, uint16_t p, uint64_t ctx);
-void drop_where(struct tc_cpu *t, bool (*match)(const struct stale *, const void *),
-		const void *arg);
-void flush_pcid(struct tc_cpu *t, uint16_t p);
-void flush_everything(struct tc_cpu *t);
-void add_stale(struct tc_cpu *t, const struct stale *s);
+void tc_count_check(void);
+struct tc_cpu *tc_lock_me(struct held *h);
+void tc_unlock_me(struct tc_cpu *t, struct held *h);
+uint64_t tc_lock_other(struct tc_cpu *t);
+uint64_t tc_ctx_of_root(paddr_t root, bool *user);
+void tc_bit_set(uint64_t *m, uint32_t i);
+void tc_assoc_add(struct tc_cpu *t, uint16_t p, uint64_t ctx);
+bool tc_assoc_has(const struct tc_cpu *t, uint16_t p, uint64_t ctx);
+void tc_drop_where(struct tc_cpu *t, bool (*match)(const struct stale *, const void *),
+		   const void *arg);
+void tc_flush_pcid(struct tc_cpu *t, uint16_t p);
+void tc_flush_everything(struct tc_cpu *t);
+void tc_add_stale(struct tc_cpu *t, const struct stale *s);
 
 /* mm/tlbcheck_hooks.c: the events that change the model. */
-void cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check);
-void invlpg(struct tc_cpu *t, uint16_t p, uint64_t va);
+void tc_cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check);
+void tc_invlpg(struct tc_cpu *t, uint16_t p, uint64_t va);
 
 /* mm/tlbcheck.c: the assertions. */
-void report(const char *check, uint32_t cpu, const struct stale *s, void *caller);
+void tc_report(const char *check, uint32_t cpu, const struct stale *s, void *caller);

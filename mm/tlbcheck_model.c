@@ -46,7 +46,7 @@ struct tc_cpu *me_tc(void)
 	return tc_of(this_cpu_id());
 }
 
-void count_check(void)
+void tc_count_check(void)
 {
 	__atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
 }
@@ -70,7 +70,7 @@ void tlbcheck_end_slow(uint64_t token)
 	spin_unlock_irqrestore(&me_tc()->lock, token);
 }
 
-struct tc_cpu *lock_me(struct held *h)
+struct tc_cpu *tc_lock_me(struct held *h)
 {
 	h->flags = irq_save();
 	struct tc_cpu *t = me_tc();
@@ -83,7 +83,7 @@ struct tc_cpu *lock_me(struct held *h)
 	return t;
 }
 
-void unlock_me(struct tc_cpu *t, struct held *h)
+void tc_unlock_me(struct tc_cpu *t, struct held *h)
 {
 	if (h->locked)
 		spin_unlock_irqrestore(&t->lock, h->flags);
@@ -93,14 +93,14 @@ void unlock_me(struct tc_cpu *t, struct held *h)
 
 /* Another CPU's model (or ours) for a cross-CPU scan: never inside a
  * transaction of ours, so locks are only ever taken one at a time. */
-uint64_t lock_other(struct tc_cpu *t)
+uint64_t tc_lock_other(struct tc_cpu *t)
 {
 	struct held h;
-	struct tc_cpu *me = lock_me(&h);
+	struct tc_cpu *me = tc_lock_me(&h);
 
 	if (!h.locked && me)
 		panic("tlbcheck: cross-CPU check inside a transaction");
-	unlock_me(me, &h);
+	tc_unlock_me(me, &h);
 	return spin_lock_irqsave(&t->lock);
 }
 
@@ -133,7 +133,7 @@ void tlbcheck_mm_created(const struct mm *mm)
 }
 
 /* Context of a root; *user set if it is a PTI user root. */
-uint64_t ctx_of_root(paddr_t root, bool *user)
+uint64_t tc_ctx_of_root(paddr_t root, bool *user)
 {
 	const struct mm *lm = this_cpu_read(shared.loaded_mm);
 
@@ -160,7 +160,7 @@ uint64_t ctx_of_root(paddr_t root, bool *user)
 	return ctx;
 }
 
-void bit_set(uint64_t *m, uint32_t i)
+void tc_bit_set(uint64_t *m, uint32_t i)
 {
 	m[i / 64] |= 1ull << (i % 64);
 }
@@ -170,7 +170,7 @@ static void bit_clear(uint64_t *m, uint32_t i)
 	m[i / 64] &= ~(1ull << (i % 64));
 }
 
-void assoc_add(struct tc_cpu *t, uint16_t p, uint64_t ctx)
+void tc_assoc_add(struct tc_cpu *t, uint16_t p, uint64_t ctx)
 {
 	for (int i = 0; i < ASSOC_MAX; i++) {
 		if (t->assoc[p][i] == ctx + 1)
@@ -179,14 +179,14 @@ void assoc_add(struct tc_cpu *t, uint16_t p, uint64_t ctx)
 	for (int i = 0; i < ASSOC_MAX; i++) {
 		if (!t->assoc[p][i]) {
 			t->assoc[p][i] = ctx + 1;
-			bit_set(t->used, p);
+			tc_bit_set(t->used, p);
 			return;
 		}
 	}
 	panic("tlbcheck: pcid %#x holds more than %d contexts without a flush", p, ASSOC_MAX);
 }
 
-bool assoc_has(const struct tc_cpu *t, uint16_t p, uint64_t ctx)
+bool tc_assoc_has(const struct tc_cpu *t, uint16_t p, uint64_t ctx)
 {
 	for (int i = 0; i < ASSOC_MAX; i++) {
 		if (t->assoc[p][i] == ctx + 1)
@@ -195,8 +195,8 @@ bool assoc_has(const struct tc_cpu *t, uint16_t p, uint64_t ctx)
 	return false;
 }
 
-void drop_where(struct tc_cpu *t, bool (*match)(const struct stale *, const void *),
-		const void *arg)
+void tc_drop_where(struct tc_cpu *t, bool (*match)(const struct stale *, const void *),
+		   const void *arg)
 {
 	for (uint32_t i = 0; i < t->nstale;) {
 		if (match(&t->stale[i], arg))
@@ -212,15 +212,15 @@ static bool match_pcid(const struct stale *s, const void *arg)
 }
 
 /* PCID p flushed completely on t. */
-void flush_pcid(struct tc_cpu *t, uint16_t p)
+void tc_flush_pcid(struct tc_cpu *t, uint16_t p)
 {
-	drop_where(t, match_pcid, &p);
+	tc_drop_where(t, match_pcid, &p);
 	memset(t->assoc[p], 0, sizeof(t->assoc[p]));
 	bit_clear(t->used, p);
 	bit_clear(t->kassoc, p);
 }
 
-void flush_everything(struct tc_cpu *t)
+void tc_flush_everything(struct tc_cpu *t)
 {
 	t->nstale = 0;
 	for (uint32_t w = 0; w < NR_PCIDS / 64; w++) {
@@ -281,7 +281,7 @@ static void compact(struct tc_cpu *t)
 	t->compactions++;
 }
 
-void add_stale(struct tc_cpu *t, const struct stale *s)
+void tc_add_stale(struct tc_cpu *t, const struct stale *s)
 {
 	if (t->nstale == STALE_MAX)
 		compact(t);
@@ -310,20 +310,20 @@ void tlbcheck_mm_freed(const struct mm *mm)
 {
 	uint64_t ctx = mm->ctx_id;
 
-	count_check();
+	tc_count_check();
 	for (uint32_t c = 0; c < NR_CPUS; c++) {
 		struct tc_cpu *t = tc_of(c);
 
 		if (!t)
 			continue;
-		uint64_t fl = lock_other(t);
+		uint64_t fl = tc_lock_other(t);
 
-		if (assoc_has(t, t->pcid, ctx)) {
+		if (tc_assoc_has(t, t->pcid, ctx)) {
 			struct stale s = { ctx, 0, 0, 0, t->pcid, TC_CTX };
 
-			report("address space freed", c, &s, __builtin_return_address(0));
+			tc_report("address space freed", c, &s, __builtin_return_address(0));
 		}
-		drop_where(t, match_ctx, &ctx);
+		tc_drop_where(t, match_ctx, &ctx);
 		spin_unlock_irqrestore(&t->lock, fl);
 	}
 	uint64_t f = spin_lock_irqsave(&mms_lock);
