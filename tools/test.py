@@ -63,7 +63,7 @@ class Tally:
 
 
 def host_tests(t):
-    """The cmocka host unit tests."""
+    """The cmocka host unit tests, and the xstate layout tool."""
     hostdir = os.path.join(runner.BUILD, "host")
     tests = sorted(f for f in os.listdir(hostdir) if f.startswith("test_")) \
         if os.path.isdir(hostdir) else []
@@ -98,6 +98,7 @@ def host_tests(t):
 
 
 def host_scripts(t):
+    """The tools' own tests (TAP)."""
     # The trace converter on synthetic serial logs.
     tap_script(t, "host", "trace2chrome", "host/trace2chrome/",
                [os.path.join("tests", "test_trace2chrome.py")])
@@ -458,7 +459,6 @@ def main():
 
     if not args.no_host and not args.large:
         add("host/unit", host_tests)
-        add("host/xstate-layout", xstate_tool)
         add("model/spin", spin_models)
         add("host/scripts", host_scripts)
         add("static", static_checks)
