@@ -332,9 +332,9 @@ class Row:
 
 def load_times(path):
     """Measured seconds per row, {name: {"wall": s, "cpu": emulator CPU s}}
-    (results/test-times.json: measured with --jobs 1 on a quiet 2-core
-    host; build/test-logs/times.json: the last local run's). Only the order
-    rows start in and how they are packed depend on them, never a verdict."""
+    (results/test-times.json: committed, from make test on a 2-core host;
+    build/test-logs/times.json: this tree's last run). Only the order rows
+    start in depends on them, never a verdict."""
     try:
         with open(path) as f:
             return {k: v for k, v in json.load(f).items() if isinstance(v, dict) and v.get("wall")}
@@ -342,26 +342,23 @@ def load_times(path):
         return {}
 
 
-def boot_weight(b, measured):
-    """Host cores a boot keeps busy. Bochs runs all its CPUs on one thread;
-    QEMU (MTTCG) runs a thread per virtual CPU, so a boot with two or more
-    keeps both cores of a 2-core host busy unless its vCPUs mostly idle,
-    which its CPU time in results/test-times.json says (a boot with one busy
-    vCPU, like the fuzzers' -smp 2 boots, weighs 1: not the local times, a
-    run on a loaded host measures less). A row may say (weight=)."""
+def boot_weight(b):
+    """Host cores a boot keeps busy (measured: the emulator's CPU seconds
+    over its wall-clock seconds, printed for the longest rows). Bochs runs
+    all its CPUs on one thread. QEMU (MTTCG) runs a thread per virtual CPU:
+    the -smp 4 and 8 boots keep both cores of a 2-core host busy (1.4-1.9
+    cores; beside another boot their spinning vCPUs slow both), while the
+    -smp 2 ones use about one (0.9-1.3: the second vCPU mostly idles, even
+    under the fuzzers). A row may say otherwise (weight=)."""
     if "weight" in b:
         return b["weight"]
-    if runner.is_bochs(b["platform"]) or b.get("smp", 1) == 1:
-        return 1
-    if measured and measured.get("cpu") is not None:
-        return 1 if measured["cpu"] < 1.3 * measured["wall"] else 2
-    return 2
+    return 1 if runner.is_bochs(b["platform"]) or b.get("smp", 1) <= 2 else 2
 
 
 def save_times(done):
     """This run's times into build/test-logs/times.json (with the rows it
-    did not run kept); copied to results/test-times.json when the matrix
-    changes much."""
+    did not run kept); copy it to results/test-times.json when rows are
+    added or change much."""
     old = {}
     try:
         with open(LOCAL_TIMES) as f:
@@ -449,12 +446,11 @@ def main():
                          "after another in matrix order")
     args = ap.parse_args()
     jobs = max(1, args.jobs)
-    measured = load_times(TIMES)
-    times = dict(measured, **load_times(LOCAL_TIMES))
+    times = dict(load_times(TIMES), **load_times(LOCAL_TIMES))
     rows = []
 
     def add(name, fn, b=None):
-        weight = boot_weight(b, measured.get(name)) if b and jobs > 1 else 1
+        weight = boot_weight(b) if b and jobs > 1 else 1
         rows.append(Row(name, fn, weight, estimate(name, b, times)))
 
     if not args.no_host and not args.large:
