@@ -344,15 +344,17 @@ def load_times(path):
 
 def boot_weight(b):
     """Host cores a boot keeps busy (measured: the emulator's CPU seconds
-    over its wall-clock seconds, printed for the longest rows). Bochs runs
-    all its CPUs on one thread. QEMU (MTTCG) runs a thread per virtual CPU:
-    the -smp 4 and 8 boots keep both cores of a 2-core host busy (1.4-1.9
-    cores; beside another boot their spinning vCPUs slow both), while the
-    -smp 2 ones use about one (0.9-1.3: the second vCPU mostly idles, even
-    under the fuzzers). A row may say otherwise (weight=)."""
+    over its wall-clock seconds, printed for the longest rows; the
+    scheduler caps a weight at --jobs). Bochs runs all its CPUs on one
+    thread. QEMU (MTTCG) runs a thread per virtual CPU: the -smp 4 and 8
+    boots keep both cores of a 2-core host busy (1.4-1.9 cores; beside
+    another boot their spinning vCPUs slow both), so they weigh their vCPUs;
+    the -smp 2 ones use about one (0.9-1.3: the second vCPU mostly idles,
+    even under the fuzzers). A row may say otherwise (weight=)."""
     if "weight" in b:
         return b["weight"]
-    return 1 if runner.is_bochs(b["platform"]) or b.get("smp", 1) <= 2 else 2
+    smp = b.get("smp", 1)
+    return 1 if runner.is_bochs(b["platform"]) or smp <= 2 else smp
 
 
 def save_times(done):
