@@ -220,9 +220,13 @@ run: setup
 	$(MAKE) all
 	$(PYTHON) tools/runner.py run
 
+# The build first, on every core, then the rows,
+# side by side on every core (tools/test.py --jobs; TEST_JOBS=1: one at a time).
+NPROC     := $(shell nproc 2>/dev/null || echo 1)
+TEST_JOBS ?= $(NPROC)
 test: bochs-prof
-	$(MAKE) all ubsan $(HOST_TESTS) $(BUILD)/host/xstate-layout
-	$(PYTHON) tools/test.py
+	$(MAKE) -j$(NPROC) all ubsan $(HOST_TESTS) $(BUILD)/host/xstate-layout
+	$(PYTHON) tools/test.py --jobs $(TEST_JOBS)
 
 # Minutes of torture tests, fuzzer and benchmarks at -smp 8 (tools/soak.py).
 SOAK_STALE_MINUTES ?= 3

@@ -37,6 +37,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,10 +103,17 @@ def make_usb_image(cmdline, modules=None):
     with open(script) as f:
         img = _cached_path(cmdline + "\0" + f.read(), modules, ".img")
     if not os.path.exists(img):
-        subprocess.run([script, "--cmdline", cmdline, img + ".tmp", KERNEL] + modules,
-                       check=True)
-        os.rename(img + ".tmp", img)
+        tmp = _tmp_name(img)
+        subprocess.run([script, "--cmdline", cmdline, tmp, KERNEL] + modules, check=True)
+        os.rename(tmp, img)
     return img
+
+
+def _tmp_name(path):
+    """Where to build path: a name of this process and thread only, renamed
+    into place when complete (tools/test.py boots rows concurrently, and two
+    rows may want the same image)."""
+    return "%s.tmp%d.%d" % (path, os.getpid(), threading.get_ident())
 
 
 def make_image(cmdline, modules=None, cfg=None, kernel=None):
@@ -120,12 +128,14 @@ def make_image(cmdline, modules=None, cfg=None, kernel=None):
         with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as f:
             f.write(cfg)
             cfg_path = f.name
+        tmp = _tmp_name(iso)
         try:
-            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), iso, cfg_path, kernel] + modules
+            cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), tmp, cfg_path, kernel] + modules
             # grub-mkrescue has been seen to fail once without a reason it
             # repeats: try twice before giving up.
             if subprocess.run(cmd).returncode:
                 subprocess.run(cmd, check=True)
+            os.rename(tmp, iso)
         finally:
             os.unlink(cfg_path)
     return iso
@@ -181,15 +191,50 @@ debug: action=ignore
 
 
 class Result:
-    def __init__(self, verdict, reason, log, seconds):
+    def __init__(self, verdict, reason, log, seconds, cpu=None):
         self.verdict = verdict  # "pass", "fail", "hang", "crash"
         self.reason = reason
         self.log = log
         self.seconds = seconds
+        self.cpu = cpu  # the emulator's CPU seconds (all threads), None if unknown
 
     @property
     def passed(self):
         return self.verdict == "pass"
+
+
+def _cpu_seconds(pid, last):
+    """User + system CPU time of a running process, all its threads (Linux
+    /proc); last once it has exited."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return last
+
+
+# The emulators running now (tools/test.py boots from several threads):
+# kill_all() ends them when the caller is interrupted (each runs in its own
+# session, so the terminal's ^C does not reach it).
+_live = set()
+_live_lock = threading.Lock()
+
+
+def _started(proc):
+    with _live_lock:
+        _live.add(proc)
+    return proc
+
+
+def kill_all():
+    with _live_lock:
+        procs = list(_live)
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _kill(proc):
@@ -221,6 +266,7 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     elif is_bochs(platform):
         raise ValueError("bochs boots only the ISO")
     workdir = tempfile.mkdtemp(prefix="ukernel-run-")
+    proc = None
     if media != "cdrom":
         iso = os.path.join(workdir, "disk.img")
         subprocess.run(["cp", "--sparse=always", image or make_usb_image(cmdline, modules),
@@ -230,15 +276,16 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
     out = []
     sentinel = None
     aborted = False
+    cpu = None
     try:
         if is_bochs(platform):
             serial_path = os.path.join(workdir, "com1.txt")
             open(serial_path, "w").close()
             cmd = bochs_cmd(iso, smp, mem, workdir, serial_path, platform, bochs_prefix)
             full_env = dict(os.environ, **(env or {}), **(bochs_env or {}))
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, cwd=workdir,
-                                    start_new_session=True, env=full_env)
+            proc = _started(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                             cwd=workdir, start_new_session=True, env=full_env))
             pos = 0
             with open(serial_path, "rb") as serial:
                 while True:
@@ -259,6 +306,7 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                         if abort and abort.search("".join(out[-3:])):
                             aborted = True
                             break
+                    cpu = _cpu_seconds(proc.pid, cpu)
                     if proc.poll() is not None:
                         out.append(serial.read().decode("utf-8", "replace"))
                         break
@@ -270,10 +318,12 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                 _kill(proc)
         else:
             cmd = qemu_cmd(platform, iso, smp, mem, workdir, extra, machine, media)
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = _started(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                             start_new_session=True))
             fd = proc.stdout.fileno()
             while True:
+                cpu = _cpu_seconds(proc.pid, cpu)
                 left = timeout - (time.time() - start)
                 if left <= 0:
                     break
@@ -308,21 +358,23 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
                     tail = f.read()[-3000:]
                 log += "\n--- bochs.log (tail) ---\n" + tail
         if aborted:
-            return Result("fail", "the log matched %r" % abort.pattern, log, elapsed)
+            return Result("fail", "the log matched %r" % abort.pattern, log, elapsed, cpu)
         if sentinel is None and code is None:
-            return Result("hang", "no verdict within %ds" % timeout, log, elapsed)
+            return Result("hang", "no verdict within %ds" % timeout, log, elapsed, cpu)
         if not is_bochs(platform) and code not in (QEMU_PASS, QEMU_FAIL):
             return Result("crash", "emulator exited with code %s (triple fault or crash)"
-                          % code, log, elapsed)
+                          % code, log, elapsed, cpu)
         if sentinel is None:
-            return Result("crash", "no verdict line (bochs exit %s)" % code, log, elapsed)
+            return Result("crash", "no verdict line (bochs exit %s)" % code, log, elapsed, cpu)
         if not is_bochs(platform) and (code == QEMU_PASS) != (sentinel == "pass"):
             return Result("fail", "exit code %s disagrees with the verdict line" % code,
-                          log, elapsed)
+                          log, elapsed, cpu)
         if sentinel == "pass":
-            return Result("pass", "", log, elapsed)
-        return Result("fail", "kernel reported failure", log, elapsed)
+            return Result("pass", "", log, elapsed, cpu)
+        return Result("fail", "kernel reported failure", log, elapsed, cpu)
     finally:
+        with _live_lock:
+            _live.discard(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

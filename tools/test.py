@@ -34,10 +34,16 @@ LOGDIR = os.path.join(runner.BUILD, "test-logs")
 
 
 class Tally:
+    """One row's results and output: the output is buffered (say) and
+    printed whole when the row ends, so that concurrent rows do not
+    interleave their lines."""
+
     def __init__(self):
         self.passed = 0
         self.failed = 0
         self.failures = []
+        self.lines = []
+        self.cpu = None  # the emulator's CPU seconds, for a boot
 
     def add(self, ok, what, detail=""):
         if ok:
@@ -45,10 +51,19 @@ class Tally:
         else:
             self.failed += 1
             self.failures.append(what + (": " + detail if detail else ""))
-            print("FAIL %s%s" % (what, ": " + detail if detail else ""), flush=True)
+            self.say("FAIL %s%s" % (what, ": " + detail if detail else ""))
+
+    def say(self, line):
+        self.lines.append(line)
+
+    def merge(self, other):
+        self.passed += other.passed
+        self.failed += other.failed
+        self.failures += other.failures
 
 
 def host_tests(t):
+    """The cmocka host unit tests, and the xstate layout tool."""
     hostdir = os.path.join(runner.BUILD, "host")
     tests = sorted(f for f in os.listdir(hostdir) if f.startswith("test_")) \
         if os.path.isdir(hostdir) else []
@@ -68,7 +83,7 @@ def host_tests(t):
                 n_bad += not ok
         if p.returncode != 0 and n_bad == 0:
             t.add(False, "host/%s" % name, "exit %d\n%s" % (p.returncode, p.stderr[-2000:]))
-        print("host   %-22s %3d passed %d failed" % (name, n_ok, n_bad), flush=True)
+        t.say("host   %-22s %3d passed %d failed" % (name, n_ok, n_bad))
     # The layout tool on every CPUID dump (the layouts: tests/test_xstate_layout.c).
     tool = os.path.join(hostdir, "xstate-layout")
     dumps = sorted(glob.glob(os.path.join(ROOT, "..", "shared", "data", "cpuid", "*.txt")))
@@ -80,14 +95,21 @@ def host_tests(t):
                   "" if ok else "exit %d\n%s%s" % (p.returncode, p.stdout[-1500:], p.stderr[-500:]))
     if not dumps:
         t.add(False, "tool/xstate-layout", "no CPUID dumps in ../shared/data/cpuid")
-    # The Promela models of the TLB protocol's races (model/*.pml).
-    tap_script(t, "model", "spin", "model/", [os.path.join("tools", "spin_check.py"), "--tap"])
+
+
+def host_scripts(t):
+    """The tools' own tests (TAP)."""
     # The trace converter on synthetic serial logs.
     tap_script(t, "host", "trace2chrome", "host/trace2chrome/",
                [os.path.join("tests", "test_trace2chrome.py")])
     # The Linux comparison's parser and table (make compare-linux).
     tap_script(t, "host", "compare_linux", "host/compare_linux/",
                [os.path.join("tests", "test_compare_linux.py"), "--tap"])
+
+
+def spin_models(t):
+    """The Promela models of the TLB protocol's races (model/*.pml)."""
+    tap_script(t, "model", "spin", "model/", [os.path.join("tools", "spin_check.py"), "--tap"])
 
 
 def tap_script(t, layer, name, prefix, argv):
@@ -104,7 +126,7 @@ def tap_script(t, layer, name, prefix, argv):
             n_bad += not ok
     if p.returncode != 0 and n_bad == 0:
         t.add(False, prefix.rstrip("/"), p.stdout[-2000:] + p.stderr[-2000:])
-    print("%-6s %-22s %3d passed %d failed" % (layer, name, n_ok, n_bad), flush=True)
+    t.say("%-6s %-22s %3d passed %d failed" % (layer, name, n_ok, n_bad))
 
 
 def save_log(name, log):
@@ -176,8 +198,9 @@ def run_boot(t, b):
             res.verdict + (" (" + res.reason + ")" if res.reason else ""),
             "; " + "; ".join(problems) if problems else "", path, tail(res.log))
     t.add(boot_ok, "boot/%s" % b["name"], detail)
-    print("boot   %-22s %3d passed %d failed  %-5s %5.1fs" % (
-        b["name"], n_ok, n_bad, res.verdict, res.seconds), flush=True)
+    t.cpu = res.cpu
+    t.say("boot   %-22s %3d passed %d failed  %-5s %5.1fs" % (
+        b["name"], n_ok, n_bad, res.verdict, res.seconds))
     if b.get("trace_expect"):
         check_trace(t, b, res.log)
     return res
@@ -213,9 +236,9 @@ def check_trace(t, b, log):
     t.add(ts == sorted(ts), what + "monotonic", "timestamps out of order")
     missing = [n for n in b["trace_expect"] if n not in names]
     t.add(not missing, what + "events", "no %s event in %s" % (", ".join(missing), out))
-    print("trace  %-22s %d events on %d CPUs, %d slices%s" % (
+    t.say("trace  %-22s %d events on %d CPUs, %d slices%s" % (
         b["name"], len(evs), len(cpus), len(slices),
-        "; missing " + ", ".join(missing) if missing else ""), flush=True)
+        "; missing " + ", ".join(missing) if missing else ""))
 
 
 def run_death(t, d):
@@ -234,8 +257,9 @@ def run_death(t, d):
             "; report lacks " + ", ".join(repr(m) for m in missing) if missing else "",
             path, tail(res.log))
     t.add(ok and not missing, "death/%s" % d["name"], detail)
-    print("death  %-22s %-5s (expected %s) %5.1fs" % (d["name"], res.verdict, d["verdict"],
-                                                      res.seconds), flush=True)
+    t.cpu = res.cpu
+    t.say("death  %-22s %-5s (expected %s) %5.1fs" % (d["name"], res.verdict, d["verdict"],
+                                                    res.seconds))
 
 
 def static_checks(t):
@@ -291,32 +315,193 @@ def asm_offset_contract(t):
           "a wrong PCPU_KSTACK_TOP still compiled:\n" + p.stderr[-800:])
 
 
+# ---- the scheduler: rows side by side on the host's cores ----
+
+TIMES = os.path.join(ROOT, "results", "test-times.json")
+LOCAL_TIMES = os.path.join(LOGDIR, "times.json")
+
+
+class Row:
+    """One unit of scheduling: a function of a Tally, its weight (the host
+    cores it keeps busy) and its estimated wall-clock seconds."""
+
+    def __init__(self, name, fn, weight=1, est=None):
+        self.name = name
+        self.fn = fn
+        self.weight = weight
+        self.est = est
+        self.tally = Tally()
+        self.start = self.seconds = None
+
+
+def load_times(path):
+    """Measured seconds per row, {name: {"wall": s, "cpu": emulator CPU s}}
+    (results/test-times.json: committed, from make test on a 2-core host;
+    build/test-logs/times.json: this tree's last run). Only the order rows
+    start in depends on them, never a verdict."""
+    try:
+        with open(path) as f:
+            return {k: v for k, v in json.load(f).items() if isinstance(v, dict) and v.get("wall")}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def boot_weight(b):
+    """Host cores a boot keeps busy (measured: the emulator's CPU seconds
+    over its wall-clock seconds, printed for the longest rows; the
+    scheduler caps a weight at --jobs). Bochs runs all its CPUs on one
+    thread. QEMU (MTTCG) runs a thread per virtual CPU: the -smp 4 and 8
+    boots keep both cores of a 2-core host busy (1.4-1.9 cores; beside
+    another boot their spinning vCPUs slow both), so they weigh their vCPUs;
+    the -smp 2 ones use about one (0.9-1.3: the second vCPU mostly idles,
+    even under the fuzzers). A row may say otherwise (weight=)."""
+    if "weight" in b:
+        return b["weight"]
+    smp = b.get("smp", 1)
+    return 1 if runner.is_bochs(b["platform"]) or smp <= 2 else smp
+
+
+def save_times(done):
+    """This run's times into build/test-logs/times.json (with the rows it
+    did not run kept); copy it to results/test-times.json when rows are
+    added or change much."""
+    old = {}
+    try:
+        with open(LOCAL_TIMES) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        pass
+    old.update({r.name: {"wall": round(r.seconds, 1),
+                         "cpu": None if r.tally.cpu is None else round(r.tally.cpu, 1)}
+                for r in done})
+    os.makedirs(LOGDIR, exist_ok=True)
+    with open(LOCAL_TIMES + ".tmp", "w") as f:
+        json.dump(old, f, indent=1, sort_keys=True)
+        f.write("\n")
+    os.rename(LOCAL_TIMES + ".tmp", LOCAL_TIMES)
+
+
+def estimate(name, b, times):
+    if name in times:
+        return times[name]["wall"]
+    # Unmeasured: the hang bound says roughly how long a row may take.
+    return b.get("timeout", 60) / 4 if b else 10
+
+
+def run_row(row, done):
+    row.start = time.time()
+    try:
+        row.fn(row.tally)
+    except Exception:  # a bug in the harness: that row fails, the others run
+        import traceback
+        row.tally.add(False, row.name, "exception in tools/test.py\n" + traceback.format_exc())
+    row.seconds = time.time() - row.start
+    done.put(row)
+
+
+def schedule(rows, jobs, report):
+    """Runs rows with at most `jobs` cores busy (the sum of the running
+    rows' weights, each capped at jobs), longest first; a row that fits
+    beside a waiting heavier one starts only if it is expected to end
+    before the cores that one waits for come free (EASY backfilling), so
+    the long heavy rows are not pushed to the end. report(row) is called
+    in this thread as each row ends. jobs 1: one row at a time, in order."""
+    import queue
+    import threading
+    pending = list(rows) if jobs == 1 else sorted(rows, key=lambda r: -r.est)
+    running = []
+    done = queue.Queue()
+    free = jobs
+
+    def start(r):
+        nonlocal free
+        free -= min(r.weight, jobs)
+        running.append(r)
+        r.start = time.time()
+        threading.Thread(target=run_row, args=(r, done), daemon=True).start()
+
+    while pending or running:
+        while pending and min(pending[0].weight, jobs) <= free:
+            start(pending.pop(0))
+        if pending and running:
+            # The head waits for cores: when are enough of them free?
+            need, now, avail, shadow = min(pending[0].weight, jobs), time.time(), free, None
+            for r in sorted(running, key=lambda r: r.start + r.est):
+                avail += min(r.weight, jobs)
+                if avail >= need:
+                    shadow = max(r.start + r.est, now)
+                    break
+            for r in list(pending[1:]):
+                if min(r.weight, jobs) <= free and shadow is not None and now + r.est <= shadow:
+                    pending.remove(r)
+                    start(r)
+        r = done.get()
+        running.remove(r)
+        free += min(r.weight, jobs)
+        report(r)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="regex: run only boots/deaths whose name matches")
     ap.add_argument("--no-host", action="store_true")
     ap.add_argument("--large", action="store_true",
                     help="run the large-topology boots (make test-large) instead")
+    ap.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                    help="host cores to keep busy (default: all); 1 runs the rows one "
+                         "after another in matrix order")
     args = ap.parse_args()
-    t = Tally()
-    start = time.time()
+    jobs = max(1, args.jobs)
+    times = dict(load_times(TIMES), **load_times(LOCAL_TIMES))
+    rows = []
+
+    def add(name, fn, b=None):
+        weight = boot_weight(b) if b and jobs > 1 else 1
+        rows.append(Row(name, fn, weight, estimate(name, b, times)))
+
     if not args.no_host and not args.large:
-        host_tests(t)
-        static_checks(t)
+        add("host/unit", host_tests)
+        add("model/spin", spin_models)
+        add("host/scripts", host_scripts)
+        add("static", static_checks)
     sel = re.compile(args.only) if args.only else None
     for b in (LARGE if args.large else BOOTS):
         if not sel or sel.search(b["name"]):
-            run_boot(t, b)
+            add("boot/" + b["name"], lambda t, b=b: run_boot(t, b), b)
     for d in ([] if args.large else DEATHS):
         if not sel or sel.search(d["name"]):
-            run_death(t, d)
-    print("\ntest time %.0fs" % (time.time() - start))
-    if t.failures:
+            add("death/" + d["name"], lambda t, d=d: run_death(t, d), d)
+
+    total = Tally()
+    start = time.time()
+
+    def report(r):
+        total.merge(r.tally)
+        if r.tally.lines:
+            print("\n".join(r.tally.lines), flush=True)
+
+    print("%d rows on %d core%s" % (len(rows), jobs, "s" if jobs > 1 else ""), flush=True)
+    try:
+        schedule(rows, jobs, report)
+    except KeyboardInterrupt:
+        runner.kill_all()
+        raise
+    wall = time.time() - start
+    print("\ntest time %.0fs" % wall)
+    done = [r for r in rows if r.seconds is not None]
+    save_times(done)
+    print("longest rows (wall s, emulator CPU s):")
+    for r in sorted(done, key=lambda r: -r.seconds)[:10]:
+        print("  %-34s %6.1f %s" % (r.name, r.seconds,
+                                    "%6.1f" % r.tally.cpu if r.tally.cpu is not None else ""))
+    print("rows' time %.0fs in %.0fs (%.1fx)" % (sum(r.seconds for r in done), wall,
+                                                 sum(r.seconds for r in done) / max(wall, 1)))
+    if total.failures:
         print("failures:")
-        for f in t.failures:
+        for f in total.failures:
             print("  " + f.splitlines()[0])
-    print("%d passed, %d failed" % (t.passed, t.failed))
-    sys.exit(1 if t.failed else 0)
+    print("%d passed, %d failed" % (total.passed, total.failed))
+    sys.exit(1 if total.failed else 0)
 
 
 if __name__ == "__main__":

@@ -36,9 +36,22 @@
 #include "user/utest/utest.h"
 #include "include/uapi/test.h"
 
-#define HF_MAX	   24 /* handles a worker holds */
-#define HF_WORKERS 4
-#define HF_PEER	   SPAWN_HANDLE(0)
+/*
+ * Handles a worker holds. All of them share the child's table of 64
+ * (PROC_MAX_HANDLES, kernel/handle.h), with the endpoint's two sides and
+ * each worker's own send handle (HF_FIXED), and a worker may hold one more
+ * for a moment (a dup or a delivered handle, installed before add() closes
+ * it at HF_MAX). With 24 the workers could fill the table, and a create or
+ * dup then failed with -EMFILE, counted as a wrong result: seen at -smp 8
+ * ("worker 0 op 547: create failed (got -24)" in three workers at once).
+ */
+#define HF_MAX	       13
+#define HF_WORKERS     4
+#define HF_FIXED       (2 + HF_WORKERS)
+#define HF_TABLE_SLOTS 64
+_Static_assert(HF_WORKERS *(HF_MAX + 1) + HF_FIXED <= HF_TABLE_SLOTS,
+	       "the workers' handles fit the child's table");
+#define HF_PEER SPAWN_HANDLE(0)
 
 struct hent {
 	int h;
@@ -63,6 +76,7 @@ static struct {
 	int peer;
 	uint64_t ops_each, kills;
 	uint32_t done;
+	uint32_t most; /* the most handles the workers held at once */
 	struct hworker w[HF_WORKERS];
 } hf;
 
@@ -306,6 +320,14 @@ static void hworker_fn(void *arg)
 			op_map(w, i, d >= 88);
 		else if (w->index == 0 && hbelow(w, 20) == 0)
 			peer_restart();
+		uint32_t held = 0, m = __atomic_load_n(&hf.most, __ATOMIC_RELAXED);
+
+		/* Relaxed: another worker's count is only a statistic. */
+		for (int j = 0; j < HF_WORKERS; j++)
+			held += (uint32_t)__atomic_load_n(&hf.w[j].n, __ATOMIC_RELAXED);
+		while (held > m && !__atomic_compare_exchange_n(&hf.most, &m, held, false,
+								__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
 	}
 	handle_close(ep);
 	while (w->n)
@@ -394,8 +416,8 @@ void t_role_hfuzz(const char *arg)
 		mp += hf.w[i].maps;
 	}
 	printf("        # handle_fuzz: %lu operations (%lu transfers, %lu maps, %lu revokes), peer "
-	       "killed %lu times, %d wrong results\n",
-	       ops, x, mp, rv, hf.kills, bad);
+	       "killed %lu times, %d wrong results; at most %u handles held at once\n",
+	       ops, x, mp, rv, hf.kills, bad, hf.most);
 	kill_pid(hf.peer);
 	wait_pid(hf.peer, NULL);
 	exit(bad ? 1 : 0);
