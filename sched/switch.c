@@ -3,9 +3,10 @@
  * switch_to() (DESIGN.md "Context switch").
  *
  * Order, with the run-queue lock held and interrupts off:
- *   1. address space: switch_mm() (mm/tlb.c) is the one place per-mm
- *      hardware state is loaded (CR3/PCID, CPU mask, lazy state, PASID);
- *      a kernel thread keeps the previous mm (lazy TLB).
+ *   1. address space: switch_mm() (mm/switch_mm.h, its slow half in
+ *      mm/tlb.c) is the one place per-mm hardware state is loaded
+ *      (CR3/PCID, CPU mask, lazy state, PASID, I/O bitmap); a kernel
+ *      thread keeps the mm the CPU has loaded (lazy TLB).
  *   2. the user state that lives in registers (arch_switch_user_state,
  *      arch/x86/switch.c): prev's extended state is saved now and its
  *      FS/GS bases read back; next's bases are loaded, and its kernel stack
@@ -13,8 +14,10 @@
  *      return to user does it (kernel-only switches and kernel-side IPC
  *      never pay for it).
  *   3. switch_to() (arch/x86/switch_to.S): registers and stack.
- * The code next resumes in calls sched_finish_switch(prev), which drops the
- * run-queue lock taken by whoever switched away from it.
+ * The code next resumes in calls finish_switch(prev), which drops the
+ * run-queue lock taken by whoever switched away from it. The steps are
+ * inline (sched/context_switch.h) in both of the scheduler's switches;
+ * this file keeps their out-of-line ends.
  */
 #include "sched/context_switch.h"
 
