@@ -21,10 +21,10 @@
  *
  * Protocol
  *   "C's registers hold T's state" means: C's owner is T and T's fpu_cpu
- *     is C (regs_hold). The owner pointer alone can be stale: T may have
- *     been restored on C, then run and been saved on another CPU, and come
- *     back to C in the kernel; or T may be a new task at a dead task's
- *     address (task structs come from a slab).
+ *     is C (xstate_regs_hold, arch/fpu.h). The owner pointer alone can
+ *     be stale: T may have been restored on C, then run and been saved
+ *     on another CPU, and come back to C in the kernel; or T may be a new
+ *     task at a dead task's address (task structs come from a slab).
  *   switch out of a user task T on CPU C: if C's registers hold T's state,
  *     save them into T's buffer. The registers keep T's state; C's owner
  *     stays T (XSAVEOPT/XSAVES skip what the CPU knows is unmodified).
@@ -329,7 +329,7 @@ static void save(struct arch_task *t)
 
 	switch (xs.mode) {
 	case XMODE_XSAVES:
-		__asm__ __volatile__("xsaves64 (%0)" ::"r"(buf), "a"(lo), "d"(hi) : "memory");
+		xstate_xsaves(t);
 		break;
 	case XMODE_XSAVEC:
 		__asm__ __volatile__("xsavec64 (%0)" ::"r"(buf), "a"(lo), "d"(hi) : "memory");
@@ -389,12 +389,6 @@ static void load_controls(const struct arch_task *t)
 
 /* ---- the protocol ---- */
 
-/* Do this CPU's registers hold t's user state? (Interrupts off.) */
-static bool regs_hold(const struct arch_task *t)
-{
-	return this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id();
-}
-
 bool xstate_saves_with_xsaves;
 
 void xstate_save_slow(struct arch_task *t)
@@ -410,7 +404,7 @@ static int grow(struct arch_task *t)
 
 	if (!nb)
 		return -ENOMEM;
-	if (regs_hold(t))
+	if (xstate_regs_hold(t))
 		save(t);
 	/* Same layout below tile configuration/data: copy, then mark the new
 	 * components present in the compacted header, in their initial state. */
@@ -436,7 +430,7 @@ bool xstate_restore_for_user_slow(struct arch_task *t)
 	/* Without XFD: permission came while t ran; take tile space now. */
 	if (!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))
 		grow(t);
-	if (regs_hold(t)) {
+	if (xstate_regs_hold(t)) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}

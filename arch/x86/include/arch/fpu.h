@@ -22,17 +22,30 @@ extern bool xstate_saves_with_xsaves;
  * chose (counted as xsave). */
 void xstate_save_slow(struct arch_task *t);
 
+/* Do this CPU's registers hold t's user state? The owner pointer alone
+ * can be stale (arch/x86/xstate.c, protocol). Interrupts off. */
+static __always_inline bool xstate_regs_hold(const struct arch_task *t)
+{
+	return this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id();
+}
+
+/* XSAVES of t's components into its buffer (uncounted: callers count). */
+static __always_inline void xstate_xsaves(struct arch_task *t)
+{
+	__asm__ __volatile__("xsaves64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
+			     "d"((uint32_t)(t->xfeatures >> 32))
+			     : "memory");
+}
+
 /* Context switch away from a user task: save its live registers (the
  * protocol's "switch out", arch/x86/xstate.c). Inline, XSAVES in place:
  * it runs on every switch from a user task. */
 static __always_inline void xstate_switch_out(struct arch_task *t)
 {
-	if (!t->xstate || this_cpu_read(fpu_owner) != t || t->fpu_cpu != (int32_t)this_cpu_id())
+	if (!t->xstate || !xstate_regs_hold(t))
 		return;
 	if (likely(xstate_saves_with_xsaves)) {
-		__asm__ __volatile__("xsaves64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
-				     "d"((uint32_t)(t->xfeatures >> 32))
-				     : "memory");
+		xstate_xsaves(t);
 		this_cpu_inc(counters[CNT_XSAVE]);
 		return;
 	}
@@ -55,10 +68,9 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 {
 	if (!t->xstate)
 		return false;
-	if (likely(this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id() &&
-		   (!xstate_grow_at_exit || !t->tiles_permitted ||
-		    (t->xfeatures & (1ull << 18 /* XFEAT_TILEDATA */)) ||
-		    !READ_ONCE(*t->tiles_permitted)))) {
+	if (likely(xstate_regs_hold(t) && (!xstate_grow_at_exit || !t->tiles_permitted ||
+					   (t->xfeatures & (1ull << 18 /* XFEAT_TILEDATA */)) ||
+					   !READ_ONCE(*t->tiles_permitted)))) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
