@@ -614,10 +614,15 @@ static __noinline long sys_reply_recv_general(struct trap_frame *tf)
 	return r;
 }
 
+int ipc_set_fastpath(bool on)
+{
+	return __atomic_exchange_n(&ipcfast, on ? 1 : 0, __ATOMIC_RELAXED);
+}
+
 /* The preconditions on us alone: switch on, no handles leaving, no hook. */
 static __always_inline bool fused_allowed(const struct task *me)
 {
-	return likely(ipcfast) && !me->ipc_xfer_out.mask &&
+	return likely(READ_ONCE(ipcfast)) && !me->ipc_xfer_out.mask &&
 	       !(me->test_ipc_delay_us | me->test_ipc_block_delay_us);
 }
 
@@ -633,14 +638,13 @@ long ipc_sys_call(struct trap_frame *tf)
 	if (unlikely(!ep))
 		return sys_call_general(tf);
 	irq_disable();
-	spin_lock(&ep->lock);
+	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
 	struct list_node *n = ep->receivers.next;
 	struct task *r2 = list_entry(n, struct task, ipc_link);
 
 	if (unlikely(ep->dead || n == &ep->receivers || !sched_can_run_here(r2))) {
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
-		preempt_enable();
 		ep_put(ep);
 		return sys_call_general(tf);
 	}
@@ -683,11 +687,10 @@ long ipc_sys_reply_recv(struct trap_frame *tf)
 	if (unlikely(!ep))
 		return sys_reply_recv_general(tf);
 	irq_disable();
-	spin_lock(&ep->lock);
+	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
 	if (unlikely(ep->dead || !list_empty(&ep->callers) || !sched_can_run_here(caller))) {
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
-		preempt_enable();
 		ep_put(ep);
 		return sys_reply_recv_general(tf);
 	}

@@ -40,6 +40,9 @@ long ipc_reply(uint64_t handle, const struct ipc_msg *msg, uint64_t desc);
 struct trap_frame;
 long ipc_sys_call(struct trap_frame *tf);
 long ipc_sys_reply_recv(struct trap_frame *tf);
+/* Switch the fused path on or off at run time (SYST_IPCFAST); returns the
+ * previous setting. Calls already past the test finish as they started. */
+int ipc_set_fastpath(bool on);
 
 /* Process and thread teardown. */
 void ipc_thread_exit(struct task *t);

@@ -221,6 +221,10 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 			return -EINVAL;
 		current_task()->test_ipc_delay_us = (uint32_t)a;
 		return 0;
+	case SYST_IPCFAST:
+		if (a > 1)
+			return -EINVAL;
+		return ipc_set_fastpath(a != 0);
 	case SYST_IPC_BLOCK_DELAY:
 		if (a > 100000)
 			return -EINVAL;

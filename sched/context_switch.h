@@ -26,7 +26,14 @@ _Static_assert(offsetof(struct task, ksp) == 0, "arch/switch.h switch_to: ksp fi
  * the first run of a task: arch/x86/switch_to.S). */
 static __always_inline void finish_switch(struct task *prev)
 {
-	struct rq *rq = this_rq();
+	/* Volatile: we may have resumed on another CPU than the one we
+	 * switched away on, and GCC reuses a per-CPU (__seg_gs) value read
+	 * before switch_to() across the call, and across a "memory" clobber
+	 * too: inlined into kernel/ipc.c's fused path it kept this_rq() from
+	 * before the switch, and a task migrated by the direct switch then
+	 * released the run-queue lock of the CPU it had left (found by
+	 * ipc_switch_vs_migrating_wake: a 'runqueue' lockup at -smp 2). */
+	struct rq *rq = READ_ONCE(this_cpu_read(rq));
 	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
 	bool migrate = __atomic_fetch_and(&prev->flags, ~TF_MIGRATE, __ATOMIC_RELAXED) & TF_MIGRATE;
 

@@ -22,12 +22,14 @@ static __always_inline void sleeper_cancel(struct task *t)
 /*
  * The switch itself, once next is known to be BLOCKED, switched out and
  * owned by rq (this CPU's, locked, interrupts off) and we have no kill
- * pending: we block, next runs on the rest of our slice, and `held` (taken
- * with spin_lock(), or NULL) is dropped before the switch. Returns when
- * somebody switches back to us, interrupts still off.
+ * pending: we block, next runs on the rest of our slice, and `held` (or
+ * NULL) is dropped before the switch, with the preemption count spin_lock()
+ * took if held_counted. Returns when somebody switches back to us,
+ * interrupts still off.
  */
 static __always_inline void direct_switch_commit(struct rq *rq, struct task *me, struct task *next,
-						 struct spinlock *held, void *wchan)
+						 struct spinlock *held, bool held_counted,
+						 void *wchan)
 {
 	BUG_ON(READ_ONCE(next->on_cpu));
 	BUG_ON(!list_empty(&next->rq_link)); /* a blocked task is on no run queue */
@@ -36,7 +38,8 @@ static __always_inline void direct_switch_commit(struct rq *rq, struct task *me,
 	me->state = TASK_BLOCKED;
 	if (held) {
 		spin_unlock_raw(held);
-		preempt_enable_no_resched();
+		if (held_counted)
+			preempt_enable_no_resched();
 	}
 	/* Direct switch: next never touches the run queue, and it runs on
 	 * the rest of our slice (donated, as in seL4). A fresh slice here let
@@ -52,14 +55,17 @@ static __always_inline void direct_switch_commit(struct rq *rq, struct task *me,
 }
 
 /*
- * sched_switch_to_blocked()'s common case, inline (same contract, but
- * interrupts off on entry and on return): next is owned by this CPU's run
- * queue, still BLOCKED, and we have no kill pending. Anything else (next
- * woken by a kill meanwhile, or blocked on another CPU's queue, or a kill
- * of ours) is the general function's, which re-checks everything under
- * both run-queue locks and falls back to a wake and a block.
+ * sched_switch_to_blocked()'s common case, inline. The same contract but
+ * for two things: interrupts are off on entry and on return, and held was
+ * taken with spin_lock_raw() (interrupts off already: no preemption count
+ * to move). The common case: next is owned by this CPU's run queue, still
+ * BLOCKED, and we have no kill pending. Anything else (next woken by a
+ * kill meanwhile, or blocked on another CPU's queue, or a kill of ours) is
+ * the general function's, which re-checks everything under both run-queue
+ * locks and falls back to a wake and a block; it is given held as
+ * spin_lock() would have left it.
  */
-static __always_inline void sched_direct_switch(struct task *next, struct spinlock *held,
+static __always_inline void sched_direct_switch(struct task *next, struct spinlock *held_raw,
 						void *wchan)
 {
 	struct rq *rq = this_rq();
@@ -70,8 +76,9 @@ static __always_inline void sched_direct_switch(struct task *next, struct spinlo
 	if (unlikely((uint32_t)READ_ONCE(next->cpu) != rq->cpu || next->state != TASK_BLOCKED ||
 		     (__atomic_load_n(&me->flags, __ATOMIC_RELAXED) & TF_KILLED))) {
 		spin_unlock_raw(&rq->lock);
-		sched_switch_to_blocked(next, held);
+		preempt_disable();
+		sched_switch_to_blocked(next, held_raw);
 		return;
 	}
-	direct_switch_commit(rq, me, next, held, wchan);
+	direct_switch_commit(rq, me, next, held_raw, false, wchan);
 }

@@ -465,7 +465,7 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 		next->cpu = (int32_t)rq->cpu;
 		spin_unlock_raw(&old->lock);
 	}
-	direct_switch_commit(rq, me, next, held, __builtin_return_address(0));
+	direct_switch_commit(rq, me, next, held, true, __builtin_return_address(0));
 	irq_restore(f);
 }
 
