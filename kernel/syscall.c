@@ -527,11 +527,7 @@ bool syscall_dispatch(struct trap_frame *tf)
 		syscall_return_noncanonical(tf);
 	irq_disable();
 	exit_to_user_work(); /* prepare_return_to_user(tf), inline */
-	/* SYSRET reloads RIP from RCX and RFLAGS from R11; the selectors are
-	 * the entry's unless something changed them: then IRET. */
-	if (tf->cs != (SEL_UCODE | 3) || tf->ss != (SEL_UDATA | 3))
-		return false;
-	tf->rcx = tf->rip;
-	tf->r11 = tf->rflags;
-	return true;
+	/* SYSRET (the entry code loads RCX and R11 from the frame's RIP and
+	 * RFLAGS) unless something changed the selectors: then IRET. */
+	return tf->cs == (SEL_UCODE | 3) && tf->ss == (SEL_UDATA | 3);
 }

@@ -232,11 +232,15 @@ return_to_user:
 	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip) /* kernel/syscall.c (arch/entry.h) */
 	testb %al, %al
 	jz .Lsyscall_iret\@
-	/* SYSRET path: RCX = RIP and R11 = RFLAGS were set in the frame. */
+	/* SYSRET path: RCX = RIP and R11 = RFLAGS, as SYSCALL left them
+	 * (the IRET path restores the frame's RCX and R11, which are the
+	 * same values unless a system call changed RIP or RFLAGS). */
 	movq TF_RSP_OFF(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
 	addq $40, %rsp
 	POP_SCRATCH_REGS
+	movq 16(%rsp), %rcx		/* rip (after the pops: vector, error, rip) */
+	movq 32(%rsp), %r11		/* rflags */
 	.if \pti
 	cmpq $0, %gs:PCPU_FLUSH_COUNT
 	jne .Lsysret_flush\@
