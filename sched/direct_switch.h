@@ -24,14 +24,18 @@ static __always_inline void sleeper_cancel(struct task *t)
  * owned by rq (this CPU's, locked, interrupts off) and we have no kill
  * pending: we block, next runs on the rest of our slice, and `held` (or
  * NULL) is dropped before the switch, with the preemption count spin_lock()
- * took if held_counted. Returns when somebody switches back to us,
- * interrupts still off.
+ * took if held_counted. Not held_counted is the fused path's call, a
+ * system call holding raw locks only (context_switch()'s from_syscall).
+ * Returns when somebody switches back to us, interrupts still off.
  */
 static __always_inline void direct_switch_commit(struct rq *rq, struct task *me, struct task *next,
 						 struct spinlock *held, bool held_counted,
 						 void *wchan)
 {
-	BUG_ON(READ_ONCE(next->on_cpu));
+	/* Acquire: next's registers were saved (pairs with the release in
+	 * finish_switch() on the CPU it last ran on, before that CPU dropped
+	 * the rq lock we hold). */
+	BUG_ON(__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE));
 	BUG_ON(!list_empty(&next->rq_link)); /* a blocked task is on no run queue */
 	sleeper_cancel(next);
 	me->wchan = wchan;
@@ -51,7 +55,7 @@ static __always_inline void direct_switch_commit(struct rq *rq, struct task *me,
 	next->wake_reason = WAKE_DIRECT;
 	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
 	rq->curr = next;
-	context_switch(rq, me, next);
+	context_switch(rq, me, next, true, !held_counted);
 }
 
 /*

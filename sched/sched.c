@@ -227,7 +227,7 @@ void sched_switch_locked(struct rq *rq)
 		return;
 	}
 	rq->curr = next;
-	context_switch(rq, prev, next);
+	context_switch(rq, prev, next, false, false);
 }
 
 void schedule(void)
