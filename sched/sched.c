@@ -53,6 +53,10 @@
  * switch re-checks, under both rq locks, that the task is still BLOCKED
  * and switched out; if not (or if the caller itself has a kill pending) it
  * falls back to an ordinary wake and block (counter ipc_switch_fallback).
+ * Its common case (next owned by this CPU's queue) is also inline, for
+ * kernel/ipc.c's fused path: sched_direct_switch() in
+ * sched/direct_switch.h, which shares the switch itself
+ * (direct_switch_commit()) with the function here and falls back to it.
  *
  * Files: this one, the policy (run queues, pick, slices, blocking, waking,
  * ticks); sched/balance.c, placement and balancing (select_cpu, affinity
