@@ -63,9 +63,40 @@
  * waker on another CPU to block, and a direct switcher was BLOCKED on
  * this CPU before we ran.
  *
- * Not (yet) an seL4-style fastpath: the general code above is the only
- * IPC path, with its checks (handle, rights, endpoint reference, kill,
- * affinity) and its locks (endpoint, run queue) on every call.
+ * Fused fast path (ipc_sys_call, ipc_sys_reply_recv: the system calls
+ * themselves, as seL4's fastpath sits in front of its general path). The
+ * common hand-over above runs through four functions (the system call,
+ * ipc_call, hand_over, sched_switch_to_blocked), each with its prologue,
+ * its own test of what the previous one knew, an interrupt-flag save and
+ * the message copied frame -> our ipc_msg -> the partner's. The fused
+ * path is one function from the trap frame to switch_to(). It is taken
+ * when all of these hold, tested before anything is changed:
+ *   - ipcfast=on (boot switch; off: every call takes the general path);
+ *   - no handles in the message (IPC_HANDLES clear: the lookup fails
+ *     otherwise) and nothing left in our ipc_xfer_out;
+ *   - no test hook armed (test_ipc_delay_us, test_ipc_block_delay_us);
+ *   - the handle names a live endpoint with the right (R_SEND; R_RECV);
+ *   - reply_recv only: we owe a reply (ipc_reply_to set);
+ *   - the partner may run on this CPU (sched_can_run_here), and under the
+ *     endpoint lock: the endpoint is not dead, and for a call a receiver
+ *     is queued, for a reply_recv no caller is queued (the general path
+ *     then takes that caller's message without blocking).
+ * It then makes exactly the general path's changes, under the same locks
+ * in the same order (endpoint lock, then the run-queue lock, the endpoint
+ * lock dropped before the switch): the receiver popped and handed the
+ * message, reply_to and the caller reference, our state and ipc_ep for a
+ * call; the reply delivered, our queue entry for a reply_recv. The switch
+ * is sched_direct_switch() (sched/direct_switch.h), which ends in the
+ * same direct_switch_commit() as sched_switch_to_blocked() and falls back
+ * to that function when its own preconditions fail (the partner woken by
+ * a kill meanwhile, or owned by another CPU's run queue, or a kill of
+ * ours): the general path would call it at the same point, with the same
+ * state. What resumes us is the general tail, the same statements as in
+ * ipc_call() and ipc_reply_recv(): whichever path the partner (or a kill)
+ * took, we find the state those functions would. A failed precondition
+ * changes nothing but a counter (ipc_fused_miss) and runs the general
+ * path from the start. Counters: ipc_fused for hand-overs it made (each
+ * also counts ipc_fastpath, as the general direct switch does).
  *
  * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
  * R8); the kernel copies them task to task and never touches user memory.
@@ -80,6 +111,9 @@
 #include "lib/time.h"
 #include "sched/task.h"
 #include "mm/kheap.h"
+#include "kernel/syscall.h"
+#include "lib/cmdline.h"
+#include "sched/direct_switch.h"
 
 enum { IPC_IDLE, IPC_RECV, IPC_SEND, IPC_REPLY };
 
@@ -101,6 +135,9 @@ enum {
 };
 
 static struct kmem_cache ep_cache;
+
+static int ipcfast = 1;
+KSWITCH_BOOL(ipcfast, "ipcfast", "fused IPC fast path for call and reply_recv");
 
 static struct endpoint *ep_of(struct kobj *o)
 {
@@ -543,6 +580,140 @@ long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
 	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
+	ep_put(ep);
+	return r;
+}
+
+/* ---- the fused fast path (protocol: "Fused fast path" above) ---- */
+
+/* The general system calls: the message goes through the task's own
+ * ipc_msg (ipc.h allows it). */
+static __noinline long sys_call_general(struct trap_frame *tf)
+{
+	struct ipc_msg *m = &current_task()->ipc_msg;
+
+	this_cpu_inc(counters[CNT_IPC_FUSED_MISS]);
+	syscall_msg_in(tf, m);
+	long r = ipc_call(tf->rdi, m, tf->r9);
+
+	if (r >= 0)
+		syscall_msg_out(tf, m);
+	return r;
+}
+
+static __noinline long sys_reply_recv_general(struct trap_frame *tf)
+{
+	struct ipc_msg *m = &current_task()->ipc_msg;
+
+	this_cpu_inc(counters[CNT_IPC_FUSED_MISS]);
+	syscall_msg_in(tf, m);
+	long r = ipc_reply_recv(tf->rdi, m, true, tf->r9);
+
+	if (r >= 0)
+		syscall_msg_out(tf, m);
+	return r;
+}
+
+int ipc_set_fastpath(bool on)
+{
+	return __atomic_exchange_n(&ipcfast, on ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+/* The preconditions on us alone: switch on, no handles leaving, no hook. */
+static __always_inline bool fused_allowed(const struct task *me)
+{
+	return likely(READ_ONCE(ipcfast)) && !me->ipc_xfer_out.mask &&
+	       !(me->test_ipc_delay_us | me->test_ipc_block_delay_us);
+}
+
+long ipc_sys_call(struct trap_frame *tf)
+{
+	struct task *me = current_task();
+	struct endpoint *ep;
+	long r;
+
+	if (unlikely(!fused_allowed(me)))
+		return sys_call_general(tf);
+	ep = ep_get(tf->rdi, R_SEND, &r); /* fails with IPC_HANDLES set */
+	if (unlikely(!ep))
+		return sys_call_general(tf);
+	irq_disable();
+	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
+	struct list_node *n = ep->receivers.next;
+	struct task *r2 = list_entry(n, struct task, ipc_link);
+
+	if (unlikely(ep->dead || n == &ep->receivers || !sched_can_run_here(r2))) {
+		spin_unlock_raw(&ep->lock);
+		irq_enable();
+		ep_put(ep);
+		return sys_call_general(tf);
+	}
+	/* ipc_call()'s hand-over to a waiting receiver, from the frame. */
+	list_del(n);
+	syscall_msg_in(tf, &r2->ipc_msg);
+	r2->ipc_state = IPC_IDLE;
+	task_get(me);
+	r2->ipc_reply_to = me;
+	r2->ipc_status = (long)me->tid;
+	me->ipc_status = 0;
+	me->ipc_ep = ep;
+	me->ipc_state = IPC_REPLY;
+	this_cpu_inc(counters[CNT_IPC_FASTPATH]);
+	this_cpu_inc(counters[CNT_IPC_FUSED]);
+	sched_direct_switch(r2, &ep->lock, (void *)ipc_sys_call);
+	irq_enable();
+	/* ipc_call()'s tail: the reply, teardown or a kill woke us. */
+	if (me->ipc_state == IPC_REPLY)
+		me->ipc_status = -EINTR;
+	wait_done(me, ep);
+	xfer_undelivered(me);
+	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+	if (r >= 0)
+		syscall_msg_out(tf, &me->ipc_msg);
+	ep_put(ep);
+	return r;
+}
+
+long ipc_sys_reply_recv(struct trap_frame *tf)
+{
+	struct task *me = current_task();
+	struct task *caller = me->ipc_reply_to;
+	struct endpoint *ep;
+	long r;
+
+	if (unlikely(!fused_allowed(me) || !caller))
+		return sys_reply_recv_general(tf);
+	ep = ep_get(tf->rdi, R_RECV, &r);
+	if (unlikely(!ep))
+		return sys_reply_recv_general(tf);
+	irq_disable();
+	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
+	if (unlikely(ep->dead || !list_empty(&ep->callers) || !sched_can_run_here(caller))) {
+		spin_unlock_raw(&ep->lock);
+		irq_enable();
+		ep_put(ep);
+		return sys_reply_recv_general(tf);
+	}
+	/* ipc_reply_recv()'s reply (reply_to_caller, from the frame), then
+	 * its wait with the hand-over to the caller. */
+	me->ipc_reply_to = NULL;
+	syscall_msg_in(tf, &caller->ipc_msg);
+	caller->ipc_status = (long)me->tid;
+	caller->ipc_state = IPC_IDLE;
+	me->ipc_state = IPC_RECV;
+	me->ipc_ep = ep;
+	me->ipc_status = 0;
+	list_add_tail(&ep->receivers, &me->ipc_link);
+	this_cpu_inc(counters[CNT_IPC_FASTPATH]);
+	this_cpu_inc(counters[CNT_IPC_FUSED]);
+	sched_direct_switch(caller, &ep->lock, (void *)ipc_sys_reply_recv);
+	irq_enable();
+	task_put(caller);
+	/* ipc_reply_recv()'s tail: a message, teardown or a kill woke us. */
+	wait_done(me, ep);
+	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+	if (r >= 0)
+		syscall_msg_out(tf, &me->ipc_msg);
 	ep_put(ep);
 	return r;
 }

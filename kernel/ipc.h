@@ -31,6 +31,19 @@ long ipc_reply_recv(uint64_t handle, struct ipc_msg *msg, bool reply, uint64_t d
 /* Reply to the current caller without waiting for the next one. */
 long ipc_reply(uint64_t handle, const struct ipc_msg *msg, uint64_t desc);
 
+/*
+ * The system calls SYS_IPC_CALL and SYS_IPC_REPLY_RECV (kernel/syscall.c's
+ * table): the fused fast path when its preconditions hold (kernel/ipc.c,
+ * "Fused fast path"), ipc_call() and ipc_reply_recv() otherwise. Message
+ * words and result in tf.
+ */
+struct trap_frame;
+long ipc_sys_call(struct trap_frame *tf);
+long ipc_sys_reply_recv(struct trap_frame *tf);
+/* Switch the fused path on or off at run time (SYST_IPCFAST); returns the
+ * previous setting. Calls already past the test finish as they started. */
+int ipc_set_fastpath(bool on);
+
 /* Process and thread teardown. */
 void ipc_thread_exit(struct task *t);
 void ipc_init(void);

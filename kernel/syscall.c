@@ -253,47 +253,8 @@ static long sys_mo_revoke(struct trap_frame *tf)
 	return shm_revoke(ARG0, ARG1);
 }
 
-static void msg_from_frame(const struct trap_frame *tf, struct ipc_msg *m)
-{
-	m->w[0] = tf->rsi;
-	m->w[1] = tf->rdx;
-	m->w[2] = tf->r10;
-	m->w[3] = tf->r8;
-}
-
-static void msg_to_frame(struct trap_frame *tf, const struct ipc_msg *m)
-{
-	tf->rsi = m->w[0];
-	tf->rdx = m->w[1];
-	tf->r10 = m->w[2];
-	tf->r8 = m->w[3];
-}
-
-/* The message goes through the task's own ipc_msg (kernel/ipc.h allows
- * it): no copy on the stack, no stack-protector canary. */
-static long sys_ipc_call(struct trap_frame *tf)
-{
-	struct ipc_msg *m = &current_task()->ipc_msg;
-
-	msg_from_frame(tf, m);
-	long r = ipc_call(ARG0, m, ARG5);
-
-	if (r >= 0)
-		msg_to_frame(tf, m);
-	return r;
-}
-
-static long sys_ipc_reply_recv(struct trap_frame *tf)
-{
-	struct ipc_msg *m = &current_task()->ipc_msg;
-
-	msg_from_frame(tf, m);
-	long r = ipc_reply_recv(ARG0, m, true, ARG5);
-
-	if (r >= 0)
-		msg_to_frame(tf, m);
-	return r;
-}
+/* SYS_IPC_CALL and SYS_IPC_REPLY_RECV are kernel/ipc.c's (ipc_sys_call,
+ * ipc_sys_reply_recv): a fused fast path in front of the general calls. */
 
 static long sys_ipc_recv(struct trap_frame *tf)
 {
@@ -301,7 +262,7 @@ static long sys_ipc_recv(struct trap_frame *tf)
 	long r = ipc_reply_recv(ARG0, &m, false, 0);
 
 	if (r >= 0)
-		msg_to_frame(tf, &m);
+		syscall_msg_out(tf, &m);
 	return r;
 }
 
@@ -309,7 +270,7 @@ static long sys_ipc_reply(struct trap_frame *tf)
 {
 	struct ipc_msg m;
 
-	msg_from_frame(tf, &m);
+	syscall_msg_in(tf, &m);
 	return ipc_reply(ARG0, &m, ARG5);
 }
 
@@ -506,8 +467,8 @@ static const syscall_fn table[NR_SYSCALLS] = {
 	[SYS_IRQ_ACK] = sys_irq_ack,
 	[SYS_IOPORT_CREATE] = sys_ioport_create,
 	[SYS_IOPORT_ENABLE] = sys_ioport_enable,
-	[SYS_IPC_CALL] = sys_ipc_call,
-	[SYS_IPC_REPLY_RECV] = sys_ipc_reply_recv,
+	[SYS_IPC_CALL] = ipc_sys_call,
+	[SYS_IPC_REPLY_RECV] = ipc_sys_reply_recv,
 	[SYS_IPC_RECV] = sys_ipc_recv,
 	[SYS_CONSOLE_WRITE] = sys_console_write,
 	[SYS_CLOCK] = sys_clock,
@@ -566,11 +527,7 @@ bool syscall_dispatch(struct trap_frame *tf)
 		syscall_return_noncanonical(tf);
 	irq_disable();
 	exit_to_user_work(); /* prepare_return_to_user(tf), inline */
-	/* SYSRET reloads RIP from RCX and RFLAGS from R11; the selectors are
-	 * the entry's unless something changed them: then IRET. */
-	if (tf->cs != (SEL_UCODE | 3) || tf->ss != (SEL_UDATA | 3))
-		return false;
-	tf->rcx = tf->rip;
-	tf->r11 = tf->rflags;
-	return true;
+	/* SYSRET (the entry code loads RCX and R11 from the frame's RIP and
+	 * RFLAGS) unless something changed the selectors: then IRET. */
+	return tf->cs == (SEL_UCODE | 3) && tf->ss == (SEL_UDATA | 3);
 }

@@ -68,8 +68,13 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 	r.rflags = tf->rflags;
 	r.rsp = tf->rsp;
 	r.ss = tf->ss;
-	_Static_assert(offsetof(struct trap_frame, rax) == 14 * 8, "regs[] is the frame's head");
-	memcpy(r.regs, tf, sizeof(r.regs));
+	/* regs[]: include/uapi/test.h's order (not the frame's). */
+	const uint64_t regs[15] = { tf->r15, tf->r14, tf->r13, tf->r12, tf->r11,
+				    tf->r10, tf->r9,  tf->r8,  tf->rbp, tf->rdi,
+				    tf->rsi, tf->rdx, tf->rcx, tf->rbx, tf->rax };
+
+	_Static_assert(sizeof(regs) == sizeof(r.regs), "uapi layout");
+	memcpy(r.regs, regs, sizeof(r.regs));
 	if (copy_to_user(me->test_catch_rec, &r, sizeof(r)))
 		return false;
 	/* Resume in the handler: a clean 64-bit user context (the faulting
@@ -221,6 +226,10 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
 			return -EINVAL;
 		current_task()->test_ipc_delay_us = (uint32_t)a;
 		return 0;
+	case SYST_IPCFAST:
+		if (a > 1)
+			return -EINVAL;
+		return ipc_set_fastpath(a != 0);
 	case SYST_IPC_BLOCK_DELAY:
 		if (a > 100000)
 			return -EINVAL;

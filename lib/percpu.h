@@ -86,6 +86,7 @@ struct percpu {
 				     * arch part, NULL for a kernel thread */
 	uint64_t xcr0_cached;	     /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
 	uint64_t xfd_cached;
+	bool xctl_tiles; /* ...and whether those are a tile user's (XFD or XCR0) */
 	/* kernel/where.c: the last timer tick's sample (read by reports). */
 	uint64_t tick_rip;
 	uint64_t tick_tsc;

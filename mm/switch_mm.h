@@ -36,7 +36,7 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	uint32_t slot = ts->prev;
 	struct asid_slot *s = &ts->slots[slot];
 
-	if (unlikely(pcid_mode == PCID_OFF || tlbcheck_enabled || tlbinject != INJECT_NONE))
+	if (unlikely(!switch_mm_fast_allowed))
 		return false;
 	if (slot >= ts->nr || s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
 	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
@@ -54,7 +54,7 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	this_cpu_write(shared.loaded_mm, next);
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
 	ts->user_cr3_keep = s->user_stale ? 0 : s->ucr3_keep; /* queue empty: checked above */
-	arch_write_cr3(s->kcr3);
+	arch_write_cr3_hw(s->kcr3, s->kcr3_hw);		      /* the checker is off: no hook */
 	return true;
 }
 

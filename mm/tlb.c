@@ -568,11 +568,16 @@ void mm_drop_lazy_users(struct mm *mm)
 	smp_call_mask(&mm->cpumask, drop_lazy, mm, true);
 }
 
+bool switch_mm_fast_allowed;
+
 void tlb_init(void)
 {
 	pcid_init();
 	if (tlbcheck_enabled)
 		tlbcheck_init();
+	/* load_mm_fast()'s boot-time preconditions, in one flag. */
+	switch_mm_fast_allowed =
+		pcid_mode != PCID_OFF && !tlbcheck_enabled && tlbinject == INJECT_NONE;
 }
 
 void tlb_init_cpu(void)

@@ -26,6 +26,9 @@ enum tlb_inject {
 	INJECT_SKIP_MANY_REST,	      /* all but the first mm of a several-mm flush */
 };
 extern int tlbinject; /* enum tlb_inject */
+/* pcid on or model, tlbcheck=off, tlbinject=none: the boot switches under
+ * which switch_mm's inline case may run (set once, tlb_init). */
+extern bool switch_mm_fast_allowed;
 
 struct mm;
 

@@ -26,7 +26,14 @@ _Static_assert(offsetof(struct task, ksp) == 0, "arch/switch.h switch_to: ksp fi
  * the first run of a task: arch/x86/switch_to.S). */
 static __always_inline void finish_switch(struct task *prev)
 {
-	struct rq *rq = this_rq();
+	/* Volatile: we may have resumed on another CPU than the one we
+	 * switched away on, and GCC reuses a per-CPU (__seg_gs) value read
+	 * before switch_to() across the call, and across a "memory" clobber
+	 * too: inlined into kernel/ipc.c's fused path it kept this_rq() from
+	 * before the switch, and a task migrated by the direct switch then
+	 * released the run-queue lock of the CPU it had left (found by
+	 * ipc_switch_vs_migrating_wake: a 'runqueue' lockup at -smp 2). */
+	struct rq *rq = READ_ONCE(this_cpu_read(rq));
 	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
 	bool migrate = __atomic_fetch_and(&prev->flags, ~TF_MIGRATE, __ATOMIC_RELAXED) & TF_MIGRATE;
 
@@ -40,17 +47,27 @@ static __always_inline void finish_switch(struct task *prev)
 		sched_migrate_switched_out(prev);
 }
 
-static __always_inline void context_switch(struct rq *rq, struct task *prev, struct task *next)
+/*
+ * Two facts a caller may know (constants where it is inlined):
+ *   next_off_cpu    next->on_cpu was seen 0 under the rq lock (a BLOCKED
+ *                   task owned by this rq): nothing to wait for below;
+ *   from_syscall    we are a system call that entered from user mode and
+ *                   holds no spin_lock() (kernel/ipc.c's fused path: raw
+ *                   locks only): the preemption count is 0 and the entry
+ *                   context is CTX_KERNEL, so neither is checked.
+ */
+static __always_inline void context_switch(struct rq *rq, struct task *prev, struct task *next,
+					   bool next_off_cpu, bool from_syscall)
 {
 	(void)rq;
 	/* The count is per CPU: a task that switched away with it non-zero
 	 * (blocking while holding a spinlock) would hand it to the next task
 	 * and resume elsewhere without it. */
-	if (unlikely(this_cpu_read(preempt_count)))
+	if (!from_syscall && unlikely(this_cpu_read(preempt_count)))
 		context_switch_preempt_panic(prev);
 	/* Woken from idle by an interrupt that reschedules: catch up on
 	 * deferred kernel flushes before next's stack is touched. */
-	if (unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
+	if (!from_syscall && unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
 		kflush_enter_kernel(true);
 	if (next->mm)
 		switch_mm(next->mm);
@@ -69,8 +86,9 @@ static __always_inline void context_switch(struct rq *rq, struct task *prev, str
 	next->last_run_tsc = now;
 	/* next may still be switching out on another CPU: wait until its
 	 * registers are saved. Acquire: pairs with the release store in
-	 * finish_switch() on that CPU. */
-	while (__atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+	 * finish_switch() on that CPU. (next_off_cpu: the caller's read
+	 * under the rq lock, which that store precedes, saw 0.) */
+	while (!next_off_cpu && __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_relax();
 	next->on_cpu = 1;
 	next->wchan = NULL;

@@ -53,6 +53,10 @@
  * switch re-checks, under both rq locks, that the task is still BLOCKED
  * and switched out; if not (or if the caller itself has a kill pending) it
  * falls back to an ordinary wake and block (counter ipc_switch_fallback).
+ * Its common case (next owned by this CPU's queue) is also inline, for
+ * kernel/ipc.c's fused path: sched_direct_switch() in
+ * sched/direct_switch.h, which shares the switch itself
+ * (direct_switch_commit()) with the function here and falls back to it.
  *
  * Files: this one, the policy (run queues, pick, slices, blocking, waking,
  * ticks); sched/balance.c, placement and balancing (select_cpu, affinity
@@ -60,7 +64,7 @@
  * share.
  */
 #include "sched/rq.h"
-#include "sched/context_switch.h"
+#include "sched/direct_switch.h"
 #include "sched/idle.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
@@ -227,7 +231,7 @@ void sched_switch_locked(struct rq *rq)
 		return;
 	}
 	rq->curr = next;
-	context_switch(rq, prev, next);
+	context_switch(rq, prev, next, false, false);
 }
 
 void schedule(void)
@@ -346,14 +350,6 @@ static void sleeper_add(struct rq *rq, struct task *t)
 	list_insert_between(&t->timer_link, pos->prev, pos);
 }
 
-static void sleeper_cancel(struct task *t)
-{
-	if (t->wake_at_ns) {
-		list_del(&t->timer_link);
-		t->wake_at_ns = 0;
-	}
-}
-
 /* Wake t if it is in state from (BLOCKED for wake-ups, NEW for the start). */
 static bool wake_from(struct task *t, int reason, enum task_state from)
 {
@@ -469,30 +465,11 @@ void sched_switch_to_blocked(struct task *next, struct spinlock *held)
 	/* BLOCKED and not curr under its rq lock: its switch away finished
 	 * (that CPU cleared on_cpu before dropping the lock), and a blocked
 	 * task is on no run queue. */
-	BUG_ON(READ_ONCE(next->on_cpu));
-	assert_off_queue(next);
 	if (old != rq) {
 		next->cpu = (int32_t)rq->cpu;
 		spin_unlock_raw(&old->lock);
 	}
-	sleeper_cancel(next);
-	me->wchan = __builtin_return_address(0);
-	me->state = TASK_BLOCKED;
-	if (held) {
-		spin_unlock_raw(held);
-		preempt_enable_no_resched();
-	}
-	/* Direct switch: next never touches the run queue, and it runs on
-	 * the rest of our slice (donated, as in seL4). A fresh slice here let
-	 * a call/reply pair ping-pong on one CPU for ever while other tasks
-	 * of the same priority starved (regression:
-	 * ipc_switch_vs_migrating_wake hung at -smp 2). At least one tick, so
-	 * that the next tick still ends an exhausted slice. */
-	next->state = TASK_RUNNING;
-	next->wake_reason = WAKE_DIRECT;
-	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
-	rq->curr = next;
-	context_switch(rq, me, next);
+	direct_switch_commit(rq, me, next, held, true, __builtin_return_address(0));
 	irq_restore(f);
 }
 

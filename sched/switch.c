@@ -15,9 +15,13 @@
  *      never pay for it).
  *   3. switch_to() (arch/x86/switch_to.S): registers and stack.
  * The code next resumes in calls finish_switch(prev), which drops the
- * run-queue lock taken by whoever switched away from it. The steps are
- * inline (sched/context_switch.h) in both of the scheduler's switches;
- * this file keeps their out-of-line ends.
+ * run-queue lock taken by whoever switched away from it: that of the CPU
+ * it resumed on, read afresh (a task may resume elsewhere;
+ * tools/check_switch_resume.py holds every call site of the compiled
+ * kernel to it). The steps are inline (sched/context_switch.h) in the
+ * scheduler's two switches and in the IPC direct switch's inline case
+ * (sched/direct_switch.h, compiled into kernel/ipc.c's fused path); this
+ * file keeps their out-of-line ends.
  */
 #include "sched/context_switch.h"
 

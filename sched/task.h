@@ -228,13 +228,13 @@ int sched_set_affinity(struct task *t, const struct cpumask *mask);
  * on this CPU). Falls back to sched_wake(next) + sched_block(held) when a
  * kill woke next meanwhile or is pending for us. Killable like sched_block. */
 void sched_switch_to_blocked(struct task *next, struct spinlock *held);
-/* May t run on this CPU (affinity and online)? Inline: the IPC direct
+/* May t run on this CPU? Its affinity alone says: the CPU running the
+ * caller is online (a CPU is marked online before its idle loop runs any
+ * task, kernel/main.c, and none goes offline). Inline: the IPC direct
  * switch asks on every hand-over. */
 static inline bool sched_can_run_here(const struct task *t)
 {
-	uint32_t cpu = this_cpu_id();
-
-	return cpumask_test(&t->affinity, cpu) && cpumask_test(&cpu_online_mask, cpu);
+	return cpumask_test(&t->affinity, this_cpu_id());
 }
 
 /* Find a task (also one that exited but is still referenced); the caller

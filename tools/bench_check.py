@@ -45,6 +45,8 @@ def expectations(r, sw, cpus):
         out.append(("one system call, no switch", near(e("syscall"), 1) and e("ctx_switch") < 0.01))
     elif name in ("ipc_pingpong_same_cpu", "fpu_pingpong_same_cpu"):
         out.append(("two fast-path hand-offs", near(e("ipc_fastpath"), 2)))
+        if sw.get("ipcfast", "on") == "on" and "ipc_fused" in ev:
+            out.append(("both by the fused path", near(e("ipc_fused"), 2)))
         out.append(("two switches", near(e("ctx_switch"), 2)))
         if name == "fpu_pingpong_same_cpu":
             out.append(("state saved and restored on each side",
@@ -54,6 +56,8 @@ def expectations(r, sw, cpus):
         out.append(("no fast path", e("ipc_fastpath") < 0.01))
     elif name == "thread_switch_same_cpu":
         out.append(("two fast-path hand-offs", near(e("ipc_fastpath"), 2)))
+        if sw.get("ipcfast", "on") == "on" and "ipc_fused" in ev:
+            out.append(("both by the fused path", near(e("ipc_fused"), 2)))
     elif name == "pasid_switch":
         out.append(("the PASID loaded on every switch", near(e("pasid_write"), 1)))
     elif name == "page_fault":

@@ -17,9 +17,14 @@ string instruction once per iteration, as the TSC counts them
 interrupt or halted are dropped, as the benchmark's median drops them.
 
 Addresses are attributed to functions: kernel addresses (the upper half)
-from build/kernel.elf, user addresses from the build/user/*.elf whose
-instruction boundaries hold every address executed in that address space
-(bench.elf first). Each function is put in one category by CATEGORIES.
+from build/kernel.elf, to the innermost function inlined there (DWARF,
+addr2line -i; helpers from TRANSPARENT files count for their caller;
+--symbols: the symbol the address sits in), user addresses from the
+build/user/*.elf whose instruction boundaries hold every address executed
+in that address space (bench.elf first). Inline attribution is what shows
+the parts of a fused path (kernel/ipc.c's system calls compile the switch,
+the locks and the handle lookup into themselves). Each function is put in
+one category by CATEGORIES.
 Per operation the report prints the instructions per operation, the
 benchmark's own `cycles` from the same boot (path lengths: the two agree
 within a few instructions, and the report says by how much), the
@@ -60,6 +65,8 @@ CATEGORIES = [
     ("locks", "*", "preempt_enable"),
     ("locks", "*", "preempt_count_underflow"),
     ("locks", "*", "preempt_check_resched"),
+    ("locks", "lib/spinlock.h", "*"),
+    ("locks", "lib/preempt.h", "*"),
     # Crossing the user/kernel boundary: the entry and exit code, PTI's CR3
     # flips, the deferred kernel flush's entry check, the return-to-user work.
     ("entry", "arch/x86/entry.S", "*"),
@@ -77,6 +84,12 @@ CATEGORIES = [
     ("entry", "kernel/pasid.c", "pasid_restore_for_user"),
     # (every return to user asks; after a switch it also restores)
     ("entry", "arch/x86/xstate.c", "xstate_restore_for_user"),
+    ("entry", "arch/x86/include/arch/fpu.h", "xstate_restore_for_user"),
+    ("entry", "kernel/entry_exit.h", "*"),
+    ("entry", "kernel/entry_work.h", "*"),
+    ("entry", "mm/pti.h", "pti_note_entry"),
+    ("entry", "mm/pti.h", "pti_prepare_exit"),
+    ("entry", "mm/kflush.h", "kflush_enter_from_user"),
     # From the system-call number to the object: the table, the argument
     # and handle checks, copies from and to user memory.
     ("dispatch", "kernel/syscall.c", "*"),
@@ -85,12 +98,20 @@ CATEGORIES = [
     ("dispatch", "kernel/ipc.c", "handle_get"),
     ("dispatch", "kernel/ipc.c", "ep_put"),
     ("dispatch", "kernel/proc.c", "proc_current"),
+    ("dispatch", "kernel/proc.h", "proc_current"),
+    ("dispatch", "kernel/syscall.h", "*"),
+    ("dispatch", "kernel/handle.h", "*"),
+    ("dispatch", "kernel/ipc.c", "ep_get"),
+    ("dispatch", "kernel/ipc.c", "fused_allowed"),
     # Choosing what runs: run queues, blocking and waking, time accounting.
     ("scheduler", "sched/sched.c", "*"),
     ("scheduler", "sched/balance.c", "*"),
     ("scheduler", "sched/idle.c", "*"),
     ("scheduler", "sched/task.c", "*"),
     ("scheduler", "lib/time.c", "time_ns"),
+    ("scheduler", "sched/direct_switch.h", "*"),
+    ("scheduler", "sched/task.h", "*"),
+    ("scheduler", "sched/rq.h", "*"),
     # Changing what runs: registers and stack, address space (CR3, PCID
     # slots, PTI roots, lazy TLB), extended state, PASID.
     ("switch", "sched/switch.c", "*"),
@@ -105,16 +126,30 @@ CATEGORIES = [
     ("switch", "mm/pti.c", "pti_switch_away"),
     ("switch", "arch/x86/xstate.c", "*"),
     ("switch", "kernel/pasid.c", "*"),
+    ("switch", "sched/context_switch.h", "*"),
+    ("switch", "mm/switch_mm.h", "*"),
+    ("switch", "mm/pcid.h", "*"),
+    ("switch", "arch/x86/include/arch/switch.h", "*"),
+    ("switch", "arch/x86/include/arch/fpu.h", "*"),
+    ("switch", "arch/x86/include/arch/pasid.h", "*"),
+    ("switch", "arch/x86/include/arch/mmu.h", "arch_write_cr3*"),
     # Debugging hooks that run whether or not they are switched on: the
     # TLB-coherence checker's, the lockup detector's, counters, tracing.
     ("checks", "mm/tlbcheck*.c", "*"),
     ("checks", "kernel/lockup.c", "*"),
     ("checks", "kernel/counters.c", "*"),
     ("checks", "kernel/trace.c", "*"),
+    ("checks", "mm/tlbcheck.h", "*"),
+    ("checks", "lib/trace.h", "*"),
     # Everything else the kernel does is the operation's own work (the IPC
     # transfer, the fault, the flush, the barrier).
     ("work", "*", "*"),
 ]
+# Files of small inline helpers (CPU-id reads, list and mask operations,
+# MSR and TSC reads): an instruction inlined from one counts for the
+# function that inlined it (Symbols.inline_origins).
+TRANSPARENT = ["lib/list.h", "lib/cpumask.h", "lib/percpu.h", "lib/compiler.h", "arch/x86/cpu.h",
+               "arch/x86/include/arch/cpu.h", "arch/x86/include/arch/percpu.h"]
 CATEGORY_ORDER = ["user", "entry", "dispatch", "locks", "scheduler", "switch", "checks", "work"]
 
 
@@ -202,6 +237,48 @@ class Symbols:
             i -= 1
         return (best[2], best[3], best[0]) if best else None
 
+    def inline_origins(self, addrs):
+        """{addr: (function, file)}: the innermost function each address
+        belongs to after inlining, from the DWARF line tables (addr2line
+        -i), so that a fused path (kernel/ipc.c's, with the switch, the
+        locks and the exit inline) still shows its parts. The attribution
+        of single instructions is the compiler's: a scheduled instruction
+        may count for its neighbour's line."""
+        addrs = sorted(set(addrs))
+        if not addrs:
+            return {}
+        out = subprocess.run(["addr2line", "-a", "-f", "-i", "-e", self.elf],
+                             input="".join("%#x\n" % a for a in addrs),
+                             capture_output=True, text=True, check=True).stdout
+        res, cur, lines = {}, None, []
+
+        def rel(src):
+            src = src.rsplit(":", 1)[0]
+            r = os.path.relpath(os.path.normpath(src), ROOT)
+            return src if r.startswith("..") else r
+
+        def done():
+            # (function, file) pairs, innermost first; a helper from a
+            # TRANSPARENT file counts for whoever inlined it.
+            chain = [(lines[i], rel(lines[i + 1])) for i in range(0, len(lines) - 1, 2)
+                     if lines[i] != "??"]
+            if cur is None or not chain:
+                return
+            for fn, src in chain:
+                if not any(fnmatch.fnmatchcase(src, g) for g in TRANSPARENT):
+                    res[cur] = (fn, src)
+                    return
+            res[cur] = chain[-1]
+
+        for line in out.splitlines():
+            if line.startswith("0x"):
+                done()
+                cur, lines = int(line, 16), []
+            else:
+                lines.append(line.strip())
+        done()
+        return res
+
     def insn_starts(self):
         """Addresses where objdump decodes an instruction (cached)."""
         if self._starts is None:
@@ -213,8 +290,12 @@ class Symbols:
 
 
 class Attributor:
-    def __init__(self, build=None):
+    """inline: kernel addresses count for the innermost inlined function
+    (Symbols.inline_origins), not the symbol they sit in."""
+
+    def __init__(self, build=None, inline=True):
         build = build or runner.BUILD
+        self.inline = inline
         self.kernel = Symbols(os.path.join(build, "kernel.elf"))
         users = sorted(glob.glob(os.path.join(build, "user", "*.elf")))
         users.sort(key=lambda p: (os.path.basename(p) != "bench.elf", p))
@@ -247,11 +328,15 @@ class Attributor:
         for (rip, space) in sites:
             if rip < KERNEL_HALF:
                 by_space.setdefault(space, []).append(rip)
+        origins = (self.kernel.inline_origins([r for (r, _) in sites if r >= KERNEL_HALF])
+                   if self.inline else {})
         out = {}
         for (rip, space), n in sites.items():
             if rip >= KERNEL_HALF:
                 hit = self.kernel.lookup(rip)
                 key = hit[:2] if hit else ("[kernel %#x]" % rip, "")
+                if rip in origins and not (hit and hit[1].endswith(".S")):
+                    key = origins[rip]
             else:
                 prog = self.program(space, by_space[space])
                 hit = prog.lookup(rip) if prog else None
@@ -407,6 +492,9 @@ def main():
     ap.add_argument("--data", help="a raw profile from an earlier run (no boot)")
     ap.add_argument("--log", help="with --data: that run's serial log")
     ap.add_argument("--timeout", type=int, default=900)
+    ap.add_argument("--symbols", action="store_true",
+                    help="kernel instructions count for the symbol they sit in, not for the "
+                         "innermost inlined function")
     args = ap.parse_args()
     if args.data:
         with open(args.data) as f:
@@ -429,7 +517,7 @@ def main():
         want = None
         if not res.passed:
             print(runner_tail(log))
-    got = profiles(log, data, want=want)
+    got = profiles(log, data, attr=Attributor(inline=not args.symbols), want=want)
     if not got:
         sys.exit("profile: no profile recorded (is the profiling Bochs the one booted?)")
     for name, p in got:

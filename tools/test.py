@@ -272,6 +272,15 @@ def static_checks(t):
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_barriers.py"),
                         "--self-test"], cwd=ROOT, capture_output=True, text=True)
     t.add(p.returncode == 0, "static/barrier-comments-self-test", p.stdout[-1500:])
+    # The compiled kernel: every switch_to call site reads this CPU's run
+    # queue again before releasing its lock (regression:
+    # switch_resume_releases_the_left_cpus_rq), and the check catches the
+    # broken build's disassembly.
+    for name, extra in (("switch_resume_releases_the_left_cpus_rq", []),
+                        ("switch_resume_releases_the_left_cpus_rq-self-test", ["--self-test"])):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_switch_resume.py")]
+                           + extra, cwd=ROOT, capture_output=True, text=True)
+        t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
     asm_offset_contract(t)
 
 

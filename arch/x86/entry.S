@@ -37,23 +37,43 @@
 	.section .entry.text, "ax"
 	.code64
 
-/* Save the general registers in trap_frame order (rax highest). */
-.macro PUSH_REGS
+/* Save the general registers in trap_frame order (rax highest). The
+ * SYSCALL entry pushes only the first ten (PUSH_SCRATCH_REGS) and leaves
+ * the slots of the last five, the C ABI's callee-saved registers but RBP
+ * (which the entry zeroes), unwritten. */
+.macro PUSH_SCRATCH_REGS
 	pushq %rax
-	pushq %rbx
 	pushq %rcx
 	pushq %rdx
 	pushq %rsi
 	pushq %rdi
-	pushq %rbp
 	pushq %r8
 	pushq %r9
 	pushq %r10
 	pushq %r11
+	pushq %rbp
+.endm
+
+.macro PUSH_REGS
+	PUSH_SCRATCH_REGS
+	pushq %rbx
 	pushq %r12
 	pushq %r13
 	pushq %r14
 	pushq %r15
+.endm
+
+.macro POP_SCRATCH_REGS
+	popq %rbp
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
 .endm
 
 .macro POP_REGS
@@ -61,17 +81,8 @@
 	popq %r14
 	popq %r13
 	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
 	popq %rbx
-	popq %rax
+	POP_SCRATCH_REGS
 .endm
 
 /* Vector stubs, 16 bytes apart so that the IDT can compute addresses. */
@@ -211,17 +222,25 @@ return_to_user:
 	pushq %rcx
 	pushq $0			/* error */
 	pushq $-1			/* vector: system call */
-	PUSH_REGS
+	/* RBX and R12-R15 stay in their registers: the C below preserves
+	 * them, and only the IRET exit reads the frame's copies. */
+	PUSH_SCRATCH_REGS
+	subq $40, %rsp
 	cld
 	xorl %ebp, %ebp
 	movq %rsp, %rdi
 	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip) /* kernel/syscall.c (arch/entry.h) */
 	testb %al, %al
-	jz return_to_user		/* IRET path */
-	/* SYSRET path: RCX = RIP and R11 = RFLAGS were set in the frame. */
+	jz .Lsyscall_iret\@
+	/* SYSRET path: RCX = RIP and R11 = RFLAGS, as SYSCALL left them
+	 * (the IRET path restores the frame's RCX and R11, which are the
+	 * same values unless a system call changed RIP or RFLAGS). */
 	movq TF_RSP_OFF(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
-	POP_REGS
+	addq $40, %rsp
+	POP_SCRATCH_REGS
+	movq 16(%rsp), %rcx		/* rip (after the pops: vector, error, rip) */
+	movq 32(%rsp), %r11		/* rflags */
 	.if \pti
 	cmpq $0, %gs:PCPU_FLUSH_COUNT
 	jne .Lsysret_flush\@
@@ -244,13 +263,26 @@ return_to_user:
 	swapgs
 	sysretq
 	.endif
+	/* IRET path (return_to_user restores every register from the frame):
+	 * the callee-saved registers still hold the user's values. */
+.Lsyscall_iret\@:
+	movq %r15, 0(%rsp)
+	movq %r14, 8(%rsp)
+	movq %r13, 16(%rsp)
+	movq %r12, 24(%rsp)
+	movq %rbx, 32(%rsp)
+	jmp return_to_user
 .endm
 
 /*
  * SYSCALL entry. The CPU saved RIP in RCX and RFLAGS in R11, masked
  * RFLAGS with SFMASK (interrupts off) and left RSP as the user's. We build
  * the same trap frame as an interrupt would (vector ~0 marks a system
- * call), so that every exit path can use it.
+ * call), but for the slots of RBX and R12-R15: C preserves those
+ * registers, so the SYSRET exit finds the user's values in them, and the
+ * IRET exit (return_to_user, which restores every register from the frame)
+ * writes them into the frame first. Nothing else reads a system call's
+ * copies of them (arch/trap.h).
  */
 	SYSCALL_ENTRY syscall_entry, 0
 	SYSCALL_ENTRY syscall_entry_pti, 1

@@ -217,6 +217,7 @@ void xstate_init_bsp(void)
 		xs.base_feat = xs.full_feat & ~(xs.xfd ? TILEDATA : XFEAT_AMX);
 	}
 	xstate_grow_at_exit = xs.amx && !xs.xfd;
+	xstate_has_xfd = xs.xfd;
 	size_buffers();
 	check_against_cpu();
 	base_cache_used = xs.base_size <= 2048;
@@ -233,6 +234,7 @@ void xstate_init_cpu(void)
 	write_cr4(read_cr4() | CR4_OSXSAVE);
 	xsetbv(0, xs.xcr0_base);
 	this_cpu_write(xcr0_cached, xs.xcr0_base);
+	this_cpu_write(xctl_tiles, false);
 	if (xs.mode == XMODE_XSAVES)
 		wrmsr(MSR_IA32_XSS, xs.xss);
 	if (xs.xfd) {
@@ -385,6 +387,8 @@ static void load_controls(const struct arch_task *t)
 			this_cpu_inc(counters[CNT_XCR0_WRITE]);
 		}
 	}
+	/* What xstate_restore_for_user()'s inline case compares. */
+	this_cpu_write(xctl_tiles, tiles);
 }
 
 /* ---- the protocol ---- */
@@ -420,6 +424,7 @@ static int grow(struct arch_task *t)
 
 _Static_assert(XFEAT_TILEDATA == 18, "arch/fpu.h names the bit");
 bool xstate_grow_at_exit;
+bool xstate_has_xfd;
 
 bool xstate_restore_for_user_slow(struct arch_task *t)
 {

@@ -94,7 +94,9 @@
 	X(MEMOBJ_REVOKE_MM, "memobj_revoke_mm")  /* address spaces a revocation unmapped */\
 	X(IRQ_USER, "irq_user")                  /* interrupts delivered to a user IRQ object */\
 	X(IRQ_USER_ACK, "irq_user_ack")          /* ...acknowledged (line unmasked) */\
-	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */
+	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */\
+	X(IPC_FUSED, "ipc_fused")                /* hand-overs by the fused fast path */\
+	X(IPC_FUSED_MISS, "ipc_fused_miss")      /* calls it left to the general path */
 /* clang-format on */
 
 enum counter_id {

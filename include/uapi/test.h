@@ -77,6 +77,9 @@
                                * CPU spins that long between the wake and
                                * its own block (regression
                                * ipc_wait_done_races_the_wakers_block) */
+#define SYST_IPCFAST       29 /* (0 or 1): the fused IPC fast path off or on
+                               * (boot switch ipcfast), for every CPU; returns
+                               * the previous setting (ipc_fused_equals_general) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -27,7 +27,7 @@ static const char *const event_names[] = {
 	"xrstor",	   "msr_write",	    "pasid_write",    "membarrier_ipi",
 	"page_fault_user", "ipc_fastpath",  "ipc_slowpath",   "page_walks",
 	"handle_xfer",	   "tlb_shootdown", "memobj_revoke",  "memobj_revoke_mm",
-	"irq_user",	   "irq_user_ack",
+	"irq_user",	   "irq_user_ack",  "ipc_fused",
 };
 #define NR_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 static int event_index[NR_EVENTS];

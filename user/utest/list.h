@@ -21,6 +21,7 @@
 	X(map_unmap_protect)         \
 	X(unmap_huge_sparse_range)   \
 	X(ipc_pingpong_same_cpu)     \
+	X(ipc_fused_equals_general)  \
 	X(ipc_pingpong_cross_cpu)    \
 	X(ipc_switch_vs_migrating_wake) \
 	X(ipc_pair_does_not_starve_cpu) \

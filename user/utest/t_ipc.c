@@ -94,6 +94,36 @@ void t_ipc_pingpong_same_cpu(const char *arg)
 	pingpong(0, 0, "ipc_fastpath");
 }
 
+/*
+ * The fused fast path (kernel/ipc.c, "Fused fast path") against the
+ * general path it stands in front of: the same ping-pong on one CPU, every
+ * message checked both ways, first with the fused path on (every hand-over
+ * is its: ipc_fused counts two per round trip), then with it switched off
+ * (SYST_IPCFAST) for the whole kernel, where the general direct switch
+ * makes the same hand-overs and ipc_fused does not move.
+ */
+void t_ipc_fused_equals_general(const char *arg)
+{
+	(void)arg;
+	long was = sys_test(SYST_IPCFAST, 1, 0, 0);
+
+	T_EXPECT(was == 0 || was == 1);
+	uint64_t f0 = counter("ipc_fused");
+
+	pingpong(0, 0, "ipc_fused");
+	uint64_t f1 = counter("ipc_fused");
+
+	/* 2000 round trips and the STOP call: two hand-overs each, but for
+	 * the server's first receive and last reply (general calls), and
+	 * the first call if it came before the server waited. */
+	T_EXPECT(f1 - f0 >= 2 * 2000 - 1);
+	T_EQ(sys_test(SYST_IPCFAST, 0, 0, 0), 1);
+	pingpong(0, 0, "ipc_fastpath");
+	T_EQ(counter("ipc_fused"), f1);
+	sys_test(SYST_IPCFAST, (long)was, 0, 0);
+	ut_note("fused: %lu hand-overs", f1 - f0);
+}
+
 void t_ipc_pingpong_cross_cpu(const char *arg)
 {
 	(void)arg;

@@ -57,24 +57,46 @@ bool xstate_restore_for_user_slow(struct arch_task *t);
 /* AMX without XFD: a permission granted while a task runs gives it tile
  * space on its way out (arch/x86/xstate.c). Set once at boot. */
 extern bool xstate_grow_at_exit;
+/* The CPU has IA32_XFD (and AMX) and the kernel uses it. Set once at boot. */
+extern bool xstate_has_xfd;
 
 /*
  * Make t's user state live for the return to user; true if it was
- * restored from its buffer. Inline for the common exit: t's state is
- * still in this CPU's registers and no tile space is due (the slow path's
- * grow condition, negated), so nothing is restored; counted as there.
+ * restored from its buffer. Inline for the two common exits, each doing
+ * what the slow path would, counted as there, when no tile space is due
+ * (the slow path's grow condition, negated):
+ *   - t's state is still in this CPU's registers: nothing to restore;
+ *   - it is not (another task ran here), the save instruction is XSAVES,
+ *     and XFD or XCR0 are already as t needs them (xctl_tiles, kept by
+ *     load_controls()): XRSTORS, and t owns the registers.
+ * Anything else (FXSAVE or XSAVE modes, controls to change, tiles to
+ * grow) is the slow path's.
  */
 static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 {
+	const uint64_t tiledata = 1ull << 18; /* XFEAT_TILEDATA */
+
 	if (!t->xstate)
 		return false;
-	if (likely(xstate_regs_hold(t) && (!xstate_grow_at_exit || !t->tiles_permitted ||
-					   (t->xfeatures & (1ull << 18 /* XFEAT_TILEDATA */)) ||
-					   !READ_ONCE(*t->tiles_permitted)))) {
+	if (unlikely(xstate_grow_at_exit && t->tiles_permitted && !(t->xfeatures & tiledata) &&
+		     READ_ONCE(*t->tiles_permitted)))
+		return xstate_restore_for_user_slow(t);
+	if (likely(xstate_regs_hold(t))) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
-	return xstate_restore_for_user_slow(t);
+	if (unlikely(!xstate_saves_with_xsaves ||
+		     this_cpu_read(xctl_tiles) != !!(t->xfeatures & tiledata)))
+		return xstate_restore_for_user_slow(t);
+	if (unlikely(xstate_has_xfd))
+		this_cpu_inc(counters[CNT_XFD_WRITE_AVOIDED]); /* as load_controls() */
+	__asm__ __volatile__("xrstors64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
+			     "d"((uint32_t)(t->xfeatures >> 32))
+			     : "memory");
+	this_cpu_inc(counters[CNT_XRSTOR]);
+	this_cpu_write(fpu_owner, t);
+	t->fpu_cpu = (int32_t)this_cpu_id();
+	return true;
 }
 void xstate_print(void);
 uint32_t xstate_buffer_size(void);

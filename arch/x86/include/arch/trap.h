@@ -12,8 +12,11 @@
 #include "arch/cpu.h"
 
 struct trap_frame {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	/* The C ABI's callee-saved registers but RBP, lowest: the SYSCALL
+	 * entry leaves their slots unwritten (the C it calls preserves the
+	 * registers; its IRET exit fills the slots: arch/x86/entry.S). */
+	uint64_t r15, r14, r13, r12, rbx;
+	uint64_t rbp, r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
 	uint64_t vector, error;
 	/* Pushed by the CPU. */
 	uint64_t rip, cs, rflags, rsp, ss;
