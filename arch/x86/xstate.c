@@ -45,8 +45,13 @@
  *   process is killed with a report saying exactly that.
  * AMX without XFD (Bochs): tasks without tile space run with AMX cleared in
  *   XCR0 (tile instructions raise #UD); tasks of a permitted process run
- *   with it set. The caller's buffer grows at permission time, other
- *   threads' at their next return to user (or at their #UD).
+ *   with it set. The caller's buffer grows at permission time, a thread
+ *   created later gets tile space at creation, and the other threads of
+ *   the process at their first tile instruction: its #UD is recognised by
+ *   the opcode (amx_opcode_at), the buffer grows and the instruction runs
+ *   again (counter amx_first_use_ud), as XFD's first-use #NM does. (Until
+ *   2026-12-03 they also grew at every return to user once permitted: a
+ *   test on every exit that only this emulated case paid.)
  */
 #include "arch/fpu.h"
 #include "arch/x86/xstate_layout.h"
@@ -216,7 +221,6 @@ void xstate_init_bsp(void)
 		xs.full_feat = xs.xcr0_all | xs.xss;
 		xs.base_feat = xs.full_feat & ~(xs.xfd ? TILEDATA : XFEAT_AMX);
 	}
-	xstate_grow_at_exit = xs.amx && !xs.xfd;
 	xstate_has_xfd = xs.xfd;
 	size_buffers();
 	check_against_cpu();
@@ -423,7 +427,6 @@ static int grow(struct arch_task *t)
 }
 
 _Static_assert(XFEAT_TILEDATA == 18, "arch/fpu.h names the bit");
-bool xstate_grow_at_exit;
 bool xstate_has_xfd;
 
 bool xstate_restore_for_user_slow(struct arch_task *t)
@@ -432,9 +435,6 @@ bool xstate_restore_for_user_slow(struct arch_task *t)
 		return false;
 	uint32_t cpu = this_cpu_id();
 
-	/* Without XFD: permission came while t ran; take tile space now. */
-	if (!xs.xfd && wants_tiles(t) && !(t->xfeatures & TILEDATA))
-		grow(t);
 	if (xstate_regs_hold(t)) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
@@ -527,7 +527,8 @@ bool xstate_user_fault(struct arch_task *t, struct trap_frame *tf, const char **
 			       "permission)";
 			return false;
 		}
-		return grow(t) == 0;
+		this_cpu_inc(counters[CNT_AMX_FIRST_USE_UD]);
+		return grow(t) == 0; /* the instruction runs again, with tiles */
 	}
 	return false;
 }

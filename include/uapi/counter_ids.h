@@ -96,7 +96,8 @@
 	X(IRQ_USER_ACK, "irq_user_ack")          /* ...acknowledged (line unmasked) */\
 	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */\
 	X(IPC_FUSED, "ipc_fused")                /* hand-overs by the fused fast path */\
-	X(IPC_FUSED_MISS, "ipc_fused_miss")      /* calls it left to the general path */
+	X(IPC_FUSED_MISS, "ipc_fused_miss")      /* calls it left to the general path */\
+	X(AMX_FIRST_USE_UD, "amx_first_use_ud")  /* no XFD: a tile instruction grew its thread */
 /* clang-format on */
 
 enum counter_id {

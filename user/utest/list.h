@@ -60,6 +60,7 @@
 	X(xstate_migration_stress)   \
 	X(amx_refused)               \
 	X(amx_tiles_preserved)       \
+	X(amx_first_use_in_older_thread) \
 	X(ud_blamed_on_amx)          \
 	X(trace_events_recorded)     \
 	X(resource_exhaustion_clean) \
@@ -89,6 +90,7 @@
 	X(tlb_inject_workload)  \
 	X(role_amx_noperm)      \
 	X(role_ud_amx_perm)     \
+	X(role_amx_older_thread) \
 	X(role_pasid_hold)      \
 	X(role_fuzz)            \
 	X(role_kill_parent)     \

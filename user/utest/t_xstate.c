@@ -479,6 +479,66 @@ void t_amx_refused(const char *arg)
 		code == 128 + 7 ? "#NM, XFD" : "#UD, XCR0");
 }
 
+/* ---- amx_first_use_in_older_thread ---- */
+
+static struct {
+	uint32_t go;
+	int ok;
+} fu;
+
+static void first_use_thread(void *arg)
+{
+	static uint8_t cfg[64] __attribute__((aligned(64)));
+
+	(void)arg;
+	/* Acquire: pairs with the release store in t_role_amx_older_thread()
+	 * (made after the permission was granted). */
+	while (!__atomic_load_n(&fu.go, __ATOMIC_ACQUIRE))
+		futex_wait(&fu.go, 0, 0);
+	tile_config(cfg);
+	amx_touch(cfg); /* killed here if the kernel does not grow us */
+	fu.ok = 1;
+	thread_exit(0);
+}
+
+/* role_amx_older_thread: a thread that exists before the process asks for
+ * AMX (so it has no tile space), then uses tiles. Exit 0 if it could. */
+void t_role_amx_older_thread(const char *arg)
+{
+	(void)arg;
+	int tid = thread_create(first_use_thread, NULL);
+
+	if (tid < 0 || uperm(XSTATE_PERM_REQUEST, 3 << 17))
+		exit(2);
+	/* Release: the thread's acquire load sees it after the grant. Pairs
+	 * with the acquire load in first_use_thread(). */
+	__atomic_store_n(&fu.go, 1, __ATOMIC_RELEASE);
+	futex_wake(&fu.go, 1);
+	if (thread_join(tid, NULL))
+		exit(3);
+	exit(fu.ok ? 0 : 1);
+}
+
+/* The permission is the process's, the tile space each thread's: a thread
+ * made before the grant gets its space at its first tile instruction, by
+ * XFD's first-use #NM, or without XFD (Bochs) by the #UD of that
+ * instruction, recognised by its opcode (amx_first_use_ud). Either way the
+ * instruction runs again and the thread goes on. */
+void t_amx_first_use_in_older_thread(const char *arg)
+{
+	(void)arg;
+	if (!amx_offered())
+		exit(3);
+	uint64_t n0 = counter("xfd_fault") + counter("amx_first_use_ud");
+
+	T_EQ(run_child("role_amx_older_thread"), 0);
+	uint64_t n = counter("xfd_fault") + counter("amx_first_use_ud") - n0;
+
+	T_EXPECT(n >= 1);
+	ut_note("first-use faults that grew a thread: %lu (#NM with XFD: %s)", n,
+		counter("xfd_fault") ? "yes" : "no");
+}
+
 /* ---- ud_blamed_on_amx ---- */
 
 /* role_ud_amx_perm: AMX permitted, then an ordinary UD2. */

@@ -54,23 +54,19 @@ static __always_inline void xstate_switch_out(struct arch_task *t)
 /* Return to user: make the registers hold t's state. True if they were
  * loaded from memory (false: they already held it). */
 bool xstate_restore_for_user_slow(struct arch_task *t);
-/* AMX without XFD: a permission granted while a task runs gives it tile
- * space on its way out (arch/x86/xstate.c). Set once at boot. */
-extern bool xstate_grow_at_exit;
 /* The CPU has IA32_XFD (and AMX) and the kernel uses it. Set once at boot. */
 extern bool xstate_has_xfd;
 
 /*
  * Make t's user state live for the return to user; true if it was
  * restored from its buffer. Inline for the two common exits, each doing
- * what the slow path would, counted as there, when no tile space is due
- * (the slow path's grow condition, negated):
+ * what the slow path would, counted as there:
  *   - t's state is still in this CPU's registers: nothing to restore;
  *   - it is not (another task ran here), the save instruction is XSAVES,
  *     and XFD or XCR0 are already as t needs them (xctl_tiles, kept by
  *     load_controls()): XRSTORS, and t owns the registers.
- * Anything else (FXSAVE or XSAVE modes, controls to change, tiles to
- * grow) is the slow path's.
+ * Anything else (FXSAVE or XSAVE modes, controls to change) is the slow
+ * path's.
  */
 static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 {
@@ -78,9 +74,6 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 
 	if (!t->xstate)
 		return false;
-	if (unlikely(xstate_grow_at_exit && t->tiles_permitted && !(t->xfeatures & tiledata) &&
-		     READ_ONCE(*t->tiles_permitted)))
-		return xstate_restore_for_user_slow(t);
 	if (likely(xstate_regs_hold(t))) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
