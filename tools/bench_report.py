@@ -63,7 +63,10 @@ def settings(platform):
          ("asids=64", "pcid=%s asids=64" % pcid_on, RING),
          ("lazytlb=off", "lazytlb=off", "tlb_shootdown_*"),
          ("kflush=ipi", "kflush=ipi", "kernel_unmap_*"),
-         ("ptiflush=precise", "ptiflush=precise", SHOOT)]
+         ("ptiflush=precise", "ptiflush=precise", SHOOT),
+         # The fused IPC path against the general one it stands in front of.
+         ("ipcfast=off", "ipcfast=off",
+          "ipc_pingpong_*,thread_switch_same_cpu,fpu_pingpong_same_cpu")]
     s += [("xsave=" + x, "xsave=" + x, "fpu_pingpong_same_cpu,ipc_pingpong_same_cpu")
           for x in lower_xsave]
     if platform == "bochs-pcid":
