@@ -226,7 +226,7 @@ return_to_user:
 	 * them, and only the IRET exit reads the frame's copies. */
 	PUSH_SCRATCH_REGS
 	subq $40, %rsp
-	cld
+	/* No CLD: SYSCALL cleared DF (SFMASK, arch/x86/cpu_setup.c). */
 	xorl %ebp, %ebp
 	movq %rsp, %rdi
 	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip) /* kernel/syscall.c (arch/entry.h) */
@@ -235,8 +235,10 @@ return_to_user:
 	/* SYSRET path: RCX = RIP and R11 = RFLAGS, as SYSCALL left them
 	 * (the IRET path restores the frame's RCX and R11, which are the
 	 * same values unless a system call changed RIP or RFLAGS). */
+	.if \pti
 	movq TF_RSP_OFF(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
+	.endif
 	addq $40, %rsp
 	POP_SCRATCH_REGS
 	movq 16(%rsp), %rcx		/* rip (after the pops: vector, error, rip) */
@@ -249,8 +251,10 @@ return_to_user:
 	 * (interrupts are off; NMI, #MC and #DB run on IST stacks). */
 	movq %gs:PCPU_USER_CR3, %rsp
 	movq %rsp, %cr3
-	.endif
 	movq %gs:PCPU_SCRATCH_RSP, %rsp
+	.else
+	movq 40(%rsp), %rsp		/* the user's RSP, from the frame */
+	.endif
 	swapgs
 	sysretq
 	.if \pti
