@@ -359,7 +359,7 @@ static void restore(const struct arch_task *t)
 	const void *buf = t->xstate;
 
 	if (xs.mode == XMODE_XSAVES)
-		__asm__ __volatile__("xrstors64 (%0)" ::"r"(buf), "a"(lo), "d"(hi) : "memory");
+		xstate_xrstors(t);
 	else if (xs.mode == XMODE_FXSAVE)
 		__asm__ __volatile__("fxrstor64 (%0)" ::"r"(buf) : "memory");
 	else /* XRSTOR reads either layout (XCOMP_BV bit 63) */

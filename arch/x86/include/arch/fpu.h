@@ -37,6 +37,14 @@ static __always_inline void xstate_xsaves(struct arch_task *t)
 			     : "memory");
 }
 
+/* XRSTORS of t's components from its buffer (uncounted: callers count). */
+static __always_inline void xstate_xrstors(const struct arch_task *t)
+{
+	__asm__ __volatile__("xrstors64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
+			     "d"((uint32_t)(t->xfeatures >> 32))
+			     : "memory");
+}
+
 /* Context switch away from a user task: save its live registers (the
  * protocol's "switch out", arch/x86/xstate.c). Inline, XSAVES in place:
  * it runs on every switch from a user task. */
@@ -83,9 +91,7 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 		return xstate_restore_for_user_slow(t);
 	if (unlikely(xstate_has_xfd))
 		this_cpu_inc(counters[CNT_XFD_WRITE_AVOIDED]); /* as load_controls() */
-	__asm__ __volatile__("xrstors64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
-			     "d"((uint32_t)(t->xfeatures >> 32))
-			     : "memory");
+	xstate_xrstors(t);
 	this_cpu_inc(counters[CNT_XRSTOR]);
 	this_cpu_write(fpu_owner, t);
 	t->fpu_cpu = (int32_t)this_cpu_id();
