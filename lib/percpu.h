@@ -119,6 +119,15 @@ static __always_inline uint32_t this_cpu_id(void)
 	return PERCPU_GS->entry.cpu_id;
 }
 
+/*
+ * Plain accesses through a null __seg_gs pointer. The kernel is built with
+ * -fno-delete-null-pointer-checks (Makefile): without it GCC took these
+ * for null dereferences that no call or "memory" clobber can change, and
+ * kept a per-CPU value in a register across calls, switch_to() included,
+ * after which the task may run on another CPU (it kept this_tlb() across
+ * the system call in the PTI exit, and this_rq() across the switch in
+ * finish_switch()). With the flag a call reloads them like any memory.
+ */
 #define this_cpu_read(field)	 (PERCPU_GS->field)
 #define this_cpu_write(field, v) (PERCPU_GS->field = (v))
 #define this_cpu_inc(field)	 (PERCPU_GS->field++)

@@ -48,9 +48,9 @@ void pti_note_entry_slow(void);
  * that case, counters included. This CPU's own fields (written by it
  * only, interrupts off).
  */
-static __always_inline void pti_prepare_exit(void)
+static __always_inline void pti_prepare_exit_as(bool on)
 {
-	if (!pti_enabled)
+	if (!on)
 		return;
 	uint64_t keep = this_tlb()->user_cr3_keep;
 
@@ -63,15 +63,26 @@ static __always_inline void pti_prepare_exit(void)
 	pti_prepare_exit_slow();
 }
 
-static __always_inline void pti_note_entry(void)
+static __always_inline void pti_note_entry_as(bool on)
 {
-	if (!pti_enabled)
+	if (!on)
 		return;
 	this_cpu_inc(counters[CNT_CR3_WRITE]);
 	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
 	if (unlikely(tlbcheck_enabled))
 		pti_note_entry_slow();
 }
+/* The same for code that tests the switch itself; the system-call path
+ * is compiled once per setting (kernel/syscall.c) and passes a constant. */
+static __always_inline void pti_prepare_exit(void)
+{
+	pti_prepare_exit_as(pti_enabled);
+}
+static __always_inline void pti_note_entry(void)
+{
+	pti_note_entry_as(pti_enabled);
+}
+
 /* The user root maps nothing of the kernel but the entry area; returns the
  * number of violations (printed). */
 int pti_check_user_root(const struct mm *mm);
