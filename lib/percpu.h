@@ -86,7 +86,11 @@ struct percpu {
 				     * arch part, NULL for a kernel thread */
 	uint64_t xcr0_cached;	     /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
 	uint64_t xfd_cached;
-	bool xctl_tiles; /* ...and whether those are a tile user's (XFD or XCR0) */
+	/* ...and the tile bit (XFEAT_TILEDATA or 0) that a task's xfeatures
+	 * must have for the inline XRSTORS exit: whether those controls are a
+	 * tile user's. ~0 (no task matches) unless the save instruction is
+	 * XSAVES: then every restore takes the slow path. */
+	uint64_t xctl_tiles;
 	/* kernel/where.c: the last timer tick's sample (read by reports). */
 	uint64_t tick_rip;
 	uint64_t tick_tsc;

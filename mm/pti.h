@@ -45,7 +45,8 @@ void pti_note_entry_slow(void);
  * the current slot's user PCID is not stale and no precise flush is queued
  * (mm/pcid.h says who clears and sets it), so the exit loads that cached
  * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
- * that case, counters included. This CPU's own fields (written by it
+ * that case. Counted once, in pti_cr3, which counter_read() adds to
+ * cr3_write and cr3_write_noflush (one increment on the path, not two). This CPU's own fields (written by it
  * only, interrupts off).
  */
 static __always_inline void pti_prepare_exit_as(bool on)
@@ -56,8 +57,9 @@ static __always_inline void pti_prepare_exit_as(bool on)
 
 	if (likely(keep)) {
 		this_cpu_write(entry.user_cr3, keep);
-		this_cpu_inc(counters[CNT_CR3_WRITE]); /* the exit code's CR3 write */
-		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+		/* The exit code's CR3 write, a no-flush one: counted in
+		 * cr3_write and cr3_write_noflush by counter_read(). */
+		this_cpu_inc(counters[CNT_PTI_CR3]);
 		return;
 	}
 	pti_prepare_exit_slow();
@@ -67,8 +69,7 @@ static __always_inline void pti_note_entry_as(bool on)
 {
 	if (!on)
 		return;
-	this_cpu_inc(counters[CNT_CR3_WRITE]);
-	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+	this_cpu_inc(counters[CNT_PTI_CR3]); /* the entry code's, as above */
 	if (unlikely(tlbcheck_enabled))
 		pti_note_entry_slow();
 }

@@ -233,12 +233,13 @@ void xstate_init_bsp(void)
 
 void xstate_init_cpu(void)
 {
+	/* No task's xfeatures match ~0: only XSAVES exits inline. */
+	this_cpu_write(xctl_tiles, xs.mode == XMODE_XSAVES ? 0 : ~0ull);
 	if (xs.mode == XMODE_FXSAVE)
 		return;
 	write_cr4(read_cr4() | CR4_OSXSAVE);
 	xsetbv(0, xs.xcr0_base);
 	this_cpu_write(xcr0_cached, xs.xcr0_base);
-	this_cpu_write(xctl_tiles, false);
 	if (xs.mode == XMODE_XSAVES)
 		wrmsr(MSR_IA32_XSS, xs.xss);
 	if (xs.xfd) {
@@ -392,7 +393,7 @@ static void load_controls(const struct arch_task *t)
 		}
 	}
 	/* What xstate_restore_for_user()'s inline case compares. */
-	this_cpu_write(xctl_tiles, tiles);
+	this_cpu_write(xctl_tiles, xs.mode != XMODE_XSAVES ? ~0ull : tiles ? TILEDATA : 0);
 }
 
 /* ---- the protocol ---- */

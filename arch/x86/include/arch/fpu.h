@@ -86,8 +86,9 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
-	if (unlikely(!xstate_saves_with_xsaves ||
-		     this_cpu_read(xctl_tiles) != !!(t->xfeatures & tiledata)))
+	/* One compare for both conditions: xctl_tiles is ~0 unless the save
+	 * instruction is XSAVES (arch/x86/xstate.c load_controls). */
+	if (unlikely(this_cpu_read(xctl_tiles) != (t->xfeatures & tiledata)))
 		return xstate_restore_for_user_slow(t);
 	if (unlikely(xstate_has_xfd))
 		this_cpu_inc(counters[CNT_XFD_WRITE_AVOIDED]); /* as load_controls() */
