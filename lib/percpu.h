@@ -72,19 +72,18 @@ struct percpu {
 	uint32_t panicking;	  /* this CPU is printing a panic report */
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
 	const void *lock_spinning_on;
-	uint32_t lock_spin_ticket;   /* lockup detector: the ticket waited for */
-	uint64_t pasid_msr;	     /* arch/pasid.h: IA32_PASID (or its shadow) */
-	uint64_t io_key;	     /* arch/ioperm.h: whose I/O bitmap the TSS holds */
-	uint64_t irq_off_since;	     /* lockup detector: TSC of last irq-off */
-	void *rq;		     /* sched/: this CPU's run queue */
-	void *arch;		     /* arch/: per-CPU arch state (APIC, xstate) */
-	void *tlb;		     /* mm/: PCID slots, flush state */
-	void *trace;		     /* kernel/trace.c ring */
-	struct arch_task *fpu_owner; /* arch/x86/xstate.c: whose user state the
-				      * extended registers hold */
-	struct arch_task *cur_arch;  /* arch/x86/switch.c: the running task's
+	uint32_t lock_spin_ticket;  /* lockup detector: the ticket waited for */
+	uint64_t pasid_msr;	    /* arch/pasid.h: IA32_PASID (or its shadow) */
+	uint64_t io_key;	    /* arch/ioperm.h: whose I/O bitmap the TSS holds */
+	uint64_t irq_off_since;	    /* lockup detector: TSC of last irq-off */
+	void *rq;		    /* sched/: this CPU's run queue */
+	void *arch;		    /* arch/: per-CPU arch state (APIC, xstate) */
+	void *tlb;		    /* mm/: PCID slots, flush state */
+	void *trace;		    /* kernel/trace.c ring */
+	uint64_t fpu_tag;	    /* arch/x86/xstate.c: the tag of the last restore here */
+	struct arch_task *cur_arch; /* arch/x86/switch.c: the running task's
 				     * arch part, NULL for a kernel thread */
-	uint64_t xcr0_cached;	     /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
+	uint64_t xcr0_cached;	    /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
 	uint64_t xfd_cached;
 	/* ...and the tile bit (XFEAT_TILEDATA or 0) that a task's xfeatures
 	 * must have for the inline XRSTORS exit: whether those controls are a
