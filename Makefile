@@ -44,9 +44,9 @@ ifeq ($(UBSAN),1)
 KCFLAGS   += -fsanitize=undefined -fno-sanitize=null
 endif
 # -fno-delete-null-pointer-checks: address 0 of the __seg_gs space is this
-# CPU's struct percpu (lib/percpu.h). Without the flag GCC takes accesses
-# there for null dereferences that no call can change, and keeps per-CPU
-# values in registers across calls, switch_to() too, after which the task
+# CPU's struct percpu (lib/percpu.h). Without the flag GCC takes reads
+# there for reads of readonly memory, declares per-CPU helpers const and
+# reuses their values across calls, switch_to() too, after which the task
 # may be on another CPU (tools/check_percpu_reload.py, a make test row).
 KASFLAGS  := -I. -Iarch/x86/include -D__ASSEMBLER__ -MMD -MP -g
 KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-warn-rwx-segments

@@ -72,13 +72,23 @@ struct percpu {
 	uint32_t panicking;	  /* this CPU is printing a panic report */
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
 	const void *lock_spinning_on;
-	uint32_t lock_spin_ticket;  /* lockup detector: the ticket waited for */
-	uint64_t pasid_msr;	    /* arch/pasid.h: IA32_PASID (or its shadow) */
-	uint64_t io_key;	    /* arch/ioperm.h: whose I/O bitmap the TSS holds */
-	uint64_t irq_off_since;	    /* lockup detector: TSC of last irq-off */
-	void *rq;		    /* sched/: this CPU's run queue */
-	void *arch;		    /* arch/: per-CPU arch state (APIC, xstate) */
-	void *tlb;		    /* mm/: PCID slots, flush state */
+	uint32_t lock_spin_ticket; /* lockup detector: the ticket waited for */
+	uint64_t pasid_msr;	   /* arch/pasid.h: IA32_PASID (or its shadow) */
+	uint64_t io_key;	   /* arch/ioperm.h: whose I/O bitmap the TSS holds */
+	uint64_t irq_off_since;	   /* lockup detector: TSC of last irq-off */
+	void *rq;		   /* sched/: this CPU's run queue */
+	void *arch;		   /* arch/: per-CPU arch state (APIC, xstate) */
+	void *tlb;		   /* mm/: PCID slots, flush state */
+	/* mm/: hardware value of the loaded mm's user CR3 in the current slot
+	 * with the no-flush bit, for pti_prepare_exit's fast path (mm/pti.h);
+	 * 0 when that path may not be taken: pti=off, pcid=off, tlbcheck=on,
+	 * no user root (the slot's ucr3_keep is 0 then), or the current
+	 * slot's user PCID is stale or has precise flushes queued. Set with
+	 * the current slot (pcid_load_cr3, load_mm_fast) and after a slow
+	 * exit; cleared by pti_user_flush_all and pti_user_flush_page on the
+	 * current slot (mm/pti.c), the only writers of user_stale = true and
+	 * of the queue. This CPU only. */
+	uint64_t user_cr3_keep;
 	void *trace;		    /* kernel/trace.c ring */
 	uint64_t fpu_tag;	    /* arch/x86/xstate.c: the tag of the last restore here */
 	struct arch_task *cur_arch; /* arch/x86/switch.c: the running task's
@@ -124,12 +134,14 @@ static __always_inline uint32_t this_cpu_id(void)
 
 /*
  * Plain accesses through a null __seg_gs pointer. The kernel is built with
- * -fno-delete-null-pointer-checks (Makefile): without it GCC took these
- * for null dereferences that no call or "memory" clobber can change, and
- * kept a per-CPU value in a register across calls, switch_to() included,
- * after which the task may run on another CPU (it kept this_tlb() across
- * the system call in the PTI exit, and this_rq() across the switch in
- * finish_switch()). With the flag a call reloads them like any memory.
+ * -fno-delete-null-pointer-checks (Makefile): without it GCC's pure-const
+ * analysis takes such a read for one of readonly memory and declares a
+ * helper that does nothing else (this_tlb(), this_rq()) const, so that two
+ * calls of it become one across switch_to(), after which the task may run
+ * on another CPU (the PTI exit used this_tlb() from before the system
+ * call; finish_switch() released the run queue of the CPU it had left).
+ * With the flag a call reloads them like any memory
+ * (tools/check_percpu_reload.py, a make test row).
  */
 #define this_cpu_read(field)	 (PERCPU_GS->field)
 #define this_cpu_write(field, v) (PERCPU_GS->field = (v))

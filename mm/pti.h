@@ -41,7 +41,7 @@ void pti_prepare_exit_slow(void);
 void pti_note_entry_slow(void);
 
 /*
- * The common exit, inline: cpu_tlb.user_cr3_keep is non-zero only while
+ * The common exit, inline: user_cr3_keep (per CPU) is non-zero only while
  * the current slot's user PCID is not stale and no precise flush is queued
  * (mm/pcid.h says who clears and sets it), so the exit loads that cached
  * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
@@ -53,7 +53,7 @@ static __always_inline void pti_prepare_exit_as(bool on)
 {
 	if (!on)
 		return;
-	uint64_t keep = this_tlb()->user_cr3_keep;
+	uint64_t keep = this_cpu_read(user_cr3_keep);
 
 	if (likely(keep)) {
 		this_cpu_write(entry.user_cr3, keep);

@@ -6,24 +6,23 @@
 Per-CPU data is reached through a null __seg_gs pointer (lib/percpu.h
 PERCPU_GS). A task can resume on another CPU after any call that may
 switch (switch_to() itself, or a system call that blocks), so a per-CPU
-value read before such a call must be read again after it. GCC, unless
-told -fno-delete-null-pointer-checks, takes those accesses for null
-dereferences that no call or "memory" clobber can change, and keeps the
-value in a register instead: the PTI exit of the system-call path used
-this_tlb() read before the call (the user CR3 of the CPU the task had left),
-and finish_switch() released the run-queue lock of the CPU it had left
-(regression switch_resume_releases_the_left_cpus_rq).
+value read before such a call must be read again after it. Without
+-fno-delete-null-pointer-checks, GCC 12's pure-const analysis takes a read
+through that null pointer for a read of "local or readonly memory" and
+declares a helper that does nothing else (this_tlb(), this_rq()) const:
+two calls of it are one, across any call in between. So the PTI exit of
+the system-call path, inlined into one function with the entry, used
+this_tlb() read before the system call (the user CR3 of the CPU the task
+had left), and finish_switch() released the run-queue lock of the CPU it
+had left (regression switch_resume_releases_the_left_cpus_rq).
 
-This compiles kernel/syscall.c with `make print-kcflags` (the flags every
-kernel object is built with) and reads the compiler's output: in
-syscall_dispatch_pti the entry reads this CPU's `tlb` pointer (the
-deferred kernel flush's check), the system call runs (an indirect call),
-and the exit must load the pointer from %gs again (the PTI exit's user CR3).
-(A small probe of the same shape does not show the reuse with GCC 12:
-the real code does.)
+This compiles a probe with `make print-kcflags` (the flags every kernel
+object is built with) and reads the compiler's output: a helper that
+returns this CPU's `tlb` pointer, called before and after an external
+call, must be called twice.
 
---self-test compiles the same file without -fno-delete-null-pointer-checks
-and must see the reuse (the check can fail).
+--self-test compiles the same probe without -fno-delete-null-pointer-checks
+and must see one call (the check can fail).
 """
 import argparse
 import os
@@ -35,9 +34,28 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAG = "-fno-delete-null-pointer-checks"
 
-# The real thing: the system-call path, where GCC 12 kept the pointer.
-SOURCE = "kernel/syscall.c"
-FUNCTION = "syscall_dispatch_pti"
+PROBE = r"""
+#include "lib/percpu.h"
+
+void percpu_probe_callee(void);
+uint64_t percpu_probe(void);
+
+/* As this_tlb() (mm/pcid.h) or this_rq() (sched/rq.h); noinline, as GCC
+ * analyses such a helper before it inlines it. */
+static __attribute__((noinline)) void *percpu_probe_tlb(void)
+{
+	return this_cpu_read(tlb);
+}
+
+uint64_t percpu_probe(void)
+{
+	const uint64_t *before = percpu_probe_tlb();
+	uint64_t a = before[0];
+
+	percpu_probe_callee(); /* switch_to(): we may return on another CPU */
+	return a + ((const uint64_t *)percpu_probe_tlb())[1];
+}
+"""
 
 
 def kcflags():
@@ -45,17 +63,6 @@ def kcflags():
                        capture_output=True, text=True, check=True)
     # Dependency files are the build's business, not the probe's.
     return [f for f in p.stdout.split() if f not in ("-MMD", "-MP")]
-
-
-def tlb_offset(flags):
-    """The GS offset of struct percpu's tlb field, from a one-line probe."""
-    src = '#include "lib/percpu.h"\nvoid *percpu_probe_tlb(void);\n' \
-          'void *percpu_probe_tlb(void) { return this_cpu_read(tlb); }\n'
-    asm = compile_probe(flags, src)
-    m = re.search(r"movq\s+%gs:(\d+|0x[0-9a-f]+),", asm)
-    if not m:
-        sys.exit("check_percpu_reload: no %gs load in the offset probe:\n" + asm)
-    return int(m.group(1), 0)
 
 
 def compile_probe(flags, src):
@@ -78,16 +85,9 @@ def function_body(asm, name):
 
 
 def check(flags):
-    """(loads of this CPU's tlb pointer before the system call's table call,
-    after it) in the compiled FUNCTION."""
-    off = tlb_offset(flags)
-    with open(os.path.join(ROOT, SOURCE)) as f:
-        body = function_body(compile_probe(flags, f.read()), FUNCTION)
-    pat = re.compile(r"movq\s+%%gs:(?:%d|%s),\s*%%\w+" % (off, hex(off)))
-    m = re.search(r"^\s*call\s+\*", body, re.M)
-    if not m:
-        sys.exit("check_percpu_reload: no indirect call in %s" % FUNCTION)
-    return len(pat.findall(body[:m.start()])), len(pat.findall(body[m.start():]))
+    """Calls of the helper in percpu_probe."""
+    body = function_body(compile_probe(flags, PROBE), "percpu_probe")
+    return len(re.findall(r"^\s*call\s+percpu_probe_tlb\b", body, re.M))
 
 
 def main():
@@ -100,23 +100,20 @@ def main():
         return 1
     if args.self_test:
         flags = [f for f in flags if f != FLAG]
-    before, after = check(flags)
-    print("%s (%s): this CPU's tlb pointer loaded %d time(s) before the table call, "
-          "%d after" % (FUNCTION, SOURCE, before, after))
-    bad = before == 0 or after == 0
+    n = check(flags)
+    print("the per-CPU helper is called %d time(s) around the call (wanted 2)" % n)
     if args.self_test:
-        if not bad:
-            print("FAIL: without %s GCC read the pointer again: the check cannot "
-                  "fail (has GCC or the code changed?)" % FLAG)
+        if n == 2:
+            print("FAIL: without %s GCC called the helper again: the check cannot "
+                  "fail (has GCC changed?)" % FLAG)
             return 1
-        print("ok: without %s the pointer read before the call is used after it, "
-              "and the check fails, as it must" % FLAG)
+        print("ok: without %s GCC takes the helper for const and the check fails, "
+              "as it must" % FLAG)
         return 0
-    if bad:
-        print("FAIL: the exit uses the tlb pointer read before the call (the "
-              "task may have moved to another CPU)")
+    if n != 2:
+        print("FAIL: a per-CPU value read before a call is used after it")
         return 1
-    print("ok: the exit reads this CPU's tlb pointer again after the call")
+    print("ok: per-CPU values are read again after a call")
     return 0
 
 
