@@ -398,7 +398,7 @@ static long sys_tsc_khz(struct trap_frame *tf)
 
 static long sys_test(struct trap_frame *tf)
 {
-	return syscall_test(ARG0, ARG1, ARG2, ARG3);
+	return syscall_test(ARG0, ARG1, ARG2, ARG3, ARG4);
 }
 
 static long sys_pasid_bind(struct trap_frame *tf)
