@@ -93,21 +93,15 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
  * kernel's own memory, or this CPU held for up to 100 ms. A process that
  * may program devices (it holds the hardware resource) may use them; a
  * process without it, hostile code under test included, may not. */
+#define HOOKS_NEEDING_HWRES                                                               \
+	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY | \
+	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |          \
+	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST)
+_Static_assert(SYST_IPCFAST < 64, "the mask holds every op");
+
 static bool hook_needs_hwres(uint64_t op)
 {
-	switch (op) {
-	case SYST_KERNEL_UNMAP:
-	case SYST_WHERE:
-	case SYST_IPC_SWITCH_DELAY:
-	case SYST_PIN_REAPER:
-	case SYST_SEND_NMI:
-	case SYST_KSTALE:
-	case SYST_IPC_BLOCK_DELAY:
-	case SYST_IPCFAST:
-		return true;
-	default:
-		return false;
-	}
+	return op < 64 && (HOOKS_NEEDING_HWRES >> op & 1);
 }
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
