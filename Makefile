@@ -31,6 +31,7 @@ KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zo
              -mcmodel=kernel -mgeneral-regs-only -fno-pic -fno-pie \
              -fstack-protector-strong -mstack-protector-guard=global \
              -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
+             -fno-delete-null-pointer-checks \
              -mno-sse -mno-mmx -mno-80387 -fcf-protection=none \
              -I. -Iarch/x86/include $(WARN) -MMD -MP $(EXTRA_KCFLAGS)
 # make ubsan: the debug kernel, -fsanitize=undefined with the handlers of
@@ -42,6 +43,11 @@ KCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -mno-red-zo
 ifeq ($(UBSAN),1)
 KCFLAGS   += -fsanitize=undefined -fno-sanitize=null
 endif
+# -fno-delete-null-pointer-checks: address 0 of the __seg_gs space is this
+# CPU's struct percpu (lib/percpu.h). Without the flag GCC takes reads
+# there for reads of readonly memory, declares per-CPU helpers const and
+# reuses their values across calls, switch_to() too, after which the task
+# may be on another CPU (tools/check_percpu_reload.py, a make test row).
 KASFLAGS  := -I. -Iarch/x86/include -D__ASSEMBLER__ -MMD -MP -g
 KLDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack -T linker.ld --no-warn-rwx-segments
 
@@ -53,10 +59,14 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_S:%.S=$(BUILD)/%.o) $(BUILD
 ISO       := $(BUILD)/ukernel.iso
 KERNEL    := $(BUILD)/kernel.elf
 
-.PHONY: all kernel ubsan user iso usb-image run test test-large soak soak-cpu-fuzz test-host debug setup check-format \
+.PHONY: print-kcflags all kernel ubsan user iso usb-image run test test-large soak soak-cpu-fuzz test-host debug setup check-format \
         format clean compile_commands.json compare-linux profile bochs-prof
 
 all: $(ISO) user compile_commands.json
+
+# The kernel's compiler flags, for tools that compile probes with them.
+print-kcflags:
+	@echo $(KCFLAGS)
 
 kernel: $(KERNEL)
 iso: $(ISO)

@@ -39,6 +39,10 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 		return 0;
 	if (id >= CNT_PAGE_WALKS && id <= CNT_PAGE_WALKS_INSN_KERNEL)
 		return emu_walks(pc, id);
+	/* The PTI entry and exit count their no-flush CR3 writes once, in
+	 * pti_cr3 (mm/pti.h): they are CR3 writes and no-flush ones. */
+	if (id == CNT_CR3_WRITE || id == CNT_CR3_WRITE_NOFLUSH)
+		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]);
 	return READ_ONCE(pc->counters[id]);
 }
 

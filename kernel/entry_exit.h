@@ -2,6 +2,8 @@
  * The exit work of prepare_return_to_user() (kernel/entry_work.c), inline
  * so that the system-call exit (kernel/syscall.c) runs it without a call.
  * Interrupts off; may enable them on the way, returns with them off.
+ * exit_to_user_work_as() takes the PTI setting as a constant (the
+ * system-call path is compiled once per setting).
  */
 #pragma once
 
@@ -17,7 +19,7 @@
 #include "mm/pti.h"
 #include "mm/mm.h"
 
-static __always_inline void exit_to_user_work(void)
+static __always_inline void exit_to_user_work_as(bool pti)
 {
 	for (;;) {
 		struct task *t = current_task();
@@ -45,8 +47,13 @@ static __always_inline void exit_to_user_work(void)
 	if (unlikely(__atomic_load_n(&t->mm->membarrier_flags, __ATOMIC_RELAXED) &
 		     MEMBARRIER_REG_SYNC_CORE))
 		membarrier_return_to_user(t);
-	pti_prepare_exit();
+	pti_prepare_exit_as(pti);
 	/* No fence needed: an initiator that still reads KERNEL just sends an
 	 * IPI we did not need (mm/kflush.c). */
 	this_cpu_write(entry.context, CTX_USER);
+}
+
+static __always_inline void exit_to_user_work(void)
+{
+	exit_to_user_work_as(pti_enabled);
 }

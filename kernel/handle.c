@@ -96,6 +96,36 @@ long handle_get_current(uint64_t h, unsigned type, uint32_t need, struct kobj **
 	return handle_get(proc_current()->handles, h, type, need, out);
 }
 
+long handle_check_current(uint64_t h, unsigned type, uint32_t need)
+{
+	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+
+	if (h > 0x7fffffffull || idx >= PROC_MAX_HANDLES)
+		return -EBADF;
+	const struct hslot *s = &proc_current()->handles[idx];
+	/* Acquire: the fields after seq; pairs with the release store of seq
+	 * in slot_fill(), as in handle_get(). */
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+	if (seq != ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1))
+		return -EBADF;
+	uint32_t t = READ_ONCE(s->type), rights = READ_ONCE(s->rights);
+
+	/* Acquire fence: the fields are read before seq is read again (a
+	 * seqlock read; the write side is proc->lock). Pairs with the release
+	 * store of seq in slot_fill() (a refill's fields, then its new seq)
+	 * and the store in slot_clear(): fields of another handle than h
+	 * come with another seq, which this re-read refuses. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (READ_ONCE(s->seq) != seq)
+		return -EBADF; /* closed (or reused) under us */
+	if (t != type)
+		return -EPROTOTYPE;
+	if ((rights & need) != need)
+		return -EACCES;
+	return 0;
+}
+
 static void handle_new(struct kobj *o, uint32_t rights)
 {
 	const struct kobj_ops *ops = kobj_types[o->type];

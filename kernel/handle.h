@@ -122,6 +122,17 @@ static inline long handle_get(struct hslot *table, uint64_t h, unsigned type, ui
 /* The same with the calling process's table. */
 long handle_get_current(uint64_t h, unsigned type, uint32_t need, struct kobj **out);
 
+/*
+ * Does the calling process hold a handle h to an object of this type with
+ * every right in need? handle_get()'s answer without the reference, for a
+ * caller that only checks authority and never touches the object (the
+ * hardware resource): the slot's fields are read between two reads of its
+ * seq, so they are one handle's, as handle_get() reads them. That the
+ * handle may be closed right after is no different from handle_get()'s
+ * caller dropping its reference.
+ */
+long handle_check_current(uint64_t h, unsigned type, uint32_t need);
+
 /* Put a new handle to o (whose reference the table takes over) into p's
  * table; returns the handle, or -EMFILE (the reference stays the
  * caller's). handle_add is the caller's business: see kobj_ops. */

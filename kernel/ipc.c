@@ -91,9 +91,9 @@
  * to that function when its own preconditions fail (the partner woken by
  * a kill meanwhile, or owned by another CPU's run queue, or a kill of
  * ours): the general path would call it at the same point, with the same
- * state. What resumes us is the general tail, the same statements as in
- * ipc_call() and ipc_reply_recv(): whichever path the partner (or a kill)
- * took, we find the state those functions would. A failed precondition
+ * state. What resumes us is the general tail, the same functions as in
+ * ipc_call() and ipc_reply_recv() (call_woken, recv_woken): whichever path
+ * the partner (or a kill) took, we find the state those functions would. A failed precondition
  * changes nothing but a counter (ipc_fused_miss) and runs the general
  * path from the start. Counters: ipc_fused for hand-overs it made (each
  * also counts ipc_fastpath, as the general direct switch does).
@@ -419,6 +419,29 @@ static __always_inline void wait_done(struct task *me, struct endpoint *ep)
 	me->ipc_ep = NULL;
 }
 
+/* The two waits' tails, shared by the general calls and the fused fast
+ * path (whatever woke us, both find the state these expect). Each returns
+ * the call's result; when it is >= 0 the message is in me->ipc_msg. */
+
+/* A call's: woken by the reply, by teardown (status < 0) or because we
+ * were killed while queued or waiting for the reply. */
+static __always_inline long call_woken(struct task *me, struct endpoint *ep)
+{
+	if (me->ipc_state == IPC_REPLY)
+		me->ipc_status = -EINTR; /* killed: the late reply finds us gone */
+	wait_done(me, ep);
+	xfer_undelivered(me); /* still ours: nobody took the message */
+	return xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+}
+
+/* A receive's: woken with a message (state IDLE, status = caller's tid),
+ * by teardown (status < 0), or killed (still queued). */
+static __always_inline long recv_woken(struct task *me, struct endpoint *ep)
+{
+	wait_done(me, ep);
+	return xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+}
+
 /* Test hook (SYST_IPC_SWITCH_DELAY, one call): a receiver is off the
  * endpoint and not yet run, the window in which a kill can wake it. */
 static void test_delay_after_pop(struct task *me)
@@ -483,13 +506,7 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 		list_add_tail(&ep->callers, &me->ipc_link);
 		sched_block(&ep->lock);
 	}
-	/* Woken by the reply, by teardown (status < 0) or because we were
-	 * killed while queued or waiting for the reply. */
-	if (me->ipc_state == IPC_REPLY)
-		me->ipc_status = -EINTR; /* killed: the late reply finds us gone */
-	wait_done(me, ep);
-	xfer_undelivered(me); /* still ours: nobody took the message */
-	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+	r = call_woken(me, ep);
 	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
@@ -574,10 +591,7 @@ long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 	} else {
 		sched_block(&ep->lock);
 	}
-	/* Woken with a message (state IDLE, status = caller's tid), by
-	 * teardown (status < 0), or killed (still queued). */
-	wait_done(me, ep);
-	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+	r = recv_woken(me, ep);
 	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
@@ -662,12 +676,7 @@ long ipc_sys_call(struct trap_frame *tf)
 	this_cpu_inc(counters[CNT_IPC_FUSED]);
 	sched_direct_switch(r2, &ep->lock, (void *)ipc_sys_call);
 	irq_enable();
-	/* ipc_call()'s tail: the reply, teardown or a kill woke us. */
-	if (me->ipc_state == IPC_REPLY)
-		me->ipc_status = -EINTR;
-	wait_done(me, ep);
-	xfer_undelivered(me);
-	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+	r = call_woken(me, ep); /* ipc_call()'s tail */
 	if (r >= 0)
 		syscall_msg_out(tf, &me->ipc_msg);
 	ep_put(ep);
@@ -709,9 +718,7 @@ long ipc_sys_reply_recv(struct trap_frame *tf)
 	sched_direct_switch(caller, &ep->lock, (void *)ipc_sys_reply_recv);
 	irq_enable();
 	task_put(caller);
-	/* ipc_reply_recv()'s tail: a message, teardown or a kill woke us. */
-	wait_done(me, ep);
-	r = xfer_arrived(me, &me->ipc_msg, me->ipc_status);
+	r = recv_woken(me, ep); /* ipc_reply_recv()'s tail */
 	if (r >= 0)
 		syscall_msg_out(tf, &me->ipc_msg);
 	ep_put(ep);

@@ -245,6 +245,7 @@ static const struct panic_ops panic_ops = {
  * (arch/entry.h). */
 static const struct entry_ops entry_hooks = {
 	.do_syscall = syscall_dispatch,
+	.do_syscall_pti = syscall_dispatch_pti,
 	.finish_switch = sched_finish_switch,
 	.exit_kernel_task = task_exit_kernel,
 	.user_enter = user_enter_kernel_trap,

@@ -405,8 +405,7 @@ static void proc_finish(struct proc *p)
 static void detach_mm(struct task *me)
 {
 	irq_disable();
-	if (this_cpu_read(fpu_owner) == &me->arch)
-		this_cpu_write(fpu_owner, NULL);
+	me->arch.fpu_tag = 0;		/* no CPU holds our state any more */
 	this_cpu_write(cur_arch, NULL); /* no user task runs here any more */
 	tlb_switch_to_kernel_mm();
 	me->mm = NULL;

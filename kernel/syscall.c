@@ -8,8 +8,8 @@
  * a user passes can make the kernel fault.
  *
  * Entry: arch/x86/entry.S builds the trap frame on the task's kernel stack
- * and calls syscall_dispatch() with interrupts off; the result goes to
- * RAX in the frame. Returns true if the fast SYSRET exit may be used.
+ * and calls syscall_dispatch() (or its PTI twin) with interrupts off; the
+ * result goes to RAX in the frame, and the exit is SYSRET.
  */
 #include "include/uapi/syscalls.h"
 #include "kernel/boot_report.h"
@@ -398,7 +398,7 @@ static long sys_tsc_khz(struct trap_frame *tf)
 
 static long sys_test(struct trap_frame *tf)
 {
-	return syscall_test(ARG0, ARG1, ARG2, ARG3);
+	return syscall_test(ARG0, ARG1, ARG2, ARG3, ARG4);
 }
 
 static long sys_pasid_bind(struct trap_frame *tf)
@@ -510,24 +510,37 @@ long syscall_invoke(uint64_t nr, const uint64_t args[6])
 	return nr < NR_SYSCALLS ? table[nr](&tf) : -ENOSYS;
 }
 
-bool syscall_dispatch(struct trap_frame *tf)
+/*
+ * The system call, compiled once per PTI setting (pti a constant): the
+ * entry code the boot chose calls its own (arch/entry.h), so that neither
+ * tests the switch at entry or exit.
+ */
+static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti)
 {
-	user_enter_kernel();
+	user_enter_kernel_as(pti);
 	this_cpu_inc(counters[CNT_SYSCALL]);
 	irq_enable();
 	uint64_t nr = tf->rax;
 
 	tf->rax = likely(nr < NR_SYSCALLS) ? (uint64_t)table[nr](tf) : (uint64_t)-ENOSYS;
 	/* A SYSCALL in the last two bytes of user space returns to
-	 * 0x800000000000. Neither exit may go there: SYSRET would fault in
-	 * ring 0 on the user's stack (SDM Vol. 2B SYSRET), IRETQ in ring 0
-	 * after the exit's SWAPGS loaded the user's GS base (Vol. 2A IRET,
-	 * #GP(0)). Kill the process as if the fetch there had faulted. */
+	 * 0x800000000000. The SYSRET exit may not go there: it would fault
+	 * in ring 0 on the user's stack (SDM Vol. 2B SYSRET). Kill the
+	 * process as if the fetch there had faulted. */
 	if (unlikely(tf->rip >= USER_TOP))
 		syscall_return_noncanonical(tf);
 	irq_disable();
-	exit_to_user_work(); /* prepare_return_to_user(tf), inline */
-	/* SYSRET (the entry code loads RCX and R11 from the frame's RIP and
-	 * RFLAGS) unless something changed the selectors: then IRET. */
-	return tf->cs == (SEL_UCODE | 3) && tf->ss == (SEL_UDATA | 3);
+	exit_to_user_work_as(pti); /* prepare_return_to_user(tf), inline */
+				   /* The entry code leaves by SYSRET, RCX and R11 loaded from the
+	 * frame's RIP and RFLAGS (CS and SS are the entry's: arch/trap.h). */
+}
+
+void syscall_dispatch(struct trap_frame *tf)
+{
+	syscall_dispatch_as(tf, false);
+}
+
+void syscall_dispatch_pti(struct trap_frame *tf)
+{
+	syscall_dispatch_as(tf, true);
 }

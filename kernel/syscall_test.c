@@ -88,10 +88,32 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 	return true;
 }
 
-long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c)
+/* The hooks that reach beyond the calling process (include/uapi/test.h
+ * marks them [hwres]): other CPUs, a global switch, the console, the
+ * kernel's own memory, or this CPU held for up to 100 ms. A process that
+ * may program devices (it holds the hardware resource) may use them; a
+ * process without it, hostile code under test included, may not. */
+#define HOOKS_NEEDING_HWRES                                                               \
+	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY | \
+	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |          \
+	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST)
+_Static_assert(SYST_IPCFAST < 64, "the mask holds every op");
+
+static bool hook_needs_hwres(uint64_t op)
+{
+	return op < 64 && (HOOKS_NEEDING_HWRES >> op & 1);
+}
+
+long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 {
 	(void)b;
 	(void)c;
+	if (hook_needs_hwres(op)) {
+		long err = hwres_check(res);
+
+		if (err)
+			return err;
+	}
 	switch (op) {
 	case SYST_HANDLES:
 		return (long)handles_live();

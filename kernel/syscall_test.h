@@ -1,7 +1,8 @@
 /*
  * SYS_TEST: hooks that only tests use (kernel/syscall_test.c). Each op
  * reads kernel state a user-level test checks, or changes it in a way a
- * test needs; none can harm the kernel.
+ * test needs; none can harm the kernel. Those that reach beyond the
+ * calling process need a handle to the hardware resource (res, R8).
  */
 #pragma once
 
@@ -10,7 +11,7 @@
 
 #include "include/uapi/test.h"
 
-long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c);
+long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res);
 
 struct trap_frame;
 /* A fatal user fault of the current thread: divert it as SYST_FAULT_CATCH

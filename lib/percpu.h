@@ -72,21 +72,34 @@ struct percpu {
 	uint32_t panicking;	  /* this CPU is printing a panic report */
 	uint64_t lock_spin_start; /* lockup detector: TSC when spinning began */
 	const void *lock_spinning_on;
-	uint32_t lock_spin_ticket;   /* lockup detector: the ticket waited for */
-	uint64_t pasid_msr;	     /* arch/pasid.h: IA32_PASID (or its shadow) */
-	uint64_t io_key;	     /* arch/ioperm.h: whose I/O bitmap the TSS holds */
-	uint64_t irq_off_since;	     /* lockup detector: TSC of last irq-off */
-	void *rq;		     /* sched/: this CPU's run queue */
-	void *arch;		     /* arch/: per-CPU arch state (APIC, xstate) */
-	void *tlb;		     /* mm/: PCID slots, flush state */
-	void *trace;		     /* kernel/trace.c ring */
-	struct arch_task *fpu_owner; /* arch/x86/xstate.c: whose user state the
-				      * extended registers hold */
-	struct arch_task *cur_arch;  /* arch/x86/switch.c: the running task's
+	uint32_t lock_spin_ticket; /* lockup detector: the ticket waited for */
+	uint64_t pasid_msr;	   /* arch/pasid.h: IA32_PASID (or its shadow) */
+	uint64_t io_key;	   /* arch/ioperm.h: whose I/O bitmap the TSS holds */
+	uint64_t irq_off_since;	   /* lockup detector: TSC of last irq-off */
+	void *rq;		   /* sched/: this CPU's run queue */
+	void *arch;		   /* arch/: per-CPU arch state (APIC, xstate) */
+	void *tlb;		   /* mm/: PCID slots, flush state */
+	/* mm/: hardware value of the loaded mm's user CR3 in the current slot
+	 * with the no-flush bit, for pti_prepare_exit's fast path (mm/pti.h);
+	 * 0 when that path may not be taken: pti=off, pcid=off, tlbcheck=on,
+	 * no user root (the slot's ucr3_keep is 0 then), or the current
+	 * slot's user PCID is stale or has precise flushes queued. Set with
+	 * the current slot (pcid_load_cr3, load_mm_fast) and after a slow
+	 * exit; cleared by pti_user_flush_all and pti_user_flush_page on the
+	 * current slot (mm/pti.c), the only writers of user_stale = true and
+	 * of the queue. This CPU only. */
+	uint64_t user_cr3_keep;
+	void *trace;		    /* kernel/trace.c ring */
+	uint64_t fpu_tag;	    /* arch/x86/xstate.c: the tag of the last restore here */
+	struct arch_task *cur_arch; /* arch/x86/switch.c: the running task's
 				     * arch part, NULL for a kernel thread */
-	uint64_t xcr0_cached;	     /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
+	uint64_t xcr0_cached;	    /* arch/x86/xstate.c: XCR0 and IA32_XFD now */
 	uint64_t xfd_cached;
-	bool xctl_tiles; /* ...and whether those are a tile user's (XFD or XCR0) */
+	/* ...and the tile bit (XFEAT_TILEDATA or 0) that a task's xfeatures
+	 * must have for the inline XRSTORS exit: whether those controls are a
+	 * tile user's. ~0 (no task matches) unless the save instruction is
+	 * XSAVES: then every restore takes the slow path. */
+	uint64_t xctl_tiles;
 	/* kernel/where.c: the last timer tick's sample (read by reports). */
 	uint64_t tick_rip;
 	uint64_t tick_tsc;
@@ -119,6 +132,17 @@ static __always_inline uint32_t this_cpu_id(void)
 	return PERCPU_GS->entry.cpu_id;
 }
 
+/*
+ * Plain accesses through a null __seg_gs pointer. The kernel is built with
+ * -fno-delete-null-pointer-checks (Makefile): without it GCC's pure-const
+ * analysis takes such a read for one of readonly memory and declares a
+ * helper that does nothing else (this_tlb(), this_rq()) const, so that two
+ * calls of it become one across switch_to(), after which the task may run
+ * on another CPU (the PTI exit used this_tlb() from before the system
+ * call; finish_switch() released the run queue of the CPU it had left).
+ * With the flag a call reloads them like any memory
+ * (tools/check_percpu_reload.py, a make test row).
+ */
 #define this_cpu_read(field)	 (PERCPU_GS->field)
 #define this_cpu_write(field, v) (PERCPU_GS->field = (v))
 #define this_cpu_inc(field)	 (PERCPU_GS->field++)

@@ -40,15 +40,8 @@ struct cpu_tlb {
 			* taking turns, as IPC does, find each other there) */
 	uint32_t next_victim;
 	uint64_t kgen_seen; /* kernel-flush generation the loaded PCID reached */
-	/* Hardware value of the loaded mm's user CR3 in slot cur with the
-	 * no-flush bit, for pti_prepare_exit's fast path; 0 when that path
-	 * may not be taken: pti=off, pcid=off, tlbcheck=on, no user root (the
-	 * slot's ucr3_keep is 0 then), or the current slot's user PCID is
-	 * stale or has precise flushes queued. Set with cur (pcid_load_cr3,
-	 * load_mm_fast) and after a slow exit; cleared by pti_user_flush_all
-	 * and pti_user_flush_page on the current slot (mm/pti.c), the only
-	 * writers of user_stale = true and of the queue. This CPU only. */
-	uint64_t user_cr3_keep;
+			    /* The user CR3 the exit may keep: per CPU beside it, user_cr3_keep
+	 * (lib/percpu.h), so that the exit reads it without this struct. */
 };
 
 static inline struct cpu_tlb *this_tlb(void)

@@ -41,37 +41,49 @@ void pti_prepare_exit_slow(void);
 void pti_note_entry_slow(void);
 
 /*
- * The common exit, inline: cpu_tlb.user_cr3_keep is non-zero only while
+ * The common exit, inline: user_cr3_keep (per CPU) is non-zero only while
  * the current slot's user PCID is not stale and no precise flush is queued
  * (mm/pcid.h says who clears and sets it), so the exit loads that cached
  * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
- * that case, counters included. This CPU's own fields (written by it
+ * that case. Counted once, in pti_cr3, which counter_read() adds to
+ * cr3_write and cr3_write_noflush (one increment on the path, not two). This CPU's own fields (written by it
  * only, interrupts off).
  */
-static __always_inline void pti_prepare_exit(void)
+static __always_inline void pti_prepare_exit_as(bool on)
 {
-	if (!pti_enabled)
+	if (!on)
 		return;
-	uint64_t keep = this_tlb()->user_cr3_keep;
+	uint64_t keep = this_cpu_read(user_cr3_keep);
 
 	if (likely(keep)) {
 		this_cpu_write(entry.user_cr3, keep);
-		this_cpu_inc(counters[CNT_CR3_WRITE]); /* the exit code's CR3 write */
-		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+		/* The exit code's CR3 write, a no-flush one: counted in
+		 * cr3_write and cr3_write_noflush by counter_read(). */
+		this_cpu_inc(counters[CNT_PTI_CR3]);
 		return;
 	}
 	pti_prepare_exit_slow();
 }
 
-static __always_inline void pti_note_entry(void)
+static __always_inline void pti_note_entry_as(bool on)
 {
-	if (!pti_enabled)
+	if (!on)
 		return;
-	this_cpu_inc(counters[CNT_CR3_WRITE]);
-	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+	this_cpu_inc(counters[CNT_PTI_CR3]); /* the entry code's, as above */
 	if (unlikely(tlbcheck_enabled))
 		pti_note_entry_slow();
 }
+/* The same for code that tests the switch itself; the system-call path
+ * is compiled once per setting (kernel/syscall.c) and passes a constant. */
+static __always_inline void pti_prepare_exit(void)
+{
+	pti_prepare_exit_as(pti_enabled);
+}
+static __always_inline void pti_note_entry(void)
+{
+	pti_note_entry_as(pti_enabled);
+}
+
 /* The user root maps nothing of the kernel but the entry area; returns the
  * number of violations (printed). */
 int pti_check_user_root(const struct mm *mm);

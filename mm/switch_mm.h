@@ -53,8 +53,8 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	ts->kgen_seen = s->kgen;
 	this_cpu_write(shared.loaded_mm, next);
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
-	ts->user_cr3_keep = s->user_stale ? 0 : s->ucr3_keep; /* queue empty: checked above */
-	arch_write_cr3_hw(s->kcr3, s->kcr3_hw);		      /* the checker is off: no hook */
+	this_cpu_write(user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep); /* queue empty: above */
+	arch_write_cr3_hw(s->kcr3, s->kcr3_hw); /* the checker is off: no hook */
 	return true;
 }
 

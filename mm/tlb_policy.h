@@ -15,7 +15,7 @@ struct asid_slot {
 	/* mm/pcid.c's cache of the CR3 values for the root last loaded in
 	 * this slot (they depend only on the root, the slot and boot
 	 * switches): kcr3 logical with the no-flush bit, kcr3_hw its
-	 * hardware value, ucr3_keep cpu_tlb.user_cr3_keep's. */
+	 * hardware value, ucr3_keep the per-CPU user_cr3_keep's. */
 	uint64_t cr3_root, kcr3, kcr3_hw, ucr3_keep;
 };
 

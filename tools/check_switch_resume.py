@@ -6,11 +6,12 @@
 A task can resume on another CPU than the one it switched away on, so the
 code after each call to switch_to() must release the run-queue lock of the
 CPU it resumed on: finish_switch() (sched/context_switch.h) reads
-this_rq() with a volatile load for that. GCC treats per-CPU (__seg_gs)
-values as unchanged across a call and across a "memory" clobber, and once
-kernel/ipc.c's fused path inlined the switch it reused this_rq() from
-before the call: a migrated task released the lock of the CPU it had left
-(a 'runqueue' lockup, found by ipc_switch_vs_migrating_wake).
+this_rq() with a volatile load for that. GCC (without
+-fno-delete-null-pointer-checks: tools/check_percpu_reload.py says why)
+took this_rq() for a const function, and once kernel/ipc.c's fused path
+inlined the switch it reused this_rq() from before the call: a migrated
+task released the lock of the CPU it had left (a 'runqueue' lockup, found
+by ipc_switch_vs_migrating_wake).
 
 This reads the toolchain's output, not the source: for every call to
 switch_to in the kernel's disassembly, the run queue's per-CPU slot

@@ -87,8 +87,8 @@ CATEGORIES = [
     ("entry", "arch/x86/include/arch/fpu.h", "xstate_restore_for_user"),
     ("entry", "kernel/entry_exit.h", "*"),
     ("entry", "kernel/entry_work.h", "*"),
-    ("entry", "mm/pti.h", "pti_note_entry"),
-    ("entry", "mm/pti.h", "pti_prepare_exit"),
+    ("entry", "mm/pti.h", "pti_note_entry*"),
+    ("entry", "mm/pti.h", "pti_prepare_exit*"),
     ("entry", "mm/kflush.h", "kflush_enter_from_user"),
     # From the system-call number to the object: the table, the argument
     # and handle checks, copies from and to user memory.

@@ -281,6 +281,15 @@ def static_checks(t):
         p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_switch_resume.py")]
                            + extra, cwd=ROOT, capture_output=True, text=True)
         t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
+    # The toolchain: with the kernel's flags a per-CPU value read before a
+    # call is read again after it (regression: percpu_value_reused_across_call,
+    # the PTI exit using the tlb pointer of the CPU the task had left), and
+    # without -fno-delete-null-pointer-checks the check fails.
+    for name, extra in (("percpu_value_reused_across_call", []),
+                        ("percpu_value_reused_across_call-self-test", ["--self-test"])):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_percpu_reload.py")]
+                           + extra, cwd=ROOT, capture_output=True, text=True)
+        t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
     asm_offset_contract(t)
 
 

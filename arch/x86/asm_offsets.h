@@ -24,8 +24,9 @@
 #define PCPU_AREA_ALIGN		   0x40000
 /* struct entry_ops (arch/entry.h): the hooks the assembly calls. */
 #define ENTRY_OPS_DO_SYSCALL	   0
-#define ENTRY_OPS_FINISH_SWITCH	   8
-#define ENTRY_OPS_EXIT_KERNEL_TASK 16
+#define ENTRY_OPS_DO_SYSCALL_PTI   8
+#define ENTRY_OPS_FINISH_SWITCH	   16
+#define ENTRY_OPS_EXIT_KERNEL_TASK 24
 
 #define VEC_DB_NR      1
 #define MSR_GS_BASE_NR 0xc0000101
@@ -54,6 +55,8 @@ _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
 _Static_assert(PCPU_AREA_ALIGN == PERCPU_STRIDE && PERCPU_AREA_END <= PERCPU_STRIDE,
 	       "paranoid entry: IST stacks in a PERCPU_STRIDE-aligned area");
 _Static_assert(ENTRY_OPS_DO_SYSCALL == offsetof(struct entry_ops, do_syscall), "asm offset");
+_Static_assert(ENTRY_OPS_DO_SYSCALL_PTI == offsetof(struct entry_ops, do_syscall_pti),
+	       "asm offset");
 _Static_assert(ENTRY_OPS_FINISH_SWITCH == offsetof(struct entry_ops, finish_switch), "asm offset");
 _Static_assert(ENTRY_OPS_EXIT_KERNEL_TASK == offsetof(struct entry_ops, exit_kernel_task),
 	       "asm offset");

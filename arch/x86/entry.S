@@ -229,12 +229,14 @@ return_to_user:
 	/* No CLD: SYSCALL cleared DF (SFMASK, arch/x86/cpu_setup.c). */
 	xorl %ebp, %ebp
 	movq %rsp, %rdi
-	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip) /* kernel/syscall.c (arch/entry.h) */
-	testb %al, %al
-	jz .Lsyscall_iret\@
-	/* SYSRET path: RCX = RIP and R11 = RFLAGS, as SYSCALL left them
-	 * (the IRET path restores the frame's RCX and R11, which are the
-	 * same values unless a system call changed RIP or RFLAGS). */
+	.if \pti
+	call *entry_ops+ENTRY_OPS_DO_SYSCALL_PTI(%rip) /* kernel/syscall.c (arch/entry.h) */
+	.else
+	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip)
+	.endif
+	/* SYSRET, always: the frame's CS and SS are the ones pushed above
+	 * (arch/trap.h), and the C checked that RIP is canonical. RCX = RIP
+	 * and R11 = RFLAGS from the frame, as a system call left them. */
 	.if \pti
 	movq TF_RSP_OFF(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
@@ -267,15 +269,6 @@ return_to_user:
 	swapgs
 	sysretq
 	.endif
-	/* IRET path (return_to_user restores every register from the frame):
-	 * the callee-saved registers still hold the user's values. */
-.Lsyscall_iret\@:
-	movq %r15, 0(%rsp)
-	movq %r14, 8(%rsp)
-	movq %r13, 16(%rsp)
-	movq %r12, 24(%rsp)
-	movq %rbx, 32(%rsp)
-	jmp return_to_user
 .endm
 
 /*
@@ -283,10 +276,8 @@ return_to_user:
  * RFLAGS with SFMASK (interrupts off) and left RSP as the user's. We build
  * the same trap frame as an interrupt would (vector ~0 marks a system
  * call), but for the slots of RBX and R12-R15: C preserves those
- * registers, so the SYSRET exit finds the user's values in them, and the
- * IRET exit (return_to_user, which restores every register from the frame)
- * writes them into the frame first. Nothing else reads a system call's
- * copies of them (arch/trap.h).
+ * registers, so the SYSRET exit finds the user's values in them. Nothing
+ * reads a system call's copies of them (arch/trap.h).
  */
 	SYSCALL_ENTRY syscall_entry, 0
 	SYSCALL_ENTRY syscall_entry_pti, 1

@@ -10,8 +10,11 @@
  *              save and restore of it (the compacted layout follows from it)
  *   dynamic    AMX tile data (component 18): in no buffer until the process
  *              has permission and the thread first uses it
- *   owner      per CPU: the task whose user state the registers hold
- *   fpu_cpu    per task: the CPU whose registers hold its state (-1: none)
+ *   tag        per CPU: a number naming the last restore into its
+ *              registers; per task: the tag of the restore that loaded its
+ *              state (0: none). Each restore takes a new tag, unique in
+ *              the machine: CPU c's tags are c modulo NR_CPUS and grow by
+ *              NR_CPUS (2^54 restores per CPU before they wrap).
  *
  * Modes, best first (xsave= forces a lower one): XSAVES (compacted, with
  * supervisor state), XSAVEC (compacted; restored by XRSTOR), XSAVEOPT and
@@ -20,23 +23,26 @@
  * a compacted mode: otherwise every buffer would carry 8 KiB of tiles.
  *
  * Protocol
- *   "C's registers hold T's state" means: C's owner is T and T's fpu_cpu
- *     is C (xstate_regs_hold, arch/fpu.h). The owner pointer alone can
- *     be stale: T may have been restored on C, then run and been saved
- *     on another CPU, and come back to C in the kernel; or T may be a new
- *     task at a dead task's address (task structs come from a slab).
+ *   "C's registers hold T's state" means: T's tag is C's (xstate_regs_hold,
+ *     arch/fpu.h: one compare). Neither can be stale: T restored on C,
+ *     then run and saved on another CPU, came back with that CPU's newer
+ *     tag; C's registers, after another task's restore, have a newer tag
+ *     too; a new task (at a dead task's address, task structs come from a
+ *     slab) starts with tag 0, which no CPU has. (Until 2026-12-03: an
+ *     owner pointer per CPU and a CPU number per task, two compares, and
+ *     the pointer could be stale: regression fpu_owner_stale_cpu.)
  *   switch out of a user task T on CPU C: if C's registers hold T's state,
- *     save them into T's buffer. The registers keep T's state; C's owner
- *     stays T (XSAVEOPT/XSAVES skip what the CPU knows is unmodified).
+ *     save them into T's buffer. The registers keep T's state; the tags
+ *     stay (XSAVEOPT/XSAVES skip what the CPU knows is unmodified).
  *     A save on any other CPU would write that CPU's older registers over
  *     T's newer buffer (regression fpu_owner_stale_cpu).
  *   return to user of T on C: if C's registers hold T's state: skip. Otherwise make C's XFD and
  *     XCR0 what T needs (each written only if it differs from C's cached
- *     value), restore T's buffer, owner = T, fpu_cpu = C.
+ *     value), restore T's buffer, and give C and T a new tag.
  *   The kernel never uses these registers (-mgeneral-regs-only): kernel
  *   threads and kernel-side IPC in between cost nothing.
  *   Invariant: when T is not running, T's buffer holds its latest state;
- *   XCR0 and XFD on C are always what C's owner needs.
+ *   XCR0 and XFD on C are always what the task of C's last restore needs.
  *
  * AMX, with XFD (CPUID.(0xD,1).EAX[4]): XCR0 holds AMX for everyone and
  *   IA32_XFD arms tile data for every task without tile space. The first
@@ -233,12 +239,16 @@ void xstate_init_bsp(void)
 
 void xstate_init_cpu(void)
 {
+	/* No task's xfeatures match ~0: only XSAVES exits inline. */
+	this_cpu_write(xctl_tiles, xs.mode == XMODE_XSAVES ? 0 : ~0ull);
+	/* This CPU's first tag: its id modulo NR_CPUS, and not 0 (the tag of
+	 * a task no restore has loaded). */
+	this_cpu_write(fpu_tag, (uint64_t)this_cpu_id() + NR_CPUS);
 	if (xs.mode == XMODE_FXSAVE)
 		return;
 	write_cr4(read_cr4() | CR4_OSXSAVE);
 	xsetbv(0, xs.xcr0_base);
 	this_cpu_write(xcr0_cached, xs.xcr0_base);
-	this_cpu_write(xctl_tiles, false);
 	if (xs.mode == XMODE_XSAVES)
 		wrmsr(MSR_IA32_XSS, xs.xss);
 	if (xs.xfd) {
@@ -316,7 +326,7 @@ int xstate_task_alloc(struct arch_task *t)
 		return -ENOMEM;
 	t->xfeatures = f;
 	t->xstate_size = f == xs.full_feat ? xs.full_size : xs.base_size;
-	t->fpu_cpu = -1;
+	t->fpu_tag = 0;
 	return 0;
 }
 
@@ -324,6 +334,7 @@ void xstate_task_free(struct arch_task *t)
 {
 	buf_free(t->xstate);
 	t->xstate = NULL;
+	t->fpu_tag = 0; /* no buffer: never held (arch/fpu.h relies on it) */
 }
 
 /* ---- the instructions ---- */
@@ -392,7 +403,7 @@ static void load_controls(const struct arch_task *t)
 		}
 	}
 	/* What xstate_restore_for_user()'s inline case compares. */
-	this_cpu_write(xctl_tiles, tiles);
+	this_cpu_write(xctl_tiles, xs.mode != XMODE_XSAVES ? ~0ull : tiles ? TILEDATA : 0);
 }
 
 /* ---- the protocol ---- */
@@ -422,7 +433,7 @@ static int grow(struct arch_task *t)
 	t->xstate = nb;
 	t->xfeatures = xs.full_feat;
 	t->xstate_size = xs.full_size;
-	this_cpu_write(fpu_owner, NULL); /* the return to user restores it */
+	t->fpu_tag = 0; /* the return to user restores it */
 	return 0;
 }
 
@@ -431,18 +442,15 @@ bool xstate_has_xfd;
 
 bool xstate_restore_for_user_slow(struct arch_task *t)
 {
-	if (!t->xstate)
-		return false;
-	uint32_t cpu = this_cpu_id();
-
 	if (xstate_regs_hold(t)) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
+	if (!t->xstate)
+		return false;
 	load_controls(t);
 	restore(t);
-	this_cpu_write(fpu_owner, t);
-	t->fpu_cpu = (int32_t)cpu;
+	xstate_regs_now_hold(t);
 	return true;
 }
 

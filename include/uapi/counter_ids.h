@@ -97,7 +97,8 @@
 	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */\
 	X(IPC_FUSED, "ipc_fused")                /* hand-overs by the fused fast path */\
 	X(IPC_FUSED_MISS, "ipc_fused_miss")      /* calls it left to the general path */\
-	X(AMX_FIRST_USE_UD, "amx_first_use_ud")  /* no XFD: a tile instruction grew its thread */
+	X(AMX_FIRST_USE_UD, "amx_first_use_ud")  /* no XFD: a tile instruction grew its thread */\
+	X(PTI_CR3, "pti_cr3")  /* entry/exit no-flush CR3 writes (also in cr3_write, _noflush) */
 /* clang-format on */
 
 enum counter_id {

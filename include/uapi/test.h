@@ -2,6 +2,12 @@
  * SYS_TEST operations (user ABI): hooks that only tests use, implemented
  * in kernel/syscall_test.c. Each op reads kernel state a user-level test
  * checks, or changes it in a way a test needs; none can harm the kernel.
+ * SYS_TEST(op, a, b, c, res): the ops marked [hwres] reach beyond the
+ * calling process (other CPUs, a global switch, the console, the kernel's
+ * own memory, or a CPU held for up to 100 ms) and need res, a handle to
+ * the hardware resource (KOBJ_HWRES, which init holds and passes to the
+ * test and benchmark programs); without it they fail as a handle lookup
+ * does (-EBADF, -EPROTOTYPE). ulib's sys_test() passes the caller's.
  */
 #pragma once
 
@@ -18,7 +24,7 @@
 #define SYST_SMAP_PROBE    8  /* (uaddr): read it without opening SMAP:
                                * -EFAULT if SMAP stopped the kernel, else 0 */
 #define SYST_CPU_HAS       9  /* (name, len) -> 1 if the CPU has the feature */
-#define SYST_KERNEL_UNMAP  10 /* (pages, out[2]): vmalloc, touch and vfree
+#define SYST_KERNEL_UNMAP  10 /* [hwres] (pages, out[2]): vmalloc, touch and vfree
                                * them; out = {IPIs sent, CPUs deferred} */
 #define SYST_SWITCH        11 /* (name, len) -> the boot switch's value (enums:
                                * the choice's index), or -ENOENT */
@@ -32,7 +38,7 @@
                                * calling thread serialized to */
 #define SYST_TASKS_DYING   16 /* -> tasks that have exited and whose kernel
                                * stacks are not yet freed (0: quiet) */
-#define SYST_WHERE         17 /* (all): print where every CPU is and the
+#define SYST_WHERE         17 /* [hwres] (all): print where every CPU is and the
                                * calling process's threads, and with all != 0
                                * every task (kernel/where.h) -> 0 */
 #define SYST_KILLED_THEN   18 /* (nr, const uint64_t args[6], long *result):
@@ -41,20 +47,20 @@
                                * call nr (not SYS_TEST) with args and store
                                * its result; the thread exits on its way
                                * back to user (regression kill_before_block) */
-#define SYST_IPC_SWITCH_DELAY 19 /* (us <= 100000): the calling thread's next
+#define SYST_IPC_SWITCH_DELAY 19 /* [hwres] (us <= 100000): the calling thread's next
                                * ipc_call spins that long between taking a
                                * receiver off the endpoint and switching to
                                * it (regression ipc_direct_switch_vs_kill) */
-#define SYST_PIN_REAPER    20 /* (cpu, or -1 for any): where the reaper
+#define SYST_PIN_REAPER    20 /* [hwres] (cpu, or -1 for any): where the reaper
                                * thread may run (kflush_idle_ipi_reads_flushed) */
-#define SYST_SEND_NMI      21 /* (cpu): an NMI to another online CPU, handled
+#define SYST_SEND_NMI      21 /* [hwres] (cpu): an NMI to another online CPU, handled
                                * quietly (counter nmi_test); returns once
                                * handled, -ETIMEDOUT after 10 s */
 #define SYST_HANDLES       22 /* -> handles alive, in every table and in
                                * flight (kernel/handle.c) */
 #define SYST_KOBJS         23 /* -> kernel objects alive (endpoints, memory
                                * objects, IRQs, I/O port ranges) */
-#define SYST_KSTALE        24 /* (KSTALE_* op, below): a kernel page read and
+#define SYST_KSTALE        24 /* [hwres] (KSTALE_* op, below): a kernel page read and
                                * remapped in place (stale-read torture,
                                * mm/kstale.c) */
 #define SYST_FAULT_CATCH   25 /* (rip, rsp, struct syst_fault_rec *rec), or
@@ -72,12 +78,12 @@
 #define SYST_IRQ_RAISE     27 /* (irq handle with R_ACK): a self-IPI on the
                                * object's vector, handled as if its I/O APIC
                                * line had fired (irq_to_user, irq tests) */
-#define SYST_IPC_BLOCK_DELAY 28 /* (us <= 100000): the calling thread's next
+#define SYST_IPC_BLOCK_DELAY 28 /* [hwres] (us <= 100000): the calling thread's next
                                * hand-over that wakes its partner on another
                                * CPU spins that long between the wake and
                                * its own block (regression
                                * ipc_wait_done_races_the_wakers_block) */
-#define SYST_IPCFAST       29 /* (0 or 1): the fused IPC fast path off or on
+#define SYST_IPCFAST       29 /* [hwres] (0 or 1): the fused IPC fast path off or on
                                * (boot switch ipcfast), for every CPU; returns
                                * the previous setting (ipc_fused_equals_general) */
 /* clang-format on */

@@ -1,11 +1,13 @@
 /*
  * Extended-state tests:
- *   fpu_owner_stale_cpu  a CPU whose owner pointer names a task that was
- *                        last loaded on another CPU must not save at
- *                        switch-out: its registers hold an older state of
- *                        that task (or another task's, at a reused address),
- *                        and the save would roll the buffer back. With the
- *                        task's fpu_cpu on this CPU the same call saves.
+ *   fpu_owner_stale_cpu  a CPU whose registers do not hold a task's state
+ *                        (the task's tag is another CPU's: it was last
+ *                        loaded there) must not save at switch-out: its
+ *                        registers hold an older state of that task (or
+ *                        another task's), and the save would roll the
+ *                        buffer back. With this CPU's tag the same call
+ *                        saves. (Named for the owner-pointer protocol it
+ *                        was written against; tags replaced it.)
  */
 #include "kernel/ktest.h"
 #include "lib/percpu.h"
@@ -34,30 +36,29 @@ KTEST(fpu_owner_stale_cpu)
 		kfree(fake);
 		return;
 	}
-	uint32_t n = fake->xstate_size, me = this_cpu_id();
+	uint32_t n = fake->xstate_size;
 
 	memset(fake->xstate, PATTERN, n);
 	uint64_t f = irq_save();
-	struct arch_task *owner = this_cpu_read(fpu_owner);
+	uint64_t mine = this_cpu_read(fpu_tag);
 	uint64_t saves0 = this_cpu_read(counters[CNT_XSAVE]);
 
-	/* Stale: we are its owner, but its registers were last loaded on
-	 * another CPU. The registers are not touched by a save, so the real
-	 * owner's state stays live and is handed back below. */
-	this_cpu_write(fpu_owner, fake);
-	fake->fpu_cpu = (int32_t)me + 1;
+	/* Stale: another CPU's tag (tags modulo NR_CPUS name their CPU). The
+	 * registers are not touched by a save, so the state they hold stays
+	 * live for whoever owns it. */
+	fake->fpu_tag = mine + 1;
 	xstate_switch_out(fake);
 	bool untouched = all_pattern(fake->xstate, n);
 	uint64_t stale_saves = this_cpu_read(counters[CNT_XSAVE]) - saves0;
 
 	/* Not stale: the same call saves (the header's XSTATE_BV, or the
 	 * legacy area with FXSAVE, is written). */
-	fake->fpu_cpu = (int32_t)me;
+	fake->fpu_tag = mine;
 	xstate_switch_out(fake);
 	bool saved = !all_pattern(fake->xstate, n);
 	uint64_t saves = this_cpu_read(counters[CNT_XSAVE]) - saves0;
 
-	this_cpu_write(fpu_owner, owner);
+	fake->fpu_tag = 0;
 	irq_restore(f);
 	KT_EXPECT(t, untouched);
 	KT_EXPECT_EQ(t, stale_saves, 0ul);

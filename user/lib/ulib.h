@@ -131,7 +131,9 @@ static inline void cpu_relax(void)
 int counters_read(uint64_t *out, int n, int cpu);
 int counter_index(const char *name);
 int kinfo(int what, char *buf, size_t len);
+/* SYS_TEST, with our hardware-resource handle for the [hwres] hooks. */
 long sys_test(long op, long a, long b, long c);
+int hwres_handle(void); /* SPAWN_HANDLE(0) if it is the hardware resource, else -1 */
 
 /* Per-mm hardware state (kernel/pasid.c, kernel/membarrier.c). */
 long pasid_bind(void);

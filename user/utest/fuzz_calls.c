@@ -238,7 +238,10 @@ static long call_test(struct worker *w)
 		b = below(r, 40);
 		break;
 	}
-	long ret = syscall4(SYS_TEST, op, a, b, rnd(r));
+	/* The [hwres] hooks: with our hardware-resource handle half the time
+	 * (they run), a random word the other half (they must refuse). */
+	long ret = syscall6(SYS_TEST, op, a, b, rnd(r), below(r, 2) ? hwres_handle() : (long)rnd(r),
+			    0);
 
 	if (op == SYST_KERNEL_UNMAP)
 		out_check(w, SYS_TEST, b);

@@ -30,6 +30,7 @@
 	X(handle_forged_refused)     \
 	X(handle_rights_enforced)    \
 	X(handle_moved_in_message)   \
+	X(test_hooks_need_hwres)     \
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \
 	X(serial_driver_output)      \
@@ -109,6 +110,7 @@
 	X(role_cpufuzz_kill)     \
 	X(role_forger)          \
 	X(role_rights)          \
+	X(role_test_hooks)      \
 	X(role_cap_echo)        \
 	X(role_shm_reader)      \
 	X(role_shm_touch)       \

@@ -11,8 +11,15 @@
  *                             works in the receiver with the rights given;
  *                             a copy leaves the sender's; handles and
  *                             objects come back exactly
+ *   test_hooks_need_hwres     the SYS_TEST hooks that reach beyond the
+ *                             caller (NMIs to other CPUs, global switches,
+ *                             the console, kernel memory, a CPU held for
+ *                             100 ms) refuse a process without the
+ *                             hardware resource (regression: any process,
+ *                             hostile code under test too, could use them)
  */
 #include "user/utest/utest.h"
+#include "user/lib/syscall.h"
 
 #define EINVAL_ 22
 
@@ -247,4 +254,49 @@ void t_handle_moved_in_message(const char *arg)
 	T_EQ(kobjs_now(), o0);
 	ut_note("moved: gone from the sender; copied: kept; %lu handles delivered in all",
 		counter("handle_xfer"));
+}
+
+/* The [hwres] hooks (include/uapi/test.h), each with an argument it would
+ * accept: what they would do if the gate let them through is harmless. */
+static const long hwres_hooks[][2] = {
+	{ SYST_KERNEL_UNMAP, 1 },    { SYST_WHERE, 0 },	   { SYST_IPC_SWITCH_DELAY, 0 },
+	{ SYST_PIN_REAPER, -1 },     { SYST_SEND_NMI, 0 }, { SYST_KSTALE, KSTALE_READ },
+	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },
+};
+#define NR_HWRES_HOOKS (sizeof(hwres_hooks) / sizeof(hwres_hooks[0]))
+
+/* role_test_hooks: spawned with no handle. Each [hwres] hook, with no
+ * handle, with a forged one (a slot we never filled) and with a handle of
+ * another type, must fail as the lookup does; exits with a bit per hook
+ * that did not. */
+void t_role_test_hooks(const char *arg)
+{
+	(void)arg;
+	int send = -1, recv = ep_pair(&send), bad = recv < 0 ? 1 << 30 : 0;
+
+	for (unsigned i = 0; i < NR_HWRES_HOOKS; i++) {
+		long op = hwres_hooks[i][0], a = hwres_hooks[i][1];
+
+		if (syscall6(SYS_TEST, op, a, 0, 0, -1, 0) != -EBADF_ ||
+		    syscall6(SYS_TEST, op, a, 0, 0, SPAWN_HANDLE(7), 0) != -EBADF_ ||
+		    syscall6(SYS_TEST, op, a, 0, 0, recv, 0) != -EPROTOTYPE_)
+			bad |= 1 << i;
+	}
+	exit(bad);
+}
+
+void t_test_hooks_need_hwres(const char *arg)
+{
+	(void)arg;
+	/* We hold it (init gives every test program the hardware resource),
+	 * and a hook that needs it works for us. */
+	T_EXPECT(hwres_handle() >= 0);
+	T_EQ(sys_test(SYST_IPC_SWITCH_DELAY, 0, 0, 0), 0);
+	int pid = start_child("role_test_hooks"), code = -1;
+
+	T_EXPECT(pid > 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 0); /* else: a bit per hook of hwres_hooks[] that let it in */
+	if (code == 0)
+		ut_note("a process without the hardware resource: every [hwres] hook refused");
 }

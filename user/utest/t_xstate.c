@@ -202,7 +202,8 @@ static void run_workers(hold_fn fn, uint32_t bytes, const char *what)
 /*
  * One thread bouncing between two CPUs with nothing else to run: each CPU
  * still holds the thread's older registers when it comes back, so only the
- * per-task fpu_cpu check stops a stale "already loaded" shortcut.
+ * restore tags (the thread's is the other CPU's by then) stop a stale
+ * "already loaded" shortcut.
  */
 static struct worker bouncer;
 
@@ -263,8 +264,8 @@ void t_vector_regs_preserved(const char *arg)
  * with the thread allowed everywhere, so it wakes wherever a CPU is idle;
  * a move to a random CPU; a spin the tick preempts), and check the
  * registers afterwards. A churn thread keeps creating and joining
- * short-lived threads that load the registers too, so task structs (and
- * the addresses other CPUs' owner pointers hold) are reused. xstate_steps
+ * short-lived threads that load the registers too, so task structs are
+ * reused (a new one must start with no CPU holding its state). xstate_steps
  * steps in all (default 2000; the xstate-stress rows run 10^5).
  * Regression for a CPU saving its stale registers over a task's newer
  * state (fpu_owner_stale_cpu): a thread woken on a CPU it ran on long ago

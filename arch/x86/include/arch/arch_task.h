@@ -13,7 +13,7 @@ struct arch_task {
 	void *xstate;
 	uint32_t xstate_size;
 	uint64_t xfeatures;    /* components its buffer holds (the RFBM) */
-	int32_t fpu_cpu;       /* CPU whose registers hold its state */
+	uint64_t fpu_tag;      /* the restore that loaded its state (0: none) */
 	bool *tiles_permitted; /* the process's AMX permission (NULL: kernel thread) */
 	uint32_t tid;	       /* for trace records */
 };

@@ -33,15 +33,18 @@ struct task_ident {
  * The kernel fills it once, first thing in kernel_main (before the IDT is
  * loaded), with arch_entry_init(); the arch calls through its own copy,
  * entry_ops, each call one instruction as a direct call is. The
- * assembly calls the first three fields at fixed offsets
+ * assembly calls the first four fields at fixed offsets
  * (arch/x86/asm_offsets.h ENTRY_OPS_*, checked there).
  */
 struct entry_ops {
 	/* ---- from assembly: entry.S, switch_to.S ---- */
 
-	/* System call (kernel/syscall.c syscall_dispatch): true if SYSRET
-	 * may be used. */
-	bool (*do_syscall)(struct trap_frame *tf);
+	/* System call (kernel/syscall.c syscall_dispatch), one per PTI
+	 * setting as the entry code is (syscall_entry, syscall_entry_pti).
+	 * The exit is always SYSRET: a system call's frame keeps the CS and
+	 * SS that the entry code wrote (arch/trap.h). */
+	void (*do_syscall)(struct trap_frame *tf);
+	void (*do_syscall_pti)(struct trap_frame *tf);
 	/* On the next task's stack, after the register switch of a new
 	 * task's first run (sched/switch.c sched_finish_switch). */
 	void (*finish_switch)(struct task *prev);

@@ -22,11 +22,21 @@ extern bool xstate_saves_with_xsaves;
  * chose (counted as xsave). */
 void xstate_save_slow(struct arch_task *t);
 
-/* Do this CPU's registers hold t's user state? The owner pointer alone
- * can be stale (arch/x86/xstate.c, protocol). Interrupts off. */
+/* Do this CPU's registers hold t's user state? One compare of restore
+ * tags (arch/x86/xstate.c, protocol). Interrupts off. */
 static __always_inline bool xstate_regs_hold(const struct arch_task *t)
 {
-	return this_cpu_read(fpu_owner) == t && t->fpu_cpu == (int32_t)this_cpu_id();
+	return t->fpu_tag == this_cpu_read(fpu_tag);
+}
+
+/* t's state is now in this CPU's registers: a fresh tag for both
+ * (unique: this CPU's tags are its id modulo NR_CPUS, and grow). */
+static __always_inline void xstate_regs_now_hold(struct arch_task *t)
+{
+	uint64_t tag = this_cpu_read(fpu_tag) + NR_CPUS;
+
+	this_cpu_write(fpu_tag, tag);
+	t->fpu_tag = tag;
 }
 
 /* XSAVES of t's components into its buffer (uncounted: callers count). */
@@ -50,7 +60,7 @@ static __always_inline void xstate_xrstors(const struct arch_task *t)
  * it runs on every switch from a user task. */
 static __always_inline void xstate_switch_out(struct arch_task *t)
 {
-	if (!t->xstate || !xstate_regs_hold(t))
+	if (!xstate_regs_hold(t)) /* a task without a buffer has tag 0 */
 		return;
 	if (likely(xstate_saves_with_xsaves)) {
 		xstate_xsaves(t);
@@ -80,21 +90,21 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 {
 	const uint64_t tiledata = 1ull << 18; /* XFEAT_TILEDATA */
 
-	if (!t->xstate)
-		return false;
 	if (likely(xstate_regs_hold(t))) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
-	if (unlikely(!xstate_saves_with_xsaves ||
-		     this_cpu_read(xctl_tiles) != !!(t->xfeatures & tiledata)))
+	if (!t->xstate) /* (tag 0: never held) */
+		return false;
+	/* One compare for both conditions: xctl_tiles is ~0 unless the save
+	 * instruction is XSAVES (arch/x86/xstate.c load_controls). */
+	if (unlikely(this_cpu_read(xctl_tiles) != (t->xfeatures & tiledata)))
 		return xstate_restore_for_user_slow(t);
 	if (unlikely(xstate_has_xfd))
 		this_cpu_inc(counters[CNT_XFD_WRITE_AVOIDED]); /* as load_controls() */
 	xstate_xrstors(t);
 	this_cpu_inc(counters[CNT_XRSTOR]);
-	this_cpu_write(fpu_owner, t);
-	t->fpu_cpu = (int32_t)this_cpu_id();
+	xstate_regs_now_hold(t);
 	return true;
 }
 void xstate_print(void);

@@ -14,7 +14,10 @@
 struct trap_frame {
 	/* The C ABI's callee-saved registers but RBP, lowest: the SYSCALL
 	 * entry leaves their slots unwritten (the C it calls preserves the
-	 * registers; its IRET exit fills the slots: arch/x86/entry.S). */
+	 * registers, and its SYSRET exit finds them there: arch/x86/entry.S).
+	 * A system call's frame leaves by SYSRET only, which loads CS and SS
+	 * from IA32_STAR: no system call may change tf->cs or tf->ss, nor
+	 * expect the slots below RBP to be read. */
 	uint64_t r15, r14, r13, r12, rbx;
 	uint64_t rbp, r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
 	uint64_t vector, error;

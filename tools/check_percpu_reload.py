@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""With the kernel's compiler flags, a per-CPU value is read again after a call.
+
+  check_percpu_reload.py [--self-test]
+
+Per-CPU data is reached through a null __seg_gs pointer (lib/percpu.h
+PERCPU_GS). A task can resume on another CPU after any call that may
+switch (switch_to() itself, or a system call that blocks), so a per-CPU
+value read before such a call must be read again after it. Without
+-fno-delete-null-pointer-checks, GCC 12's pure-const analysis takes a read
+through that null pointer for a read of "local or readonly memory" and
+declares a helper that does nothing else (this_tlb(), this_rq()) const:
+two calls of it are one, across any call in between. So the PTI exit of
+the system-call path, inlined into one function with the entry, used
+this_tlb() read before the system call (the user CR3 of the CPU the task
+had left), and finish_switch() released the run-queue lock of the CPU it
+had left (regression switch_resume_releases_the_left_cpus_rq).
+
+This compiles a probe with `make print-kcflags` (the flags every kernel
+object is built with) and reads the compiler's output: a helper that
+returns this CPU's `tlb` pointer, called before and after an external
+call, must be called twice.
+
+--self-test compiles the same probe without -fno-delete-null-pointer-checks
+and must see one call (the check can fail).
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FLAG = "-fno-delete-null-pointer-checks"
+
+PROBE = r"""
+#include "lib/percpu.h"
+
+void percpu_probe_callee(void);
+uint64_t percpu_probe(void);
+
+/* As this_tlb() (mm/pcid.h) or this_rq() (sched/rq.h); noinline, as GCC
+ * analyses such a helper before it inlines it. */
+static __attribute__((noinline)) void *percpu_probe_tlb(void)
+{
+	return this_cpu_read(tlb);
+}
+
+uint64_t percpu_probe(void)
+{
+	const uint64_t *before = percpu_probe_tlb();
+	uint64_t a = before[0];
+
+	percpu_probe_callee(); /* switch_to(): we may return on another CPU */
+	return a + ((const uint64_t *)percpu_probe_tlb())[1];
+}
+"""
+
+
+def kcflags():
+    p = subprocess.run(["make", "-s", "--no-print-directory", "print-kcflags"], cwd=ROOT,
+                       capture_output=True, text=True, check=True)
+    # Dependency files are the build's business, not the probe's.
+    return [f for f in p.stdout.split() if f not in ("-MMD", "-MP")]
+
+
+def compile_probe(flags, src):
+    with tempfile.TemporaryDirectory() as d:
+        c = os.path.join(d, "probe.c")
+        with open(c, "w") as f:
+            f.write(src)
+        p = subprocess.run(["gcc"] + flags + ["-g0", "-S", "-o", "-", c], cwd=ROOT,
+                           capture_output=True, text=True)
+        if p.returncode:
+            sys.exit("check_percpu_reload: the probe does not compile:\n" + p.stderr)
+        return p.stdout
+
+
+def function_body(asm, name):
+    m = re.search(r"^%s:\n(.*?)^\s*\.size\s+%s," % (name, name), asm, re.S | re.M)
+    if not m:
+        sys.exit("check_percpu_reload: %s not in the compiler's output" % name)
+    return m.group(1)
+
+
+def check(flags):
+    """Calls of the helper in percpu_probe."""
+    body = function_body(compile_probe(flags, PROBE), "percpu_probe")
+    return len(re.findall(r"^\s*call\s+percpu_probe_tlb\b", body, re.M))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--self-test", action="store_true")
+    args = ap.parse_args()
+    flags = kcflags()
+    if FLAG not in flags:
+        print("FAIL: the kernel's flags (make print-kcflags) lack %s" % FLAG)
+        return 1
+    if args.self_test:
+        flags = [f for f in flags if f != FLAG]
+    n = check(flags)
+    print("the per-CPU helper is called %d time(s) around the call (wanted 2)" % n)
+    if args.self_test:
+        if n == 2:
+            print("FAIL: without %s GCC called the helper again: the check cannot "
+                  "fail (has GCC changed?)" % FLAG)
+            return 1
+        print("ok: without %s GCC takes the helper for const and the check fails, "
+              "as it must" % FLAG)
+        return 0
+    if n != 2:
+        print("FAIL: a per-CPU value read before a call is used after it")
+        return 1
+    print("ok: per-CPU values are read again after a call")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
