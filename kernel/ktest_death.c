@@ -10,6 +10,7 @@
 #include "lib/panic.h"
 #include "arch/x86/cpu.h"
 #include "arch/layout.h"
+#include "mm/kheap.h"
 
 /* An address in the vmalloc area that is never mapped. */
 #define UNMAPPED_KERNEL_ADDR (VMALLOC_BASE + VMALLOC_SIZE - 0x1000)
@@ -87,6 +88,38 @@ KTEST(death_stack_overflow)
 {
 	death_stack_overflow_target(0);
 	KT_EXPECT(t, !"the stack overflow did not stop the kernel");
+}
+
+/* The kernel heap's own checks (mm/kheap.c), on a cache of their own so
+ * that nothing else allocates from it meanwhile: a second free of an
+ * object is reported at the free; a write into a freed object when the
+ * object is next handed out (the free list is LIFO: the next allocation
+ * from this cache is the object just freed). */
+static struct kmem_cache death_kheap_cache;
+
+KTEST(death_kheap_double_free)
+{
+	kmem_cache_init(&death_kheap_cache, "death-kheap", 64, 8);
+	void *p = kmem_cache_alloc(&death_kheap_cache);
+
+	KT_EXPECT(t, p);
+	kmem_cache_free(&death_kheap_cache, p);
+	kmem_cache_free(&death_kheap_cache, p);
+	KT_EXPECT(t, !"the double free went unnoticed");
+}
+
+KTEST(death_kheap_write_after_free)
+{
+	kmem_cache_init(&death_kheap_cache, "death-kheap", 64, 8);
+	volatile uint8_t *p = kmem_cache_alloc(&death_kheap_cache);
+
+	KT_EXPECT(t, p);
+	kmem_cache_free(&death_kheap_cache, (void *)p);
+	p[43] = 0x17;
+	void *q = kmem_cache_alloc(&death_kheap_cache);
+
+	KT_EXPECT(t, q == (void *)p);
+	KT_EXPECT(t, !"the write after free went unnoticed");
 }
 
 /* Undefined behaviour the debug kernel (make ubsan) must report with its

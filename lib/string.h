@@ -26,6 +26,8 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 /* Zero whole pages (bytes a multiple of 8, dst 8-byte aligned). */
 void clear_pages(void *dst, size_t bytes);
+/* Store v into `words` 8-byte words at dst (8-byte aligned). */
+void fill_words(void *dst, uint64_t v, size_t words);
 int memcmp(const void *a, const void *b, size_t n);
 void *memchr(const void *s, int c, size_t n);
 size_t strlen(const char *s);

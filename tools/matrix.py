@@ -409,6 +409,15 @@ DEATHS = [
          verdict="fail",
          expect=[r"kernel stack overflow: #DF double fault in death_stack_overflow_target, "
                  r"task \d+ 'kmain' ran below its stack .* into the guard page"]),
+    # The kernel heap's checks (mm/kheap.c: a bitmap per slab, the poison
+    # checked a word at a time).
+    dict(name="kheap-double-free", platform="qemu-bios", cmdline="ktest=death_kheap_double_free",
+         verdict="fail",
+         expect=[r"kheap: double free of death-kheap object 0x[0-9a-f]+"]),
+    dict(name="kheap-write-after-free", platform="qemu-bios",
+         cmdline="ktest=death_kheap_write_after_free", verdict="fail",
+         expect=[r"kheap: death-kheap object 0x[0-9a-f]+ was written after free "
+                 r"\(byte 43 = 0x17\)"]),
     dict(name="ubsan-report", platform="qemu-bios", cmdline="ktest=death_ubsan_shift",
          kernel="ubsan/kernel.elf", verdict="fail",
          expect=[r"UBSAN: shift out of bounds at kernel/ktest_death.c:\d+:\d+ in "

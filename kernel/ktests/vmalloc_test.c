@@ -7,6 +7,9 @@
  *   vmalloc_partial_failure  an allocation that runs out of frames part-way
  *                         returns NULL and gives back, and uncounts,
  *                         exactly the pages it had taken
+ *   vmalloc_first_fit     a freed area's virtual range is found again by
+ *                         the next allocation that fits (first fit from
+ *                         vm_first_free, which a free must lower)
  */
 #include "kernel/ktest.h"
 #include "lib/percpu.h"
@@ -137,4 +140,26 @@ KTEST(vmalloc_partial_failure)
 	KT_EXPECT(t, frames_free() >= free0); /* the drained memory is back */
 	ktest_note("%lu pages with %lu frames free: %s; vmalloc pages %lu before, %lu after",
 		   avail + 5, avail, p ? "mapped" : "NULL", pages0, pages1);
+}
+
+KTEST(vmalloc_first_fit)
+{
+	char *a = vmalloc(PAGE_SIZE), *b = vmalloc(PAGE_SIZE), *c = vmalloc(PAGE_SIZE);
+
+	if (!KT_EXPECT(t, a && b && c))
+		goto out;
+	vfree(b);
+	/* Other CPUs may free (the reaper) or take space meanwhile: a hole
+	 * at or below b's is all first fit promises. */
+	b = vmalloc(PAGE_SIZE);
+	KT_EXPECT(t, b && b < c);
+	vfree(a);
+	vfree(b);
+	a = vmalloc(PAGE_SIZE);
+	b = NULL;
+	KT_EXPECT(t, a && a < c);
+out:
+	vfree(a);
+	vfree(b);
+	vfree(c);
 }
