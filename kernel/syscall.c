@@ -530,9 +530,10 @@ static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti)
 	if (unlikely(tf->rip >= USER_TOP))
 		syscall_return_noncanonical(tf);
 	irq_disable();
-	exit_to_user_work_as(pti); /* prepare_return_to_user(tf), inline */
-				   /* The entry code leaves by SYSRET, RCX and R11 loaded from the
-	 * frame's RIP and RFLAGS (CS and SS are the entry's: arch/trap.h). */
+	/* prepare_return_to_user(tf), inline. The entry code then leaves by
+	 * SYSRET, RCX and R11 loaded from the frame's RIP and RFLAGS (CS and
+	 * SS are the entry's: arch/trap.h). */
+	exit_to_user_work_as(pti);
 }
 
 void syscall_dispatch(struct trap_frame *tf)

@@ -46,8 +46,8 @@ void pti_note_entry_slow(void);
  * (mm/pcid.h says who clears and sets it), so the exit loads that cached
  * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
  * that case. Counted once, in pti_cr3, which counter_read() adds to
- * cr3_write and cr3_write_noflush (one increment on the path, not two). This CPU's own fields (written by it
- * only, interrupts off).
+ * cr3_write and cr3_write_noflush (one increment on the path, not two).
+ * This CPU's own fields (written by it only, interrupts off).
  */
 static __always_inline void pti_prepare_exit_as(bool on)
 {

@@ -242,8 +242,10 @@ void xstate_init_cpu(void)
 	/* No task's xfeatures match ~0: only XSAVES exits inline. */
 	this_cpu_write(xctl_tiles, xs.mode == XMODE_XSAVES ? 0 : ~0ull);
 	/* This CPU's first tag: its id modulo NR_CPUS, and not 0 (the tag of
-	 * a task no restore has loaded). */
-	this_cpu_write(fpu_tag, (uint64_t)this_cpu_id() + NR_CPUS);
+	 * a task no restore has loaded). Only once: a tag that went back
+	 * could name an older restore that a task still holds. */
+	if (!this_cpu_read(fpu_tag))
+		this_cpu_write(fpu_tag, (uint64_t)this_cpu_id() + NR_CPUS);
 	if (xs.mode == XMODE_FXSAVE)
 		return;
 	write_cr4(read_cr4() | CR4_OSXSAVE);
