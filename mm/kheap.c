@@ -123,10 +123,14 @@ static struct slab *slab_new(struct kmem_cache *c)
 	return s;
 }
 
+/* A word of an object of any type (the poison check reads whatever its
+ * last owner wrote). */
+typedef uint64_t __attribute__((may_alias)) any_word;
+
 static void check_poison(struct kmem_cache *c, const uint8_t *o)
 {
 	for (uint32_t w = c->unpoisoned; w < c->obj_size; w += 8) {
-		if (*(const uint64_t *)(o + w) == POISON_WORD)
+		if (*(const any_word *)(o + w) == POISON_WORD)
 			continue;
 		for (uint32_t i = w;; i++) { /* the first byte that differs */
 			if (o[i] != POISON)
