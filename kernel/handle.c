@@ -98,16 +98,10 @@ long handle_get_current(uint64_t h, unsigned type, uint32_t need, struct kobj **
 
 long handle_check_current(uint64_t h, unsigned type, uint32_t need)
 {
-	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+	uint32_t seq;
+	const struct hslot *s = handle_slot_live(proc_current()->handles, h, &seq);
 
-	if (h > 0x7fffffffull || idx >= PROC_MAX_HANDLES)
-		return -EBADF;
-	const struct hslot *s = &proc_current()->handles[idx];
-	/* Acquire: the fields after seq; pairs with the release store of seq
-	 * in slot_fill(), as in handle_get(). */
-	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-
-	if (seq != ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1))
+	if (!s)
 		return -EBADF;
 	uint32_t t = READ_ONCE(s->type), rights = READ_ONCE(s->rights);
 
@@ -119,11 +113,7 @@ long handle_check_current(uint64_t h, unsigned type, uint32_t need)
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (READ_ONCE(s->seq) != seq)
 		return -EBADF; /* closed (or reused) under us */
-	if (t != type)
-		return -EPROTOTYPE;
-	if ((rights & need) != need)
-		return -EACCES;
-	return 0;
+	return handle_fits(t, rights, type, need);
 }
 
 static void handle_new(struct kobj *o, uint32_t rights)

@@ -85,6 +85,37 @@ static inline bool kobj_tryget(struct kobj *o)
 long handle_race(struct kobj *o);
 
 /*
+ * The first half of every lookup (handle_get, handle_check_current): the
+ * slot h names, if h is live there (else NULL), its seq in *seq.
+ */
+static __always_inline struct hslot *handle_slot_live(struct hslot *table, uint64_t h,
+						      uint32_t *seq)
+{
+	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+
+	if (unlikely(h > 0x7fffffffull || idx >= PROC_MAX_HANDLES))
+		return NULL;
+	struct hslot *s = &table[idx];
+
+	/* Acquire: the caller reads the slot's fields after seq. Pairs with
+	 * the release store of seq in slot_fill(). */
+	*seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (unlikely(*seq != ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1)))
+		return NULL;
+	return s;
+}
+
+/* A live handle's type and rights against what the caller asks for. */
+static __always_inline long handle_fits(uint32_t t, uint32_t rights, unsigned type, uint32_t need)
+{
+	if (unlikely(t != type))
+		return -EPROTOTYPE;
+	if (unlikely((rights & need) != need))
+		return -EACCES;
+	return 0;
+}
+
+/*
  * The object behind handle h in a table (p->handles), with a reference the caller drops with
  * kobj_put(), if h is live, names an object of this type and has every
  * right in need. Lock-free: reads the slot, takes the reference, re-reads
@@ -93,24 +124,16 @@ long handle_race(struct kobj *o);
 static inline long handle_get(struct hslot *table, uint64_t h, unsigned type, uint32_t need,
 			      struct kobj **out)
 {
-	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
+	uint32_t seq;
+	struct hslot *s = handle_slot_live(table, h, &seq);
 
-	if (unlikely(h > 0x7fffffffull || idx >= PROC_MAX_HANDLES))
-		return -EBADF;
-	struct hslot *s = &table[idx];
-	/* Acquire: the slot's fields are read after its seq. Pairs with the
-	 * release store of seq in slot_fill(). */
-	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-
-	if (unlikely(seq != ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1)))
+	if (!s)
 		return -EBADF;
 	struct kobj *o = READ_ONCE(s->obj);
-	uint32_t t = READ_ONCE(s->type), rights = READ_ONCE(s->rights);
+	long err = handle_fits(READ_ONCE(s->type), READ_ONCE(s->rights), type, need);
 
-	if (unlikely(t != type))
-		return -EPROTOTYPE;
-	if (unlikely((rights & need) != need))
-		return -EACCES;
+	if (err)
+		return err;
 	if (unlikely(!kobj_tryget(o)))
 		return -EBADF; /* closed and freed under us */
 	if (unlikely(READ_ONCE(s->seq) != seq))

@@ -93,10 +93,11 @@
  * ours): the general path would call it at the same point, with the same
  * state. What resumes us is the general tail, the same functions as in
  * ipc_call() and ipc_reply_recv() (call_woken, recv_woken): whichever path
- * the partner (or a kill) took, we find the state those functions would. A failed precondition
- * changes nothing but a counter (ipc_fused_miss) and runs the general
- * path from the start. Counters: ipc_fused for hand-overs it made (each
- * also counts ipc_fastpath, as the general direct switch does).
+ * the partner (or a kill) took, we find the state those functions would.
+ * A failed precondition changes nothing but a counter (ipc_fused_miss) and
+ * runs the general path from the start. Counters: ipc_fused for hand-overs
+ * it made (each also counts ipc_fastpath, as the general direct switch
+ * does).
  *
  * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
  * R8); the kernel copies them task to task and never touches user memory.

@@ -80,7 +80,7 @@ struct percpu {
 	void *arch;		   /* arch/: per-CPU arch state (APIC, xstate) */
 	void *tlb;		   /* mm/: PCID slots, flush state */
 	/* mm/: hardware value of the loaded mm's user CR3 in the current slot
-	 * with the no-flush bit, for pti_prepare_exit's fast path (mm/pti.h);
+	 * with the no-flush bit, for pti_prepare_exit_as's fast path (mm/pti.h);
 	 * 0 when that path may not be taken: pti=off, pcid=off, tlbcheck=on,
 	 * no user root (the slot's ucr3_keep is 0 then), or the current
 	 * slot's user PCID is stale or has precise flushes queued. Set with

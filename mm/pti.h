@@ -43,11 +43,13 @@ void pti_note_entry_slow(void);
 /*
  * The common exit, inline: user_cr3_keep (per CPU) is non-zero only while
  * the current slot's user PCID is not stale and no precise flush is queued
- * (mm/pcid.h says who clears and sets it), so the exit loads that cached
+ * (lib/percpu.h says who clears and sets it), so the exit loads that cached
  * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
  * that case. Counted once, in pti_cr3, which counter_read() adds to
  * cr3_write and cr3_write_noflush (one increment on the path, not two).
- * This CPU's own fields (written by it only, interrupts off).
+ * This CPU's own fields (written by it only, interrupts off). `on` is the
+ * PTI setting: a constant in the system-call path, compiled once per
+ * setting (kernel/syscall.c); pti_enabled elsewhere.
  */
 static __always_inline void pti_prepare_exit_as(bool on)
 {
@@ -73,17 +75,6 @@ static __always_inline void pti_note_entry_as(bool on)
 	if (unlikely(tlbcheck_enabled))
 		pti_note_entry_slow();
 }
-/* The same for code that tests the switch itself; the system-call path
- * is compiled once per setting (kernel/syscall.c) and passes a constant. */
-static __always_inline void pti_prepare_exit(void)
-{
-	pti_prepare_exit_as(pti_enabled);
-}
-static __always_inline void pti_note_entry(void)
-{
-	pti_note_entry_as(pti_enabled);
-}
-
 /* The user root maps nothing of the kernel but the entry area; returns the
  * number of violations (printed). */
 int pti_check_user_root(const struct mm *mm);

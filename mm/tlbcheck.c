@@ -170,7 +170,7 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 	const struct asid_slot *as = &ts->slots[slot];
 
 	/* A user PCID marked stale is flushed by its next load, whatever the
-	 * slot holds now (pti_prepare_exit); until then nothing uses it. */
+	 * slot holds now (pti_prepare_exit_as); until then nothing uses it. */
 	if ((p & UPCID_BIT) && as->user_stale && tcs[c]->pcid != p)
 		return true;
 	if (as->ctx_id != s->ctx)
