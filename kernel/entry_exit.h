@@ -19,34 +19,27 @@
 #include "mm/pti.h"
 #include "mm/mm.h"
 
+/* Out of line: a kill, a due reschedule, a PASID resync or a sync-core
+ * registration (TF_EXIT_WORK), then the same restore as below
+ * (kernel/entry_work.c). Returns with interrupts off. */
+void exit_to_user_work_slow(void);
+
 static __always_inline void exit_to_user_work_as(bool pti)
 {
-	for (;;) {
-		struct task *t = current_task();
-
-		if (t->flags & TF_KILLED) {
-			irq_enable();
-			thread_exit(-EINTR);
-		}
-		if (this_cpu_read(need_resched)) {
-			irq_enable();
-			preempt_schedule();
-			irq_disable();
-			continue;
-		}
-		break;
-	}
 	struct task *t = current_task();
-	bool restored = xstate_restore_for_user(&t->arch);
 
-	/* Filters only (each callee tests the same again): the common exit
-	 * calls neither. Relaxed loads, as the callees' own. */
-	if (unlikely((__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_PASID_RESYNC) ||
-		     (pasid_mode == PASID_XSTATE && restored)))
-		pasid_restore_for_user(t, restored);
-	if (unlikely(__atomic_load_n(&t->mm->membarrier_flags, __ATOMIC_RELAXED) &
-		     MEMBARRIER_REG_SYNC_CORE))
-		membarrier_return_to_user(t);
+	/* One test of the task's flags and one of this CPU's need_resched
+	 * for everything but the extended-state restore: the flags this
+	 * path must act on are in TF_EXIT_WORK (sched/task.h), each set
+	 * before the event it stands for is acted upon elsewhere.
+	 * Other CPUs set TF_KILLED and friends concurrently (atomic RMWs):
+	 * one plain read, which the compiler tests in memory (a volatile or
+	 * atomic load costs a MOV more); it can only be early, and the slow
+	 * path and the later exits read again. */
+	if (unlikely((t->flags & TF_EXIT_WORK) || this_cpu_read(need_resched)))
+		exit_to_user_work_slow();
+	else if (unlikely(xstate_restore_for_user(&t->arch)) && pasid_mode == PASID_XSTATE)
+		pasid_restore_for_user(t, true); /* XRSTORS loaded the PASID */
 	pti_prepare_exit_as(pti);
 	/* No fence needed: an initiator that still reads KERNEL just sends an
 	 * IPI we did not need (mm/kflush.c). */

@@ -8,7 +8,9 @@
  * (irq_enter_from_idle).
  * Exit: with interrupts off, loop until nothing is pending: a kill makes
  * the thread exit, a due reschedule switches away (and back); then the
- * user's extended state is made live, and the CPU publishes USER.
+ * user's extended state is made live, and the CPU publishes USER. The
+ * common exit (kernel/entry_exit.h) tests the task's TF_EXIT_WORK flags
+ * and need_resched once and comes here only if one is set.
  */
 #include "kernel/entry_work.h"
 #include "kernel/entry_exit.h"
@@ -33,6 +35,34 @@ void user_enter_kernel_trap(void)
 void irq_enter_from_idle(void)
 {
 	kflush_enter_from_idle();
+}
+
+void exit_to_user_work_slow(void)
+{
+	struct task *t;
+
+	for (;;) {
+		t = current_task();
+		if (t->flags & TF_KILLED) {
+			irq_enable();
+			thread_exit(-EINTR);
+		}
+		if (this_cpu_read(need_resched)) {
+			irq_enable();
+			preempt_schedule();
+			irq_disable();
+			continue;
+		}
+		break;
+	}
+	bool restored = xstate_restore_for_user(&t->arch);
+
+	/* Each callee tests its flag again. Relaxed, as the callees' own. */
+	if ((__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_PASID_RESYNC) ||
+	    (pasid_mode == PASID_XSTATE && restored))
+		pasid_restore_for_user(t, restored);
+	if (__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_SYNC_CORE)
+		membarrier_return_to_user(t);
 }
 
 void prepare_return_to_user(struct trap_frame *tf)

@@ -33,11 +33,24 @@
  *       (IRET is serializing, SDM Vol. 3A 10.3);
  *     - anything that returns with SYSRET (not serializing), or a lazy
  *       catch-up without a CR3 write: nothing serializes by itself. So
- *       mm->sync_core_gen is bumped before the IPIs, and the return to
- *       user of any thread whose task->sync_core_gen is older runs
- *       arch_sync_core() (SERIALIZE where present, else CPUID) first. The IPI
+ *       the caller bumps mm->sync_core_gen, then marks every thread of
+ *       the process TF_SYNC_CORE (under p->lock), then sends the IPIs;
+ *       a thread's return to user that finds the mark (one test, with
+ *       the other exit work: kernel/entry_exit.h) clears it, then reads
+ *       the generation and, if its task->sync_core_gen is older, runs
+ *       arch_sync_core() (SERIALIZE where present, else CPUID). The IPI
  *       path takes that route too (one extra serialization, never one
  *       too few).
+ *   Why no thread is missed: the mark is set after the bump, and the
+ *   return clears it before it reads the generation (release set,
+ *   acquire clear), so a return that clears our mark reads our bump, and
+ *   a return that ran before our mark leaves it for the next return. A
+ *   thread that does not return to user between our mark and our scan is
+ *   either running mm then (interrupted: IRET) or starts after the scan
+ *   and returns with the mark set. A thread created after the marking
+ *   enters user mode first by IRET (kernel/proc.c). Only a sync-core
+ *   membarrier marks threads, so a process that registered but never
+ *   asks pays nothing on its returns to user.
  */
 #include "kernel/membarrier.h"
 #include "kernel/counters.h"
@@ -47,6 +60,7 @@
 #include "kernel/smp.h"
 #include "mm/mm.h"
 #include "sched/task.h"
+#include "kernel/proc.h"
 #include "arch/cpu.h"
 
 static void handler(void *arg)
@@ -98,6 +112,20 @@ static uint32_t ipi_runners(struct mm *mm)
 	return n;
 }
 
+/* Mark every live thread of p for a serialization at its next return to
+ * user (TF_SYNC_CORE). Under p->lock: the thread list's. Release: pairs
+ * with the acquire clear in membarrier_return_to_user(). */
+static void mark_threads(struct proc *p)
+{
+	struct list_node *pos;
+
+	spin_lock(&p->lock);
+	list_for_each (pos, &p->threads)
+		__atomic_fetch_or(&list_entry(pos, struct task, proc_link)->flags, TF_SYNC_CORE,
+				  __ATOMIC_RELEASE);
+	spin_unlock(&p->lock);
+}
+
 long membarrier_cmd(uint64_t cmd, uint64_t flags)
 {
 	struct mm *mm = current_task()->mm;
@@ -130,11 +158,14 @@ long membarrier_cmd(uint64_t cmd, uint64_t flags)
 	case MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
 		if (!(reg & MEMBARRIER_REG_SYNC_CORE))
 			return -EPERM;
-		/* Bump first: every return to user after this sees it. LOCK
-		 * XADD is a full barrier (our accesses before the scan). Pairs
-		 * with the acquire load in membarrier_return_to_user() and with
-		 * handler()'s smp_mb(). */
+		/* Bump first, then mark (the header says why in this order).
+		 * LOCK XADD is a full barrier (our accesses before the scan).
+		 * Pairs with the acquire load in membarrier_return_to_user()
+		 * and with handler()'s smp_mb(). */
 		__atomic_add_fetch(&mm->sync_core_gen, 1, __ATOMIC_SEQ_CST);
+		mark_threads(proc_current());
+		smp_mb(); /* the marks before the scan's loads; pairs with the
+			   * full barrier of the switch paths (header) */
 		ipi_runners(mm);
 		smp_mb(); /* the IPIs completed before our later accesses;
 			   * pairs with handler()'s smp_mb(), as above */
@@ -148,8 +179,11 @@ void membarrier_return_to_user(struct task *t)
 {
 	struct mm *mm = t->mm;
 
-	if (!(__atomic_load_n(&mm->membarrier_flags, __ATOMIC_RELAXED) & MEMBARRIER_REG_SYNC_CORE))
+	if (!(__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_SYNC_CORE))
 		return;
+	/* Clear before reading the generation (the header says why).
+	 * Acquire: pairs with the release in mark_threads(). */
+	__atomic_fetch_and(&t->flags, ~TF_SYNC_CORE, __ATOMIC_ACQUIRE);
 	/* Acquire: pairs with the bump in membarrier_cmd(). */
 	uint64_t gen = __atomic_load_n(&mm->sync_core_gen, __ATOMIC_ACQUIRE);
 

@@ -14,8 +14,8 @@
 struct task;
 
 long membarrier_cmd(uint64_t cmd, uint64_t flags);
-/* Return to user: serialize if a sync-core membarrier happened since t
- * last did. */
+/* Return to user: if a sync-core membarrier marked t (TF_SYNC_CORE),
+ * clear the mark and serialize unless t already did since. */
 void membarrier_return_to_user(struct task *t);
 /* Tests: the sync-core generation the current thread has serialized to. */
 long membarrier_sync_core_gen(void);
