@@ -276,6 +276,16 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 
 	bootinfo_init(info_pa);
 	cmdline_apply(boot_info_parsed.cmdline);
+	if (tlbcheck_enabled) {
+		/* The checker models the PTI entry's CR3 write: its own
+		 * system call (kernel/syscall.c), so that the others never
+		 * test the switch. Before the first system call (no user
+		 * mode yet, one CPU). */
+		struct entry_ops checked = entry_hooks;
+
+		checked.do_syscall_pti = syscall_dispatch_pti_tlbcheck;
+		arch_entry_init(&checked);
+	}
 	cpu_detect();
 	spin_mode_init(cpu_has(FEAT_HYPERVISOR));
 	spin_set_watchdog(lockup_check_spin);

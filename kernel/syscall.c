@@ -513,11 +513,12 @@ long syscall_invoke(uint64_t nr, const uint64_t args[6])
 /*
  * The system call, compiled once per PTI setting (pti a constant): the
  * entry code the boot chose calls its own (arch/entry.h), so that neither
- * tests the switch at entry or exit.
+ * tests the switch at entry or exit. The same for tlbcheck=on with PTI
+ * (may_check): the others never test that switch either.
  */
-static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti)
+static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti, bool may_check)
 {
-	user_enter_kernel_as(pti);
+	user_enter_kernel_as(pti, may_check);
 	this_cpu_inc(counters[CNT_SYSCALL]);
 	irq_enable();
 	uint64_t nr = tf->rax;
@@ -536,12 +537,25 @@ static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti)
 	exit_to_user_work_as(pti);
 }
 
-void syscall_dispatch(struct trap_frame *tf)
+/* Without a frame of their own: the entry code calls them with RBP 0
+ * (the end of the frame chain), which their callees' frames then link to,
+ * so a backtrace still names them (by their callee's return address) and
+ * ends there. Setting up RBP here would cost four instructions per system
+ * call for nothing. They must not use RBP otherwise: the row
+ * static/syscall_dispatch_keeps_rbp checks their code. */
+#define NO_FRAME __attribute__((optimize("omit-frame-pointer")))
+
+NO_FRAME void syscall_dispatch(struct trap_frame *tf)
 {
-	syscall_dispatch_as(tf, false);
+	syscall_dispatch_as(tf, false, false);
 }
 
-void syscall_dispatch_pti(struct trap_frame *tf)
+NO_FRAME void syscall_dispatch_pti(struct trap_frame *tf)
 {
-	syscall_dispatch_as(tf, true);
+	syscall_dispatch_as(tf, true, false);
+}
+
+NO_FRAME void syscall_dispatch_pti_tlbcheck(struct trap_frame *tf)
+{
+	syscall_dispatch_as(tf, true, true);
 }

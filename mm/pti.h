@@ -67,12 +67,14 @@ static __always_inline void pti_prepare_exit_as(bool on)
 	pti_prepare_exit_slow();
 }
 
-static __always_inline void pti_note_entry_as(bool on)
+/* may_check: false where the caller is compiled for tlbcheck=off only
+ * (kernel/syscall.c picks its system call at boot). */
+static __always_inline void pti_note_entry_as(bool on, bool may_check)
 {
 	if (!on)
 		return;
 	this_cpu_inc(counters[CNT_PTI_CR3]); /* the entry code's, as above */
-	if (unlikely(tlbcheck_enabled))
+	if (may_check && unlikely(tlbcheck_enabled))
 		pti_note_entry_slow();
 }
 /* The user root maps nothing of the kernel but the entry area; returns the

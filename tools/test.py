@@ -290,6 +290,14 @@ def static_checks(t):
         p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_percpu_reload.py")]
                            + extra, cwd=ROOT, capture_output=True, text=True)
         t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
+    # The system-call functions compiled without a frame pointer never use
+    # RBP (a backtrace below them follows it), and the check sees a
+    # frameless function that does.
+    for name, extra in (("syscall_dispatch_keeps_rbp", []),
+                        ("syscall_dispatch_keeps_rbp-self-test", ["--self-test"])):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_frameless.py")]
+                           + extra, cwd=ROOT, capture_output=True, text=True)
+        t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
     asm_offset_contract(t)
 
 

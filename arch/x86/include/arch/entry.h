@@ -30,8 +30,10 @@ struct task_ident {
 
 /*
  * Everything the arch's trap, system-call and switch code calls above it.
- * The kernel fills it once, first thing in kernel_main (before the IDT is
- * loaded), with arch_entry_init(); the arch calls through its own copy,
+ * The kernel fills it first thing in kernel_main (before the IDT is
+ * loaded), with arch_entry_init(), and once more after reading the command
+ * line when a switch picks another system call (tlbcheck=on: still one
+ * CPU, no user mode); the arch calls through its own copy,
  * entry_ops, each call one instruction as a direct call is. The
  * assembly calls the first four fields at fixed offsets
  * (arch/x86/asm_offsets.h ENTRY_OPS_*, checked there).
