@@ -89,6 +89,11 @@ struct percpu {
 	 * current slot (mm/pti.c), the only writers of user_stale = true and
 	 * of the queue. This CPU only. */
 	uint64_t user_cr3_keep;
+	/* mm/kflush.c: the kernel-flush generation the loaded PCID reached
+	 * (the current slot's kgen). Here rather than in the cpu_tlb, so
+	 * that the entry from user compares it without that pointer. This
+	 * CPU only. */
+	uint64_t kgen_seen;
 	void *trace;		    /* kernel/trace.c ring */
 	uint64_t fpu_tag;	    /* arch/x86/xstate.c: the tag of the last restore here */
 	struct arch_task *cur_arch; /* arch/x86/switch.c: the running task's

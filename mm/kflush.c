@@ -119,15 +119,17 @@ static bool catch_up_in_tx(void)
 	struct cpu_tlb *ts = this_tlb();
 	uint64_t g = kflush_generation();
 
-	if (!ts || ts->kgen_seen >= g)
+	uint64_t seen = this_cpu_read(kgen_seen);
+
+	if (!ts || seen >= g)
 		return false;
 	struct asid_slot *s = &ts->slots[ts->cur];
 	struct mm *mm = this_cpu_read(shared.loaded_mm);
 
 	this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
 	if (tlbinject != INJECT_SKIP_KFLUSH) {
-		if (kflush_decide(ring, ts->kgen_seen, g, KFLUSH_CEILING) == FLUSH_PAGES &&
-		    flush_ring_pages(ts->kgen_seen, g)) {
+		if (kflush_decide(ring, seen, g, KFLUSH_CEILING) == FLUSH_PAGES &&
+		    flush_ring_pages(seen, g)) {
 			trace(TR_KFLUSH_CATCHUP, TRKF_PAGES, g);
 		} else {
 			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
@@ -135,7 +137,7 @@ static bool catch_up_in_tx(void)
 			tlb_flush_current_pcid(mm, s);
 		}
 	}
-	ts->kgen_seen = g;
+	this_cpu_write(kgen_seen, g);
 	s->kgen = g;
 	if (tlbcheck_enabled)
 		tlbcheck_kernel_caught_up(g);
@@ -192,11 +194,13 @@ void kflush_assert_caught_up(const void *p, const char *what)
 		const struct kflush_range *r = &ring[i];
 		uint64_t g = READ_ONCE(r->gen);
 
-		if (g > ts->kgen_seen && va >= READ_ONCE(r->start) && va < READ_ONCE(r->end))
+		if (g > this_cpu_read(kgen_seen) && va >= READ_ONCE(r->start) &&
+		    va < READ_ONCE(r->end))
 			panic("kflush: cpu %u reads %s at %p through a kernel mapping it has not "
 			      "flushed (range [%#lx, %#lx) freed at generation %lu, this CPU at "
 			      "%lu): the page may be another's by now",
-			      this_cpu_id(), what, p, r->start, r->end, g, ts->kgen_seen);
+			      this_cpu_id(), what, p, r->start, r->end, g,
+			      this_cpu_read(kgen_seen));
 	}
 }
 

@@ -32,25 +32,24 @@ static __always_inline uint64_t kflush_generation(void)
  * Inline: the common case compares two generations and calls nothing. */
 static __always_inline void kflush_enter_kernel(bool with_fence)
 {
-	const struct cpu_tlb *ts = this_tlb();
-
 	this_cpu_write(entry.context, CTX_KERNEL);
 	if (with_fence)
 		smp_mb(); /* store KERNEL before loading kgen; pairs with the
 			   * initiator's smp_mb() in kflush_kernel_ranges */
-	if (unlikely(!ts || ts->kgen_seen < kflush_generation()))
+	/* Before this CPU has TLB state (kgen_seen 0), the catch-up
+	 * returns at once. */
+	if (unlikely(this_cpu_read(kgen_seen) < kflush_generation()))
 		kflush_catch_up();
 }
 /* Entry from user mode: the entry code (arch/x86/entry.S) already stored
- * KERNEL, before its CR3 write. This CPU has run user code, so its TLB
- * state exists (switch_mm dereferences it unconditionally). */
+ * KERNEL, before its CR3 write. */
 static __always_inline void kflush_enter_from_user(bool with_fence)
 {
 	if (with_fence)
 		smp_mb(); /* as in kflush_enter_kernel(): the entry code's
 			   * store of KERNEL before loading kgen; pairs with the
 			   * initiator's smp_mb() in kflush_kernel_ranges */
-	if (unlikely(this_tlb()->kgen_seen < kflush_generation()))
+	if (unlikely(this_cpu_read(kgen_seen) < kflush_generation()))
 		kflush_catch_up();
 }
 /* The same for an interrupt that found the CPU idle, before its handler

@@ -70,7 +70,7 @@ void pcid_init_cpu(void)
 	t->prev = 0;
 	this_cpu_write(user_cr3_keep, 0);
 	t->next_victim = 0;
-	t->kgen_seen = 0;
+	this_cpu_write(kgen_seen, 0);
 	this_cpu_write(tlb, t);
 	if (pcid_hw) {
 		/* CR4.PCIDE may only be set while CR3[11:0] is 0 (SDM Vol. 3A

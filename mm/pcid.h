@@ -39,9 +39,10 @@ struct cpu_tlb {
 	uint32_t prev; /* slot loaded before cur: checked first (two spaces
 			* taking turns, as IPC does, find each other there) */
 	uint32_t next_victim;
-	/* (The user CR3 the exit may keep is per CPU, user_cr3_keep in
-	 * lib/percpu.h, so that the exit reads it without this struct.) */
-	uint64_t kgen_seen; /* kernel-flush generation the loaded PCID reached */
+	/* (The user CR3 the exit may keep and the kernel-flush generation
+	 * the loaded PCID reached are per CPU, user_cr3_keep and kgen_seen
+	 * in lib/percpu.h, so that entry and exit read them without this
+	 * struct.) */
 };
 
 static inline struct cpu_tlb *this_tlb(void)

@@ -38,7 +38,8 @@ static __always_inline bool load_mm_fast(struct mm *next)
 
 	if (unlikely(!switch_mm_fast_allowed))
 		return false;
-	if (slot >= ts->nr || s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
+	/* (slot < ts->nr: prev is 0 or a former cur.) */
+	if (s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
 	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
 		return false;
 	/* Acquire, as load_mm_in_tx's: after the mask bit. Pairs with the
@@ -50,7 +51,7 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	if (ts->cur != slot)
 		ts->prev = ts->cur;
 	ts->cur = slot;
-	ts->kgen_seen = s->kgen;
+	this_cpu_write(kgen_seen, s->kgen);
 	this_cpu_write(shared.loaded_mm, next);
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
 	this_cpu_write(user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep); /* queue empty: above */

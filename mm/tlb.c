@@ -446,7 +446,7 @@ static void load_mm_in_tx(struct mm *next)
 	if (ts->cur != slot)
 		ts->prev = ts->cur;
 	ts->cur = slot;
-	ts->kgen_seen = s->kgen;
+	this_cpu_write(kgen_seen, s->kgen);
 	this_cpu_write(shared.loaded_mm, next);
 	pcid_load_cr3(next, slot, flush);
 }
