@@ -17,7 +17,19 @@
 #define PCPU_CONTEXT	     192
 #define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
 
-#define TF_SIZE 176 /* sizeof(struct trap_frame) */
+#define TF_SIZE	  176 /* sizeof(struct trap_frame) */
+/* The slots the SYSRET exit loads (arch/x86/entry.S). */
+#define TF_RBP	  40
+#define TF_R10	  56
+#define TF_R9	  64
+#define TF_R8	  72
+#define TF_RDI	  80
+#define TF_RSI	  88
+#define TF_RDX	  96
+#define TF_RAX	  112
+#define TF_RIP	  136
+#define TF_RFLAGS 152
+#define TF_RSP	  160
 
 /* Paranoid entry: the per-CPU area containing the IST stack is aligned to
  * this (arch/percpu.h PERCPU_STRIDE), struct percpu at its start. */
@@ -52,6 +64,18 @@ _Static_assert(PCPU_ENTRY_STACK_PTR == offsetof(struct percpu, entry.entry_stack
 _Static_assert(PCPU_CONTEXT == offsetof(struct percpu, entry.context), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
+_Static_assert(TF_RBP == offsetof(struct trap_frame, rbp) &&
+		       TF_R10 == offsetof(struct trap_frame, r10) &&
+		       TF_R9 == offsetof(struct trap_frame, r9) &&
+		       TF_R8 == offsetof(struct trap_frame, r8) &&
+		       TF_RDI == offsetof(struct trap_frame, rdi) &&
+		       TF_RSI == offsetof(struct trap_frame, rsi) &&
+		       TF_RDX == offsetof(struct trap_frame, rdx) &&
+		       TF_RAX == offsetof(struct trap_frame, rax) &&
+		       TF_RIP == offsetof(struct trap_frame, rip) &&
+		       TF_RFLAGS == offsetof(struct trap_frame, rflags) &&
+		       TF_RSP == offsetof(struct trap_frame, rsp),
+	       "asm offset");
 _Static_assert(PCPU_AREA_ALIGN == PERCPU_STRIDE && PERCPU_AREA_END <= PERCPU_STRIDE,
 	       "paranoid entry: IST stacks in a PERCPU_STRIDE-aligned area");
 _Static_assert(ENTRY_OPS_DO_SYSCALL == offsetof(struct entry_ops, do_syscall), "asm offset");

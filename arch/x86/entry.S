@@ -32,7 +32,6 @@
 
 #define SEL_UCODE_RPL3 0x23
 #define SEL_UDATA_RPL3 0x1b
-#define TF_RSP_OFF     (15 * 8 + 16 + 24) /* frame: regs, vector, error, rip, cs, rflags, rsp */
 
 	.section .entry.text, "ax"
 	.code64
@@ -236,15 +235,24 @@ return_to_user:
 	.endif
 	/* SYSRET, always: the frame's CS and SS are the ones pushed above
 	 * (arch/trap.h), and the C checked that RIP is canonical. RCX = RIP
-	 * and R11 = RFLAGS from the frame, as a system call left them. */
+	 * and R11 = RFLAGS from the frame, as a system call left them. The
+	 * registers are loaded, not popped: RSP leaves the frame by a load
+	 * too (below), so nothing needs it to walk the frame, and the frame's
+	 * RCX and R11 are never read. */
 	.if \pti
-	movq TF_RSP_OFF(%rsp), %rcx
+	movq TF_RSP(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
 	.endif
-	addq $40, %rsp
-	POP_SCRATCH_REGS
-	movq 16(%rsp), %rcx		/* rip (after the pops: vector, error, rip) */
-	movq 32(%rsp), %r11		/* rflags */
+	movq TF_RBP(%rsp), %rbp
+	movq TF_R10(%rsp), %r10
+	movq TF_R9(%rsp), %r9
+	movq TF_R8(%rsp), %r8
+	movq TF_RDI(%rsp), %rdi
+	movq TF_RSI(%rsp), %rsi
+	movq TF_RDX(%rsp), %rdx
+	movq TF_RAX(%rsp), %rax
+	movq TF_RIP(%rsp), %rcx
+	movq TF_RFLAGS(%rsp), %r11
 	.if \pti
 	cmpq $0, %gs:PCPU_FLUSH_COUNT
 	jne .Lsysret_flush\@
@@ -255,7 +263,7 @@ return_to_user:
 	movq %rsp, %cr3
 	movq %gs:PCPU_SCRATCH_RSP, %rsp
 	.else
-	movq 40(%rsp), %rsp		/* the user's RSP, from the frame */
+	movq TF_RSP(%rsp), %rsp		/* the user's RSP, from the frame */
 	.endif
 	swapgs
 	sysretq
