@@ -94,10 +94,10 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
-	if (!t->xstate) /* (tag 0: never held) */
-		return false;
-	/* One compare for both conditions: xctl_tiles is ~0 unless the save
-	 * instruction is XSAVES (arch/x86/xstate.c load_controls). */
+	/* t has a buffer: a user task gets it before it first runs
+	 * (kernel/proc.c) and loses it only once dead. One compare for both
+	 * conditions: xctl_tiles is ~0 unless the save instruction is XSAVES
+	 * (arch/x86/xstate.c load_controls). */
 	if (unlikely(this_cpu_read(xctl_tiles) != (t->xfeatures & tiledata)))
 		return xstate_restore_for_user_slow(t);
 	if (unlikely(xstate_has_xfd))
