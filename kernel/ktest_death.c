@@ -122,6 +122,25 @@ KTEST(death_kheap_write_after_free)
 	KT_EXPECT(t, !"the write after free went unnoticed");
 }
 
+/* A free of an address that is an object boundary but past the last
+ * object: in the slack at the end of the slab page, where a whole object
+ * would not fit. It passed the old check (offset a multiple of the size)
+ * and was then poisoned across the end of the page. */
+KTEST(death_kheap_free_in_slab_slack)
+{
+	kmem_cache_init(&death_kheap_cache, "death-kheap", 1000, 8);
+	char *p = kmem_cache_alloc(&death_kheap_cache);
+
+	KT_EXPECT(t, p);
+	uintptr_t slab = ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
+	uintptr_t slack = slab + death_kheap_cache.first_off +
+			  (uintptr_t)death_kheap_cache.per_slab * death_kheap_cache.obj_size;
+
+	KT_EXPECT(t, slack < slab + PAGE_SIZE);
+	kmem_cache_free(&death_kheap_cache, (void *)slack);
+	KT_EXPECT(t, !"the free of a slack address went unnoticed");
+}
+
 /* Undefined behaviour the debug kernel (make ubsan) must report with its
  * file and line; the report fails the boot. (The normal kernel computes
  * whatever the CPU gives.) */

@@ -204,12 +204,16 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 
 	if (s->magic != SLAB_MAGIC || s->cache != c)
 		panic("kheap: %p freed to %s but is not one of its objects", obj, c->name);
-	if ((uintptr_t)obj < (uintptr_t)s + c->first_off ||
-	    ((uintptr_t)obj - (uintptr_t)s - c->first_off) % c->obj_size)
+	/* One division: the index, and the object's start from it (the
+	 * slack after the last object may hold a boundary too). */
+	uintptr_t off = (uintptr_t)obj - (uintptr_t)s - c->first_off;
+	uintptr_t i = off / c->obj_size;
+
+	if ((uintptr_t)obj < (uintptr_t)s + c->first_off || i * c->obj_size != off ||
+	    i >= c->per_slab)
 		panic("kheap: %p is not the start of a %s object", obj, c->name);
 	poison(c, obj);
 
-	uint32_t i = obj_index(c, s, obj);
 	uint64_t bit = 1ull << (i % 64);
 	uint64_t f = spin_lock_irqsave(&c->lock);
 

@@ -414,6 +414,9 @@ DEATHS = [
     dict(name="kheap-double-free", platform="qemu-bios", cmdline="ktest=death_kheap_double_free",
          verdict="fail",
          expect=[r"kheap: double free of death-kheap object 0x[0-9a-f]+"]),
+    dict(name="kheap-free-in-slab-slack", platform="qemu-bios",
+         cmdline="ktest=death_kheap_free_in_slab_slack", verdict="fail",
+         expect=[r"kheap: 0x[0-9a-f]+ is not the start of a death-kheap object"]),
     dict(name="kheap-write-after-free", platform="qemu-bios",
          cmdline="ktest=death_kheap_write_after_free", verdict="fail",
          expect=[r"kheap: death-kheap object 0x[0-9a-f]+ was written after free "
