@@ -64,6 +64,10 @@ struct mm {
 	int refcount;
 	struct spinlock lock;
 	struct list_node vmas;
+	/* mm/vm.c vma_find(): the VMA it found or vma_insert() added last,
+	 * tried before the walk; NULL once any VMA has left the list (so it
+	 * never points at a freed one). Under lock, as the list. */
+	struct vma *vma_hint;
 	uint64_t rss_pages;
 	uint64_t pt_pages;
 };

@@ -64,6 +64,7 @@ struct mm *mm_create(void)
 	mm->refcount = 1;
 	spin_init(&mm->lock, "mm");
 	list_init(&mm->vmas);
+	mm->vma_hint = NULL;
 	return mm;
 }
 
@@ -250,17 +251,26 @@ bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte)
 
 /* ---- VMAs ---- */
 
+/* The VMA containing addr, or NULL; mm->lock held (every caller takes
+ * it: mm_map, mm_unmap, mm_protect and the fault). The hint first: VMAs
+ * do not overlap, so a live VMA containing addr is the one the walk would
+ * find. */
 static struct vma *vma_find(struct mm *mm, uint64_t addr)
 {
+	struct vma *h = mm->vma_hint;
 	struct list_node *pos;
 
+	if (h && addr >= h->start && addr < h->end)
+		return h;
 	list_for_each (pos, &mm->vmas) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
 		if (addr < v->start)
 			return NULL;
-		if (addr < v->end)
+		if (addr < v->end) {
+			mm->vma_hint = v;
 			return v;
+		}
 	}
 	return NULL;
 }
@@ -287,6 +297,7 @@ static void vma_insert(struct mm *mm, struct vma *v)
 			break;
 	}
 	list_insert_between(&v->link, pos->prev, pos);
+	mm->vma_hint = v; /* a fault in it comes next, typically */
 }
 
 /* Split v at addr (strictly inside): v keeps [start, addr). */
@@ -392,12 +403,15 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 	list_for_each_safe (pos, tmp, &mm->vmas) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
-		if (v->end <= start || v->start >= end)
+		if (v->start >= end)
+			break; /* sorted: nothing after it overlaps either */
+		if (v->end <= start)
 			continue;
 		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
 		     va = next_page(mm, va, v->end))
 			clear_leaf(mm, va, b);
 		list_del(&v->link);
+		mm->vma_hint = NULL; /* it may have been v */
 		if (v->mo)
 			memobj_vma_gone(v->mo, mm);
 		kmem_cache_free(&vma_cache, v);
@@ -704,6 +718,7 @@ void mm_put(struct mm *mm)
 	pasid_mm_exit(mm);
 	struct list_node *pos, *tmp;
 
+	mm->vma_hint = NULL;
 	list_for_each_safe (pos, tmp, &mm->vmas) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
