@@ -60,8 +60,12 @@ void t_map_unmap_protect(const char *arg)
 	T_EQ(big[(1ull << 30) - 1], 2);
 	T_EQ(unmap(big, 1ull << 30), 0);
 
-	/* Writing to a read-only page, or to an unmapped one, kills. */
+	/* Writing to a read-only page, or to an unmapped one, kills: also
+	 * just past the mapping the fault handler found last, and in one
+	 * it found and that was then unmapped (mm/vm.c's VMA hint). */
 	T_EQ(run_child("role_segv ro"), 128 + 14);
+	T_EQ(run_child("role_segv past"), 128 + 14);
+	T_EQ(run_child("role_segv unmapped"), 128 + 14);
 }
 
 /* Regression (found by syscall_fuzz): protect and unmap stepped through

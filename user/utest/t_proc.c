@@ -97,6 +97,26 @@ void t_role_segv(const char *arg)
 
 		*(volatile char *)p = 1;
 	}
+	if (!strcmp(arg, "past")) {
+		/* The page after the VMA the kernel found last (its hint,
+		 * mm/vm.c vma_find): the hint must not cover it. */
+		char *p = map(NULL, 3 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+		unmap(p + 2 * PAGE_SIZE, PAGE_SIZE);
+		*(volatile char *)p = 1;
+		*(volatile char *)(p + PAGE_SIZE) = 1;
+		*(volatile char *)(p + 2 * PAGE_SIZE) = 1;
+		exit(0); /* not killed: the test sees 0 */
+	}
+	if (!strcmp(arg, "unmapped")) {
+		/* A VMA that was the hint, then unmapped. */
+		char *p = map(NULL, PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+		*(volatile char *)p = 1;
+		unmap(p, PAGE_SIZE);
+		*(volatile char *)p = 1;
+		exit(0);
+	}
 	if (!strcmp(arg, "kernel"))
 		*(volatile uint64_t *)kernel_text = 1;
 	*(volatile int *)null_page = 1;
