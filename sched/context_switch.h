@@ -48,16 +48,19 @@ static __always_inline void finish_switch(struct task *prev)
 }
 
 /*
- * Two facts a caller may know (constants where it is inlined):
+ * Three facts a caller may know (constants where it is inlined):
  *   next_off_cpu    next->on_cpu was seen 0 under the rq lock (a BLOCKED
  *                   task owned by this rq): nothing to wait for below;
  *   from_syscall    we are a system call that entered from user mode and
  *                   holds no spin_lock() (kernel/ipc.c's fused path: raw
  *                   locks only): the preemption count is 0 and the entry
- *                   context is CTX_KERNEL, so neither is checked.
+ *                   context is CTX_KERNEL, so neither is checked;
+ *   user_pair       prev and next are both user threads (an IPC direct
+ *                   switch: only a process's handles reach an endpoint),
+ *                   so both have an mm, user state and a kernel stack.
  */
 static __always_inline void context_switch(struct rq *rq, struct task *prev, struct task *next,
-					   bool next_off_cpu, bool from_syscall)
+					   bool next_off_cpu, bool from_syscall, bool user_pair)
 {
 	(void)rq;
 	/* The count is per CPU: a task that switched away with it non-zero
@@ -69,12 +72,15 @@ static __always_inline void context_switch(struct rq *rq, struct task *prev, str
 	 * deferred kernel flushes before next's stack is touched. */
 	if (!from_syscall && unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
 		kflush_enter_kernel(true);
-	if (next->mm)
+	if (user_pair || next->mm)
 		switch_mm(next->mm);
 	else
 		enter_lazy_tlb();
-	arch_switch_user_state(prev->mm ? &prev->arch : NULL, next->mm ? &next->arch : NULL,
-			       next->kstack_top);
+	if (user_pair)
+		arch_switch_user_pair(&prev->arch, &next->arch, next->kstack_top);
+	else
+		arch_switch_user_state(prev->mm ? &prev->arch : NULL, next->mm ? &next->arch : NULL,
+				       next->kstack_top);
 	this_cpu_write(current, next);
 	this_cpu_write(shared.curr, next);
 	this_cpu_inc(counters[CNT_CTX_SWITCH]);

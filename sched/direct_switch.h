@@ -55,7 +55,7 @@ static __always_inline void direct_switch_commit(struct rq *rq, struct task *me,
 	next->wake_reason = WAKE_DIRECT;
 	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
 	rq->curr = next;
-	context_switch(rq, me, next, true, !held_counted);
+	context_switch(rq, me, next, true, !held_counted, true);
 }
 
 /*

@@ -231,7 +231,7 @@ void sched_switch_locked(struct rq *rq)
 		return;
 	}
 	rq->curr = next;
-	context_switch(rq, prev, next, false, false);
+	context_switch(rq, prev, next, false, false, false);
 }
 
 void schedule(void)

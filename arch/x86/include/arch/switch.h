@@ -34,8 +34,9 @@ extern bool arch_fsgsbase;
  *                    entry stack and the entry code moves to the copy)
  * Interrupts off.
  */
-static __always_inline void arch_switch_user_state(struct arch_task *prev, struct arch_task *next,
-						   uint64_t next_kstack_top)
+static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
+						      struct arch_task *next,
+						      uint64_t next_kstack_top, bool pair)
 {
 	/* The registers hold prev's values (just read back) or, after a
 	 * kernel thread, those of whichever user task ran last: write next's
@@ -43,17 +44,17 @@ static __always_inline void arch_switch_user_state(struct arch_task *prev, struc
 	 * (kernel threads never change either base). */
 	bool fs_live = false, gs_live = false;
 
-	if (prev) {
+	if (pair || prev) {
 		xstate_switch_out(prev);
 		if (arch_fsgsbase)
 			__asm__ __volatile__("rdfsbase %0" : "=r"(prev->fs_base));
 		else
 			prev->fs_base = rdmsr(MSR_FS_BASE);
 		prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-		fs_live = next && next->fs_base == prev->fs_base;
-		gs_live = next && next->gs_base == prev->gs_base;
+		fs_live = (pair || next) && next->fs_base == prev->fs_base;
+		gs_live = (pair || next) && next->gs_base == prev->gs_base;
 	}
-	if (next) {
+	if (pair || next) {
 		if (fs_live)
 			;
 		else if (arch_fsgsbase)
@@ -65,8 +66,22 @@ static __always_inline void arch_switch_user_state(struct arch_task *prev, struc
 	}
 	this_cpu_write(cur_arch, next);
 	this_cpu_write(entry.kstack_top, next_kstack_top);
-	if (next_kstack_top && !this_cpu_read(entry.pti_on))
+	if ((pair || next_kstack_top) && !this_cpu_read(entry.pti_on))
 		tss_set_rsp0(next_kstack_top);
+}
+
+static __always_inline void arch_switch_user_state(struct arch_task *prev, struct arch_task *next,
+						   uint64_t next_kstack_top)
+{
+	arch_switch_user_state_as(prev, next, next_kstack_top, false);
+}
+
+/* The same between two user tasks (neither NULL, next has a kernel stack),
+ * without the tests for a kernel thread: an IPC direct switch. */
+static __always_inline void arch_switch_user_pair(struct arch_task *prev, struct arch_task *next,
+						  uint64_t next_kstack_top)
+{
+	arch_switch_user_state_as(prev, next, next_kstack_top, true);
 }
 
 /* Registers and stack (arch/x86/switch_to.S): saves prev's callee-saved
