@@ -14,15 +14,17 @@
  *                  only when the next value differs.
  *
  * Protocol (pasid=msr)
- *   load:   switch_mm() calls arch_pasid_switch_mm(next->pasid) (arch/pasid.h):
- *           compare pasid_msr with next's value, write only on change. So does the return to user
- *           of a thread marked TF_PASID_RESYNC.
+ *   load:   switch_mm() calls arch_pasid_switch_mm(next->pasid_msr)
+ *           (arch/pasid.h; mm->pasid_msr is the MSR value of mm->pasid,
+ *           stored with it): compare pasid_msr with it, write only on
+ *           change. So does the return to user of a thread marked
+ *           TF_PASID_RESYNC.
  *   change: bind/unbind stores mm->pasid, then a full barrier, then reads
  *           mm->cpumask and IPIs those CPUs (waiting). The handler touches
  *           no extended state: it marks the running thread, if it belongs to
  *           mm, to resync before its next return to user.
  *   Race with a CPU switching to mm: it sets its mask bit (LOCK OR, a full
- *           barrier) before switch_mm reads mm->pasid; we store mm->pasid
+ *           barrier) before switch_mm reads mm->pasid_msr; we store it
  *           before our barrier and mask read. Either we IPI it or it reads
  *           the new value. A bit set earlier needs no barrier: we IPI it.
  *   Invariant: once bind/unbind returns, no thread of mm runs in user mode
@@ -118,6 +120,7 @@ static void store_pasid(struct proc *p, struct mm *mm, uint32_t pasid)
 
 	spin_lock(&p->lock);
 	WRITE_ONCE(mm->pasid, pasid);
+	WRITE_ONCE(mm->pasid_msr, arch_pasid_value(pasid)); /* what switch_mm loads */
 	if (pasid_mode == PASID_XSTATE) {
 		list_for_each (pos, &p->threads)
 			WRITE_ONCE(list_entry(pos, struct task, proc_link)->pasid, pasid);

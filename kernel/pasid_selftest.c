@@ -51,7 +51,7 @@ static const char *roundtrip(char *buf, size_t size)
 		return buf;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
-		arch_pasid_switch_mm(probes[i]);
+		arch_pasid_switch_mm(arch_pasid_value(probes[i]));
 		got = rdmsr(MSR_PASID);
 		if (got != arch_pasid_value(probes[i]) || this_cpu_read(pasid_msr) != got) {
 			snprintf(buf, size,
@@ -62,10 +62,11 @@ static const char *roundtrip(char *buf, size_t size)
 	}
 	uint64_t avoided = this_cpu_read(counters[CNT_PASID_WRITE_AVOIDED]);
 
-	arch_pasid_switch_mm(probes[ARRAY_SIZE(probes) - 1]); /* the same again: no write */
+	/* the same again: no write */
+	arch_pasid_switch_mm(arch_pasid_value(probes[ARRAY_SIZE(probes) - 1]));
 	if (this_cpu_read(counters[CNT_PASID_WRITE_AVOIDED]) != avoided + 1)
 		return "loading an unchanged PASID wrote the MSR";
-	arch_pasid_switch_mm((uint32_t)(saved & ((1u << PASID_BITS) - 1)));
+	arch_pasid_switch_mm(saved);
 	if (rdmsr(MSR_PASID) != saved)
 		return "the previous IA32_PASID value did not come back";
 	return NULL;

@@ -57,6 +57,7 @@ struct mm {
 	uint64_t tlb_gen;	   /* bumped by every change that needs a flush */
 	struct cpumask cpumask;	   /* CPUs that may cache its translations */
 	uint32_t pasid;		   /* 0 = none (kernel/pasid.c; mm/pasid.c) */
+	uint64_t pasid_msr;	   /* arch_pasid_value(pasid), stored with it: switch_mm's */
 	uint32_t membarrier_flags; /* MEMBARRIER_REG_* (kernel/membarrier.c) */
 	uint64_t sync_core_gen;	   /* sync-core membarriers so far */
 	uint64_t io_key;	   /* kernel/ioport.c: I/O bitmap's key, 0 = no ports */

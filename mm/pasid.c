@@ -51,4 +51,5 @@ void pasid_mm_exit(struct mm *mm)
 	 * pasid_msr still holds it only compare against it. */
 	pasid_free(mm->pasid);
 	mm->pasid = 0;
+	mm->pasid_msr = 0;
 }

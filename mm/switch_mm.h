@@ -83,7 +83,7 @@ static __always_inline void switch_mm(struct mm *next)
 		switch_mm_slow(next);
 	}
 	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
-	arch_pasid_switch_mm(READ_ONCE(next->pasid));
+	arch_pasid_switch_mm(READ_ONCE(next->pasid_msr));
 	/* The same race for the I/O bitmap (kernel/ioport.c): one predictable
 	 * compare for a process without ports on a CPU whose TSS holds none. */
 	if (unlikely(this_cpu_read(io_key) != READ_ONCE(next->io_key)))

@@ -51,11 +51,13 @@ static __always_inline void arch_pasid_write(uint64_t v, bool force)
 	arch_pasid_load(v);
 }
 
-/* switch_mm (mm/tlb.c): load the next mm's PASID, writing only on change
- * (pasid=msr; with pasid=xstate the return to user loads it). */
-static __always_inline void arch_pasid_switch_mm(uint32_t pasid)
+/* switch_mm (mm/switch_mm.h): load the next mm's PASID, given as its MSR
+ * value (arch_pasid_value(), which the mm keeps beside the number), writing
+ * only on change (pasid=msr; with pasid=xstate the return to user loads
+ * it). */
+static __always_inline void arch_pasid_switch_mm(uint64_t v)
 {
 	if (pasid_mode != PASID_MSR)
 		return;
-	arch_pasid_write(arch_pasid_value(pasid), false);
+	arch_pasid_write(v, false);
 }
