@@ -542,7 +542,10 @@ static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti,
  * so a backtrace still names them (by their callee's return address) and
  * ends there. Setting up RBP here would cost four instructions per system
  * call for nothing. They must not use RBP otherwise: the row
- * static/syscall_dispatch_keeps_rbp checks their code. */
+ * static/syscall_dispatch_keeps_rbp checks their code. GCC's optimize
+ * attribute adds to the command line's options (static/
+ * percpu_value_reused_across_call checks that -fno-delete-null-pointer-
+ * checks still holds under it). */
 #define NO_FRAME __attribute__((optimize("omit-frame-pointer")))
 
 NO_FRAME void syscall_dispatch(struct trap_frame *tf)

@@ -21,6 +21,11 @@ object is built with) and reads the compiler's output: a helper that
 returns this CPU's `tlb` pointer, called before and after an external
 call, must be called twice.
 
+The probe is compiled twice: as above, and with the helper marked
+__attribute__((optimize("omit-frame-pointer"))), as kernel/syscall.c's
+frameless system-call functions are (GCC's optimize attribute must add to
+the command line's options, not replace them: the flag must still hold).
+
 --self-test compiles the same probe without -fno-delete-null-pointer-checks
 and must see one call (the check can fail).
 """
@@ -42,7 +47,7 @@ uint64_t percpu_probe(void);
 
 /* As this_tlb() (mm/pcid.h) or this_rq() (sched/rq.h); noinline, as GCC
  * analyses such a helper before it inlines it. */
-static __attribute__((noinline)) void *percpu_probe_tlb(void)
+static __attribute__((noinline HELPER_ATTR)) void *percpu_probe_tlb(void)
 {
 	return this_cpu_read(tlb);
 }
@@ -84,9 +89,10 @@ def function_body(asm, name):
     return m.group(1)
 
 
-def check(flags):
-    """Calls of the helper in percpu_probe."""
-    body = function_body(compile_probe(flags, PROBE), "percpu_probe")
+def check(flags, attr=""):
+    """Calls of the helper in percpu_probe (attr: the helper's extra attribute)."""
+    src = PROBE.replace("HELPER_ATTR", attr)
+    body = function_body(compile_probe(flags, src), "percpu_probe")
     return len(re.findall(r"^\s*call\s+percpu_probe_tlb\b", body, re.M))
 
 
@@ -102,6 +108,12 @@ def main():
         flags = [f for f in flags if f != FLAG]
     n = check(flags)
     print("the per-CPU helper is called %d time(s) around the call (wanted 2)" % n)
+    if not args.self_test:
+        nf = check(flags, ', optimize("omit-frame-pointer")')
+        print("the same helper compiled frameless: %d time(s) (wanted 2)" % nf)
+        if nf != 2:
+            print("FAIL: GCC's optimize attribute dropped %s (kernel/syscall.c NO_FRAME)" % FLAG)
+            return 1
     if args.self_test:
         if n == 2:
             print("FAIL: without %s GCC called the helper again: the check cannot "
