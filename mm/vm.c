@@ -317,6 +317,16 @@ static int vma_split(struct vma *v, uint64_t addr)
 	return 0;
 }
 
+/* Where a walk of the VMAs overlapping [start, ...) may begin: the VMA
+ * containing start (every VMA before it ends at or below start: the list
+ * is sorted and VMAs do not overlap), else the head of the list. */
+static struct list_node *vmas_from(struct mm *mm, uint64_t start)
+{
+	struct vma *v = vma_find(mm, start);
+
+	return v ? &v->link : mm->vmas.next;
+}
+
 /* Make [start, end) start and end on VMA boundaries. */
 static int split_around(struct mm *mm, uint64_t start, uint64_t end)
 {
@@ -400,7 +410,8 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 	struct list_node *pos, *tmp;
 
 	assert_held(&mm->lock);
-	list_for_each_safe (pos, tmp, &mm->vmas) {
+	for (pos = vmas_from(mm, start), tmp = pos->next; pos != &mm->vmas;
+	     pos = tmp, tmp = pos->next) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
 		if (v->start >= end)
@@ -510,14 +521,16 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 	spin_lock(&mm->lock);
 	int err = split_around(mm, addr, addr + len);
 
-	list_for_each (pos, &mm->vmas) {
+	for (pos = err ? &mm->vmas : vmas_from(mm, addr); pos != &mm->vmas; pos = pos->next) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
-		if (err || v->end <= addr || v->start >= addr + len)
+		if (err || v->start >= addr + len)
+			break; /* sorted: nothing after it overlaps either */
+		if (v->end <= addr)
 			continue;
 		if (v->mo && (prot & ~v->max_prot)) {
 			err = -EACCES; /* more than the object's handle allowed */
-			continue;
+			break;
 		}
 		v->prot = prot | PROT_READ;
 		covered += v->end - v->start;
