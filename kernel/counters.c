@@ -6,6 +6,7 @@
 #include "lib/printk.h"
 #include "lib/fmt.h"
 #include "arch/x86/emu_tlb.h"
+#include "arch/fpu.h"
 
 const char *const counter_names[NR_COUNTERS] = {
 #define COUNTER_NAME(id, name) name,
@@ -43,6 +44,11 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	 * pti_cr3 (mm/pti.h): they are CR3 writes and no-flush ones. */
 	if (id == CNT_CR3_WRITE || id == CNT_CR3_WRITE_NOFLUSH)
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]);
+	/* So does the inline XRSTORS exit (arch/fpu.h), in xrstor_inline: an
+	 * XRSTORS, and where the kernel uses XFD one that found IA32_XFD
+	 * as the task needs it (load_controls() counts those too). */
+	if (id == CNT_XRSTOR || (id == CNT_XFD_WRITE_AVOIDED && READ_ONCE(xstate_has_xfd)))
+		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_XRSTOR_INLINE]);
 	return READ_ONCE(pc->counters[id]);
 }
 

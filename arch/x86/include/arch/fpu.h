@@ -100,10 +100,10 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 	 * (arch/x86/xstate.c load_controls). */
 	if (unlikely(this_cpu_read(xctl_tiles) != (t->xfeatures & tiledata)))
 		return xstate_restore_for_user_slow(t);
-	if (unlikely(xstate_has_xfd))
-		this_cpu_inc(counters[CNT_XFD_WRITE_AVOIDED]); /* as load_controls() */
 	xstate_xrstors(t);
-	this_cpu_inc(counters[CNT_XRSTOR]);
+	/* Counted once: counter_read() adds it to xrstor and, where the
+	 * kernel uses XFD, to xfd_msr_write_avoided (as load_controls()). */
+	this_cpu_inc(counters[CNT_XRSTOR_INLINE]);
 	xstate_regs_now_hold(t);
 	return true;
 }
