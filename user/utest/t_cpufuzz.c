@@ -110,8 +110,8 @@
  * worker), cpu_fuzz_seqs=N (in all, default 6000: the short round every
  * utest=all boot runs), cpu_fuzz_rounds=N (default 2), cpu_fuzz_kills=N
  * (children killed by a sequence, default 8), cpu_fuzz_shared=1 (above),
- * cpu_fuzz_only=CLASS and cpu_fuzz_trace=1 (every sequence named before
- * it runs) for debugging.
+ * cpu_fuzz_only=CLASS and cpu_fuzz_trace=1 (every sequence named, with
+ * its bytes, before it runs) for debugging.
  *
  * Not covered: control transfers in random code (they could run into
  * code outside the body), SYSCALL from random code (syscall_fuzz covers
@@ -599,9 +599,18 @@ static void run_batch(struct cf_worker *wk, uint64_t base, uint64_t n)
 		const struct seq *s = &wk->seqs[k];
 
 		wk->cur = base + k;
-		if (cf_trace)
-			printf("        # cpu_fuzz: worker %d seq %lu %s '%s'\n", wk->index,
-			       base + k, cf_classes[s->cls].name, s->what);
+		if (cf_trace) {
+			/* With the bytes: a sequence that crashes the emulator
+			 * is the last one named. */
+			char hex[3 * 64 + 1] = "";
+			int q = 0;
+
+			for (int j = 0; j < s->len && j < 64; j++)
+				q += snprintf(hex + q, sizeof(hex) - (size_t)q, " %02x",
+					      s->body[j]);
+			printf("        # cpu_fuzz: worker %d seq %lu %s '%s'%s\n", wk->index,
+			       base + k, cf_classes[s->cls].name, s->what, hex);
+		}
 		cf_prepare(&wk->ctx, e, s);
 		cf_run(&wk->ctx, &o);
 		const char *why = cf_check(e, &wk->ctx, s, &o);
