@@ -20,8 +20,8 @@
 #include "mm/mm.h"
 
 /* Out of line: a kill, a due reschedule, a PASID resync or a sync-core
- * registration (TF_EXIT_WORK), then the same restore as below
- * (kernel/entry_work.c). Returns with interrupts off. */
+ * membarrier's mark (TF_EXIT_WORK and need_resched), then the same restore
+ * as below (kernel/entry_work.c). Returns with interrupts off. */
 void exit_to_user_work_slow(void);
 
 static __always_inline void exit_to_user_work_as(bool pti)
