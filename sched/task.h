@@ -59,11 +59,10 @@ enum {
 #define TF_XSTATE_LIVE	(1u << 3) /* user extended state is in the registers */
 #define TF_AMX_ALLOWED	(1u << 4)
 #define TF_MIGRATE	(1u << 5) /* leave this CPU once switched out */
-#define TF_SYNC_CORE \
-	(1u << 6) /* serialize before the next user instruction (kernel/membarrier.c) */
+#define TF_SYNC_CORE	(1u << 6) /* serialize before user mode (kernel/membarrier.c) */
 /* What the return to user must act on (kernel/entry_exit.h tests them in
  * one instruction, with need_resched, before its slow path). */
-#define TF_EXIT_WORK (TF_KILLED | TF_PASID_RESYNC | TF_SYNC_CORE)
+#define TF_EXIT_WORK	(TF_KILLED | TF_PASID_RESYNC | TF_SYNC_CORE)
 
 #define KSTACK_SIZE (16 * 1024)
 
