@@ -304,8 +304,11 @@ static const struct priv_insn priv_insns[] = {
 	PI("xgetbv 0", "\x0f\x01\xd0", DONE, PS_ECX0),
 	PI("xgetbv 1", "\x0f\x01\xd0", DONE | GP, PS_ECX1),
 	PI("xgetbv bad", "\x0f\x01\xd0", GP, PS_ECX_BAD),
-	PI("rdrand", "\x48\x0f\xc7\xf0", DONE | UD, PS_NONE),
-	PI("rdseed", "\x48\x0f\xc7\xf8", DONE | UD, PS_NONE),
+	/* 32-bit forms: a random 64-bit RAX looks like a kernel address
+	 * once in 2^17 and failed the register check (seed
+	 * 9054685606094686446, seq 95640: rax 0xffff8d8e2c536258). */
+	PI("rdrand", "\x0f\xc7\xf0", DONE | UD, PS_NONE),
+	PI("rdseed", "\x0f\xc7\xf8", DONE | UD, PS_NONE),
 	PI("rdpkru", "\x0f\x01\xee", DONE | UD, PS_ECX0),
 	PI("wrpkru", "\x0f\x01\xef", DONE | UD | GP, PS_ECX0),
 	/* User interrupts: not enabled (CR4.UINTR clear): #UD; where the CPU
