@@ -19,13 +19,12 @@ three functions' assembly: none may name RBP (or EBP, BP, BPL) or LEAVE.
 a call, so that GCC must use RBP, and must see the check fail.
 """
 import argparse
-import os
 import re
-import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import kasm
+
+WHO = "check_frameless"
 FUNCTIONS = ("syscall_dispatch", "syscall_dispatch_pti", "syscall_dispatch_pti_tlbcheck")
 
 PROBE = r"""
@@ -48,31 +47,10 @@ __attribute__((optimize("omit-frame-pointer"))) uint64_t frameless_probe(uint64_
 USES_RBP = re.compile(r"%(rbp|ebp|bp|bpl)\b|^\s*leave", re.M)
 
 
-def kcflags():
-    p = subprocess.run(["make", "-s", "--no-print-directory", "print-kcflags"], cwd=ROOT,
-                       capture_output=True, text=True, check=True)
-    return [f for f in p.stdout.split() if f not in ("-MMD", "-MP")]
-
-
-def compile_asm(flags, path):
-    p = subprocess.run(["gcc"] + flags + ["-g0", "-S", "-o", "-", path], cwd=ROOT,
-                       capture_output=True, text=True)
-    if p.returncode:
-        sys.exit("check_frameless: %s does not compile:\n%s" % (path, p.stderr))
-    return p.stdout
-
-
-def function_body(asm, name):
-    m = re.search(r"^%s:\n(.*?)^\s*\.size\s+%s," % (name, name), asm, re.S | re.M)
-    if not m:
-        sys.exit("check_frameless: %s not in the compiler's output" % name)
-    return m.group(1)
-
-
 def offenders(asm, names):
     bad = []
     for name in names:
-        for line in function_body(asm, name).splitlines():
+        for line in kasm.function_body(WHO, asm, name).splitlines():
             if USES_RBP.search(line):
                 bad.append("%s: %s" % (name, line.strip()))
     return bad
@@ -82,13 +60,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args()
-    flags = kcflags()
+    flags = kasm.kcflags()
     if args.self_test:
-        with tempfile.TemporaryDirectory() as d:
-            c = os.path.join(d, "probe.c")
-            with open(c, "w") as f:
-                f.write(PROBE)
-            bad = offenders(compile_asm(flags, c), ("frameless_probe",))
+        bad = offenders(kasm.compile_source(WHO, flags, PROBE), ("frameless_probe",))
         if not bad:
             print("FAIL: the probe kept seven values across a call without RBP: "
                   "the check cannot fail (has GCC changed?)")
@@ -96,7 +70,7 @@ def main():
         print("ok: the frameless probe uses RBP and the check sees it, as it must:")
         print("\n".join("  " + b for b in bad[:4]))
         return 0
-    bad = offenders(compile_asm(flags, "kernel/syscall.c"), FUNCTIONS)
+    bad = offenders(kasm.compile_file(WHO, flags, "kernel/syscall.c"), FUNCTIONS)
     if bad:
         print("FAIL: a frameless system-call function uses RBP:")
         print("\n".join("  " + b for b in bad))

@@ -30,13 +30,12 @@ the command line's options, not replace them: the flag must still hold).
 and must see one call (the check can fail).
 """
 import argparse
-import os
 import re
-import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import kasm
+
+WHO = "check_percpu_reload"
 FLAG = "-fno-delete-null-pointer-checks"
 
 PROBE = r"""
@@ -63,36 +62,10 @@ uint64_t percpu_probe(void)
 """
 
 
-def kcflags():
-    p = subprocess.run(["make", "-s", "--no-print-directory", "print-kcflags"], cwd=ROOT,
-                       capture_output=True, text=True, check=True)
-    # Dependency files are the build's business, not the probe's.
-    return [f for f in p.stdout.split() if f not in ("-MMD", "-MP")]
-
-
-def compile_probe(flags, src):
-    with tempfile.TemporaryDirectory() as d:
-        c = os.path.join(d, "probe.c")
-        with open(c, "w") as f:
-            f.write(src)
-        p = subprocess.run(["gcc"] + flags + ["-g0", "-S", "-o", "-", c], cwd=ROOT,
-                           capture_output=True, text=True)
-        if p.returncode:
-            sys.exit("check_percpu_reload: the probe does not compile:\n" + p.stderr)
-        return p.stdout
-
-
-def function_body(asm, name):
-    m = re.search(r"^%s:\n(.*?)^\s*\.size\s+%s," % (name, name), asm, re.S | re.M)
-    if not m:
-        sys.exit("check_percpu_reload: %s not in the compiler's output" % name)
-    return m.group(1)
-
-
 def check(flags, attr=""):
     """Calls of the helper in percpu_probe (attr: the helper's extra attribute)."""
     src = PROBE.replace("HELPER_ATTR", attr)
-    body = function_body(compile_probe(flags, src), "percpu_probe")
+    body = kasm.function_body(WHO, kasm.compile_source(WHO, flags, src), "percpu_probe")
     return len(re.findall(r"^\s*call\s+percpu_probe_tlb\b", body, re.M))
 
 
@@ -100,7 +73,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args()
-    flags = kcflags()
+    flags = kasm.kcflags()
     if FLAG not in flags:
         print("FAIL: the kernel's flags (make print-kcflags) lack %s" % FLAG)
         return 1
