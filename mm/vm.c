@@ -521,10 +521,11 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 	spin_lock(&mm->lock);
 	int err = split_around(mm, addr, addr + len);
 
+	/* A split error walks nothing; -EACCES below leaves the walk. */
 	for (pos = err ? &mm->vmas : vmas_from(mm, addr); pos != &mm->vmas; pos = pos->next) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
-		if (err || v->start >= addr + len)
+		if (v->start >= addr + len)
 			break; /* sorted: nothing after it overlaps either */
 		if (v->end <= addr)
 			continue;
