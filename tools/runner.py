@@ -203,6 +203,20 @@ class Result:
         return self.verdict == "pass"
 
 
+def _last_words(log):
+    """What a crashed emulator left at the end of the log (QEMU prints its
+    assertion there) and a test's replay line, so a CI report that only
+    shows the failure line still says how to reproduce it."""
+    lines = [l.strip() for l in log.splitlines() if l.strip()]
+    said = ""
+    if lines:
+        said += "; its last line: %r" % lines[-1][-300:]
+    replay = [l for l in lines if "replay: " in l]
+    if replay:
+        said += "; %s" % replay[-1][replay[-1].index("replay: "):][:300]
+    return said
+
+
 def _cpu_seconds(pid, last):
     """User + system CPU time of a running process, all its threads (Linux
     /proc); last once it has exited."""
@@ -362,8 +376,8 @@ def boot(platform="qemu-bios", smp=1, mem=512, cmdline="", timeout=120, log_path
         if sentinel is None and code is None:
             return Result("hang", "no verdict within %ds" % timeout, log, elapsed, cpu)
         if not is_bochs(platform) and code not in (QEMU_PASS, QEMU_FAIL):
-            return Result("crash", "emulator exited with code %s (triple fault or crash)"
-                          % code, log, elapsed, cpu)
+            return Result("crash", "emulator exited with code %s (triple fault or crash)%s"
+                          % (code, _last_words(log)), log, elapsed, cpu)
         if sentinel is None:
             return Result("crash", "no verdict line (bochs exit %s)" % code, log, elapsed, cpu)
         if not is_bochs(platform) and (code == QEMU_PASS) != (sentinel == "pass"):

@@ -281,9 +281,9 @@ void t_cpu_fuzz(const char *arg)
 	int bad_kills = 0;
 
 	ut_note("cpu_fuzz: seed %lu, %lu sequences in %d rounds of %d workers, %d kills (replay: "
-		"cpu_fuzz_seed=%lu cpu_fuzz_seqs=%lu cpu_fuzz_rounds=%d)",
-		seed, each * (uint64_t)rounds * (uint64_t)nw, rounds, nw, kills, seed, seqs,
-		rounds);
+		"cpu_fuzz_seed=%lu cpu_fuzz_seqs=%lu cpu_fuzz_rounds=%d%s%s)",
+		seed, each * (uint64_t)rounds * (uint64_t)nw, rounds, nw, kills, seed, seqs, rounds,
+		only[0] ? " cpu_fuzz_only=" : "", only);
 	/* Warm the kernel's caches (slabs stay allocated) before measuring. */
 	T_EQ(run_round(cf_splitmix(seed - 1), 200, nw, shared, 0, only), 0);
 	struct usage before = usage_settled(NULL);
