@@ -252,10 +252,13 @@ def run_death(t, d):
     detail = ""
     if not ok or missing:
         path = save_log("death-" + d["name"], res.log)
-        detail = "verdict %s (wanted %s)%s; serial log %s\n%s" % (
+        # What the kernel did report, on the first line (a CI summary shows
+        # only that one).
+        said = re.search(r"PANIC on cpu \d+: [^\r\n]{0,300}", res.log)
+        detail = "verdict %s (wanted %s)%s%s; serial log %s\n%s" % (
             res.verdict, d["verdict"],
             "; report lacks " + ", ".join(repr(m) for m in missing) if missing else "",
-            path, tail(res.log))
+            "; it reported %r" % said.group(0) if said and missing else "", path, tail(res.log))
     t.add(ok and not missing, "death/%s" % d["name"], detail)
     t.cpu = res.cpu
     t.say("death  %-22s %-5s (expected %s) %5.1fs" % (d["name"], res.verdict, d["verdict"],
