@@ -317,13 +317,13 @@ BOOTS.append(dict(boot("fuzz-qemu-smp2", "qemu-bios", 2, timeout=1200,
 # (user/utest/t_cpufuzz.c). The QEMU row's seed is fixed, so the same 10^6
 # sequences run every time and a failure replays; where interrupts land
 # still varies. Fresh seeds are `make soak-cpu-fuzz`'s job: a new seed that
-# trips a QEMU bug (this row did, stop 26) must not fail a commit.
+# trips a QEMU bug (this row did, 2026-12-03) must not fail a commit.
 BOOTS.append(dict(boot("qemu-cpu-fuzz", "qemu-bios", 2, timeout=1200,
                        expect=[r"cpu_fuzz: seed \d+", r"cpu_fuzz: 1000000 sequences in \d+ ms",
                                r"300 children killed by their sequence"]),
                   cmdline="ktest=none utest=cpu_fuzz cpu_fuzz_seed=2875496777 cpu_fuzz_seqs=1000000 "
                           "cpu_fuzz_rounds=4 cpu_fuzz_kills=300 fbcon=off expect_cpus=2"))
-# Regression qemu_vex_aborts_qemu: with VEX prefixes in random code, this
+# Regression row for QEMU's VEX aborts: with VEX prefixes in random code, this
 # seed's random class reaches "c4 a2 64 0c" (VEX map 2, pp 00: #UD on a
 # CPU) in worker 0's sequence 47909, and QEMU aborts in gen_binary_int_sse
 # (cpufuzz_mem.c qemu_aborts says why random code under QEMU has none).
@@ -375,7 +375,7 @@ TLB_INJECT = [
 # without flushing; the next call IPI's argument, on a stack whose old
 # mapping that slot may hold, meets kflush's own assertion
 # (kflush_assert_caught_up) before any tlbcheck report. Seen once in a
-# full run (stop 27): "PANIC on cpu 3: kflush: cpu 3 reads a call IPI's
+# full run (2026-12-03): "PANIC on cpu 3: kflush: cpu 3 reads a call IPI's
 # argument at 0xffffc00000027ba8 through a kernel mapping it has not
 # flushed (range [...) freed at generation 1, this CPU at 0)".
 TLB_INJECT_ALSO = {
