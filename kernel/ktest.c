@@ -8,6 +8,10 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "lib/time.h"
+#include "lib/cmdline.h"
+#include "lib/cpumask.h"
+#include "lib/panic.h"
+#include "sched/task.h"
 
 extern struct ktest *__ktest_start[], *__ktest_end[];
 
@@ -94,11 +98,34 @@ static void sort_tests(void)
 	}
 }
 
+/* ktest_cpu: -1, or the CPU the tests start on (tools/matrix.py's
+ * lockup-call-unanswered-from-cpu1 starts the death tests away from CPU 0,
+ * where the balancer may put kmain anyway). */
+static int ktest_cpu = -1;
+KSWITCH_INT_QUIET(ktest_cpu, "ktest_cpu", "CPU the in-kernel tests start on (-1: any)", -1,
+		  NR_CPUS - 1);
+
+void ktest_move_to_cpu(uint32_t cpu)
+{
+	struct cpumask only;
+
+	cpumask_clear_all(&only);
+	cpumask_set(&only, cpu);
+	/* Running elsewhere, we move at our next switch (sched/balance.c). */
+	if (sched_set_affinity(current_task(), &only))
+		panic("ktest: cpu %u is not online", cpu);
+	while (this_cpu_id() != cpu)
+		sched_yield();
+}
+
 int ktest_run(const char *sel)
 {
 	uint32_t n = 0, i = 0;
 	int failed = 0;
+	struct cpumask saved = current_task()->affinity;
 
+	if (ktest_cpu >= 0)
+		ktest_move_to_cpu((uint32_t)ktest_cpu);
 	sort_tests();
 	for (struct ktest *const *t = __ktest_start; t < __ktest_end; t++)
 		n += selected(*t, sel);
@@ -126,5 +153,6 @@ int ktest_run(const char *sel)
 			kprintf("    ok %u %s # %u checks, %lu us\n", i, t->name, t->checks, us);
 		failed += !t->skipped && (t->failures || !t->checks);
 	}
+	sched_set_affinity(current_task(), &saved);
 	return failed;
 }

@@ -71,6 +71,10 @@ void ktest_note(const char *fmt, ...) __printf(1, 2);
 	} while (0)
 
 /* Runs the selected tests; returns the number that failed. Prints the KTAP
- * subtest block for suite "kernel". */
+ * subtest block for suite "kernel". With ktest_cpu=N on the command line
+ * the tests run on CPU N (by default wherever the balancer put kmain). */
 int ktest_run(const char *selection);
+/* Pin the calling thread to cpu (online) and return once it runs there;
+ * its affinity stays that CPU alone. */
+void ktest_move_to_cpu(uint32_t cpu);
 bool ktest_selected_any(const char *selection);

@@ -237,6 +237,21 @@ KTEST(where_samples_running_task)
 
 static struct spinlock death_lock = SPINLOCK_INIT("death_lock");
 
+/*
+ * The death tests below name CPUs in the reports tools/matrix.py expects:
+ * the test runs on CPU 0 and its victim is CPU 1. kmain runs wherever the
+ * balancer puts it, so they move to CPU 0 first. Without that a kmain on
+ * CPU 1 called itself (smp_call runs a call to its own CPU in place, with
+ * interrupts off) and CPU 0's tick reported CPU 1's silence instead of the
+ * report under test (regression row lockup-call-unanswered-from-cpu1; seen
+ * in make test: "lockup: cpu 1 took no timer interrupt for 2072 ms", CPU
+ * 1's backtrace running ktest_fn_death_call_unanswered).
+ */
+static void death_from_cpu0(void)
+{
+	ktest_move_to_cpu(0);
+}
+
 __noinline void death_lockup_holder(void *arg);
 __noinline void death_lockup_holder(void *arg)
 {
@@ -252,6 +267,7 @@ KTEST(death_lockup)
 		ktest_skip(t, "needs two CPUs");
 		return;
 	}
+	death_from_cpu0();
 	smp_call(1, death_lockup_holder, NULL, false);
 	while (!spin_is_locked(&death_lock))
 		cpu_relax();
@@ -311,6 +327,7 @@ KTEST(death_irqs_off)
 		ktest_skip(t, "needs two CPUs");
 		return;
 	}
+	death_from_cpu0();
 	smp_call(1, death_irqs_off_spinner, NULL, false);
 	for (;;)
 		cpu_relax(); /* CPU 0's tick notices CPU 1's silence */
@@ -325,6 +342,7 @@ KTEST(death_call_unanswered)
 		ktest_skip(t, "needs two CPUs");
 		return;
 	}
+	death_from_cpu0();
 	smp_call(1, death_irqs_off_spinner, NULL, true);
 	KT_EXPECT(t, !"the lockup detector did not fire");
 }

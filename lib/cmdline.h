@@ -54,6 +54,8 @@ struct kswitch {
 /* Not part of the benchmark config string (test selection, debug output). */
 #define KSWITCH_STRING_QUIET(var, name, help) \
 	KSWITCH_DEFINE(var, name, help, SW_STRING, 0, 0, NULL, false)
+#define KSWITCH_INT_QUIET(var, name, help, min, max) \
+	KSWITCH_DEFINE(var, name, help, SW_INT, min, max, NULL, false)
 
 typedef void (*cmdline_warn_fn)(const char *msg, const char *key, const char *value);
 
