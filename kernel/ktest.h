@@ -74,7 +74,8 @@ void ktest_note(const char *fmt, ...) __printf(1, 2);
  * subtest block for suite "kernel". With ktest_cpu=N on the command line
  * the tests run on CPU N (by default wherever the balancer put kmain). */
 int ktest_run(const char *selection);
-/* Pin the calling thread to cpu (online) and return once it runs there;
- * its affinity stays that CPU alone. */
-void ktest_move_to_cpu(uint32_t cpu);
+/* Pin the calling thread to cpu and return 0 once it runs there (its
+ * affinity stays that CPU alone); -1, and nothing changed, if cpu is not
+ * online. */
+int ktest_move_to_cpu(uint32_t cpu);
 bool ktest_selected_any(const char *selection);

@@ -249,7 +249,7 @@ static struct spinlock death_lock = SPINLOCK_INIT("death_lock");
  */
 static void death_from_cpu0(void)
 {
-	ktest_move_to_cpu(0);
+	BUG_ON(ktest_move_to_cpu(0)); /* the boot CPU is always online */
 }
 
 __noinline void death_lockup_holder(void *arg);
