@@ -108,10 +108,12 @@ int ktest_move_to_cpu(uint32_t cpu)
 {
 	struct cpumask only;
 
+	if (cpu >= NR_CPUS)
+		return -1;
 	cpumask_clear_all(&only);
 	cpumask_set(&only, cpu);
 	/* Running elsewhere, we move at our next switch (sched/balance.c). */
-	if (cpu >= NR_CPUS || sched_set_affinity(current_task(), &only))
+	if (sched_set_affinity(current_task(), &only))
 		return -1;
 	while (this_cpu_id() != cpu)
 		sched_yield();
