@@ -36,15 +36,28 @@ static __always_inline void finish_switch(struct task *prev)
 	struct rq *rq = READ_ONCE(this_cpu_read(rq));
 	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
 	bool migrate = __atomic_fetch_and(&prev->flags, ~TF_MIGRATE, __ATOMIC_RELAXED) & TF_MIGRATE;
+	/* Both read while prev is still ours (on_cpu set, its rq lock held):
+	 * once on_cpu is 0 another CPU may run prev, which may exit and be
+	 * reaped and its memory given to a new task before we look again. A
+	 * state read after the release could then find that new task dead and
+	 * reap it a second time (the reaper's put then met a freed task: "task
+	 * ...: reference count 1802201963 before a get or put", seen once in
+	 * qemu-kill-torture). A task to migrate is BLOCKED, so a kill may wake
+	 * and finish it meanwhile: hold a reference across our wake. */
+	bool dead = prev->state == TASK_DEAD;
 
+	if (unlikely(migrate))
+		task_get(prev);
 	/* Release: prev's saved registers and stack writes are visible to the
 	 * CPU that runs it next (pairs with the acquire in context_switch). */
 	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
 	spin_unlock_raw(&rq->lock);
-	if (unlikely(prev->state == TASK_DEAD))
+	if (unlikely(dead))
 		task_reap_later(prev);
-	if (unlikely(migrate))
+	if (unlikely(migrate)) {
 		sched_migrate_switched_out(prev);
+		task_put(prev);
+	}
 }
 
 /*
