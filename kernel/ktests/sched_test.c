@@ -104,12 +104,10 @@ KTEST(sched_priorities_order_the_queue)
 				     PRIO_LOW, PRIO_HIGH,   PRIO_NORMAL };
 	static const int want[6] = { 2, 4, 1, 5, 0, 3 };
 	struct task *tasks[6], *me = current_task();
-	struct cpumask saved = me->affinity, here;
+	struct cpumask saved = me->affinity;
 
 	/* Stay on one CPU for the whole test. */
-	cpumask_clear_all(&here);
-	cpumask_set(&here, this_cpu_id());
-	sched_set_affinity(me, &here);
+	KT_ASSERT(t, ktest_move_to_cpu(this_cpu_id()) == 0);
 	uint32_t cpu = this_cpu_id();
 
 	spin_init(&o.lock, "order");
