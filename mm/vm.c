@@ -151,26 +151,65 @@ static paddr_t pt_alloc(struct mm *mm)
 	return pa;
 }
 
-/* The level-1 entry for va; creates tables when create. NULL on failure. */
-static pte_t *walk(struct mm *mm, uint64_t va, bool create)
+/* A table pt_alloc() gave that was never linked: no CPU can have seen it. */
+static void pt_free_unlinked(struct mm *mm, paddr_t pa)
+{
+	pa_to_frame(pa)->flags &= ~FRAME_PGTABLE;
+	mm->pt_pages--;
+	page_free(pa);
+}
+
+/* The level-1 entry for va, or NULL if a table on the way is missing. */
+static pte_t *walk(struct mm *mm, uint64_t va)
 {
 	paddr_t table = mm->root;
 
 	for (int l = 4; l > 1; l--) {
-		pte_t *e = &pt_table(table)[pt_index(va, l)];
+		pte_t e = pt_table(table)[pt_index(va, l)];
 
-		if (!pte_present(*e)) {
-			if (!create)
-				return NULL;
-			paddr_t pa = pt_alloc(mm);
+		if (!pte_present(e))
+			return NULL;
+		table = pte_addr(e);
+	}
+	return &pt_table(table)[pt_index(va, 1)];
+}
 
-			if (!pa)
-				return NULL;
-			*e = pa | PTE_P | PTE_W | PTE_U;
-			pti_sync_user_pml4(mm, va, l);
-			pa_to_frame(table)->pt_used++;
+/*
+ * The level-1 entry for va, making the tables it lacks; NULL when there is
+ * no memory for them. Every missing table is allocated before any is linked:
+ * running out part-way then leaves nothing behind. A table linked first and
+ * found useless later could not simply be freed, for a CPU running this mm
+ * may have cached the entry that leads to it (paging-structure caches, SDM
+ * Vol. 3A 4.10.3), and an unlinked table no leaf entry leads to is one that
+ * clear_leaf() never finds: each such table stayed until the mm died (one
+ * frame per first touch that ran out of memory: resource_exhaustion_clean).
+ */
+static pte_t *walk_create(struct mm *mm, uint64_t va)
+{
+	paddr_t table = mm->root, fresh[3];
+	int l = 4, n = 0;
+
+	for (; l > 1; l--) {
+		pte_t e = pt_table(table)[pt_index(va, l)];
+
+		if (!pte_present(e))
+			break;
+		table = pte_addr(e);
+	}
+	/* Missing: the tables of levels l-1 down to 1. */
+	for (; n < l - 1; n++) {
+		fresh[n] = pt_alloc(mm);
+		if (!fresh[n]) {
+			while (n--)
+				pt_free_unlinked(mm, fresh[n]);
+			return NULL;
 		}
-		table = pte_addr(*e);
+	}
+	for (n = 0; l > 1; l--, n++) {
+		WRITE_ONCE(pt_table(table)[pt_index(va, l)], fresh[n] | PTE_P | PTE_W | PTE_U);
+		pti_sync_user_pml4(mm, va, l);
+		pa_to_frame(table)->pt_used++;
+		table = fresh[n];
 	}
 	return &pt_table(table)[pt_index(va, 1)];
 }
@@ -238,7 +277,7 @@ static void clear_leaf(struct mm *mm, uint64_t va, struct batch *b)
 
 bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte)
 {
-	pte_t *e = walk(mm, va, false);
+	pte_t *e = walk(mm, va);
 
 	if (!e || !pte_present(*e))
 		return false;
@@ -537,7 +576,7 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 		covered += v->end - v->start;
 		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
 		     va = next_page(mm, va, v->end)) {
-			pte_t *e = walk(mm, va, false);
+			pte_t *e = walk(mm, va);
 
 			if (!e || !pte_present(*e))
 				continue;
@@ -570,11 +609,9 @@ bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec)
 
 	if (!v || (write && !(v->prot & PROT_WRITE)) || (exec && !(v->prot & PROT_EXEC)))
 		goto out;
-	pte_t *e = walk(mm, va, true);
+	pte_t *e = walk(mm, va);
 
-	if (!e)
-		goto out;
-	if (pte_present(*e)) {
+	if (e && pte_present(*e)) {
 		/* Already mapped: if the entry allows the access, this was a
 		 * stale TLB entry from before a permission upgrade; drop it
 		 * locally and retry. If it does not, refuse (no retry loop). */
@@ -584,21 +621,27 @@ bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec)
 		ok = true;
 		goto out;
 	}
+	/* The page first, then the tables it needs (walk_create): running
+	 * out of either leaves nothing linked. */
+	paddr_t pa;
+
 	if (v->mo) {
 		/* The object's page (allocated on first touch); none once the
 		 * mapping was revoked. Not FRAME_USER: the object frees it. */
-		paddr_t mpa = memobj_page(v->mo, v->mo_epoch, (va - v->start) / PAGE_SIZE);
-
-		if (mpa) {
-			set_leaf(e, mpa | prot_bits(v->prot));
-			ok = true;
-		}
+		pa = memobj_page(v->mo, v->mo_epoch, (va - v->start) / PAGE_SIZE);
+		if (!pa || (!e && !(e = walk_create(mm, va))))
+			goto out;
+		set_leaf(e, pa | prot_bits(v->prot));
+		ok = true;
 		goto out;
 	}
-	paddr_t pa = page_alloc(FA_ZERO | FA_NOWARN);
-
+	pa = page_alloc(FA_ZERO | FA_NOWARN);
 	if (!pa)
 		goto out;
+	if (!e && !(e = walk_create(mm, va))) {
+		page_free(pa);
+		goto out;
+	}
 	struct frame *f = pa_to_frame(pa);
 
 	f->flags |= FRAME_USER;
@@ -676,7 +719,7 @@ void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *
 			continue;
 		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
 		     va = next_page(mm, va, v->end)) {
-			pte_t *e = walk(mm, va, false);
+			pte_t *e = walk(mm, va);
 
 			if (!e || !pte_present(*e))
 				continue;

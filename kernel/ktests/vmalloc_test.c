@@ -12,6 +12,7 @@
  *                         vm_first_free, which a free must lower)
  */
 #include "kernel/ktest.h"
+#include "kernel/ktests/squeeze.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
 #include "include/uapi/counter_ids.h"
@@ -19,23 +20,8 @@
 #include "mm/kflush.h"
 #include "mm/kflush_ring.h"
 #include "mm/frame.h"
-#include "mm/buddy.h"
 #include "arch/layout.h"
 #include "sched/task.h"
-#include "kernel/lockup.h"
-
-/* Both tests count vmalloc pages and frames, so the reaper should be done
- * with the tasks earlier tests left: on a 288-CPU machine it was still
- * freeing their stacks when the next test started. A thread that has
- * signalled its test but not yet exited can still be reaped later, so the
- * counts are also taken as close around the operation as possible.
- * Bounded like the other waits (lockup_ms). */
-static bool reaper_quiet(struct ktest *t)
-{
-	for (int ms = 0; tasks_dying() && ms < (lockup_ms ? lockup_ms : 10000); ms += 10)
-		sched_sleep_ns(10000000);
-	return KT_EXPECT_EQ(t, tasks_dying(), 0u);
-}
 
 /* This CPU's kernel-flush rounds; preemption must be off. */
 static uint64_t my_rounds(void)
@@ -47,7 +33,8 @@ KTEST(vfree_many_one_flush)
 {
 	void *stacks[KFLUSH_RING];
 
-	if (!reaper_quiet(t))
+	/* It counts vmalloc pages: the reaper's frees would blur them. */
+	if (!ktest_reaper_quiet(t))
 		return;
 	for (uint32_t i = 0; i < KFLUSH_RING; i++) {
 		stacks[i] = kstack_alloc(KSTACK_SIZE, -1);
@@ -76,62 +63,23 @@ KTEST(vfree_many_one_flush)
 		   r1 - r0, KFLUSH_RING - 2, r2 - r1);
 }
 
-/* A drained block: the chain runs through the blocks themselves. */
-struct drained {
-	paddr_t next;
-	unsigned order;
-};
-
-/* Take every free frame, largest blocks first; returns the chain. */
-static paddr_t drain_frames(void)
-{
-	paddr_t chain = 0;
-
-	for (int order = BUDDY_ORDERS - 1; order >= 0;) {
-		paddr_t pa = frame_alloc((unsigned)order, FA_NOWARN);
-
-		if (!pa) {
-			order--;
-			continue;
-		}
-		struct drained *d = phys_to_virt(pa);
-
-		d->next = chain;
-		d->order = (unsigned)order;
-		chain = pa;
-	}
-	return chain;
-}
-
-/* Free the chain's first block; returns the rest. */
-static paddr_t undrain_one(paddr_t chain)
-{
-	struct drained *d = phys_to_virt(chain);
-	paddr_t next = d->next;
-
-	frame_free(chain, d->order);
-	return next;
-}
-
 KTEST(vmalloc_partial_failure)
 {
 	/* With all memory taken, give a few frames back (avail): an
 	 * allocation of avail + 5 pages maps avail of them, then fails. The
 	 * heap needs no new frame for the area record: its slab is warm from
 	 * the test above. */
-	if (!reaper_quiet(t))
+	if (!ktest_reaper_quiet(t))
 		return;
 	uint64_t free0 = frames_free();
-	paddr_t chain = drain_frames();
+	paddr_t chain = 0;
 
-	while (chain && frames_free() < 3)
-		chain = undrain_one(chain);
+	ktest_squeeze(&chain, 3);
 	uint64_t avail = frames_free(), pages0 = vmalloc_pages_in_use();
 	void *p = vmalloc((avail + 5) * PAGE_SIZE);
 	uint64_t pages1 = vmalloc_pages_in_use(), left = frames_free();
 
-	while (chain)
-		chain = undrain_one(chain);
+	ktest_unsqueeze(&chain);
 	if (p)
 		vfree(p);
 	KT_EXPECT(t, p == NULL);
