@@ -96,8 +96,8 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 #define HOOKS_NEEDING_HWRES                                                               \
 	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY | \
 	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |          \
-	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST)
-_Static_assert(SYST_IPCFAST < 64, "the mask holds every op");
+	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST | 1ull << SYST_SWITCH_OUT_DELAY)
+_Static_assert(SYST_SWITCH_OUT_DELAY < 64, "the mask holds every op");
 
 static bool hook_needs_hwres(uint64_t op)
 {
@@ -257,6 +257,16 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 			return -EINVAL;
 		current_task()->test_ipc_block_delay_us = (uint32_t)a;
 		return 0;
+	case SYST_SWITCH_OUT_DELAY: {
+		struct task *me = current_task();
+
+		if (a > 100000)
+			return -EINVAL;
+		me->test_switch_delay_us = (uint32_t)a;
+		/* Atomic: other CPUs set TF_KILLED concurrently. */
+		__atomic_fetch_or(&me->flags, TF_SWITCH_DELAY, __ATOMIC_RELAXED);
+		return 0;
+	}
 	case SYST_PIN_REAPER:
 		return task_reaper_pin((int)a);
 	case SYST_SEND_NMI:

@@ -21,6 +21,15 @@
 
 _Static_assert(offsetof(struct task, ksp) == 0, "arch/switch.h switch_to: ksp first");
 
+/* Let prev go: another CPU may run it from here on, and it may exit there. */
+static __always_inline void finish_switch_release(struct rq *rq, struct task *prev)
+{
+	/* Release: prev's saved registers and stack writes are visible to the
+	 * CPU that runs it next (pairs with the acquire in context_switch). */
+	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
+	spin_unlock_raw(&rq->lock);
+}
+
 /* The code next resumes in, on its stack: drop the run-queue lock taken by
  * whoever switched away from prev (sched_finish_switch out of line, for
  * the first run of a task: arch/x86/switch_to.S). */
@@ -34,30 +43,24 @@ static __always_inline void finish_switch(struct task *prev)
 	 * released the run-queue lock of the CPU it had left (found by
 	 * ipc_switch_vs_migrating_wake: a 'runqueue' lockup at -smp 2). */
 	struct rq *rq = READ_ONCE(this_cpu_read(rq));
-	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
-	bool migrate = __atomic_fetch_and(&prev->flags, ~TF_MIGRATE, __ATOMIC_RELAXED) & TF_MIGRATE;
-	/* Both read while prev is still ours (on_cpu set, its rq lock held):
-	 * once on_cpu is 0 another CPU may run prev, which may exit and be
-	 * reaped and its memory given to a new task before we look again. A
-	 * state read after the release could then find that new task dead and
-	 * reap it a second time (the reaper's put then met a freed task: "task
-	 * ...: reference count 1802201963 before a get or put", seen once in
-	 * qemu-kill-torture). A task to migrate is BLOCKED, so a kill may wake
-	 * and finish it meanwhile: hold a reference across our wake. */
+	/* Read while prev is still ours (on_cpu set, its rq lock held): once
+	 * on_cpu is 0 another CPU may run prev, which may exit and be reaped
+	 * and its memory given to a new task before we look again. A state
+	 * read after the release could then find that new task dead and reap
+	 * it a second time (the reaper's put then met a freed task: "task ...:
+	 * reference count 1802201963 before a get or put", seen once in
+	 * qemu-kill-torture; regression finish_switch_vs_exit_elsewhere, which
+	 * widens the window with SYST_SWITCH_OUT_DELAY). */
 	bool dead = prev->state == TASK_DEAD;
 
-	if (unlikely(migrate))
-		task_get(prev);
-	/* Release: prev's saved registers and stack writes are visible to the
-	 * CPU that runs it next (pairs with the acquire in context_switch). */
-	__atomic_store_n(&prev->on_cpu, 0, __ATOMIC_RELEASE);
-	spin_unlock_raw(&rq->lock);
+	/* The work bits are set by prev itself or under this rq lock, which
+	 * we hold since the switch began: a plain read sees them. */
+	if (unlikely(READ_ONCE(prev->flags) & TF_SWITCH_WORK))
+		finish_switch_work(rq, prev); /* releases prev too */
+	else
+		finish_switch_release(rq, prev);
 	if (unlikely(dead))
 		task_reap_later(prev);
-	if (unlikely(migrate)) {
-		sched_migrate_switched_out(prev);
-		task_put(prev);
-	}
 }
 
 /*

@@ -52,7 +52,9 @@ void idle_balance(struct rq *rq);
 /* sched/switch.c: the out-of-line ends of context_switch()
  * (sched/context_switch.h). */
 void context_switch_preempt_panic(struct task *prev) __noreturn;
-void sched_migrate_switched_out(struct task *prev);
+/* finish_switch() for a prev with TF_SWITCH_WORK (a migration's wake, a
+ * test's delay): lets prev go, then does the work. */
+void finish_switch_work(struct rq *rq, struct task *prev);
 /* sched_finish_switch: sched/task.h. */
 /* sched/task.c */
 void task_reap_later(struct task *t);

@@ -32,10 +32,23 @@ void context_switch_preempt_panic(struct task *prev)
 	      prev->name, this_cpu_read(preempt_count));
 }
 
-void sched_migrate_switched_out(struct task *prev)
+void finish_switch_work(struct rq *rq, struct task *prev)
 {
-	this_cpu_inc(counters[CNT_SCHED_MIGRATE]);
-	sched_wake(prev, WAKE_NONE);
+	/* Atomic: other CPUs set TF_KILLED in prev->flags concurrently. */
+	uint32_t work = __atomic_fetch_and(&prev->flags, ~TF_SWITCH_WORK, __ATOMIC_RELAXED);
+	uint32_t delay_us = prev->test_switch_delay_us;
+
+	/* A task to migrate is BLOCKED, so a kill may wake it, and it may run
+	 * and exit elsewhere, before our wake below: keep it until then. */
+	task_get(prev);
+	finish_switch_release(rq, prev);
+	if (work & TF_SWITCH_DELAY)
+		udelay(delay_us); /* the test's window: prev may run elsewhere */
+	if (work & TF_MIGRATE) {
+		this_cpu_inc(counters[CNT_SCHED_MIGRATE]);
+		sched_wake(prev, WAKE_NONE);
+	}
+	task_put(prev);
 }
 
 void sched_finish_switch(struct task *prev)

@@ -60,6 +60,9 @@ enum {
 #define TF_AMX_ALLOWED	(1u << 4)
 #define TF_MIGRATE	(1u << 5) /* leave this CPU once switched out */
 #define TF_SYNC_CORE	(1u << 6) /* serialize before user mode (kernel/membarrier.c) */
+#define TF_SWITCH_DELAY (1u << 7) /* SYST_SWITCH_OUT_DELAY: the next switch-out waits */
+/* What finish_switch() acts on after it let prev go (one test there). */
+#define TF_SWITCH_WORK	(TF_MIGRATE | TF_SWITCH_DELAY)
 /* What the return to user must act on (kernel/entry_exit.h tests them in
  * one instruction, with need_resched, before its slow path). */
 #define TF_EXIT_WORK	(TF_KILLED | TF_PASID_RESYNC | TF_SYNC_CORE)
@@ -126,6 +129,7 @@ struct task {
 
 	uint32_t test_ipc_delay_us;	  /* SYST_IPC_SWITCH_DELAY: next ipc_call only */
 	uint32_t test_ipc_block_delay_us; /* SYST_IPC_BLOCK_DELAY: next hand_over only */
+	uint32_t test_switch_delay_us;	  /* SYST_SWITCH_OUT_DELAY (with TF_SWITCH_DELAY) */
 	/* SYST_FAULT_CATCH: where a fatal user fault of this thread is
 	 * diverted to (rip 0: nowhere, the fault kills). Owner only. */
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;

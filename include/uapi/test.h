@@ -86,6 +86,12 @@
 #define SYST_IPCFAST       29 /* [hwres] (0 or 1): the fused IPC fast path off or on
                                * (boot switch ipcfast), for every CPU; returns
                                * the previous setting (ipc_fused_equals_general) */
+#define SYST_SWITCH_OUT_DELAY 30 /* [hwres] (us <= 100000): the next time a CPU
+                               * switches away from the calling thread, it
+                               * spins that long after letting the thread go
+                               * (on_cpu 0, the run-queue lock dropped) and
+                               * before the rest of finish_switch (regression
+                               * finish_switch_vs_exit_elsewhere) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -72,6 +72,7 @@
 	X(kill_single_threads)       \
 	X(kill_handle_holders)       \
 	X(ipc_direct_switch_vs_kill) \
+	X(finish_switch_vs_exit_elsewhere) \
 	X(idle_watchdog_reports)     \
 	X(syscall_fuzz)              \
 	X(handle_fuzz)               \

@@ -261,7 +261,7 @@ void t_handle_moved_in_message(const char *arg)
 static const long hwres_hooks[][2] = {
 	{ SYST_KERNEL_UNMAP, 1 },    { SYST_WHERE, 0 },	   { SYST_IPC_SWITCH_DELAY, 0 },
 	{ SYST_PIN_REAPER, -1 },     { SYST_SEND_NMI, 0 }, { SYST_KSTALE, KSTALE_READ },
-	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },
+	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },  { SYST_SWITCH_OUT_DELAY, 0 },
 };
 #define NR_HWRES_HOOKS (sizeof(hwres_hooks) / sizeof(hwres_hooks[0]))
 

@@ -19,6 +19,13 @@
  *   widened by SYST_IPC_SWITCH_DELAY). The caller must fall back to an
  *   ordinary wake (counter ipc_switch_fallback) instead of running a task
  *   that is already queued or running on another CPU.
+ * finish_switch_vs_exit_elsewhere: a thread blocks on CPU 1; the CPU has
+ *   let it go but not yet finished the switch (SYST_SWITCH_OUT_DELAY holds
+ *   it there) when the thread is killed, runs on CPU 2 and exits, with the
+ *   reaper held to CPU 1. finish_switch must decide whether to reap its
+ *   prev from what it read before letting it go: a read after found the
+ *   thread dead and queued it for the reaper a second time (seen once in
+ *   qemu-kill-torture as a task freed before the reaper's put).
  */
 #include "user/utest/utest.h"
 #include "user/lib/syscall.h"
@@ -630,4 +637,74 @@ void t_ipc_direct_switch_vs_kill(const char *arg)
 	}
 	T_EXPECT(hits >= 1);
 	ut_note("the kill landed between pop and switch in %d rounds", hits);
+}
+
+static struct {
+	volatile int stop;
+	volatile uint64_t spins; /* the spinner on CPU 1 runs: it counts */
+	uint32_t never;		 /* the victim waits on it for ever */
+} fs;
+
+static void fs_spinner(void *p)
+{
+	(void)p;
+	while (!fs.stop)
+		fs.spins++;
+}
+
+/* Blocks on CPU 1, free to be woken on CPU 2, with the delay armed for the
+ * CPU that switches away from it. */
+static void fs_victim(void *p)
+{
+	uint64_t mask[16] = { 1ull << 1 | 1ull << 2 };
+
+	(void)p;
+	set_affinity(0, 1);
+	while (get_cpu() != 1)
+		yield();
+	syscall3(SYS_SET_AFFINITY, 0, mask, sizeof(mask));
+	sys_test(SYST_SWITCH_OUT_DELAY, 50000, 0, 0);
+	futex_wait(&fs.never, 0, 0);
+}
+
+void t_finish_switch_vs_exit_elsewhere(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 3) {
+		ut_note("SKIP: needs three CPUs");
+		exit(3);
+	}
+	int hits = 0, rounds = 0;
+
+	set_affinity(0, 0);
+	T_EQ(sys_test(SYST_PIN_REAPER, 1, 0, 0), 0);
+	fs.stop = 0;
+	int spinner = thread_create(fs_spinner, NULL);
+
+	set_affinity(spinner, 1);
+	/* A round hits when the victim has exited while CPU 1 is still in
+	 * the delay (the spinner, next on CPU 1, has not run since the victim
+	 * went off it): until three did (a host that stalls us can miss). */
+	for (; rounds < 20 && hits < 3; rounds++) {
+		int v = thread_create(fs_victim, NULL), code = -1;
+
+		if (!T_EXPECT(v > 0))
+			break;
+		while (sys_test(SYST_TASK_OFF_CPU, v, 0, 0) != 1)
+			;
+		uint64_t spins = fs.spins;
+
+		T_EQ(sys_test(SYST_KILL_THREAD, v, 0, 0), 0);
+		thread_join(v, &code);
+		if (fs.spins == spins)
+			hits++;
+	}
+	fs.stop = 1;
+	thread_join(spinner, NULL);
+	T_EQ(sys_test(SYST_PIN_REAPER, -1, 0, 0), 0);
+	set_affinity_all(0);
+	T_EXPECT(hits >= 1);
+	ut_note("the victim exited on another CPU while CPU 1 was still switching away from it "
+		"in %d of %d rounds",
+		hits, rounds);
 }
