@@ -23,6 +23,7 @@
 #define FRAME_SLAB     (1u << 4) /* kernel heap slab */
 #define FRAME_USER     (1u << 5) /* mapped into user space */
 #define FRAME_KSTACK   (1u << 6)
+#define FRAME_CACHED   (1u << 7) /* free, on a CPU's page cache (mm/frame.c): not the buddy's */
 
 struct frame {
 	struct list_node link; /* free list, or the owner's list */

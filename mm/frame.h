@@ -22,7 +22,16 @@ bool frame_is_ram(paddr_t pa);
 /* Whether pa lies in a block on a free list (any order). */
 bool frame_in_free_block(paddr_t pa);
 
+/* Free frames: in the zones and in the CPUs' page caches. */
 uint64_t frames_free(void);
+/* Per-CPU page caches (framecache=on): a CPU's free pages, up to
+ * FRAME_CACHE_HIGH; it refills and spills FRAME_CACHE_BATCH at a time. */
+#define FRAME_CACHE_BATCH 16
+#define FRAME_CACHE_HIGH  64
+bool frame_cache_enabled(void);
+uint32_t frame_cache_pages(uint32_t cpu);
+/* Give every CPU's page cache back to the zones; returns the pages moved. */
+uint64_t frame_drain_caches(void);
 uint64_t frames_total(void);
 /* Runs buddy_check on every zone; NULL if all consistent. */
 const char *frame_check(void);

@@ -47,6 +47,8 @@ void ktest_squeeze(paddr_t *chain, uint64_t left)
 	 * free, then single frames away until exactly left are. */
 	bool first = !*chain;
 
+	if (first)
+		frame_drain_caches(); /* the CPUs' page caches too */
 	for (int order = BUDDY_ORDERS - 1; first && order >= 0; order--) {
 		for (paddr_t pa; (pa = frame_alloc((unsigned)order, FA_NOWARN));)
 			*chain = take(*chain, pa, (unsigned)order);
