@@ -30,6 +30,7 @@
 #include "kernel/ipc.h"
 #include "arch/trap.h"
 #include "arch/x86/cpu.h"
+#include "kernel/ktests/squeeze.h"
 
 /* SYST_FAULT_CATCH: the handler and its stack pointer must be canonical
  * user addresses, so that the IRET to them cannot fault in ring 0 (whether
@@ -93,15 +94,39 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
  * kernel's own memory, or this CPU held for up to 100 ms. A process that
  * may program devices (it holds the hardware resource) may use them; a
  * process without it, hostile code under test included, may not. */
-#define HOOKS_NEEDING_HWRES                                                               \
-	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY | \
-	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |          \
-	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST | 1ull << SYST_SWITCH_OUT_DELAY)
-_Static_assert(SYST_SWITCH_OUT_DELAY < 64, "the mask holds every op");
+#define HOOKS_NEEDING_HWRES                                                                    \
+	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY |      \
+	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |               \
+	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST | 1ull << SYST_SWITCH_OUT_DELAY | \
+	 1ull << SYST_SQUEEZE)
+_Static_assert(SYST_SQUEEZE < 64, "the mask holds every op");
 
 static bool hook_needs_hwres(uint64_t op)
 {
 	return op < 64 && (HOOKS_NEEDING_HWRES >> op & 1);
+}
+
+/* SYST_SQUEEZE: the frames taken (kernel/ktests/squeeze.c), one squeeze
+ * at a time. */
+static paddr_t squeeze_chain;
+static uint32_t squeeze_busy;
+
+static long squeeze(int64_t left)
+{
+	/* Acquire: the last squeeze's chain is ours (pairs with the release
+	 * below). */
+	if (__atomic_exchange_n(&squeeze_busy, 1, __ATOMIC_ACQUIRE))
+		return -EBUSY;
+	if (left < 0)
+		ktest_unsqueeze(&squeeze_chain);
+	else
+		ktest_squeeze(&squeeze_chain, (uint64_t)left);
+	long r = (long)ktest_squeezed(squeeze_chain);
+
+	/* Release: our chain writes before the next squeeze's reads (pairs
+	 * with the acquire above). */
+	__atomic_store_n(&squeeze_busy, 0, __ATOMIC_RELEASE);
+	return r;
 }
 
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
@@ -267,6 +292,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 		__atomic_fetch_or(&me->flags, TF_SWITCH_DELAY, __ATOMIC_RELAXED);
 		return 0;
 	}
+	case SYST_SQUEEZE:
+		return squeeze((int64_t)a);
 	case SYST_PIN_REAPER:
 		return task_reaper_pin((int)a);
 	case SYST_SEND_NMI:

@@ -92,6 +92,11 @@
                                * (on_cpu 0, the run-queue lock dropped) and
                                * before the rest of finish_switch (regression
                                * finish_switch_vs_exit_elsewhere) */
+#define SYST_SQUEEZE       31 /* [hwres] (left, or -1): the kernel takes free
+                               * frames, or gives back ones it took, until
+                               * exactly left are free (-1: gives all back)
+                               * -> the frames it holds after; -EBUSY while
+                               * another squeeze runs (exhaustion_sweep) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -64,6 +64,15 @@ void ktest_squeeze(paddr_t *chain, uint64_t left)
 	}
 }
 
+uint64_t ktest_squeezed(paddr_t chain)
+{
+	uint64_t n = 0;
+
+	for (; chain; chain = ((struct taken *)phys_to_virt(chain))->next)
+		n += 1ull << ((struct taken *)phys_to_virt(chain))->order;
+	return n;
+}
+
 void ktest_unsqueeze(paddr_t *chain)
 {
 	while (*chain)

@@ -19,3 +19,5 @@ bool ktest_reaper_quiet(struct ktest *t);
 void ktest_squeeze(paddr_t *chain, uint64_t left);
 /* Give back everything the squeeze took; *chain is 0 after. */
 void ktest_unsqueeze(paddr_t *chain);
+/* The frames a squeeze's chain holds. */
+uint64_t ktest_squeezed(paddr_t chain);

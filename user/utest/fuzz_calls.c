@@ -220,8 +220,9 @@ static long call_test(struct worker *w)
 	case SYST_WHERE: /* a page of serial output: try an op that is not one */
 		op = SYST_WHERE + 1 + below(r, 1000);
 		/* SYST_KILL_THREAD could end a sibling worker; SYST_IPCFAST
-		 * would change which IPC path later tests measure. */
-		if (op == SYST_KILL_THREAD || op == SYST_IPCFAST)
+		 * would change which IPC path later tests measure; SYST_SQUEEZE
+		 * would leave the machine without memory. */
+		if (op == SYST_KILL_THREAD || op == SYST_IPCFAST || op == SYST_SQUEEZE)
 			op = SYST_KOBJS;
 		break;
 	case SYST_KERNEL_UNMAP:

@@ -65,6 +65,7 @@
 	X(ud_blamed_on_amx)          \
 	X(trace_events_recorded)     \
 	X(resource_exhaustion_clean) \
+	X(exhaustion_sweep)          \
 	X(no_leaks_after_exit)       \
 	X(kill_of_non_child_refused) \
 	X(kill_before_block)         \

@@ -262,6 +262,7 @@ static const long hwres_hooks[][2] = {
 	{ SYST_KERNEL_UNMAP, 1 },    { SYST_WHERE, 0 },	   { SYST_IPC_SWITCH_DELAY, 0 },
 	{ SYST_PIN_REAPER, -1 },     { SYST_SEND_NMI, 0 }, { SYST_KSTALE, KSTALE_READ },
 	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },  { SYST_SWITCH_OUT_DELAY, 0 },
+	{ SYST_SQUEEZE, -1 },
 };
 #define NR_HWRES_HOOKS (sizeof(hwres_hooks) / sizeof(hwres_hooks[0]))
 
