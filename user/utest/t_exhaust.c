@@ -6,8 +6,10 @@
  * PCID slots cannot run out (a full CPU evicts: asid_churn) and the PASID
  * space (2^20) is too large to exhaust here.
  *
- * exhaustion_sweep: each operation below runs with exactly k frames free
- * (SYST_SQUEEZE), for k = 0, 1, 2, ... until it has succeeded twice; each
+ * exhaustion_sweep: each operation below (thread creation, a populated
+ * mapping, an endpoint pair, a memory object, a process spawn, a 512-page
+ * memory object revoked) runs with exactly k frames free (SYST_SQUEEZE),
+ * for k = 0, 1, 2, ... until it has succeeded twice; each
  * run succeeds or fails with an error, and once the squeeze is given back
  * frames, heap, vmalloc pages, processes, kernel objects and handles are
  * exactly as before: whatever allocation in the kernel fails, the
@@ -179,6 +181,23 @@ static long sw_memobj(void)
 	return r;
 }
 
+/* 512 pages (the most): the object's page array (and revoke's copy of it) are
+ * allocations of whole frames, not slab. */
+static long sw_memobj_revoke(void)
+{
+	int h = mo_create(512);
+
+	if (h < 0)
+		return h;
+	void *p = mo_map(h, NULL, RW);
+	long r = MAP_FAILED(p) ? (long)(intptr_t)p : mo_revoke(h, 0);
+
+	if (!MAP_FAILED(p))
+		unmap(p, 512 * PAGE_SIZE);
+	handle_close(h);
+	return r < 0 ? r : 0;
+}
+
 static long sw_spawn(void)
 {
 	int pid = start_child("role_exit 7"), code = -1;
@@ -195,7 +214,7 @@ static const struct {
 } sweep_ops[] = {
 	{ "thread_create", sw_thread }, { "map 24 pages populated", sw_map },
 	{ "ep_pair", sw_endpoint },	{ "mo_create and mo_map", sw_memobj },
-	{ "spawn", sw_spawn },
+	{ "spawn", sw_spawn },		{ "mo_create 512 pages and mo_revoke", sw_memobj_revoke },
 };
 
 /* Usage and objects as *u and *o, but for the held frames the squeeze
@@ -262,6 +281,8 @@ void t_exhaustion_sweep(const char *arg)
 		T_EXPECT(first_ok[i] >= 0);
 	}
 	ut_note("%d runs, %d failed for want of memory and gave everything back; first success "
-		"with k frames free: thread %d, map %d, endpoint %d, memory object %d, spawn %d",
-		runs, failed_runs, first_ok[0], first_ok[1], first_ok[2], first_ok[3], first_ok[4]);
+		"with k frames free: thread %d, map %d, endpoint %d, memory object %d, spawn %d, "
+		"512-page memory object revoked %d",
+		runs, failed_runs, first_ok[0], first_ok[1], first_ok[2], first_ok[3], first_ok[4],
+		first_ok[5]);
 }
