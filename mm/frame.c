@@ -246,7 +246,6 @@ static void cache_give_back(struct frame_cache *c, uint32_t n)
 		fr->flags = 0;
 		zone_free(fr, 0);
 	}
-	this_cpu_inc(counters[CNT_FRAME_CACHE_SPILL]);
 }
 
 /* A page from this CPU's cache, which holds pages of node node; 0 if it
@@ -388,8 +387,10 @@ void frame_free(paddr_t pa, unsigned order)
 
 		fr->flags = FRAME_CACHED;
 		list_add_head(&c->pages, &fr->link);
-		if (++c->count > FRAME_CACHE_HIGH)
+		if (++c->count > FRAME_CACHE_HIGH) {
 			cache_give_back(c, FRAME_CACHE_BATCH);
+			this_cpu_inc(counters[CNT_FRAME_CACHE_SPILL]);
+		}
 		spin_unlock_irqrestore(&c->lock, f);
 		return;
 	}

@@ -45,13 +45,12 @@ void ktest_squeeze(paddr_t *chain, uint64_t left)
 	/* First everything, largest blocks first; then blocks back (the
 	 * smallest first: they were taken last) until at least left are
 	 * free, then single frames away until exactly left are. */
-	bool first = !*chain;
-
-	if (first)
+	if (!*chain) {
 		frame_drain_caches(); /* the CPUs' page caches too */
-	for (int order = BUDDY_ORDERS - 1; first && order >= 0; order--) {
-		for (paddr_t pa; (pa = frame_alloc((unsigned)order, FA_NOWARN));)
-			*chain = take(*chain, pa, (unsigned)order);
+		for (int order = BUDDY_ORDERS - 1; order >= 0; order--) {
+			for (paddr_t pa; (pa = frame_alloc((unsigned)order, FA_NOWARN));)
+				*chain = take(*chain, pa, (unsigned)order);
+		}
 	}
 	while (*chain && frames_free() < left)
 		*chain = give_one(*chain);
