@@ -54,7 +54,6 @@ static uint32_t nr_zones;
 static struct frame *frame_table;
 static uint64_t frame_table_pfns;
 static uint64_t total_frames;
-static uint64_t test_reserve;
 
 struct frame_cache {
 	struct spinlock lock;
@@ -190,10 +189,8 @@ void frame_init(void)
 static paddr_t zone_alloc(struct zone *z, unsigned order)
 {
 	uint64_t f = spin_lock_irqsave(&z->lock);
-	int64_t idx = -1;
+	int64_t idx = buddy_alloc(&z->bz, order);
 
-	if (z->bz.free_pages >= test_reserve + (1ull << order))
-		idx = buddy_alloc(&z->bz, order);
 	spin_unlock_irqrestore(&z->lock, f);
 	if (idx < 0)
 		return 0;
@@ -212,7 +209,7 @@ static void cache_refill(struct frame_cache *c, struct zone *z)
 {
 	uint64_t f = spin_lock_irqsave(&z->lock);
 
-	for (uint32_t i = 0; i < FRAME_CACHE_BATCH && z->bz.free_pages >= test_reserve + 1; i++) {
+	for (uint32_t i = 0; i < FRAME_CACHE_BATCH; i++) {
 		int64_t idx = buddy_alloc(&z->bz, 0);
 
 		if (idx < 0)
@@ -227,25 +224,41 @@ static void cache_refill(struct frame_cache *c, struct zone *z)
 	this_cpu_inc(counters[CNT_FRAME_CACHE_REFILL]);
 }
 
+/* The zone a frame belongs to. */
+static struct zone *zone_of(const struct frame *fr)
+{
+	return &zones[fr->node < nr_zones ? fr->node : 0];
+}
+
 static void zone_free(struct frame *fr, unsigned order)
 {
-	struct zone *z = &zones[fr->node < nr_zones ? fr->node : 0];
+	struct zone *z = zone_of(fr);
 	uint64_t f = spin_lock_irqsave(&z->lock);
 
 	buddy_free(&z->bz, (frame_pa(fr) >> PAGE_SHIFT) - z->bz.base_pfn, order);
 	spin_unlock_irqrestore(&z->lock, f);
 }
 
-/* The n pages c has held longest back to their zones (c locked). */
+/* The n pages c has held longest back to their zone (c locked), under one
+ * zone lock: a cache holds pages of its CPU's node only (frame_free()
+ * caches a page only on a CPU of its node, cache_refill() takes from that
+ * node's zone), so one zone takes them all. */
 static void cache_give_back(struct frame_cache *c, uint32_t n)
 {
+	if (!n || !c->count)
+		return;
+	struct zone *z = zone_of(list_entry(c->pages.prev, struct frame, link));
+	uint64_t f = spin_lock_irqsave(&z->lock);
+
 	for (; n && c->count; n--, c->count--) {
 		struct frame *fr = list_entry(c->pages.prev, struct frame, link);
 
+		BUG_ON(zone_of(fr) != z);
 		list_del(&fr->link);
 		fr->flags = 0;
-		zone_free(fr, 0);
+		buddy_free(&z->bz, (frame_pa(fr) >> PAGE_SHIFT) - z->bz.base_pfn, 0);
 	}
+	spin_unlock_irqrestore(&z->lock, f);
 }
 
 /* A page from this CPU's cache, which holds pages of node node; 0 if it
@@ -285,11 +298,20 @@ uint64_t frame_drain_caches(void)
 
 	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
 		struct frame_cache *c = &caches[cpu];
+
+		/* An empty cache is passed over without its lock: on a large
+		 * machine out of memory, most are empty, and every failed
+		 * allocation drains. A page its CPU frees after this read is
+		 * as if freed after the drain (as it could be with the lock:
+		 * the caches are taken one at a time, never all at once). */
+		if (!READ_ONCE(c->count))
+			continue;
 		uint64_t f = spin_lock_irqsave(&c->lock);
 
 		n += c->count;
 		cache_give_back(c, c->count);
 		spin_unlock_irqrestore(&c->lock, f);
+		this_cpu_inc(counters[CNT_FRAME_CACHE_DRAINED]);
 	}
 	this_cpu_inc(counters[CNT_FRAME_CACHE_DRAIN_ALL]);
 	return n;
@@ -424,9 +446,4 @@ const char *frame_check(void)
 			return err;
 	}
 	return NULL;
-}
-
-void frame_set_reserve_for_test(uint64_t n)
-{
-	test_reserve = n;
 }

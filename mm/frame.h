@@ -35,8 +35,6 @@ uint64_t frame_drain_caches(void);
 uint64_t frames_total(void);
 /* Runs buddy_check on every zone; NULL if all consistent. */
 const char *frame_check(void);
-/* Test hook: makes allocations fail once fewer than n frames are free. */
-void frame_set_reserve_for_test(uint64_t n);
 
 static inline paddr_t page_alloc(unsigned flags)
 {
