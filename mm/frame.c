@@ -224,10 +224,15 @@ static void cache_refill(struct frame_cache *c, struct zone *z)
 	this_cpu_inc(counters[CNT_FRAME_CACHE_REFILL]);
 }
 
-/* The zone a frame belongs to. */
+/* The zone a frame belongs to, and the frame's index in its buddy. */
 static struct zone *zone_of(const struct frame *fr)
 {
 	return &zones[fr->node < nr_zones ? fr->node : 0];
+}
+
+static uint64_t zone_index(const struct zone *z, const struct frame *fr)
+{
+	return (uint64_t)(fr - z->bz.frames);
 }
 
 static void zone_free(struct frame *fr, unsigned order)
@@ -235,7 +240,7 @@ static void zone_free(struct frame *fr, unsigned order)
 	struct zone *z = zone_of(fr);
 	uint64_t f = spin_lock_irqsave(&z->lock);
 
-	buddy_free(&z->bz, (frame_pa(fr) >> PAGE_SHIFT) - z->bz.base_pfn, order);
+	buddy_free(&z->bz, zone_index(z, fr), order);
 	spin_unlock_irqrestore(&z->lock, f);
 }
 
@@ -256,7 +261,7 @@ static void cache_give_back(struct frame_cache *c, uint32_t n)
 		BUG_ON(zone_of(fr) != z);
 		list_del(&fr->link);
 		fr->flags = 0;
-		buddy_free(&z->bz, (frame_pa(fr) >> PAGE_SHIFT) - z->bz.base_pfn, 0);
+		buddy_free(&z->bz, zone_index(z, fr), 0);
 	}
 	spin_unlock_irqrestore(&z->lock, f);
 }

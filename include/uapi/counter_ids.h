@@ -79,7 +79,7 @@
 	X(FRAME_CACHE_REFILL, "frame_cache_refill") /* a CPU's page cache took a batch from its zone */\
 	X(FRAME_CACHE_SPILL, "frame_cache_spill") /* ...gave a batch back (above its high mark) */\
 	X(FRAME_CACHE_DRAIN_ALL, "frame_cache_drain_all") /* every cache given back (out of memory, tests) */\
-	X(FRAME_CACHE_DRAINED, "frame_cache_drained") /* ...of them, caches that held pages (the others: no lock) */\
+	X(FRAME_CACHE_DRAINED, "frame_cache_drained") /* ...caches it locked: count read non-zero (the others: no lock) */\
 	X(KILL_BEFORE_BLOCK, "kill_before_block") /* killable waits refused: kill pending */\
 	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */\
 	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */\
