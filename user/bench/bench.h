@@ -4,9 +4,10 @@
  * started with a role name ("role_ipc_server ...").
  *
  * Measurement (bench.c): the measuring thread is pinned; an operation's
- * iteration count is doubled until one batch lasts the target time (2 ms
- * of TSC; 200,000 TSC ticks under Bochs, where a tick is an instruction),
- * then two warm-up batches and BATCHES timed ones follow. Each batch gives
+ * iteration count is doubled until two batches of one size in a row last
+ * the target time (2 ms of TSC; 200,000 TSC ticks under Bochs, where a tick
+ * is an instruction), then two warm-up batches and BATCHES timed ones
+ * follow. Each batch gives
  * one TSC-cycles-per-operation sample; the line reports the median, p10
  * and p90 of those samples, and the kernel's counters summed over all
  * CPUs, read around each timed batch only (setup and teardown are not
