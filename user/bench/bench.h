@@ -11,7 +11,8 @@
  * one TSC-cycles-per-operation sample; the line reports the median, p10
  * and p90 of those samples, and the kernel's counters summed over all
  * CPUs, read around each timed batch only (setup and teardown are not
- * counted), divided by the operations measured. Timings are reported,
+ * counted; what the two reads add themselves is subtracted), divided by
+ * the operations measured. Timings are reported,
  * never asserted.
  */
 #pragma once
