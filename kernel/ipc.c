@@ -355,11 +355,6 @@ static inline void xfer_undelivered(struct task *me)
 		xfer_release(&me->ipc_xfer_out);
 }
 
-long ipc_handle_close(uint64_t h)
-{
-	return handle_close(proc_current(), h);
-}
-
 /* Test hook (SYST_IPC_BLOCK_DELAY, one hand-over): the partner is awake
  * elsewhere and we are not yet blocked, the window its wait_done() must
  * not let it reply in. */

@@ -12,7 +12,6 @@ struct proc;
 
 /* A new endpoint; returns a handle with every endpoint right. */
 long ipc_ep_create(void);
-long ipc_handle_close(uint64_t handle);
 /* Send msg and wait for the reply (written back into msg). desc: the
  * handles the message carries (include/uapi/handle.h; 0 for none).
  * Returns the receiver's thread id (> 0, with IPC_RESULT_HANDLES bits if
