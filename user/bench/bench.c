@@ -511,9 +511,9 @@ int main(const char *arg, uint64_t arg_len, uint64_t nr_handles)
 		return bench_errors ? 1 : 0;
 	}
 	setup_globals();
-	measure_harness();
 	options(arg);
 	set_affinity(0, 0);
+	measure_harness(); /* where the batches will run */
 	printf("# bench: %s, %d CPUs, TSC %lu kHz, clock %s, %d batches per result\n", platform,
 	       nr_cpus(), khz, clock_kind, batches);
 	printf("# bench: config %s\n", config);

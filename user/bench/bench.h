@@ -7,12 +7,11 @@
  * iteration count is doubled until two batches of one size in a row last
  * the target time (2 ms of TSC; 200,000 TSC ticks under Bochs, where a tick
  * is an instruction), then two warm-up batches and BATCHES timed ones
- * follow. Each batch gives
- * one TSC-cycles-per-operation sample; the line reports the median, p10
- * and p90 of those samples, and the kernel's counters summed over all
- * CPUs, read around each timed batch only (setup and teardown are not
- * counted; what the two reads add themselves is subtracted), divided by
- * the operations measured. Timings are reported,
+ * follow. Each batch gives one TSC-cycles-per-operation sample; the line
+ * reports the median, p10 and p90 of those samples, and the kernel's
+ * counters summed over all CPUs, read around each timed batch only (setup
+ * and teardown are not counted; what the two reads add themselves is
+ * subtracted), divided by the operations measured. Timings are reported,
  * never asserted.
  */
 #pragma once
