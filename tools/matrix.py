@@ -224,7 +224,7 @@ BOOTS += [
     # doubling at 2 iterations, and the harness's own counter-reading
     # system call went to those two (CI: null_syscall "events cr3 3", 1.5
     # system calls per operation). stall=2 makes that batch read as slow;
-    # the calibration must go on past it (iters: 5 batches of hundreds),
+    # the calibration must go on past it (iters: at least 100 in all),
     # and the events stay exact. Under Bochs with one CPU, where a TSC tick
     # is an instruction, no host load can stop the doubling a second time.
     dict(boot("bench-bochs-calib-stall", "bochs", 1,
