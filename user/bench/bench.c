@@ -95,6 +95,14 @@ static void snapshot(uint64_t *v)
 		memset(v, 0, MAX_COUNTERS * sizeof(*v));
 }
 
+/* Event e's count between two snapshots (0: the kernel lacks the counter). */
+static uint64_t event_delta(size_t e, const uint64_t *c0, const uint64_t *c1)
+{
+	int i = event_index[e];
+
+	return i >= 0 ? c1[i] - c0[i] : 0;
+}
+
 /* What the two snapshots around a batch add to its counts themselves (the
  * second read's system call; with PTI its CR3 writes): the least of a few
  * reads with nothing between them, subtracted from every timed batch, so
@@ -110,8 +118,7 @@ static void measure_harness(void)
 		snapshot(c0);
 		snapshot(c1);
 		for (size_t e = 0; e < NR_EVENTS; e++) {
-			int i = event_index[e];
-			uint64_t d = i >= 0 ? c1[i] - c0[i] : 0;
+			uint64_t d = event_delta(e, c0, c1);
 
 			if (!k || d < harness_events[e])
 				harness_events[e] = d;
@@ -141,11 +148,7 @@ static uint64_t one_batch(const struct bench_op *op, uint64_t n, uint64_t *delta
 	if (delta) {
 		snapshot(c1);
 		for (size_t e = 0; e < NR_EVENTS; e++) {
-			int i = event_index[e];
-
-			if (i < 0)
-				continue;
-			uint64_t d = c1[i] - c0[i];
+			uint64_t d = event_delta(e, c0, c1);
 
 			delta[e] += d > harness_events[e] ? d - harness_events[e] : 0;
 		}
