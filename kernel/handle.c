@@ -142,7 +142,8 @@ static uint32_t slot_gen(const struct hslot *s)
 
 static long slot_fill(struct hslot *s, uint32_t idx, struct kobj *o, uint32_t rights)
 {
-	uint32_t gen = slot_gen(s) % HANDLE_GEN_MASK + 1; /* 1..GEN_MASK */
+	/* The next generation, 1..GEN_MASK (0 is a slot never used). */
+	uint32_t old = slot_gen(s), gen = old < HANDLE_GEN_MASK ? old + 1 : 1;
 
 	s->obj = o;
 	s->type = o->type;
@@ -163,7 +164,7 @@ static void slot_clear(struct hslot *s)
 }
 
 /* The live slot h names in p, or NULL. Caller holds p->lock. */
-static struct hslot *slot_of(struct proc *p, uint64_t h)
+static inline struct hslot *slot_of(struct proc *p, uint64_t h)
 {
 	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
 

@@ -72,10 +72,10 @@
  * path is one function from the trap frame to switch_to(). It is taken
  * when all of these hold, tested before anything is changed:
  *   - ipcfast=on (boot switch; off: every call takes the general path);
- *   - no handles in the message (IPC_HANDLES clear: the lookup fails
- *     otherwise) and nothing left in our ipc_xfer_out;
+ *   - nothing left in our ipc_xfer_out;
  *   - no test hook armed (test_ipc_delay_us, test_ipc_block_delay_us);
- *   - the handle names a live endpoint with the right (R_SEND; R_RECV);
+ *   - the handle names a live endpoint with the right (R_SEND; R_RECV),
+ *     and R_GRANT too if the message carries handles;
  *   - reply_recv only: we owe a reply (ipc_reply_to set);
  *   - the partner may run on this CPU (sched_can_run_here), and under the
  *     endpoint lock: the endpoint is not dead, and for a call a receiver
@@ -98,6 +98,18 @@
  * runs the general path from the start. Counters: ipc_fused for hand-overs
  * it made (each also counts ipc_fastpath, as the general direct switch
  * does).
+ *
+ * A message with handles (IPC_HANDLES set, which fails the plain path's
+ * lookup, so the plain path runs no handle code) has a second copy of the
+ * same function. It looks the endpoint up once for both rights, then
+ * takes the handles out of our table as the general path's xfer_collect()
+ * does; that is its first change, and from there a failed precondition
+ * runs the general path from the point after its collect (ipc_call() or
+ * ipc_reply_recv() with the handles in our ipc_xfer_out, the message in
+ * our ipc_msg). The hand-over passes the handles with the message under
+ * the endpoint lock (xfer_pass(), as hand_over()'s callers do), and the
+ * partner installs them on its way out in the tails above. Counted as the
+ * plain path (ipc_fused) and per handle (handle_xfer).
  *
  * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
  * R8); the kernel copies them task to task and never touches user memory.
@@ -242,26 +254,21 @@ static void xfer_release(struct ipc_xfer *x)
 }
 
 /* Take the handles desc names out of our table (handle.h's rules) into
- * me->ipc_xfer_out, which our next message carries. Moves are final even
- * on error. */
-static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
+ * me->ipc_xfer_out, which our next message carries; the endpoint's R_GRANT
+ * is the caller's to check. Moves are final even on error. */
+static long xfer_take(struct task *me, uint64_t desc, const struct ipc_msg *msg)
 {
-	struct task *me = current_task();
 	struct ipc_xfer *x = &me->ipc_xfer_out;
-	struct endpoint *ep;
-	long err;
 
 	if (desc & ~IPC_XFER_VALID)
 		return -EINVAL;
-	ep = ep_get(h, R_GRANT, &err);
-	if (!ep)
-		return err;
-	ep_put(ep);
-	for (int i = 0; i < IPC_MSG_WORDS; i++) {
+	/* The words with a non-zero field, lowest first (desc loses each). */
+	while (desc) {
+		int i = __builtin_ctzll(desc) / 16;
 		uint32_t f = IPC_XFER_FIELD(desc, i);
+		long err;
 
-		if (!f)
-			continue;
+		desc &= ~(0xffffull << (16 * i));
 		if (!(f & 1))
 			err = -EINVAL;
 		else
@@ -274,6 +281,22 @@ static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
 		x->mask |= 1u << i;
 	}
 	return 0;
+}
+
+/* The same for the general calls, which look the endpoint up again for
+ * their own right. */
+static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
+{
+	struct endpoint *ep;
+	long err;
+
+	if (desc & ~IPC_XFER_VALID)
+		return -EINVAL;
+	ep = ep_get(h, R_GRANT, &err);
+	if (!ep)
+		return err;
+	ep_put(ep);
+	return xfer_take(current_task(), desc, msg);
 }
 
 /*
@@ -316,26 +339,29 @@ static inline void xfer_hand(struct task *from, struct task *to)
  * returns r with the mask of those words (IPC_RESULT_HANDLES). */
 static __noinline long xfer_install(struct task *me, struct ipc_msg *msg, long r)
 {
-	struct ipc_xfer x = me->ipc_xfer_in;
+	struct ipc_xfer *x = &me->ipc_xfer_in;
 	uint32_t got = 0;
 
-	/* Only we leave FULL, and nobody enters BUSY while it is FULL. */
-	__atomic_store_n(&me->ipc_xfer_state, XFER_EMPTY, __ATOMIC_RELAXED);
 	if (r < 0) { /* not for us after all (a late reply): drop them */
-		xfer_release(&x);
-		return r;
-	}
-	for (int i = 0; i < IPC_MSG_WORDS; i++) {
-		if (!(x.mask & (1u << i)))
-			continue;
-		long nh = handle_deliver(me->proc, x.obj[i], x.rights[i]);
+		xfer_release(x);
+	} else {
+		for (uint32_t m = x->mask; m; m &= m - 1) {
+			int i = __builtin_ctz(m);
+			long nh = handle_deliver(me->proc, x->obj[i], x->rights[i]);
 
-		msg->w[i] = (uint64_t)nh;
-		if (nh >= 0)
-			got |= 1u << i;
-		this_cpu_inc(counters[CNT_HANDLE_XFER]);
+			msg->w[i] = (uint64_t)nh;
+			if (nh >= 0)
+				got |= 1u << i;
+			this_cpu_inc(counters[CNT_HANDLE_XFER]);
+		}
+		x->mask = 0;
 	}
-	return r | (long)((uint64_t)got << IPC_RESULT_HANDLES_SHIFT);
+	/* Only we leave FULL, and nobody claims the block (EMPTY -> BUSY)
+	 * before we do: we read it in place. Release: our reads of it come
+	 * before a later deliverer's copy into it. Pairs with the CMPXCHG
+	 * in xfer_pass(). */
+	__atomic_store_n(&me->ipc_xfer_state, XFER_EMPTY, __ATOMIC_RELEASE);
+	return r < 0 ? r : r | (long)((uint64_t)got << IPC_RESULT_HANDLES_SHIFT);
 }
 
 static inline long xfer_arrived(struct task *me, struct ipc_msg *msg, long r)
@@ -596,29 +622,24 @@ long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 
 /* ---- the fused fast path (protocol: "Fused fast path" above) ---- */
 
-/* The general system calls: the message goes through the task's own
- * ipc_msg (ipc.h allows it). */
-static __noinline long sys_call_general(struct trap_frame *tf)
+/*
+ * The general system calls (call: ipc_call(), else ipc_reply_recv()): the
+ * message goes through the task's own ipc_msg (ipc.h allows it). With
+ * collected, from the point where they have taken the message's handles
+ * (ipc_call_xfer(), reply_recv_xfer() after their xfer_collect()): the
+ * fused path with handles took them and missed after, the message is in
+ * our ipc_msg, and h is the endpoint's handle without IPC_HANDLES.
+ */
+static __noinline long sys_general(struct trap_frame *tf, bool call, bool collected, uint64_t h)
 {
 	struct ipc_msg *m = &current_task()->ipc_msg;
+	uint64_t desc = collected ? 0 : tf->r9;
+	long r;
 
 	this_cpu_inc(counters[CNT_IPC_FUSED_MISS]);
-	syscall_msg_in(tf, m);
-	long r = ipc_call(tf->rdi, m, tf->r9);
-
-	if (r >= 0)
-		syscall_msg_out(tf, m);
-	return r;
-}
-
-static __noinline long sys_reply_recv_general(struct trap_frame *tf)
-{
-	struct ipc_msg *m = &current_task()->ipc_msg;
-
-	this_cpu_inc(counters[CNT_IPC_FUSED_MISS]);
-	syscall_msg_in(tf, m);
-	long r = ipc_reply_recv(tf->rdi, m, true, tf->r9);
-
+	if (!collected)
+		syscall_msg_in(tf, m);
+	r = call ? ipc_call(h, m, desc) : ipc_reply_recv(h, m, true, desc);
 	if (r >= 0)
 		syscall_msg_out(tf, m);
 	return r;
@@ -629,24 +650,75 @@ int ipc_set_fastpath(bool on)
 	return __atomic_exchange_n(&ipcfast, on ? 1 : 0, __ATOMIC_RELAXED);
 }
 
-/* The preconditions on us alone: switch on, no handles leaving, no hook. */
+/* The preconditions on us alone: switch on, no handles left over, no hook. */
 static __always_inline bool fused_allowed(const struct task *me)
 {
 	return likely(READ_ONCE(ipcfast)) && !me->ipc_xfer_out.mask &&
 	       !(me->test_ipc_delay_us | me->test_ipc_block_delay_us);
 }
 
-long ipc_sys_call(struct trap_frame *tf)
+/*
+ * The two fused system calls are each compiled twice: plain (xfer false:
+ * the common case, which runs no handle code) and for a message with
+ * handles (xfer true: IPC_HANDLES set, which fails the plain lookup's
+ * range check; called from the plain one's miss).
+ */
+static __noinline long sys_call_xfer(struct trap_frame *tf);
+static __noinline long sys_reply_recv_xfer(struct trap_frame *tf);
+
+/*
+ * The endpoint h names, with its reference, for a call (R_SEND) or a
+ * reply_recv (R_RECV). With handles (xfer): looked up once for R_GRANT
+ * too, then the words read from the frame into our ipc_msg and the
+ * handles they name taken (xfer_take(), as xfer_collect() would). NULL if
+ * that failed: then *r is the system call's result, from the general path
+ * run from the start (nothing changed yet), from the copy with handles,
+ * or the error the collect ends the call with.
+ */
+static __always_inline struct endpoint *fused_lookup(struct trap_frame *tf, struct task *me,
+						     uint64_t h, bool call, bool xfer, long *r)
+{
+	uint32_t need = call ? R_SEND : R_RECV;
+	struct endpoint *ep;
+
+	if (!xfer) {
+		/* Fails with IPC_HANDLES set. On a miss h is re-read from the
+		 * frame: kept in a register, it costs one instruction a lookup. */
+		ep = ep_get(h, need, r);
+		if (likely(ep))
+			return ep;
+		if (h & IPC_HANDLES)
+			*r = call ? sys_call_xfer(tf) : sys_reply_recv_xfer(tf);
+		else
+			*r = sys_general(tf, call, false, tf->rdi);
+		return NULL;
+	}
+	ep = ep_get(h, need | R_GRANT, r);
+	if (unlikely(!ep)) {
+		*r = sys_general(tf, call, false, tf->rdi);
+		return NULL;
+	}
+	syscall_msg_in(tf, &me->ipc_msg);
+	*r = xfer_take(me, tf->r9, &me->ipc_msg);
+	if (unlikely(*r)) {
+		ep_put(ep);
+		return NULL;
+	}
+	return ep;
+}
+
+static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 {
 	struct task *me = current_task();
+	uint64_t h = xfer ? tf->rdi & ~IPC_HANDLES : tf->rdi;
 	struct endpoint *ep;
 	long r;
 
 	if (unlikely(!fused_allowed(me)))
-		return sys_call_general(tf);
-	ep = ep_get(tf->rdi, R_SEND, &r); /* fails with IPC_HANDLES set */
+		return sys_general(tf, true, false, tf->rdi);
+	ep = fused_lookup(tf, me, h, true, xfer, &r);
 	if (unlikely(!ep))
-		return sys_call_general(tf);
+		return r;
 	irq_disable();
 	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
 	struct list_node *n = ep->receivers.next;
@@ -656,11 +728,18 @@ long ipc_sys_call(struct trap_frame *tf)
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
 		ep_put(ep);
-		return sys_call_general(tf);
+		/* Plain: h re-read (as in fused_lookup()). */
+		return sys_general(tf, true, xfer, xfer ? h : tf->rdi);
 	}
-	/* ipc_call()'s hand-over to a waiting receiver, from the frame. */
+	/* ipc_call()'s hand-over to a waiting receiver, from the frame (with
+	 * handles: from our ipc_msg, the handles with it). */
 	list_del(n);
-	syscall_msg_in(tf, &r2->ipc_msg);
+	if (xfer) {
+		r2->ipc_msg = me->ipc_msg;
+		xfer_pass(me, r2);
+	} else {
+		syscall_msg_in(tf, &r2->ipc_msg);
+	}
 	r2->ipc_state = IPC_IDLE;
 	task_get(me);
 	r2->ipc_reply_to = me;
@@ -679,30 +758,48 @@ long ipc_sys_call(struct trap_frame *tf)
 	return r;
 }
 
-long ipc_sys_reply_recv(struct trap_frame *tf)
+long ipc_sys_call(struct trap_frame *tf)
+{
+	return call_fused(tf, false);
+}
+
+static __noinline long sys_call_xfer(struct trap_frame *tf)
+{
+	return call_fused(tf, true);
+}
+
+static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 {
 	struct task *me = current_task();
 	struct task *caller = me->ipc_reply_to;
+	uint64_t h = xfer ? tf->rdi & ~IPC_HANDLES : tf->rdi;
 	struct endpoint *ep;
 	long r;
 
 	if (unlikely(!fused_allowed(me) || !caller))
-		return sys_reply_recv_general(tf);
-	ep = ep_get(tf->rdi, R_RECV, &r);
+		return sys_general(tf, false, false, tf->rdi);
+	ep = fused_lookup(tf, me, h, false, xfer, &r);
 	if (unlikely(!ep))
-		return sys_reply_recv_general(tf);
+		return r;
 	irq_disable();
 	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
 	if (unlikely(ep->dead || !list_empty(&ep->callers) || !sched_can_run_here(caller))) {
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
 		ep_put(ep);
-		return sys_reply_recv_general(tf);
+		/* Plain: h re-read (as in fused_lookup()). */
+		return sys_general(tf, false, xfer, xfer ? h : tf->rdi);
 	}
-	/* ipc_reply_recv()'s reply (reply_to_caller, from the frame), then
-	 * its wait with the hand-over to the caller. */
+	/* ipc_reply_recv()'s reply (reply_to_caller, from the frame; with
+	 * handles from our ipc_msg, the handles with it), then its wait with
+	 * the hand-over to the caller. */
 	me->ipc_reply_to = NULL;
-	syscall_msg_in(tf, &caller->ipc_msg);
+	if (xfer) {
+		caller->ipc_msg = me->ipc_msg;
+		xfer_pass(me, caller);
+	} else {
+		syscall_msg_in(tf, &caller->ipc_msg);
+	}
 	caller->ipc_status = (long)me->tid;
 	caller->ipc_state = IPC_IDLE;
 	me->ipc_state = IPC_RECV;
@@ -719,6 +816,16 @@ long ipc_sys_reply_recv(struct trap_frame *tf)
 		syscall_msg_out(tf, &me->ipc_msg);
 	ep_put(ep);
 	return r;
+}
+
+long ipc_sys_reply_recv(struct trap_frame *tf)
+{
+	return reply_recv_fused(tf, false);
+}
+
+static __noinline long sys_reply_recv_xfer(struct trap_frame *tf)
+{
+	return reply_recv_fused(tf, true);
 }
 
 long ipc_reply(uint64_t h, const struct ipc_msg *msg, uint64_t desc)

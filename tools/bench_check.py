@@ -51,6 +51,11 @@ def expectations(r, sw, cpus):
         if name == "fpu_pingpong_same_cpu":
             out.append(("state saved and restored on each side",
                         near(e("xsave"), 2) and near(e("xrstor"), 2)))
+    elif name == "ipc_cap_transfer_same_cpu":
+        out.append(("two fast-path hand-offs, a handle moved with each",
+                    near(e("ipc_fastpath"), 2) and near(e("handle_xfer"), 2)))
+        if sw.get("ipcfast", "on") == "on" and "ipc_fused" in ev:
+            out.append(("both by the fused path", near(e("ipc_fused"), 2)))
     elif name == "ipc_pingpong_cross_cpu":
         out.append(("two slow-path hand-offs", near(e("ipc_slowpath"), 2)))
         out.append(("no fast path", e("ipc_fastpath") < 0.01))

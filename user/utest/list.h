@@ -30,6 +30,7 @@
 	X(handle_forged_refused)     \
 	X(handle_rights_enforced)    \
 	X(handle_moved_in_message)   \
+	X(ipc_fused_moves_handles)   \
 	X(test_hooks_need_hwres)     \
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \
@@ -114,6 +115,7 @@
 	X(role_rights)          \
 	X(role_test_hooks)      \
 	X(role_cap_echo)        \
+	X(role_cap_return)      \
 	X(role_shm_reader)      \
 	X(role_shm_touch)       \
 	X(role_port_probe)      \

@@ -256,6 +256,136 @@ void t_handle_moved_in_message(const char *arg)
 		counter("handle_xfer"));
 }
 
+/* role_cap_return <cpu>: on that CPU, receives on SPAWN_HANDLE(0); a
+ * message with one handle, in word 0, is answered with the handle moved
+ * back and the rights it arrived with in word 1. Stops on a plain
+ * message, which it answers. */
+void t_role_cap_return(const char *arg)
+{
+	int h = SPAWN_HANDLE(0);
+	uint64_t m[4] = { 0 };
+
+	set_affinity(0, (int)arg_u64(&arg));
+	long r = ipc_recv(h, m);
+
+	while (r > 0 && IPC_RESULT_HANDLES(r) == 1) {
+		m[1] = (uint64_t)handle_info((int)m[0]);
+		r = ipc_reply_recv_h(h, m, IPC_XFER_MOVE(0, 0));
+	}
+	if (r > 0)
+		ipc_reply(h, m);
+	exit(r > 0 ? 0 : 1);
+}
+
+#define CAP_ROUNDS	 500
+#define CAP_ROUNDS_CROSS 100 /* each a pair of IPIs: slow under QEMU at -smp 8 */
+
+/* rounds calls to a role_cap_return on server_cpu (we run on CPU 0), each
+ * moving *gift there and back; *gift is the handle that came back. Counts
+ * the round trips whose message or handle was not as sent. */
+static int cap_return_rounds(int server_cpu, int *gift, int rounds)
+{
+	char role[64];
+	int send = -1, recv = ep_pair(&send), bad = 0;
+
+	snprintf(role, sizeof(role), "role_cap_return %d", server_cpu);
+	int pid = start_child_h(role, recv, SPAWN_MOVE);
+
+	if (!T_EXPECT(pid > 0 && send >= 0))
+		return 1;
+	for (uint64_t i = 0; i < (uint64_t)rounds; i++) {
+		uint64_t m[4] = { (uint64_t)*gift, 0, ~i, i * 7919 };
+		long r = ipc_call_h(send, m, IPC_XFER_MOVE(0, 0));
+
+		if (r <= 0 || IPC_RESULT_HANDLES(r) != 1) {
+			bad++;
+			break; /* the handle is gone */
+		}
+		/* Gone from us when it left (the number is stale: the slot's
+		 * generation moved on), back under a number that works. */
+		if (handle_info(*gift) != -EBADF_ && (int)m[0] != *gift)
+			bad++;
+		*gift = (int)m[0];
+		if (m[1] != (uint64_t)handle_info(*gift) || m[2] != ~i || m[3] != i * 7919 ||
+		    HANDLE_INFO_RIGHTS(m[1]) != (R_SEND | R_XFER))
+			bad++;
+	}
+	uint64_t stop[4] = { 0 };
+	int code = -1;
+
+	T_EXPECT(ipc_call(send, stop) > 0);
+	T_EQ(wait_pid(pid, &code), 0);
+	T_EQ(code, 0);
+	handle_close(send);
+	return bad;
+}
+
+/*
+ * The fused fast path with handles (kernel/ipc.c, "Fused fast path"): a
+ * ping-pong that moves a handle to a server process with every call and
+ * back with every reply, as the benchmark ipc_cap_transfer_same_cpu does.
+ *   - On one CPU with the path on, every hand-over is fused (ipc_fused two
+ *     a round trip, but for the first call if the server was not waiting
+ *     yet) and each moves one handle (handle_xfer two a round trip).
+ *   - With the path off (SYST_IPCFAST), the general path makes the same
+ *     transfers and ipc_fused does not move.
+ *   - With the server on another CPU (at -smp 2 and up; fewer rounds,
+ *     each a pair of IPIs), the path takes
+ *     the handles and then misses (the partner cannot run here): every
+ *     hand-over after that point is the general path's (ipc_fused_miss
+ *     two a round trip, ipc_fused none), with the same result.
+ * Each time, every word and the handle's rights come back as sent. At the
+ * end the handle still names the endpoint it was made for (closing that
+ * endpoint's only receive handle makes a call on it fail with
+ * -ESHUTDOWN), and handles and kernel objects are as before.
+ */
+void t_ipc_fused_moves_handles(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now();
+	long was = sys_test(SYST_IPCFAST, 1, 0, 0);
+	int ours = ep_create();
+	int gift = handle_dup(ours, R_SEND | R_XFER);
+
+	T_EXPECT(was == 0 || was == 1);
+	T_EQ(set_affinity(0, 0), 0);
+	if (!T_EXPECT(ours >= 0 && gift >= 0))
+		return;
+	uint64_t f0 = counter("ipc_fused"), x0 = counter("handle_xfer");
+
+	T_EQ(cap_return_rounds(0, &gift, CAP_ROUNDS), 0);
+	uint64_t f1 = counter("ipc_fused"), x1 = counter("handle_xfer");
+
+	T_EXPECT(f1 - f0 >= 2 * CAP_ROUNDS - 1);
+	T_EQ(x1 - x0, 2 * CAP_ROUNDS);
+
+	sys_test(SYST_IPCFAST, 0, 0, 0);
+	T_EQ(cap_return_rounds(0, &gift, CAP_ROUNDS), 0);
+	T_EQ(counter("ipc_fused"), f1);
+	T_EQ(counter("handle_xfer") - x1, 2 * CAP_ROUNDS);
+
+	sys_test(SYST_IPCFAST, 1, 0, 0);
+	if (nr_cpus() >= 2) {
+		uint64_t f2 = counter("ipc_fused"), m2 = counter("ipc_fused_miss");
+		uint64_t x2 = counter("handle_xfer");
+
+		T_EQ(cap_return_rounds(1, &gift, CAP_ROUNDS_CROSS), 0);
+		T_EQ(counter("ipc_fused"), f2);
+		T_EXPECT(counter("ipc_fused_miss") - m2 >= 2 * CAP_ROUNDS_CROSS);
+		T_EQ(counter("handle_xfer") - x2, 2 * CAP_ROUNDS_CROSS);
+	}
+	sys_test(SYST_IPCFAST, was, 0, 0);
+	uint64_t m[4] = { 1, 2, 3, 4 };
+
+	T_EQ(handle_close(ours), 0);
+	T_EQ(ipc_call(gift, m), -ESHUTDOWN_);
+	T_EQ(handle_close(gift), 0);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
+	ut_note("%d round trips a pass, each moving a handle both ways; fused: %lu hand-overs",
+		CAP_ROUNDS, f1 - f0);
+}
+
 /* The [hwres] hooks (include/uapi/test.h), each with an argument it would
  * accept: what they would do if the gate let them through is harmless. */
 static const long hwres_hooks[][2] = {
