@@ -12,6 +12,11 @@
  *                          byte, read one byte each way (compare_linux.py
  *                          shows it as a second Linux mechanism for the
  *                          ipc_pingpong_* rows)
+ *   ipc_cap_transfer_same_cpu  a descriptor moved to the other process and
+ *                          back over a unix socket pair: sendmsg with
+ *                          SCM_RIGHTS and a one-byte message, then close of
+ *                          the sender's copy (a move, as this kernel's
+ *                          IPC_XFER_MOVE), each way
  *   thread_switch_same_cpu the same between two threads (private futex)
  *   fpu_pingpong_same_cpu  ipc_pingpong_same_cpu, both sides dirtying every
  *                          YMM (ZMM) register before each hand-off
@@ -33,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -133,6 +139,28 @@ static void reap(pid_t pid)
 	}
 }
 
+/* op in this process against serve(op->ctx) in a forked helper on cpu,
+ * which is killed afterwards. */
+static void run_against(const struct lb_op *op, int cpu, void (*serve)(void *))
+{
+	pid_t pid = fork_helper(cpu);
+
+	if (pid == 0) {
+		serve(op->ctx);
+		_exit(0);
+	}
+	if (pid > 0)
+		lb_run(op);
+	else
+		lb_errors++;
+	reap(pid);
+}
+
+static void pp_serve_ctx(void *p)
+{
+	pp_serve(p);
+}
+
 static void ipc_pingpong(const char *name, int cpu, int vec, const char *note)
 {
 	void *page = shared_page();
@@ -148,17 +176,7 @@ static void ipc_pingpong(const char *name, int cpu, int vec, const char *note)
 		return;
 	}
 	p.turn = page;
-	pid_t pid = fork_helper(cpu);
-
-	if (pid == 0) {
-		pp_serve(&p);
-		_exit(0);
-	}
-	if (pid > 0)
-		lb_run(&op);
-	else
-		lb_errors++;
-	reap(pid);
+	run_against(&op, cpu, pp_serve_ctx);
 	munmap(page, PAGE);
 }
 
@@ -181,10 +199,13 @@ static uint64_t pipe_client(void *ctx, uint64_t n)
 	return lb_rdtsc() - t0;
 }
 
-static void pipe_serve(struct pipes *p)
+static void pipe_serve(void *arg)
 {
+	struct pipes *p = arg;
 	char c;
 
+	close(p->down[1]);
+	close(p->up[0]);
 	while (read(p->down[0], &c, 1) == 1 && write(p->up[1], &c, 1) == 1)
 		;
 }
@@ -202,23 +223,120 @@ static void pipe_pingpong(const char *name, int cpu)
 		lb_errors++;
 		return;
 	}
-	pid_t pid = fork_helper(cpu);
-
-	if (pid == 0) {
-		close(p.down[1]);
-		close(p.up[0]);
-		pipe_serve(&p);
-		_exit(0);
-	}
-	if (pid > 0)
-		lb_run(&op);
-	else
-		lb_errors++;
-	reap(pid);
+	run_against(&op, cpu, pipe_serve);
 	for (int i = 0; i < 2; i++) {
 		close(p.down[i]);
 		close(p.up[i]);
 	}
+}
+
+/* ---- descriptor passing: an fd moved there and back (SCM_RIGHTS) ---- */
+
+/* One byte and room for one descriptor. */
+struct fdmsg {
+	char c;
+	struct iovec iov;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m;
+};
+
+static void fdmsg_init(struct fdmsg *f)
+{
+	f->c = 0;
+	f->iov = (struct iovec){ .iov_base = &f->c, .iov_len = 1 };
+	f->m = (struct msghdr){ .msg_iov = &f->iov,
+				.msg_iovlen = 1,
+				.msg_control = f->u.buf,
+				.msg_controllen = sizeof(f->u.buf) };
+}
+
+/* Send one byte carrying fd, then close our copy: the descriptor moves. */
+static int fd_move(int sock, int fd)
+{
+	struct fdmsg f;
+
+	fdmsg_init(&f);
+	struct cmsghdr *h = CMSG_FIRSTHDR(&f.m);
+
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	if (sendmsg(sock, &f.m, 0) != 1)
+		return -1;
+	return close(fd);
+}
+
+/* The descriptor the next byte carries, or -1. */
+static int fd_receive(int sock)
+{
+	struct fdmsg f;
+	int fd;
+
+	fdmsg_init(&f);
+	if (recvmsg(sock, &f.m, 0) != 1)
+		return -1;
+	struct cmsghdr *h = CMSG_FIRSTHDR(&f.m);
+
+	if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
+struct fdpass {
+	int sv[2]; /* ours, the server's */
+	int fd;	   /* the descriptor that travels, while it is ours */
+};
+
+static uint64_t fdpass_client(void *ctx, uint64_t n)
+{
+	struct fdpass *p = ctx;
+	uint64_t t0 = lb_rdtsc();
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (fd_move(p->sv[0], p->fd))
+			return LB_FAILED;
+		p->fd = fd_receive(p->sv[0]);
+		if (p->fd < 0)
+			return LB_FAILED;
+	}
+	return lb_rdtsc() - t0;
+}
+
+static void fdpass_serve(void *arg)
+{
+	struct fdpass *p = arg;
+
+	close(p->sv[0]);
+	for (int fd; (fd = fd_receive(p->sv[1])) >= 0 && !fd_move(p->sv[1], fd);)
+		;
+}
+
+static void fd_pingpong(void)
+{
+	struct fdpass p;
+	int pfd[2];
+	struct lb_op op = { .name = "ipc_cap_transfer_same_cpu",
+			    .run = fdpass_client,
+			    .ctx = &p,
+			    .mechanism = "unix socket, fd moved (SCM_RIGHTS, close), 2 processes" };
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, p.sv) || pipe(pfd)) {
+		lb_note("%s: socketpair or pipe failed", op.name);
+		lb_errors++;
+		return;
+	}
+	close(pfd[1]);
+	p.fd = pfd[0]; /* the read end of a pipe travels */
+	run_against(&op, 0, fdpass_serve);
+	close(p.sv[0]);
+	close(p.sv[1]);
+	if (p.fd >= 0)
+		close(p.fd);
 }
 
 static void *pp_thread(void *arg)
@@ -373,6 +491,8 @@ void bench_ipc(void)
 			lb_note("skip ipc_pingpong_cross_cpu_pipe: needs 2 CPUs, have %d",
 				lb_ncpus);
 	}
+	if (lb_wanted("ipc_cap_transfer_same_cpu"))
+		fd_pingpong();
 	if (lb_wanted("thread_switch_same_cpu"))
 		thread_switch();
 	if (lb_wanted("fpu_pingpong_same_cpu")) {
