@@ -330,10 +330,11 @@ static int cap_return_rounds(int server_cpu, int *gift, int rounds)
  *   - With the path off (SYST_IPCFAST), the general path makes the same
  *     transfers and ipc_fused does not move.
  *   - With the server on another CPU (at -smp 2 and up; fewer rounds,
- *     each a pair of IPIs), the path takes
- *     the handles and then misses (the partner cannot run here): every
- *     hand-over after that point is the general path's (ipc_fused_miss
- *     two a round trip, ipc_fused none), with the same result.
+ *     each a pair of IPIs), the path takes the handles and then misses
+ *     (the partner cannot run here): every hand-over after that point is
+ *     the general path's (ipc_fused_miss two a round trip, ipc_fused
+ *     none), with the same result. Nothing else runs IPC meanwhile (the
+ *     serial driver only answers SERIAL_WRITE calls, none here).
  * Each time, every word and the handle's rights come back as sent. At the
  * end the handle still names the endpoint it was made for (closing that
  * endpoint's only receive handle makes a call on it fail with
