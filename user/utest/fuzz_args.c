@@ -29,8 +29,13 @@ uint64_t bad_ptr(struct rng *r)
 	switch (below(r, 5)) {
 	case 0:
 		return kernel_ptrs[below(r, NR_KPTRS)];
-	case 1:
-		return kernel_ptrs[below(r, NR_KPTRS)] + below(r, 1 << 20);
+	case 1: {
+		/* Near one: above it, or below it where above would wrap around
+		 * to user space (regression fuzz_bad_ptr_wraps_to_user). */
+		uint64_t p = kernel_ptrs[below(r, NR_KPTRS)], off = below(r, 1 << 20);
+
+		return p + off >= p ? p + off : p - off;
+	}
 	case 2: /* non-canonical */
 		return USER_TOP_ + (rnd(r) % (KADDR_MIN - USER_TOP_));
 	case 3: /* straddles the end of user space */

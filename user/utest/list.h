@@ -76,6 +76,7 @@
 	X(ipc_direct_switch_vs_kill) \
 	X(finish_switch_vs_exit_elsewhere) \
 	X(idle_watchdog_reports)     \
+	X(fuzz_bad_ptr_wraps_to_user) \
 	X(syscall_fuzz)              \
 	X(handle_fuzz)               \
 	X(cpu_fuzz)

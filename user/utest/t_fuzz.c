@@ -261,3 +261,32 @@ void t_syscall_fuzz(const char *arg)
 		sc, ns / 1000000, ns ? sc * (uint64_t)1000000000 / ns : 0, after.frames, after.heap,
 		after.vmalloc, after.procs);
 }
+
+/*
+ * Regression fuzz_bad_ptr_wraps_to_user: bad_ptr() is the fuzzer's pointer
+ * that every call must refuse, and vm_addr() hands it to map, unmap and
+ * protect. One of its kinds was a kernel address plus up to 1 MiB, and the
+ * kernel addresses include ~0 and the last page: the sum wrapped around to
+ * the first megabyte of user space. A page-aligned one with a long length
+ * is a range the kernel must honour, and it covered the fuzzer's own text:
+ * fuzz-qemu-smp2 failed (seed 3542210742, round 6) with both workers killed
+ * by "page fault at 0x407f8b (user fetch, protection violation)" right
+ * after protect(0xf3000, 0x1e9798443e, RW) made its text non-executable.
+ * Every value of 10^5 drawn must lie at or above the end of user space,
+ * but for the kind that straddles it on purpose (at most 64 below).
+ */
+void t_fuzz_bad_ptr_wraps_to_user(const char *arg)
+{
+	struct rng r = { .s = splitmix(ut_param(arg, "seed", 1)) };
+	uint64_t user = 0, lowest = ~0ull;
+
+	for (int i = 0; i < 100000; i++) {
+		uint64_t p = bad_ptr(&r);
+
+		if (p < USER_TOP_ - 64)
+			user++;
+		lowest = p < lowest ? p : lowest;
+	}
+	T_EQ(user, 0);
+	ut_note("100000 values, the lowest %#lx", lowest);
+}
