@@ -291,7 +291,7 @@ static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
 	long err;
 
 	if (desc & ~IPC_XFER_VALID)
-		return -EINVAL;
+		return -EINVAL; /* before the lookup: whatever h is */
 	ep = ep_get(h, R_GRANT, &err);
 	if (!ep)
 		return err;
@@ -714,7 +714,8 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 	struct endpoint *ep;
 	long r;
 
-	if (unlikely(!fused_allowed(me)))
+	/* With handles: the plain copy, our only caller, has tested us. */
+	if (!xfer && unlikely(!fused_allowed(me)))
 		return sys_general(tf, true, false, tf->rdi);
 	ep = fused_lookup(tf, me, h, true, xfer, &r);
 	if (unlikely(!ep))
@@ -776,7 +777,8 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 	struct endpoint *ep;
 	long r;
 
-	if (unlikely(!fused_allowed(me) || !caller))
+	/* With handles: the plain copy, our only caller, has tested both. */
+	if (!xfer && unlikely(!fused_allowed(me) || !caller))
 		return sys_general(tf, false, false, tf->rdi);
 	ep = fused_lookup(tf, me, h, false, xfer, &r);
 	if (unlikely(!ep))
