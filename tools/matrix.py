@@ -354,8 +354,8 @@ BOOTS.append(dict(boot("bochs-cpu-fuzz", "bochs", 2, timeout=900,
                                r"50 children killed by their sequence",
                                r"[1-9]\d* single steps landed in the kernel"]),
                   cmdline="ktest=none utest=cpu_fuzz,ldtr_left_by_firmware cpu_fuzz_seed=950530434 "
-                          "cpu_fuzz_seqs=100000 "
-                          "cpu_fuzz_rounds=4 cpu_fuzz_kills=50 fbcon=off expect_cpus=2"))
+                          "cpu_fuzz_seqs=100000 cpu_fuzz_rounds=4 cpu_fuzz_kills=50 fbcon=off "
+                          "expect_cpus=2"))
 BOOTS.append(dict(boot("ubsan-qemu-smp4", "qemu-bios", 4, timeout=900), kernel="ubsan/kernel.elf",
                   forbid=[r"UBSAN:"]))
 
