@@ -20,6 +20,8 @@
 #define CF_REGION_STEP	  (1ull << 33) /* > 2 GiB apart: RIP-relative code reaches its own */
 #define CF_CODE_PAGES	  16	       /* at region + 2 * i pages; the odd pages are holes */
 #define CF_STACK_PAGE	  40	       /* the sequences' stack page (holes around it) */
+#define CF_BUF_PAGE	  48	       /* system-call output (e->buf) */
+#define CF_PARK_PAGE	  50	       /* where the epilogue parks RAX (nothing else) */
 #define CF_EPILOGUE	  192	       /* bytes at the start of each code page */
 #define CF_SLOT		  128
 #define CF_SLOTS_PER_PAGE ((4096 - CF_EPILOGUE) / CF_SLOT) /* 30; the last is the tail slot */
@@ -116,7 +118,7 @@ struct cf_env {
 	bool qemu;	/* QEMU TCG: its known deviations are accepted (t_cpufuzz.c) */
 	bool la57;	/* the CPU has 5-level paging (not enabled) */
 	uint64_t xcr0;
-	uint8_t *buf;		    /* 4 KiB of this worker's for system-call output */
+	uint8_t *buf;		    /* this worker's page for system-call output */
 	const uint8_t *xsave_image; /* a valid XSAVE image (standard form), 64-aligned */
 	uint32_t xsave_size;
 	char platform[16], counter0[48]; /* kinfo(KINFO_PLATFORM), counter_name(0) */
@@ -312,11 +314,12 @@ const char *cf_check_boundary(const struct cf_env *e, const struct seq *s,
 
 /* The runner (t_cpufuzz.c), shared with the kill children
  * (t_cpufuzz_kill.c). */
-void cf_env_init(struct cf_env *e, int w, uint8_t *buf, const uint8_t *xsave_image);
+void cf_env_init(struct cf_env *e, int w, const uint8_t *xsave_image);
 void cf_xsave_image_init(uint8_t *img);
 int cf_last_page_init(bool end_syscall);
 int cf_map_region(const struct cf_env *e);
-void cf_write_epilogue(uint8_t *p, struct cf_ctx *c);
+void cf_write_epilogue(uint8_t *p, struct cf_ctx *c, const struct cf_env *e);
+int cf_seal_writable(bool seal);
 void cf_write_body(const struct seq *s);
 void cf_ctx_init(struct cf_ctx *c, const struct cf_env *e);
 void cf_prepare(struct cf_ctx *c, const struct cf_env *e, const struct seq *s);

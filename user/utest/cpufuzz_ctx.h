@@ -3,8 +3,10 @@
  * and the assembly that enters and leaves a sequence (cpufuzz_run.S). The
  * offsets are checked against the struct in cpufuzz.h.
  *
- * One context per worker thread, in the worker's .bss (far from the
- * sequences' own region, which random code could scribble on):
+ * One context per worker thread, mapped above 4 GiB: far from the
+ * sequences' own region, which random code scribbles on, where no 32-bit
+ * result lands, and its address in nothing a sequence can read (the
+ * epilogue holds it byte-swapped; t_cpufuzz.c):
  *   load[15]   RAX, RBX, RCX, RDX, RSI, RDI, RBP, R8..R15, popped by cf_enter
  *   frame[5]   the IRETQ frame that enters the sequence: RIP, CS, RFLAGS,
  *              RSP, SS (so any flags, TF included, start at its first

@@ -79,6 +79,7 @@
 	X(fuzz_bad_ptr_wraps_to_user) \
 	X(syscall_fuzz)              \
 	X(handle_fuzz)               \
+	X(cpu_fuzz_harness_out_of_reach) \
 	X(cpu_fuzz)
 
 #define ROLE_LIST(X)            \

@@ -16,7 +16,16 @@
  * every register), makes them executable, and enters each through IRETQ
  * from a register image (cpufuzz_run.S), so that any RSP and any user flag,
  * TF included, holds from the first instruction. A sequence ends in its
- * epilogue (it completed) or in a fault. A fault that would kill the
+ * epilogue (it completed) or in a fault. Random code loads and stores
+ * through whatever it finds or computes, so the harness's own state (the
+ * context the epilogue and the fault handler use, the counters) is kept
+ * out of its reach (regression cpu_fuzz_harness_out_of_reach): no value a
+ * sequence starts with and no byte it can read before it runs points into
+ * the program's writable memory; the workers' state is mapped above 4 GiB,
+ * where no 32-bit result lands; and while a process's only worker runs a
+ * batch, the program's own writable data below 4 GiB is read-only, so that
+ * a store there (a rotated 32-bit pointer, say) is a #PF like any other.
+ * A fault that would kill the
  * process is diverted to a handler by SYST_FAULT_CATCH, with the kernel's
  * record of it: vector, error code, CR2, RIP, RSP, RFLAGS, every register.
  * Besides, a few sequences per run are replayed each in a child of their
@@ -163,7 +172,6 @@ struct ambig {
 struct cf_worker {
 	struct cf_ctx ctx;
 	struct cf_env env;
-	uint8_t buf[4096] __attribute__((aligned(4096)));
 	uint8_t xsave[4096] __attribute__((aligned(64)));
 	struct seq *seqs;
 	uint64_t seed, n, done, caught, failures;
@@ -171,10 +179,11 @@ struct cf_worker {
 	struct ambig ambig[MAX_AMBIG];
 	volatile uint64_t cur;
 	int index;
+	bool seal; /* the process's only worker: seal the program's data in batches */
 };
 
-static struct cf_worker workers[MAX_WORKERS];
-static bool cf_trace; /* cpu_fuzz_trace=1: name each sequence before it runs */
+static struct cf_worker *workers; /* [MAX_WORKERS], mapped above 4 GiB */
+static bool cf_trace;		  /* cpu_fuzz_trace=1: name each sequence before it runs */
 static uint32_t workers_done;
 static volatile int workers_quit;
 
@@ -194,7 +203,7 @@ static bool switch_on(const char *name)
 
 /* Worker w's addresses and what the CPU and kernel offer; the same in a
  * kill child as in the worker it replays. */
-void cf_env_init(struct cf_env *e, int w, uint8_t *buf, const uint8_t *xsave_image)
+void cf_env_init(struct cf_env *e, int w, const uint8_t *xsave_image)
 {
 	uint32_t r[4];
 
@@ -219,7 +228,7 @@ void cf_env_init(struct cf_env *e, int w, uint8_t *buf, const uint8_t *xsave_ima
 	e->xcr0 = (uint64_t)hi << 32 | lo;
 	cpuid(0xd, 0, r);
 	e->xsave_size = r[1]; /* for the features enabled in XCR0 */
-	e->buf = buf;
+	e->buf = (uint8_t *)(uintptr_t)(e->region + CF_BUF_PAGE * 4096ull);
 	e->xsave_image = xsave_image;
 	kinfo(KINFO_PLATFORM, e->platform, sizeof(e->platform));
 	e->qemu = !strncmp(e->platform, "qemu", 4);
@@ -272,18 +281,29 @@ static uint8_t *put64(uint8_t *p, uint64_t v)
 }
 
 /* At the start of each code page: store every register into c->out
- * without a free register (RAX through its absolute address first), take
- * c's exit stack, store RFLAGS, jump to cf_exit_common with RAX = c. */
-void cf_write_epilogue(uint8_t *p, struct cf_ctx *c)
+ * without a free register, take c's exit stack, store RFLAGS, jump to
+ * cf_exit_common with RAX = c.
+ *
+ * The code page is readable, and random code loads through pointers into
+ * it: c's address must not be in it. So RAX is first parked in the park
+ * page (RIP-relative: only a displacement to a page holding nothing else
+ * is in the code), and c's address is an immediate with its bytes swapped,
+ * which as a pointer is non-canonical or far from c. */
+void cf_write_epilogue(uint8_t *p, struct cf_ctx *c, const struct cf_env *e)
 {
 	uint64_t ctx = (uint64_t)(uintptr_t)c;
+	uint64_t park = e->region + CF_PARK_PAGE * 4096ull;
 
-	*p++ = 0x48; /* movabs %rax, c->out[0] */
-	*p++ = 0xa3;
-	p = put64(p, ctx + CF_OUT);
-	*p++ = 0x48; /* movabs $c, %rax */
+	*p++ = 0x48; /* mov %rax, park(%rip) */
+	*p++ = 0x89;
+	*p++ = 0x05;
+	p = put32(p, (uint32_t)(park - ((uint64_t)(uintptr_t)p + 4)));
+	*p++ = 0x48; /* movabs $bswap(c), %rax */
 	*p++ = 0xb8;
-	p = put64(p, ctx);
+	p = put64(p, __builtin_bswap64(ctx));
+	*p++ = 0x48; /* bswap %rax */
+	*p++ = 0x0f;
+	*p++ = 0xc8;
 	for (int j = 1; j < 16; j++) {
 		int reg = load_order[j];
 
@@ -292,6 +312,14 @@ void cf_write_epilogue(uint8_t *p, struct cf_ctx *c)
 		*p++ = (uint8_t)(0x80 | (reg & 7) << 3);
 		p = put32(p, CF_OUT + 8 * j);
 	}
+	*p++ = 0x48; /* mov park(%rip), %rbx */
+	*p++ = 0x8b;
+	*p++ = 0x1d;
+	p = put32(p, (uint32_t)(park - ((uint64_t)(uintptr_t)p + 4)));
+	*p++ = 0x48; /* mov %rbx, c->out[0] */
+	*p++ = 0x89;
+	*p++ = 0x98;
+	p = put32(p, CF_OUT);
 	*p++ = 0x48; /* lea CF_STACK_TOP(%rax), %rsp */
 	*p++ = 0x8d;
 	*p++ = 0xa0;
@@ -559,10 +587,16 @@ int cf_map_region(const struct cf_env *e)
 		if (MAP_FAILED(a))
 			return -1;
 	}
-	void *s = map((void *)(uintptr_t)e->stack_page, PAGE_SIZE, UPROT_READ | UPROT_WRITE,
-		      UMAP_FIXED | UMAP_POPULATE);
+	static const int pages[] = { CF_STACK_PAGE, CF_BUF_PAGE, CF_PARK_PAGE };
 
-	return MAP_FAILED(s) ? -1 : 0;
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		void *a = map((void *)(uintptr_t)(e->region + (uint64_t)pages[i] * PAGE_SIZE),
+			      PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED | UMAP_POPULATE);
+
+		if (MAP_FAILED(a))
+			return -1;
+	}
+	return 0;
 }
 
 static int protect_code(const struct cf_env *e, int prot)
@@ -575,6 +609,20 @@ static int protect_code(const struct cf_env *e, int prot)
 	return 0;
 }
 
+extern char __writable_start[], __writable_end[];
+
+/* The program's .data and .bss read-only (seal) or writable again. While
+ * sealed, nothing of the process may write them: its worker's state is
+ * mapped, printf formats on the stack, and the other threads (the main
+ * one waiting, the NMI sender) only read them. */
+int cf_seal_writable(bool seal)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)__writable_start;
+	uint64_t hi = ((uint64_t)(uintptr_t)__writable_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1ull);
+
+	return protect((void *)(uintptr_t)lo, hi - lo, UPROT_READ | (seal ? 0 : UPROT_WRITE));
+}
+
 static void run_batch(struct cf_worker *wk, uint64_t base, uint64_t n)
 {
 	struct cf_env *e = &wk->env;
@@ -584,13 +632,13 @@ static void run_batch(struct cf_worker *wk, uint64_t base, uint64_t n)
 		uint8_t *pg = (uint8_t *)(uintptr_t)(e->region + 2ull * (uint64_t)p * PAGE_SIZE);
 
 		memset(pg, 0xcc, PAGE_SIZE);
-		cf_write_epilogue(pg, &wk->ctx);
+		cf_write_epilogue(pg, &wk->ctx, e);
 	}
 	for (uint64_t k = 0; k < n; k++) {
 		cf_generate(e, wk->seed, base + k, &wk->seqs[k]);
 		cf_write_body(&wk->seqs[k]);
 	}
-	if (protect_code(e, UPROT_READ | UPROT_EXEC)) {
+	if (protect_code(e, UPROT_READ | UPROT_EXEC) || (wk->seal && cf_seal_writable(true))) {
 		wk->failures++;
 		printf("        # cpu_fuzz: worker %d: protect failed\n", wk->index);
 		return;
@@ -629,6 +677,10 @@ static void run_batch(struct cf_worker *wk, uint64_t base, uint64_t n)
 			}
 		}
 	}
+	if (wk->seal && cf_seal_writable(false)) {
+		wk->failures++;
+		printf("        # cpu_fuzz: worker %d: unseal failed\n", wk->index);
+	}
 	protect_code(e, UPROT_READ | UPROT_WRITE);
 }
 
@@ -638,7 +690,7 @@ static void worker_fn(void *arg)
 	struct cf_env *e = &wk->env;
 
 	set_affinity(0, wk->index % nr_cpus());
-	cf_env_init(e, wk->index, wk->buf, wk->xsave);
+	cf_env_init(e, wk->index, wk->xsave);
 	e->tid = (uint64_t)gettid();
 	e->last_page = true;
 	cf_xsave_image_init(wk->xsave);
@@ -794,9 +846,11 @@ void t_role_cpufuzz(const char *arg)
 	cf_only_class = cf_class_by_name(arg);
 	cf_trace = ut_param("", "cpu_fuzz_trace", 0);
 
-	if (cf_last_page_init(false))
+	workers = map(NULL, MAX_WORKERS * sizeof(*workers), UPROT_READ | UPROT_WRITE, 0);
+	if (MAP_FAILED(workers) || cf_last_page_init(false))
 		exit(2);
 	for (int i = 0; i < nw; i++) {
+		workers[i].seal = nw == 1;
 		workers[i].index = (int)first + i;
 		workers[i].n = each;
 		workers[i].seed = cf_worker_seed(seed, (int)first + i);
@@ -813,4 +867,144 @@ void t_role_cpufuzz(const char *arg)
 		bad += workers[i].failures != 0;
 	print_summary(nw, flags & 2);
 	exit(bad ? 1 : 0);
+}
+
+/*
+ * Regression cpu_fuzz_harness_out_of_reach: a random sequence took the
+ * context's address from its own code page, where the epilogue held it as
+ * an absolute immediate, and stored through it over the fault record. Its
+ * next fault found the record busy, so the kernel (rightly) would not
+ * divert it and killed the worker: "page fault at 0x436ffc (user write,
+ * protection violation)", round 2 of soak seed 2911135397, every replay.
+ * Nothing the harness gives a sequence may point into the program's
+ * writable memory: no register or stack word it starts with, no word of
+ * its stack page, and no eight bytes at any offset of what the harness
+ * writes where the sequence can read it (each code page's epilogue, the
+ * output and park pages). The bodies' own bytes are the generator's
+ * (immediates, random code) and are checked as registers, not as windows.
+ * The sequence that failed also computed one: RDI, a pointer into its
+ * stack page, rotated as a 32-bit value ("rol $0xa5, %edi": 0x505200) and
+ * then "rep stosl" downwards with DF set, over the whole .bss. So a store
+ * into the program's data while it is sealed must end in a #PF (error 7)
+ * that is diverted like any other, with the data unchanged.
+ */
+static volatile uint64_t sealed_victim = 0x5ea1ed;
+
+/* Run "mov %rax, (%rdi)" at the start of worker 0's first code page with
+ * RDI = &sealed_victim, with the program's data sealed. */
+static void store_into_sealed_data(const struct cf_env *e, struct cf_ctx *c, struct cf_outcome *o)
+{
+	struct seq t;
+	uint8_t *pg = (uint8_t *)(uintptr_t)e->region;
+
+	memset(&t, 0, sizeof(t));
+	t.cls = CL_RANDOM;
+	t.page = e->region;
+	t.at = e->region + CF_EPILOGUE;
+	t.len = 3;
+	memcpy(t.body, "\x48\x89\x07", 3);
+	t.reg[RAX] = 0xdead;
+	t.reg[RDI] = (uint64_t)(uintptr_t)&sealed_victim;
+	t.reg[RSP] = e->stack_page + 2048;
+	t.rflags = 0x202;
+	protect_code(e, UPROT_READ | UPROT_WRITE);
+	memset(pg, 0xcc, PAGE_SIZE);
+	cf_write_epilogue(pg, c, e);
+	cf_write_body(&t);
+	T_EQ(protect_code(e, UPROT_READ | UPROT_EXEC), 0);
+	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)cf_catch,
+		      (long)(uintptr_t)c + CF_CATCH_TOP, (long)(uintptr_t)&c->rec),
+	     0);
+	cf_prepare(c, e, &t);
+	/* Sealed, even the checks' own counters are read-only: none until
+	 * it is unsealed. */
+	int sealed = cf_seal_writable(true);
+
+	cf_run(c, o);
+	int unsealed = cf_seal_writable(false);
+
+	sys_test(SYST_FAULT_CATCH, 0, 0, 0);
+	T_EQ(sealed, 0);
+	T_EQ(unsealed, 0);
+}
+
+static uint64_t writable_hits(const void *at, size_t len, size_t step, uint64_t *first)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)__writable_start;
+	uint64_t hi = (uint64_t)(uintptr_t)__writable_end, hits = 0;
+	const uint8_t *p = at;
+
+	for (size_t i = 0; i + 8 <= len; i += step) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		if (v >= lo && v < hi && !hits++)
+			*first = v;
+	}
+	return hits;
+}
+
+void t_cpu_fuzz_harness_out_of_reach(const char *arg)
+{
+	static uint8_t xsave[4096] __attribute__((aligned(64)));
+	struct cf_ctx *cc = map(NULL, sizeof(*cc), UPROT_READ | UPROT_WRITE, 0);
+	struct cf_outcome o;
+	uint64_t seed = ut_param(arg, "cpu_fuzz_seed", 2911135397ull), first = 0;
+	uint64_t in_pages = 0, in_values = 0, seqs = 0;
+	struct cf_env e;
+	struct seq *s = map(NULL, CF_BATCH * sizeof(*s), UPROT_READ | UPROT_WRITE, 0);
+	const void *park;
+
+	cf_env_init(&e, 0, xsave);
+	e.tid = (uint64_t)gettid();
+	e.last_page = true;
+	park = (const void *)(uintptr_t)(e.region + CF_PARK_PAGE * 4096ull);
+	cf_xsave_image_init(xsave);
+	T_EXPECT(!MAP_FAILED(s) && !MAP_FAILED(cc) && !cf_map_region(&e));
+	if (MAP_FAILED(s) || MAP_FAILED(cc))
+		return;
+	cf_ctx_init(cc, &e);
+	/* Three batches of every class, then one of the kill-only ones. */
+	for (int b = 0; b < 4; b++) {
+		uint64_t wseed = cf_worker_seed(cf_splitmix(seed + (uint64_t)b), 0);
+
+		for (int p = 0; p < CF_CODE_PAGES; p++) {
+			uint8_t *pg =
+				(uint8_t *)(uintptr_t)(e.region + 2ull * (uint64_t)p * PAGE_SIZE);
+
+			memset(pg, 0xcc, PAGE_SIZE);
+			cf_write_epilogue(pg, cc, &e);
+			in_pages += writable_hits(pg, CF_EPILOGUE, 1, &first);
+		}
+		for (uint64_t k = 0; k < CF_BATCH; k++, seqs++) {
+			if (b == 3)
+				cf_generate_kill(&e, wseed, k, &s[k]);
+			else
+				cf_generate(&e, wseed, k, &s[k]);
+			in_values += writable_hits(s[k].reg, sizeof(s[k].reg), 8, &first);
+			in_values += writable_hits(s[k].stk, 8 * (size_t)s[k].nstk, 8, &first);
+			cf_prepare(cc, &e, &s[k]);
+			in_values += writable_hits((const void *)(uintptr_t)e.stack_page, PAGE_SIZE,
+						   8, &first);
+		}
+		in_pages += writable_hits(e.buf, PAGE_SIZE, 1, &first);
+		in_pages += writable_hits(park, PAGE_SIZE, 1, &first);
+	}
+	T_EQ(in_pages, 0);
+	T_EQ(in_values, 0);
+	if (in_pages || in_values)
+		ut_note("the first: %#lx; writable memory [%p, %p), the context at %p", first,
+			(void *)__writable_start, (void *)__writable_end, (void *)cc);
+	ut_note("%lu sequences (seed %lu): their registers, stacks and pages", seqs, seed);
+	unmap(s, CF_BATCH * sizeof(*s));
+
+	T_EXPECT((uint64_t)(uintptr_t)cc >= 1ull << 32);
+	store_into_sealed_data(&e, cc, &o);
+	T_EXPECT(o.faulted);
+	T_EQ(o.vector, 14);
+	T_EQ(o.rec.error, 7);
+	T_EQ(o.rec.cr2, (uint64_t)(uintptr_t)&sealed_victim);
+	T_EQ(sealed_victim, 0x5ea1ed);
+	ut_note("a store into the sealed data: vector %lu error %#lx at %#lx", o.vector,
+		o.rec.error, o.rec.cr2);
 }

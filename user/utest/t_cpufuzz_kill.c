@@ -11,8 +11,7 @@
 #include "user/utest/cpufuzz.h"
 #include "include/uapi/errno.h"
 
-static struct cf_ctx kctx;
-static uint8_t kbuf[4096] __attribute__((aligned(4096)));
+static struct cf_ctx *kctx; /* mapped above 4 GiB (t_cpufuzz.c says why) */
 static uint8_t kxsave[4096] __attribute__((aligned(64)));
 static uint32_t kill_never;
 
@@ -57,15 +56,18 @@ void t_role_cpufuzz_kill(const char *arg)
 	struct cf_outcome o;
 	struct seq s;
 
-	cf_env_init(&e, 0, kbuf, kxsave);
+	cf_env_init(&e, 0, kxsave);
 	e.tid = (uint64_t)gettid();
 	e.last_page = true;
 	cf_xsave_image_init(kxsave);
 	kill_seq(&e, wseed, index, kind, &s);
 	if (cf_last_page_init(s.kill_only && s.arg[1] == 1) || cf_map_region(&e))
 		exit(2);
-	cf_ctx_init(&kctx, &e);
-	cf_write_epilogue((uint8_t *)(uintptr_t)s.page, &kctx);
+	kctx = map(NULL, sizeof(*kctx), UPROT_READ | UPROT_WRITE, 0);
+	if (MAP_FAILED(kctx))
+		exit(2);
+	cf_ctx_init(kctx, &e);
+	cf_write_epilogue((uint8_t *)(uintptr_t)s.page, kctx, &e);
 	cf_write_body(&s);
 	if (protect((void *)(uintptr_t)s.page, PAGE_SIZE, UPROT_READ | UPROT_EXEC))
 		exit(3);
@@ -78,8 +80,10 @@ void t_role_cpufuzz_kill(const char *arg)
 
 		set_affinity(t, nr_cpus() > 1 ? 1 : 0);
 	}
-	cf_prepare(&kctx, &e, &s);
-	cf_run(&kctx, &o);
+	cf_prepare(kctx, &e, &s);
+	if (cf_seal_writable(true))
+		exit(3);
+	cf_run(kctx, &o);
 	if (s.kill_only && s.arg[0] != 0) {
 		/* The new thread dies and takes the process with it. */
 		sleep_ns(10000000000ull);
@@ -202,7 +206,7 @@ static uint64_t kill_children(uint64_t seed, int rounds, uint64_t each, int kill
 	static char line[512];
 	struct seq s;
 
-	cf_env_init(&e, 0, kbuf, kxsave);
+	cf_env_init(&e, 0, kxsave);
 	e.last_page = true;
 	for (int j = 0; j < kills; j++) {
 		uint64_t wseed = cf_worker_seed(cf_splitmix(seed + (uint64_t)(j % rounds)), 0);
