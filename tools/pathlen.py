@@ -45,13 +45,6 @@ TOLERANCE = 0.02
 # hundreds of operations.
 PROFILE_TOL = 2.0
 SETTINGS = {"on": "", "off": "pti=off"}
-# Operations the profiler cannot see: every operation takes a hardware
-# interrupt, and the instrumentation keeps only batches without one
-# (tools/bochs/instrument/ukprof). Their cycles are gated; their profile
-# row passes with this note.
-UNPROFILED = {
-    "irq_to_user": "each operation is an interrupt (a self-IPI); the profiler drops such batches",
-}
 SELECTION = "all"
 BATCHES = 5
 
@@ -122,9 +115,7 @@ def check(log_text, data_text, pti, baseline=None, attr=None, cmdline=None):
                   "lower the baseline (tools/pathlen.py baseline --why ...)" % (
                       pti, name, n["cycles"], 100 * (1 - n["cycles"] / b["cycles"]), b["cycles"]))
         out.append(("pathlen/%s" % name, ok, detail))
-        if n["insns"] is None and name in UNPROFILED:
-            out.append(("pathlen/%s/profile" % name, True, "not profiled: " + UNPROFILED[name]))
-        elif n["insns"] is None:
+        if n["insns"] is None:
             out.append(("pathlen/%s/profile" % name, False, "no profile recorded"))
         else:
             d = n["insns"] - n["cycles"]

@@ -13,8 +13,9 @@ instrumentation, /var/cache/ukernel/bochs-prof) running
 timed batch with marker NOPs (user/bench/bench.c); between them the
 instrumentation counts executed instructions per address, a repeated
 string instruction once per iteration, as the TSC counts them
-(tools/bochs/instrument/ukprof/instrument.cc). Batches that took an
-interrupt or halted are dropped, as the benchmark's median drops them.
+(tools/bochs/instrument/ukprof/instrument.cc). Batches that halted, or
+took an interrupt that is not the operation's own (irq_to_user's self-IPI,
+one per operation), are dropped, as the benchmark's median drops them.
 
 Addresses are attributed to functions: kernel addresses (the upper half)
 from build/kernel.elf, to the innermost function inlined there (DWARF,
@@ -392,8 +393,8 @@ def fmt_report(p, top=40):
     if not p["ops"]:
         lines.append("  no batch was kept (%d batches)" % p["batches"])
         return "\n".join(lines)
-    lines.append("  %d operations in %d of %d timed batches (dropped: an interrupt or a halt "
-                 "inside)" % (p["ops"], p["kept"], p["batches"]))
+    lines.append("  %d operations in %d of %d timed batches (dropped: another interrupt or a "
+                 "halt inside)" % (p["ops"], p["kept"], p["batches"]))
     check = ""
     if p.get("cycles") is not None:
         check = "; benchmark cycles %d (profile %+.2f)" % (p["cycles"], p["insns"] - p["cycles"])

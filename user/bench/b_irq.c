@@ -121,7 +121,7 @@ static void irq_to_user(int res)
 	 * would stop the calibration at one operation per batch). */
 	if (pid > 0)
 		irq_run(&c, 16);
-	struct bench_op op = { .name = "irq_to_user", .run = irq_run, .ctx = &c };
+	struct bench_op op = { .name = "irq_to_user", .run = irq_run, .ctx = &c, .irqs_per_op = 1 };
 	struct bench_result r;
 
 	if (pid > 0 && !bench_measure(&op, &r) && !c.broken) {

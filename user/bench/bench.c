@@ -65,18 +65,20 @@ static inline uint64_t tsc_now(void)
  * NOPs, `nopl MAGIC(%rax,%rax,1)`, that do nothing on any CPU and that the
  * profiling Bochs (tools/bochs/instrument/ukprof) recognises by their
  * displacement. START and STOP bracket a timed batch, STOP with the
- * batch's operation count in RAX; DONE ends an operation's timed batches
- * with its name in RDI, RSI, RDX, RCX. Inside the TSC window they add two
- * instructions and a move per batch.
+ * batch's operation count in RAX and the hardware interrupts each
+ * operation takes itself in RDX (a batch with others is dropped); DONE
+ * ends an operation's timed batches with its name in RDI, RSI, RDX, RCX.
+ * Inside the TSC window they add two instructions and two moves per batch.
  */
 static inline void prof_start(void)
 {
 	__asm__ __volatile__("nopl 0x556b5001(%%rax,%%rax,1)" ::: "memory");
 }
 
-static inline void prof_stop(uint64_t ops)
+static inline void prof_stop(uint64_t ops, uint64_t irqs_per_op)
 {
-	__asm__ __volatile__("nopl 0x556b5002(%%rax,%%rax,1)" ::"a"(ops) : "memory");
+	__asm__ __volatile__("nopl 0x556b5002(%%rax,%%rax,1)" ::"a"(ops), "d"(irqs_per_op)
+			     : "memory");
 }
 
 static void prof_done(const char *name)
@@ -142,7 +144,7 @@ static uint64_t one_batch(const struct bench_op *op, uint64_t n, uint64_t *delta
 		prof_start();
 	op->run(op->ctx, n);
 	if (delta)
-		prof_stop(n * per_iter);
+		prof_stop(n * per_iter, op->irqs_per_op);
 	uint64_t t1 = tsc_now();
 
 	if (delta) {

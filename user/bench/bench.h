@@ -31,6 +31,7 @@ struct bench_op {
 	uint64_t ops_per_iter; /* operations in one iteration (0 means 1) */
 	uint64_t max_iters;    /* calibration cap (0: none) */
 	int cpus_used;	       /* CPUs the benchmark keeps busy */
+	uint64_t irqs_per_op;  /* hardware interrupts an operation is made of */
 	const char *unit;      /* "ns" unless set */
 };
 

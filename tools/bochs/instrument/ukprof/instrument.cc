@@ -4,7 +4,8 @@
 // Markers. Three 8-byte NOPs, `nopl MAGIC(%rax,%rax,1)` (0f 1f 84 00 and
 // the magic as a little-endian displacement), emitted by user/bench/bench.c:
 //   START  0x556b5001  a timed batch begins
-//   STOP   0x556b5002  it ends; RAX = operations the batch executed
+//   STOP   0x556b5002  it ends; RAX = operations the batch executed, RDX =
+//                      hardware interrupts each operation takes itself
 //   DONE   0x556b5003  the operation's timed batches are over; RDI, RSI,
 //                      RDX, RCX hold its name (32 bytes, NUL padded)
 // They are unprivileged and do nothing on any CPU; here the decoded
@@ -18,9 +19,11 @@
 // A site is (RIP, address space): kernel addresses (the upper half) share
 // one space, 0; a user address is tagged with its CR3 root, the PCID bits
 // and the PTI bit 12 masked off, so that tools/pathprof.py can tell the
-// programs apart. A batch that took a hardware interrupt or halted is
-// counted (its totals are written) but its sites are dropped: the
-// benchmark's median ignores such outliers too.
+// programs apart. A batch that halted, or took another number of hardware
+// interrupts than its operations take themselves (none but for an
+// operation that is an interrupt, irq_to_user: one each), is counted (its
+// totals are written) but its sites are dropped: a timer tick inside is
+// an outlier, which the benchmark's median ignores too.
 //
 // Output. $UKPROF_OUT (no output and no counting when unset), appended to
 // at each DONE:
@@ -132,7 +135,7 @@ void mark_stop(unsigned cpu, CpuState &s)
   b.hwint = s.hwint;
   b.hlt = s.hlt;
   b.exc = s.exc;
-  b.kept = b.ops && !b.hwint && !b.hlt;
+  b.kept = b.ops && b.hwint == b.ops * reg(cpu, BX_64BIT_REG_RDX) && !b.hlt;
   if (b.kept) {
     for (SiteMap::const_iterator it = s.batch.begin(); it != s.batch.end(); ++it)
       s.kept[it->first] += it->second;
