@@ -641,6 +641,7 @@ static void run_batch(struct cf_worker *wk, uint64_t base, uint64_t n)
 	if (protect_code(e, UPROT_READ | UPROT_EXEC) || (wk->seal && cf_seal_writable(true))) {
 		wk->failures++;
 		printf("        # cpu_fuzz: worker %d: protect failed\n", wk->index);
+		protect_code(e, UPROT_READ | UPROT_WRITE); /* the next batch writes them */
 		return;
 	}
 	for (uint64_t k = 0; k < n; k++) {
