@@ -67,9 +67,11 @@ void exit_to_user_work_slow(void)
 
 void prepare_return_to_user(struct trap_frame *tf)
 {
-	/* The frame's RIP is canonical: the CPU put it there from a user
-	 * instruction, except after a SYSCALL, whose return address
-	 * syscall_dispatch() checks. */
+	/* The frame's RIP is canonical: user_thread_start()'s entry was
+	 * checked, a SYSCALL's return address is syscall_dispatch()'s to
+	 * check, and one that an interrupt or exception left at
+	 * 0x800000000000 is trap_dispatch_user()'s (arch/x86/fault.c) or,
+	 * for an NMI, paranoid_entry's (arch/x86/entry.S). */
 	(void)tf;
 	exit_to_user_work();
 }

@@ -41,13 +41,16 @@
 #define ENTRY_OPS_EXIT_KERNEL_TASK 24
 
 #define VEC_DB_NR      1
+#define VEC_GP_NR      13
 #define MSR_GS_BASE_NR 0xc0000101
+#define USER_TOP_NR    0x0000800000000000
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include "lib/percpu.h"
 #include "arch/entry.h"
 #include "arch/trap.h"
+#include "arch/layout.h"
 #include "arch/x86/cpu.h"
 
 _Static_assert(PCPU_SELF == offsetof(struct percpu, entry.self), "asm offset");
@@ -85,5 +88,7 @@ _Static_assert(ENTRY_OPS_FINISH_SWITCH == offsetof(struct entry_ops, finish_swit
 _Static_assert(ENTRY_OPS_EXIT_KERNEL_TASK == offsetof(struct entry_ops, exit_kernel_task),
 	       "asm offset");
 _Static_assert(VEC_DB_NR == VEC_DB, "asm vector");
+_Static_assert(VEC_GP_NR == VEC_GP, "asm vector");
+_Static_assert(USER_TOP_NR == USER_TOP, "asm USER_TOP");
 _Static_assert(MSR_GS_BASE_NR == MSR_GS_BASE, "asm MSR");
 #endif

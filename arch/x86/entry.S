@@ -23,6 +23,13 @@
  *   - From user mode the frame ends on the task's kernel stack (TSS.RSP0)
  *     and interrupts are off until trap_dispatch decides otherwise.
  *   - Direction flag clear before any C code (SysV ABI).
+ *   - No IRETQ or SYSRET to user mode with a non-canonical RIP: it would
+ *     fault in ring 0 with the user's stack (SYSRET), or with the user's
+ *     CR3 and GS (IRETQ). A frame can hold 0x800000000000 after the last
+ *     instruction of the lower half (a SYSCALL there, or an interrupt
+ *     taken before the fetch faults); the process gets the #GP of that
+ *     fetch instead (syscall_dispatch, trap_dispatch_user, and below for
+ *     the paranoid entries).
  *
  * This file is in .entry.text: with PTI the same pages are mapped in the
  * user root, so nothing here may touch kernel data before CR3 is switched
@@ -341,7 +348,21 @@ paranoid_entry:
 	movq %rsp, %rbp
 	call trap_dispatch
 	addq $16, %rsp
-	testq %r13, %r13
+	/* Back to user mode at RIP 0x800000000000 (an NMI or #MC that came
+	 * after the last instruction of the lower half): IRETQ would check
+	 * RIP and raise #GP here in ring 0, on this IST stack with the user's
+	 * CR3 and GS, where the kernel's text is not mapped (regression
+	 * iret_to_noncanonical_rip). Enter the #GP that the fetch there
+	 * raises instead, as the CPU delivers it: vector, error 0 and the
+	 * frame at TSS.RSP0 (the entry stack with PTI, the task stack
+	 * without; neither in use, we came from user mode), the user's GS
+	 * and CR3 back, then trap_entry. */
+	testb $3, 18*8(%rsp)		/* the interrupted CS */
+	jz 4f
+	movabsq $USER_TOP_NR, %rax
+	cmpq %rax, 17*8(%rsp)		/* the interrupted RIP */
+	jae .Lparanoid_user_noncanonical
+4:	testq %r13, %r13
 	jz 3f
 	movq %r13, %cr3
 3:	movl $MSR_GS_BASE_NR, %ecx	/* the interrupted GS base back */
@@ -352,6 +373,38 @@ paranoid_entry:
 	POP_REGS
 	addq $16, %rsp
 	iretq
+
+.Lparanoid_user_noncanonical:
+	movq %gs:PCPU_KSTACK_TOP, %rax
+	cmpq $0, %gs:PCPU_PTI_ON
+	je 5f
+	movq %gs:PCPU_SELF, %rax
+	addq $PCPU_ENTRY_STACK_TOP, %rax
+5:	subq $7*8, %rax
+	movq $VEC_GP_NR, (%rax)		/* vector */
+	movq $0, 8(%rax)		/* error */
+	movq 17*8(%rsp), %rcx
+	movq %rcx, 16(%rax)		/* rip */
+	movq 18*8(%rsp), %rcx
+	movq %rcx, 24(%rax)		/* cs */
+	movq 19*8(%rsp), %rcx
+	movq %rcx, 32(%rax)		/* rflags */
+	movq 20*8(%rsp), %rcx
+	movq %rcx, 40(%rax)		/* rsp */
+	movq 21*8(%rsp), %rcx
+	movq %rcx, 48(%rax)		/* ss */
+	movq %rax, 15*8(%rsp)		/* the new frame, where POP_REGS leaves RSP */
+	testq %r13, %r13
+	jz 6f
+	movq %r13, %cr3
+6:	movl $MSR_GS_BASE_NR, %ecx
+	movl %r12d, %eax
+	movq %r12, %rdx
+	shrq $32, %rdx
+	wrmsr
+	POP_REGS
+	movq (%rsp), %rsp
+	jmp trap_entry
 
 /*
  * Load the user root for the return to user mode (PTI), then apply the

@@ -256,6 +256,10 @@ void trap_dispatch(struct trap_frame *tf)
 
 	if (v == VEC_NMI) {
 		entry_ops.do_nmi(tf);
+		/* paranoid_entry turns it into the #GP of that fetch
+		 * (regression iret_to_noncanonical_rip) */
+		if (unlikely((tf->cs & 3) && tf->rip >= USER_TOP))
+			this_cpu_inc(counters[CNT_RETURN_NONCANONICAL_NMI]);
 		return;
 	}
 	if (v == VEC_DB && kernel_debug_step(tf))

@@ -84,6 +84,8 @@
 	X(IPC_SWITCH_FALLBACK, "ipc_switch_fallback") /* direct switch target no longer blocked */\
 	X(KFLUSH_CATCHUP_IRQ, "kflush_catchup_irq") /* idle CPU caught up before its handler */\
 	X(DEBUG_KERNEL_STEP, "debug_kernel_step") /* user-armed single step landed in the kernel */\
+	X(RETURN_NONCANONICAL_IRQ, "return_noncanonical_irq") /* an interrupt from user mode at 0x800000000000: its #GP given */\
+	X(RETURN_NONCANONICAL_NMI, "return_noncanonical_nmi") /* the same for an NMI (arch/x86/entry.S) */\
 	X(NMI_TEST, "nmi_test")                  /* NMIs sent by SYST_SEND_NMI, handled */\
 	X(LOCKUP_STARVED, "lockup_starved")      /* silent CPUs that ticked again: not blamed */\
 	X(KFLUSH_IPI_ARG_FRESH, "kflush_ipi_arg_fresh") /* IPI read vmalloc memory just caught up */\

@@ -43,6 +43,7 @@
 	X(user_int1_int3_into)       \
 	X(user_gsbase_kernel_half)   \
 	X(syscall_return_noncanonical) \
+	X(iret_to_noncanonical_rip)  \
 	X(ldtr_left_by_firmware)     \
 	X(mm_invariants)             \
 	X(tlb_torture)               \

@@ -30,6 +30,7 @@
 #include "user/utest/utest.h"
 #include "user/lib/syscall.h"
 #include "include/uapi/test.h"
+#include "include/uapi/membarrier_cmds.h"
 
 #define KILLED_BY(vec) (128 + (vec))
 #define V_DB	       1
@@ -327,6 +328,123 @@ void t_syscall_return_noncanonical(const char *arg)
 {
 	(void)arg;
 	expect_child("role_last_page_syscall", KILLED_BY(V_GP));
+}
+
+/*
+ * Regression iret_to_noncanonical_rip: an interrupt that arrives after the
+ * last instruction of the lower half is delivered with RIP 0x800000000000
+ * in its frame (the fetch there has not faulted yet). Returning to that
+ * frame, IRETQ checks RIP first and raises #GP in ring 0: on the entry
+ * stack (or the NMI's IST stack) with the user's CR3 and GS base, where
+ * the kernel's text is not mapped, so the #GP handler faulted on its own
+ * first instruction, again and again, until a double fault: "PANIC on cpu
+ * 0: unexpected #DF double fault in kernel mode in trap_dispatch" (make
+ * soak-cpu-fuzz, seed 871173012, its fall-off-the-last-page class, once
+ * in 28 boots). The kernel must deliver the #GP the fetch would have
+ * raised instead, for an interrupt and for an NMI.
+ *
+ * A thread on CPU 1 runs the last user page's NOPs into 0x800000000000
+ * again and again (each #GP diverted with SYST_FAULT_CATCH); CPU 0 sends
+ * it IPIs (membarrier) and NMIs until each has landed on that boundary at
+ * least once (counters return_noncanonical_irq and _nmi). Bochs delivers
+ * them there within a few thousand falls (the old kernel: the same double
+ * fault); QEMU TCG was never seen to (4.5 million falls, 40,000 IPIs and
+ * NMIs), so under QEMU nothing is required of chance.
+ */
+static struct syst_fault_rec nc_rec;
+static volatile uint64_t nc_falls, nc_bad;
+static uint8_t nc_stack[4096] __attribute__((aligned(16)));
+void nc_fall(void);
+void nc_catch(void);
+
+__asm__(".text\n"
+	"nc_fall:\n" /* into the NOPs of the last user page, at 0-1023 bytes
+		     * in by the TSC: the CPUs' interleaving under Bochs is
+		     * periodic, and a fixed start can keep missing the end */
+	"	rdtsc\n"
+	"	andl $0x3ff, %eax\n"
+	"	movabsq $0x7ffffffff000, %rdx\n"
+	"	addq %rax, %rdx\n"
+	"	jmp *%rdx\n"
+	"nc_catch:\n" /* RDI = &nc_rec: the #GP at 0x800000000000, diverted */
+	"	cmpq $13, 8(%rdi)\n"
+	"	jne 1f\n"
+	"	movabsq $0x800000000000, %rax\n"
+	"	cmpq %rax, 32(%rdi)\n"
+	"	je 2f\n"
+	"1:	lock incq nc_bad(%rip)\n"
+	"2:	lock incq nc_falls(%rip)\n"
+	"	movq $0, (%rdi)\n" /* busy 0: armed again */
+	"	jmp nc_fall\n");
+
+static void nc_spinner(void *p)
+{
+	(void)p;
+	if (sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)nc_catch,
+		     (long)(uintptr_t)(nc_stack + 4096), (long)(uintptr_t)&nc_rec)) {
+		nc_bad++;
+		return;
+	}
+	nc_fall();
+}
+
+void t_iret_to_noncanonical_rip(const char *arg)
+{
+	(void)arg;
+	uint8_t *p =
+		map((void *)0x7ffffffff000ull, PAGE_SIZE, UPROT_READ | UPROT_WRITE, UMAP_FIXED);
+	char platform[16] = "";
+	bool smp = nr_cpus() > 1, must_land;
+
+	syscall3(SYS_KINFO, KINFO_PLATFORM, platform, sizeof(platform));
+	must_land = smp && strncmp(platform, "qemu", 4);
+
+	T_EXPECT(!MAP_FAILED(p));
+	if (MAP_FAILED(p))
+		return;
+	memset(p, 0x90, PAGE_SIZE);
+	T_EQ(protect(p, PAGE_SIZE, UPROT_READ | UPROT_EXEC), 0);
+	T_EQ(membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0), 0);
+	uint64_t irq0 = counter("return_noncanonical_irq"),
+		 nmi0 = counter("return_noncanonical_nmi");
+	uint64_t t0 = clock_ns(), ipis = 0, nmis = 0, irq = 0, nmi = 0;
+
+	set_affinity(0, 0);
+	int tid = thread_create(nc_spinner, NULL);
+
+	T_EXPECT(tid > 0);
+	set_affinity(tid, smp ? 1 : 0);
+	/* Until both landed, up to 60 s (Bochs: well under one); under QEMU
+	 * 2 s. One CPU: only the timer interrupts the spinner, for 2 s. */
+	while (clock_ns() - t0 < (must_land ? 60000000000ull : 2000000000ull)) {
+		if (!smp) {
+			sleep_ns(10000000);
+			continue;
+		}
+		irq = counter("return_noncanonical_irq") - irq0;
+		nmi = counter("return_noncanonical_nmi") - nmi0;
+		if (irq && nmi && nc_falls > 1000)
+			break;
+		if (!irq || (ipis + nmis) % 2) {
+			membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+			ipis++;
+		}
+		if (!nmi && sys_test(SYST_SEND_NMI, 1, 0, 0) == 0)
+			nmis++;
+	}
+	T_EQ(sys_test(SYST_KILL_THREAD, tid, 0, 0), 0);
+	thread_join(tid, NULL);
+	irq = counter("return_noncanonical_irq") - irq0;
+	nmi = counter("return_noncanonical_nmi") - nmi0;
+	T_EQ(nc_bad, 0);
+	T_EXPECT(nc_falls > 0);
+	if (must_land) {
+		T_EXPECT(irq > 0);
+		T_EXPECT(nmi > 0);
+	}
+	ut_note("%lu falls off the last page, %lu IPIs and %lu NMIs sent: %lu interrupts and "
+		"%lu NMIs on the boundary became its #GP",
+		(uint64_t)nc_falls, ipis, nmis, irq, nmi);
 }
 
 /* ---- ldtr_left_by_firmware ---- */
