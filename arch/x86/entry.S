@@ -309,6 +309,18 @@ enter_user:
  * either GS base and either CR3. The interrupted GS base is kept in r12 and
  * the CR3 to restore in r13 (0 if none), both callee-saved in C.
  */
+/* The interrupted CR3 (r13, 0: unchanged) and GS base (r12) back. */
+.macro PARANOID_RESTORE
+	testq %r13, %r13
+	jz 1f
+	movq %r13, %cr3
+1:	movl $MSR_GS_BASE_NR, %ecx
+	movl %r12d, %eax
+	movq %r12, %rdx
+	shrq $32, %rdx
+	wrmsr
+.endm
+
 paranoid_entry:
 	/* #DB from user mode: the ordinary user path (see the glossary). */
 	cmpq $VEC_DB_NR, (%rsp)
@@ -362,14 +374,7 @@ paranoid_entry:
 	movabsq $USER_TOP_NR, %rax
 	cmpq %rax, 17*8(%rsp)		/* the interrupted RIP */
 	jae .Lparanoid_user_noncanonical
-4:	testq %r13, %r13
-	jz 3f
-	movq %r13, %cr3
-3:	movl $MSR_GS_BASE_NR, %ecx	/* the interrupted GS base back */
-	movl %r12d, %eax
-	movq %r12, %rdx
-	shrq $32, %rdx
-	wrmsr
+4:	PARANOID_RESTORE
 	POP_REGS
 	addq $16, %rsp
 	iretq
@@ -394,14 +399,7 @@ paranoid_entry:
 	movq 21*8(%rsp), %rcx
 	movq %rcx, 48(%rax)		/* ss */
 	movq %rax, 15*8(%rsp)		/* the new frame, where POP_REGS leaves RSP */
-	testq %r13, %r13
-	jz 6f
-	movq %r13, %cr3
-6:	movl $MSR_GS_BASE_NR, %ecx
-	movl %r12d, %eax
-	movq %r12, %rdx
-	shrq $32, %rdx
-	wrmsr
+	PARANOID_RESTORE
 	POP_REGS
 	movq (%rsp), %rsp
 	jmp trap_entry
