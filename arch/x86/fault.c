@@ -80,6 +80,22 @@ void trap_dispatch_user(struct trap_frame *tf)
 		entry_ops.do_nmi(tf);
 	} else if (v >= 32) {
 		trap_irq(tf);
+		/* An interrupt that arrived after the last instruction of
+		 * the lower half left RIP 0x800000000000 in the frame: the
+		 * fetch there has not faulted yet, and IRETQ would check RIP
+		 * first and raise #GP in ring 0, with the user's CR3 and GS
+		 * (regression iret_to_noncanonical_rip: a double fault). Give
+		 * the process the #GP the fetch raises. Only an interrupt can
+		 * leave such a frame to return to: an exception's RIP is its
+		 * instruction's, and a trap at that RIP (#DB) is fatal or
+		 * diverted below. */
+		if (unlikely(tf->rip >= USER_TOP)) {
+			this_cpu_inc(counters[CNT_RETURN_NONCANONICAL_IRQ]);
+			tf->vector = VEC_GP;
+			tf->error = 0;
+			irq_enable();
+			user_fault_fatal(tf, 0, trap_name(VEC_GP));
+		}
 	} else if (v == VEC_PF) {
 		uint64_t addr = read_cr2();
 		char what[96];
@@ -103,19 +119,6 @@ void trap_dispatch_user(struct trap_frame *tf)
 			irq_enable();
 			user_fault_fatal(tf, 0, why ? why : trap_name(v));
 		}
-	}
-	/* An interrupt that arrived after the last instruction of the lower
-	 * half left RIP 0x800000000000 in the frame: the fetch there has not
-	 * faulted yet, and IRETQ would check RIP first and raise #GP in ring
-	 * 0, with the user's CR3 and GS (regression iret_to_noncanonical_rip:
-	 * a double fault). Give the process the #GP the fetch raises. (A trap
-	 * such as #DB at that RIP was fatal or diverted above.) */
-	if (unlikely(tf->rip >= USER_TOP)) {
-		this_cpu_inc(counters[CNT_RETURN_NONCANONICAL_IRQ]);
-		tf->vector = VEC_GP;
-		tf->error = 0;
-		irq_enable();
-		user_fault_fatal(tf, 0, trap_name(VEC_GP));
 	}
 	irq_disable();
 	entry_ops.return_to_user(tf);
