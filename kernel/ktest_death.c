@@ -11,6 +11,8 @@
 #include "arch/x86/cpu.h"
 #include "arch/layout.h"
 #include "mm/kheap.h"
+#include "arch/x86/desc.h"
+#include "arch/trap.h"
 
 /* An address in the vmalloc area that is never mapped. */
 #define UNMAPPED_KERNEL_ADDR (VMALLOC_BASE + VMALLOC_SIZE - 0x1000)
@@ -88,6 +90,35 @@ KTEST(death_stack_overflow)
 {
 	death_stack_overflow_target(0);
 	KT_EXPECT(t, !"the stack overflow did not stop the kernel");
+}
+
+/* A double fault whose report must show the stack it interrupted: a #GP
+ * (a load from a non-canonical address) whose gate is not present on this
+ * CPU raises #NP while being delivered, and two contributory exceptions
+ * make a #DF (SDM Vol. 3A 6.15, Table 6-5). The #DF's saved RIP and
+ * RFLAGS are undefined; the words on the stack it interrupted are the
+ * record, here two planted above RSP. */
+#define DEATH_DF_WORD0 0xdfdfdfdf00c0ffeeull
+#define DEATH_DF_WORD1 0xdfdfdfdf11c0ffeeull
+
+__noinline void death_double_fault_target(void);
+__noinline void death_double_fault_target(void)
+{
+	irq_disable();
+	idt_load_test_copy_without(VEC_GP);
+	__asm__ __volatile__("pushq %0\n\t"
+			     "pushq %1\n\t"
+			     "movabsq $0x8000000000000000, %%rax\n\t"
+			     "movq (%%rax), %%rax\n\t"
+			     "addq $16, %%rsp" ::"r"(DEATH_DF_WORD1),
+			     "r"(DEATH_DF_WORD0)
+			     : "rax", "memory");
+}
+
+KTEST(death_double_fault)
+{
+	death_double_fault_target();
+	KT_EXPECT(t, !"the double fault did not stop the kernel");
 }
 
 /* The kernel heap's own checks (mm/kheap.c), on a cache of their own so

@@ -462,6 +462,13 @@ DEATHS = [
          verdict="fail",
          expect=[r"kernel stack overflow: #DF double fault in death_stack_overflow_target, "
                  r"task \d+ 'kmain' ran below its stack .* into the guard page"]),
+    # A #DF's report shows the stack it interrupted (lib/stack_window.h):
+    # the words the test planted above RSP, in the task's stack.
+    dict(name="double-fault-stack", platform="qemu-bios", cmdline="ktest=death_double_fault",
+         verdict="fail",
+         expect=[r"unexpected #DF double fault in kernel mode in death_double_fault_target",
+                 r"RSP is in the task stack \(top [0-9a-f]{16}\); 16 word\(s\) from RSP up",
+                 r"[0-9a-f]{16}: dfdfdfdf00c0ffee dfdfdfdf11c0ffee "]),
     # The kernel heap's checks (mm/kheap.c: a bitmap per slab, the poison
     # checked a word at a time).
     dict(name="kheap-double-free", platform="qemu-bios", cmdline="ktest=death_kheap_double_free",

@@ -17,6 +17,7 @@
 #include "lib/percpu.h"
 #include "lib/ksyms.h"
 #include "arch/layout.h"
+#include "lib/stack_window.h"
 
 static irq_handler_t irq_handlers[256];
 
@@ -168,10 +169,48 @@ void backtrace_print_trap(const struct trap_frame *tf)
 	backtrace_print(tf->rip, tf->rbp);
 }
 
+/* The words from a kernel-mode trap's RSP to the top of the stack it was
+ * on, when that is one of this CPU's (lib/stack_window.h says why): for a
+ * #DF, the frame of the exception whose delivery failed. */
+static void print_interrupted_stack(const struct trap_frame *tf)
+{
+	enum { MAX_WORDS = 16 };
+	uint64_t pc = (uint64_t)this_cpu();
+	struct task_ident t;
+
+	entry_ops.current_ident(&t);
+	const struct stack_range stacks[] = {
+		{ pc + PERCPU_ENTRY_STACK, pc + PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "entry" },
+		{ pc + PERCPU_NMI_STACK, pc + PERCPU_NMI_STACK + PERCPU_STACK_SIZE, "NMI" },
+		{ pc + PERCPU_DF_STACK, pc + PERCPU_DF_STACK + PERCPU_STACK_SIZE, "#DF" },
+		{ pc + PERCPU_MC_STACK, pc + PERCPU_MC_STACK + PERCPU_STACK_SIZE, "#MC" },
+		{ pc + PERCPU_DB_STACK, pc + PERCPU_DB_STACK + PERCPU_STACK_SIZE, "#DB" },
+		{ t.kstack_lo, t.kstack_hi, "task" },
+	};
+	unsigned n;
+	uint64_t rsp = tf->rsp & ~7ull;
+	int i = stack_window(stacks, (int)ARRAY_SIZE(stacks), rsp, MAX_WORDS, &n);
+
+	if (i < 0)
+		return;
+	kprintf("  RSP is in the %s stack (top %016lx); %u word(s) from RSP up%s:\n",
+		stacks[i].name, stacks[i].hi, n, n == MAX_WORDS ? " (the first ones)" : "");
+	const uint64_t *w = (const uint64_t *)rsp;
+
+	for (unsigned k = 0; k < n; k += 4) {
+		kprintf("    %016lx:", rsp + 8 * k);
+		for (unsigned j = k; j < n && j < k + 4; j++)
+			kprintf(" %016lx", w[j]);
+		kprintf("\n");
+	}
+}
+
 /* The panic report of a trap frame (lib/panic.h panic_ops.print_frame). */
 void trap_panic_print(const struct trap_frame *tf)
 {
 	trap_print_frame(tf);
+	if (!trap_from_user(tf))
+		print_interrupted_stack(tf);
 	backtrace_print_trap(tf);
 }
 
