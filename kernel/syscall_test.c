@@ -57,6 +57,16 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 	struct task *me = current_task();
 	struct syst_fault_rec r;
 
+	/* SYST_SMAP_PROBE mode 1, armed: read the user word without opening
+	 * SMAP before anything here does (a copy's CLAC would clear AC), so
+	 * that the read sees RFLAGS.AC as the entry code left it (regression
+	 * smap_holds_in_traps_with_user_ac). */
+	if (unlikely(me->test_trap_probe)) {
+		uint32_t v;
+
+		me->test_trap_probe_result = probe_user_no_stac(&v, me->test_trap_probe);
+		me->test_trap_probe = 0;
+	}
 	if (!me->test_catch_rip || copy_from_user(&r.busy, me->test_catch_rec, sizeof(r.busy)) ||
 	    r.busy)
 		return false;
@@ -157,11 +167,18 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 	case SYST_KPT_PAGES:
 		return (long)__atomic_load_n(&kpt_pages, __ATOMIC_RELAXED);
 	case SYST_SMAP_PROBE: {
+		struct task *me = current_task();
 		uint32_t v;
 
-		if (!user_range_valid(a, 4))
+		if (b == 2)
+			return me->test_trap_probe_result;
+		if (!user_range_valid(a, 4) || b > 1)
 			return -EINVAL;
-		return probe_user_no_stac(&v, a);
+		if (b == 0)
+			return probe_user_no_stac(&v, a);
+		me->test_trap_probe = a;
+		me->test_trap_probe_result = 1;
+		return 0;
 	}
 	case SYST_CPU_HAS: {
 		char name[32];

@@ -133,6 +133,11 @@ struct task {
 	/* SYST_FAULT_CATCH: where a fatal user fault of this thread is
 	 * diverted to (rip 0: nowhere, the fault kills). Owner only. */
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;
+	/* SYST_SMAP_PROBE mode 1: the user address the next diverted fault
+	 * reads without opening SMAP (0: none armed), and what that read gave
+	 * (mode 2 returns it; 1: none ran yet). Owner only. */
+	uint64_t test_trap_probe;
+	long test_trap_probe_result;
 
 	uint64_t switches; /* context switches into this task */
 	/* Time on a CPU, in TSC ticks (tsc_to_ns() converts): a raw RDTSC

@@ -23,6 +23,11 @@
  *   - From user mode the frame ends on the task's kernel stack (TSS.RSP0)
  *     and interrupts are off until trap_dispatch decides otherwise.
  *   - Direction flag clear before any C code (SysV ABI).
+ *   - RFLAGS.AC clear before any C code, where the CPU has SMAP: the CPU
+ *     keeps the interrupted context's AC when it delivers an exception
+ *     or interrupt, and user code sets AC at will (POPF), which would
+ *     switch SMAP off for the whole handler (regression
+ *     smap_holds_in_traps_with_user_ac). SYSCALL clears it (SFMASK).
  *   - No IRETQ or SYSRET to user mode with a non-canonical RIP: it would
  *     fault in ring 0 with the user's stack (SYSRET), or with the user's
  *     CR3 and GS (IRETQ). A frame can hold 0x800000000000 after the last
@@ -42,6 +47,16 @@
 
 	.section .entry.text, "ax"
 	.code64
+
+/* Clear RFLAGS.AC (see the invariants). CLAC is #UD on a CPU without
+ * SMAP, hence the kernel's flag: kernel data, so only where the kernel root
+ * is loaded. The interrupted AC comes back with the frame's RFLAGS. */
+.macro CLAC_IF_SMAP
+	testb $1, smap_enabled(%rip)
+	jz 9f
+	clac
+9:
+.endm
 
 /* Save the general registers in trap_frame order (rax highest). The
  * SYSCALL entry pushes only the first ten (PUSH_SCRATCH_REGS) and leaves
@@ -158,6 +173,7 @@ trap_entry:
 	pushq 8(%rsi)			/* vector */
 	movq (%rsi), %rsi
 .Lon_task_stack:
+	CLAC_IF_SMAP
 	PUSH_REGS
 	cld
 	xorl %ebp, %ebp			/* end of the frame-pointer chain */
@@ -166,6 +182,7 @@ trap_entry:
 	jmp return_to_user
 
 .Lfrom_kernel:
+	CLAC_IF_SMAP
 	PUSH_REGS
 	cld
 	movq %rsp, %rdi
@@ -354,7 +371,8 @@ paranoid_entry:
 	movq %rax, %r13
 	movq %gs:PCPU_KERNEL_CR3, %rax
 	movq %rax, %cr3
-2:	movq %rsp, %rdi
+2:	CLAC_IF_SMAP
+	movq %rsp, %rdi
 	pushq 17*8(%rsp)
 	pushq %rbp
 	movq %rsp, %rbp

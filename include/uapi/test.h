@@ -21,8 +21,13 @@
 #define SYST_TASK_CPU      5  /* (tid) -> CPU the task last ran on */
 #define SYST_SLAB_PAGES    6  /* -> frames held by kernel heap slabs */
 #define SYST_KPT_PAGES     7  /* -> kernel page-table frames (never freed) */
-#define SYST_SMAP_PROBE    8  /* (uaddr): read it without opening SMAP:
-                               * -EFAULT if SMAP stopped the kernel, else 0 */
+#define SYST_SMAP_PROBE    8  /* (uaddr, mode): read it without opening SMAP:
+                               * -EFAULT if SMAP stopped the kernel, else 0.
+                               * mode 0: now, in the system call; 1: arm it
+                               * for the calling thread's next fault that
+                               * SYST_FAULT_CATCH diverts, read first thing
+                               * there -> 0; 2: -> that read's result (1:
+                               * none yet) (smap_holds_in_traps_with_user_ac) */
 #define SYST_CPU_HAS       9  /* (name, len) -> 1 if the CPU has the feature */
 #define SYST_KERNEL_UNMAP  10 /* [hwres] (pages, out[2]): vmalloc, touch and vfree
                                * them; out = {IPIs sent, CPUs deferred} */

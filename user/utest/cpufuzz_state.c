@@ -115,6 +115,7 @@ static void sc_setup(const struct cf_env *e, struct rng *r, struct seq *s, int k
 		g[RAX] = SYS_TEST;
 		g[RDI] = SYST_SMAP_PROBE;
 		g[RSI] = e->stack_page + 0x40;
+		g[RDX] = 0; /* mode: now */
 		s->arg[1] = e->smap ? (uint64_t)-EFAULT : 0;
 		s->rflags |= cf_below(r, 4) ? RF_AC : 0;
 		break;

@@ -37,6 +37,74 @@ void t_cpu_protections(const char *arg)
 		ut_cpu_has("umip") ? "on" : "absent", ut_cpu_has("smep") ? "on" : "absent");
 }
 
+/*
+ * Regression smap_holds_in_traps_with_user_ac: user code may set RFLAGS.AC
+ * (POPF at CPL 3), and an exception or interrupt keeps it: unlike SYSCALL
+ * (SFMASK), the CPU clears only TF, NT, RF and VM (and IF through an
+ * interrupt gate) when it delivers one. The kernel's entry code ran its C
+ * with the user's AC, so with SMAP "on" a kernel read of user memory in a
+ * trap handler did not fault: hostile code switched SMAP off for the
+ * kernel at will. The entry code must clear AC (CLAC) as it enters.
+ *
+ * For each of #UD, #BP and #PF, raised with AC set and diverted by
+ * SYST_FAULT_CATCH: the kernel reads a word of ours without opening SMAP
+ * first thing in the diversion (SYST_SMAP_PROBE mode 1), and must have
+ * been stopped (-EFAULT). The record's RFLAGS shows that AC was set.
+ */
+static struct syst_fault_rec sa_rec;
+static uint8_t sa_stack[4096] __attribute__((aligned(16)));
+static uint64_t sa_saved_rsp __attribute__((used)); /* (the assembly's) */
+void sa_fault_with_ac(uint64_t kind);
+void sa_catch(void);
+
+__asm__(".text\n"
+	"sa_fault_with_ac:\n" /* RDI: 0 ud2, 1 int3, 2 a read of address 0 */
+	"	movq %rsp, sa_saved_rsp(%rip)\n"
+	"	pushfq\n"
+	"	orq $0x40000, (%rsp)\n" /* AC */
+	"	popfq\n"
+	"	cmpq $1, %rdi\n"
+	"	je 1f\n"
+	"	ja 2f\n"
+	"	ud2\n"
+	"1:	int3\n"
+	"	ud2\n" /* (int3 is a trap: diverted after it, never here) */
+	"2:	xorl %eax, %eax\n"
+	"	movq (%rax), %rax\n"
+	"	ud2\n"
+	"sa_catch:\n" /* RDI = &sa_rec, RFLAGS = IF: back to our caller */
+	"	movq sa_saved_rsp(%rip), %rsp\n"
+	"	ret\n");
+
+void t_smap_holds_in_traps_with_user_ac(const char *arg)
+{
+	(void)arg;
+	static uint32_t word = 42;
+	static const uint64_t vectors[3] = { 6, 3, 14 };
+	bool smap = ut_cpu_has("smap");
+	int stopped = 0;
+
+	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)sa_catch,
+		      (long)(uintptr_t)(sa_stack + sizeof(sa_stack)), (long)(uintptr_t)&sa_rec),
+	     0);
+	for (uint64_t kind = 0; kind < 3; kind++) {
+		sa_rec.busy = 0;
+		T_EQ(sys_test(SYST_SMAP_PROBE, (long)(uintptr_t)&word, 1, 0), 0);
+		sa_fault_with_ac(kind);
+		T_EQ(sa_rec.vector, vectors[kind]);
+		T_EXPECT(sa_rec.rflags & 0x40000); /* the fault came with AC set */
+		long probe = sys_test(SYST_SMAP_PROBE, 0, 2, 0);
+
+		if (probe != (smap ? -14 : 0))
+			ut_note("vector %lu: the kernel's read gave %ld", vectors[kind], probe);
+		T_EQ(probe, smap ? -14 : 0);
+		stopped += probe == -14;
+	}
+	T_EQ(sys_test(SYST_FAULT_CATCH, 0, 0, 0), 0);
+	ut_note("smap %s: %d of 3 kernel reads of user memory in a trap handler stopped",
+		smap ? "on" : "absent", stopped);
+}
+
 /* The kernel's walker over our own address space (ELF segments, stack,
  * anonymous mappings in every protection): every user page is
  * user-accessible (SMEP/SMAP guard it) and none is writable and
