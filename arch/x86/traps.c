@@ -149,8 +149,16 @@ void trap_print_frame(const struct trap_frame *tf)
  */
 void backtrace_print_trap(const struct trap_frame *tf)
 {
+	/* User mode: RBP is the user's, any value. One in the kernel half
+	 * passed backtrace_plausible_frame() and was read, in the NMI handler
+	 * of a CPU a panic stopped: a #PF there cut the report short (ktest
+	 * backtrace_of_user_frame_reads_no_user_rbp). */
+	if (trap_from_user(tf)) {
+		kprintf("  backtrace:\n    #0  %016lx (user mode)\n", tf->rip);
+		return;
+	}
 	uint64_t off = 0;
-	const char *fn = trap_from_user(tf) ? NULL : ksym_lookup(tf->rip, &off);
+	const char *fn = ksym_lookup(tf->rip, &off);
 
 	if (fn && backtrace_plausible_frame(tf->rsp)) {
 		const uint8_t *start = (const uint8_t *)(tf->rip - off);
