@@ -49,8 +49,14 @@ void nmi_handle(struct trap_frame *tf)
 		lockup_nmi_probe(tf); /* kernel/lockup.c: what were we doing? */
 		expected = true;
 	}
-	/* A test's NMI (SYST_SEND_NMI): consumed quietly. */
-	if (__atomic_exchange_n(&this_cpu()->nmi_test_pending, 0, __ATOMIC_RELAXED)) {
+	/* A test's NMI (SYST_SEND_NMI): consumed quietly, with what it found
+	 * recorded first. */
+	if (__atomic_load_n(&this_cpu()->nmi_test_pending, __ATOMIC_RELAXED)) {
+		this_cpu()->nmi_test_seen = ((tf->cs & 3) ? NMI_SEEN_USER : 0) |
+					    ((read_rflags() & RFLAGS_AC) ? NMI_SEEN_AC : 0);
+		/* Release: the record before the flag's clearing. Pairs with
+		 * the sender's acquire load in nmi_send_test(). */
+		__atomic_store_n(&this_cpu()->nmi_test_pending, 0, __ATOMIC_RELEASE);
 		this_cpu_inc(counters[CNT_NMI_TEST]);
 		expected = true;
 		/* nmi_send_test_hold(): execute nothing else for that long,
@@ -92,12 +98,21 @@ int nmi_send_test(uint32_t cpu)
 	 * 2-core host). */
 	uint64_t end = rdtsc() + 10000 * (tsc_khz ? tsc_khz : 3000000);
 
-	while (__atomic_load_n(&pc->nmi_test_pending, __ATOMIC_RELAXED)) {
+	/* Acquire: the handler's record (nmi_test_seen) before its clearing
+	 * of the flag; pairs with the release store in nmi_handle(). */
+	while (__atomic_load_n(&pc->nmi_test_pending, __ATOMIC_ACQUIRE)) {
 		if (rdtsc() > end)
 			return -110; /* -ETIMEDOUT */
 		cpu_relax();
 	}
 	return 0;
+}
+
+uint32_t nmi_test_seen(uint32_t cpu)
+{
+	struct percpu *pc = cpu < nr_cpus ? percpu_of(cpu) : NULL;
+
+	return pc ? READ_ONCE(pc->nmi_test_seen) : 0;
 }
 
 void nmi_stop_other_cpus(bool backtraces)

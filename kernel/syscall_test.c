@@ -313,8 +313,11 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 		return squeeze((int64_t)a);
 	case SYST_PIN_REAPER:
 		return task_reaper_pin((int)a);
-	case SYST_SEND_NMI:
-		return nmi_send_test((uint32_t)a);
+	case SYST_SEND_NMI: {
+		int r = nmi_send_test((uint32_t)a);
+
+		return r || !b ? r : (long)nmi_test_seen((uint32_t)a);
+	}
 	case SYST_FAULT_CATCH:
 		return fault_catch_arm(a, b, c);
 	case SYST_KILL_THREAD:

@@ -65,6 +65,8 @@ struct percpu {
 	uint32_t lockup_probe_pending; /* kernel/lockup.c: the same for the
 					* interrupts-off probe */
 	uint32_t nmi_test_hold_ms;     /* kernel/nmi.c: the test NMI spins this long */
+	uint32_t nmi_test_seen;	       /* kernel/nmi.c: what the last test NMI found
+					* (NMI_SEEN_*), read by its sender */
 	uint32_t kflush_irq_caught_up; /* mm/kflush.c: this interrupt's entry
 					* flushed something */
 	uint64_t pagefault_disabled;   /* >0: user faults are not resolved */

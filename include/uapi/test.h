@@ -58,9 +58,12 @@
                                * it (regression ipc_direct_switch_vs_kill) */
 #define SYST_PIN_REAPER    20 /* [hwres] (cpu, or -1 for any): where the reaper
                                * thread may run (kflush_idle_ipi_reads_flushed) */
-#define SYST_SEND_NMI      21 /* [hwres] (cpu): an NMI to another online CPU, handled
-                               * quietly (counter nmi_test); returns once
-                               * handled, -ETIMEDOUT after 10 s */
+#define SYST_SEND_NMI      21 /* [hwres] (cpu, what): an NMI to another online CPU,
+                               * handled quietly (counter nmi_test); returns
+                               * once handled, -ETIMEDOUT after 10 s; with
+                               * what = 1, what the handler found: 1 it
+                               * interrupted user mode, | 2 RFLAGS.AC was
+                               * set in it (smap_holds_in_traps_with_user_ac) */
 #define SYST_HANDLES       22 /* -> handles alive, in every table and in
                                * flight (kernel/handle.c) */
 #define SYST_KOBJS         23 /* -> kernel objects alive (endpoints, memory

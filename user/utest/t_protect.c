@@ -49,13 +49,17 @@ void t_cpu_protections(const char *arg)
  * For each of #UD, #BP and #PF, raised with AC set and diverted by
  * SYST_FAULT_CATCH: the kernel reads a word of ours without opening SMAP
  * first thing in the diversion (SYST_SMAP_PROBE mode 1), and must have
- * been stopped (-EFAULT). The record's RFLAGS shows that AC was set.
+ * been stopped (-EFAULT). The record's RFLAGS shows that AC was set. With
+ * two CPUs, the paranoid entry as well: NMIs that land on a thread in user
+ * mode with AC set must find AC clear in their handler (SYST_SEND_NMI
+ * mode 1).
  */
 static struct syst_fault_rec sa_rec;
 static uint8_t sa_stack[4096] __attribute__((aligned(16)));
 static uint64_t sa_saved_rsp __attribute__((used)); /* (the assembly's) */
 void sa_fault_with_ac(uint64_t kind);
 void sa_catch(void);
+void sa_spin_with_ac(void *arg);
 
 __asm__(".text\n"
 	"sa_fault_with_ac:\n" /* RDI: 0 ud2, 1 int3, 2 a read of address 0 */
@@ -74,7 +78,45 @@ __asm__(".text\n"
 	"	ud2\n"
 	"sa_catch:\n" /* RDI = &sa_rec, RFLAGS = IF: back to our caller */
 	"	movq sa_saved_rsp(%rip), %rsp\n"
-	"	ret\n");
+	"	ret\n"
+	"sa_spin_with_ac:\n" /* a thread: AC set, then user mode for ever */
+	"	pushfq\n"
+	"	orq $0x40000, (%rsp)\n"
+	"	popfq\n"
+	"1:	pause\n"
+	"	jmp 1b\n");
+
+/* The paranoid entry too: NMIs to a thread spinning in user mode with AC
+ * set, until 3 have landed there; in none may the handler see AC. */
+static void sa_nmi_part(void)
+{
+	set_affinity(0, 0);
+	int tid = thread_create(sa_spin_with_ac, NULL);
+	int landed = 0, with_ac = 0, sent = 0;
+	uint64_t t0 = clock_ns();
+
+	T_EXPECT(tid > 0);
+	if (tid <= 0)
+		return;
+	set_affinity(tid, 1);
+	while (landed < 3 && clock_ns() - t0 < 30000000000ull) {
+		long seen = sys_test(SYST_SEND_NMI, 1, 1, 0);
+
+		T_EXPECT(seen >= 0);
+		if (seen < 0)
+			break;
+		sent++;
+		if (seen & 1) {
+			landed++;
+			with_ac += (seen & 2) != 0;
+		}
+	}
+	T_EQ(sys_test(SYST_KILL_THREAD, tid, 0, 0), 0);
+	T_EXPECT(landed > 0);
+	T_EQ(with_ac, 0);
+	ut_note("NMIs: %d sent, %d landed in user mode (the thread sets AC first thing), %d found AC set in the handler",
+		sent, landed, with_ac);
+}
 
 void t_smap_holds_in_traps_with_user_ac(const char *arg)
 {
@@ -103,6 +145,8 @@ void t_smap_holds_in_traps_with_user_ac(const char *arg)
 	T_EQ(sys_test(SYST_FAULT_CATCH, 0, 0, 0), 0);
 	ut_note("smap %s: %d of 3 kernel reads of user memory in a trap handler stopped",
 		smap ? "on" : "absent", stopped);
+	if (smap && nr_cpus() > 1)
+		sa_nmi_part();
 }
 
 /* The kernel's walker over our own address space (ELF segments, stack,
