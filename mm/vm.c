@@ -406,13 +406,23 @@ static uint64_t find_gap(struct mm *mm, uint64_t len)
 	return cand + len <= USER_MMAP_TOP ? cand : 0;
 }
 
-/* The first page in [va, end) whose level-1 table exists, or end. Skips
- * what an absent upper-level entry covers, so that walking a huge, barely
- * touched range costs what it maps, not what it spans (regression:
- * unmap_huge_sparse_range, found by syscall_fuzz: unmapping a 1 TiB area
- * stepped through 2^28 pages under mm->lock, and the lockup detector
- * caught another thread of the process spinning on it for 10 s). */
-static uint64_t next_table_page(struct mm *mm, uint64_t va, uint64_t end)
+#define TABLE_SPAN (PAGE_SIZE << 9) /* what one level-1 table maps */
+
+/*
+ * The first page in [va, end) with a present leaf, its level-1 entry in
+ * *ep; end if there is none. An absent upper-level entry is skipped whole,
+ * so that walking a huge, barely touched range costs what it maps, not
+ * what it spans (regression unmap_huge_sparse_range, found by syscall_fuzz:
+ * unmapping a 1 TiB area stepped through 2^28 pages under mm->lock, and the
+ * lockup detector caught another thread of the process spinning on it for
+ * 10 s). A level-1 table is scanned in place, a load and a test an entry,
+ * not walked from the root for each of its pages: a process with many
+ * tables of one page each (one page touched every 2 MiB) otherwise held
+ * mm->lock through a root-to-leaf walk per absent entry, 512 a table
+ * (regression sparse_tables_walk_in_place). One walk per call: the caller
+ * may free the table (clear_leaf) before the next.
+ */
+static __always_inline uint64_t next_present(struct mm *mm, uint64_t va, uint64_t end, pte_t **ep)
 {
 	while (va < end) {
 		paddr_t table = mm->root;
@@ -425,23 +435,32 @@ static uint64_t next_table_page(struct mm *mm, uint64_t va, uint64_t end)
 				break;
 			table = pte_addr(e);
 		}
-		if (l == 1)
-			return va;
-		uint64_t span = 1ull << (PAGE_SHIFT + 9 * (l - 1)); /* what entry l maps */
+		if (l > 1) {
+			uint64_t span = 1ull << (PAGE_SHIFT + 9 * (l - 1)); /* what entry l maps */
 
-		va = (va & ~(span - 1)) + span; /* below USER_TOP: no overflow */
+			va = (va & ~(span - 1)) + span; /* below USER_TOP: no overflow */
+			continue;
+		}
+		/* Level 1: va's entry first (a dense range, a one-page one),
+		 * then the rest of this table or of the range. */
+		pte_t *first = &pt_table(table)[pt_index(va, 1)];
+
+		if (pte_present(*first)) {
+			*ep = first;
+			return va;
+		}
+		uint64_t limit = MIN((va | (TABLE_SPAN - 1)) + 1, end);
+		pte_t *stop = first + (limit - va) / PAGE_SIZE;
+
+		for (pte_t *e = first + 1; e < stop; e++) {
+			if (pte_present(*e)) {
+				*ep = e;
+				return va + (uint64_t)(e - first) * PAGE_SIZE;
+			}
+		}
+		va = limit;
 	}
 	return end;
-}
-
-/* The page after va to visit in [.., end): the next one while inside the
- * same level-1 table (its entries are checked by the caller's own walk),
- * else the first page at or after it whose level-1 table exists. So the
- * skip walk runs once per 2 MiB, not once per page. */
-static uint64_t next_page(struct mm *mm, uint64_t va, uint64_t end)
-{
-	va += PAGE_SIZE;
-	return va & ((PAGE_SIZE << 9) - 1) ? va : next_table_page(mm, va, end);
 }
 
 static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct batch *b)
@@ -457,8 +476,10 @@ static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct bat
 			break; /* sorted: nothing after it overlaps either */
 		if (v->end <= start)
 			continue;
-		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
-		     va = next_page(mm, va, v->end))
+		pte_t *e;
+
+		for (uint64_t va = next_present(mm, v->start, v->end, &e); va < v->end;
+		     va = next_present(mm, va + PAGE_SIZE, v->end, &e))
 			clear_leaf(mm, va, b);
 		list_del(&v->link);
 		mm->vma_hint = NULL; /* it may have been v */
@@ -574,12 +595,10 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 		}
 		v->prot = prot | PROT_READ;
 		covered += v->end - v->start;
-		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
-		     va = next_page(mm, va, v->end)) {
-			pte_t *e = walk(mm, va);
+		pte_t *e;
 
-			if (!e || !pte_present(*e))
-				continue;
+		for (uint64_t va = next_present(mm, v->start, v->end, &e); va < v->end;
+		     va = next_present(mm, va + PAGE_SIZE, v->end, &e)) {
 			pte_t nv = (*e & PTE_ADDR) | prot_bits(v->prot);
 
 			if (nv != (*e & (PTE_ADDR | PTE_P | PTE_U | PTE_W | PTE_NX))) {
@@ -717,12 +736,10 @@ void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *
 
 		if (v->mo != mo)
 			continue;
-		for (uint64_t va = next_table_page(mm, v->start, v->end); va < v->end;
-		     va = next_page(mm, va, v->end)) {
-			pte_t *e = walk(mm, va);
+		pte_t *e;
 
-			if (!e || !pte_present(*e))
-				continue;
+		for (uint64_t va = next_present(mm, v->start, v->end, &e); va < v->end;
+		     va = next_present(mm, va + PAGE_SIZE, v->end, &e)) {
 			if (tlbcheck_enabled)
 				tlbcheck_pte_change(mm, va, *e, 0);
 			WRITE_ONCE(*e, 0);

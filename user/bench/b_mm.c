@@ -77,6 +77,52 @@ static void pf_teardown(void *ctx, uint64_t n)
 		unmap(c->region, n * PAGE_SIZE);
 }
 
+/*
+ * protect_sparse_tables: protection changes (RW -> RO -> RW) of a region
+ * that has one touched page in each of SPARSE_TABLES level-1 tables (one
+ * page every 2 MiB). The kernel's walk finds the 8 present entries among
+ * 4096; it must scan each table's absent entries in place, not walk from
+ * the root for each (regression sparse_tables_walk_in_place: the pathlen
+ * gate holds its cost).
+ */
+#define SPARSE_TABLES 8
+#define TABLE_SPAN    (PAGE_SIZE << 9) /* what one level-1 table maps */
+
+static void sparse_setup(void *ctx, uint64_t n)
+{
+	struct mm_ctx *c = ctx;
+
+	(void)n;
+	c->region = map(NULL, SPARSE_TABLES * TABLE_SPAN, RW, 0);
+	if (MAP_FAILED(c->region)) {
+		c->region = NULL;
+		c->broken = true;
+		return;
+	}
+	for (uint64_t i = 0; i < SPARSE_TABLES; i++)
+		((volatile uint8_t *)c->region)[i * TABLE_SPAN] = 1;
+}
+
+static void sparse_run(void *ctx, uint64_t n)
+{
+	struct mm_ctx *c = ctx;
+
+	for (uint64_t i = 0; c->region && i < n; i++) {
+		if (protect(c->region, SPARSE_TABLES * TABLE_SPAN, UPROT_READ) ||
+		    protect(c->region, SPARSE_TABLES * TABLE_SPAN, RW))
+			c->broken = true;
+	}
+}
+
+static void sparse_teardown(void *ctx, uint64_t n)
+{
+	struct mm_ctx *c = ctx;
+
+	(void)n;
+	if (c->region)
+		unmap(c->region, SPARSE_TABLES * TABLE_SPAN);
+}
+
 static void membarrier_run(void *ctx, uint64_t n)
 {
 	struct mm_ctx *c = ctx;
@@ -148,6 +194,22 @@ static void for_each_t(const char *sel, const char *fmt, enum helpers how, struc
 	}
 }
 
+/* An operation of this thread alone, with a fresh context (its setup and
+ * teardown, untimed, map and unmap what it works on). */
+static void run_alone(const char *sel, struct bench_op op)
+{
+	struct mm_ctx c = { 0 };
+
+	if (!bench_wanted(sel, op.name))
+		return;
+	op.ctx = &c;
+	bench_run(&op);
+	if (c.broken) {
+		bench_note("%s: a system call failed", op.name);
+		bench_errors++;
+	}
+}
+
 void bench_mm(const char *sel)
 {
 	for_each_t(sel, "tlb_shootdown_%d", SPIN,
@@ -155,21 +217,17 @@ void bench_mm(const char *sel)
 	for_each_t(sel, "tlb_shootdown_idle_%d", IDLE,
 		   (struct bench_op){ .run = protect_run, .ops_per_iter = 2 });
 	for_each_t(sel, "munmap_shootdown_%d", SPIN, (struct bench_op){ .run = munmap_run });
-	if (bench_wanted(sel, "page_fault")) {
-		struct mm_ctx c = { 0 };
-		struct bench_op op = { .name = "page_fault",
-				       .run = pf_run,
-				       .setup = pf_setup,
-				       .teardown = pf_teardown,
-				       .ctx = &c,
-				       .max_iters = PF_MAX_PAGES };
-
-		bench_run(&op);
-		if (c.broken) {
-			bench_note("page_fault: map failed");
-			bench_errors++;
-		}
-	}
+	run_alone(sel, (struct bench_op){ .name = "page_fault",
+					  .run = pf_run,
+					  .setup = pf_setup,
+					  .teardown = pf_teardown,
+					  .max_iters = PF_MAX_PAGES });
+	run_alone(sel, (struct bench_op){ .name = "protect_sparse_tables",
+					  .run = sparse_run,
+					  .setup = sparse_setup,
+					  .teardown = sparse_teardown,
+					  .ops_per_iter = 2,
+					  .max_iters = 64 });
 	bool mb = false;
 
 	for (size_t i = 0; i < sizeof(T_VALUES) / sizeof(T_VALUES[0]) && !mb; i++) {
