@@ -79,7 +79,7 @@ ORDER = (["null_syscall", "ipc_pingpong_same_cpu", "ipc_pingpong_cross_cpu",
          + ["page_fault"]
          + ["membarrier_expedited_%d" % t for t in T_COUNTS]
          + ["as_ring_%d_64" % k for k in (2, 4, 8, 16, 32)])
-OURS_ONLY = re.compile(r"^(kernel_unmap_\d+|pasid_switch)$")
+OURS_ONLY = re.compile(r"^(kernel_unmap_\d+|pasid_switch|protect_sparse_tables)$")
 # Rows with more than one Linux mechanism: ours, then each Linux benchmark
 # measured against it (tools/linux_bench/bench.c).
 LINUX_ALTERNATIVES = {
