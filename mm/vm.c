@@ -406,8 +406,6 @@ static uint64_t find_gap(struct mm *mm, uint64_t len)
 	return cand + len <= USER_MMAP_TOP ? cand : 0;
 }
 
-#define TABLE_SPAN (PAGE_SIZE << 9) /* what one level-1 table maps */
-
 /*
  * The first page in [va, end) with a present leaf, its level-1 entry in
  * *ep; end if there is none. An absent upper-level entry is skipped whole,
@@ -449,7 +447,8 @@ static __always_inline uint64_t next_present(struct mm *mm, uint64_t va, uint64_
 			*ep = first;
 			return va;
 		}
-		uint64_t limit = MIN((va | (TABLE_SPAN - 1)) + 1, end);
+		/* (A level-1 table maps PAGE_SIZE_2M.) */
+		uint64_t limit = MIN((va | (PAGE_SIZE_2M - 1)) + 1, end);
 		pte_t *stop = first + (limit - va) / PAGE_SIZE;
 
 		for (pte_t *e = first + 1; e < stop; e++) {
