@@ -52,7 +52,7 @@ void nmi_handle(struct trap_frame *tf)
 	/* A test's NMI (SYST_SEND_NMI): consumed quietly, with what it found
 	 * recorded first. */
 	if (__atomic_load_n(&this_cpu()->nmi_test_pending, __ATOMIC_RELAXED)) {
-		this_cpu()->nmi_test_seen = ((tf->cs & 3) ? NMI_SEEN_USER : 0) |
+		this_cpu()->nmi_test_seen = (trap_from_user(tf) ? NMI_SEEN_USER : 0) |
 					    ((read_rflags() & RFLAGS_AC) ? NMI_SEEN_AC : 0);
 		/* Release: the record before the flag's clearing. Pairs with
 		 * the sender's acquire load in nmi_send_test(). */
