@@ -56,6 +56,7 @@ int selfcheck_kernel_wx(void)
 }
 
 struct user_ctx {
+	const struct mm *mm;
 	int violations;
 	uint64_t pages;
 };
@@ -97,12 +98,18 @@ static bool user_leaf(const struct pt_leaf *l, void *p)
 		       l->pte);
 		c->violations++;
 	}
+	/* Unmapping takes a page's entry before its VMA (and a fault maps
+	 * only inside one): a page outside every VMA outlived an unmap. */
+	if (!mm_va_in_vma(c->mm, l->va)) {
+		pr_err("selfcheck: user page %#lx is outside every VMA (pte %#lx)", l->va, l->pte);
+		c->violations++;
+	}
 	return true;
 }
 
 int selfcheck_mm(const struct mm *mm)
 {
-	struct user_ctx c = { 0, 0 };
+	struct user_ctx c = { mm, 0, 0 };
 
 	pt_walk_leaves(mm->root, 0, USER_TOP, user_leaf, &c);
 	return c.violations + pti_check_user_root(mm);
@@ -231,6 +238,12 @@ KTEST(mm_invariants_hold_and_catch_violations)
 	*e = (saved & ~PTE_ADDR) | gone;
 	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
 	*e = saved;
+
+	/* A page past the VMA's end (the hole find_gap() leaves after it),
+	 * of a frame that is fine: an unmap that left it behind. */
+	e[4] = saved;
+	KT_EXPECT_EQ(t, selfcheck_mm(mm), 1);
+	e[4] = 0;
 
 	e = leaf_pte(mm->root, rx);
 	KT_ASSERT(t, e != NULL);

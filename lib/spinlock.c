@@ -115,6 +115,48 @@ __noinline __attribute__((cold)) void spin_lock_wait(struct spinlock *l, uint32_
 	this_cpu_write(lock_spinning_on, outer);
 }
 
+bool spin_has_waiters(const struct spinlock *l)
+{
+	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
+		struct percpu *pc = percpu_of(cpu);
+
+		if (pc && READ_ONCE(pc->lock_spinning_on) == l)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A break in a long operation (mm/vm.c): its caller saw a waiter or a
+ * reschedule due. In ticket mode the unlock hands the lock to the next
+ * ticket, and our new ticket queues behind it. In test-and-set mode the
+ * CPU that just let go is nearly always first to take it again (its CAS
+ * comes a few instructions after its store; a waiter's comes once per
+ * spin), so a waiter could lose every break of a long operation: we wait
+ * for a waiter to take it, at most SPIN_BREAK_WAIT spins: about as long
+ * as a few turns of a waiter's loop (a PAUSE is some 140 cycles on Sapphire
+ * Rapids), and no longer, as its vCPU may not be running (that is why this
+ * mode exists).
+ */
+#define SPIN_BREAK_WAIT 64
+
+void spin_lock_break(struct spinlock *l)
+{
+	uint16_t head = (uint16_t)(l->head + 1); /* once we let go */
+
+	spin_unlock(l);
+	if (spin_tas && spin_has_waiters(l)) {
+		/* Relaxed: only whether tail moved past head, i.e. someone
+		 * took it; spin_lock_at() below orders what follows. */
+		for (int i = 0; i < SPIN_BREAK_WAIT; i++) {
+			if (__atomic_load_n(&l->tail, __ATOMIC_RELAXED) != head)
+				break;
+			cpu_relax();
+		}
+	}
+	spin_lock_at(l, (uintptr_t)__builtin_return_address(0));
+}
+
 bool spin_trylock(struct spinlock *l)
 {
 	preempt_disable();

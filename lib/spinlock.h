@@ -126,6 +126,25 @@ static __always_inline void spin_unlock(struct spinlock *l)
 	preempt_enable();
 }
 
+/* Does some CPU spin on l now (its lock_spinning_on)? A scan of every
+ * CPU: for spin_needbreak() in test-and-set mode, where waiters take no
+ * ticket. */
+bool spin_has_waiters(const struct spinlock *l);
+
+/* Should a long operation holding l let go of it for a moment (mm/vm.c
+ * "Long operations")? When another CPU waits for it. */
+static __always_inline bool spin_needbreak(const struct spinlock *l)
+{
+	if (likely(!spin_tas))
+		return (uint16_t)(READ_ONCE(l->tail) - READ_ONCE(l->head)) > 1;
+	return spin_has_waiters(l);
+}
+
+/* Let go of l (taken with spin_lock()) and take it again, running a
+ * reschedule that is due in between; a waiter gets it first (see
+ * lib/spinlock.c). */
+void spin_lock_break(struct spinlock *l);
+
 /* Inline: assert_held() sits on hot paths (a thread switch, an unmap), where
  * a call would cost more than the check. */
 static __always_inline bool spin_held_by_me(const struct spinlock *l)

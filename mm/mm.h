@@ -16,7 +16,9 @@
  *
  * Locking: mm->lock guards the VMA list and the user half of the page
  * tables. It is never taken in interrupt context; TLB shootdowns may be
- * sent while holding it (interrupts stay on).
+ * sent while holding it (interrupts stay on). It is held for a bounded
+ * stretch: an unmap, protect or revocation of a long range lets go of it
+ * between chunks (mm/vm.c "Long operations").
  */
 #pragma once
 
@@ -44,8 +46,13 @@ struct memobj;
 struct vma {
 	struct list_node link;
 	uint64_t start, end; /* page aligned, [start, end) */
-	uint32_t prot;
-	uint32_t max_prot; /* memory objects: what the handle allowed */
+	uint8_t prot;	     /* PROT_* */
+	uint8_t max_prot;    /* memory objects: what the handle allowed */
+	/* mm/vm.c "Long operations", under mm->lock: whether the unmap or
+	 * protect in progress that owns this VMA is an unmap (a fault in it
+	 * is refused), and that operation's number in the mm (0: none). */
+	bool dying;
+	uint32_t op;
 	struct memobj *mo; /* NULL: anonymous memory; else mm/memobj.c */
 	uint64_t mo_epoch; /* the object's revocations when mapped */
 };
@@ -69,6 +76,12 @@ struct mm {
 	 * tried before the walk; NULL once any VMA has left the list (so it
 	 * never points at a freed one). Under lock, as the list. */
 	struct vma *vma_hint;
+	/* Operations in progress that own VMAs, the last number given to
+	 * one, and how many have ended (mm/vm.c "Long operations"). Under
+	 * lock; ops_done is also polled without it. */
+	uint32_t ops_marked;
+	uint32_t op_seq;
+	uint32_t ops_done;
 	uint64_t rss_pages;
 	uint64_t pt_pages;
 };
@@ -84,6 +97,8 @@ void mm_put(struct mm *mm);
 int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t flags);
 int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
 int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
+/* Does a VMA of mm contain va? mm->lock held (kernel/selfcheck.c). */
+bool mm_va_in_vma(const struct mm *mm, uint64_t va);
 /* Map a page now with the given contents (ELF loading). */
 int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len);
 

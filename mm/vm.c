@@ -10,6 +10,43 @@
  * Batching: map/unmap/protect collect the affected range and the frames to
  * free in a struct batch; one mm_flush_range() covers the whole operation,
  * and frames are freed only after it.
+ *
+ * Long operations. An unmap, a protect or a revocation visits every
+ * present page of a range the caller chose. Held across all of it,
+ * mm->lock (a spinlock: preemption off) let user code keep its CPU from
+ * scheduling anything else, and a second thread of the process spinning
+ * on the lock run into the lockup detector, for as long as it had pages
+ * to map (regressions long_protect_lets_others_run and
+ * long_unmap_lets_others_run). So every LOCK_BREAK_PAGES present pages
+ * they look whether another CPU waits for the lock or a reschedule is due,
+ * and if so let go of it for a moment (op_break()), their batch flushed
+ * first: what the lock protects is then as a finished, shorter operation
+ * would leave it. What keeps the pieces one operation:
+ *   - at its first break, an unmap or a protect marks the VMAs of its
+ *     range (split to fit when it began) as its own (vma->op); nothing
+ *     else changes a marked VMA: a map, unmap or protect whose range
+ *     overlaps one waits until the owner is done (op_wait_range(): it
+ *     spins without the lock, preemptible, until an operation ends; mm/
+ *     sits below the scheduler, so it cannot sleep). An operation waits
+ *     only before it marks anything, so no two wait for each other. Until
+ *     its first break an operation held the lock throughout, so every VMA
+ *     in its range was its own without a mark (op_owns());
+ *   - an unmap's VMAs are dying: a fault in one is refused (the unmap took
+ *     effect when it began), no map takes the range (it is not free), and
+ *     a revocation still finds their pages; each leaves the list when its
+ *     pages are gone. A map into a hole of the range during a break is
+ *     another thread's VMA, not marked, and the walk passes it over;
+ *   - a protect sets a VMA's protection before it changes the VMA's pages:
+ *     a fault at a break maps with the protection its VMA has, and a page
+ *     the walk has not reached keeps the old one until it does;
+ *   - a revocation (mm_zap_memobj) marks nothing and changes no VMA: it
+ *     clears PTEs, finds its place again by address after a break, and
+ *     flushes once for all the mms at the end (mm/memobj.c): it frees no
+ *     frame before that, and a fault meanwhile gets no old frame.
+ * A map with MAP_FIXED is an unmap of its range and then, the lock held,
+ * the insert; if a map by another thread took part of the range during a
+ * break, it unmaps again first. An operation too short to reach a break
+ * pays a decrement a page and one test of ops_marked.
  */
 #include "mm/mm.h"
 #include "mm/pasid.h"
@@ -26,6 +63,7 @@
 #include "include/uapi/errno.h"
 #include "lib/percpu.h"
 #include "arch/mmu.h"
+#include "arch/cpu.h"
 
 struct mm kernel_mm;
 static struct kmem_cache mm_cache, vma_cache;
@@ -77,10 +115,17 @@ void mm_get(struct mm *mm)
 
 #define BATCH_FRAMES 64
 
+/* Present pages a long operation visits between two looks at the lock
+ * ("Long operations" above): a level-1 table's worth. */
+#define LOCK_BREAK_PAGES 512
+
+/* One operation's record: what to flush and free, and its breaks. */
 struct batch {
 	struct mm *mm;
 	uint64_t start, end;
 	bool freed_tables;
+	uint32_t op;	 /* its number while it owns VMAs (vma->op), else 0 */
+	uint32_t budget; /* present pages left before the next look */
 	uint32_t n;
 	paddr_t frames[BATCH_FRAMES];
 };
@@ -91,6 +136,8 @@ static void batch_init(struct batch *b, struct mm *mm)
 	b->start = ~0ull;
 	b->end = 0;
 	b->freed_tables = false;
+	b->op = 0;
+	b->budget = LOCK_BREAK_PAGES;
 	b->n = 0;
 }
 
@@ -314,6 +361,21 @@ static struct vma *vma_find(struct mm *mm, uint64_t addr)
 	return NULL;
 }
 
+bool mm_va_in_vma(const struct mm *mm, uint64_t va)
+{
+	const struct list_node *pos;
+
+	list_for_each (pos, &mm->vmas) {
+		const struct vma *v = list_entry(pos, struct vma, link);
+
+		if (va < v->start)
+			return false;
+		if (va < v->end)
+			return true;
+	}
+	return false;
+}
+
 static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct list_node *pos;
@@ -462,30 +524,186 @@ static __always_inline uint64_t next_present(struct mm *mm, uint64_t va, uint64_
 	return end;
 }
 
-static void unmap_locked(struct mm *mm, uint64_t start, uint64_t end, struct batch *b)
-{
-	struct list_node *pos, *tmp;
+/* ---- long operations (protocol: "Long operations" above) ---- */
 
-	assert_held(&mm->lock);
-	for (pos = vmas_from(mm, start), tmp = pos->next; pos != &mm->vmas;
-	     pos = tmp, tmp = pos->next) {
+/* Does another CPU wait for mm->lock, or is a reschedule due? */
+static __always_inline bool lock_break_due(struct mm *mm)
+{
+	return spin_needbreak(&mm->lock) || this_cpu_read(need_resched);
+}
+
+/*
+ * An unmap's or a protect's break: let go of mm->lock if another CPU
+ * waits for it or a reschedule is due, the batch flushed first. At the
+ * first, the operation marks the VMAs overlapping its range [lo, hi) as
+ * its own (an unmap's as dying). Afterwards the caller's page-table
+ * pointers, and every VMA it does not own, may have changed.
+ */
+static __noinline void op_break(struct batch *b, uint64_t lo, uint64_t hi, bool unmap)
+{
+	struct mm *mm = b->mm;
+
+	b->budget = LOCK_BREAK_PAGES;
+	if (!lock_break_due(mm))
+		return;
+	batch_flush(b);
+	if (!b->op) {
+		struct list_node *pos;
+
+		do
+			b->op = ++mm->op_seq;
+		while (!b->op); /* (0 is none) */
+
+		for (pos = vmas_from(mm, lo); pos != &mm->vmas; pos = pos->next) {
+			struct vma *v = list_entry(pos, struct vma, link);
+
+			if (v->start >= hi)
+				break;
+			if (v->end <= lo)
+				continue;
+			v->op = b->op;
+			v->dying = unmap;
+		}
+		mm->ops_marked++;
+	}
+	this_cpu_inc(counters[CNT_MM_LOCK_BREAK]);
+	spin_lock_break(&mm->lock);
+}
+
+/* After each present page of a long operation: every LOCK_BREAK_PAGES, a
+ * break (op_break()). Inline: a decrement and a branch a page. */
+static __always_inline void op_tick(struct batch *b, uint64_t lo, uint64_t hi, bool unmap)
+{
+	if (unlikely(!--b->budget))
+		op_break(b, lo, hi, unmap);
+}
+
+/* Is v one of the operation's VMAs in its range? Before its first break
+ * every VMA there is (the lock has been held since the range was split);
+ * after, only those it marked (another thread may have mapped a hole). */
+static __always_inline bool op_owns(const struct batch *b, const struct vma *v)
+{
+	return !b->op || v->op == b->op;
+}
+
+/* Does an operation in progress own a VMA overlapping [start, end)? */
+static bool range_busy(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct list_node *pos;
+
+	for (pos = vmas_from(mm, start); pos != &mm->vmas; pos = pos->next) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
 		if (v->start >= end)
+			break;
+		if (v->end > start && v->op)
+			return true;
+	}
+	return false;
+}
+
+/* op_wait_range()'s wait: without the lock, until an operation that
+ * owned VMAs ends (ops_done moves), then look again. Polling the lock
+ * instead made the owner break at every chunk for the poller (with
+ * ticket locks on an overcommitted host, a hand-off each time). */
+static __noinline void op_wait(struct mm *mm, uint64_t start, uint64_t end)
+{
+	this_cpu_inc(counters[CNT_MM_OP_WAIT]);
+	do {
+		uint32_t done = mm->ops_done;
+
+		spin_unlock(&mm->lock); /* a reschedule that is due runs here */
+		/* Relaxed: only whether it moved; spin_lock() orders the rest. */
+		while (__atomic_load_n(&mm->ops_done, __ATOMIC_RELAXED) == done)
+			cpu_relax();
+		spin_lock(&mm->lock);
+	} while (range_busy(mm, start, end));
+}
+
+/* Wait until no operation owns a VMA overlapping [start, end): mm->lock
+ * held on entry and on return, let go of while waiting (preemptible: a
+ * reschedule that is due runs). The owner finishes in bounded time: it
+ * runs in the kernel until it is done. Nothing to look at while no
+ * operation owns any VMA (ops_marked 0: none has had a break). */
+static __always_inline void op_wait_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	if (unlikely(mm->ops_marked) && range_busy(mm, start, end))
+		op_wait(mm, start, end);
+}
+
+/* An operation that owned VMAs is done with them (they are unmarked or
+ * gone): waiters look again. */
+static void op_done(struct mm *mm)
+{
+	mm->ops_marked--;
+	/* Relaxed: op_wait() polls it without the lock, then takes it. */
+	__atomic_store_n(&mm->ops_done, mm->ops_done + 1, __ATOMIC_RELAXED);
+}
+
+/* The end of an operation that marked VMAs: those in [lo, hi) still in
+ * the list are free for others again. */
+static __noinline void op_unmark(struct batch *b, uint64_t lo, uint64_t hi)
+{
+	struct list_node *pos;
+
+	for (pos = vmas_from(b->mm, lo); pos != &b->mm->vmas; pos = pos->next) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (v->start >= hi)
+			break;
+		if (v->op == b->op) {
+			v->op = 0;
+			v->dying = false;
+		}
+	}
+	b->op = 0;
+	op_done(b->mm);
+}
+
+/*
+ * Unmap [start, end): mm->lock held on entry and on return, let go of at
+ * breaks. b collects what to flush and free; the caller flushes it before
+ * it unlocks. 0, or split_around()'s error (then nothing is unmapped).
+ * Each VMA leaves the list once its pages are gone, and the next is read
+ * after that, from a VMA of ours (a break may have freed others).
+ */
+static int unmap_op(struct mm *mm, uint64_t start, uint64_t end, struct batch *b)
+{
+	struct list_node *pos, *next;
+
+	assert_held(&mm->lock);
+	op_wait_range(mm, start, end);
+	int err = split_around(mm, start, end);
+
+	if (err)
+		return err;
+	for (pos = vmas_from(mm, start); pos != &mm->vmas; pos = next) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		next = pos->next;
+		if (v->start >= end)
 			break; /* sorted: nothing after it overlaps either */
-		if (v->end <= start)
+		if (v->end <= start || !op_owns(b, v))
 			continue;
 		pte_t *e;
 
 		for (uint64_t va = next_present(mm, v->start, v->end, &e); va < v->end;
-		     va = next_present(mm, va + PAGE_SIZE, v->end, &e))
+		     va = next_present(mm, va + PAGE_SIZE, v->end, &e)) {
 			clear_leaf(mm, va, b);
+			op_tick(b, start, end, true); /* next_present() walks afresh */
+		}
+		next = pos->next;
 		list_del(&v->link);
 		mm->vma_hint = NULL; /* it may have been v */
 		if (v->mo)
 			memobj_vma_gone(v->mo, mm);
 		kmem_cache_free(&vma_cache, v);
 	}
+	if (unlikely(b->op)) {
+		b->op = 0; /* its VMAs are gone: nothing to unmark */
+		op_done(mm);
+	}
+	return 0;
 }
 
 /* W^X for user memory too (as for ELF segments): never both at once. */
@@ -515,14 +733,18 @@ int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t 
 			kmem_cache_free(&vma_cache, v);
 			return -EINVAL;
 		}
-		int err = split_around(mm, start, start + len);
+		int err;
 
+		/* Again if a map took part of the range during a break. */
+		do
+			err = unmap_op(mm, start, start + len, &b);
+		while (!err && !range_free(mm, start, start + len));
 		if (err) {
+			batch_flush(&b); /* a second round's error: the first's pages */
 			spin_unlock(&mm->lock);
 			kmem_cache_free(&vma_cache, v);
 			return err;
 		}
-		unmap_locked(mm, start, start + len, &b);
 	} else if (!start || !user_range_ok(start, len) || !range_free(mm, start, start + len)) {
 		start = find_gap(mm, len);
 		if (!start) {
@@ -533,7 +755,7 @@ int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t 
 	}
 	v->start = start;
 	v->end = start + len;
-	v->prot = prot | PROT_READ;
+	v->prot = (uint8_t)(prot | PROT_READ);
 	vma_insert(mm, v);
 	batch_flush(&b);
 	spin_unlock(&mm->lock);
@@ -558,10 +780,8 @@ int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len)
 
 	batch_init(&b, mm);
 	spin_lock(&mm->lock);
-	int err = split_around(mm, addr, addr + len);
+	int err = unmap_op(mm, addr, addr + len, &b);
 
-	if (!err)
-		unmap_locked(mm, addr, addr + len, &b);
 	batch_flush(&b);
 	spin_unlock(&mm->lock);
 	return err;
@@ -572,27 +792,30 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (!user_range_ok(addr, len) || (prot & ~7u) || wx(prot))
 		return -EINVAL;
+	uint64_t end = addr + len, covered = 0;
 	struct batch b;
 	struct list_node *pos;
-	uint64_t covered = 0;
 
 	batch_init(&b, mm);
 	spin_lock(&mm->lock);
-	int err = split_around(mm, addr, addr + len);
+	op_wait_range(mm, addr, end);
+	int err = split_around(mm, addr, end);
 
-	/* A split error walks nothing; -EACCES below leaves the walk. */
+	/* A split error walks nothing; -EACCES ends the walk, and the VMAs
+	 * before it are changed. Each VMA's protection is set before its
+	 * pages: a fault at a break maps with the one its VMA has. */
 	for (pos = err ? &mm->vmas : vmas_from(mm, addr); pos != &mm->vmas; pos = pos->next) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
-		if (v->start >= addr + len)
+		if (v->start >= end)
 			break; /* sorted: nothing after it overlaps either */
-		if (v->end <= addr)
+		if (v->end <= addr || !op_owns(&b, v))
 			continue;
 		if (v->mo && (prot & ~v->max_prot)) {
 			err = -EACCES; /* more than the object's handle allowed */
 			break;
 		}
-		v->prot = prot | PROT_READ;
+		v->prot = (uint8_t)(prot | PROT_READ);
 		covered += v->end - v->start;
 		pte_t *e;
 
@@ -606,8 +829,11 @@ int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 				WRITE_ONCE(*e, nv);
 				batch_range(&b, va);
 			}
+			op_tick(&b, addr, end, false); /* next_present() walks afresh */
 		}
 	}
+	if (unlikely(b.op))
+		op_unmark(&b, addr, end);
 	batch_flush(&b);
 	spin_unlock(&mm->lock);
 	if (!err && covered != len)
@@ -625,8 +851,9 @@ bool mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec)
 	spin_lock(&mm->lock);
 	struct vma *v = vma_find(mm, addr);
 
-	if (!v || (write && !(v->prot & PROT_WRITE)) || (exec && !(v->prot & PROT_EXEC)))
-		goto out;
+	if (!v || v->dying || (write && !(v->prot & PROT_WRITE)) ||
+	    (exec && !(v->prot & PROT_EXEC)))
+		goto out; /* (a dying VMA's unmap has taken effect) */
 	pte_t *e = walk(mm, va);
 
 	if (e && pte_present(*e)) {
@@ -714,7 +941,7 @@ int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *ad
 	}
 	v->start = start;
 	v->end = start + len;
-	v->prot = prot | PROT_READ;
+	v->prot = (uint8_t)(prot | PROT_READ);
 	v->max_prot = v->prot;
 	v->mo = mo;
 	vma_insert(mm, v);
@@ -726,18 +953,21 @@ int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *ad
 void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *end)
 {
 	struct list_node *pos;
+	uint64_t done = 0; /* every page below it is cleared */
+	uint32_t budget = LOCK_BREAK_PAGES;
 
 	*start = ~0ull;
 	*end = 0;
 	spin_lock(&mm->lock);
-	list_for_each (pos, &mm->vmas) {
+again:
+	for (pos = done ? vmas_from(mm, done) : mm->vmas.next; pos != &mm->vmas; pos = pos->next) {
 		struct vma *v = list_entry(pos, struct vma, link);
 
-		if (v->mo != mo)
+		if (v->mo != mo || v->end <= done)
 			continue;
 		pte_t *e;
 
-		for (uint64_t va = next_present(mm, v->start, v->end, &e); va < v->end;
+		for (uint64_t va = next_present(mm, MAX(v->start, done), v->end, &e); va < v->end;
 		     va = next_present(mm, va + PAGE_SIZE, v->end, &e)) {
 			if (tlbcheck_enabled)
 				tlbcheck_pte_change(mm, va, *e, 0);
@@ -748,6 +978,17 @@ void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *
 			pa_to_frame(virt_to_phys(e) & ~(uint64_t)(PAGE_SIZE - 1))->pt_used--;
 			*start = MIN(*start, va);
 			*end = MAX(*end, va + PAGE_SIZE);
+			/* A break as op_break()'s, with nothing to flush (the
+			 * revocation flushes every mm at the end) or mark. */
+			if (unlikely(!--budget)) {
+				budget = LOCK_BREAK_PAGES;
+				if (lock_break_due(mm)) {
+					this_cpu_inc(counters[CNT_MM_LOCK_BREAK]);
+					spin_lock_break(&mm->lock);
+					done = va + PAGE_SIZE; /* v may be gone */
+					goto again;
+				}
+			}
 		}
 	}
 	spin_unlock(&mm->lock);

@@ -304,6 +304,19 @@ BOOTS.append(dict(boot("bochs-xstate-stress", "bochs", 2, timeout=900,
                        expect=[r"zmm0-31 and k0-7, \d+ threads: 10000 steps, 0 corrupted"]),
                   cmdline="ktest=fpu_owner_stale_cpu utest=xstate_migration_stress "
                           "xstate_steps=10000 fbcon=off expect_cpus=2"))
+# Long unmaps and protects let go of mm->lock between chunks (mm/vm.c "Long
+# operations"): observed from a thread on the same CPU, which needs the
+# call preempted part-way (one-tick slices, a tick a millisecond; 256 MiB,
+# so that even a protect, some 2.5 ms, outlasts a tick: a call started
+# just after a tick, as the prober's slice ends, must still see one), and,
+# for the unmap, from another CPU (every boot of two CPUs or more runs that
+# part); and racing each other for 20 rounds (every utest=all boot runs 3).
+BOOTS.append(dict(boot("qemu-mm-long-ops", "qemu-bios", 2, timeout=300, mem=1024,
+                       expect=[r"hz=1000\*", r"sched_slice=1\*"]),
+                  cmdline="ktest=none utest=long_protect_lets_others_run,"
+                          "long_unmap_lets_others_run,long_mm_ops_race,no_leaks_after_exit "
+                          "fbcon=off expect_cpus=2 hz=1000 sched_slice=1 long_pages=65536 "
+                          "mm_race_rounds=20"))
 # Running out of PASIDs: four to hand out.
 BOOTS.append(dict(boot("qemu-pasid-exhaust", "qemu-bios", 2),
                   cmdline="utest=pasid_exhaustion_clean,pasid_bind_unbind fbcon=off pasids=4"))

@@ -20,6 +20,9 @@
 	X(expired_slice_starves_newcomer) \
 	X(map_unmap_protect)         \
 	X(unmap_huge_sparse_range)   \
+	X(long_protect_lets_others_run) \
+	X(long_unmap_lets_others_run) \
+	X(long_mm_ops_race)          \
 	X(ipc_pingpong_same_cpu)     \
 	X(ipc_fused_equals_general)  \
 	X(ipc_pingpong_cross_cpu)    \
@@ -97,6 +100,7 @@
 	X(role_ring)            \
 	X(tlb_inject_workload)  \
 	X(role_amx_noperm)      \
+	X(role_mm_race)         \
 	X(role_ud_amx_perm)     \
 	X(role_amx_older_thread) \
 	X(role_pasid_hold)      \

@@ -94,3 +94,350 @@ void t_unmap_huge_sparse_range(const char *arg)
 	T_EXPECT(ms < 1000);
 	ut_note("protect and unmap of a 1 TiB range with 3 pages: %lu ms", ms);
 }
+
+/*
+ * Regression: an unmap or a protect held the mm lock, and with it
+ * preemption, from the first page of its range to the last, however long
+ * the range (mm/vm.c "Long operations"): a thread of ours could keep its
+ * CPU from running anything else, and a second thread faulting meanwhile
+ * spun on the lock into the lockup detector, for as long as it had memory
+ * to map. Now the lock is let go of between chunks when a reschedule is
+ * due or another CPU waits for it.
+ *
+ * What shows it, without a timing: while the main thread changes a range
+ * (protect to read-only, or unmap), a prober thread asks the kernel to
+ * write (counters_read() writes its result through the user-copy path)
+ * to the range's first page, then to a page of another mapping that no
+ * one has touched, then to the range's last page. The first write failing
+ * and the other two succeeding means that a fault, which takes the lock,
+ * was served after the change reached the first page and before it
+ * reached the last: inside the system call. With the lock held
+ * throughout, that cannot happen: on the same CPU the prober does not run
+ * until the call returns; on another CPU the fault waits for the lock, and
+ * when it gets it the last page has changed too. (The middle write is
+ * what needs the lock: a write to a page the change has reached fails
+ * either way, a protection fault on a present page without the lock.)
+ *
+ * On the same CPU the prober runs only when the call is preempted at a
+ * break, which needs its slice to end inside the call. The run that tests
+ * it (row qemu-mm-long-ops) has one-tick slices and hz=1000: every tick
+ * inside the call ends the slice. The call starts just after a tick (the
+ * prober's slice ended there), so it must last more than a tick: that row
+ * changes 256 MiB (long_pages=65536; under QEMU a protect takes some
+ * 2.5 ms, an unmap ten times that). From another CPU the two threads must
+ * run at once, which a loaded host running more vCPUs than it has cores
+ * grants only now and then: that part is the unmap's alone (a protect of
+ * 64 MiB, a millisecond or two of host time, saw nothing in ten tries
+ * under load). Each part tries up to ten fresh ranges; the old kernel
+ * showed nothing inside in any try. With longer slices (every other boot)
+ * the same-CPU part is skipped, and on one CPU the other-CPU part.
+ */
+static struct {
+	volatile uint8_t *base;
+	uint64_t pages;
+	uint8_t *fresh;	    /* LR_FRESH pages mapped, untouched: one per probe */
+	volatile int phase; /* 0 before, 1 in the call, 2 after */
+	volatile int running;
+	volatile int armed; /* the prober saw phase 1 */
+	int inside;	    /* probes that saw the call part-way */
+	int probes;	    /* probes made in phase 1 */
+} lr;
+
+#define LR_FRESH 1024
+
+static void long_range_prober(void *arg)
+{
+	(void)arg;
+	uint64_t *first = (uint64_t *)lr.base;
+	uint64_t *last = (uint64_t *)(lr.base + (lr.pages - 1) * PAGE_SIZE);
+
+	lr.running = 1;
+	while (lr.phase != 2 && lr.probes < LR_FRESH) {
+		if (lr.phase != 1)
+			continue;
+		lr.armed = 1;
+		long a = counters_read(first, 1, -1);
+		long c = counters_read((uint64_t *)(lr.fresh + lr.probes * PAGE_SIZE), 1, -1);
+		long b = counters_read(last, 1, -1);
+
+		lr.probes++;
+		lr.inside += a < 0 && c == 1 && b == 1;
+	}
+	thread_exit(0);
+}
+
+/* One change of a fresh range, the main thread on CPU 0 and the prober
+ * on cpu: how many probes saw it part-way (-1: no memory). */
+static int long_range_run(bool unmap_it, uint64_t pages, int cpu)
+{
+	uint64_t len = pages * PAGE_SIZE;
+	uint8_t *p = map(NULL, len, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+
+	if (!T_EXPECT(!MAP_FAILED(p)))
+		return -1;
+	lr.fresh = map(NULL, LR_FRESH * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+	if (!T_EXPECT(!MAP_FAILED(lr.fresh)))
+		return -1;
+	lr.base = p;
+	lr.pages = pages;
+	lr.phase = 0;
+	lr.running = 0;
+	lr.armed = 0;
+	lr.inside = 0;
+	lr.probes = 0;
+	uint64_t breaks = counter("mm_lock_break");
+
+	set_affinity(0, 0);
+	int tid = thread_create(long_range_prober, NULL);
+
+	if (!T_EXPECT(tid > 0))
+		return -1;
+	set_affinity(tid, cpu);
+	while (!lr.running)
+		yield();
+	lr.phase = 1;
+	/* From another CPU: start once the prober runs (a loaded host may
+	 * not be running its vCPU, and the call is short). */
+	while (cpu != 0 && !lr.armed)
+		;
+	uint64_t t0 = clock_ns();
+	int r = unmap_it ? unmap(p, len) : protect(p, len, UPROT_READ);
+	uint64_t us = (clock_ns() - t0) / 1000;
+
+	lr.phase = 2;
+	T_EQ(r, 0);
+	T_EQ(thread_join(tid, NULL), 0);
+	ut_note("%s of %lu pages, prober on CPU %d: %d of %d probes inside the call; "
+		"%lu lock breaks, %lu us",
+		unmap_it ? "unmap" : "protect", pages, cpu, lr.inside, lr.probes,
+		counter("mm_lock_break") - breaks, us);
+	/* Done: both pages changed, the page tables as they should be. */
+	T_EXPECT(counters_read((uint64_t *)p, 1, -1) < 0);
+	T_EXPECT(counters_read((uint64_t *)(p + len - PAGE_SIZE), 1, -1) < 0);
+	T_EQ(sys_test(SYST_CHECK_MM, 0, 0, 0), 0);
+	if (!unmap_it)
+		T_EQ(unmap(p, len), 0);
+	T_EQ(unmap(lr.fresh, LR_FRESH * PAGE_SIZE), 0);
+	set_affinity_all(0);
+	return lr.inside;
+}
+
+static long switch_value(const char *name)
+{
+	return sys_test(SYST_SWITCH, (long)name, (long)strlen(name), 0);
+}
+
+/* The prober on CPU 0 (ours: with one-tick slices) and, for an unmap, on
+ * CPU 1 (if there is one): up to `tries` fresh ranges until one shows the
+ * call part-way. */
+static void long_range(const char *arg, bool unmap_it)
+{
+	uint64_t pages = ut_param(arg, "long_pages", 16384);
+	int tries = (int)ut_param(arg, "long_tries", 10), ran = 0;
+
+	for (int cpu = 0; cpu < 2; cpu++) {
+		int inside = 0, t;
+
+		if (cpu == 0 && switch_value("sched_slice") != 1) {
+			ut_note("prober on our CPU: skipped (slices of more than a tick)");
+			continue;
+		}
+		if (cpu == 1 && (nr_cpus() < 2 || !unmap_it)) {
+			if (unmap_it)
+				ut_note("prober on another CPU: skipped (one CPU)");
+			continue;
+		}
+		for (t = 0; t < tries && inside == 0; t++)
+			inside = long_range_run(unmap_it, pages, cpu);
+		if (!T_EXPECT(inside > 0))
+			ut_note("prober on CPU %d: nothing seen inside in %d tries", cpu, t);
+		ran++;
+	}
+	if (!ran)
+		T_EXPECT(true); /* nothing this boot can observe: skipped */
+}
+
+void t_long_protect_lets_others_run(const char *arg)
+{
+	long_range(arg, false);
+}
+
+void t_long_unmap_lets_others_run(const char *arg)
+{
+	long_range(arg, true);
+}
+
+/*
+ * Long operations racing each other in one process (mm/vm.c "Long
+ * operations"): what keeps an unmap or a protect one operation while it
+ * lets go of the lock. Threads on every CPU, over one range of RACE_PAGES
+ * (several breaks' worth): one maps it whole with MAP_FIXED and populates
+ * it, then unmaps it; one protects all of it, read-only and back; one
+ * unmaps a part; one maps, touches and unmaps small areas elsewhere (a map
+ * may take a hole of the range during a break); one has the kernel write
+ * to pages of the range (a fault there is served or refused, never
+ * anything else) and checks the page tables (SYST_CHECK_MM: no page of a
+ * freed frame, none outside a VMA). In a child process; the parent then
+ * checks that memory and kernel objects came back exactly.
+ */
+#define RACE_PAGES 2048
+
+static struct {
+	uint8_t *x; /* NULL until the threads may start */
+	volatile int stop;
+	volatile long bad; /* results no call may give */
+	volatile int round;
+	int rounds;
+} rc;
+
+static void race_note_bad(const char *what, long r)
+{
+	if (__atomic_fetch_add(&rc.bad, 1, __ATOMIC_RELAXED) < 8)
+		ut_note("%s gave %ld", what, r);
+}
+
+/* Until the range's place is known. */
+static void race_wait_start(void)
+{
+	/* Acquire: pairs with the release store in t_role_mm_race(). */
+	while (!__atomic_load_n(&rc.x, __ATOMIC_ACQUIRE))
+		yield();
+}
+
+static void race_protector(void *arg)
+{
+	(void)arg;
+	race_wait_start();
+	for (int i = 0; !rc.stop; i++) {
+		long r = protect(rc.x, RACE_PAGES * PAGE_SIZE,
+				 i & 1 ? UPROT_READ | UPROT_WRITE : UPROT_READ);
+		if (r != 0 && r != -12 /* ENOMEM: part not mapped */)
+			race_note_bad("protect", r);
+	}
+	thread_exit(0);
+}
+
+/* Once a round: unmapping a part all the time, it would cut into every
+ * populate (with fair, ticket locks), and no range would be whole. */
+static void race_part_unmapper(void *arg)
+{
+	(void)arg;
+	race_wait_start();
+	for (int i = 0, seen = 0; !rc.stop; i++) {
+		while (rc.round == seen && !rc.stop)
+			yield();
+		seen = rc.round;
+		uint64_t off = (uint64_t)(i * 97 % (RACE_PAGES - 64)) * PAGE_SIZE;
+		long r = unmap(rc.x + off, 64 * PAGE_SIZE);
+
+		if (r)
+			race_note_bad("unmap of a part", r);
+	}
+	thread_exit(0);
+}
+
+static void race_small_mapper(void *arg)
+{
+	(void)arg;
+	race_wait_start();
+	while (!rc.stop) {
+		uint8_t *p = map(NULL, 16 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+		if (MAP_FAILED(p)) {
+			race_note_bad("map", (long)p);
+			continue;
+		}
+		/* Written by the kernel: the area may be in a hole of the
+		 * range, and a map with MAP_FIXED may replace it first. */
+		for (int i = 0; i < 16; i++) {
+			long r = counters_read((uint64_t *)(p + i * PAGE_SIZE), 1, -1);
+
+			if (r != 1 && r != -14)
+				race_note_bad("a kernel write into a small area", r);
+		}
+		long r = unmap(p, 16 * PAGE_SIZE);
+
+		if (r)
+			race_note_bad("unmap", r);
+	}
+	thread_exit(0);
+}
+
+static void race_writer(void *arg)
+{
+	(void)arg;
+	race_wait_start();
+	for (uint64_t i = 0; !rc.stop; i++) {
+		uint64_t *w = (uint64_t *)(rc.x + (i * 193 % RACE_PAGES) * PAGE_SIZE);
+		long r = counters_read(w, 1, -1);
+
+		if (r != 1 && r != -14 /* EFAULT */)
+			race_note_bad("a kernel write into the range", r);
+		if (i % 64 == 0 && (r = sys_test(SYST_CHECK_MM, 0, 0, 0)) != 0)
+			race_note_bad("SYST_CHECK_MM", r);
+	}
+	thread_exit(0);
+}
+
+void t_role_mm_race(const char *arg)
+{
+	void (*fns[])(void *) = { race_protector, race_part_unmapper, race_small_mapper,
+				  race_writer };
+	int tids[4], n = (int)(sizeof(fns) / sizeof(fns[0]));
+	uint64_t len = RACE_PAGES * PAGE_SIZE;
+
+	rc.rounds = (int)ut_param(arg, "mm_race_rounds", 3);
+	for (int i = 0; i < n; i++) {
+		tids[i] = thread_create(fns[i], NULL);
+		set_affinity(tids[i], (i + 1) % nr_cpus());
+	}
+	/* A place for the range (mapped and unmapped once), found after the
+	 * threads' stacks were mapped: a map with MAP_FIXED replaces
+	 * whatever is there. The threads start when it is known. */
+	uint8_t *x = map(NULL, len, UPROT_READ | UPROT_WRITE, 0);
+
+	if (!T_EXPECT(!MAP_FAILED(x)) || !T_EQ(unmap(x, len), 0))
+		exit(1);
+	/* Release: pairs with the acquire load in race_wait_start(). */
+	__atomic_store_n(&rc.x, x, __ATOMIC_RELEASE);
+	set_affinity(0, 0);
+	uint64_t breaks = counter("mm_lock_break"), waits = counter("mm_op_wait");
+	int whole = 0;
+
+	for (int i = 0; i < rc.rounds; i++) {
+		void *p = map(rc.x, len, UPROT_READ | UPROT_WRITE, UMAP_FIXED | UMAP_POPULATE);
+
+		/* -ENOMEM: a part unmapped while it populated (it then
+		 * unmaps the rest). */
+		if (p != rc.x && (long)p != -12)
+			race_note_bad("map with MAP_FIXED", (long)p);
+		whole += p == rc.x;
+		rc.round = i + 1;
+		long r = unmap(rc.x, len);
+
+		if (r)
+			race_note_bad("unmap of the range", r);
+	}
+	rc.stop = 1;
+	for (int i = 0; i < n; i++)
+		T_EQ(thread_join(tids[i], NULL), 0);
+	T_EQ(rc.bad, 0);
+	T_EQ(sys_test(SYST_CHECK_MM, 0, 0, 0), 0);
+	ut_note("%d rounds over %d pages (%d mapped whole): %lu lock breaks, %lu waits for a "
+		"busy range",
+		rc.rounds, RACE_PAGES, whole, counter("mm_lock_break") - breaks,
+		counter("mm_op_wait") - waits);
+	exit(ut_failures ? 1 : 0);
+}
+
+void t_long_mm_ops_race(const char *arg)
+{
+	char role[48];
+	struct usage before = usage_settled(NULL);
+	struct objects objs = objects_now();
+
+	snprintf(role, sizeof(role), "role_mm_race mm_race_rounds=%lu",
+		 ut_param(arg, "mm_race_rounds", 3));
+	T_EQ(run_child(role), 0);
+	usage_expect_back(&before, &objs);
+}
