@@ -61,8 +61,10 @@ struct user_ctx {
 	uint64_t pages;
 };
 
-/* Why the frame behind a user mapping must not be there, or NULL. */
-static const char *user_frame_problem(paddr_t pa)
+/* Why the frame behind a user mapping must not be there, or NULL. A
+ * memory object's frame belongs to the object, not to the mapping
+ * (mm/memobj.c): it is not FRAME_USER. */
+static const char *user_frame_problem(paddr_t pa, bool memobj)
 {
 	struct frame *f = pa_to_frame(pa);
 
@@ -72,7 +74,7 @@ static const char *user_frame_problem(paddr_t pa)
 		return "a free frame";
 	if (f->flags & (FRAME_PGTABLE | FRAME_SLAB | FRAME_KSTACK))
 		return "a kernel frame (page table, heap slab or kernel stack)";
-	if (!(f->flags & FRAME_USER))
+	if (!memobj && !(f->flags & FRAME_USER))
 		return "not accounted as a user frame";
 	return NULL;
 }
@@ -80,7 +82,8 @@ static const char *user_frame_problem(paddr_t pa)
 static bool user_leaf(const struct pt_leaf *l, void *p)
 {
 	struct user_ctx *c = p;
-	const char *why = user_frame_problem(l->pa);
+	const struct vma *v = mm_vma_at(c->mm, l->va);
+	const char *why = user_frame_problem(l->pa, v && v->mo);
 
 	c->pages++;
 	if (why) {
@@ -100,7 +103,7 @@ static bool user_leaf(const struct pt_leaf *l, void *p)
 	}
 	/* Unmapping takes a page's entry before its VMA (and a fault maps
 	 * only inside one): a page outside every VMA outlived an unmap. */
-	if (!mm_va_in_vma(c->mm, l->va)) {
+	if (!v) {
 		pr_err("selfcheck: user page %#lx is outside every VMA (pte %#lx)", l->va, l->pte);
 		c->violations++;
 	}

@@ -97,8 +97,9 @@ void mm_put(struct mm *mm);
 int mm_map(struct mm *mm, uint64_t *addr, uint64_t len, uint32_t prot, uint32_t flags);
 int mm_unmap(struct mm *mm, uint64_t addr, uint64_t len);
 int mm_protect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
-/* Does a VMA of mm contain va? mm->lock held (kernel/selfcheck.c). */
-bool mm_va_in_vma(const struct mm *mm, uint64_t va);
+/* The VMA of mm that contains va, or NULL; mm->lock held (a walk of the
+ * list without the fault path's hint: kernel/selfcheck.c). */
+const struct vma *mm_vma_at(const struct mm *mm, uint64_t va);
 /* Map a page now with the given contents (ELF loading). */
 int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len);
 

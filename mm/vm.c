@@ -361,7 +361,7 @@ static struct vma *vma_find(struct mm *mm, uint64_t addr)
 	return NULL;
 }
 
-bool mm_va_in_vma(const struct mm *mm, uint64_t va)
+const struct vma *mm_vma_at(const struct mm *mm, uint64_t va)
 {
 	const struct list_node *pos;
 
@@ -369,11 +369,11 @@ bool mm_va_in_vma(const struct mm *mm, uint64_t va)
 		const struct vma *v = list_entry(pos, struct vma, link);
 
 		if (va < v->start)
-			return false;
+			return NULL;
 		if (va < v->end)
-			return true;
+			return v;
 	}
-	return false;
+	return NULL;
 }
 
 static bool range_free(struct mm *mm, uint64_t start, uint64_t end)

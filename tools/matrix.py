@@ -310,7 +310,7 @@ BOOTS.append(dict(boot("bochs-xstate-stress", "bochs", 2, timeout=900,
 # so that even a protect, some 2.5 ms, outlasts a tick: a call started
 # just after a tick, as the prober's slice ends, must still see one), and,
 # for the unmap, from another CPU (every boot of two CPUs or more runs that
-# part); and racing each other for 20 rounds (every utest=all boot runs 3).
+# part); and racing each other for 20 rounds (every utest=all boot runs 1).
 BOOTS.append(dict(boot("qemu-mm-long-ops", "qemu-bios", 2, timeout=300, mem=1024,
                        expect=[r"hz=1000\*", r"sched_slice=1\*"]),
                   cmdline="ktest=none utest=long_protect_lets_others_run,"

@@ -277,16 +277,23 @@ void t_long_unmap_lets_others_run(const char *arg)
  * may take a hole of the range during a break); one has the kernel write
  * to pages of the range (a fault there is served or refused, never
  * anything else) and checks the page tables (SYST_CHECK_MM: no page of a
- * freed frame, none outside a VMA). In a child process; the parent then
+ * freed frame, none outside a VMA); one fills four views of a 512-page
+ * memory object and decommits it (a revocation of 2048 pages, with breaks
+ * of its own). In a child process; the parent then
  * checks that memory and kernel objects came back exactly.
  */
-#define RACE_PAGES 2048
+#define RACE_PAGES   2048
+#define RACE_VIEWS   4 /* of a memory object of MEMOBJ_PAGES pages */
+#define MEMOBJ_PAGES 512
 
 static struct {
 	uint8_t *x; /* NULL until the threads may start */
 	volatile int stop;
 	volatile long bad; /* results no call may give */
 	volatile int round;
+	int mo;			    /* the memory object's handle */
+	uint8_t *views[RACE_VIEWS]; /* its mappings */
+	int revokes;
 	int rounds;
 } rc;
 
@@ -379,21 +386,55 @@ static void race_writer(void *arg)
 	thread_exit(0);
 }
 
+/* Every page of every view touched (by the kernel), then all of them
+ * decommitted at once: the views stay, with fresh pages at the next touch. */
+static void race_revoker(void *arg)
+{
+	(void)arg;
+	race_wait_start();
+	while (!rc.stop) {
+		for (int v = 0; v < RACE_VIEWS; v++) {
+			for (int i = 0; i < MEMOBJ_PAGES; i++) {
+				long r = counters_read((uint64_t *)(rc.views[v] + i * PAGE_SIZE), 1,
+						       -1);
+
+				if (r != 1)
+					race_note_bad("a kernel write into a memory object", r);
+			}
+		}
+		long r = mo_revoke(rc.mo, MO_DECOMMIT);
+
+		if (r != 1)
+			race_note_bad("a decommit", r);
+		rc.revokes++;
+	}
+	thread_exit(0);
+}
+
 void t_role_mm_race(const char *arg)
 {
 	void (*fns[])(void *) = { race_protector, race_part_unmapper, race_small_mapper,
-				  race_writer };
-	int tids[4], n = (int)(sizeof(fns) / sizeof(fns[0]));
+				  race_writer, race_revoker };
+	int tids[5], n = (int)(sizeof(fns) / sizeof(fns[0]));
 	uint64_t len = RACE_PAGES * PAGE_SIZE;
 
-	rc.rounds = (int)ut_param(arg, "mm_race_rounds", 3);
+	rc.rounds = (int)ut_param(arg, "mm_race_rounds", 1);
+	rc.mo = mo_create(MEMOBJ_PAGES);
+	if (!T_EXPECT(rc.mo >= 0))
+		exit(1);
+	for (int v = 0; v < RACE_VIEWS; v++) {
+		rc.views[v] = mo_map(rc.mo, NULL, UPROT_READ | UPROT_WRITE);
+		if (!T_EXPECT(!MAP_FAILED(rc.views[v])))
+			exit(1);
+	}
 	for (int i = 0; i < n; i++) {
 		tids[i] = thread_create(fns[i], NULL);
 		set_affinity(tids[i], (i + 1) % nr_cpus());
 	}
 	/* A place for the range (mapped and unmapped once), found after the
-	 * threads' stacks were mapped: a map with MAP_FIXED replaces
-	 * whatever is there. The threads start when it is known. */
+	 * threads' stacks and the object's views were mapped: a map with
+	 * MAP_FIXED replaces whatever is there. The threads start when it is
+	 * known. */
 	uint8_t *x = map(NULL, len, UPROT_READ | UPROT_WRITE, 0);
 
 	if (!T_EXPECT(!MAP_FAILED(x)) || !T_EQ(unmap(x, len), 0))
@@ -423,10 +464,10 @@ void t_role_mm_race(const char *arg)
 		T_EQ(thread_join(tids[i], NULL), 0);
 	T_EQ(rc.bad, 0);
 	T_EQ(sys_test(SYST_CHECK_MM, 0, 0, 0), 0);
-	ut_note("%d rounds over %d pages (%d mapped whole): %lu lock breaks, %lu waits for a "
-		"busy range",
-		rc.rounds, RACE_PAGES, whole, counter("mm_lock_break") - breaks,
-		counter("mm_op_wait") - waits);
+	ut_note("%d rounds over %d pages (%d mapped whole), %d decommits of %d pages: %lu lock "
+		"breaks, %lu waits for a busy range",
+		rc.rounds, RACE_PAGES, whole, rc.revokes, RACE_VIEWS * MEMOBJ_PAGES,
+		counter("mm_lock_break") - breaks, counter("mm_op_wait") - waits);
 	exit(ut_failures ? 1 : 0);
 }
 
@@ -437,7 +478,7 @@ void t_long_mm_ops_race(const char *arg)
 	struct objects objs = objects_now();
 
 	snprintf(role, sizeof(role), "role_mm_race mm_race_rounds=%lu",
-		 ut_param(arg, "mm_race_rounds", 3));
+		 ut_param(arg, "mm_race_rounds", 1));
 	T_EQ(run_child(role), 0);
 	usage_expect_back(&before, &objs);
 }
