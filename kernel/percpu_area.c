@@ -57,11 +57,8 @@ struct percpu *percpu_area_create(uint32_t cpu)
 	int node = numa_cpu_node(cpu);
 
 	back_pages(base, ALIGN_UP(sizeof(struct percpu), PAGE_SIZE), node);
-	back_pages(base + PERCPU_ENTRY_STACK, PERCPU_STACK_SIZE, node);
-	back_pages(base + PERCPU_NMI_STACK, PERCPU_STACK_SIZE, node);
-	back_pages(base + PERCPU_DF_STACK, PERCPU_STACK_SIZE, node);
-	back_pages(base + PERCPU_MC_STACK, PERCPU_STACK_SIZE, node);
-	back_pages(base + PERCPU_DB_STACK, PERCPU_STACK_SIZE, node);
+	for (size_t i = 0; i < PERCPU_NR_STACKS; i++)
+		back_pages(base + percpu_stacks[i].off, PERCPU_STACK_SIZE, node);
 
 	struct percpu *pc = (struct percpu *)base;
 

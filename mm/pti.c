@@ -98,15 +98,13 @@ void pti_init_tables(void)
 void pti_map_cpu_area(uint64_t base)
 {
 	uint64_t rw = PTE_W | (arch_mmu_has_nx() ? PTE_NX : 0);
-	static const uint64_t stacks[] = { PERCPU_ENTRY_STACK, PERCPU_NMI_STACK, PERCPU_DF_STACK,
-					   PERCPU_MC_STACK, PERCPU_DB_STACK };
 
 	if (!pti_enabled)
 		return;
 	tmpl_map_alias(base, rw); /* the entry page: GDT, TSS, entry scratch */
-	for (size_t i = 0; i < ARRAY_SIZE(stacks); i++)
+	for (size_t i = 0; i < PERCPU_NR_STACKS; i++)
 		for (uint64_t off = 0; off < PERCPU_STACK_SIZE; off += PAGE_SIZE)
-			tmpl_map_alias(base + stacks[i] + off, rw);
+			tmpl_map_alias(base + percpu_stacks[i].off + off, rw);
 }
 
 void pti_init_cpu(void)

@@ -187,14 +187,15 @@ static void print_interrupted_stack(const struct trap_frame *tf)
 	struct task_ident t;
 
 	entry_ops.current_ident(&t);
-	const struct stack_range stacks[] = {
-		{ pc + PERCPU_ENTRY_STACK, pc + PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "entry" },
-		{ pc + PERCPU_NMI_STACK, pc + PERCPU_NMI_STACK + PERCPU_STACK_SIZE, "NMI" },
-		{ pc + PERCPU_DF_STACK, pc + PERCPU_DF_STACK + PERCPU_STACK_SIZE, "#DF" },
-		{ pc + PERCPU_MC_STACK, pc + PERCPU_MC_STACK + PERCPU_STACK_SIZE, "#MC" },
-		{ pc + PERCPU_DB_STACK, pc + PERCPU_DB_STACK + PERCPU_STACK_SIZE, "#DB" },
-		{ t.kstack_lo, t.kstack_hi, "task" },
-	};
+	struct stack_range stacks[PERCPU_NR_STACKS + 1];
+
+	for (size_t k = 0; k < PERCPU_NR_STACKS; k++) {
+		uint64_t lo = pc + percpu_stacks[k].off;
+
+		stacks[k] =
+			(struct stack_range){ lo, lo + PERCPU_STACK_SIZE, percpu_stacks[k].name };
+	}
+	stacks[PERCPU_NR_STACKS] = (struct stack_range){ t.kstack_lo, t.kstack_hi, "task" };
 	unsigned n;
 	uint64_t rsp = tf->rsp & ~7ull;
 	int i = stack_window(stacks, (int)ARRAY_SIZE(stacks), rsp, MAX_WORDS, &n);

@@ -95,6 +95,19 @@ struct percpu_entry {
 #define PERCPU_STACK_SIZE  0x2000
 #define PERCPU_AREA_END	   0x1f000
 
+/* The CPU's own stacks in its area, PERCPU_STACK_SIZE each: what
+ * kernel/percpu_area.c backs, what the PTI user root maps (the CPU switches
+ * to them from user mode: mm/pti.c) and what a panic report can name
+ * (arch/x86/traps.c). Which vector uses which is arch/x86/desc.c's. */
+static const struct percpu_stack {
+	uint32_t off;
+	const char *name;
+} percpu_stacks[] = {
+	{ PERCPU_ENTRY_STACK, "entry" }, { PERCPU_NMI_STACK, "NMI" }, { PERCPU_DF_STACK, "#DF" },
+	{ PERCPU_MC_STACK, "#MC" },	 { PERCPU_DB_STACK, "#DB" },
+};
+#define PERCPU_NR_STACKS (sizeof(percpu_stacks) / sizeof(percpu_stacks[0]))
+
 /* What the PTI user root maps of the entry area (mm/pti.c): the IDT's page,
  * and TSS.RSP0, the stack the CPU switches to on entry from user mode (the
  * entry stack with PTI, else the task's kernel stack). arch/x86/desc.c. */
