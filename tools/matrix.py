@@ -309,14 +309,16 @@ BOOTS.append(dict(boot("bochs-xstate-stress", "bochs", 2, timeout=900,
 # call preempted part-way (one-tick slices, a tick a millisecond; 256 MiB,
 # so that even a protect, some 2.5 ms, outlasts a tick: a call started
 # just after a tick, as the prober's slice ends, must still see one), and,
-# for the unmap, from another CPU (every boot of two CPUs or more runs that
-# part); and racing each other for 20 rounds (every utest=all boot runs 1).
+# for the unmap, from another CPU, which needs ticket locks (a waiter's turn
+# at a break: user/utest/t_mm.c ticket_locks(); every utest=all boot of two
+# CPUs or more with ticket locks runs that part); and racing each other for
+# 20 rounds (every utest=all boot runs 1).
 BOOTS.append(dict(boot("qemu-mm-long-ops", "qemu-bios", 2, timeout=300, mem=1024,
-                       expect=[r"hz=1000\*", r"sched_slice=1\*"]),
+                       expect=[r"hz=1000\*", r"sched_slice=1\*", r"spinlock: ticket\r?\n"]),
                   cmdline="ktest=none utest=long_protect_lets_others_run,"
                           "long_unmap_lets_others_run,long_mm_ops_race,no_leaks_after_exit "
                           "fbcon=off expect_cpus=2 hz=1000 sched_slice=1 long_pages=65536 "
-                          "mm_race_rounds=20"))
+                          "mm_race_rounds=20 spinlock=ticket"))
 # Running out of PASIDs: four to hand out.
 BOOTS.append(dict(boot("qemu-pasid-exhaust", "qemu-bios", 2),
                   cmdline="utest=pasid_exhaustion_clean,pasid_bind_unbind fbcon=off pasids=4"))
