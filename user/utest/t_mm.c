@@ -286,16 +286,16 @@ void t_long_unmap_lets_others_run(const char *arg)
  * Long operations racing each other in one process (mm/vm.c "Long
  * operations"): what keeps an unmap or a protect one operation while it
  * lets go of the lock. Threads on every CPU, over one range of RACE_PAGES
- * (several breaks' worth): one maps it whole with MAP_FIXED and populates
- * it, then unmaps it; one protects all of it, read-only and back; one
- * unmaps a part; one maps, touches and unmaps small areas elsewhere (a map
- * may take a hole of the range during a break); one has the kernel write
- * to pages of the range (a fault there is served or refused, never
- * anything else) and checks the page tables (SYST_CHECK_MM: no page of a
- * freed frame, none outside a VMA); one fills four views of a 512-page
- * memory object and decommits it (a revocation of 2048 pages, with breaks
- * of its own). In a child process; the parent then
- * checks that memory and kernel objects came back exactly.
+ * (several breaks' worth): the main one maps it whole with MAP_FIXED and
+ * populates it, then unmaps it; one protects all of it, read-only and back;
+ * one unmaps a part once a round; one maps, touches (through the kernel)
+ * and unmaps small areas elsewhere (a map may take a hole of the range
+ * during a break); one has the kernel write to pages of the range (a fault
+ * there is served or refused, never anything else) and checks the page
+ * tables (SYST_CHECK_MM: no page of a freed frame, none outside a VMA);
+ * one fills four views of a 512-page memory object and decommits it (a
+ * revocation of 2048 pages, with breaks of its own). In a child process:
+ * the parent then checks that memory and kernel objects came back exactly.
  */
 #define RACE_PAGES   2048
 #define RACE_VIEWS   4 /* of a memory object of MEMOBJ_PAGES pages */
