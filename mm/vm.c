@@ -337,6 +337,22 @@ bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte)
 
 /* ---- VMAs ---- */
 
+/* The VMA containing addr by a walk of the sorted list, or NULL. */
+static struct vma *vma_walk(const struct mm *mm, uint64_t addr)
+{
+	struct list_node *pos;
+
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+
+		if (addr < v->start)
+			return NULL;
+		if (addr < v->end)
+			return v;
+	}
+	return NULL;
+}
+
 /* The VMA containing addr, or NULL; mm->lock held (every caller takes
  * it: mm_map, mm_unmap, mm_protect and the fault). The hint first: VMAs
  * do not overlap, so a live VMA containing addr is the one the walk would
@@ -344,36 +360,19 @@ bool mm_translate(struct mm *mm, uint64_t va, paddr_t *pa, uint64_t *pte)
 static struct vma *vma_find(struct mm *mm, uint64_t addr)
 {
 	struct vma *h = mm->vma_hint;
-	struct list_node *pos;
 
 	if (h && addr >= h->start && addr < h->end)
 		return h;
-	list_for_each (pos, &mm->vmas) {
-		struct vma *v = list_entry(pos, struct vma, link);
+	struct vma *v = vma_walk(mm, addr);
 
-		if (addr < v->start)
-			return NULL;
-		if (addr < v->end) {
-			mm->vma_hint = v;
-			return v;
-		}
-	}
-	return NULL;
+	if (v)
+		mm->vma_hint = v;
+	return v;
 }
 
 const struct vma *mm_vma_at(const struct mm *mm, uint64_t va)
 {
-	const struct list_node *pos;
-
-	list_for_each (pos, &mm->vmas) {
-		const struct vma *v = list_entry(pos, struct vma, link);
-
-		if (va < v->start)
-			return NULL;
-		if (va < v->end)
-			return v;
-	}
-	return NULL;
+	return vma_walk(mm, va);
 }
 
 static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
@@ -532,6 +531,14 @@ static __always_inline bool lock_break_due(struct mm *mm)
 	return spin_needbreak(&mm->lock) || this_cpu_read(need_resched);
 }
 
+/* The break itself, once the operation has left what the lock protects
+ * as a finished operation would: every break, counted. */
+static void lock_break(struct mm *mm)
+{
+	this_cpu_inc(counters[CNT_MM_LOCK_BREAK]);
+	spin_lock_break(&mm->lock);
+}
+
 /*
  * An unmap's or a protect's break: let go of mm->lock if another CPU
  * waits for it or a reschedule is due, the batch flushed first. At the
@@ -566,8 +573,7 @@ static __noinline void op_break(struct batch *b, uint64_t lo, uint64_t hi, bool 
 		}
 		mm->ops_marked++;
 	}
-	this_cpu_inc(counters[CNT_MM_LOCK_BREAK]);
-	spin_lock_break(&mm->lock);
+	lock_break(mm);
 }
 
 /* After each present page of a long operation: every LOCK_BREAK_PAGES, a
@@ -983,8 +989,7 @@ again:
 			if (unlikely(!--budget)) {
 				budget = LOCK_BREAK_PAGES;
 				if (lock_break_due(mm)) {
-					this_cpu_inc(counters[CNT_MM_LOCK_BREAK]);
-					spin_lock_break(&mm->lock);
+					lock_break(mm);
 					done = va + PAGE_SIZE; /* v may be gone */
 					goto again;
 				}
