@@ -20,11 +20,14 @@
  *      the epoch, and take a reference on every recorded mm that is not
  *      already being torn down
  *   2. per mm, under its lock: clear every PTE of the object's VMAs
- *      (mm_zap_memobj; no table is freed, so lazy CPUs may stay lazy)
+ *      (mm_zap_memobj; no table is freed, so lazy CPUs may stay lazy), a
+ *      deferred flush (mm/tlb.c): until step 3 has returned, every other
+ *      flush request of the mm covers all of it, so that no CPU reaches a
+ *      generation past these changes without having dropped them
  *   3. one flush round for all of them (mm_flush_many, mm/tlb.c): every
  *      CPU that may cache a translation of any of the mms, by the
  *      protocol's own rules (generations, lazy CPUs), has flushed when it
- *      returns
+ *      returns; it ends the deferred flushes
  *   4. free the frames taken in step 1 (tlbcheck asserts, for every
  *      context, that no CPU and no PCID can still reach them)
  * A CPU that faults in between: before step 2 in its mm it still has the
@@ -195,11 +198,13 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t s, e;
 
+		mm_flush_defer(reqs[i].mm);
 		mm_zap_memobj(reqs[i].mm, mo, &s, &e);
 		if (e > s) {
 			reqs[live] = (struct flush_many_req){ reqs[i].mm, s, e, false, 0 };
 			live++;
 		} else {
+			mm_flush_defer_end(reqs[i].mm); /* nothing to flush */
 			mm_put(reqs[i].mm);
 		}
 	}

@@ -84,6 +84,9 @@ struct mm {
 	uint32_t ops_done;
 	uint64_t rss_pages;
 	uint64_t pt_pages;
+	/* mm/tlb.c "Deferred flushes": operations whose changes wait for a
+	 * flush after they let go of the lock (LOCK INC and DEC). */
+	uint32_t flush_deferred;
 };
 
 extern struct mm kernel_mm;
@@ -109,7 +112,8 @@ int mm_populate_copy(struct mm *mm, uint64_t va, const void *src, uint64_t len);
 int mm_map_memobj(struct mm *mm, struct memobj *mo, uint64_t pages, uint64_t *addr, uint32_t prot);
 /* Clear every PTE of mo's mappings in mm (no flush, no frame freed: the
  * caller flushes every mm at once and then frees the object's pages).
- * Returns the range cleared in *start, *end (empty: nothing mapped). */
+ * Returns the range cleared in *start, *end (empty: nothing mapped). The
+ * caller has begun a deferred flush of mm (mm/tlb.c mm_flush_defer). */
 void mm_zap_memobj(struct mm *mm, struct memobj *mo, uint64_t *start, uint64_t *end);
 
 /* Resolve a page fault on a user address in mm; false if the access is

@@ -7,7 +7,7 @@
  *               that needs a flush
  *   slot gen    per CPU per PCID slot: the tlb_gen its kernel PCID is
  *               flushed to (mm/pcid.h)
- *   request     {mm, start, end, stride, new_gen, freed_tables}
+ *   request     {mm, start, end, stride, new_gen, freed_tables, full}
  *   lazy        a kernel thread (or idle) runs on the previous mm without
  *               switching CR3; the CPU's shared is_lazy flag says so
  *   _in_tx      a function that runs inside a TLB-checker transaction
@@ -54,6 +54,29 @@
  * Returning means every request has returned: the frames of all ranges
  * may then be freed (tlbcheck asserts it for every context at the free).
  *
+ * Deferred flushes. The rule the generations rest on: a request for
+ * new_gen covers every change made to mm before its bump, so that a slot
+ * at generation g holds nothing changed before g (the checker's no-flush
+ * load check is this rule). Every operation keeps it by flushing before
+ * it lets go of mm->lock, but one: a memory-object revocation clears the
+ * PTEs of each mm under that mm's lock (and lets go of it at long-op
+ * breaks, mm/vm.c) and flushes all the mms in one round at the end
+ * (mm/memobj.c). A request of another operation in between would bring a
+ * CPU one generation behind to new_gen by flushing its own range only,
+ * and the CPU would claim new_gen while still holding revoked
+ * translations (found by the checker: regression
+ * flush_during_revocation_covers_it). The frames were safe (freed after
+ * the revocation's own round, whose generation comes later), but a slot's
+ * generation would no longer mean what it says. So, as Linux's
+ * tlb_flush_pending: the revocation counts itself in mm->flush_deferred
+ * (LOCK INC, before its first change: mm_flush_defer) until its round has
+ * returned, and a request that sees the count after its bump flushes the
+ * whole of mm instead of its range (counter tlb_full_deferred; in the
+ * round itself a count above its own). Either the request's read sees
+ * the count, or the increment follows the bump in the LOCK order, and
+ * then so do all the revocation's changes: their own request covers
+ * them (the checker stamps each change with tlb_gen + 1 read after it).
+ *
  * Freeing an mm that lazy CPUs still hold: one rule, at the last
  * reference: mm_drop_lazy_users() interrupts every CPU in the mask that
  * has it loaded, and each switches to the kernel mm. No refcounts per CPU.
@@ -94,6 +117,7 @@ struct flush_req {
 	uint64_t start, end, stride;
 	uint64_t new_gen;
 	bool freed_tables;
+	bool full; /* all of mm (a deferred flush was in progress) */
 };
 
 _Static_assert(TRFULL_CEILING == FULL_CEILING && TRFULL_GEN_GAP == FULL_GEN_GAP &&
@@ -146,7 +170,7 @@ static void flush_one_in_tx(const struct flush_req *r)
 	struct asid_slot *s = &ts->slots[ts->cur];
 	uint64_t mm_gen = __atomic_load_n(&r->mm->tlb_gen, __ATOMIC_ACQUIRE); /* pairs with
 								* the initiator's bump */
-	uint64_t pages = r->stride ? (r->end - r->start) / r->stride : 0;
+	uint64_t pages = r->full ? 0 : (r->end - r->start) / r->stride;
 	enum full_reason why;
 
 	switch (flush_decide(s->tlb_gen, r->new_gen, mm_gen, pages, (uint64_t)flush_ceiling,
@@ -220,9 +244,39 @@ static bool lazy_on_mm(const struct percpu *pc, const struct mm *mm)
 	return READ_ONCE(pc->shared.loaded_mm) == mm && READ_ONCE(pc->shared.is_lazy);
 }
 
+/* A request that must cover the changes of deferred flushes in progress
+ * (the header's "Deferred flushes"): all of mm. After the bump. */
+static void covers_deferred(struct flush_req *r, uint32_t ours)
+{
+	/* Relaxed: the bump before it was a LOCK XADD (a full barrier); pairs
+	 * with the LOCK INC in mm_flush_defer(). */
+	if (likely(__atomic_load_n(&r->mm->flush_deferred, __ATOMIC_RELAXED) <= ours))
+		return;
+	r->start = 0;
+	r->end = USER_TOP;
+	r->full = true;
+	this_cpu_inc(counters[CNT_TLB_FULL_DEFERRED]);
+}
+
+void mm_flush_defer(struct mm *mm)
+{
+	/* LOCK INC, before the caller's first change: pairs with the read
+	 * after the bump in covers_deferred() (the header's argument). */
+	__atomic_add_fetch(&mm->flush_deferred, 1, __ATOMIC_SEQ_CST);
+}
+
+void mm_flush_defer_end(struct mm *mm)
+{
+	/* After our round's bump (a LOCK XADD), or with nothing changed:
+	 * from here requests need not cover us. Pairs with covers_deferred(). */
+	__atomic_sub_fetch(&mm->flush_deferred, 1, __ATOMIC_SEQ_CST);
+}
+
 void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride, bool freed_tables)
 {
-	struct flush_req r = { mm, start, end, stride ? stride : PAGE_SIZE, 0, freed_tables };
+	struct flush_req r = {
+		mm, start, end, stride ? stride : PAGE_SIZE, 0, freed_tables, false
+	};
 	struct cpumask targets;
 	uint32_t me, cpu, n = 0;
 
@@ -235,6 +289,7 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 	 * (mm/switch_mm.h), flush_one_in_tx() and, for race b, the smp_mb()
 	 * in lazy_catch_up(). */
 	r.new_gen = __atomic_add_fetch(&mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+	covers_deferred(&r, 0);
 	if (this_cpu_read(shared.loaded_mm) == mm && !this_cpu_read(shared.is_lazy))
 		flush_one(&r);
 	cpumask_clear_all(&targets);
@@ -259,7 +314,7 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 		smp_call_mask(&targets, flush_ipi, &r, true);
 	}
 	if (tlbcheck_enabled)
-		tlbcheck_request_done(mm, start, end, r.new_gen);
+		tlbcheck_request_done(mm, r.start, r.end, r.new_gen);
 	preempt_enable();
 }
 
@@ -320,11 +375,13 @@ void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis)
 		r->end = reqs[i].end;
 		r->stride = PAGE_SIZE;
 		r->freed_tables = reqs[i].freed_tables;
+		r->full = false;
 		/* Full barrier (LOCK XADD): the PTE writes before it are visible
 		 * to every CPU that reads the new generation; the masks and lazy
 		 * flags read below are current. Pairs with the switcher's LOCK
 		 * OR and the lazy leaver's smp_mb() (races a and b, per mm). */
 		r->new_gen = __atomic_add_fetch(&r->mm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+		covers_deferred(r, 1); /* another revocation's, not ours */
 		reqs[i].new_gen = c->r[i].new_gen;
 	}
 	cpumask_clear_all(&targets);
@@ -354,6 +411,8 @@ void mm_flush_many(struct flush_many_req *reqs, uint32_t n, uint32_t *ipis)
 		for (uint32_t i = 0; i < n; i++)
 			tlbcheck_request_done(c->r[i].mm, c->r[i].start, c->r[i].end,
 					      c->r[i].new_gen);
+	for (uint32_t i = 0; i < n; i++)
+		mm_flush_defer_end(c->r[i].mm);
 	preempt_enable();
 }
 

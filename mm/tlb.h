@@ -36,11 +36,22 @@ void mm_flush_range(struct mm *mm, uint64_t start, uint64_t end, uint64_t stride
 		    bool freed_tables);
 
 /*
+ * Deferred flushes (mm/tlb.c): an operation that will flush its changes
+ * to mm only after it has let go of mm->lock says so before its first
+ * change (mm_flush_defer); mm_flush_many() ends it for each of its mms,
+ * mm_flush_defer_end() if there was nothing to flush after all.
+ */
+void mm_flush_defer(struct mm *mm);
+void mm_flush_defer_end(struct mm *mm);
+
+/*
  * One flush round for ranges of several mms (a memory object revoked in
  * every space that maps it, mm/memobj.c): each mm gets its own generation
  * as in mm_flush_range(), but every CPU that must flush any of them gets
  * one IPI that applies all its requests. Returns when no CPU can use a
  * translation of any of the ranges. Counts IPIs in *ipis (may be NULL).
+ * Every mm's request is a deferred flush of the caller's (mm_flush_defer):
+ * the round ends it.
  */
 #define FLUSH_MANY_MAX 16
 struct flush_many_req {

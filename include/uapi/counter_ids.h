@@ -107,7 +107,8 @@
 	X(PTI_CR3, "pti_cr3")  /* entry/exit no-flush CR3 writes (also in cr3_write, _noflush) */\
 	X(XRSTOR_INLINE, "xrstor_inline") /* the exit's inline XRSTORS (also in xrstor; with XFD in xfd_msr_write_avoided) */\
 	X(MM_LOCK_BREAK, "mm_lock_break")        /* long unmaps/protects/revocations let go of mm->lock */\
-	X(MM_OP_WAIT, "mm_op_wait")              /* ...and operations that waited for one's VMAs */
+	X(MM_OP_WAIT, "mm_op_wait")              /* ...and operations that waited for one's VMAs */\
+	X(TLB_FULL_DEFERRED, "tlb_full_deferred") /* requests made full by a deferred flush (mm/tlb.c) */
 /* clang-format on */
 
 enum counter_id {

@@ -37,6 +37,7 @@
 	X(test_hooks_need_hwres)     \
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \
+	X(flush_during_revocation_covers_it) \
 	X(serial_driver_output)      \
 	X(ioport_without_cap_gp)     \
 	X(irq_object_protocol)       \

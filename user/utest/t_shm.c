@@ -7,6 +7,16 @@
  *                        every CPU (a reader that sees the "revoked" flag
  *                        and then still reads the page counts as stale);
  *                        one flush round, frames and handles back exactly
+ *   flush_during_revocation_covers_it  a thread on CPU 1 protects a page
+ *                        of its own back and forth (one-page flushes) while
+ *                        CPU 0 decommits an object mapped in the same
+ *                        space, over and over: a flush that comes between
+ *                        a revocation's PTE clears and its flush round
+ *                        must cover them (mm/tlb.c "Deferred flushes"), or
+ *                        the CPU claims a generation while still caching
+ *                        revoked pages (tlbcheck=on panics at its next
+ *                        no-flush CR3 load); the flushes made whole for it
+ *                        are counted, and at least one must be seen
  *   shm_rights_and_mappings  map rights per call, protect cannot exceed
  *                        them, wrong types, two mappings of one object,
  *                        unmap of one, decommit, last handle closed while
@@ -124,6 +134,80 @@ void t_shm_revoke_unreadable_everywhere(const char *arg)
 	ut_note("%d rounds: %d readers on CPUs 1..%d, %lu address spaces revoked, %lu TLB IPIs, "
 		"%lu stale reads",
 		rounds, k, k, spaces, ipis, stale);
+}
+
+#define OVERLAP_PAGES 512 /* the most an object has; mapped twice */
+
+static volatile int overlap_stop, overlap_revoking;
+
+/* Protects only while a decommit is in progress: each protect's flush
+ * interrupts CPU 0, and under tlbcheck=on a protector that never paused
+ * slowed the decommits a thousandfold. */
+static void overlap_protector(void *arg)
+{
+	volatile uint8_t *p = arg;
+
+	set_affinity(0, 1);
+	while (!overlap_stop) {
+		if (!overlap_revoking) {
+			cpu_relax();
+			continue;
+		}
+		long r = protect((void *)p, PAGE_SIZE, UPROT_READ);
+
+		r |= protect((void *)p, PAGE_SIZE, UPROT_READ | UPROT_WRITE);
+		if (r)
+			thread_exit(1);
+		p[0]++;
+	}
+	thread_exit(0);
+}
+
+void t_flush_during_revocation_covers_it(const char *arg)
+{
+	int rounds = (int)ut_param(arg, "overlap_rounds", 3000);
+
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: needs two CPUs");
+		exit(3);
+	}
+	/* Two views: 1024 PTEs, so that a decommit lets go of the lock
+	 * between its clears (every 512, mm/vm.c "Long operations") when the
+	 * protector waits for it, the widest window. */
+	int mo = mo_create(OVERLAP_PAGES);
+	volatile uint8_t *view = mo_map(mo, NULL, UPROT_READ | UPROT_WRITE);
+	volatile uint8_t *view2 = mo_map(mo, NULL, UPROT_READ | UPROT_WRITE);
+	volatile uint8_t *own = map(NULL, PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+	if (!T_EXPECT(mo > 0 && !MAP_FAILED(view) && !MAP_FAILED(view2) && !MAP_FAILED(own)))
+		return;
+	set_affinity(0, 0);
+	overlap_stop = 0;
+	uint64_t full0 = counter("tlb_full_deferred");
+	int tid = thread_create(overlap_protector, (void *)own), n = 0;
+
+	/* Ten decommits, and on until a few flushes were made whole (the
+	 * window: from a decommit's first PTE clear to its flush round; both
+	 * threads' vCPUs must run in it), or a bound. */
+	for (; n < rounds && (n < 10 || counter("tlb_full_deferred") - full0 < 8); n++) {
+		for (int i = 0; i < OVERLAP_PAGES; i++)
+			view[i * PAGE_SIZE] = view2[i * PAGE_SIZE] = 1;
+		overlap_revoking = 1;
+		T_EQ(mo_revoke(mo, MO_DECOMMIT), 1);
+		overlap_revoking = 0;
+	}
+	overlap_stop = 1;
+	T_EQ(thread_join(tid, NULL), 0);
+	uint64_t full = counter("tlb_full_deferred") - full0;
+
+	T_EXPECT(full > 0);
+	ut_note("%d decommits of %d pages mapped twice beside one-page protects on CPU 1: %lu "
+		"flushes made whole",
+		n, OVERLAP_PAGES, full);
+	unmap((void *)view, OVERLAP_PAGES * PAGE_SIZE);
+	unmap((void *)view2, OVERLAP_PAGES * PAGE_SIZE);
+	unmap((void *)own, PAGE_SIZE);
+	T_EQ(handle_close(mo), 0);
 }
 
 /* role_shm_touch: reads SPAWN_HANDLE(0)'s mapping after the parent closed
