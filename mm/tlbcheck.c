@@ -22,6 +22,8 @@
  *              whose assoc holds the context at the time of the change;
  *              removed by INVLPG (the va in the current PCID, and every
  *              paging-structure entry of that PCID), INVPCID and flushes.
+ *              When the list fills up, compact() (tlbcheck_model.c) merges
+ *              records that only the next load of their PCID can judge.
  *
  * Assertions (each names the check, the CPU, the PCID, the address and the
  * caller, then panics):
@@ -111,6 +113,8 @@ void tc_report(const char *check, uint32_t cpu, const struct stale *s, void *cal
 			 s->gen);
 	if (s->kind == TC_CTX)
 		snprintf(what, sizeof(what), "entries");
+	else if (s->kind == TC_PAGES)
+		snprintf(what, sizeof(what), "translations of pages");
 	else if (s->ctx == CTX_KERNEL) /* kernel unmaps record no frame */
 		snprintf(what, sizeof(what), "a translation of %#lx", s->va);
 	else
@@ -123,6 +127,53 @@ void tc_report(const char *check, uint32_t cpu, const struct stale *s, void *cal
 }
 
 /* ---- assertions ---- */
+
+/* A record of pages, one page or any (compact()'s TC_PAGES). */
+static bool is_page(const struct stale *s)
+{
+	return s->kind == TC_PAGE || s->kind == TC_PAGES;
+}
+
+/*
+ * Must the protocol flush the whole PCID that s (a page of an mm) sits in
+ * on CPU c before anything uses it again? c's lock held (its slot records
+ * and loaded mm are stable). Two cases:
+ *   - a user PCID marked stale and not loaded: its next load flushes it
+ *     (pti_prepare_exit_as);
+ *   - the slot still holds s's mm, is behind s, and s's change is in the
+ *     mm's generation already (its bump done), and either the slot is not
+ *     loaded (its next load finds it behind the mm: load_mm flushes it)
+ *     or c is lazy on that mm (leaving lazy mode flushes it:
+ *     lazy_catch_up). Not a change whose bump is still to come: the slot
+ *     may then be loaded, or leave lazy mode, without a flush before that
+ *     bump, and then flush that page alone.
+ * With pcid=off every CR3 write flushes everything, so only the second
+ * case's lazy CPU keeps records, in its current slot.
+ */
+bool tc_flush_due(uint32_t c, const struct stale *s)
+{
+	struct percpu *pc = percpu_of(c);
+	const struct cpu_tlb *ts = pc->tlb;
+	uint16_t p = s->pcid;
+	bool off = pcid_mode == PCID_OFF;
+	uint32_t slot = off ? ts->cur : (p & ~UPCID_BIT) - 1u;
+
+	if (s->ctx == CTX_KERNEL || slot >= ts->nr)
+		return false;
+	const struct asid_slot *as = &ts->slots[slot];
+
+	if (!off && (p & UPCID_BIT) && tcs[c]->pcid != p && as->user_stale)
+		return true;
+	if (as->ctx_id != s->ctx || as->tlb_gen >= s->gen)
+		return false;
+	if (off || tcs[c]->pcid == p || tcs[c]->pcid == (p ^ UPCID_BIT)) {
+		const struct mm *lm = READ_ONCE(pc->shared.loaded_mm);
+
+		if (!lm || lm->ctx_id != s->ctx || !READ_ONCE(pc->shared.is_lazy))
+			return false;
+	}
+	return s->gen <= tc_mm_gen(s->ctx);
+}
 
 /*
  * May CPU c still have s, according to the protocol's own records?
@@ -162,7 +213,7 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 	bool lazy = runs && READ_ONCE(pc->shared.is_lazy);
 
 	if (pcid_mode == PCID_OFF)
-		return (s->kind == TC_PAGE && lazy) || !runs;
+		return (is_page(s) && lazy) || !runs;
 	uint32_t slot = (p & ~UPCID_BIT) - 1u;
 
 	if (slot >= ts->nr)
@@ -177,7 +228,7 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 		return !loaded;
 	if (!loaded && as->tlb_gen < s->gen)
 		return true;
-	if (s->kind == TC_PAGE && lazy)
+	if (is_page(s) && lazy)
 		return true;
 	if (p & UPCID_BIT) {
 		if (as->user_stale)
@@ -209,9 +260,11 @@ static bool scan_match(const struct scan *q, const struct stale *s)
 {
 	switch (q->what) {
 	case SCAN_RANGE:
-		return s->ctx == q->ctx && s->gen <= q->gen && s->va >= q->start && s->va < q->end;
+		return s->ctx == q->ctx && s->gen <= q->gen &&
+		       (s->kind == TC_PAGES || (s->va >= q->start && s->va < q->end));
 	case SCAN_FRAME:
-		return s->pa == q->pa && s->ctx != CTX_KERNEL && (s->kind == TC_TABLE) == q->table;
+		return (s->pa == q->pa || s->kind == TC_PAGES) && s->ctx != CTX_KERNEL &&
+		       (s->kind == TC_TABLE) == q->table;
 	}
 	return false;
 }
@@ -284,7 +337,7 @@ void tlbcheck_range_flushed(uint64_t ctx, uint64_t start, uint64_t end, uint64_t
 		const struct stale *s = &t->stale[i];
 
 		if (s->pcid == t->pcid && s->ctx == ctx && s->gen <= gen &&
-		    (s->kind == TC_TABLE || (s->va >= start && s->va < end)))
+		    (s->kind == TC_TABLE || s->kind == TC_PAGES || (s->va >= start && s->va < end)))
 			tc_report("after this CPU's flush", this_cpu_id(), s,
 				  __builtin_return_address(0));
 	}

@@ -98,7 +98,9 @@ static bool match_va_cur(const struct stale *s, const void *arg)
 {
 	const struct stale *k = arg;
 
-	return s->pcid == k->pcid && (s->kind == TC_TABLE || s->va == k->va);
+	/* Not TC_PAGES: other pages are in it too. */
+	return s->pcid == k->pcid &&
+	       (s->kind == TC_TABLE || (s->kind == TC_PAGE && s->va == k->va));
 }
 
 void tc_invlpg(struct tc_cpu *t, uint16_t p, uint64_t va)

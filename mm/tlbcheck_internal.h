@@ -23,6 +23,9 @@ enum {
 	TC_PAGE,  /* a translation of va to pa */
 	TC_TABLE, /* a paging-structure entry through the table at pa */
 	TC_CTX,	  /* reports only: the PCID holds entries of another context */
+	TC_PAGES, /* translations of any pages of ctx, the oldest changed at gen
+		   * (va, pa unused): what compact() keeps of a user PCID that
+		   * must be flushed whole before its next use */
 };
 
 struct stale {
@@ -33,6 +36,7 @@ struct stale {
 
 struct tc_cpu {
 	struct spinlock lock; /* everything below, and the CPU's slot records */
+	uint32_t cpu;	      /* whose model this is */
 	uint16_t pcid;	      /* logical PCID loaded */
 	uint64_t ctx;	      /* context of the loaded root */
 	bool user;	      /* the loaded root is a user root */
@@ -65,6 +69,7 @@ struct tc_cpu *tc_lock_me(struct held *h);
 void tc_unlock_me(struct tc_cpu *t, struct held *h);
 uint64_t tc_lock_other(struct tc_cpu *t);
 uint64_t tc_ctx_of_root(paddr_t root, bool *user);
+uint64_t tc_mm_gen(uint64_t ctx);
 void tc_bit_set(uint64_t *m, uint32_t i);
 void tc_assoc_add(struct tc_cpu *t, uint16_t p, uint64_t ctx);
 bool tc_assoc_has(const struct tc_cpu *t, uint16_t p, uint64_t ctx);
@@ -79,4 +84,5 @@ void tc_cr3_write(struct tc_cpu *t, uint64_t cr3, void *caller, bool check);
 void tc_invlpg(struct tc_cpu *t, uint16_t p, uint64_t va);
 
 /* mm/tlbcheck.c: the assertions. */
+bool tc_flush_due(uint32_t c, const struct stale *s);
 void tc_report(const char *check, uint32_t cpu, const struct stale *s, void *caller);

@@ -117,6 +117,7 @@ void tlbcheck_init_cpu(void)
 	if (!t)
 		panic("tlbcheck: no memory for the model of cpu %u", this_cpu_id());
 	spin_init(&t->lock, "tlbcheck_cpu");
+	t->cpu = this_cpu_id();
 	/* Release: the initialised model before the pointer. Pairs with the
 	 * acquire load in tc_of(). */
 	__atomic_store_n(&tcs[this_cpu_id()], t, __ATOMIC_RELEASE);
@@ -130,6 +131,22 @@ void tlbcheck_mm_created(const struct mm *mm)
 		panic("tlbcheck: more than %d address spaces", MAX_MMS);
 	mms[nr_mms++] = (typeof(mms[0])){ mm->root, mm->ctx_id, mm };
 	spin_unlock_irqrestore(&mms_lock, f);
+}
+
+/* The generation of the mm of context ctx (0: none, freed). Its entry
+ * goes before the mm is freed (tlbcheck_mm_freed), under mms_lock. */
+uint64_t tc_mm_gen(uint64_t ctx)
+{
+	uint64_t gen = 0, f = spin_lock_irqsave(&mms_lock);
+
+	for (uint32_t i = 0; i < nr_mms; i++) {
+		if (mms[i].ctx == ctx) {
+			gen = __atomic_load_n(&mms[i].mm->tlb_gen, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&mms_lock, f);
+	return gen;
 }
 
 /* Context of a root; *user set if it is a PTI user root. */
@@ -246,6 +263,19 @@ static bool same_record(const struct stale *a, const struct stale *b)
  * Exact while the PCID is not loaded: every rule that excuses or ignores
  * an older record does so for a newer one too. A merged record that a
  * later no-flush load brings back is judged by its oldest generation.
+ *
+ * And the page records of a PCID that the protocol must flush whole
+ * before its next use (tc_flush_due: a user PCID marked stale, the PCIDs
+ * of a CPU lazy on their mm) become one TC_PAGES record per PCID and
+ * context, with the oldest generation: the PCID's pages, whatever their
+ * addresses. (Those pile up too: a CPU that stays in the kernel or idles
+ * lazily collects a record for every page any CPU unmaps or protects in
+ * the mm, and the mm race of t_mm.c made 16384 of them.) Exact for the
+ * checks that can still fire for them, at the flush or load that ends
+ * the case (one with the no-flush bit fails for any record of a
+ * generation up to the claim, that is for the oldest); every other check
+ * excuses them until then, and that flush drops them all (INVLPG, which
+ * a lazy CPU may run for kernel addresses, keeps a TC_PAGES record).
  */
 static void compact(struct tc_cpu *t)
 {
@@ -255,7 +285,11 @@ static void compact(struct tc_cpu *t)
 	for (uint32_t i = 0; i < t->nstale; i++) {
 		struct stale *s = &t->stale[i];
 
-		if (s->pcid == t->pcid || s->pcid == (t->pcid ^ UPCID_BIT)) {
+		if (s->kind == TC_PAGE && tc_flush_due(t->cpu, s)) {
+			s->va = 0;
+			s->pa = 0;
+			s->kind = TC_PAGES;
+		} else if (s->pcid == t->pcid || s->pcid == (t->pcid ^ UPCID_BIT)) {
 			t->stale[n++] = *s;
 			continue;
 		}

@@ -187,6 +187,7 @@ def tlb_name(row):
 TLB_TESTS = ("ktest=all fbcon=off utest=fault_kills_process,kill_running_process,"
              "threads_yield_sleep_futex,map_unmap_protect,ipc_pingpong_same_cpu,"
              "ipc_pingpong_cross_cpu,mm_invariants,tlb_torture,asid_churn,lazy_shootdown_no_ipis,"
+             "many_changes_beside_an_idle_cpu,"
              "kernel_unmap_deferred,kflush_idle_ipi_reads_flushed,pasid_change_running,"
              "membarrier_ipis_only_to_mm,flush_during_revocation_covers_it,"
              "no_leaks_after_exit")

@@ -54,6 +54,7 @@
 	X(tlb_torture)               \
 	X(asid_churn)                \
 	X(lazy_shootdown_no_ipis)    \
+	X(many_changes_beside_an_idle_cpu) \
 	X(kernel_unmap_deferred)     \
 	X(kflush_idle_ipi_reads_flushed) \
 	X(stale_reads)               \

@@ -5,6 +5,13 @@
  *                           writer remaps and re-protects the pages
  *   asid_churn              more processes than PCID slots on one CPU
  *   lazy_shootdown_no_ipis  shootdowns with every other CPU idle send no IPIs
+ *   many_changes_beside_an_idle_cpu  49152 page protections while a CPU
+ *                           that ran the process idles (lazy on its mm, or
+ *                           on the kernel mm with lazytlb=off): the
+ *                           checker's model of that CPU holds a record for
+ *                           every one until the CPU flushes, and must fold
+ *                           them (tlbcheck=on only; the old model panicked
+ *                           at 16384)
  *   kernel_unmap_deferred   kernel unmaps with every other CPU in user mode
  *                           send no IPIs (kflush=defer)
  *   kflush_idle_ipi_reads_flushed  an idle CPU's shootdown handler never
@@ -291,6 +298,63 @@ void t_lazy_shootdown_no_ipis(const char *arg)
 		exit(3);
 	}
 	lazy_phase(true);
+}
+
+static struct {
+	uint32_t word, on_cpu1;
+} idle;
+
+/* Runs on CPU 1 (our mm loaded there), then blocks until the end. */
+static void idle_worker(void *arg)
+{
+	(void)arg;
+	set_affinity(0, 1);
+	/* Release: pairs with the main thread's acquire load. */
+	__atomic_store_n(&idle.on_cpu1, 1, __ATOMIC_RELEASE);
+	/* Acquire: pairs with the main thread's release store of word. */
+	while (__atomic_load_n(&idle.word, __ATOMIC_ACQUIRE) == 0)
+		futex_wait(&idle.word, 0, 0);
+}
+
+void t_many_changes_beside_an_idle_cpu(const char *arg)
+{
+	(void)arg;
+	const uint64_t pages = 2048, len = pages * PAGE_SIZE;
+	const int rounds = 12;
+
+	if (nr_cpus() < 2 || kswitch("tlbcheck") != 1) {
+		ut_note("SKIP: needs two CPUs and tlbcheck=on (the checker's model is under test)");
+		exit(3);
+	}
+	uint8_t *p = map(NULL, len, UPROT_READ | UPROT_WRITE, UMAP_POPULATE);
+
+	if (!T_EXPECT(!MAP_FAILED(p)))
+		return;
+	set_affinity(0, 0);
+	idle.word = 0;
+	idle.on_cpu1 = 0;
+	int tid = thread_create(idle_worker, NULL);
+
+	/* Acquire: pairs with idle_worker()'s release store. */
+	while (!__atomic_load_n(&idle.on_cpu1, __ATOMIC_ACQUIRE))
+		sleep_ns(1000000);
+	while (sys_test(SYST_TASK_OFF_CPU, tid, 0, 0) != 1)
+		sleep_ns(1000000);
+	uint64_t skips = counter("tlb_lazy_skip");
+
+	for (int r = 0; r < rounds; r++) {
+		T_EQ(protect(p, len, UPROT_READ), 0);
+		T_EQ(protect(p, len, UPROT_READ | UPROT_WRITE), 0);
+	}
+	skips = counter("tlb_lazy_skip") - skips;
+	/* Release: pairs with idle_worker()'s acquire load. */
+	__atomic_store_n(&idle.word, 1, __ATOMIC_RELEASE);
+	futex_wake(&idle.word, 1);
+	T_EQ(thread_join(tid, NULL), 0);
+	p[0] = 1;
+	T_EQ(unmap(p, len), 0);
+	ut_note("%d protections of %lu pages beside an idle CPU (lazytlb=%s, %lu lazy skips)",
+		2 * rounds, pages, kswitch("lazytlb") == 1 ? "on" : "off", skips);
 }
 
 void t_kernel_unmap_deferred(const char *arg)
