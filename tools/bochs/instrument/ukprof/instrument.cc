@@ -36,11 +36,26 @@
 //
 // Only the CPU that executed START counts; path lengths are taken with one
 // CPU (README "Benchmarks").
+//
+// Snapshot (a debugging aid, independent of the markers): where a hung
+// guest spins, seen without changing one guest instruction (a printk or a
+// changed line of the program under test can move the hang away).
+// $UKPROF_SNAPSHOT="<tick> <n>": once the emulator's clock passes <tick>
+// (bx_pc_system.time_ticks(), ips per emulated second), each CPU's next <n>
+// instructions are counted per site, with the exceptions and hardware
+// interrupts they take; at the first, its registers, 40 stack words and
+// the RBP frame chain are printed; after the n-th, the 60 busiest sites,
+// the exceptions and interrupts by vector and RIP, and the activity state.
+// Written to $UKPROF_SNAPSHOT_OUT (default stderr, which tools/runner.py
+// discards), lines "ukprof-snapshot: cpu N ..."; a CPU short of n
+// instructions when the emulator exits is printed with what it has.
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -48,6 +63,7 @@
 #include "cpu/cpu.h"
 #include "cpu/decoder/ia_opcodes.h"
 #include "pc_system.h"
+#include "memory/memory-bochs.h"
 
 namespace {
 
@@ -177,10 +193,125 @@ void mark_done(unsigned cpu, CpuState &s)
   s.active = false;
 }
 
+// Snapshot mode ($UKPROF_SNAPSHOT="<ticks> <insns>"): once the emulator's
+// clock passes <ticks>, each CPU's next <insns> instructions are counted
+// per (RIP, address space) and printed to stderr, the most frequent first,
+// with the registers at the first: where a hung guest spins, seen without
+// changing a single guest instruction.
+Bit64u snap_at, snap_len;
+FILE *snap_out;
+struct Snap {
+  std::unordered_map<std::string, Bit64u> exc, irq;
+  SiteMap sites;
+  Bit64u n;
+  bool printed;
+};
+Snap *snaps;
+
+void snap_print(unsigned cpu, Snap &sn)
+{
+  std::vector<std::pair<Bit64u, Site> > v;
+  for (SiteMap::iterator it = sn.sites.begin(); it != sn.sites.end(); ++it)
+    v.push_back(std::make_pair(it->second, it->first));
+  std::sort(v.begin(), v.end(), [](const std::pair<Bit64u, Site> &a, const std::pair<Bit64u, Site> &b) { return a.first > b.first; });
+  fprintf(snap_out, "ukprof-snapshot: cpu %u, %llu instructions from tick %llu, %zu sites\n", cpu,
+          (unsigned long long)sn.n, (unsigned long long)snap_at, v.size());
+  for (size_t k = 0; k < v.size() && k < 60; k++)
+    fprintf(snap_out, "ukprof-snapshot: cpu %u site %016llx space %llx count %llu\n", cpu,
+            (unsigned long long)v[k].second.rip, (unsigned long long)v[k].second.space,
+            (unsigned long long)v[k].first);
+  for (std::unordered_map<std::string, Bit64u>::iterator it = sn.exc.begin(); it != sn.exc.end(); ++it)
+    fprintf(snap_out, "ukprof-snapshot: cpu %u exception %s count %llu\n", cpu, it->first.c_str(), (unsigned long long)it->second);
+  for (std::unordered_map<std::string, Bit64u>::iterator it = sn.irq.begin(); it != sn.irq.end(); ++it)
+    fprintf(snap_out, "ukprof-snapshot: cpu %u hwint %s count %llu\n", cpu, it->first.c_str(), (unsigned long long)it->second);
+  fprintf(snap_out, "ukprof-snapshot: cpu %u activity %u ticks now %llu\n", cpu, (unsigned)BX_CPU(cpu)->activity_state, (unsigned long long)bx_pc_system.time_ticks());
+  fflush(snap_out);
+  sn.printed = true;
+}
+
+bool snap_on(unsigned cpu)
+{
+  return snaps && snap_len && !snaps[cpu].printed && bx_pc_system.time_ticks() >= snap_at;
+}
+
+void snap_regs(unsigned cpu)
+{
+  BX_CPU_C *c = BX_CPU(cpu);
+  fprintf(snap_out, "ukprof-snapshot: cpu %u regs rip %016llx rsp %016llx rax %016llx rbx %016llx rcx %016llx rdx %016llx rsi %016llx rdi %016llx rbp %016llx r8 %016llx r9 %016llx r10 %016llx r11 %016llx r12 %016llx r13 %016llx r14 %016llx r15 %016llx cr3 %016llx rflags %08x cs %04x\n",
+          cpu, (unsigned long long)c->get_instruction_pointer(),
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_RSP].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_RAX].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_RBX].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_RCX].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_RDX].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_RSI].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_RDI].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_RBP].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_R8].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_R9].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_R10].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_R11].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_R12].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_R13].rrx,
+          (unsigned long long)c->gen_reg[BX_64BIT_REG_R14].rrx, (unsigned long long)c->gen_reg[BX_64BIT_REG_R15].rrx,
+          (unsigned long long)c->cr3, (unsigned)c->read_eflags(), (unsigned)c->sregs[BX_SEG_REG_CS].selector.value);
+}
+
+bool snap_read(unsigned cpu, Bit64u laddr, Bit64u *v)
+{
+  bx_phy_address pa;
+  if (!BX_CPU(cpu)->dbg_xlate_linear2phy(laddr, &pa) || pa + 8 > BX_MEM(0)->get_memory_len())
+    return false;
+  return BX_MEM(0)->dbg_fetch_mem(BX_CPU(cpu), pa, 8, (Bit8u *)v);
+}
+
+void snap_stack(unsigned cpu)
+{
+  BX_CPU_C *c = BX_CPU(cpu);
+  Bit64u rsp = c->gen_reg[BX_64BIT_REG_RSP].rrx, rbp = c->gen_reg[BX_64BIT_REG_RBP].rrx, v;
+  for (int k = 0; k < 40; k++)
+    if (snap_read(cpu, rsp + 8 * k, &v))
+      fprintf(snap_out, "ukprof-snapshot: cpu %u stack +%03x %016llx\n", cpu, 8 * k, (unsigned long long)v);
+  for (int k = 0; k < 24 && rbp; k++) {
+    Bit64u next = 0, ret = 0;
+    if (!snap_read(cpu, rbp, &next) || !snap_read(cpu, rbp + 8, &ret))
+      break;
+    fprintf(snap_out, "ukprof-snapshot: cpu %u frame %d rbp %016llx ret %016llx\n", cpu, k, (unsigned long long)rbp, (unsigned long long)ret);
+    rbp = next;
+  }
+}
+
+void snap_step(unsigned cpu)
+{
+  Snap &sn = snaps[cpu];
+  if (sn.printed || bx_pc_system.time_ticks() < snap_at)
+    return;
+  BX_CPU_C *c = BX_CPU(cpu);
+  if (sn.n == 0) {
+    snap_regs(cpu);
+    if (c->long64_mode()) // the stack words and frames of 64-bit code only
+      snap_stack(cpu);
+  }
+  Site site;
+  site.rip = c->get_instruction_pointer();
+  site.space = site.rip >= KERNEL_HALF ? 0 : (c->cr3 & CR3_ROOT_MASK);
+  sn.sites[site]++;
+  if (++sn.n == snap_len)
+    snap_print(cpu, sn);
+}
+
 } // namespace
 
 void bx_instr_init_env(void)
 {
+  const char *snap = getenv("UKPROF_SNAPSHOT");
+  if (snap && *snap) {
+    unsigned long long a = 0, b = 0;
+    if (sscanf(snap, "%llu %llu", &a, &b) == 2) {
+      const char *where = getenv("UKPROF_SNAPSHOT_OUT");
+
+      snap_at = a;
+      snap_len = b;
+      snap_out = where && *where ? fopen(where, "a") : stderr;
+      if (!snap_out) {
+        fprintf(stderr, "ukprof: cannot open %s\n", where);
+        snap_len = 0;
+      }
+    }
+  }
   const char *path = getenv("UKPROF_OUT");
 
   if (path && *path) {
@@ -192,6 +323,15 @@ void bx_instr_init_env(void)
 
 void bx_instr_exit_env(void)
 {
+  // A CPU that has not run its n instructions (halted, or the emulator
+  // stopped): what it has.
+  for (unsigned c = 0; snap_len && snaps && c < nr_state; c++)
+    if (snaps[c].n && !snaps[c].printed)
+      snap_print(c, snaps[c]);
+  if (snap_out && snap_out != stderr)
+    fclose(snap_out);
+  snap_out = NULL;
+  snap_len = 0;
   if (out)
     fclose(out);
   out = NULL;
@@ -202,6 +342,7 @@ void bx_instr_initialize(unsigned cpu)
   if (!state) {
     nr_state = BX_SMP_PROCESSORS;
     state = new CpuState[nr_state]();
+    snaps = new Snap[nr_state]();
   }
   (void)cpu;
 }
@@ -214,6 +355,13 @@ void bx_instr_hlt(unsigned cpu)
 
 void bx_instr_exception(unsigned cpu, unsigned vector, unsigned error_code)
 {
+  if (snap_on(cpu)) {
+    char k[160];
+    BX_CPU_C *c = BX_CPU(cpu);
+    snprintf(k, sizeof(k), "vec %u err %#x rip %llx cr2 %llx", vector, error_code,
+             (unsigned long long)c->get_instruction_pointer(), (unsigned long long)c->cr2);
+    snaps[cpu].exc[k]++;
+  }
   (void)vector;
   (void)error_code;
   if (state && state[cpu].active)
@@ -222,6 +370,11 @@ void bx_instr_exception(unsigned cpu, unsigned vector, unsigned error_code)
 
 void bx_instr_hwinterrupt(unsigned cpu, unsigned vector, Bit16u cs, bx_address eip)
 {
+  if (snap_on(cpu)) {
+    char k[96];
+    snprintf(k, sizeof(k), "vec %u cs %x rip %llx", vector, cs, (unsigned long long)eip);
+    snaps[cpu].irq[k]++;
+  }
   (void)vector;
   (void)cs;
   (void)eip;
@@ -231,6 +384,8 @@ void bx_instr_hwinterrupt(unsigned cpu, unsigned vector, Bit16u cs, bx_address e
 
 void bx_instr_before_execution(unsigned cpu, bxInstruction_c *i)
 {
+  if (snap_len && i->getIaOpcode() != BX_INSERTED_OPCODE)
+    snap_step(cpu);
   if (!out)
     return;
   CpuState &s = state[cpu];
