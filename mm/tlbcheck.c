@@ -23,7 +23,8 @@
  *              removed by INVLPG (the va in the current PCID, and every
  *              paging-structure entry of that PCID), INVPCID and flushes.
  *              When the list fills up, compact() (tlbcheck_model.c) merges
- *              records that only the next load of their PCID can judge.
+ *              records that only the next flush or load of their PCID can
+ *              judge.
  *
  * Assertions (each names the check, the CPU, the PCID, the address and the
  * caller, then panics):

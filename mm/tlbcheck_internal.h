@@ -24,8 +24,8 @@ enum {
 	TC_TABLE, /* a paging-structure entry through the table at pa */
 	TC_CTX,	  /* reports only: the PCID holds entries of another context */
 	TC_PAGES, /* translations of any pages of ctx, the oldest changed at gen
-		   * (va, pa unused): what compact() keeps of a user PCID that
-		   * must be flushed whole before its next use */
+		   * (va, pa unused): what compact() keeps of a PCID that must
+		   * be flushed whole before its next use (tc_flush_due) */
 };
 
 struct stale {

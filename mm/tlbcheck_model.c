@@ -265,8 +265,8 @@ static bool same_record(const struct stale *a, const struct stale *b)
  * later no-flush load brings back is judged by its oldest generation.
  *
  * And the page records of a PCID that the protocol must flush whole
- * before its next use (tc_flush_due: a user PCID marked stale, the PCIDs
- * of a CPU lazy on their mm) become one TC_PAGES record per PCID and
+ * before its next use (tc_flush_due: a user PCID marked stale, a slot
+ * behind its mm, not loaded or lazy) become one TC_PAGES record per PCID and
  * context, with the oldest generation: the PCID's pages, whatever their
  * addresses. (Those pile up too: a CPU that stays in the kernel or idles
  * lazily collects a record for every page any CPU unmaps or protects in
