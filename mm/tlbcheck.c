@@ -84,13 +84,28 @@
  * the switch is declared here, with the checker. */
 KSWITCH_BOOL(tlbcheck_enabled, "tlbcheck", "TLB-coherence checker (debug)");
 
+/* The slot that PCID p belongs to (its kernel or user half); ts->nr or
+ * more for none. */
+static uint32_t pcid_slot(uint16_t p)
+{
+	return (p & ~UPCID_BIT) - 1u;
+}
+
+/* Is p a user PCID of slot as, marked stale and not loaded on CPU c? Its
+ * next load flushes it whole (pti_prepare_exit_as); until then nothing
+ * uses it. */
+static bool user_flush_due(uint32_t c, const struct asid_slot *as, uint16_t p)
+{
+	return (p & UPCID_BIT) && as->user_stale && tcs[c]->pcid != p;
+}
+
 void tc_report(const char *check, uint32_t cpu, const struct stale *s, void *caller)
 {
 	uint64_t off;
 	const char *fn = ksym_lookup((uint64_t)caller, &off);
 
 	const struct cpu_tlb *ts = percpu_of(cpu)->tlb;
-	uint32_t slot = (s->pcid & ~UPCID_BIT) - 1u;
+	uint32_t slot = pcid_slot(s->pcid);
 
 	char what[128], whose[80], state[192];
 
@@ -157,13 +172,13 @@ bool tc_flush_due(uint32_t c, const struct stale *s)
 	const struct cpu_tlb *ts = pc->tlb;
 	uint16_t p = s->pcid;
 	bool off = pcid_mode == PCID_OFF;
-	uint32_t slot = off ? ts->cur : (p & ~UPCID_BIT) - 1u;
+	uint32_t slot = off ? ts->cur : pcid_slot(p);
 
 	if (s->ctx == CTX_KERNEL || slot >= ts->nr)
 		return false;
 	const struct asid_slot *as = &ts->slots[slot];
 
-	if (!off && (p & UPCID_BIT) && tcs[c]->pcid != p && as->user_stale)
+	if (!off && user_flush_due(c, as, p))
 		return true;
 	if (as->ctx_id != s->ctx || as->tlb_gen >= s->gen)
 		return false;
@@ -202,7 +217,7 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 			return true;
 		if (pcid_mode == PCID_OFF)
 			return false;
-		uint32_t slot = (p & ~UPCID_BIT) - 1u;
+		uint32_t slot = pcid_slot(p);
 
 		/* Another PCID: flushed before it is loaded if it is behind. */
 		return !loaded && slot < ts->nr && ts->slots[slot].kgen < s->gen;
@@ -215,15 +230,14 @@ static bool excused(uint32_t c, const struct stale *s, bool kernel_deferred_ok)
 
 	if (pcid_mode == PCID_OFF)
 		return (is_page(s) && lazy) || !runs;
-	uint32_t slot = (p & ~UPCID_BIT) - 1u;
+	uint32_t slot = pcid_slot(p);
 
 	if (slot >= ts->nr)
 		return false;
 	const struct asid_slot *as = &ts->slots[slot];
 
-	/* A user PCID marked stale is flushed by its next load, whatever the
-	 * slot holds now (pti_prepare_exit_as); until then nothing uses it. */
-	if ((p & UPCID_BIT) && as->user_stale && tcs[c]->pcid != p)
+	/* Whatever the slot holds now. */
+	if (user_flush_due(c, as, p))
 		return true;
 	if (as->ctx_id != s->ctx)
 		return !loaded;
