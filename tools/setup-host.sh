@@ -7,10 +7,11 @@
 #   - OVMF (UEFI firmware), SeaBIOS comes with QEMU
 #   - host test tools: libcmocka-dev, spin, gnuplot, python3
 #   - Bochs 3.0 built from Debian trixie's source package into a cache
-#     directory outside the checkout (BOCHS_PREFIX), reused when present.
-#   - the same Bochs with this project's patches (tools/bochs/build.sh,
-#     PCID-faithful TLB and page-walk counters) into BOCHS_PCID_PREFIX,
-#     rebuilt when tools/bochs/ changes.
+#     directory outside the checkout (BOCHS_PREFIX): Bochs's own TLB, with
+#     the fixes of tools/bochs/fixes/ only (tools/bochs/build.sh --stock)
+#   - the same Bochs with this project's models too (tools/bochs/build.sh,
+#     PCID-faithful TLB and page-walk counters) into BOCHS_PCID_PREFIX.
+#     Each is rebuilt when its inputs in tools/bochs/ change.
 #
 # Mirror host names are never written here: the backports and trixie entries
 # reuse the URIs: of the machine's own /etc/apt/sources.list.d/debian.sources.
@@ -127,40 +128,11 @@ bochs_ok() {
 	return 1
 }
 
+# Both builds go through tools/bochs/build.sh, which skips an unchanged one
+# (its hash); the stock one gets the fixes only (tools/bochs/fixes/).
 build_bochs() {
-	bochs_ok && return 0
-	apt_update
-	local work
-	work=$(mktemp -d /tmp/bochs-build.XXXXXX)
-	log "fetching Bochs source from trixie into $work"
-	chmod 755 "$work"
-	# The archive may lack the .dsc (404) while the tarballs are there; the
-	# .orig.tar.xz is all that is needed, so a partial download is fine.
-	(cd "$work" && apt-get source --download-only bochs >"$work/source.log" 2>&1) || true
-	local orig
-	orig=$(ls "$work"/bochs_*.orig.tar.* 2>/dev/null | head -n1 || true)
-	if [ -z "$orig" ]; then
-		log "could not download the Bochs source; see $work/source.log"
-		exit 1
-	fi
-	tar -C "$work" -xf "$orig"
-	local dir
-	dir=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'bochs-[0-9]*' | head -n1)
-	log "building Bochs in $dir (a few minutes)"
-	(cd "$dir" && ./configure --prefix="$BOCHS_PREFIX" \
-		--enable-x86-64 --enable-smp --enable-cpu-level=6 --enable-avx \
-		--enable-evex --enable-amx --enable-cet --enable-uintr \
-		--enable-all-optimizations --enable-repeat-speedups \
-		--enable-trace-linking --enable-pci --with-nogui --disable-sound \
-		>"$work/configure.log" 2>&1 &&
-		make -j"$(nproc)" >"$work/make.log" 2>&1 &&
-		as_root make install >"$work/install.log" 2>&1) || {
-		log "Bochs build failed; logs in $work"
-		exit 1
-	}
-	rm -rf "$work"
+	"$(dirname "$0")/bochs/build.sh" --stock "$BOCHS_PREFIX"
 	bochs_ok || { log "Bochs built but lacks the sapphire_rapids model"; exit 1; }
-	log "Bochs installed in $BOCHS_PREFIX"
 }
 
 add_sources

@@ -2,23 +2,28 @@
 # Build Bochs 3.0 from Debian trixie's source package with this project's
 # patches, into a prefix of its own.
 #
-#   tools/bochs/build.sh <prefix> [extra configure flags...]
+#   tools/bochs/build.sh [--stock] <prefix> [extra configure flags...]
 #
-# Steps: download the source package (apt-get source --download-only, as
-# tools/setup-host.sh does for the stock build), extract the .orig tarball,
-# apply every tools/bochs/*.patch with `patch -p1` in name order, copy each
+# Steps: download the source package (apt-get source --download-only),
+# extract the .orig tarball, apply every tools/bochs/fixes/*.patch (fixes
+# of Bochs bugs that hang or corrupt a guest: every build gets them), then,
+# without --stock, every tools/bochs/*.patch (the project's models: the
+# PCID-faithful TLB), each with `patch -p1` in name order; copy each
 # directory of tools/bochs/instrument/ into the source's instrument/ (for
 # --enable-instrumentation=instrument/<name>), configure with the stock
 # flags plus the extra ones, build and install into <prefix>.
 #
-# Cached: <prefix>/.build-hash holds a hash of this script, the patches,
-# the instrumentation sources and the flags; a build with the same hash is
-# skipped, any change rebuilds. The stock build (/var/cache/ukernel/bochs)
-# is never touched: give another prefix (tools/setup-host.sh builds
-# /var/cache/ukernel/bochs-pcid; the profiler's is /var/cache/ukernel/bochs-prof).
+# Cached: <prefix>/.build-hash holds a hash of this script, the patches
+# applied, the instrumentation sources and the flags; a build with the same
+# hash is skipped, any change rebuilds. The builds: the stock one
+# (--stock, /var/cache/ukernel/bochs: Bochs's own TLB, for comparison, and
+# the fixes), /var/cache/ukernel/bochs-pcid (tools/setup-host.sh builds
+# both) and the profiler's /var/cache/ukernel/bochs-prof.
 set -euo pipefail
 
-[ $# -ge 1 ] || { echo "usage: $0 <prefix> [configure flags...]" >&2; exit 2; }
+stock=0
+[ "${1:-}" = --stock ] && { stock=1; shift; }
+[ $# -ge 1 ] || { echo "usage: $0 [--stock] <prefix> [configure flags...]" >&2; exit 2; }
 prefix=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,10 +39,17 @@ flags=(--prefix="$prefix"
 	--enable-trace-linking --enable-pci --with-nogui --disable-sound
 	"$@")
 
+# The patches this build applies, in order: the fixes, then (not --stock)
+# the models.
+patches() {
+	find "$here/fixes" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+	[ $stock = 1 ] || find "$here" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
+}
+
 inputs() {
-	printf '%s\n' "${flags[@]}"
-	find "$here" \( -name '*.patch' -o -name build.sh -o -path "$here/instrument/*" \) -type f |
-		LC_ALL=C sort | while read -r f; do
+	printf '%s\n' "${flags[@]}" "stock=$stock"
+	{ patches; find "$here" \( -name build.sh -o -path "$here/instrument/*" \) -type f | LC_ALL=C sort; } |
+		while read -r f; do
 		printf '%s\n' "${f#"$here"/}"
 		cat "$f"
 	done
@@ -74,7 +86,7 @@ while read -r p; do
 		log "$(basename "$p") does not apply; source in $src"
 		exit 1
 	}
-done < <(find "$here" -maxdepth 1 -name '*.patch' | LC_ALL=C sort)
+done < <(patches)
 if [ -d "$here/instrument" ]; then
 	for d in "$here"/instrument/*/; do
 		[ -d "$d" ] && cp -r "$d" "$src/instrument/"
