@@ -86,6 +86,7 @@
 	X(fuzz_bad_ptr_wraps_to_user) \
 	X(syscall_fuzz)              \
 	X(handle_fuzz)               \
+	X(icache_boundary_fetch_fault) \
 	X(cpu_fuzz_harness_out_of_reach) \
 	X(cpu_fuzz)
 
