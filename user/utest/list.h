@@ -87,6 +87,7 @@
 	X(syscall_fuzz)              \
 	X(handle_fuzz)               \
 	X(icache_boundary_fetch_fault) \
+	X(mov_ss_shadow_while_another_cpu_faults) \
 	X(cpu_fuzz_harness_out_of_reach) \
 	X(cpu_fuzz)
 
