@@ -195,9 +195,9 @@ void mark_done(unsigned cpu, CpuState &s)
 
 // Snapshot mode ($UKPROF_SNAPSHOT="<ticks> <insns>"): once the emulator's
 // clock passes <ticks>, each CPU's next <insns> instructions are counted
-// per (RIP, address space) and printed to stderr, the most frequent first,
-// with the registers at the first: where a hung guest spins, seen without
-// changing a single guest instruction.
+// per (RIP, address space) and printed to $UKPROF_SNAPSHOT_OUT (default
+// stderr), the most frequent first, with the registers at the first: where
+// a hung guest spins, seen without changing a single guest instruction.
 Bit64u snap_at, snap_len;
 FILE *snap_out;
 struct Snap {
@@ -276,9 +276,9 @@ void snap_stack(unsigned cpu)
 
 void snap_step(unsigned cpu)
 {
-  Snap &sn = snaps[cpu];
-  if (sn.printed || bx_pc_system.time_ticks() < snap_at)
+  if (!snap_on(cpu))
     return;
+  Snap &sn = snaps[cpu];
   BX_CPU_C *c = BX_CPU(cpu);
   if (sn.n == 0) {
     snap_regs(cpu);
