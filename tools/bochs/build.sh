@@ -14,11 +14,12 @@
 # flags plus the extra ones, build and install into <prefix>.
 #
 # Cached: <prefix>/.build-hash holds a hash of this script, the patches
-# applied, the instrumentation sources and the flags; a build with the same
-# hash is skipped, any change rebuilds. The builds: the stock one
-# (--stock, /var/cache/ukernel/bochs: Bochs's own TLB, for comparison, and
-# the fixes), /var/cache/ukernel/bochs-pcid (tools/setup-host.sh builds
-# both) and the profiler's /var/cache/ukernel/bochs-prof.
+# applied, the instrumentation sources (instrumented builds only) and the
+# flags; a build with the same hash is skipped, any change rebuilds. The
+# builds: the stock one (--stock, /var/cache/ukernel/bochs: Bochs's own
+# TLB, for comparison, and the fixes), /var/cache/ukernel/bochs-pcid
+# (tools/setup-host.sh builds both) and the profiler's
+# /var/cache/ukernel/bochs-prof.
 set -euo pipefail
 
 stock=0
@@ -46,9 +47,19 @@ patches() {
 	[ $stock = 1 ] || find "$here" -maxdepth 1 -name '*.patch' | LC_ALL=C sort
 }
 
+# The instrumentation sources count only for a build that compiles one in
+# (--enable-instrumentation): a change to the profiler's callback must not
+# rebuild the stock and PCID builds.
+instrumented=0
+case " ${flags[*]} " in *" --enable-instrumentation"*) instrumented=1 ;; esac
+
 inputs() {
 	printf '%s\n' "${flags[@]}" "stock=$stock"
-	{ patches; find "$here" \( -name build.sh -o -path "$here/instrument/*" \) -type f | LC_ALL=C sort; } |
+	{
+		patches
+		echo "$here/build.sh"
+		[ $instrumented = 0 ] || find "$here/instrument" -type f | LC_ALL=C sort
+	} |
 		while read -r f; do
 		printf '%s\n' "${f#"$here"/}"
 		cat "$f"
