@@ -115,7 +115,7 @@ UCFLAGS   := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -static -fn
 ULDFLAGS  := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T user/user.ld \
              --no-warn-rwx-segments
 ULIB_OBJS := $(BUILD)/user/lib/crt0.o $(BUILD)/user/lib/ulib.o $(BUILD)/user/lib/string.o \
-             $(BUILD)/user/lib/fmt.o
+             $(BUILD)/user/lib/fmt.o $(BUILD)/user/lib/select.o
 UTEST_SRC := $(sort $(wildcard user/utest/*.c user/utest/*.S))
 UTEST_OBJS := $(patsubst user/%,$(BUILD)/user/%.o,$(basename $(UTEST_SRC)))
 BENCH_SRC := $(sort $(wildcard user/bench/*.c user/bench/*.S))

@@ -9,38 +9,16 @@
 #include "lib/string.h"
 #include "lib/time.h"
 #include "lib/cmdline.h"
+#include "lib/select.h"
 #include "lib/cpumask.h"
 #include "sched/task.h"
 
 extern struct ktest *__ktest_start[], *__ktest_end[];
 
-static bool name_matches(const char *name, const char *pat, size_t len)
-{
-	if (len && pat[len - 1] == '*')
-		return !strncmp(name, pat, len - 1);
-	return strlen(name) == len && !strncmp(name, pat, len);
-}
-
+/* A wildcard or "all" never selects a death test; its full name does. */
 static bool selected(const struct ktest *t, const char *sel)
 {
-	bool death = !strncmp(t->name, "death_", 6);
-
-	if (!sel || !*sel || !strcmp(sel, "none"))
-		return false;
-	if (!strcmp(sel, "all"))
-		return !death;
-	for (const char *p = sel; *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		/* A wildcard never selects a death test; its full name does. */
-		if (name_matches(t->name, p, len) && (!death || p[len - 1] != '*'))
-			return true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return false;
+	return select_wanted(sel, t->name, !strncmp(t->name, "death_", 6));
 }
 
 bool ktest_selected_any(const char *sel)

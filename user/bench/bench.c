@@ -5,6 +5,7 @@
  */
 #include "user/bench/bench.h"
 #include "include/uapi/test.h"
+#include "lib/select.h"
 
 #define BATCHES_DEFAULT 31
 #define MAX_BATCHES	101
@@ -280,18 +281,7 @@ int bench_run(const struct bench_op *op)
 
 bool bench_wanted(const char *sel, const char *name)
 {
-	size_t nlen = strlen(name);
-
-	for (const char *p = sel; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if ((n == 3 && !strncmp(p, "all", 3)) || (n == nlen && !strncmp(p, name, n)) ||
-		    (n && p[n - 1] == '*' && nlen >= n - 1 && !strncmp(p, name, n - 1)))
-			return true;
-		p += end ? n + 1 : n;
-	}
-	return false;
+	return select_wanted(sel, name, false);
 }
 
 /* ---- shared helpers ---- */

@@ -14,6 +14,7 @@
  */
 #include "user/lib/ulib.h"
 #include "user/utest/list.h"
+#include "lib/select.h"
 
 static struct {
 	int res, svc_recv, svc_send, ctl_recv, ctl_send;
@@ -93,26 +94,9 @@ static int spawn_test(const char *name)
 static const char *const tests[] = { UTEST_LIST(NAME_ENTRY) };
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
 
-static bool wanted(const char *sel, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (!strcmp(sel, "all"))
-		return true;
-	for (const char *p = sel; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if ((n == len && !strncmp(p, name, n)) ||
-		    (n && p[n - 1] == '*' && !strncmp(p, name, n - 1)))
-			return true;
-		p += n + (end ? 1 : 0);
-	}
-	return false;
-}
-
-/* Names given explicitly without a wildcard that are not in the list (the
- * helper roles meant for one boot, like tlb_inject_workload) run too. */
+/* The tests utest= selects (lib/select.h), in list order. Names given
+ * explicitly without a wildcard that are not in the list (the helper roles
+ * meant for one boot, like tlb_inject_workload) run too, after them. */
 #define MAX_RUN 128
 _Static_assert(NR_TESTS <= MAX_RUN, "utest=all must run every test: raise MAX_RUN");
 
@@ -121,7 +105,7 @@ static int pick(const char *sel, const char **out)
 	int n = 0;
 
 	for (size_t t = 0; t < NR_TESTS && n < MAX_RUN; t++) {
-		if (wanted(sel, tests[t]))
+		if (select_wanted(sel, tests[t], false))
 			out[n++] = tests[t];
 	}
 	static char names[1024];
@@ -132,7 +116,7 @@ static int pick(const char *sel, const char **out)
 
 		if (end)
 			*end = '\0';
-		bool known = !strcmp(p, "all") || strchr(p, '*');
+		bool known = !strcmp(p, "all") || strchr(p, '*') || *p == '-';
 
 		for (size_t t = 0; t < NR_TESTS && !known; t++)
 			known = !strcmp(tests[t], p);
