@@ -139,6 +139,20 @@ static long squeeze(int64_t left)
 	return r;
 }
 
+/* SYST_SYSRET_FLAGS: plants in the RFLAGS this call returns with what
+ * QEMU TCG's SYSRET would take from a garbage R11 (syscall_entry_clears_vm).
+ * VM only: a CPU's SYSRET clears it (R11 AND 3C7FD7H), so nothing changes
+ * on hardware (IOPL, which SYSRET does load, would). */
+long syscall_test_sysret_flags(struct trap_frame *tf, uint64_t bits, uint64_t which)
+{
+	if ((bits & ~RFLAGS_VM) || which > 1)
+		return -EINVAL;
+	uint64_t user = tf->rflags, kernel = read_rflags();
+
+	tf->rflags |= bits;
+	return (long)(which ? user : kernel);
+}
+
 long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 {
 	(void)b;

@@ -17,3 +17,5 @@ struct trap_frame;
 /* A fatal user fault of the current thread: divert it as SYST_FAULT_CATCH
  * asked (arch/entry.h entry_ops.fault_catch has the contract). */
 bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2);
+/* SYST_SYSRET_FLAGS, the one hook that changes its own call's return. */
+long syscall_test_sysret_flags(struct trap_frame *tf, uint64_t bits, uint64_t which);

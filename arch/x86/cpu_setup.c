@@ -31,8 +31,14 @@
 #define PAT_VALUE 0x0007050600070106ull
 
 /* SFMASK: RFLAGS bits cleared on SYSCALL: IF (interrupts stay off until the
- * entry code is on the kernel stack), DF, TF, AC (SMAP closed), NT. */
-#define SFMASK_VALUE (RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | (1ul << 14))
+ * entry code is on the kernel stack), DF, TF, AC (SMAP closed), NT; and
+ * IOPL and VM, which no CPU enters with from 64-bit user mode but QEMU TCG
+ * does (its SYSRET loads VM from R11, its lazily computed flags have put
+ * garbage in RFLAGS): with VM set in the kernel, QEMU turns every CLI and
+ * STI into a #GP and that #GP into a double fault (regression
+ * syscall_entry_clears_vm, user/utest/t_entry.c). */
+#define SFMASK_VALUE \
+	(RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT | RFLAGS_IOPL | RFLAGS_VM)
 
 extern const char syscall_entry[], syscall_entry_pti[];
 

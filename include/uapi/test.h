@@ -105,6 +105,12 @@
                                * exactly left are free (-1: gives all back)
                                * -> the frames it holds after; -EBUSY while
                                * another squeeze runs (exhaustion_sweep) */
+#define SYST_SYSRET_FLAGS  32 /* (bits: 0 or RFLAGS.VM, 1 << 17; which): bits
+                               * ORed into the RFLAGS this call returns to user
+                               * with (SYSRET loads R11: a CPU clears VM, QEMU
+                               * TCG loads it) -> which 0: the kernel's RFLAGS
+                               * in this call (PUSHF), 1: the user's, as
+                               * SYSCALL saved them (syscall_entry_clears_vm) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

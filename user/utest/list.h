@@ -48,6 +48,7 @@
 	X(user_int1_int3_into)       \
 	X(user_gsbase_kernel_half)   \
 	X(syscall_return_noncanonical) \
+	X(syscall_entry_clears_vm)   \
 	X(iret_to_noncanonical_rip)  \
 	X(ldtr_left_by_firmware)     \
 	X(mm_invariants)             \

@@ -26,11 +26,14 @@
  *                           space returns to 0x800000000000: IRETQ there
  *                           faults in ring 0 with the user's GS base live;
  *                           the kernel must kill the process first.
+ *   syscall_entry_clears_vm RFLAGS.VM or IOPL in user mode (states QEMU TCG
+ *                           reaches, below) must not reach the kernel.
  */
 #include "user/utest/utest.h"
 #include "user/lib/syscall.h"
 #include "include/uapi/test.h"
 #include "include/uapi/membarrier_cmds.h"
+#include "include/uapi/errno.h"
 
 #define KILLED_BY(vec) (128 + (vec))
 #define V_DB	       1
@@ -534,4 +537,52 @@ void t_ldtr_left_by_firmware(const char *arg)
 	if (!T_EQ(lar, 4))
 		ut_note("LAR of an LDT selector ended with %d (1: visible, 137: hung and killed)",
 			lar);
+}
+
+/*
+ * Regression syscall_entry_clears_vm: an emulator's state, not a CPU's, but
+ * one a user could make the kernel panic with. QEMU TCG's SYSRET loads
+ * RFLAGS.VM from R11 (a CPU clears it: R11 AND 3C7FD7H), its SYSCALL keeps
+ * in the kernel every RFLAGS bit that SFMASK does not clear, and its
+ * lazily computed flags have put garbage bits into the RFLAGS an exception
+ * or a SYSCALL saves (RFLAGS 0x5a5e065a, VM among them, in a CPU-fuzzer
+ * soak's double fault). With VM set in the kernel every PUSHF, POPF, CLI
+ * and STI is a #GP (QEMU applies the virtual-8086 rule: IOPL below 3), and an
+ * interrupt or exception at the same privilege is one too (QEMU's
+ * do_interrupt64), so a fault there became a double fault. The kernel's
+ * SFMASK now clears VM and IOPL with the rest.
+ *
+ * Each round the hook plants VM in the RFLAGS its SYSRET loads (what the
+ * garbage would), and the next system call reports the RFLAGS it was
+ * entered with and the kernel's own. Under QEMU the user comes in with VM
+ * set ("entered with VM" counts it, so the row shows the path was taken);
+ * on a CPU or under Bochs never. The kernel must never run with VM or IOPL.
+ * vm_rounds=N (default 200).
+ */
+void t_syscall_entry_clears_vm(const char *arg)
+{
+	const uint64_t vm = 1ull << 17, iopl = 3ull << 12;
+	uint64_t rounds = ut_param(arg, "vm_rounds", 200), entered = 0, ran = 0;
+
+	for (uint64_t i = 0; i < rounds; i++) {
+		/* Planted, then the next call's entry RFLAGS; planted, then
+		 * the next call's own. */
+		long p1 = sys_test(SYST_SYSRET_FLAGS, (long)vm, 0, 0);
+		long user = sys_test(SYST_SYSRET_FLAGS, 0, 1, 0);
+		long p2 = sys_test(SYST_SYSRET_FLAGS, (long)vm, 0, 0);
+
+		uint64_t kernel = (uint64_t)sys_test(SYST_SYSRET_FLAGS, 0, 0, 0);
+		if (!T_EXPECT(p1 >= 0 && user >= 0 && p2 >= 0))
+			break;
+		entered += ((uint64_t)user & vm) != 0;
+		if (kernel & (vm | iopl)) {
+			if (ran++ == 0)
+				ut_note("round %lu: the kernel ran with RFLAGS %#lx", i, kernel);
+		}
+	}
+	T_EQ(sys_test(SYST_SYSRET_FLAGS, 1, 0, 0), -EINVAL); /* VM only */
+	T_EQ(sys_test(SYST_SYSRET_FLAGS, 0, 2, 0), -EINVAL);
+	ut_note("%lu rounds: %lu entered with VM, the kernel ran with VM or IOPL %lu times", rounds,
+		entered, ran);
+	T_EQ(ran, 0);
 }

@@ -8,10 +8,13 @@
 
 #include "lib/compiler.h"
 
-#define RFLAGS_IF (1ul << 9)
-#define RFLAGS_AC (1ul << 18)
-#define RFLAGS_DF (1ul << 10)
-#define RFLAGS_TF (1ul << 8)
+#define RFLAGS_IF   (1ul << 9)
+#define RFLAGS_AC   (1ul << 18)
+#define RFLAGS_DF   (1ul << 10)
+#define RFLAGS_TF   (1ul << 8)
+#define RFLAGS_IOPL (3ul << 12)
+#define RFLAGS_NT   (1ul << 14)
+#define RFLAGS_VM   (1ul << 17)
 
 static inline void cpu_relax(void)
 {
