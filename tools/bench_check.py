@@ -170,12 +170,7 @@ def main():
         sys.exit(__doc__)
     with open(sys.argv[1], errors="replace") as f:
         res = check(f.read(), require_all=True)
-    bad = 0
-    for name, ok, detail in res:
-        print("%s %s%s" % ("ok    " if ok else "FAIL  ", name, "" if ok else ": " + detail))
-        bad += not ok
-    print("%d passed, %d failed" % (len(res) - bad, bad))
-    sys.exit(1 if bad else 0)
+    sys.exit(benchlib.print_checks(res))
 
 
 if __name__ == "__main__":

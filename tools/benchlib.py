@@ -69,3 +69,14 @@ def spread(r):
     if not r.get("median"):
         return "-"
     return "%+.0f/%+.0f%%" % ((r["p10"] / r["median"] - 1) * 100, (r["p90"] / r["median"] - 1) * 100)
+
+
+def print_checks(res):
+    """Prints (name, ok, detail) results, one line each and a closing
+    'N passed, N failed'; returns the exit status (1 if any failed)."""
+    bad = 0
+    for name, ok, detail in res:
+        print("%s %s%s" % ("ok    " if ok else "FAIL  ", name, "" if ok else ": " + detail))
+        bad += not ok
+    print("%d passed, %d failed" % (len(res) - bad, bad))
+    return 1 if bad else 0

@@ -200,12 +200,7 @@ def main():
     with open(args.data) as f:
         data = f.read()
     res = check(log, data, args.pti, load_baseline(args.baseline))
-    bad = 0
-    for name, ok, detail in res:
-        print("%s %s%s" % ("ok    " if ok else "FAIL  ", name, "" if ok else ": " + detail))
-        bad += not ok
-    print("%d passed, %d failed" % (len(res) - bad, bad))
-    sys.exit(1 if bad else 0)
+    sys.exit(benchlib.print_checks(res))
 
 
 if __name__ == "__main__":
