@@ -398,9 +398,7 @@ static long sys_tsc_khz(struct trap_frame *tf)
 
 static long sys_test(struct trap_frame *tf)
 {
-	if (ARG0 == SYST_SYSRET_FLAGS)
-		return syscall_test_sysret_flags(tf, ARG1, ARG2);
-	return syscall_test(ARG0, ARG1, ARG2, ARG3, ARG4);
+	return syscall_test(tf, ARG0, ARG1, ARG2, ARG3, ARG4);
 }
 
 static long sys_pasid_bind(struct trap_frame *tf)

@@ -143,7 +143,7 @@ static long squeeze(int64_t left)
  * QEMU TCG's SYSRET would take from a garbage R11 (syscall_entry_clears_vm).
  * VM only: a CPU's SYSRET clears it (R11 AND 3C7FD7H), so nothing changes
  * on hardware (IOPL, which SYSRET does load, would). */
-long syscall_test_sysret_flags(struct trap_frame *tf, uint64_t bits, uint64_t which)
+static long sysret_flags(struct trap_frame *tf, uint64_t bits, uint64_t which)
 {
 	if ((bits & ~RFLAGS_VM) || which > 1)
 		return -EINVAL;
@@ -153,9 +153,9 @@ long syscall_test_sysret_flags(struct trap_frame *tf, uint64_t bits, uint64_t wh
 	return (long)(which ? user : kernel);
 }
 
-long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
+long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, uint64_t c,
+		  uint64_t res)
 {
-	(void)b;
 	(void)c;
 	if (hook_needs_hwres(op)) {
 		long err = hwres_check(res);
@@ -336,6 +336,8 @@ long syscall_test(uint64_t op, uint64_t a, uint64_t b, uint64_t c, uint64_t res)
 		return fault_catch_arm(a, b, c);
 	case SYST_KILL_THREAD:
 		return proc_kill_thread((uint32_t)a);
+	case SYST_SYSRET_FLAGS:
+		return sysret_flags(tf, a, b);
 	case SYST_TASK_CPU: {
 		struct task *t = task_by_tid((uint32_t)a);
 
