@@ -169,7 +169,7 @@ static inline struct hslot *slot_of(struct proc *p, uint64_t h)
 	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
 
 	assert_held(&p->lock);
-	if (h > 0x7fffffffull || idx >= PROC_MAX_HANDLES)
+	if (!handle_in_range(h))
 		return NULL;
 	struct hslot *s = &p->handles[idx];
 

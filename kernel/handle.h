@@ -47,6 +47,23 @@ struct hslot {
 
 #define PROC_MAX_HANDLES 64
 _Static_assert(PROC_MAX_HANDLES <= HANDLE_SLOT_MASK + 1, "slot index bits");
+_Static_assert((PROC_MAX_HANDLES & (PROC_MAX_HANDLES - 1)) == 0, "handle_in_range: a power of two");
+
+/*
+ * Can h name a slot: no bit above bit 30 (handles are positive ints), and
+ * a slot index (its low HANDLE_SLOT_BITS) below PROC_MAX_HANDLES. One
+ * TEST: the mask has bits 63..31 and the index bits at and above
+ * PROC_MAX_HANDLES, and as an immediate it is a sign-extended 32-bit value
+ * (0x800000c0). Written as the two compares, GCC emits four instructions.
+ */
+#define HANDLE_BAD_BITS (~0x7fffffffull | (HANDLE_SLOT_MASK & ~(uint64_t)(PROC_MAX_HANDLES - 1)))
+_Static_assert((int64_t)HANDLE_BAD_BITS == (int64_t)(int32_t)HANDLE_BAD_BITS,
+	       "HANDLE_BAD_BITS fits a sign-extended 32-bit immediate");
+
+static __always_inline bool handle_in_range(uint64_t h)
+{
+	return !(h & HANDLE_BAD_BITS);
+}
 
 void kobj_register(unsigned type, const struct kobj_ops *ops);
 /* A new object: one reference, the caller's. */
@@ -93,7 +110,7 @@ static __always_inline struct hslot *handle_slot_live(struct hslot *table, uint6
 {
 	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
 
-	if (unlikely(h > 0x7fffffffull || idx >= PROC_MAX_HANDLES))
+	if (unlikely(!handle_in_range(h)))
 		return NULL;
 	struct hslot *s = &table[idx];
 

@@ -653,8 +653,7 @@ int ipc_set_fastpath(bool on)
 /* The preconditions on us alone: switch on, no handles left over, no hook. */
 static __always_inline bool fused_allowed(const struct task *me)
 {
-	return likely(READ_ONCE(ipcfast)) && !me->ipc_xfer_out.mask &&
-	       !(me->test_ipc_delay_us | me->test_ipc_block_delay_us);
+	return likely(READ_ONCE(ipcfast)) && !me->ipc_xfer_out.mask && !me->test_ipc_hooks;
 }
 
 /*
@@ -667,44 +666,46 @@ static __noinline long sys_call_xfer(struct trap_frame *tf);
 static __noinline long sys_reply_recv_xfer(struct trap_frame *tf);
 
 /*
- * The endpoint h names, with its reference, for a call (R_SEND) or a
- * reply_recv (R_RECV). With handles (xfer): looked up once for R_GRANT
- * too, then the words read from the frame into our ipc_msg and the
- * handles they name taken (xfer_take(), as xfer_collect() would). NULL if
- * that failed: then *r is the system call's result, from the general path
- * run from the start (nothing changed yet), from the copy with handles,
- * or the error the collect ends the call with.
+ * The endpoint h names, with its reference (in *epp), for a call (R_SEND)
+ * or a reply_recv (R_RECV). With handles (xfer): looked up once for
+ * R_GRANT too, then the words read from the frame into our ipc_msg and
+ * the handles they name taken (xfer_take(), as xfer_collect() would).
+ * False if that failed: then *r is the system call's result, from the
+ * general path run from the start (nothing changed yet), from the copy
+ * with handles, or the error the collect ends the call with. (A bool and
+ * tests of the lookup's error, not of the pointer: the error is a
+ * constant 0 on the success path, the pointer a load the compiler would
+ * test again, two instructions a call.)
  */
-static __always_inline struct endpoint *fused_lookup(struct trap_frame *tf, struct task *me,
-						     uint64_t h, bool call, bool xfer, long *r)
+static __always_inline bool fused_lookup(struct trap_frame *tf, struct task *me, uint64_t h,
+					 bool call, bool xfer, struct endpoint **epp, long *r)
 {
 	uint32_t need = call ? R_SEND : R_RECV;
-	struct endpoint *ep;
 
 	if (!xfer) {
 		/* Fails with IPC_HANDLES set. On a miss h is re-read from the
 		 * frame: kept in a register, it costs one instruction a lookup. */
-		ep = ep_get(h, need, r);
-		if (likely(ep))
-			return ep;
+		*epp = ep_get(h, need, r);
+		if (likely(!*r))
+			return true;
 		if (h & IPC_HANDLES)
 			*r = call ? sys_call_xfer(tf) : sys_reply_recv_xfer(tf);
 		else
 			*r = sys_general(tf, call, false, tf->rdi);
-		return NULL;
+		return false;
 	}
-	ep = ep_get(h, need | R_GRANT, r);
-	if (unlikely(!ep)) {
+	*epp = ep_get(h, need | R_GRANT, r);
+	if (unlikely(*r)) {
 		*r = sys_general(tf, call, false, tf->rdi);
-		return NULL;
+		return false;
 	}
 	syscall_msg_in(tf, &me->ipc_msg);
 	*r = xfer_take(me, tf->r9, &me->ipc_msg);
 	if (unlikely(*r)) {
-		ep_put(ep);
-		return NULL;
+		ep_put(*epp);
+		return false;
 	}
-	return ep;
+	return true;
 }
 
 static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
@@ -717,8 +718,7 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 	/* With handles: the plain copy, our only caller, has tested us. */
 	if (!xfer && unlikely(!fused_allowed(me)))
 		return sys_general(tf, true, false, tf->rdi);
-	ep = fused_lookup(tf, me, h, true, xfer, &r);
-	if (unlikely(!ep))
+	if (unlikely(!fused_lookup(tf, me, h, true, xfer, &ep, &r)))
 		return r;
 	irq_disable();
 	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
@@ -780,8 +780,7 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 	/* With handles: the plain copy, our only caller, has tested both. */
 	if (!xfer && unlikely(!fused_allowed(me) || !caller))
 		return sys_general(tf, false, false, tf->rdi);
-	ep = fused_lookup(tf, me, h, false, xfer, &r);
-	if (unlikely(!ep))
+	if (unlikely(!fused_lookup(tf, me, h, false, xfer, &ep, &r)))
 		return r;
 	irq_disable();
 	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */

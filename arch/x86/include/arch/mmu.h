@@ -84,13 +84,13 @@ static __always_inline void arch_write_cr3(uint64_t logical)
 }
 
 /* The same write with the hardware value already computed (hw ==
- * cr3_hw_value(logical)) and the checker known to be off: mm/switch_mm.h's
- * inline switch, counted as arch_write_cr3(). */
-static __always_inline void arch_write_cr3_hw(uint64_t logical, uint64_t hw)
+ * cr3_hw_value(logical)), the checker known to be off and the logical
+ * value known to carry CR3_NOFLUSH (a PCID slot's cached kernel CR3):
+ * mm/switch_mm.h's inline switch, counted as arch_write_cr3() counts it. */
+static __always_inline void arch_write_cr3_hw_noflush(uint64_t hw)
 {
 	this_cpu_inc(counters[CNT_CR3_WRITE]);
-	if (logical & CR3_NOFLUSH)
-		this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
+	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
 	__asm__ __volatile__("mov %0, %%cr3" ::"r"(hw) : "memory");
 }
 
