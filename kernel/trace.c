@@ -110,7 +110,7 @@ static void ctl_start(void)
 	}
 	/* Release: the new starts are stored before recording resumes, so a
 	 * writer that sees the flag counts drops against them. Pairs with the
-	 * plain READ_ONCE of the flag in trace_active() (lib/trace.h): TSO
+	 * plain read of the flag in trace_active() (lib/trace.h): TSO
 	 * keeps trace_log()'s later load of start after it, and the count is
 	 * documented as approximate. */
 	__atomic_store_n(&trace_recording, true, __ATOMIC_RELEASE);

@@ -21,9 +21,14 @@ extern bool trace_recording;
 
 void trace_log(enum trace_type type, uint32_t a, uint64_t b);
 
+/* A plain read, which the compiler tests in memory (CMPB: a context switch
+ * has two of these hooks; READ_ONCE's volatile load costs a MOVZBL more).
+ * It is read once per hook, and a call to trace_log() after it keeps the
+ * compiler from moving it later (kernel/trace.c's release store pairs with
+ * it as with any load: TSO). */
 static __always_inline bool trace_active(void)
 {
-	return unlikely(READ_ONCE(trace_recording));
+	return unlikely(trace_recording);
 }
 
 static __always_inline void trace(enum trace_type type, uint32_t a, uint64_t b)
