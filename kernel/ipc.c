@@ -446,13 +446,17 @@ static __always_inline void wait_done(struct task *me, struct endpoint *ep)
  * the call's result; when it is >= 0 the message is in me->ipc_msg. */
 
 /* A call's: woken by the reply, by teardown (status < 0) or because we
- * were killed while queued or waiting for the reply. */
-static __always_inline long call_woken(struct task *me, struct endpoint *ep)
+ * were killed while queued or waiting for the reply. handed: we gave the
+ * message to a receiver ourselves before we blocked (the fused path), so
+ * our out-block is empty (xfer_pass() emptied it, or it carried nothing)
+ * and only we fill it: there is nothing undelivered to release. */
+static __always_inline long call_woken(struct task *me, struct endpoint *ep, bool handed)
 {
 	if (me->ipc_state == IPC_REPLY)
 		me->ipc_status = -EINTR; /* killed: the late reply finds us gone */
 	wait_done(me, ep);
-	xfer_undelivered(me); /* still ours: nobody took the message */
+	if (!handed)
+		xfer_undelivered(me); /* still ours: nobody took the message */
 	return xfer_arrived(me, &me->ipc_msg, me->ipc_status);
 }
 
@@ -528,7 +532,7 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 		list_add_tail(&ep->callers, &me->ipc_link);
 		sched_block(&ep->lock);
 	}
-	r = call_woken(me, ep);
+	r = call_woken(me, ep, false);
 	if (r >= 0 && msg != &me->ipc_msg)
 		*msg = me->ipc_msg;
 	ep_put(ep);
@@ -752,7 +756,7 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 	this_cpu_inc(counters[CNT_IPC_FUSED]);
 	sched_direct_switch(r2, &ep->lock, (void *)ipc_sys_call);
 	irq_enable();
-	r = call_woken(me, ep); /* ipc_call()'s tail */
+	r = call_woken(me, ep, true); /* ipc_call()'s tail */
 	if (r >= 0)
 		syscall_msg_out(tf, &me->ipc_msg);
 	ep_put(ep);
