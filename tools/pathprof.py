@@ -5,6 +5,8 @@ instructions go, per function and per category.
   pathprof.py OP[,OP...] [--switches "pti=off ..."] [--batches N] [--top N]
              [--json FILE] [--keep DIR]
   pathprof.py --data FILE --log LOG [OP...]      (no boot: a saved run)
+  --listing: also every kernel instruction executed, per operation, with
+  its source line
 
 OP takes the suite's bench= syntax (`ipc_*`). The kernel boots once under
 the profiling Bochs (one CPU, tools/bochs/build.sh with the ukprof
@@ -280,14 +282,40 @@ class Symbols:
         done()
         return res
 
-    def insn_starts(self):
-        """Addresses where objdump decodes an instruction (cached)."""
+    def disassembly(self):
+        """{address: instruction text} as objdump decodes it (cached)."""
         if self._starts is None:
             out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", self.elf],
                                  capture_output=True, text=True, check=True).stdout
-            self._starts = {int(m.group(1), 16)
-                            for m in re.finditer(r"^\s*([0-9a-f]+):\t", out, re.M)}
+            self._starts = {int(m.group(1), 16): m.group(2).strip()
+                            for m in re.finditer(r"^\s*([0-9a-f]+):\t(.*)$", out, re.M)}
         return self._starts
+
+    def insn_starts(self):
+        """Addresses where objdump decodes an instruction (cached)."""
+        return self.disassembly()
+
+    def source_lines(self, addrs):
+        """{addr: (function, "file:line")}: the innermost inlined function
+        and the source line of each address (addr2line -i, first entry)."""
+        addrs = sorted(set(addrs))
+        if not addrs:
+            return {}
+        out = subprocess.run(["addr2line", "-a", "-f", "-i", "-e", self.elf],
+                             input="".join("%#x\n" % a for a in addrs),
+                             capture_output=True, text=True, check=True).stdout
+        res, cur, lines = {}, None, []
+        for line in out.splitlines() + ["0x0"]:
+            if line.startswith("0x"):
+                if cur is not None and len(lines) >= 2:
+                    src = lines[1].split(" (discriminator")[0]
+                    path, _, num = src.rpartition(":")
+                    r = os.path.relpath(os.path.normpath(path), ROOT) if path else "??"
+                    res[cur] = (lines[0], "%s:%s" % (path if r.startswith("..") else r, num))
+                cur, lines = int(line, 16), []
+            else:
+                lines.append(line.strip())
+        return res
 
 
 class Attributor:
@@ -424,6 +452,38 @@ def fmt_report(p, top=40):
     return "\n".join(lines)
 
 
+def fmt_listing(name, data, attr):
+    """Every kernel instruction the operation executed, per operation, in
+    address order under the symbol it sits in: the count, the instruction,
+    and the innermost inlined function with its source line. What a change
+    to a fast path is read against, one instruction at a time."""
+    ops = sum(b["ops"] for b in data["batches"] if b["kept"])
+    if not ops:
+        return "listing: %s: no operation in a kept batch" % name
+    sites = {}
+    for (rip, _), n in data["sites"].items():
+        if rip >= KERNEL_HALF:
+            sites[rip] = sites.get(rip, 0) + n
+    text = attr.kernel.disassembly()
+    src = attr.kernel.source_lines(sites)
+    groups = {}
+    for rip in sites:
+        hit = attr.kernel.lookup(rip)
+        groups.setdefault(hit[0] if hit else "[kernel]", []).append(rip)
+    order = sorted(groups, key=lambda g: -sum(sites[r] for r in groups[g]))
+    lines = ["listing: %s (kernel instructions per operation, %d operations)" % (name, ops)]
+    for g in order:
+        lines.append("")
+        lines.append("== %s  %.1f" % (g, sum(sites[r] for r in groups[g]) / ops))
+        for rip in sorted(groups[g]):
+            fn, where = src.get(rip, ("??", "??"))
+            lines.append("%7.2f  %x  %-44s %s %s" % (sites[rip] / ops, rip, text.get(rip, "?"),
+                                                     fn, where))
+    lines.append("")
+    lines.append("kernel total %.1f" % (sum(sites.values()) / ops))
+    return "\n".join(lines)
+
+
 def diff_functions(base, new, limit=15, minimum=0.5):
     """Lines naming the functions whose instructions per operation moved
     most between two profiles' "functions" maps."""
@@ -496,6 +556,9 @@ def main():
     ap.add_argument("--symbols", action="store_true",
                     help="kernel instructions count for the symbol they sit in, not for the "
                          "innermost inlined function")
+    ap.add_argument("--listing", action="store_true",
+                    help="also list every kernel instruction executed, per operation, with "
+                         "its source line")
     args = ap.parse_args()
     if args.data:
         with open(args.data) as f:
@@ -518,12 +581,17 @@ def main():
         want = None
         if not res.passed:
             print(runner_tail(log))
-    got = profiles(log, data, attr=Attributor(inline=not args.symbols), want=want)
+    attr = Attributor(inline=not args.symbols)
+    got = profiles(log, data, attr=attr, want=want)
     if not got:
         sys.exit("profile: no profile recorded (is the profiling Bochs the one booted?)")
+    raw = parse_data(data)
     for name, p in got:
         print()
         print(fmt_report(p, args.top))
+        if args.listing:
+            print()
+            print(fmt_listing(name, raw[name], attr))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(got), f, indent=1, sort_keys=True)

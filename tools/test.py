@@ -105,6 +105,10 @@ def host_scripts(t):
     # The Linux comparison's parser and table (make compare-linux).
     tap_script(t, "host", "compare_linux", "host/compare_linux/",
                [os.path.join("tests", "test_compare_linux.py"), "--tap"])
+    # The profiler's instruction listing, on real addresses of the built
+    # kernel (make profile PROFILE_ARGS=--listing).
+    tap_script(t, "host", "pathprof", "host/pathprof/",
+               [os.path.join("tests", "test_pathprof.py")])
 
 
 def spin_models(t):
