@@ -9,6 +9,7 @@
 	X(syscall_basics)            \
 	X(boot_report_via_kinfo)     \
 	X(bad_syscall_args)          \
+	X(handle_bits_out_of_range)  \
 	X(malformed_elf_refused)     \
 	X(exit_and_wait_codes)       \
 	X(thread_join_codes)         \

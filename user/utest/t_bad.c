@@ -126,3 +126,35 @@ void t_bad_syscall_args(const char *arg)
 	/* Still alive, and the kernel still answers. */
 	T_EXPECT(getpid() > 0);
 }
+
+/*
+ * A live handle with bits set outside what a handle can hold: above bit
+ * 30 (handles are positive ints; the kernel takes 64 bits from RDI), or
+ * a slot index at or above the table's 64 slots with the generation bits
+ * of the live handle kept. Each names nothing: -EBADF from a lookup
+ * (reply_recv: a live endpoint with nobody to reply to says -EINVAL
+ * instead, and does not block) and from close, which would otherwise
+ * close the live handle. One TEST of a mask does this check in the
+ * kernel (handle_in_range(), kernel/handle.h).
+ */
+void t_handle_bits_out_of_range(const char *arg)
+{
+	(void)arg;
+	int h = ep_create();
+
+	T_EXPECT(h >= 0);
+	uint64_t live = (uint64_t)h, gen = live & ~0xffull, idx = live & 0xff;
+	const uint64_t bad[] = {
+		gen | (idx + 64),    gen | (idx + 128),	  gen | (idx + 192),   live | (1ull << 31),
+		live | (1ull << 32), live | (1ull << 40), live | (1ull << 61), live | (1ull << 63),
+	};
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		T_EQ(syscall2(SYS_IPC_REPLY_RECV, bad[i], 0), -EBADF_);
+		T_EQ(syscall1(SYS_HANDLE_CLOSE, bad[i]), -EBADF_);
+	}
+	/* Bit 62 is IPC_HANDLES (a message with handles), not part of h. */
+	T_EQ(syscall2(SYS_IPC_REPLY_RECV, live, 0), -EINVAL_);
+	T_EQ(syscall1(SYS_HANDLE_CLOSE, live), 0);
+	T_EQ(syscall1(SYS_HANDLE_CLOSE, live), -EBADF_);
+}
