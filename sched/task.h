@@ -127,13 +127,15 @@ struct task {
 	uint32_t pasid;		/* pasid=xstate: this thread's copy (kernel/pasid.c) */
 	uint64_t sync_core_gen; /* kernel/membarrier.c: serialized up to */
 
+	/* SYST_IPC_SWITCH_DELAY (next ipc_call only) and SYST_IPC_BLOCK_DELAY
+	 * (next hand_over only); test_ipc_hooks non-zero: either is armed,
+	 * one test for the IPC fast path (kernel/ipc.c fused_allowed). */
 	union {
 		struct {
-			uint32_t test_ipc_delay_us; /* SYST_IPC_SWITCH_DELAY: next ipc_call only */
-			uint32_t
-				test_ipc_block_delay_us; /* SYST_IPC_BLOCK_DELAY: next hand_over only */
+			uint32_t test_ipc_delay_us;
+			uint32_t test_ipc_block_delay_us;
 		};
-		uint64_t test_ipc_hooks; /* non-zero: either is armed (one test) */
+		uint64_t test_ipc_hooks;
 	};
 	uint32_t test_switch_delay_us; /* SYST_SWITCH_OUT_DELAY (with TF_SWITCH_DELAY) */
 	/* SYST_FAULT_CATCH: where a fatal user fault of this thread is
