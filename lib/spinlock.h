@@ -91,10 +91,19 @@ static __always_inline void spin_lock_raw_at(struct spinlock *l, uintptr_t pc)
 		if (!spin_tas_try(l, __atomic_load_n(&l->head, __ATOMIC_ACQUIRE)))
 			spin_lock_wait(l, SPIN_NO_TICKET);
 	} else {
-		/* Take a ticket (LOCK XADD), then wait for head to reach it;
-		 * the acquire load pairs with the release in spin_unlock_raw(). */
-		uint16_t ticket = __atomic_fetch_add(&l->tail, 1, __ATOMIC_ACQUIRE);
+		/* Take a ticket: LOCK XADD, as __atomic_fetch_add(&l->tail, 1,
+		 * ACQUIRE) emits it, but with the tail as a memory operand (GCC
+		 * computed &l->tail once for both branches and kept it in a
+		 * stack slot: three instructions a lock on the IPC path). A
+		 * locked instruction is a full barrier, "memory" a compiler one. */
+		uint16_t ticket = 1;
 
+		__asm__ __volatile__("lock xaddw %0, %1"
+				     : "+r"(ticket), "+m"(l->tail)
+				     :
+				     : "memory");
+		/* Then wait for head to reach it. Acquire: pairs with the
+		 * release in spin_unlock_raw(). */
 		if (__atomic_load_n(&l->head, __ATOMIC_ACQUIRE) != ticket)
 			spin_lock_wait(l, ticket);
 	}
