@@ -22,9 +22,10 @@
  *
  * Memory ordering: the ticket XADD and the test-and-set CAS are LOCKed (full
  * barriers); acquiring completes with an acquire load of head that sees the
- * previous holder's release store of head + 1. On x86 (TSO) these compile to
- * plain loads/stores plus the one locked instruction, and they pair: every
- * store inside a critical section is visible to the next holder.
+ * previous holder's release store of head + 1 (an ADDW to memory without
+ * LOCK: only the holder writes head). On x86 (TSO) these compile to plain
+ * loads/stores plus the one locked instruction, and they pair: every store
+ * inside a critical section is visible to the next holder.
  *
  * While spinning, the CPU records what it waits for (lock_spinning_on, and
  * lock_spin_ticket, SPIN_NO_TICKET in test-and-set mode) and since when,
