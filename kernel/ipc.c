@@ -754,7 +754,7 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 	me->ipc_state = IPC_REPLY;
 	this_cpu_inc(counters[CNT_IPC_FASTPATH]);
 	this_cpu_inc(counters[CNT_IPC_FUSED]);
-	sched_direct_switch(r2, &ep->lock, (void *)ipc_sys_call);
+	sched_direct_switch(me, r2, &ep->lock, (void *)ipc_sys_call);
 	irq_enable();
 	r = call_woken(me, ep, true); /* ipc_call()'s tail */
 	if (r >= 0)
@@ -813,7 +813,7 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 	list_add_tail(&ep->receivers, &me->ipc_link);
 	this_cpu_inc(counters[CNT_IPC_FASTPATH]);
 	this_cpu_inc(counters[CNT_IPC_FUSED]);
-	sched_direct_switch(caller, &ep->lock, (void *)ipc_sys_reply_recv);
+	sched_direct_switch(me, caller, &ep->lock, (void *)ipc_sys_reply_recv);
 	irq_enable();
 	task_put(caller);
 	r = recv_woken(me, ep); /* ipc_reply_recv()'s tail */

@@ -48,8 +48,9 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	    s->kgen < kflush_generation())
 		return false;
 	this_cpu_inc(counters[CNT_ASID_HIT]);
-	if (ts->cur != slot)
-		ts->prev = ts->cur;
+	/* The general path's "if (cur != slot) prev = cur": when cur == slot
+	 * it is also prev (slot came from prev), so the store is the same. */
+	ts->prev = ts->cur;
 	ts->cur = slot;
 	this_cpu_write(kgen_seen, s->kgen);
 	this_cpu_write(shared.loaded_mm, next);

@@ -67,13 +67,13 @@ static __always_inline void direct_switch_commit(struct rq *rq, struct task *me,
  * kill meanwhile, or blocked on another CPU's queue, or a kill of ours) is
  * the general function's, which re-checks everything under both run-queue
  * locks and falls back to a wake and a block; it is given held as
- * spin_lock() would have left it.
+ * spin_lock() would have left it. me is current_task(), which the caller
+ * has read already (a per-CPU read is not reused across inline code).
  */
-static __always_inline void sched_direct_switch(struct task *next, struct spinlock *held_raw,
-						void *wchan)
+static __always_inline void sched_direct_switch(struct task *me, struct task *next,
+						struct spinlock *held_raw, void *wchan)
 {
 	struct rq *rq = this_rq();
-	struct task *me = current_task();
 
 	spin_lock_raw(&rq->lock);
 	/* Relaxed kill test: ordered by the rq lock, as kill_pending()'s. */
