@@ -369,7 +369,8 @@ static bool pair_banned(const struct cf_env *e, uint8_t a, uint8_t b)
 }
 
 /* Byte patterns QEMU TCG mishandles to the point of crashing or corrupting
- * its own state (the fuzzer found each; none is a kernel matter).
+ * its own state (the fuzzer found each; none is a kernel matter). Banned
+ * anywhere in random code under QEMU, operands included.
  *
  * VEX prefixes (c4, c5): QEMU's decoder passes encodings a CPU rejects
  * with #UD on to translators that assume they were validated, and those
@@ -391,10 +392,27 @@ static bool pair_banned(const struct cf_env *e, uint8_t a, uint8_t b)
  * register number extended by REX.R (even by a REX that legacy prefixes
  * separate from the opcode, which the CPU ignores), and accepts 1 (CS), 6
  * and 7: its own CPU state is corrupted (a triple fault followed). Bochs
- * raises #UD for REX.R. The seg_load class covers these instructions. */
+ * raises #UD for REX.R. The seg_load class covers these instructions.
+ *
+ * INS and OUTS (6c-6f): for their #GP (no I/O permission) QEMU keeps the
+ * lazily computed flags of the last flag-setting instruction under a stale
+ * operation, so the flags it pushes are garbage: a general soak boot
+ * (seed 3853098087, 2026-12-06) pushed RFLAGS 0x50267 for "sbb $0x67,%al;
+ * rep outsb", 0x67 being the SBB's operand. Worse, the garbage can stay:
+ * when the vCPU leaves its execution loop, QEMU folds the computed flags
+ * into its EFLAGS (target/i386/tcg/tcg-cpu.c, x86_cpu_exec_exit), and on
+ * the way back in clears only DF and the six arithmetic flags
+ * (x86_cpu_exec_enter), so any other bit of the garbage is set for the
+ * rest of the boot: in that boot reserved bit 5, in every RFLAGS CPU 5
+ * pushed, loaded into R11 or read with PUSHF from then on (every later
+ * sequence of its worker failed). A garbage VM, IOPL or NT bit would stick
+ * the same way (the general soak's rare double faults had RFLAGS with
+ * VM, NT and IOPL 3 in kernel mode; not shown to be this). The port_io
+ * class runs these instructions first thing after an IRETQ, whose flags
+ * QEMU computes exactly. */
 static bool qemu_aborts(uint8_t b)
 {
-	return b == 0xc4 || b == 0xc5 || b == 0x8e || b == 0x8c;
+	return b == 0xc4 || b == 0xc5 || b == 0x8e || b == 0x8c || (b >= 0x6c && b <= 0x6f);
 }
 
 static uint8_t random_byte(const struct cf_env *e, struct rng *r, struct seq *s)
