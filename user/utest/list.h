@@ -50,6 +50,7 @@
 	X(user_gsbase_kernel_half)   \
 	X(syscall_return_noncanonical) \
 	X(syscall_entry_clears_vm)   \
+	X(outs_gp_pushes_the_flags_it_found) \
 	X(iret_to_noncanonical_rip)  \
 	X(ldtr_left_by_firmware)     \
 	X(mm_invariants)             \
