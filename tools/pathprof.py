@@ -240,46 +240,49 @@ class Symbols:
             i -= 1
         return (best[2], best[3], best[0]) if best else None
 
-    def inline_origins(self, addrs):
-        """{addr: (function, file)}: the innermost function each address
-        belongs to after inlining, from the DWARF line tables (addr2line
-        -i), so that a fused path (kernel/ipc.c's, with the switch, the
-        locks and the exit inline) still shows its parts. The attribution
-        of single instructions is the compiler's: a scheduled instruction
-        may count for its neighbour's line."""
+    def _addr2line(self, addrs):
+        """{addr: [(function, file, line), ...]}: addr2line -i's chain for
+        each address, innermost first, files relative to the tree where
+        they lie in it (one addr2line run for every address)."""
         addrs = sorted(set(addrs))
         if not addrs:
             return {}
         out = subprocess.run(["addr2line", "-a", "-f", "-i", "-e", self.elf],
                              input="".join("%#x\n" % a for a in addrs),
                              capture_output=True, text=True, check=True).stdout
+
+        def split(loc):
+            path, _, num = loc.split(" (discriminator")[0].rpartition(":")
+            r = os.path.relpath(os.path.normpath(path), ROOT) if path else "??"
+            return (path if r.startswith("..") else r), num
+
         res, cur, lines = {}, None, []
-
-        def rel(src):
-            src = src.rsplit(":", 1)[0]
-            r = os.path.relpath(os.path.normpath(src), ROOT)
-            return src if r.startswith("..") else r
-
-        def done():
-            # (function, file) pairs, innermost first; a helper from a
-            # TRANSPARENT file counts for whoever inlined it.
-            chain = [(lines[i], rel(lines[i + 1])) for i in range(0, len(lines) - 1, 2)
-                     if lines[i] != "??"]
-            if cur is None or not chain:
-                return
-            for fn, src in chain:
-                if not any(fnmatch.fnmatchcase(src, g) for g in TRANSPARENT):
-                    res[cur] = (fn, src)
-                    return
-            res[cur] = chain[-1]
-
-        for line in out.splitlines():
+        for line in out.splitlines() + ["0x0"]:
             if line.startswith("0x"):
-                done()
+                if cur is not None:
+                    res[cur] = [(lines[i],) + split(lines[i + 1])
+                                for i in range(0, len(lines) - 1, 2)]
                 cur, lines = int(line, 16), []
             else:
                 lines.append(line.strip())
-        done()
+        return res
+
+    def inline_origins(self, addrs):
+        """{addr: (function, file)}: the innermost function each address
+        belongs to after inlining, from the DWARF line tables (addr2line
+        -i), so that a fused path (kernel/ipc.c's, with the switch, the
+        locks and the exit inline) still shows its parts. The attribution
+        of single instructions is the compiler's: a scheduled instruction
+        may count for its neighbour's line. A helper from a TRANSPARENT
+        file counts for whoever inlined it."""
+        res = {}
+        for addr, chain in self._addr2line(addrs).items():
+            chain = [(fn, src) for fn, src, _ in chain if fn != "??"]
+            if not chain:
+                continue
+            res[addr] = next((c for c in chain
+                              if not any(fnmatch.fnmatchcase(c[1], g) for g in TRANSPARENT)),
+                             chain[-1])
         return res
 
     def disassembly(self):
@@ -298,24 +301,8 @@ class Symbols:
     def source_lines(self, addrs):
         """{addr: (function, "file:line")}: the innermost inlined function
         and the source line of each address (addr2line -i, first entry)."""
-        addrs = sorted(set(addrs))
-        if not addrs:
-            return {}
-        out = subprocess.run(["addr2line", "-a", "-f", "-i", "-e", self.elf],
-                             input="".join("%#x\n" % a for a in addrs),
-                             capture_output=True, text=True, check=True).stdout
-        res, cur, lines = {}, None, []
-        for line in out.splitlines() + ["0x0"]:
-            if line.startswith("0x"):
-                if cur is not None and len(lines) >= 2:
-                    src = lines[1].split(" (discriminator")[0]
-                    path, _, num = src.rpartition(":")
-                    r = os.path.relpath(os.path.normpath(path), ROOT) if path else "??"
-                    res[cur] = (lines[0], "%s:%s" % (path if r.startswith("..") else r, num))
-                cur, lines = int(line, 16), []
-            else:
-                lines.append(line.strip())
-        return res
+        return {addr: (chain[0][0], "%s:%s" % chain[0][1:])
+                for addr, chain in self._addr2line(addrs).items() if chain}
 
 
 class Attributor:
