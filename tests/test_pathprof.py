@@ -12,11 +12,11 @@ import os
 import re
 import subprocess
 import sys
-import traceback
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import pathprof  # noqa: E402
+import taplib  # noqa: E402
 
 ELF = os.path.join(ROOT, "build", "kernel.elf")
 
@@ -75,24 +75,5 @@ def case_no_kept_batch():
     assert out == "listing: fake_op: no operation in a kept batch", out
 
 
-CASES = [(n[5:], f) for n, f in sorted(globals().items()) if n.startswith("case_")]
-
-
-def main():
-    print("TAP version 13\n1..%d" % len(CASES))
-    failed = 0
-    for i, (name, fn) in enumerate(CASES, 1):
-        try:
-            fn()
-            print("ok %d - %s" % (i, name))
-        except Exception:
-            failed += 1
-            print("not ok %d - %s" % (i, name))
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(taplib.run(globals()))

@@ -11,10 +11,10 @@ import json
 import os
 import sys
 import tempfile
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import trace2chrome  # noqa: E402
+import taplib  # noqa: E402
 
 KHZ = 2000000  # 2000 ticks per microsecond
 T0 = 5000000000
@@ -168,24 +168,5 @@ def case_no_dump_fails():
     assert rc == 1 and data is None
 
 
-CASES = [(n[5:], f) for n, f in sorted(globals().items()) if n.startswith("case_")]
-
-
-def main():
-    print("TAP version 13\n1..%d" % len(CASES))
-    failed = 0
-    for i, (name, fn) in enumerate(CASES, 1):
-        try:
-            fn()
-            print("ok %d - %s" % (i, name))
-        except Exception:
-            failed += 1
-            print("not ok %d - %s" % (i, name))
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-    sys.stdout.flush()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(taplib.run(globals()))
