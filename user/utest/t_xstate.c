@@ -145,11 +145,15 @@ static long hold(struct worker *w, enum step s, const void *in, void *out)
 	}
 }
 
+/* Rounds of the five steps each worker runs (xstate_rounds=, 4 unless
+ * given; the Bochs row runs 2: its spins cost a minute of host time). */
+static int worker_rounds = 4;
+
 static void worker_fn(void *arg)
 {
 	struct worker *w = arg;
 
-	for (int round = 0; round < 4; round++) {
+	for (int round = 0; round < worker_rounds; round++) {
 		for (int s = 0; s < NR_STEPS; s++) {
 			fill(w->in, w->bytes, w->id, round * NR_STEPS + s);
 			memset(w->out, 0, w->bytes);
@@ -243,10 +247,10 @@ static void run_bouncer(hold_fn fn, uint32_t bytes, const char *what)
 
 void t_vector_regs_preserved(const char *arg)
 {
-	(void)arg;
 	enum level l = vec_level();
 	uint64_t x0 = counter("xsave"), r0 = counter("xrstor"), s0 = counter("xrstor_skipped");
 
+	worker_rounds = (int)ut_param(arg, "xstate_rounds", 4);
 	calibrate_spin();
 	/* Every level up to the CPU's: each register file on its own. */
 	for (int i = 0; i <= (int)l; i++) {
