@@ -48,6 +48,7 @@
 	X(user_single_step)          \
 	X(user_int1_int3_into)       \
 	X(user_gsbase_kernel_half)   \
+	X(fs_gs_bases_survive_switches) \
 	X(syscall_return_noncanonical) \
 	X(syscall_entry_clears_vm)   \
 	X(outs_gp_pushes_the_flags_it_found) \

@@ -310,6 +310,113 @@ void t_user_gsbase_kernel_half(const char *arg)
 		sent, n, gb.syscalls);
 }
 
+/*
+ * fs_gs_bases_survive_switches: threads with their own FS and GS bases
+ * (every one different, GS never FS) yield, sleep, migrate and call an
+ * echo server that has its own, two threads per CPU; after each step each
+ * reads both bases back (RDFSBASE, RDGSBASE), the server after each
+ * receive. The switch saves the leaving thread's bases and writes the
+ * next one's where they differ (arch/x86/include/arch/switch.h; the GS
+ * base through SWAPGS, RDGSBASE/WRGSBASE, SWAPGS): a save that read the
+ * kernel's GS base, or a write that skipped a differing one, hands a
+ * thread another's base or the kernel's.
+ */
+static struct {
+	int ep;
+	volatile uint64_t wrong, steps, served;
+} fg;
+
+static uint64_t fs_base(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("rdfsbase %0" : "=r"(v));
+	return v;
+}
+
+static void fg_set(uint64_t fs, uint64_t gs)
+{
+	__asm__ __volatile__("wrfsbase %0; wrgsbase %1" ::"r"(fs), "r"(gs) : "memory");
+}
+
+static bool fg_holds(uint64_t fs, uint64_t gs)
+{
+	return fs_base() == fs && gs_base() == gs;
+}
+
+#define FG_FS(id) (0x100000000000ull + (uint64_t)(id)*0x1000)
+#define FG_GS(id) (0x200000000000ull + (uint64_t)(id)*0x1000)
+
+static void fg_server(void *p)
+{
+	uint64_t m[4] = { 0 };
+
+	(void)p;
+	fg_set(FG_FS(99), FG_GS(99));
+	for (ipc_recv(fg.ep, m);;) {
+		if (!fg_holds(FG_FS(99), FG_GS(99)))
+			__atomic_add_fetch(&fg.wrong, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&fg.served, 1, __ATOMIC_RELAXED);
+		ipc_reply_recv(fg.ep, m);
+	}
+}
+
+static void fg_worker(void *p)
+{
+	int id = (int)(intptr_t)p, cpu = id % nr_cpus();
+
+	fg_set(FG_FS(id), FG_GS(id));
+	for (int i = 0; i < 200; i++) {
+		uint64_t m[4] = { (uint64_t)i, 0, 0, 0 };
+
+		switch (i % 4) {
+		case 0:
+			yield();
+			break;
+		case 1:
+			sleep_ns(100000);
+			break;
+		case 2:
+			ipc_call(fg.ep, m);
+			break;
+		default:
+			cpu = (cpu + 1) % nr_cpus();
+			set_affinity(0, cpu);
+		}
+		if (!fg_holds(FG_FS(id), FG_GS(id)))
+			__atomic_add_fetch(&fg.wrong, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&fg.steps, 1, __ATOMIC_RELAXED);
+	}
+}
+
+void t_fs_gs_bases_survive_switches(const char *arg)
+{
+	int n = 2 * nr_cpus(), tids[32];
+
+	(void)arg;
+	if (!ut_cpu_has("fsgsbase")) {
+		ut_note("SKIP: no FSGSBASE (user code cannot set its bases here)");
+		exit(3);
+	}
+	if (n > 32)
+		n = 32;
+	fg.ep = ep_create();
+	T_EXPECT(fg.ep >= 0);
+	thread_create(fg_server, NULL);
+	for (int i = 0; i < n; i++) {
+		tids[i] = thread_create(fg_worker, (void *)(intptr_t)i);
+		set_affinity(tids[i], i % nr_cpus());
+	}
+	for (int i = 0; i < n; i++)
+		thread_join(tids[i], NULL);
+	T_EQ(fg.wrong, 0);
+	T_EQ(fg.steps, 200 * (uint64_t)n);
+	ut_note("%d threads and a server, each with its own FS and GS base: %lu steps "
+		"(yield, sleep, IPC, migrate), %lu calls served, %lu bases wrong",
+		n, fg.steps, fg.served, fg.wrong);
+	exit(ut_failures ? 1 : 0); /* the server never returns */
+}
+
 /* role_last_page_syscall: a SYSCALL whose return address is 0x800000000000. */
 void t_role_last_page_syscall(const char *arg)
 {
