@@ -18,6 +18,21 @@ void arch_switch_init(void);
 /* CR4.FSGSBASE is on (arch_switch_init). */
 extern bool arch_fsgsbase;
 
+/* The user's GS base, which in the kernel sits in KERNEL_GS_BASE, read and
+ * written with CR4.FSGSBASE on and interrupts off (see below). */
+static __always_inline uint64_t rdgsbase_inactive(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("swapgs; rdgsbase %0; swapgs" : "=r"(v));
+	return v;
+}
+
+static __always_inline void wrgsbase_inactive(uint64_t v)
+{
+	__asm__ __volatile__("swapgs; wrgsbase %0; swapgs" ::"r"(v) : "memory");
+}
+
 /*
  * The user state held in registers at a switch from prev to next (either
  * NULL for a kernel thread). Inline: it runs on every context switch.
@@ -28,7 +43,14 @@ extern bool arch_fsgsbase;
  *                    IA32_FS_BASE MSR
  *   GS base          in the kernel the user's value sits in KERNEL_GS_BASE
  *                    (SWAPGS exchanges them at entry and exit), so that MSR
- *                    is what is saved and loaded
+ *                    is what is saved and loaded; with CR4.FSGSBASE by
+ *                    SWAPGS, RDGSBASE/WRGSBASE, SWAPGS (three instructions
+ *                    for the MSR's five, as Linux's __rdgsbase_inactive).
+ *                    Between the two SWAPGS the kernel's GS base is in
+ *                    KERNEL_GS_BASE: nothing there touches per-CPU data,
+ *                    interrupts are off, and the entries that can still
+ *                    come (NMI, #MC, #DB) load their own GS base whatever
+ *                    they find (arch/x86/entry.S paranoid_entry)
  *   kernel stack     the per-CPU copy the SYSCALL entry loads; without PTI
  *                    also TSS.RSP0 (with PTI the CPU enters on the per-CPU
  *                    entry stack and the entry code moves to the copy)
@@ -42,26 +64,32 @@ static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
 	 * kernel thread, those of whichever user task ran last: write next's
 	 * only when they differ from what prev's read-back says is live
 	 * (kernel threads never change either base). */
-	bool fs_live = false, gs_live = false;
+	bool fs_live = false, gs_live = false, fsgs = arch_fsgsbase; /* read once */
 
 	if (pair || prev) {
 		xstate_switch_out(prev);
-		if (arch_fsgsbase)
+		if (fsgs) {
 			__asm__ __volatile__("rdfsbase %0" : "=r"(prev->fs_base));
-		else
+			prev->gs_base = rdgsbase_inactive();
+		} else {
 			prev->fs_base = rdmsr(MSR_FS_BASE);
-		prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+			prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+		}
 		fs_live = (pair || next) && next->fs_base == prev->fs_base;
 		gs_live = (pair || next) && next->gs_base == prev->gs_base;
 	}
 	if (pair || next) {
 		if (fs_live)
 			;
-		else if (arch_fsgsbase)
+		else if (fsgs)
 			__asm__ __volatile__("wrfsbase %0" ::"r"(next->fs_base) : "memory");
 		else
 			wrmsr(MSR_FS_BASE, next->fs_base);
-		if (!gs_live)
+		if (gs_live)
+			;
+		else if (fsgs)
+			wrgsbase_inactive(next->gs_base);
+		else
 			wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
 	}
 	this_cpu_write(cur_arch, next);
