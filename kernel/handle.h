@@ -39,11 +39,21 @@ _Static_assert(sizeof(struct kobj) == sizeof(void *) + KMEM_TYPESAFE_HDR,
 /* One slot of a process's table: 16 bytes. */
 struct hslot {
 	uint32_t seq; /* generation << 1 | live; written under proc->lock */
-	uint16_t rights;
-	uint8_t type;
-	uint8_t pad;
+	union {
+		struct {
+			uint16_t rights;
+			uint8_t type;
+			uint8_t pad;
+		};
+		uint32_t kind; /* the three read as one word: handle_fits() */
+	};
 	struct kobj *obj;
 };
+#define HSLOT_KIND(type, rights) ((uint32_t)(type) << 16 | (rights))
+_Static_assert(offsetof(struct hslot, kind) == offsetof(struct hslot, rights) &&
+		       offsetof(struct hslot, type) == offsetof(struct hslot, rights) + 2,
+	       "kind: rights in bits 0-15, type in 16-23 (little-endian)");
+_Static_assert(R_ALL <= 0xffff, "every right fits the kind word's low half");
 
 #define PROC_MAX_HANDLES 64
 _Static_assert(PROC_MAX_HANDLES <= HANDLE_SLOT_MASK + 1, "slot index bits");
@@ -122,14 +132,13 @@ static __always_inline struct hslot *handle_slot_live(struct hslot *table, uint6
 	return s;
 }
 
-/* A live handle's type and rights against what the caller asks for. */
-static __always_inline long handle_fits(uint32_t t, uint32_t rights, unsigned type, uint32_t need)
+/* A live handle's type and rights (its slot's kind word) against what the
+ * caller asks for: one AND and one compare for both. */
+static __always_inline long handle_fits(uint32_t kind, unsigned type, uint32_t need)
 {
-	if (unlikely(t != type))
-		return -EPROTOTYPE;
-	if (unlikely((rights & need) != need))
-		return -EACCES;
-	return 0;
+	if (likely((kind & HSLOT_KIND(0xff, need)) == HSLOT_KIND(type, need)))
+		return 0;
+	return (kind >> 16 & 0xff) != type ? -EPROTOTYPE : -EACCES;
 }
 
 /*
@@ -147,7 +156,7 @@ static inline long handle_get(struct hslot *table, uint64_t h, unsigned type, ui
 	if (!s)
 		return -EBADF;
 	struct kobj *o = READ_ONCE(s->obj);
-	long err = handle_fits(READ_ONCE(s->type), READ_ONCE(s->rights), type, need);
+	long err = handle_fits(READ_ONCE(s->kind), type, need);
 
 	if (err)
 		return err;
