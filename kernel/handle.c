@@ -103,7 +103,7 @@ long handle_check_current(uint64_t h, unsigned type, uint32_t need)
 
 	if (!s)
 		return -EBADF;
-	uint32_t kind = READ_ONCE(s->kind);
+	uint32_t t = READ_ONCE(s->type), rights = READ_ONCE(s->rights);
 
 	/* Acquire fence: the fields are read before seq is read again (a
 	 * seqlock read; the write side is proc->lock). Pairs with the release
@@ -113,7 +113,7 @@ long handle_check_current(uint64_t h, unsigned type, uint32_t need)
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (READ_ONCE(s->seq) != seq)
 		return -EBADF; /* closed (or reused) under us */
-	return handle_fits(kind, type, need);
+	return handle_fits(t, rights, type, need);
 }
 
 static void handle_new(struct kobj *o, uint32_t rights)

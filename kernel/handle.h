@@ -132,13 +132,27 @@ static __always_inline struct hslot *handle_slot_live(struct hslot *table, uint6
 	return s;
 }
 
-/* A live handle's type and rights (its slot's kind word) against what the
- * caller asks for: one AND and one compare for both. */
-static __always_inline long handle_fits(uint32_t kind, unsigned type, uint32_t need)
+/* A live handle's type and rights against what the caller asks for. */
+static __always_inline long handle_fits(uint32_t t, uint32_t rights, unsigned type, uint32_t need)
 {
-	if (likely((kind & HSLOT_KIND(0xff, need)) == HSLOT_KIND(type, need)))
+	if (unlikely(t != type))
+		return -EPROTOTYPE;
+	if (unlikely((rights & need) != need))
+		return -EACCES;
+	return 0;
+}
+
+/* The same from the slot's kind word, for a constant type and need (the
+ * IPC lookups): one AND and one compare test both. With a variable type
+ * or need (handle_get_current(), out of line) building the two constants
+ * costs more than the two compares of handle_fits(). */
+static __always_inline long handle_fits_kind(uint32_t kind, unsigned type, uint32_t need)
+{
+	uint32_t m = kind & HSLOT_KIND(0xff, need); /* the type and the needed rights */
+
+	if (likely(m == HSLOT_KIND(type, need)))
 		return 0;
-	return (kind >> 16 & 0xff) != type ? -EPROTOTYPE : -EACCES;
+	return (m >> 16) != type ? -EPROTOTYPE : -EACCES;
 }
 
 /*
@@ -156,7 +170,9 @@ static inline long handle_get(struct hslot *table, uint64_t h, unsigned type, ui
 	if (!s)
 		return -EBADF;
 	struct kobj *o = READ_ONCE(s->obj);
-	long err = handle_fits(READ_ONCE(s->kind), type, need);
+	long err = __builtin_constant_p(type) && __builtin_constant_p(need)
+			   ? handle_fits_kind(READ_ONCE(s->kind), type, need)
+			   : handle_fits(READ_ONCE(s->type), READ_ONCE(s->rights), type, need);
 
 	if (err)
 		return err;

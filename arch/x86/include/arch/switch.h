@@ -18,15 +18,15 @@ void arch_switch_init(void);
 /* CR4.FSGSBASE is on (arch_switch_init). */
 extern bool arch_fsgsbase;
 
-/* The user's GS base, which in the kernel sits in KERNEL_GS_BASE, read and
- * written with CR4.FSGSBASE on and interrupts off (see below). */
-static __always_inline uint64_t rdgsbase_inactive(void)
+/* The user's FS base and GS base (which in the kernel sits in
+ * KERNEL_GS_BASE), read with CR4.FSGSBASE on and interrupts off (see
+ * below); one asm, so the two stores come after both reads. */
+static __always_inline void rdfsgsbase_user(uint64_t *fs, uint64_t *gs)
 {
-	uint64_t v;
-
-	__asm__ __volatile__("swapgs; rdgsbase %0; swapgs" : "=r"(v));
-	return v;
+	__asm__ __volatile__("rdfsbase %0; swapgs; rdgsbase %1; swapgs" : "=r"(*fs), "=r"(*gs));
 }
+
+/* The user's GS base written, as above. */
 
 static __always_inline void wrgsbase_inactive(uint64_t v)
 {
@@ -64,13 +64,12 @@ static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
 	 * kernel thread, those of whichever user task ran last: write next's
 	 * only when they differ from what prev's read-back says is live
 	 * (kernel threads never change either base). */
-	bool fs_live = false, gs_live = false, fsgs = arch_fsgsbase; /* read once */
+	bool fs_live = false, gs_live = false;
 
 	if (pair || prev) {
 		xstate_switch_out(prev);
-		if (fsgs) {
-			__asm__ __volatile__("rdfsbase %0" : "=r"(prev->fs_base));
-			prev->gs_base = rdgsbase_inactive();
+		if (arch_fsgsbase) {
+			rdfsgsbase_user(&prev->fs_base, &prev->gs_base);
 		} else {
 			prev->fs_base = rdmsr(MSR_FS_BASE);
 			prev->gs_base = rdmsr(MSR_KERNEL_GS_BASE);
@@ -81,13 +80,13 @@ static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
 	if (pair || next) {
 		if (fs_live)
 			;
-		else if (fsgs)
+		else if (arch_fsgsbase)
 			__asm__ __volatile__("wrfsbase %0" ::"r"(next->fs_base) : "memory");
 		else
 			wrmsr(MSR_FS_BASE, next->fs_base);
 		if (gs_live)
 			;
-		else if (fsgs)
+		else if (arch_fsgsbase)
 			wrgsbase_inactive(next->gs_base);
 		else
 			wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
