@@ -12,8 +12,14 @@ struct arch_task {
 	/* Extended state (arch/x86/xstate.c). */
 	void *xstate;
 	uint32_t xstate_size;
-	uint64_t xfeatures;    /* components its buffer holds (the RFBM) */
+	union {
+		uint64_t xfeatures; /* components its buffer holds (the RFBM) */
+		struct {
+			uint32_t xfeatures_lo, xfeatures_hi; /* EAX and EDX of XSAVES/XRSTORS */
+		};
+	};
 	uint64_t fpu_tag;      /* the restore that loaded its state (0: none) */
 	bool *tiles_permitted; /* the process's AMX permission (NULL: kernel thread) */
 	uint32_t tid;	       /* for trace records */
 };
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "xfeatures_lo is xfeatures' low half");

@@ -30,28 +30,34 @@ static __always_inline bool xstate_regs_hold(const struct arch_task *t)
 }
 
 /* t's state is now in this CPU's registers: a fresh tag for both
- * (unique: this CPU's tags are its id modulo NR_CPUS, and grow). */
-static __always_inline void xstate_regs_now_hold(struct arch_task *t)
+ * (unique: this CPU's tags are its id modulo NR_CPUS, and grow). cur is
+ * this CPU's tag, read since interrupts went off. */
+static __always_inline void xstate_regs_now_hold_after(struct arch_task *t, uint64_t cur)
 {
-	uint64_t tag = this_cpu_read(fpu_tag) + NR_CPUS;
+	uint64_t tag = cur + NR_CPUS;
 
 	this_cpu_write(fpu_tag, tag);
 	t->fpu_tag = tag;
 }
 
+static __always_inline void xstate_regs_now_hold(struct arch_task *t)
+{
+	xstate_regs_now_hold_after(t, this_cpu_read(fpu_tag));
+}
+
 /* XSAVES of t's components into its buffer (uncounted: callers count). */
 static __always_inline void xstate_xsaves(struct arch_task *t)
 {
-	__asm__ __volatile__("xsaves64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
-			     "d"((uint32_t)(t->xfeatures >> 32))
+	__asm__ __volatile__("xsaves64 (%0)" ::"r"(t->xstate), "a"(t->xfeatures_lo),
+			     "d"(t->xfeatures_hi)
 			     : "memory");
 }
 
 /* XRSTORS of t's components from its buffer (uncounted: callers count). */
 static __always_inline void xstate_xrstors(const struct arch_task *t)
 {
-	__asm__ __volatile__("xrstors64 (%0)" ::"r"(t->xstate), "a"((uint32_t)t->xfeatures),
-			     "d"((uint32_t)(t->xfeatures >> 32))
+	__asm__ __volatile__("xrstors64 (%0)" ::"r"(t->xstate), "a"(t->xfeatures_lo),
+			     "d"(t->xfeatures_hi)
 			     : "memory");
 }
 
@@ -89,8 +95,9 @@ extern bool xstate_has_xfd;
 static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 {
 	const uint64_t tiledata = 1ull << 18; /* XFEAT_TILEDATA */
+	uint64_t cur = this_cpu_read(fpu_tag);
 
-	if (likely(xstate_regs_hold(t))) {
+	if (likely(t->fpu_tag == cur)) { /* xstate_regs_hold(t) */
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}
@@ -104,7 +111,7 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 	/* Counted once: counter_read() adds it to xrstor and, where the
 	 * kernel uses XFD, to xfd_msr_write_avoided (as load_controls()). */
 	this_cpu_inc(counters[CNT_XRSTOR_INLINE]);
-	xstate_regs_now_hold(t);
+	xstate_regs_now_hold_after(t, cur); /* the XRSTORS changed no tag */
 	return true;
 }
 void xstate_print(void);
