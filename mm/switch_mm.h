@@ -67,7 +67,8 @@ static __always_inline bool load_mm_fast(struct mm *next)
 void switch_mm_slow(struct mm *next);
 
 /*
- * Load next's address space on this CPU (context switch, interrupts off).
+ * Load next's address space on this CPU (context switch, interrupts off:
+ * context_switch() asserts it).
  * The common cases, a user task after another on a CPU that was not lazy:
  * of the same mm (nothing to load), or of another with load_mm_fast's
  * conditions. There this does what switch_mm_slow() would (is_lazy is 0
@@ -76,7 +77,6 @@ void switch_mm_slow(struct mm *next);
  */
 static __always_inline void switch_mm(struct mm *next)
 {
-	assert_irqs_off();
 	if (this_cpu_read(shared.loaded_mm) == next) {
 		/* Another thread of the loaded mm, CPU not lazy: nothing to do
 		 * (the checker's transaction, if on, is switch_mm_slow's). */

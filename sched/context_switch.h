@@ -69,8 +69,10 @@ static __always_inline void finish_switch(struct task *prev)
  *                   task owned by this rq): nothing to wait for below;
  *   from_syscall    we are a system call that entered from user mode and
  *                   holds no spin_lock() (kernel/ipc.c's fused path: raw
- *                   locks only): the preemption count is 0 and the entry
- *                   context is CTX_KERNEL, so neither is checked;
+ *                   locks only, taken after its own irq_disable()): the
+ *                   preemption count is 0, the entry context is
+ *                   CTX_KERNEL and interrupts are off, so none of the
+ *                   three is checked;
  *   user_pair       prev and next are both user threads (an IPC direct
  *                   switch: only a process's handles reach an endpoint),
  *                   so both have an mm, user state and a kernel stack.
@@ -79,6 +81,8 @@ static __always_inline void context_switch(struct rq *rq, struct task *prev, str
 					   bool next_off_cpu, bool from_syscall, bool user_pair)
 {
 	(void)rq;
+	if (!from_syscall)
+		assert_irqs_off(); /* the rq lock's holders run with them off */
 	/* The count is per CPU: a task that switched away with it non-zero
 	 * (blocking while holding a spinlock) would hand it to the next task
 	 * and resume elsewhere without it. */
