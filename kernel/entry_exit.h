@@ -38,7 +38,7 @@ static __always_inline void exit_to_user_work_as(bool pti)
 	 * path and the later exits read again. */
 	if (unlikely((t->flags & TF_EXIT_WORK) || this_cpu_read(need_resched)))
 		exit_to_user_work_slow();
-	else if (unlikely(xstate_restore_for_user(&t->arch)) && pasid_mode == PASID_XSTATE)
+	else if (unlikely(xstate_restore_for_user(&t->arch)) && static_branch(&pasid_per_thread))
 		pasid_restore_for_user(t, true); /* XRSTORS loaded the PASID */
 	pti_prepare_exit_as(pti);
 	/* No fence needed: an initiator that still reads KERNEL just sends an

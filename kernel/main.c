@@ -23,6 +23,7 @@
 #include "kernel/nmi.h"
 #include "kernel/lockup.h"
 #include "arch/switch.h"
+#include "arch/static_branch.h"
 #include "arch/entry.h"
 #include "arch/mem.h"
 #include "kernel/fbcon.h"
@@ -323,6 +324,10 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	pti_init_cpu();
 	trace_init();
 	arch_switch_init();
+	/* Every flag a static branch tests is set by now (spinlock kind,
+	 * xstate, the fast switch_mm, PASID mode, FSGSBASE); one CPU,
+	 * interrupts off. */
+	static_branches_apply();
 	proc_init();
 	ipc_init();
 	shm_init();

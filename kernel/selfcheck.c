@@ -12,6 +12,7 @@
 #include "mm/mm.h"
 #include "mm/pti.h"
 #include "arch/layout.h"
+#include "arch/static_branch.h"
 
 extern char __text_start[], __text_end[];
 
@@ -167,6 +168,31 @@ int selfcheck_run_boot(void)
 KTEST(kpaging_wx)
 {
 	KT_EXPECT_EQ(t, selfcheck_kernel_wx(), 0);
+}
+
+/* Every static branch holds what the boot's patch writes for its flag's
+ * value now (arch/static_branch.h): fails if the patch did not run (a site
+ * still jumps to its test) or a flag changed after it. */
+KTEST(static_branch_sites_match_their_flags)
+{
+	KT_EXPECT(t, __static_branch_end - __static_branch_start > 0);
+	KT_EXPECT_EQ(t, static_branches_check(), 0);
+	KT_EXPECT_EQ(t, (long)(static_branches_taken + static_branches_not_taken),
+		     (long)(__static_branch_end - __static_branch_start));
+}
+
+/* Two flags that nothing writes, one true and one false: each site takes
+ * its flag's branch (patched, or through its test before the patch). */
+static bool probe_on = true, probe_off;
+
+static __noinline int static_branch_probe(void)
+{
+	return (static_branch(&probe_on) ? 1 : 0) | (static_branch(&probe_off) ? 2 : 0);
+}
+
+KTEST(static_branch_takes_its_flags_branch)
+{
+	KT_EXPECT_EQ(t, static_branch_probe(), 1);
 }
 
 KTEST(idt_is_read_only)

@@ -26,6 +26,7 @@
 #include "lib/compiler.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
+#include "arch/static_branch.h"
 
 struct spinlock {
 	uint16_t head;	/* ticket being served */
@@ -86,7 +87,7 @@ static __always_inline bool spin_tas_try(struct spinlock *l, uint16_t head)
  * spinning is spin_lock_wait's. */
 static __always_inline void spin_lock_raw_at(struct spinlock *l, uintptr_t pc)
 {
-	if (unlikely(spin_tas)) {
+	if (unlikely(static_branch(&spin_tas))) {
 		/* Acquire: pairs with the release in spin_unlock_raw(). */
 		if (!spin_tas_try(l, __atomic_load_n(&l->head, __ATOMIC_ACQUIRE)))
 			spin_lock_wait(l, SPIN_NO_TICKET);
@@ -150,7 +151,7 @@ bool spin_has_waiters(const struct spinlock *l);
  * "Long operations")? When another CPU waits for it. */
 static __always_inline bool spin_needbreak(const struct spinlock *l)
 {
-	if (likely(!spin_tas))
+	if (likely(!static_branch(&spin_tas)))
 		return (uint16_t)(READ_ONCE(l->tail) - READ_ONCE(l->head)) > 1;
 	return spin_has_waiters(l);
 }

@@ -15,6 +15,7 @@
 #include "lib/spinlock.h"
 #include "include/uapi/counter_ids.h"
 #include "arch/mmu.h"
+#include "arch/static_branch.h"
 
 /*
  * load_mm()'s common case, inline: next is in the slot this CPU loaded
@@ -36,7 +37,7 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	uint32_t slot = ts->prev;
 	struct asid_slot *s = &ts->slots[slot];
 
-	if (unlikely(!switch_mm_fast_allowed))
+	if (unlikely(!static_branch(&switch_mm_fast_allowed)))
 		return false;
 	/* (slot < ts->nr: prev is 0 or a former cur.) */
 	if (s->ctx_id != next->ctx_id || s->cr3_root != next->root ||

@@ -149,10 +149,11 @@ CATEGORIES = [
     ("work", "*", "*"),
 ]
 # Files of small inline helpers (CPU-id reads, list and mask operations,
-# MSR and TSC reads): an instruction inlined from one counts for the
-# function that inlined it (Symbols.inline_origins).
+# MSR and TSC reads, a static branch's NOP or JMP): an instruction inlined
+# from one counts for the function that inlined it (Symbols.inline_origins).
 TRANSPARENT = ["lib/list.h", "lib/cpumask.h", "lib/percpu.h", "lib/compiler.h", "arch/x86/cpu.h",
-               "arch/x86/include/arch/cpu.h", "arch/x86/include/arch/percpu.h"]
+               "arch/x86/include/arch/cpu.h", "arch/x86/include/arch/percpu.h",
+               "arch/x86/include/arch/static_branch.h"]
 CATEGORY_ORDER = ["user", "entry", "dispatch", "locks", "scheduler", "switch", "checks", "work"]
 
 

@@ -305,6 +305,14 @@ def static_checks(t):
         p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_frameless.py")]
                            + extra, cwd=ROOT, capture_output=True, text=True)
         t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
+    # The linked kernel: every static branch's record names its site (the
+    # compiled JMP rel32 to its test) and a one-byte flag, and the check
+    # catches a record moved by a byte and a flag of another width.
+    for name, extra in (("static_branch_records_match_the_text", []),
+                        ("static_branch_records_match_the_text-self-test", ["--self-test"])):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_static_branches.py")]
+                           + extra, cwd=ROOT, capture_output=True, text=True)
+        t.add(p.returncode == 0, "static/" + name, p.stdout[-1500:] + p.stderr[-1500:])
     asm_offset_contract(t)
 
 

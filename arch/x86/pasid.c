@@ -6,12 +6,14 @@
 #include "arch/x86/cpufeature.h"
 
 int pasid_mode;
+bool pasid_per_thread;
 
 static bool have_msr; /* ENQCMD: the MSR exists (set by arch_pasid_init) */
 
 bool arch_pasid_init(void)
 {
 	have_msr = cpu_has(FEAT_ENQCMD);
+	pasid_per_thread = pasid_mode == PASID_XSTATE;
 	return have_msr;
 }
 

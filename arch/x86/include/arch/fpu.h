@@ -10,6 +10,7 @@
 
 #include "arch/arch_task.h"
 #include "lib/percpu.h"
+#include "arch/static_branch.h"
 
 void xstate_init_bsp(void);
 void xstate_init_cpu(void);
@@ -68,7 +69,7 @@ static __always_inline void xstate_switch_out(struct arch_task *t)
 {
 	if (!xstate_regs_hold(t)) /* a task without a buffer has tag 0 */
 		return;
-	if (likely(xstate_saves_with_xsaves)) {
+	if (likely(static_branch(&xstate_saves_with_xsaves))) {
 		xstate_xsaves(t);
 		this_cpu_inc(counters[CNT_XSAVE]);
 		return;

@@ -14,6 +14,7 @@
 
 #include "lib/compiler.h"
 #include "lib/percpu.h"
+#include "arch/static_branch.h"
 #include "include/uapi/counter_ids.h"
 
 #define PASID_VALID (1u << 31)
@@ -23,6 +24,9 @@
  * loaded by switch_mm (msr), or each thread's extended state (xstate). */
 enum { PASID_MSR, PASID_XSTATE };
 extern int pasid_mode;
+/* pasid_mode == PASID_XSTATE, as the hot paths' static branch
+ * (arch/static_branch.h): set by arch_pasid_init(), before the patch. */
+extern bool pasid_per_thread;
 
 /* From now on loads write the MSR if the CPU has it (CPUID.(EAX=7,ECX=0):
  * ECX[29], ENQCMD); returns whether. */
@@ -57,7 +61,7 @@ static __always_inline void arch_pasid_write(uint64_t v, bool force)
  * it). */
 static __always_inline void arch_pasid_switch_mm(uint64_t v)
 {
-	if (pasid_mode != PASID_MSR)
+	if (unlikely(static_branch(&pasid_per_thread)))
 		return;
 	arch_pasid_write(v, false);
 }

@@ -10,6 +10,7 @@
 #include "lib/percpu.h"
 #include "arch/arch_task.h"
 #include "arch/fpu.h"
+#include "arch/static_branch.h"
 #include "arch/x86/cpu.h"
 
 struct task;
@@ -68,7 +69,7 @@ static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
 
 	if (pair || prev) {
 		xstate_switch_out(prev);
-		if (arch_fsgsbase) {
+		if (likely(static_branch(&arch_fsgsbase))) {
 			rdfsgsbase_user(&prev->fs_base, &prev->gs_base);
 		} else {
 			prev->fs_base = rdmsr(MSR_FS_BASE);
@@ -80,13 +81,13 @@ static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
 	if (pair || next) {
 		if (fs_live)
 			;
-		else if (arch_fsgsbase)
+		else if (likely(static_branch(&arch_fsgsbase)))
 			__asm__ __volatile__("wrfsbase %0" ::"r"(next->fs_base) : "memory");
 		else
 			wrmsr(MSR_FS_BASE, next->fs_base);
 		if (gs_live)
 			;
-		else if (arch_fsgsbase)
+		else if (likely(static_branch(&arch_fsgsbase)))
 			wrgsbase_inactive(next->gs_base);
 		else
 			wrmsr(MSR_KERNEL_GS_BASE, next->gs_base);
