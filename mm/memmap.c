@@ -69,6 +69,10 @@ void memmap_init(const struct memmap_region *regions, uint32_t n, const char *so
 	}
 	/* The first MiB holds BIOS data, the EBDA and our AP trampoline. */
 	add_range(memmap.mapped, &memmap.nr_mapped, 0, 0x100000);
+	/* The kernel image, whatever the loader called its memory: the boot
+	 * patches its text through the direct map (arch/static_branch.h). */
+	add_range(memmap.mapped, &memmap.nr_mapped, KERNEL_PHYS,
+		  ALIGN_UP(kimage_to_phys(__kernel_end), PAGE_SIZE));
 	memmap.nr_ram = ranges_normalize(memmap.ram, memmap.nr_ram);
 	memmap.nr_mapped = ranges_normalize(memmap.mapped, memmap.nr_mapped);
 	if (!memmap.nr_ram)
