@@ -48,5 +48,5 @@ static __always_inline void exit_to_user_work_as(bool pti)
 
 static __always_inline void exit_to_user_work(void)
 {
-	exit_to_user_work_as(pti_enabled);
+	exit_to_user_work_as(static_branch(&pti_enabled));
 }

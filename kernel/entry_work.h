@@ -22,7 +22,7 @@ static __always_inline void user_enter_kernel_as(bool pti, bool may_check)
 }
 static __always_inline void user_enter_kernel(void)
 {
-	user_enter_kernel_as(pti_enabled, true);
+	user_enter_kernel_as(static_branch(&pti_enabled), true);
 }
 /* The arch's entry code calls these through arch/entry.h's entry_ops
  * (user_enter, irq_enter_idle, return_to_user, do_syscall: the contracts

@@ -22,7 +22,7 @@
 
 extern const unsigned char font8x16[128 * 16];
 
-static int fbcon_on = 1;
+static bool fbcon_on = true;
 KSWITCH_BOOL(fbcon_on, "fbcon", "framebuffer console");
 
 static uint8_t *fb;

@@ -149,7 +149,7 @@ enum {
 
 static struct kmem_cache ep_cache;
 
-static int ipcfast = 1;
+static bool ipcfast = true;
 KSWITCH_BOOL(ipcfast, "ipcfast", "fused IPC fast path for call and reply_recv");
 
 static struct endpoint *ep_of(struct kobj *o)
@@ -651,7 +651,7 @@ static __noinline long sys_general(struct trap_frame *tf, bool call, bool collec
 
 int ipc_set_fastpath(bool on)
 {
-	return __atomic_exchange_n(&ipcfast, on ? 1 : 0, __ATOMIC_RELAXED);
+	return __atomic_exchange_n(&ipcfast, on, __ATOMIC_RELAXED);
 }
 
 /* The preconditions on us alone: switch on, no handles left over, no hook. */

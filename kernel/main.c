@@ -87,7 +87,7 @@ KSWITCH_STRING_QUIET(fuzz_rounds, "fuzz_rounds", "syscall_fuzz: child processes"
 static const char *hfuzz_seed = "", *hfuzz_ops = "";
 KSWITCH_STRING_QUIET(hfuzz_seed, "hfuzz_seed", "handle_fuzz: the seed to replay");
 KSWITCH_STRING_QUIET(hfuzz_ops, "hfuzz_ops", "handle_fuzz: handle operations in all");
-static int stats_at_exit;
+static bool stats_at_exit;
 KSWITCH_BOOL(stats_at_exit, "stats", "print every non-zero counter before exit");
 static const char *bench_sel = "none";
 KSWITCH_STRING_QUIET(bench_sel, "bench", "benchmarks init runs: all, none, or names");

@@ -14,7 +14,7 @@
 #include "sched/task.h"
 #include "arch/x86/cpu.h"
 
-static int trace_switch;
+static bool trace_switch;
 KSWITCH_BOOL(trace_switch, "trace", "per-CPU trace rings (SYS_TRACE dumps them)");
 static int trace_ring_size = 4096;
 KSWITCH_INT(trace_ring_size, "trace_ring", "trace records per CPU (rounded up to a power of two)",

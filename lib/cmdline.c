@@ -95,7 +95,7 @@ static const char *apply_value(struct kswitch *s, const char *v, size_t vlen, bo
 
 		if (!bare && !parse_bool(v, vlen, &b))
 			return "expects on or off";
-		*(int *)s->var = b;
+		*(bool *)s->var = b;
 		return NULL;
 	}
 	case SW_INT: {
@@ -201,7 +201,7 @@ int kswitch_format(const struct kswitch *s, char *buf, size_t size)
 {
 	switch (s->type) {
 	case SW_BOOL:
-		return snprintf(buf, size, "%s=%s", s->name, *(int *)s->var ? "on" : "off");
+		return snprintf(buf, size, "%s=%s", s->name, *(bool *)s->var ? "on" : "off");
 	case SW_INT:
 		return snprintf(buf, size, "%s=%d", s->name, *(int *)s->var);
 	case SW_ENUM:

@@ -26,7 +26,7 @@ struct kswitch {
 	const char *name;
 	const char *help;
 	enum kswitch_type type;
-	void *var;		    /* int * (bool, int, enum) or const char ** */
+	void *var;		    /* bool * (bool), int * (int, enum) or const char ** */
 	int64_t min, max;	    /* SW_INT bounds */
 	const char *const *choices; /* SW_ENUM, NULL-terminated */
 	bool given;		    /* set on the command line */
@@ -44,7 +44,11 @@ struct kswitch {
 				 .choices = choices_,                          \
 				 .show = show_ }
 
-#define KSWITCH_BOOL(var, name, help) KSWITCH_DEFINE(var, name, help, SW_BOOL, 0, 1, NULL, true)
+/* A bool switch is a bool (one byte: a static branch may test it,
+ * arch/static_branch.h). */
+#define KSWITCH_BOOL(var, name, help)                                                          \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(var), bool), #var " not bool"); \
+	KSWITCH_DEFINE(var, name, help, SW_BOOL, 0, 1, NULL, true)
 #define KSWITCH_INT(var, name, help, min, max) \
 	KSWITCH_DEFINE(var, name, help, SW_INT, min, max, NULL, true)
 #define KSWITCH_ENUM(var, name, help, ...)                                          \

@@ -62,7 +62,7 @@ struct frame_cache {
 } __aligned(CACHELINE);
 
 static struct frame_cache caches[NR_CPUS];
-static int frame_cache_on = 1;
+static bool frame_cache_on = true;
 KSWITCH_BOOL(frame_cache_on, "framecache", "per-CPU caches of free pages");
 
 struct frame *pa_to_frame(paddr_t pa)
@@ -350,7 +350,7 @@ static paddr_t alloc(unsigned order, unsigned flags, int node, uint32_t cpu, int
 {
 	paddr_t pa = 0;
 
-	if (order == 0 && frame_cache_on && node == cpu_node) {
+	if (order == 0 && static_branch(&frame_cache_on) && node == cpu_node) {
 		pa = cache_alloc(cpu, node);
 		if (pa)
 			this_cpu_inc(counters[CNT_FRAME_LOCAL]);
@@ -408,7 +408,7 @@ void frame_free(paddr_t pa, unsigned order)
 	fr->pt_used = 0;
 	uint32_t cpu = this_cpu_id();
 
-	if (order == 0 && frame_cache_on && fr->node == numa_cpu_node(cpu)) {
+	if (order == 0 && static_branch(&frame_cache_on) && fr->node == numa_cpu_node(cpu)) {
 		struct frame_cache *c = &caches[cpu];
 		uint64_t f = spin_lock_irqsave(&c->lock);
 

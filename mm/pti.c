@@ -39,7 +39,7 @@
 #include "arch/mmu.h"
 #include "lib/trace.h"
 
-int pti_enabled = 1;
+bool pti_enabled = true;
 KSWITCH_BOOL(pti_enabled, "pti", "page-table isolation (split user/kernel roots)");
 int ptiflush_precise;
 KSWITCH_ENUM(ptiflush_precise, "ptiflush", "deferred user flush with PTI: full or precise", "full",

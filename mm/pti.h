@@ -6,12 +6,13 @@
 #include "lib/compiler.h"
 #include "arch/layout.h"
 #include "arch/mmu.h" /* tlbcheck_enabled */
+#include "arch/static_branch.h"
 #include "mm/pcid.h"
 
 struct mm;
 struct asid_slot;
 
-extern int pti_enabled;
+extern bool pti_enabled;
 extern int ptiflush_precise;
 
 void pti_init(void);	    /* boot CPU, before kpaging_init */
@@ -32,7 +33,7 @@ void pti_user_flush_all(struct asid_slot *s);
 /* This CPU leaves slot s: a queued precise flush becomes a full one. */
 static __always_inline void pti_switch_away(struct asid_slot *s)
 {
-	if (pti_enabled && this_cpu_read(entry.flush_count))
+	if (static_branch(&pti_enabled) && this_cpu_read(entry.flush_count))
 		pti_user_flush_all(s);
 }
 /* Return to user: compute the user CR3 and the INVLPG queue for the exit. */
@@ -74,7 +75,7 @@ static __always_inline void pti_note_entry_as(bool on, bool may_check)
 	if (!on)
 		return;
 	this_cpu_inc(counters[CNT_PTI_CR3]); /* the entry code's, as above */
-	if (may_check && unlikely(tlbcheck_enabled))
+	if (may_check && unlikely(static_branch(&tlbcheck_enabled)))
 		pti_note_entry_slow();
 }
 /* The user root maps nothing of the kernel but the entry area; returns the

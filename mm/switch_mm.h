@@ -80,8 +80,9 @@ static __always_inline void switch_mm(struct mm *next)
 {
 	if (this_cpu_read(shared.loaded_mm) == next) {
 		/* Another thread of the loaded mm, CPU not lazy: nothing to do
-		 * (the checker's transaction, if on, is switch_mm_slow's). */
-		if (unlikely(this_cpu_read(shared.is_lazy) || tlbcheck_enabled))
+		 * (the checker's transaction, if on, is switch_mm_slow's). One
+		 * OR of the two, not two tests: both reads are harmless. */
+		if (unlikely(this_cpu_read(shared.is_lazy) | (uint32_t)tlbcheck_enabled))
 			switch_mm_slow(next);
 	} else if (this_cpu_read(shared.is_lazy) || !load_mm_fast(next)) {
 		switch_mm_slow(next);

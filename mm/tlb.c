@@ -104,7 +104,7 @@
 static int flush_ceiling = 33;
 KSWITCH_INT(flush_ceiling, "flush_ceiling", "most pages a range flush invalidates one by one", 1,
 	    1 << 20);
-static int lazytlb = 1;
+static bool lazytlb = true;
 KSWITCH_BOOL(lazytlb, "lazytlb", "kernel threads keep the previous mm loaded");
 int tlbinject;
 KSWITCH_ENUM(tlbinject, "tlbinject", "fault injection: skip one flush (testing the checker)",

@@ -8,7 +8,8 @@
 #include <string.h>
 #include "lib/cmdline.h"
 
-static int pti, asids, mode;
+static bool pti;
+static int asids, mode;
 static const char *ktest;
 static const char *const modes[] = { "full", "precise", NULL };
 static char strbuf[256];
@@ -26,7 +27,7 @@ static struct kswitch sw[4];
 static int setup(void **state)
 {
 	(void)state;
-	pti = 1;
+	pti = true;
 	asids = 6;
 	mode = 0;
 	ktest = NULL;

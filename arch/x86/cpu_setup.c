@@ -43,7 +43,7 @@
 extern const char syscall_entry[], syscall_entry_pti[];
 
 uint8_t smap_enabled;
-static int smep_on = 1, smap_on = 1, umip_on = 1;
+static bool smep_on = true, smap_on = true, umip_on = true;
 KSWITCH_BOOL(smep_on, "smep", "supervisor-mode execution prevention");
 KSWITCH_BOOL(smap_on, "smap", "supervisor-mode access prevention");
 KSWITCH_BOOL(umip_on, "umip", "user-mode instruction prevention");

@@ -9,7 +9,7 @@
 bool pcid_hw;
 bool invpcid_hw;
 
-int tlbcheck_enabled;
+bool tlbcheck_enabled;
 struct mmu_check_ops mmu_check;
 
 void arch_mmu_check_init(const struct mmu_check_ops *ops)

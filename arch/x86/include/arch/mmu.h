@@ -37,7 +37,7 @@ extern bool invpcid_hw;
  * the arch calls through its copy, mmu_check. tlbcheck_enabled is the
  * switch tlbcheck= (declared in mm/tlbcheck.c): with it off (the default)
  * each hook is one predictable branch. */
-extern int tlbcheck_enabled;
+extern bool tlbcheck_enabled;
 
 struct mmu_check_ops {
 	void (*cr3_write)(uint64_t cr3);
