@@ -14,8 +14,9 @@
  * other CPUs start later and fetch the patched text.
  *
  * Only one CPU runs and interrupts are off: no site executes while it is
- * written. After this call the table is read only by the ktest and the
- * boot report.
+ * written. No NMI can come either: this kernel's NMIs are sent by other
+ * CPUs (the panic stop, the lock-up detector's backtraces), and none has
+ * started. After this call the table is read only by the ktest.
  */
 #include "arch/static_branch.h"
 #include "arch/layout.h"
