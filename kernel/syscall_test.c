@@ -259,7 +259,7 @@ long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, ui
 
 		if (!s || s->type == SW_STRING)
 			return -ENOENT;
-		return *(const int *)s->var;
+		return kswitch_value(s);
 	}
 	case SYST_PROCS:
 		return (long)proc_count();

@@ -197,15 +197,20 @@ int cmdline_parse(const char *cmdline, struct kswitch *sw, size_t n, char *strbu
 	return warnings;
 }
 
+int kswitch_value(const struct kswitch *s)
+{
+	return s->type == SW_BOOL ? *(const bool *)s->var : *(const int *)s->var;
+}
+
 int kswitch_format(const struct kswitch *s, char *buf, size_t size)
 {
 	switch (s->type) {
 	case SW_BOOL:
-		return snprintf(buf, size, "%s=%s", s->name, *(bool *)s->var ? "on" : "off");
+		return snprintf(buf, size, "%s=%s", s->name, kswitch_value(s) ? "on" : "off");
 	case SW_INT:
-		return snprintf(buf, size, "%s=%d", s->name, *(int *)s->var);
+		return snprintf(buf, size, "%s=%d", s->name, kswitch_value(s));
 	case SW_ENUM:
-		return snprintf(buf, size, "%s=%s", s->name, s->choices[*(int *)s->var]);
+		return snprintf(buf, size, "%s=%s", s->name, s->choices[kswitch_value(s)]);
 	case SW_STRING: {
 		const char *v = *(const char **)s->var;
 

@@ -73,6 +73,9 @@ int cmdline_parse(const char *cmdline, struct kswitch *sw, size_t n, char *strbu
 
 /* Formats "name=value" for one switch into buf. */
 int kswitch_format(const struct kswitch *s, char *buf, size_t size);
+/* The value of a bool, int or enum switch (a bool reads 0 or 1: its
+ * variable is one byte, regression bool_switch_value_is_one_byte). */
+int kswitch_value(const struct kswitch *s);
 
 /* Kernel side: apply the boot command line, print every switch. */
 void cmdline_apply(const char *cmdline);

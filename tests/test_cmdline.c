@@ -131,6 +131,24 @@ static void test_string_buffer_exhaustion(void **state)
 	assert_null(ktest);
 }
 
+/* Regression bool_switch_value_is_one_byte: a bool switch's value is its
+ * one byte, whatever lies after it (SYST_SWITCH read four bytes: smep, smap
+ * and umip, three bools side by side: smap read as 0x101, umip as 0x10101; the
+ * CPU fuzzer then expected SMSW, STR, SIDT and SLDT to run under UMIP). */
+static void test_bool_switch_value_is_one_byte(void **state)
+{
+	(void)state;
+	static bool three[4] = { true, true, true, false };
+	struct kswitch b = { .name = "smep", .type = SW_BOOL, .var = &three[0] };
+
+	assert_int_equal(kswitch_value(&b), 1);
+	three[0] = false;
+	assert_int_equal(kswitch_value(&b), 0);
+	assert_int_equal(kswitch_value(&sw[1]), 6);
+	assert_int_equal(parse("ptiflush=precise"), 0);
+	assert_int_equal(kswitch_value(&sw[2]), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +159,7 @@ int main(void)
 		cmocka_unit_test_setup(test_kernel_path_and_spaces, setup),
 		cmocka_unit_test_setup(test_format, setup),
 		cmocka_unit_test_setup(test_string_buffer_exhaustion, setup),
+		cmocka_unit_test_setup(test_bool_switch_value_is_one_byte, setup),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }

@@ -44,6 +44,7 @@
 	X(irq_object_protocol)       \
 	X(serial_driver_kill_restart) \
 	X(cpu_protections)           \
+	X(bool_switches_read_zero_or_one) \
 	X(smap_holds_in_traps_with_user_ac) \
 	X(user_single_step)          \
 	X(user_int1_int3_into)       \
