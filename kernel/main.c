@@ -324,9 +324,9 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 	pti_init_cpu();
 	trace_init();
 	arch_switch_init();
-	/* Every flag a static branch tests is set by now (spinlock kind,
-	 * xstate, the fast switch_mm, PASID mode, FSGSBASE); one CPU,
-	 * interrupts off. */
+	/* Every flag a static branch tests is set by now (the boot switches
+	 * and what the CPU and the inits above decided); one CPU, interrupts
+	 * off, before the APs start. */
 	static_branches_apply();
 	proc_init();
 	ipc_init();

@@ -25,9 +25,14 @@ void xstate_save_slow(struct arch_task *t);
 
 /* Do this CPU's registers hold t's user state? One compare of restore
  * tags (arch/x86/xstate.c, protocol). Interrupts off. */
+static __always_inline bool xstate_regs_hold_tag(const struct arch_task *t, uint64_t cur)
+{
+	return t->fpu_tag == cur; /* cur: this CPU's tag */
+}
+
 static __always_inline bool xstate_regs_hold(const struct arch_task *t)
 {
-	return t->fpu_tag == this_cpu_read(fpu_tag);
+	return xstate_regs_hold_tag(t, this_cpu_read(fpu_tag));
 }
 
 /* t's state is now in this CPU's registers: a fresh tag for both
@@ -98,7 +103,7 @@ static __always_inline bool xstate_restore_for_user(struct arch_task *t)
 	const uint64_t tiledata = 1ull << 18; /* XFEAT_TILEDATA */
 	uint64_t cur = this_cpu_read(fpu_tag);
 
-	if (likely(t->fpu_tag == cur)) { /* xstate_regs_hold(t) */
+	if (likely(xstate_regs_hold_tag(t, cur))) {
 		this_cpu_inc(counters[CNT_XRSTOR_SKIPPED]);
 		return false;
 	}

@@ -28,7 +28,6 @@ static __always_inline void rdfsgsbase_user(uint64_t *fs, uint64_t *gs)
 }
 
 /* The user's GS base written, as above. */
-
 static __always_inline void wrgsbase_inactive(uint64_t v)
 {
 	__asm__ __volatile__("swapgs; wrgsbase %0; swapgs" ::"r"(v) : "memory");
