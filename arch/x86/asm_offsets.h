@@ -19,13 +19,13 @@
 
 #define TF_SIZE	  176 /* sizeof(struct trap_frame) */
 /* The slots the SYSRET exit loads (arch/x86/entry.S). */
-#define TF_RBP	  40
-#define TF_R10	  56
-#define TF_R9	  64
-#define TF_R8	  72
-#define TF_RDI	  80
-#define TF_RSI	  88
-#define TF_RDX	  96
+#define TF_RBP	  56
+#define TF_R10	  64
+#define TF_R9	  72
+#define TF_R8	  80
+#define TF_RDI	  88
+#define TF_RSI	  96
+#define TF_RDX	  104
 #define TF_RAX	  112
 #define TF_RIP	  136
 #define TF_RFLAGS 152

@@ -59,24 +59,25 @@
 .endm
 
 /* Save the general registers in trap_frame order (rax highest). The
- * SYSCALL entry pushes only the first ten (PUSH_SCRATCH_REGS) and leaves
- * the slots of the last five, the C ABI's callee-saved registers but RBP
- * (which the entry zeroes), unwritten. */
+ * SYSCALL entry pushes only the first eight (PUSH_SCRATCH_REGS) and leaves
+ * the slots of the last seven unwritten: RCX and R11, which SYSCALL
+ * replaced with RIP and RFLAGS, and the C ABI's callee-saved registers but
+ * RBP (which the entry zeroes). */
 .macro PUSH_SCRATCH_REGS
 	pushq %rax
-	pushq %rcx
 	pushq %rdx
 	pushq %rsi
 	pushq %rdi
 	pushq %r8
 	pushq %r9
 	pushq %r10
-	pushq %r11
 	pushq %rbp
 .endm
 
 .macro PUSH_REGS
 	PUSH_SCRATCH_REGS
+	pushq %rcx
+	pushq %r11
 	pushq %rbx
 	pushq %r12
 	pushq %r13
@@ -86,14 +87,12 @@
 
 .macro POP_SCRATCH_REGS
 	popq %rbp
-	popq %r11
 	popq %r10
 	popq %r9
 	popq %r8
 	popq %rdi
 	popq %rsi
 	popq %rdx
-	popq %rcx
 	popq %rax
 .endm
 
@@ -103,6 +102,8 @@
 	popq %r13
 	popq %r12
 	popq %rbx
+	popq %r11
+	popq %rcx
 	POP_SCRATCH_REGS
 .endm
 
@@ -246,9 +247,10 @@ return_to_user:
 	pushq $0			/* error */
 	pushq $-1			/* vector: system call */
 	/* RBX and R12-R15 stay in their registers: the C below preserves
-	 * them, and only the IRET exit reads the frame's copies. */
+	 * them, and only the IRET exit reads the frame's copies. RCX and R11
+	 * hold RIP and RFLAGS, saved above, which the exit loads them from. */
 	PUSH_SCRATCH_REGS
-	subq $40, %rsp
+	subq $56, %rsp
 	/* No CLD: SYSCALL cleared DF (SFMASK, arch/x86/cpu_setup.c). */
 	xorl %ebp, %ebp
 	movq %rsp, %rdi
@@ -261,8 +263,8 @@ return_to_user:
 	 * (arch/trap.h), and the C checked that RIP is canonical. RCX = RIP
 	 * and R11 = RFLAGS from the frame, as a system call left them. The
 	 * registers are loaded, not popped: RSP leaves the frame by a load
-	 * too (below), so nothing needs it to walk the frame, and the frame's
-	 * RCX and R11 are never read. */
+	 * too (below), so nothing needs it to walk the frame; the frame's
+	 * RCX and R11 slots were never written. */
 	.if \pti
 	movq TF_RSP(%rsp), %rcx
 	movq %rcx, %gs:PCPU_SCRATCH_RSP
@@ -307,9 +309,10 @@ return_to_user:
  * SYSCALL entry. The CPU saved RIP in RCX and RFLAGS in R11, masked
  * RFLAGS with SFMASK (interrupts off) and left RSP as the user's. We build
  * the same trap frame as an interrupt would (vector ~0 marks a system
- * call), but for the slots of RBX and R12-R15: C preserves those
- * registers, so the SYSRET exit finds the user's values in them. Nothing
- * reads a system call's copies of them (arch/trap.h).
+ * call), but for the slots of RBX and R12-R15, RCX and R11: C preserves
+ * the first five, so the SYSRET exit finds the user's values in them, and
+ * SYSRET loads the last two from the frame's RIP and RFLAGS. Nothing reads
+ * a system call's copies of them (arch/trap.h).
  */
 	SYSCALL_ENTRY syscall_entry, 0
 	SYSCALL_ENTRY syscall_entry_pti, 1

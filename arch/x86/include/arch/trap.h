@@ -12,14 +12,15 @@
 #include "arch/cpu.h"
 
 struct trap_frame {
-	/* The C ABI's callee-saved registers but RBP, lowest: the SYSCALL
-	 * entry leaves their slots unwritten (the C it calls preserves the
-	 * registers, and its SYSRET exit finds them there: arch/x86/entry.S).
-	 * A system call's frame leaves by SYSRET only, which loads CS and SS
-	 * from IA32_STAR: no system call may change tf->cs or tf->ss, nor
-	 * expect the slots below RBP to be read. */
-	uint64_t r15, r14, r13, r12, rbx;
-	uint64_t rbp, r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+	/* Lowest, the slots the SYSCALL entry leaves unwritten: the C ABI's
+	 * callee-saved registers but RBP (the C it calls preserves them, and
+	 * its SYSRET exit finds them there: arch/x86/entry.S), then R11 and
+	 * RCX, which SYSCALL overwrote with RFLAGS and RIP (saved below) and
+	 * SYSRET loads from those two. A system call's frame leaves by SYSRET
+	 * only, which loads CS and SS from IA32_STAR: no system call may
+	 * change tf->cs or tf->ss, nor expect the slots below RBP to be read. */
+	uint64_t r15, r14, r13, r12, rbx, r11, rcx;
+	uint64_t rbp, r10, r9, r8, rdi, rsi, rdx, rax;
 	uint64_t vector, error;
 	/* Pushed by the CPU. */
 	uint64_t rip, cs, rflags, rsp, ss;
