@@ -41,9 +41,14 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	if (id >= CNT_PAGE_WALKS && id <= CNT_PAGE_WALKS_INSN_KERNEL)
 		return emu_walks(pc, id);
 	/* The PTI entry and exit count their no-flush CR3 writes once, in
-	 * pti_cr3 (mm/pti.h): they are CR3 writes and no-flush ones. */
+	 * pti_cr3 (mm/pti.h), the system call's fast exit in its own word of
+	 * the entry page (arch/x86/entry.S): they are CR3 writes and no-flush
+	 * ones. */
+	if (id == CNT_PTI_CR3)
+		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->entry.sysret_cr3_fast);
 	if (id == CNT_CR3_WRITE || id == CNT_CR3_WRITE_NOFLUSH)
-		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]);
+		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]) +
+		       READ_ONCE(pc->entry.sysret_cr3_fast);
 	/* So does the inline XRSTORS exit (arch/fpu.h), in xrstor_inline: an
 	 * XRSTORS, and where the kernel uses XFD one that found IA32_XFD
 	 * as the task needs it (load_controls() counts those too). */

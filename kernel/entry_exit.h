@@ -2,8 +2,8 @@
  * The exit work of prepare_return_to_user() (kernel/entry_work.c), inline
  * so that the system-call exit (kernel/syscall.c) runs it without a call.
  * Interrupts off; may enable them on the way, returns with them off.
- * exit_to_user_work_as() takes the PTI setting as a constant (the
- * system-call path is compiled once per setting).
+ * The system call runs the task's part only: its exit code loads PTI's
+ * user CR3 and publishes CTX_USER itself (arch/x86/entry.S).
  */
 #pragma once
 
@@ -24,7 +24,8 @@
  * as below (kernel/entry_work.c). Returns with interrupts off. */
 void exit_to_user_work_slow(void);
 
-static __always_inline void exit_to_user_work_as(bool pti)
+/* The task's part: a kill, a reschedule, its extended state and PASID. */
+static __always_inline void exit_to_user_task_work(void)
 {
 	struct task *t = current_task();
 
@@ -40,13 +41,14 @@ static __always_inline void exit_to_user_work_as(bool pti)
 		exit_to_user_work_slow();
 	else if (unlikely(xstate_restore_for_user(&t->arch)) && static_branch(&pasid_per_thread))
 		pasid_restore_for_user(t, true); /* XRSTORS loaded the PASID */
-	pti_prepare_exit_as(pti);
+}
+
+/* The whole exit, for the IRET return (prepare_return_to_user). */
+static __always_inline void exit_to_user_work(void)
+{
+	exit_to_user_task_work();
+	pti_prepare_exit();
 	/* No fence needed: an initiator that still reads KERNEL just sends an
 	 * IPI we did not need (mm/kflush.c). */
 	this_cpu_write(entry.context, CTX_USER);
-}
-
-static __always_inline void exit_to_user_work(void)
-{
-	exit_to_user_work_as(static_branch(&pti_enabled));
 }

@@ -531,10 +531,12 @@ static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti,
 	if (unlikely(tf->rip >= USER_TOP))
 		syscall_return_noncanonical(tf);
 	irq_disable();
-	/* prepare_return_to_user(tf), inline. The entry code then leaves by
-	 * SYSRET, RCX and R11 loaded from the frame's RIP and RFLAGS (CS and
-	 * SS are the entry's: arch/trap.h). */
-	exit_to_user_work_as(pti);
+	/* prepare_return_to_user(tf), inline, but for PTI's user CR3 and
+	 * CTX_USER: the entry code does those (the fast CR3 test and load
+	 * are its own; pti_prepare_exit_slow() when that test fails), then
+	 * leaves by SYSRET, RCX and R11 loaded from the frame's RIP and
+	 * RFLAGS (CS and SS are the entry's: arch/trap.h). */
+	exit_to_user_task_work();
 }
 
 /* Without a frame of their own: the entry code calls them with RBP 0

@@ -81,16 +81,6 @@ struct percpu {
 	void *rq;		   /* sched/: this CPU's run queue */
 	void *arch;		   /* arch/: per-CPU arch state (APIC, xstate) */
 	void *tlb;		   /* mm/: PCID slots, flush state */
-	/* mm/: hardware value of the loaded mm's user CR3 in the current slot
-	 * with the no-flush bit, for pti_prepare_exit_as's fast path (mm/pti.h);
-	 * 0 when that path may not be taken: pti=off, pcid=off, tlbcheck=on,
-	 * no user root (the slot's ucr3_keep is 0 then), or the current
-	 * slot's user PCID is stale or has precise flushes queued. Set with
-	 * the current slot (pcid_load_cr3, load_mm_fast) and after a slow
-	 * exit; cleared by pti_user_flush_all and pti_user_flush_page on the
-	 * current slot (mm/pti.c), the only writers of user_stale = true and
-	 * of the queue. This CPU only. */
-	uint64_t user_cr3_keep;
 	/* mm/kflush.c: the kernel-flush generation the loaded PCID reached
 	 * (the current slot's kgen). Here rather than in the cpu_tlb, so
 	 * that the entry from user compares it without that pointer. This

@@ -68,7 +68,7 @@ void pcid_init_cpu(void)
 	memset(t->slots, 0, sizeof(struct asid_slot) * t->nr); /* empty, no cached CR3 */
 	t->cur = 0;
 	t->prev = 0;
-	this_cpu_write(user_cr3_keep, 0);
+	this_cpu_write(entry.user_cr3_keep, 0);
 	t->next_victim = 0;
 	this_cpu_write(kgen_seen, 0);
 	this_cpu_write(tlb, t);
@@ -112,7 +112,7 @@ void pcid_load_cr3(const struct mm *mm, uint32_t slot, bool flush)
 				: 0;
 	}
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
-	this_cpu_write(user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep); /* queue empty */
+	this_cpu_write(entry.user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep); /* queue empty */
 	/* cr3_kernel_value(mm, slot, !flush): the no-flush bit is the only
 	 * difference (and pcid=off never sets it). */
 	arch_write_cr3(flush ? s->kcr3 & ~CR3_NOFLUSH : s->kcr3);

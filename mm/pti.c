@@ -164,7 +164,7 @@ void pti_user_flush_all(struct asid_slot *s)
 	s->user_stale = true;
 	if (is_current(s)) {
 		this_cpu_write(entry.flush_count, 0);
-		this_cpu_write(user_cr3_keep, 0); /* the exit takes the slow path */
+		this_cpu_write(entry.user_cr3_keep, 0); /* the exit takes the slow path */
 	}
 }
 
@@ -185,7 +185,7 @@ void pti_user_flush_page(struct asid_slot *s, uint64_t va)
 	}
 	this_cpu_write(entry.flush_addr[n], va);
 	this_cpu_write(entry.flush_count, n + 1);
-	this_cpu_write(user_cr3_keep, 0); /* the exit takes the slow path */
+	this_cpu_write(entry.user_cr3_keep, 0); /* the exit takes the slow path */
 }
 
 /*
@@ -232,7 +232,7 @@ void pti_prepare_exit_slow(void)
 		tlbcheck_user_exit(logical, this_cpu()->entry.flush_addr, n, s->tlb_gen);
 	/* The slot is no longer stale, and the exit code (interrupts off
 	 * until user mode) empties the queue: the next exit may be fast. */
-	this_cpu_write(user_cr3_keep, s->ucr3_keep);
+	this_cpu_write(entry.user_cr3_keep, s->ucr3_keep);
 	tlbcheck_end(tx);
 }
 

@@ -36,27 +36,29 @@ static __always_inline void pti_switch_away(struct asid_slot *s)
 	if (static_branch(&pti_enabled) && this_cpu_read(entry.flush_count))
 		pti_user_flush_all(s);
 }
-/* Return to user: compute the user CR3 and the INVLPG queue for the exit. */
+/* Return to user: compute the user CR3 and the INVLPG queue for the exit
+ * (entry.user_cr3, entry.flush_addr), when entry.user_cr3_keep is 0. */
 void pti_prepare_exit_slow(void);
 /* Entry from user: model the CR3 switch the entry code made (tlbcheck). */
 void pti_note_entry_slow(void);
 
 /*
- * The common exit, inline: user_cr3_keep (per CPU) is non-zero only while
- * the current slot's user PCID is not stale and no precise flush is queued
- * (lib/percpu.h says who clears and sets it), so the exit loads that cached
- * user CR3 with the no-flush bit: what pti_prepare_exit_slow() computes in
- * that case. Counted once, in pti_cr3, which counter_read() adds to
- * cr3_write and cr3_write_noflush (one increment on the path, not two).
- * This CPU's own fields (written by it only, interrupts off). `on` is the
- * PTI setting: a constant in the system-call path, compiled once per
- * setting (kernel/syscall.c); pti_enabled elsewhere.
+ * The exit to user mode by IRET (traps and interrupts), inline:
+ * entry.user_cr3_keep (arch/percpu.h says who clears and sets it) is
+ * non-zero only while the current slot's user PCID is not stale and no
+ * precise flush is queued, so the exit loads that cached user CR3 with the
+ * no-flush bit: what pti_prepare_exit_slow() computes in that case.
+ * Counted once, in pti_cr3, which counter_read() adds to cr3_write and
+ * cr3_write_noflush (one increment on the path, not two). This CPU's own
+ * fields (written by it only, interrupts off). The system call's exit
+ * code makes the same test itself and calls pti_prepare_exit_slow() when
+ * it fails (arch/x86/entry.S).
  */
-static __always_inline void pti_prepare_exit_as(bool on)
+static __always_inline void pti_prepare_exit(void)
 {
-	if (!on)
+	if (!static_branch(&pti_enabled))
 		return;
-	uint64_t keep = this_cpu_read(user_cr3_keep);
+	uint64_t keep = this_cpu_read(entry.user_cr3_keep);
 
 	if (likely(keep)) {
 		this_cpu_write(entry.user_cr3, keep);

@@ -56,7 +56,8 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	this_cpu_write(kgen_seen, s->kgen);
 	this_cpu_write(shared.loaded_mm, next);
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
-	this_cpu_write(user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep); /* queue empty: above */
+	/* The precise-flush queue is empty (tested above). */
+	this_cpu_write(entry.user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep);
 	/* The checker is off: no hook. switch_mm_fast_allowed means PCIDs,
 	 * so s->kcr3 carries the no-flush bit (pcid_load_cr3). */
 	arch_write_cr3_hw_noflush(s->kcr3_hw);

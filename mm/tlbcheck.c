@@ -92,7 +92,7 @@ static uint32_t pcid_slot(uint16_t p)
 }
 
 /* Is p a user PCID of slot as, marked stale and not loaded on CPU c? Its
- * next load flushes it whole (pti_prepare_exit_as); until then nothing
+ * next load flushes it whole (pti_prepare_exit_slow); until then nothing
  * uses it. */
 static bool user_flush_due(uint32_t c, const struct asid_slot *as, uint16_t p)
 {
@@ -155,7 +155,7 @@ static bool is_page(const struct stale *s)
  * on CPU c before anything uses it again? c's lock held (its slot records
  * and loaded mm are stable). Two cases:
  *   - a user PCID marked stale and not loaded: its next load flushes it
- *     (pti_prepare_exit_as);
+ *     (pti_prepare_exit_slow);
  *   - the slot still holds s's mm, is behind s, and s's change is in the
  *     mm's generation already (its bump done), and either the slot is not
  *     loaded (its next load finds it behind the mm: load_mm flushes it)

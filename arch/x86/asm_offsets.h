@@ -14,6 +14,8 @@
 #define PCPU_FLUSH_COUNT     56
 #define PCPU_FLUSH_ADDR	     64
 #define PCPU_ENTRY_STACK_PTR 128
+#define PCPU_USER_CR3_KEEP   136
+#define PCPU_SYSRET_CR3_FAST 144
 #define PCPU_CONTEXT	     192
 #define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
 
@@ -40,6 +42,7 @@
 #define ENTRY_OPS_FINISH_SWITCH	   16
 #define ENTRY_OPS_EXIT_KERNEL_TASK 24
 
+#define CTX_USER_NR    1
 #define VEC_DB_NR      1
 #define VEC_GP_NR      13
 #define MSR_GS_BASE_NR 0xc0000101
@@ -64,6 +67,9 @@ _Static_assert(PCPU_FLUSH_COUNT == offsetof(struct percpu, entry.flush_count), "
 _Static_assert(PCPU_FLUSH_ADDR == offsetof(struct percpu, entry.flush_addr), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_PTR == offsetof(struct percpu, entry.entry_stack_ptr),
 	       "asm offset");
+_Static_assert(PCPU_USER_CR3_KEEP == offsetof(struct percpu, entry.user_cr3_keep), "asm offset");
+_Static_assert(PCPU_SYSRET_CR3_FAST == offsetof(struct percpu, entry.sysret_cr3_fast),
+	       "asm offset");
 _Static_assert(PCPU_CONTEXT == offsetof(struct percpu, entry.context), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");
@@ -87,6 +93,7 @@ _Static_assert(ENTRY_OPS_DO_SYSCALL_PTI == offsetof(struct entry_ops, do_syscall
 _Static_assert(ENTRY_OPS_FINISH_SWITCH == offsetof(struct entry_ops, finish_switch), "asm offset");
 _Static_assert(ENTRY_OPS_EXIT_KERNEL_TASK == offsetof(struct entry_ops, exit_kernel_task),
 	       "asm offset");
+_Static_assert(CTX_USER_NR == CTX_USER, "asm context");
 _Static_assert(VEC_DB_NR == VEC_DB, "asm vector");
 _Static_assert(VEC_GP_NR == VEC_GP, "asm vector");
 _Static_assert(USER_TOP_NR == USER_TOP, "asm USER_TOP");

@@ -226,6 +226,29 @@ return_to_user:
 1:	swapgs
 	iretq
 
+/* The SYSRET exit's registers from the frame at RSP: RCX = RIP and R11 =
+ * RFLAGS, as a system call left them. Loaded, not popped: RSP leaves the
+ * frame by a load too, so nothing needs it to walk the frame; the frame's
+ * RCX and R11 slots were never written. With PTI the user's RSP goes to
+ * the scratch slot first (CR3 is switched with RSP as the only free
+ * register). */
+.macro SYSRET_LOAD_REGS pti
+	.if \pti
+	movq TF_RSP(%rsp), %rcx
+	movq %rcx, %gs:PCPU_SCRATCH_RSP
+	.endif
+	movq TF_RBP(%rsp), %rbp
+	movq TF_R10(%rsp), %r10
+	movq TF_R9(%rsp), %r9
+	movq TF_R8(%rsp), %r8
+	movq TF_RDI(%rsp), %rdi
+	movq TF_RSI(%rsp), %rsi
+	movq TF_RDX(%rsp), %rdx
+	movq TF_RAX(%rsp), %rax
+	movq TF_RIP(%rsp), %rcx
+	movq TF_RFLAGS(%rsp), %r11
+.endm
+
 /* Two entries, one per PTI setting, so that neither tests it: the boot
  * points IA32_LSTAR at the one it runs with (arch_syscall_entry_select). */
 .macro SYSCALL_ENTRY name, pti
@@ -260,32 +283,28 @@ return_to_user:
 	call *entry_ops+ENTRY_OPS_DO_SYSCALL(%rip)
 	.endif
 	/* SYSRET, always: the frame's CS and SS are the ones pushed above
-	 * (arch/trap.h), and the C checked that RIP is canonical. RCX = RIP
-	 * and R11 = RFLAGS from the frame, as a system call left them. The
-	 * registers are loaded, not popped: RSP leaves the frame by a load
-	 * too (below), so nothing needs it to walk the frame; the frame's
-	 * RCX and R11 slots were never written. */
+	 * (arch/trap.h), and the C checked that RIP is canonical. The C did
+	 * the task's exit work; PTI's user CR3 is ours. Its fast value is
+	 * entry.user_cr3_keep, 0 when the exit must compute one (a stale
+	 * user PCID, precise flushes queued: pti_prepare_exit_slow(), as the
+	 * IRET exit's pti_prepare_exit() would; arch/percpu.h). Interrupts
+	 * are off, so it is tested once: nothing else on this CPU writes it
+	 * until user mode. */
 	.if \pti
-	movq TF_RSP(%rsp), %rcx
-	movq %rcx, %gs:PCPU_SCRATCH_RSP
+	cmpq $0, %gs:PCPU_USER_CR3_KEEP
+	je .Lsysret_slow\@
 	.endif
-	movq TF_RBP(%rsp), %rbp
-	movq TF_R10(%rsp), %r10
-	movq TF_R9(%rsp), %r9
-	movq TF_R8(%rsp), %r8
-	movq TF_RDI(%rsp), %rdi
-	movq TF_RSI(%rsp), %rsi
-	movq TF_RDX(%rsp), %rdx
-	movq TF_RAX(%rsp), %rax
-	movq TF_RIP(%rsp), %rcx
-	movq TF_RFLAGS(%rsp), %r11
+	/* No fence needed: an initiator that still reads KERNEL just sends
+	 * an IPI we did not need (mm/kflush.c). */
+	movl $CTX_USER_NR, %gs:PCPU_CONTEXT
+	SYSRET_LOAD_REGS \pti
 	.if \pti
-	cmpq $0, %gs:PCPU_FLUSH_COUNT
-	jne .Lsysret_flush\@
-	/* No precise flush queued: RSP is our only free register (as on
-	 * entry); nothing touches the stack until it is the user's again
-	 * (interrupts are off; NMI, #MC and #DB run on IST stacks). */
-	movq %gs:PCPU_USER_CR3, %rsp
+	/* RSP is our only free register (as on entry); nothing touches the
+	 * stack until it is the user's again (interrupts are off; NMI, #MC
+	 * and #DB run on IST stacks). A no-flush CR3 write, counted for
+	 * cr3_write, cr3_write_noflush and pti_cr3 (kernel/counters.c). */
+	incq %gs:PCPU_SYSRET_CR3_FAST
+	movq %gs:PCPU_USER_CR3_KEEP, %rsp
 	movq %rsp, %cr3
 	movq %gs:PCPU_SCRATCH_RSP, %rsp
 	.else
@@ -294,9 +313,15 @@ return_to_user:
 	swapgs
 	sysretq
 	.if \pti
-	/* After the CR3 switch only the entry area is mapped, so move to the
-	 * entry stack for the helper's pushes. */
-.Lsysret_flush\@:
+	/* The slow exit: the C computes entry.user_cr3 and the INVLPG queue
+	 * (mm/pti.c; callee-saved registers preserved, RSP aligned as for the
+	 * call above), and pti_switch_to_user_cr3 applies them. After the
+	 * CR3 switch only the entry area is mapped, so it runs on the entry
+	 * stack. */
+.Lsysret_slow\@:
+	call pti_prepare_exit_slow
+	movl $CTX_USER_NR, %gs:PCPU_CONTEXT
+	SYSRET_LOAD_REGS \pti
 	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
 	call pti_switch_to_user_cr3
 	movq %gs:PCPU_SCRATCH_RSP, %rsp

@@ -64,7 +64,22 @@ struct percpu_entry {
 	uint64_t flush_count;		      /* 56: ptiflush=precise: queued addresses */
 	uint64_t flush_addr[PTI_FLUSH_QUEUE]; /* 64..127 */
 	uint64_t entry_stack_ptr;	      /* 128: top of this CPU's entry stack */
-	uint64_t entry_pad[7];		      /* 136..191: reserved for entry code */
+	/* 136: mm/: hardware value of the loaded mm's user CR3 in the current
+	 * slot with the no-flush bit, which the fast exits load (mm/pti.h:
+	 * the system call's exit code, pti_prepare_exit() for the others);
+	 * 0 when they may not: pti=off, pcid=off, tlbcheck=on, no user root
+	 * (the slot's ucr3_keep is 0 then), or the current slot's user PCID
+	 * is stale or has precise flushes queued (so while it is not 0,
+	 * flush_count is 0). Set with the current slot (pcid_load_cr3,
+	 * load_mm_fast) and after a slow exit; cleared by pti_user_flush_all
+	 * and pti_user_flush_page on the current slot (mm/pti.c), the only
+	 * writers of user_stale = true and of the queue. This CPU only. */
+	uint64_t user_cr3_keep;
+	/* 144: the system call's fast exits (CR3 writes, no-flush ones),
+	 * counted by the exit code; kernel/counters.c adds them to cr3_write,
+	 * cr3_write_noflush and pti_cr3. */
+	uint64_t sysret_cr3_fast;
+	uint64_t entry_pad[5]; /* 152..191: reserved for entry code */
 	/* 192: where this CPU is (enum cpu_context), for the deferred kernel
 	 * flush (mm/kflush.c). Written by the owner (also by the entry code,
 	 * before the PTI CR3 switch, hence in this page), read by other CPUs:
