@@ -50,6 +50,7 @@
 	X(user_int1_int3_into)       \
 	X(user_gsbase_kernel_half)   \
 	X(fs_gs_bases_survive_switches) \
+	X(syscall_exits_count_their_cr3) \
 	X(syscall_return_noncanonical) \
 	X(syscall_entry_clears_vm)   \
 	X(outs_gp_pushes_the_flags_it_found) \
