@@ -315,13 +315,22 @@ return_to_user:
 	.if \pti
 	/* The slow exit: the C computes entry.user_cr3 and the INVLPG queue
 	 * (mm/pti.c; callee-saved registers preserved, RSP aligned as for the
-	 * call above), and pti_switch_to_user_cr3 applies them. After the
-	 * CR3 switch only the entry area is mapped, so it runs on the entry
-	 * stack. */
+	 * call above). With the queue empty, a plain load of that CR3 (a
+	 * flushing one, or a no-flush one the C counted); otherwise
+	 * pti_switch_to_user_cr3 loads it and runs the queue, on the entry
+	 * stack (after the CR3 switch only the entry area is mapped). */
 .Lsysret_slow\@:
 	call pti_prepare_exit_slow
 	movl $CTX_USER_NR, %gs:PCPU_CONTEXT
 	SYSRET_LOAD_REGS \pti
+	cmpq $0, %gs:PCPU_FLUSH_COUNT
+	jne .Lsysret_flush\@
+	movq %gs:PCPU_USER_CR3, %rsp
+	movq %rsp, %cr3
+	movq %gs:PCPU_SCRATCH_RSP, %rsp
+	swapgs
+	sysretq
+.Lsysret_flush\@:
 	movq %gs:PCPU_ENTRY_STACK_PTR, %rsp
 	call pti_switch_to_user_cr3
 	movq %gs:PCPU_SCRATCH_RSP, %rsp
