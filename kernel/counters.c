@@ -7,6 +7,7 @@
 #include "lib/fmt.h"
 #include "arch/x86/emu_tlb.h"
 #include "arch/fpu.h"
+#include "mm/pcid.h"
 
 const char *const counter_names[NR_COUNTERS] = {
 #define COUNTER_NAME(id, name) name,
@@ -43,10 +44,12 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	/* The PTI entry and exit count their no-flush CR3 writes once, in
 	 * pti_cr3 (mm/pti.h), the system call's fast exit in its own word of
 	 * the entry page (arch/x86/entry.S): they are CR3 writes and no-flush
-	 * ones. */
+	 * ones. Without PCIDs every CR3 write flushes: the entry's are then
+	 * the only ones in pti_cr3 (the fast exits need a PCID), and not
+	 * no-flush ones (regression cr3_noflush_counted_without_pcids). */
 	if (id == CNT_PTI_CR3)
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->entry.sysret_cr3_fast);
-	if (id == CNT_CR3_WRITE || id == CNT_CR3_WRITE_NOFLUSH)
+	if (id == CNT_CR3_WRITE || (id == CNT_CR3_WRITE_NOFLUSH && pcid_mode != PCID_OFF))
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]) +
 		       READ_ONCE(pc->entry.sysret_cr3_fast);
 	/* So does the inline XRSTORS exit (arch/fpu.h), in xrstor_inline: an

@@ -217,6 +217,7 @@ TLB_TESTS = ("ktest=all,-smp_call_torture,-lockup_starved_cpu_not_blamed fbcon=o
              "many_changes_beside_an_idle_cpu,"
              "kernel_unmap_deferred,kflush_idle_ipi_reads_flushed,pasid_change_running,"
              "membarrier_ipis_only_to_mm,flush_during_revocation_covers_it,"
+             "syscall_exits_count_their_cr3,cr3_noflush_counted_without_pcids,"
              "no_leaks_after_exit")
 
 

@@ -51,6 +51,7 @@
 	X(user_gsbase_kernel_half)   \
 	X(fs_gs_bases_survive_switches) \
 	X(syscall_exits_count_their_cr3) \
+	X(cr3_noflush_counted_without_pcids) \
 	X(syscall_return_noncanonical) \
 	X(syscall_entry_clears_vm)   \
 	X(outs_gp_pushes_the_flags_it_found) \
