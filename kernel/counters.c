@@ -8,6 +8,7 @@
 #include "arch/x86/emu_tlb.h"
 #include "arch/fpu.h"
 #include "mm/pcid.h"
+#include "mm/pti.h"
 
 const char *const counter_names[NR_COUNTERS] = {
 #define COUNTER_NAME(id, name) name,
@@ -33,6 +34,18 @@ _Static_assert(CNT_PAGE_WALKS_DATA_KERNEL - CNT_PAGE_WALKS_DATA_USER == EMU_WALK
 			       EMU_WALK_INSN_KERNEL,
 	       "the page-walk counters follow the emulator's order");
 
+/* pti_cr3's writes counted elsewhere: the system calls' entries (with
+ * PTI, one each) and their fast exits. In pti_cr3, cr3_write and
+ * cr3_write_noflush. */
+static uint64_t pti_cr3_uncounted(struct percpu *pc)
+{
+	uint64_t n = READ_ONCE(pc->entry.sysret_cr3_fast);
+
+	if (pti_enabled)
+		n += READ_ONCE(pc->counters[CNT_SYSCALL]);
+	return n;
+}
+
 uint64_t counter_read(uint32_t cpu, enum counter_id id)
 {
 	struct percpu *pc = percpu_of(cpu);
@@ -42,16 +55,17 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	if (id >= CNT_PAGE_WALKS && id <= CNT_PAGE_WALKS_INSN_KERNEL)
 		return emu_walks(pc, id);
 	/* The PTI entry and exit count their no-flush CR3 writes once, in
-	 * pti_cr3 (mm/pti.h), the system call's fast exit in its own word of
-	 * the entry page (arch/x86/entry.S): they are CR3 writes and no-flush
-	 * ones. Without PCIDs every CR3 write flushes: the entry's are then
-	 * the only ones in pti_cr3 (the fast exits need a PCID), and not
-	 * no-flush ones (regression cr3_noflush_counted_without_pcids). */
+	 * pti_cr3 (mm/pti.h); the system call's entry not at all, being
+	 * counted as a system call, and its fast exit in its own word of the
+	 * entry page (arch/x86/entry.S). They are CR3 writes and no-flush
+	 * ones. Without PCIDs every CR3 write flushes: the entries' are then
+	 * the only ones (the fast exits need a PCID), and not no-flush ones
+	 * (regression cr3_noflush_counted_without_pcids). */
 	if (id == CNT_PTI_CR3)
-		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->entry.sysret_cr3_fast);
+		return READ_ONCE(pc->counters[id]) + pti_cr3_uncounted(pc);
 	if (id == CNT_CR3_WRITE || (id == CNT_CR3_WRITE_NOFLUSH && pcid_mode != PCID_OFF))
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]) +
-		       READ_ONCE(pc->entry.sysret_cr3_fast);
+		       pti_cr3_uncounted(pc);
 	/* So does the inline XRSTORS exit (arch/fpu.h), in xrstor_inline: an
 	 * XRSTORS, and where the kernel uses XFD one that found IA32_XFD
 	 * as the task needs it (load_controls() counts those too). */

@@ -15,14 +15,14 @@ struct trap_frame;
  * serializes, so only without PTI do we fence (mm/kflush.c). Inline for
  * the system-call path; the arch's trap path calls it out of line,
  * user_enter_kernel_trap. */
-static __always_inline void user_enter_kernel_as(bool pti, bool may_check)
+static __always_inline void user_enter_kernel_as(bool pti, bool may_check, bool syscall)
 {
-	pti_note_entry_as(pti, may_check);
+	pti_note_entry_as(pti, may_check, syscall);
 	kflush_enter_from_user(!pti);
 }
 static __always_inline void user_enter_kernel(void)
 {
-	user_enter_kernel_as(static_branch(&pti_enabled), true);
+	user_enter_kernel_as(static_branch(&pti_enabled), true, false);
 }
 /* The arch's entry code calls these through arch/entry.h's entry_ops
  * (user_enter, irq_enter_idle, return_to_user, do_syscall: the contracts

@@ -518,7 +518,8 @@ long syscall_invoke(uint64_t nr, const uint64_t args[6])
  */
 static __always_inline void syscall_dispatch_as(struct trap_frame *tf, bool pti, bool may_check)
 {
-	user_enter_kernel_as(pti, may_check);
+	user_enter_kernel_as(pti, may_check, true);
+	/* Also the count of the entry code's CR3 writes with PTI (above). */
 	this_cpu_inc(counters[CNT_SYSCALL]);
 	irq_enable();
 	uint64_t nr = tf->rax;

@@ -71,12 +71,16 @@ static __always_inline void pti_prepare_exit(void)
 }
 
 /* may_check: false where the caller is compiled for tlbcheck=off only
- * (kernel/syscall.c picks its system call at boot). */
-static __always_inline void pti_note_entry_as(bool on, bool may_check)
+ * (kernel/syscall.c picks its system call at boot). syscall: the entry
+ * was a system call's, whose CR3 write is not counted here: with PTI
+ * every system call makes one, and counter_read() adds the syscall count
+ * to pti_cr3 (kernel/counters.c). */
+static __always_inline void pti_note_entry_as(bool on, bool may_check, bool syscall)
 {
 	if (!on)
 		return;
-	this_cpu_inc(counters[CNT_PTI_CR3]); /* the entry code's, as above */
+	if (!syscall)
+		this_cpu_inc(counters[CNT_PTI_CR3]); /* the entry code's, as above */
 	if (may_check && unlikely(static_branch(&tlbcheck_enabled)))
 		pti_note_entry_slow();
 }
