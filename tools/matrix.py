@@ -86,20 +86,21 @@ BOOTS = [
          cmdline="ktest=all fbcon=off expect_cpus=1"),
     # Corrupt ACPI tables: reported, skipped, and the kernel runs on one CPU
     # although four are present (a smoke set of tests: every other row runs
-    # the whole suite).
+    # the whole suite). One host core each: the other vCPUs are never
+    # started.
     dict(boot("acpi-madt-checksum", "qemu-bios", 4,
               expect=[r"MADT at \w+ is invalid: checksum bad",
                       r"no valid MADT; running on the boot CPU only"]),
-         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=madt_checksum"),
+         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=madt_checksum", weight=1),
     dict(boot("acpi-madt-truncated", "qemu-bios", 4,
               expect=[r"MADT at \w+ is invalid: table truncated"]),
-         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=madt_truncate"),
+         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=madt_truncate", weight=1),
     dict(boot("acpi-madt-bad-entry", "qemu-bios", 4,
               expect=[r"MADT at \w+ is invalid: MADT entry length out of range"]),
-         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=madt_entry"),
+         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=madt_entry", weight=1),
     dict(boot("acpi-rsdp-corrupt", "qemu-bios", 4,
               expect=[r"acpi: no usable tables \(RSDP checksum"]),
-         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=rsdp"),
+         cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=rsdp", weight=1),
 ]
 
 # Firmware handoff on a machine like a server: RAM above 4 GiB (q35 puts 2 GiB
@@ -368,19 +369,22 @@ BOOTS.append(dict(boot("fuzz-qemu-smp2", "qemu-bios", 2, timeout=1200,
                        expect=[r"fuzz: seed \d+", r"fuzz: \d+ system calls in \d+ ms"]),
                   cmdline="utest=syscall_fuzz fuzz_calls=1000000 fbcon=off expect_cpus=2"))
 # The CPU-interface fuzzer in long rounds (every utest=all boot above runs a
-# 6000-sequence round of it): 10^6 sequences under QEMU (295 s here on a
-# loaded host), 10^5 under Bochs with AVX-512 and AMX in XCR0
-# (user/utest/t_cpufuzz.c). The QEMU row's seed is fixed, so the same 10^6
+# 6000-sequence round of it): 750,000 sequences under QEMU (58 s alone on
+# this 2-core host, 2026-12-06), 10^5 under Bochs with AVX-512 and AMX in
+# XCR0 (user/utest/t_cpufuzz.c). The QEMU row's seed is fixed, so the same
 # sequences run every time and a failure replays; where interrupts land
 # still varies. Fresh seeds are `make soak-cpu-fuzz`'s job: a new seed that
 # trips a QEMU bug (this row did, 2026-12-03) must not fail a commit. Its
-# seed is the one whose round 2 stored over the harness's own state
-# (regression cpu_fuzz_harness_out_of_reach: failed every run before).
+# seed is the one whose round 2 (counted from 0) stored over the harness's
+# own state (regression cpu_fuzz_harness_out_of_reach: failed every run
+# before). Round i runs seed splitmix(seed + i), cpu_fuzz_seqs / rounds /
+# workers sequences a worker: three rounds of 750,000 are rounds 0-2 of the
+# 10^6 in four this row ran until 2026-12-06, sequence for sequence.
 BOOTS.append(dict(boot("qemu-cpu-fuzz", "qemu-bios", 2, timeout=1200,
-                       expect=[r"cpu_fuzz: seed \d+", r"cpu_fuzz: 1000000 sequences in \d+ ms",
+                       expect=[r"cpu_fuzz: seed \d+", r"cpu_fuzz: 750000 sequences in \d+ ms",
                                r"300 children killed by their sequence"]),
-                  cmdline="ktest=none utest=cpu_fuzz cpu_fuzz_seed=2911135397 cpu_fuzz_seqs=1000000 "
-                          "cpu_fuzz_rounds=4 cpu_fuzz_kills=300 fbcon=off expect_cpus=2"))
+                  cmdline="ktest=none utest=cpu_fuzz cpu_fuzz_seed=2911135397 cpu_fuzz_seqs=750000 "
+                          "cpu_fuzz_rounds=3 cpu_fuzz_kills=300 fbcon=off expect_cpus=2"))
 # Regression row for QEMU's VEX aborts: with VEX prefixes in random code, this
 # seed's random class reaches "c4 a2 64 0c" (VEX map 2, pp 00: #UD on a
 # CPU) in worker 0's sequence 47909, and QEMU aborts in gen_binary_int_sse
