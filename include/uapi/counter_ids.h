@@ -104,7 +104,7 @@
 	X(IPC_FUSED, "ipc_fused")                /* hand-overs by the fused fast path */\
 	X(IPC_FUSED_MISS, "ipc_fused_miss")      /* calls it left to the general path */\
 	X(AMX_FIRST_USE_UD, "amx_first_use_ud")  /* no XFD: a tile instruction grew its thread */\
-	X(PTI_CR3, "pti_cr3")  /* entry/exit no-flush CR3 writes (also in cr3_write, _noflush) */\
+	X(PTI_CR3, "pti_cr3")  /* PTI entry/fast-exit CR3 writes (also in cr3_write; in _noflush with PCIDs) */\
 	X(XRSTOR_INLINE, "xrstor_inline") /* the exit's inline XRSTORS (also in xrstor; with XFD in xfd_msr_write_avoided) */\
 	X(MM_LOCK_BREAK, "mm_lock_break")        /* long unmaps/protects/revocations let go of mm->lock */\
 	X(MM_OP_WAIT, "mm_op_wait")              /* ...and operations that waited for one's VMAs */\
