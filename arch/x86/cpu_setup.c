@@ -72,8 +72,11 @@ static void load_common(void)
 	wrmsr(MSR_SFMASK, SFMASK_VALUE);
 }
 
+bool arch_pti;
+
 void arch_entry_set_pti(bool pti)
 {
+	arch_pti = pti;
 	this_cpu_write(entry.pti_on, (uint64_t)pti);
 	wrmsr(MSR_LSTAR, (uint64_t)(pti ? syscall_entry_pti : syscall_entry));
 }

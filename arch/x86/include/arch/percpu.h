@@ -130,8 +130,11 @@ void *idt_page(void);
 void tss_set_rsp0(uint64_t rsp0);
 /* This CPU enters and leaves with PTI (pti) or without: the entry page's
  * flag, and the SYSCALL entry built for that setting (IA32_LSTAR,
- * arch/x86/entry.S). */
+ * arch/x86/entry.S). Every CPU gets the same setting (mm/pti.c
+ * pti_init_cpu), the boot CPU's before static_branches_apply(). */
 void arch_entry_set_pti(bool pti);
+/* That setting, for the C above mm (a static branch's flag: arch/switch.h). */
+extern bool arch_pti;
 
 _Static_assert(sizeof(struct percpu_entry) == 4096, "entry page is one page");
 _Static_assert(PERCPU_ENTRY_STACK >= PERCPU_STRUCT_MAX + 0x1000, "guard below stacks");

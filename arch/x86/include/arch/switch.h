@@ -93,7 +93,8 @@ static __always_inline void arch_switch_user_state_as(struct arch_task *prev,
 	}
 	this_cpu_write(cur_arch, next);
 	this_cpu_write(entry.kstack_top, next_kstack_top);
-	if ((pair || next_kstack_top) && !this_cpu_read(entry.pti_on))
+	/* With PTI, TSS.RSP0 stays this CPU's entry stack. */
+	if ((pair || next_kstack_top) && !static_branch(&arch_pti))
 		tss_set_rsp0(next_kstack_top);
 }
 
