@@ -654,10 +654,14 @@ int ipc_set_fastpath(bool on)
 	return __atomic_exchange_n(&ipcfast, on, __ATOMIC_RELAXED);
 }
 
-/* The preconditions on us alone: switch on, no handles left over, no hook. */
+/* The preconditions on us alone: switch on, no handles left over, no hook.
+ * ipcfast is a plain read, which the compiler tests in memory (CMPB; a
+ * volatile load costs a MOVZBL more, as trace_active() says): read once
+ * per call, and either value is a correct path (ipc_set_fastpath() only
+ * chooses which later calls take). */
 static __always_inline bool fused_allowed(const struct task *me)
 {
-	return likely(READ_ONCE(ipcfast)) && !me->ipc_xfer_out.mask && !me->test_ipc_hooks;
+	return likely(ipcfast) && !me->ipc_xfer_out.mask && !me->test_ipc_hooks;
 }
 
 /*
