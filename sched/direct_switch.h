@@ -50,10 +50,14 @@ static __always_inline void direct_switch_commit(struct rq *rq, struct task *me,
 	 * a call/reply pair ping-pong on one CPU for ever while other tasks
 	 * of the same priority starved (regression:
 	 * ipc_switch_vs_migrating_wake hung at -smp 2). At least one tick, so
-	 * that the next tick still ends an exhausted slice. */
+	 * that the next tick still ends an exhausted slice: left + (left ==
+	 * 0), which is a CMP and an ADC (the conditional form costs a MOV of
+	 * the 1 and a TEST and CMOV). */
+	uint32_t left = me->slice_ticks;
+
 	next->state = TASK_RUNNING;
 	next->wake_reason = WAKE_DIRECT;
-	next->slice_ticks = me->slice_ticks ? me->slice_ticks : 1;
+	next->slice_ticks = left + (left == 0);
 	rq->curr = next;
 	context_switch(rq, me, next, true, !held_counted, true);
 }
