@@ -54,8 +54,10 @@ static __always_inline void finish_switch(struct task *prev)
 	bool dead = prev->state == TASK_DEAD;
 
 	/* The work bits are set by prev itself or under this rq lock, which
-	 * we hold since the switch began: a plain read sees them. */
-	if (unlikely(READ_ONCE(prev->flags) & TF_SWITCH_WORK))
+	 * we hold since the switch began: a plain read sees them (a TESTB to
+	 * memory; READ_ONCE's volatile load cost a MOV more). Other CPUs set
+	 * other bits meanwhile (atomic RMWs), which this test ignores. */
+	if (unlikely(prev->flags & TF_SWITCH_WORK))
 		finish_switch_work(rq, prev); /* releases prev too */
 	else
 		finish_switch_release(rq, prev);
