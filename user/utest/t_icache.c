@@ -49,34 +49,30 @@
 
 static struct syst_fault_rec ic_rec;
 static uint8_t ic_stack[4096] __attribute__((aligned(16)));
-static uint64_t ic_saved_rsp __attribute__((used)), ic_next __attribute__((used));
-uint64_t ic_fetch_fault(uint64_t rip, uint64_t then);
 uint64_t ic_warm(void);
-void ic_catch(void);
 
 __asm__(".text\n"
-	"ic_fetch_fault:\n" /* RDI: code whose fetch faults; RSI: code to call
-			     * first thing in the diversion. Returns what that
-			     * returned, or 0 when nothing faulted. */
-	"	pushq %rbx\n"
-	"	movq %rsp, ic_saved_rsp(%rip)\n"
-	"	movq %rsi, ic_next(%rip)\n"
-	"	call *%rdi\n"
-	"	xorl %eax, %eax\n"
-	"	popq %rbx\n"
-	"	ret\n"
-	"ic_catch:\n" /* RDI = &ic_rec, RSP = the top of ic_stack */
-	"	call *ic_next(%rip)\n"
-	"	movq ic_saved_rsp(%rip), %rsp\n"
-	"	popq %rbx\n"
-	"	ret\n"
 	"ic_warm:\n" /* D's stand-in for the warm-up fault */
 	"	movl $1, %eax\n"
 	"	ret\n");
 
+/* Code as a function (the pages hold RET-terminated code). */
+static uint64_t (*as_code(const uint8_t *code))(void)
+{
+	return (uint64_t(*)(void))(uintptr_t)code;
+}
+
+/* Call rip, code whose fetch faults, through fc_run(): the diversion calls
+ * then first thing (with the record in RDI, which D ignores) and returns
+ * what it returned; 0 when nothing faulted. */
+static uint64_t ic_fetch_fault(const uint8_t *rip, const uint8_t *then)
+{
+	return fc_run(as_code(rip), (uint64_t(*)(const struct syst_fault_rec *))(uintptr_t)then);
+}
+
 static uint64_t call_code(const uint8_t *code)
 {
-	return ((uint64_t(*)(void))(uintptr_t)code)();
+	return as_code(code)();
 }
 
 /* Round r's pages, where the MOVABS starts in A (1-9 bytes of it there),
@@ -133,7 +129,7 @@ static bool one_round(uint8_t *all, uint64_t r)
 	T_EQ(protect(a, PAGE_SIZE, UPROT_READ | UPROT_EXEC), 0);
 	T_EQ(protect(b, PAGE_SIZE, UPROT_READ | UPROT_WRITE), 0);
 	ic_rec.busy = 0;
-	uint64_t got = ic_fetch_fault((uint64_t)(uintptr_t)m, (uint64_t)(uintptr_t)d);
+	uint64_t got = ic_fetch_fault((const uint8_t *)m, d);
 
 	*(volatile uint8_t *)b = 0xcc; /* over the MOVABS's tail: B runs no more */
 	T_EQ(call_code(d), value);
@@ -164,7 +160,7 @@ void t_icache_boundary_fetch_fault(const char *arg)
 	for (r = 0; r < rounds; r++)
 		write_round(all, r);
 	T_EQ(protect(all, rounds * IC_PAGES * PAGE_SIZE, UPROT_READ | UPROT_EXEC), 0);
-	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)ic_catch,
+	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)fc_catch,
 		      (long)(uintptr_t)(ic_stack + sizeof(ic_stack)), (long)(uintptr_t)&ic_rec),
 	     0);
 	/* The diversion path into the trace cache first: a plain fetch fault
@@ -172,9 +168,7 @@ void t_icache_boundary_fetch_fault(const char *arg)
 	T_EQ(protect(all + PAGE_SIZE, PAGE_SIZE, UPROT_READ), 0);
 	for (int i = 0; i < 2; i++) {
 		ic_rec.busy = 0;
-		T_EQ(ic_fetch_fault((uint64_t)(uintptr_t)(all + PAGE_SIZE),
-				    (uint64_t)(uintptr_t)ic_warm),
-		     1);
+		T_EQ(ic_fetch_fault(all + PAGE_SIZE, (const uint8_t *)(uintptr_t)ic_warm), 1);
 	}
 	T_EQ(protect(all + PAGE_SIZE, PAGE_SIZE, UPROT_READ | UPROT_EXEC), 0);
 	for (r = 0; r < rounds; r++) {

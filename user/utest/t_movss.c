@@ -28,19 +28,16 @@
 static struct syst_fault_rec ms_rec, ms_frec;
 static uint8_t ms_stack[4096] __attribute__((aligned(16)));
 static uint8_t ms_fstack[256] __attribute__((aligned(16)));
-static uint64_t ms_saved_rsp __attribute__((used)), ms_fsaved_rsp __attribute__((used));
+static uint64_t ms_fsaved_rsp __attribute__((used));
 static volatile uint8_t ms_stop __attribute__((used));
 static volatile uint64_t ms_faults;
 uint64_t ms_step(void);
-void ms_catch(void);
 void ms_fault_loop(void);
 void ms_fcatch(void);
 extern const uint8_t ms_before_nop[], ms_after_nop[];
 
 __asm__(".text\n"
-	"ms_step:\n" /* -> the RIP of the #DB that ended the step, 0 if none */
-	"	pushq %rbx\n"
-	"	movq %rsp, ms_saved_rsp(%rip)\n"
+	"ms_step:\n" /* run by fc_run(): 0 if no #DB ended the step */
 	"	movl %ss, %eax\n"
 	"	pushfq\n"
 	"	orq $0x100, (%rsp)\n"
@@ -54,12 +51,6 @@ __asm__(".text\n"
 	"	andq $~0x100, (%rsp)\n"
 	"	popfq\n"
 	"	xorl %eax, %eax\n"
-	"	popq %rbx\n"
-	"	ret\n"
-	"ms_catch:\n" /* RDI = &ms_rec, RSP = the top of ms_stack */
-	"	movq ms_saved_rsp(%rip), %rsp\n"
-	"	movq 32(%rdi), %rax\n" /* rec->rip */
-	"	popq %rbx\n"
 	"	ret\n"
 	"ms_fault_loop:\n" /* #UD until ms_stop */
 	"	movq %rsp, ms_fsaved_rsp(%rip)\n"
@@ -71,6 +62,12 @@ __asm__(".text\n"
 	"	ud2\n"
 	"1:	movq ms_fsaved_rsp(%rip), %rsp\n"
 	"	ret\n");
+
+/* The diversion's answer: the RIP of the #DB that ended the step. */
+static uint64_t ms_db_rip(const struct syst_fault_rec *rec)
+{
+	return rec->rip;
+}
 
 static void faulter(void *arg)
 {
@@ -99,7 +96,7 @@ void t_mov_ss_shadow_while_another_cpu_faults(const char *arg)
 	T_EQ(set_affinity(tid, 1), 0);
 	while (ms_faults < 100) /* the faulter is running */
 		yield();
-	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)ms_catch,
+	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)fc_catch,
 		      (long)(uintptr_t)(ms_stack + sizeof(ms_stack)), (long)(uintptr_t)&ms_rec),
 	     0);
 	for (uint64_t i = 0; i < steps; i++) {
@@ -107,7 +104,7 @@ void t_mov_ss_shadow_while_another_cpu_faults(const char *arg)
 		for (uint64_t j = i * 2654435761u >> 26 & 63; j; j--)
 			__asm__ __volatile__("");
 		ms_rec.busy = 0;
-		uint64_t rip = ms_step();
+		uint64_t rip = fc_run(ms_step, ms_db_rip);
 
 		if (rip == (uint64_t)(uintptr_t)ms_after_nop && ms_rec.vector == 1)
 			late++;

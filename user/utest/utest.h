@@ -57,6 +57,12 @@ int start_child(const char *role_and_args);
  * (the handle itself) or the rights of a copy. */
 int start_child_h(const char *role_and_args, int h, uint32_t how);
 uint64_t counter(const char *name);
+/* A call that may end in a diverted fault (user/utest/faultcatch.S): arm
+ * SYST_FAULT_CATCH with fc_catch, a catch stack and a record, clear the
+ * record's busy word, then fc_run(body, on_fault) returns body's value, or
+ * on_fault(record)'s when a fault in body was diverted. */
+uint64_t fc_run(uint64_t (*body)(void), uint64_t (*on_fault)(const struct syst_fault_rec *));
+void fc_catch(void);
 /* key=N from the test's argument, else from the kernel command line, else
  * dflt. */
 uint64_t ut_param(const char *arg, const char *key, uint64_t dflt);
