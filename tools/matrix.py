@@ -443,8 +443,19 @@ TLB_INJECT = [
 # full run (2026-12-03): "PANIC on cpu 3: kflush: cpu 3 reads a call IPI's
 # argument at 0xffffc00000027ba8 through a kernel mapping it has not
 # flushed (range [...) freed at generation 1, this CPU at 0)".
+# skip_asid_flush: the plant skips the whole flush of a slot taken for a
+# new address space, and with it the slot's kgen, which stays where the
+# slot last was (0 for a slot never used): the same assertion meets the
+# slot before any eviction of another mm's slot reaches tlbcheck. Seen
+# once in a full run (2026-12-06, e4299fa, beside 100 other rows; 8 runs
+# of the row alone then gave tlbcheck's report): "PANIC on cpu 3: kflush:
+# cpu 3 reads a call IPI's argument at 0xffffc00000027b58 through a kernel
+# mapping it has not flushed (range [...) freed at generation 1, this CPU
+# at 0)".
+KFLUSH_ASSERT = r"kflush: cpu \d+ reads [^\n]* through a kernel mapping it has not flushed"
 TLB_INJECT_ALSO = {
-    "skip_gen_check": r"kflush: cpu \d+ reads [^\n]* through a kernel mapping it has not flushed",
+    "skip_gen_check": KFLUSH_ASSERT,
+    "skip_asid_flush": KFLUSH_ASSERT,
 }
 
 
