@@ -133,7 +133,9 @@ void tss_set_rsp0(uint64_t rsp0);
  * arch/x86/entry.S). Every CPU gets the same setting (mm/pti.c
  * pti_init_cpu), the boot CPU's before static_branches_apply(). */
 void arch_entry_set_pti(bool pti);
-/* That setting, for the C above mm (a static branch's flag: arch/switch.h). */
+/* That setting, for the C above mm (a static branch's flag: arch/switch.h).
+ * The entry code reads the entry page's copy (entry.pti_on), which is
+ * mapped under the user root; this one is not. */
 extern bool arch_pti;
 
 _Static_assert(sizeof(struct percpu_entry) == 4096, "entry page is one page");
