@@ -317,7 +317,7 @@ static __noinline void xfer_pass(struct task *from, struct task *to)
 		to->ipc_xfer_in = from->ipc_xfer_out;
 		st = XFER_BUSY;
 		/* Release (and a full barrier, locked): the copy is visible
-		 * before FULL. Pairs with the acquire load in xfer_arrived() and
+		 * before FULL. Pairs with the acquire fence in xfer_install() and
 		 * the exchange in ipc_thread_exit(). */
 		if (__atomic_compare_exchange_n(&to->ipc_xfer_state, &st, XFER_FULL, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
@@ -342,6 +342,9 @@ static __noinline long xfer_install(struct task *me, struct ipc_msg *msg, long r
 	struct ipc_xfer *x = &me->ipc_xfer_in;
 	uint32_t got = 0;
 
+	/* Acquire: after xfer_arrived()'s read of FULL (pairs with the
+	 * CMPXCHG to FULL in xfer_pass()). */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (r < 0) { /* not for us after all (a late reply): drop them */
 		xfer_release(x);
 	} else {
@@ -366,10 +369,14 @@ static __noinline long xfer_install(struct task *me, struct ipc_msg *msg, long r
 
 static inline long xfer_arrived(struct task *me, struct ipc_msg *msg, long r)
 {
-	/* Acquire: the block is read after FULL. Pairs with xfer_pass(). A
-	 * BUSY here is a late reply racing with our kill: ipc_thread_exit()
+	/* The block is read after FULL: xfer_install()'s acquire fence,
+	 * pairs with xfer_pass(). A plain read, which the compiler tests in
+	 * memory (CMPL; an atomic load costs a MOV more, as fused_allowed()
+	 * says of ipcfast): x86 keeps loads in order, and the fence behind
+	 * the call keeps the compiler from reading the block first. A BUSY
+	 * here is a late reply racing with our kill: ipc_thread_exit()
 	 * settles it. */
-	if (unlikely(__atomic_load_n(&me->ipc_xfer_state, __ATOMIC_ACQUIRE) == XFER_FULL))
+	if (unlikely(me->ipc_xfer_state == XFER_FULL))
 		return xfer_install(me, msg, r);
 	return r;
 }
@@ -658,10 +665,11 @@ int ipc_set_fastpath(bool on)
  * ipcfast is a plain read, which the compiler tests in memory (CMPB; a
  * volatile load costs a MOVZBL more, as trace_active() says): read once
  * per call, and either value is a correct path (ipc_set_fastpath() only
- * chooses which later calls take). */
+ * chooses which later calls take). The two words are ORed and tested
+ * once (a MOV, an OR from memory and a branch; two tests cost two more). */
 static __always_inline bool fused_allowed(const struct task *me)
 {
-	return likely(ipcfast) && !me->ipc_xfer_out.mask && !me->test_ipc_hooks;
+	return likely(ipcfast) && !(me->ipc_xfer_out.mask | me->test_ipc_hooks);
 }
 
 /*
