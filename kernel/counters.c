@@ -61,11 +61,18 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	 * ones. Without PCIDs every CR3 write flushes: the entries' are then
 	 * the only ones (the fast exits need a PCID), and not no-flush ones
 	 * (regression cr3_noflush_counted_without_pcids). */
+	/* The inline address-space switch (mm/switch_mm.h load_mm_fast)
+	 * counts its ASID hit and its no-flush CR3 write once, in
+	 * mm_switch_fast (it runs only with PCIDs). */
+	uint64_t mm_fast = READ_ONCE(pc->counters[CNT_MM_SWITCH_FAST]);
+
+	if (id == CNT_ASID_HIT)
+		return READ_ONCE(pc->counters[id]) + mm_fast;
 	if (id == CNT_PTI_CR3)
 		return READ_ONCE(pc->counters[id]) + pti_cr3_uncounted(pc);
 	if (id == CNT_CR3_WRITE || (id == CNT_CR3_WRITE_NOFLUSH && pcid_mode != PCID_OFF))
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]) +
-		       pti_cr3_uncounted(pc);
+		       pti_cr3_uncounted(pc) + mm_fast;
 	/* So does the inline XRSTORS exit (arch/fpu.h), in xrstor_inline: an
 	 * XRSTORS, and where the kernel uses XFD one that found IA32_XFD
 	 * as the task needs it (load_controls() counts those too). */

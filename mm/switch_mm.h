@@ -48,7 +48,9 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	if (s->tlb_gen < __atomic_load_n(&next->tlb_gen, __ATOMIC_ACQUIRE) ||
 	    s->kgen < kflush_generation())
 		return false;
-	this_cpu_inc(counters[CNT_ASID_HIT]);
+	/* One count for the three the general path makes (an ASID hit, a
+	 * CR3 write, a no-flush one): counter_read() adds it to each. */
+	this_cpu_inc(counters[CNT_MM_SWITCH_FAST]);
 	/* The general path's "if (cur != slot) prev = cur": when cur == slot
 	 * it is also prev (slot came from prev), so the store is the same. */
 	ts->prev = ts->cur;
@@ -59,7 +61,8 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	/* The precise-flush queue is empty (tested above). */
 	this_cpu_write(entry.user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep);
 	/* The checker is off: no hook. switch_mm_fast_allowed means PCIDs,
-	 * so s->kcr3 carries the no-flush bit (pcid_load_cr3). */
+	 * so s->kcr3 carries the no-flush bit (pcid_load_cr3). Counted
+	 * above. */
 	arch_write_cr3_hw_noflush(s->kcr3_hw);
 	return true;
 }

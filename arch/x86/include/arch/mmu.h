@@ -86,11 +86,11 @@ static __always_inline void arch_write_cr3(uint64_t logical)
 /* The same write with the hardware value already computed (hw ==
  * cr3_hw_value(logical)), the checker known to be off and the logical
  * value known to carry CR3_NOFLUSH (a PCID slot's cached kernel CR3):
- * mm/switch_mm.h's inline switch, counted as arch_write_cr3() counts it. */
+ * mm/switch_mm.h's inline switch. Uncounted: the caller counts it
+ * (mm_switch_fast, which counter_read() adds to cr3_write and
+ * cr3_write_noflush, as arch_write_cr3() would count it). */
 static __always_inline void arch_write_cr3_hw_noflush(uint64_t hw)
 {
-	this_cpu_inc(counters[CNT_CR3_WRITE]);
-	this_cpu_inc(counters[CNT_CR3_WRITE_NOFLUSH]);
 	__asm__ __volatile__("mov %0, %%cr3" ::"r"(hw) : "memory");
 }
 
