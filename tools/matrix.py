@@ -219,6 +219,7 @@ TLB_TESTS = ("ktest=all,-smp_call_torture,-lockup_starved_cpu_not_blamed fbcon=o
              "kernel_unmap_deferred,kflush_idle_ipi_reads_flushed,pasid_change_running,"
              "membarrier_ipis_only_to_mm,flush_during_revocation_covers_it,"
              "syscall_exits_count_their_cr3,cr3_noflush_counted_without_pcids,"
+             "address_space_switches_count_their_cr3,"
              "no_leaks_after_exit")
 
 

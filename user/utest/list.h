@@ -26,6 +26,7 @@
 	X(long_mm_ops_race)          \
 	X(ipc_pingpong_same_cpu)     \
 	X(ipc_fused_equals_general)  \
+	X(address_space_switches_count_their_cr3) \
 	X(ipc_pingpong_cross_cpu)    \
 	X(ipc_switch_vs_migrating_wake) \
 	X(ipc_pair_does_not_starve_cpu) \

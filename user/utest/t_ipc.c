@@ -124,6 +124,48 @@ void t_ipc_fused_equals_general(const char *arg)
 	ut_note("fused: %lu hand-overs", f1 - f0);
 }
 
+/*
+ * address_space_switches_count_their_cr3: the inline address-space switch
+ * (mm/switch_mm.h load_mm_fast) counts its ASID hit and its no-flush CR3
+ * write once, in mm_switch_fast, and counter_read() adds that count to
+ * asid_hit, cr3_write and cr3_write_noflush. The ping-pong between two
+ * processes on CPU 0, counters read on CPU 0: each round trip switches
+ * address space twice, so cr3_write rises by 2 per round trip at least,
+ * and with PCIDs (two spaces taking turns in their slots) so do asid_hit
+ * and cr3_write_noflush, but for the first switches into each space. A
+ * switch whose count is lost shows as an asid_hit that hardly moves.
+ */
+void t_address_space_switches_count_their_cr3(const char *arg)
+{
+	enum { ROUNDS = 2000, SLACK = 16 };
+	int w = counter_index("cr3_write"), nf = counter_index("cr3_write_noflush");
+	int hit = counter_index("asid_hit"), fast = counter_index("mm_switch_fast");
+	uint64_t v0[128], v1[128];
+
+	(void)arg;
+	if (!T_EXPECT(w >= 0 && w < 128 && nf >= 0 && nf < 128 && hit >= 0 && hit < 128 &&
+		      fast >= 0 && fast < 128))
+		return;
+	T_EQ(set_affinity(0, 0), 0);
+	yield(); /* on CPU 0 from here */
+	T_EXPECT(counters_read(v0, 128, 0) > fast);
+	pingpong(0, 0, "ipc_fastpath"); /* ROUNDS round trips, pinned to CPU 0 */
+	T_EXPECT(counters_read(v1, 128, 0) > fast);
+	uint64_t writes = v1[w] - v0[w], noflush = v1[nf] - v0[nf];
+	uint64_t hits = v1[hit] - v0[hit], fasts = v1[fast] - v0[fast];
+
+	ut_note("%d round trips on CPU 0: %lu CR3 writes, %lu no-flush, %lu ASID hits, "
+		"%lu of them inline switches",
+		ROUNDS, writes, noflush, hits, fasts);
+	T_EXPECT(writes >= 2 * (uint64_t)ROUNDS);
+	/* Each inline switch is an ASID hit and a no-flush CR3 write. */
+	T_EXPECT(hits >= fasts && noflush >= fasts && writes >= fasts);
+	if (sys_test(SYST_SWITCH, (long)"pcid", 4, 0) != 1) /* not "on" */
+		return;
+	T_EXPECT(hits >= 2 * (uint64_t)ROUNDS - SLACK);
+	T_EXPECT(noflush >= 2 * (uint64_t)ROUNDS - SLACK);
+}
+
 void t_ipc_pingpong_cross_cpu(const char *arg)
 {
 	(void)arg;
