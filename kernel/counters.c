@@ -63,7 +63,8 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	 * (regression cr3_noflush_counted_without_pcids). */
 	/* The inline address-space switch (mm/switch_mm.h load_mm_fast)
 	 * counts its ASID hit and its no-flush CR3 write once, in
-	 * mm_switch_fast (it runs only with PCIDs). */
+	 * mm_switch_fast (it runs only with PCIDs, hardware or model, whose
+	 * logical CR3 writes arch_write_cr3() counts as no-flush too). */
 	uint64_t mm_fast = READ_ONCE(pc->counters[CNT_MM_SWITCH_FAST]);
 
 	if (id == CNT_ASID_HIT)

@@ -60,9 +60,11 @@ static __always_inline bool load_mm_fast(struct mm *next)
 	this_cpu_write(entry.kernel_cr3, s->kcr3_hw);
 	/* The precise-flush queue is empty (tested above). */
 	this_cpu_write(entry.user_cr3_keep, s->user_stale ? 0 : s->ucr3_keep);
-	/* The checker is off: no hook. switch_mm_fast_allowed means PCIDs,
-	 * so s->kcr3 carries the no-flush bit (pcid_load_cr3). Counted
-	 * above. */
+	/* The checker is off: no hook. switch_mm_fast_allowed means PCIDs
+	 * (the hardware's or pcid=model's), so the logical CR3 s->kcr3
+	 * carries the no-flush bit (pcid_load_cr3); under the model its
+	 * hardware value kcr3_hw has none, and the write flushes, as the
+	 * general path's would. Counted above. */
 	arch_write_cr3_hw_noflush(s->kcr3_hw);
 	return true;
 }
