@@ -14,13 +14,13 @@
  *            handle (handles_live, the type's handle_add/handle_drop)
  *
  * Lookup without locks. A slot is {seq, rights, type, obj}; seq is the
- * generation shifted left once, bit 0 set while the slot is live. The
- * writers (install, close, move out) hold proc->lock; handle_get() holds
- * nothing:
+ * handle that names the slot (generation and index), with HSLOT_LIVE (an
+ * index bit no handle has) set while the slot is live. The writers
+ * (install, close, move out) hold proc->lock; handle_get() holds nothing:
  *
  *   reader (handle_get)                   writer (slot_clear + release)
- *   seq = load_acquire(slot.seq)          slot.seq = gen << 1   (store)
- *   check gen and live bit                ...
+ *   slot.seq == h | LIVE? (acquire)       slot.seq = h (store: dead)
+ *                                         ...
  *   o = slot.obj, type, rights            kobj_put(o): locked dec, may free
  *   kobj_tryget(o): locked cmpxchg
  *   re-read slot.seq: changed -> put, -EBADF
@@ -38,8 +38,8 @@
  * reference (it linearises before the close). A handle whose generation
  * wraps (2^23 reuses of one slot inside one lookup) is the one ABA left.
  *
- * Cost on the IPC path: a load, three compares, one locked CMPXCHG and a
- * re-load to get, one locked decrement to put; no lock, no store to a
+ * Cost on the IPC path: three compares to memory, one locked CMPXCHG and
+ * a re-load to get, one locked decrement to put; no lock, no store to a
  * line another process writes. A message without handles (R9 = 0) runs
  * none of the transfer code (kernel/ipc.c).
  *
@@ -137,7 +137,7 @@ void handle_release(struct kobj *o, uint32_t rights)
 
 static uint32_t slot_gen(const struct hslot *s)
 {
-	return s->seq >> 1;
+	return s->seq >> HANDLE_SLOT_BITS;
 }
 
 static long slot_fill(struct hslot *s, uint32_t idx, struct kobj *o, uint32_t rights)
@@ -149,8 +149,8 @@ static long slot_fill(struct hslot *s, uint32_t idx, struct kobj *o, uint32_t ri
 	s->type = o->type;
 	s->rights = (uint16_t)rights;
 	/* Release: obj, type and rights are visible before the slot is live.
-	 * Pairs with the acquire load of seq in handle_get(). */
-	__atomic_store_n(&s->seq, (gen << 1) | 1, __ATOMIC_RELEASE);
+	 * Pairs with the acquire of seq in handle_slot_live(). */
+	__atomic_store_n(&s->seq, (gen << HANDLE_SLOT_BITS) | idx | HSLOT_LIVE, __ATOMIC_RELEASE);
 	return (long)((gen << HANDLE_SLOT_BITS) | idx);
 }
 
@@ -160,7 +160,7 @@ static void slot_clear(struct hslot *s)
 	 * so a reader that raced with us drops it (see the protocol above).
 	 * The fields stay as they were: a reader that loaded seq before this
 	 * store reads the old object, which its re-check then refuses. */
-	WRITE_ONCE(s->seq, s->seq & ~1u);
+	WRITE_ONCE(s->seq, s->seq & ~HSLOT_LIVE);
 }
 
 /* The live slot h names in p, or NULL. Caller holds p->lock. */
@@ -173,7 +173,7 @@ static inline struct hslot *slot_of(struct proc *p, uint64_t h)
 		return NULL;
 	struct hslot *s = &p->handles[idx];
 
-	return s->seq == ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1) ? s : NULL;
+	return s->seq == ((uint32_t)h | HSLOT_LIVE) ? s : NULL;
 }
 
 long handle_install(struct proc *p, struct kobj *o, uint32_t rights)
@@ -182,7 +182,7 @@ long handle_install(struct proc *p, struct kobj *o, uint32_t rights)
 
 	spin_lock(&p->lock);
 	for (uint32_t i = 0; i < PROC_MAX_HANDLES; i++) {
-		if (!(p->handles[i].seq & 1)) {
+		if (!(p->handles[i].seq & HSLOT_LIVE)) {
 			h = slot_fill(&p->handles[i], i, o, rights);
 			break;
 		}
@@ -196,7 +196,7 @@ long handle_install_at(struct proc *p, uint32_t idx, struct kobj *o, uint32_t ri
 	long h = -EBUSY;
 
 	spin_lock(&p->lock);
-	if (idx < PROC_MAX_HANDLES && !(p->handles[idx].seq & 1))
+	if (idx < PROC_MAX_HANDLES && !(p->handles[idx].seq & HSLOT_LIVE))
 		h = slot_fill(&p->handles[idx], idx, o, rights);
 	spin_unlock(&p->lock);
 	return h;
@@ -300,7 +300,7 @@ void handle_close_all(struct proc *p)
 		struct hslot *s = &p->handles[i];
 
 		spin_lock(&p->lock);
-		bool live = s->seq & 1;
+		bool live = s->seq & HSLOT_LIVE;
 		struct kobj *o = s->obj;
 		uint32_t rights = s->rights;
 

@@ -38,7 +38,10 @@ _Static_assert(sizeof(struct kobj) == sizeof(void *) + KMEM_TYPESAFE_HDR,
 
 /* One slot of a process's table: 16 bytes. */
 struct hslot {
-	uint32_t seq; /* generation << 1 | live; written under proc->lock */
+	/* The handle that names the slot (generation << HANDLE_SLOT_BITS |
+	 * index), HSLOT_LIVE set while it is live; written under proc->lock.
+	 * A slot never used reads 0: generation 0, dead. */
+	uint32_t seq;
 	union {
 		struct {
 			uint16_t rights;
@@ -74,6 +77,14 @@ static __always_inline bool handle_in_range(uint64_t h)
 {
 	return !(h & HANDLE_BAD_BITS);
 }
+
+/* A slot's live bit: an index bit that no handle in range has, so that a
+ * lookup of h compares the slot's seq with h | HSLOT_LIVE, one OR and one
+ * compare to memory (the generation shifted and the live bit added cost
+ * three more). */
+#define HSLOT_LIVE 0x80u
+_Static_assert((HSLOT_LIVE & HANDLE_BAD_BITS) && HSLOT_LIVE <= HANDLE_SLOT_MASK,
+	       "HSLOT_LIVE: a slot-index bit handle_in_range() refuses");
 
 void kobj_register(unsigned type, const struct kobj_ops *ops);
 /* A new object: one reference, the caller's. */
@@ -113,7 +124,10 @@ long handle_race(struct kobj *o);
 
 /*
  * The first half of every lookup (handle_get, handle_check_current): the
- * slot h names, if h is live there (else NULL), its seq in *seq.
+ * slot h names, if h is live there (else NULL), and in *seq the value its
+ * seq had, h | HSLOT_LIVE (the caller's re-read compares with that: a
+ * value computed from h, which the compiler cannot take from memory
+ * again).
  */
 static __always_inline struct hslot *handle_slot_live(struct hslot *table, uint64_t h,
 						      uint32_t *seq)
@@ -124,11 +138,17 @@ static __always_inline struct hslot *handle_slot_live(struct hslot *table, uint6
 		return NULL;
 	struct hslot *s = &table[idx];
 
-	/* Acquire: the caller reads the slot's fields after seq. Pairs with
-	 * the release store of seq in slot_fill(). */
-	*seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-	if (unlikely(*seq != ((((uint32_t)h >> HANDLE_SLOT_BITS) << 1) | 1)))
+	/* h | HSLOT_LIVE, as an add (h in range has no such bit), which one
+	 * LEA computes into another register (the OR needs a MOV first). */
+	*seq = (uint32_t)h + HSLOT_LIVE;
+	/* A plain read, which the compiler compares in memory (a CMP; an
+	 * atomic load costs a MOV more). Acquire, by the fence: the caller
+	 * reads the slot's fields after seq (x86 keeps loads in order; the
+	 * fence keeps the compiler from reading them first). Pairs with the
+	 * release store of seq in slot_fill(). */
+	if (unlikely(s->seq != *seq))
 		return NULL;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return s;
 }
 
