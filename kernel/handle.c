@@ -116,6 +116,26 @@ long handle_check_current(uint64_t h, unsigned type, uint32_t need)
 	return handle_fits(t, rights, type, need);
 }
 
+/*
+ * A handle moved with fewer rights than its slot had: for its type it is
+ * a new handle with the new rights and the old one gone (the new counted
+ * first, so that a right both keep never reads as gone). Without this, an
+ * endpoint's last R_RECV handle moved as R_SEND only left recv_handles at
+ * 1 for ever: the endpoint never died, and its callers blocked for ever
+ * instead of failing with -ESHUTDOWN (regression
+ * narrowed_move_drops_the_recv_right). Caller holds no lock (the type's
+ * hooks take their own).
+ */
+static void handle_narrowed(struct kobj *o, uint32_t had, uint32_t rights)
+{
+	const struct kobj_ops *ops = kobj_types[o->type];
+
+	if (ops->handle_add)
+		ops->handle_add(o, rights);
+	if (ops->handle_drop)
+		ops->handle_drop(o, had);
+}
+
 static void handle_new(struct kobj *o, uint32_t rights)
 {
 	const struct kobj_ops *ops = kobj_types[o->type];
@@ -218,9 +238,10 @@ long handle_take(struct proc *p, uint64_t h, bool move, uint32_t rights, struct 
 		return err;
 	}
 	struct kobj *o = s->obj;
+	uint32_t had = s->rights;
 
 	*out = o;
-	*out_rights = rights ? rights : s->rights;
+	*out_rights = rights ? rights : had;
 	if (move)
 		slot_clear(s); /* the slot's reference goes with the handle */
 	else
@@ -228,6 +249,8 @@ long handle_take(struct proc *p, uint64_t h, bool move, uint32_t rights, struct 
 	spin_unlock(&p->lock);
 	if (!move)
 		handle_new(o, *out_rights);
+	else if (*out_rights != had)
+		handle_narrowed(o, had, *out_rights);
 	return 0;
 }
 
@@ -236,7 +259,10 @@ void handle_untake(struct proc *p, uint64_t h, struct kobj *o, uint32_t rights)
 	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
 
 	/* The slot was ours and emptied by handle_take(move); only our own
-	 * threads install, and only spawn (the caller) could have raced. */
+	 * threads install, and only spawn (the caller) could have raced. With
+	 * the rights it was taken with: a narrowed move stays narrowed, as
+	 * its type has counted it (handle_narrowed(); an endpoint may have
+	 * died of it, as a move is final). */
 	if (handle_install_at(p, idx, o, rights) < 0 && handle_install(p, o, rights) < 0)
 		handle_release(o, rights);
 }

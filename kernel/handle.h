@@ -229,7 +229,9 @@ long handle_install_at(struct proc *p, uint32_t idx, struct kobj *o, uint32_t ri
  * A handle leaving the process (message word, spawn list): checks R_XFER,
  * and for a copy R_DUP, narrows the rights to `rights` (0: the same; more
  * than the handle has: -EACCES), and returns the object with a reference:
- * a move empties the slot, a copy counts a new handle (handle_add).
+ * a move empties the slot, a copy counts a new handle (handle_add), and a
+ * move that narrows counts the change (handle_add of the new rights, then
+ * handle_drop of the old).
  */
 long handle_take(struct proc *p, uint64_t h, bool move, uint32_t rights, struct kobj **out,
 		 uint32_t *out_rights);
