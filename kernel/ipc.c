@@ -108,8 +108,12 @@
  * ipc_reply_recv() with the handles in our ipc_xfer_out, the message in
  * our ipc_msg). The hand-over passes the handles with the message under
  * the endpoint lock (xfer_pass(), as hand_over()'s callers do), and the
- * partner installs them on its way out in the tails above. Counted as the
- * plain path (ipc_fused) and per handle (handle_xfer).
+ * partner installs them on its way out in the tails above. A reply's
+ * delivery is its last precondition: to a caller that has exited (killed
+ * while waiting for us) it fails, and the general path releases the
+ * handles, as it would have, outside the lock that releasing one may take
+ * (xfer_try_pass()). Counted as the plain path (ipc_fused) and per handle
+ * (handle_xfer).
  *
  * Messages are IPC_MSG_WORDS words passed in registers (RSI, RDX, R10,
  * R8); the kernel copies them task to task and never touches user memory.
@@ -303,10 +307,14 @@ static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
  * The message of `from` is being copied to `to`: the handles go with it,
  * into to->ipc_xfer_in. Claim it (EMPTY -> BUSY), copy, publish (BUSY ->
  * FULL). Either step fails only if `to` has exited meanwhile (CLOSED,
- * ipc_thread_exit): then the handles are released here, and `to` never
- * looks at its block again.
+ * ipc_thread_exit), and `to` never looks at its block again: then false,
+ * and the handles are still in from's out-block. Releasing them may take
+ * an endpoint lock (ep_handle_drop), so no caller may hold one:
+ * xfer_pass() releases, the fused reply (which holds its endpoint's lock)
+ * misses to the general path instead (regression
+ * fused_reply_with_handles_to_dead_caller).
  */
-static __noinline void xfer_pass(struct task *from, struct task *to)
+static __noinline bool xfer_try_pass(struct task *from, struct task *to)
 {
 	uint32_t st = XFER_EMPTY;
 
@@ -322,10 +330,22 @@ static __noinline void xfer_pass(struct task *from, struct task *to)
 		if (__atomic_compare_exchange_n(&to->ipc_xfer_state, &st, XFER_FULL, false,
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 			from->ipc_xfer_out.mask = 0;
-			return;
+			return true;
 		}
 	}
-	xfer_release(&from->ipc_xfer_out);
+	return false;
+}
+
+/*
+ * The same, releasing the handles if `to` has exited. Under an endpoint
+ * lock only where `to` cannot have: a receiver popped from the endpoint's
+ * queue (it leaves the queue under that lock, in wait_done(), before it
+ * can exit), or the caller of ipc_reply_recv() itself.
+ */
+static void xfer_pass(struct task *from, struct task *to)
+{
+	if (!xfer_try_pass(from, to))
+		xfer_release(&from->ipc_xfer_out);
 }
 
 static inline void xfer_hand(struct task *from, struct task *to)
@@ -800,7 +820,12 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 		return r;
 	irq_disable();
 	spin_lock_raw(&ep->lock); /* interrupts off: nothing to preempt */
-	if (unlikely(ep->dead || !list_empty(&ep->callers) || !sched_can_run_here(caller))) {
+	/* With handles, the last precondition is their delivery, the first
+	 * change: it fails only if the caller has exited (killed while it
+	 * waited for us), and then the handles stay ours and the general path
+	 * releases them, outside this lock (xfer_try_pass()). */
+	if (unlikely(ep->dead || !list_empty(&ep->callers) || !sched_can_run_here(caller) ||
+		     (xfer && !xfer_try_pass(me, caller)))) {
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
 		ep_put(ep);
@@ -808,12 +833,11 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 		return sys_general(tf, false, xfer, xfer ? h : tf->rdi);
 	}
 	/* ipc_reply_recv()'s reply (reply_to_caller, from the frame; with
-	 * handles from our ipc_msg, the handles with it), then its wait with
-	 * the hand-over to the caller. */
+	 * handles from our ipc_msg, the handles delivered above), then its
+	 * wait with the hand-over to the caller. */
 	me->ipc_reply_to = NULL;
 	if (xfer) {
 		caller->ipc_msg = me->ipc_msg;
-		xfer_pass(me, caller);
 	} else {
 		syscall_msg_in(tf, &caller->ipc_msg);
 	}

@@ -36,6 +36,8 @@
 	X(handle_rights_enforced)    \
 	X(handle_moved_in_message)   \
 	X(ipc_fused_moves_handles)   \
+	X(narrowed_move_drops_the_recv_right) \
+	X(fused_reply_with_handles_to_dead_caller) \
 	X(test_hooks_need_hwres)     \
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \

@@ -11,6 +11,8 @@
  *                             works in the receiver with the rights given;
  *                             a copy leaves the sender's; handles and
  *                             objects come back exactly
+ *   narrowed_move_drops_the_recv_right, fused_reply_with_handles_to_dead_caller
+ *                             regressions, each named and described below
  *   test_hooks_need_hwres     the SYS_TEST hooks that reach beyond the
  *                             caller (NMIs to other CPUs, global switches,
  *                             the console, kernel memory, a CPU held for
@@ -254,6 +256,141 @@ void t_handle_moved_in_message(const char *arg)
 	T_EQ(kobjs_now(), o0);
 	ut_note("moved: gone from the sender; copied: kept; %lu handles delivered in all",
 		counter("handle_xfer"));
+}
+
+/* A thread's one call on h: its result, then done set. */
+struct one_call {
+	int h;
+	uint64_t delay_ns; /* before the call */
+	long result;
+	int done;
+};
+
+static void call_once(void *arg)
+{
+	struct one_call *c = arg;
+	uint64_t m[4] = { 7, 0, 0, 0 };
+
+	if (c->delay_ns)
+		sleep_ns(c->delay_ns);
+	c->result = ipc_call(c->h, m);
+	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Receive on carrier one message with a handle in word 0, close that
+ * handle, reply. */
+static void recv_close_reply(void *arg)
+{
+	int carrier = (int)(intptr_t)arg;
+	uint64_t m[4] = { 0 };
+	long r = ipc_recv(carrier, m);
+
+	if (r > 0 && (IPC_RESULT_HANDLES(r) & 1))
+		handle_close((int)m[0]);
+	ipc_reply(carrier, m);
+}
+
+/*
+ * A fresh endpoint's only R_RECV handle moved away in a message, with
+ * `rights` (0: unchanged), and closed by the receiver: then no receive
+ * right exists, the endpoint is dead, and a call on a send copy fails at
+ * once with -ESHUTDOWN. True if that call ended within 300 ms (its result
+ * in *res); a call still blocked is killed.
+ */
+static bool call_after_recv_right_moved(uint32_t rights, long *res)
+{
+	int ep = ep_create(), snd = handle_dup(ep, R_SEND), carrier = ep_create();
+	int t1 = thread_create(recv_close_reply, (void *)(intptr_t)carrier);
+	uint64_t m[4] = { (uint64_t)ep, 0, 0, 0 };
+
+	T_EXPECT(ep > 0 && snd > 0 && carrier > 0 && t1 > 0);
+	T_EXPECT(ipc_call_h(carrier, m, IPC_XFER_MOVE(0, rights)) > 0);
+	T_EQ(thread_join(t1, NULL), 0);
+	struct one_call c = { .h = snd, .result = 12345 };
+	int t2 = thread_create(call_once, &c);
+
+	sleep_ns(300000000ull);
+	bool done = __atomic_load_n(&c.done, __ATOMIC_SEQ_CST);
+
+	*res = c.result;
+	if (!done)
+		sys_test(SYST_KILL_THREAD, t2, 0, 0);
+	thread_join(t2, NULL);
+	handle_close(snd);
+	handle_close(carrier);
+	return done;
+}
+
+/*
+ * Regression narrowed_move_drops_the_recv_right: a handle moved with
+ * narrowed rights kept the old rights' accounting. An endpoint's last
+ * R_RECV handle moved as R_SEND | R_XFER and closed left recv_handles at
+ * 1 for ever: the endpoint never died and a caller blocked for ever
+ * ("call ended 0 result 12345"). Found in review (2026-12-06). Control:
+ * the same move with its rights unchanged.
+ */
+void t_narrowed_move_drops_the_recv_right(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now(), res = 0;
+	bool done = call_after_recv_right_moved(0, &res);
+
+	ut_note("moved unchanged, closed: call ended %d result %ld", done, res);
+	T_EXPECT(done && res == -ESHUTDOWN_);
+	done = call_after_recv_right_moved(R_SEND | R_XFER, &res);
+	ut_note("moved as R_SEND | R_XFER, closed: call ended %d result %ld", done, res);
+	T_EXPECT(done && res == -ESHUTDOWN_);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
+}
+
+/*
+ * Regression fused_reply_with_handles_to_dead_caller: the fused
+ * reply_recv with handles delivered them under the endpoint's lock; to a
+ * caller that had exited the delivery fails and releases them there, and
+ * releasing an R_RECV handle of that endpoint took its lock again: the
+ * CPU spun on its own lock, interrupts off, until the lock-up detector's
+ * panic ("lockup: cpu 0 spun 10000 ms on lock 'endpoint' ... held by cpu
+ * 0 (taken at sys_reply_recv_xfer+0xf8)"). Any process could: kill the
+ * thread that called, then reply with a copy of the endpoint. Found in
+ * review (2026-12-06). Now the fused path misses (ipc_fused_miss) and the
+ * general one releases them outside the lock; the reply_recv then serves
+ * the next call.
+ */
+void t_fused_reply_with_handles_to_dead_caller(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now();
+	int ep = ep_create();
+	struct one_call c = { .h = ep };
+	int tc = thread_create(call_once, &c);
+	uint64_t m[4] = { 0 };
+
+	T_EXPECT(ep > 0 && tc > 0);
+	long r = ipc_recv(ep, m);
+
+	T_EXPECT(r > 0);
+	T_EQ(sys_test(SYST_KILL_THREAD, tc, 0, 0), 0);
+	T_EQ(thread_join(tc, NULL), 0); /* it has exited: we owe it a reply */
+	struct one_call late = { .h = ep, .delay_ns = 100000000ull };
+	int tl = thread_create(call_once, &late);
+	uint64_t miss0 = counter("ipc_fused_miss");
+
+	m[0] = (uint64_t)ep;
+	r = ipc_reply_recv_h(ep, m, IPC_XFER_COPY(0, 0));
+	uint64_t misses = counter("ipc_fused_miss") - miss0;
+
+	ut_note("reply with a copy of the endpoint to an exited caller: %ld, then the next "
+		"call (%lu fused misses)",
+		r, misses);
+	T_EXPECT(r > 0 && m[0] == 7);
+	T_EXPECT(misses >= 1);
+	T_EXPECT(ipc_reply(ep, m) == 0);
+	T_EQ(thread_join(tl, NULL), 0);
+	T_EXPECT(late.result > 0);
+	handle_close(ep);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
 }
 
 /* role_cap_return <cpu>: on that CPU, receives on SPAWN_HANDLE(0); a
