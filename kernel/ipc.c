@@ -95,18 +95,22 @@
  * ipc_call() and ipc_reply_recv() (call_woken, recv_woken): whichever path
  * the partner (or a kill) took, we find the state those functions would.
  * A failed precondition changes nothing but a counter (ipc_fused_miss) and
- * runs the general path from the start. Counters: ipc_fused for hand-overs
- * it made (each also counts ipc_fastpath, as the general direct switch
- * does).
+ * runs the general path: from the start if the lookup failed, else from
+ * the point after the general path's own lookup (call_ep(),
+ * reply_recv_ep()), with the fused lookup's reference. Counters:
+ * ipc_fused for hand-overs it made (each also counts ipc_fastpath, as the
+ * general direct switch does).
  *
  * A message with handles (IPC_HANDLES set, which fails the plain path's
  * lookup, so the plain path runs no handle code) has a second copy of the
  * same function. It looks the endpoint up once for both rights, then
  * takes the handles out of our table as the general path's xfer_collect()
  * does; that is its first change, and from there a failed precondition
- * runs the general path from the point after its collect (ipc_call() or
- * ipc_reply_recv() with the handles in our ipc_xfer_out, the message in
- * our ipc_msg). The hand-over passes the handles with the message under
+ * runs the general path from the point after its collect (call_ep() or
+ * reply_recv_ep() with the endpoint's reference, the handles in our
+ * ipc_xfer_out, the message in our ipc_msg). Both look the endpoint up
+ * before they take the handles, so a message may move the very handle the
+ * call names, and the call goes through on either path. The hand-over passes the handles with the message under
  * the endpoint lock (xfer_pass(), as hand_over()'s callers do), and the
  * partner installs them on its way out in the tails above. A reply's
  * delivery is its last precondition: to a caller that has exited (killed
@@ -287,20 +291,25 @@ static long xfer_take(struct task *me, uint64_t desc, const struct ipc_msg *msg)
 	return 0;
 }
 
-/* The same for the general calls, which look the endpoint up again for
- * their own right. */
-static long xfer_collect(uint64_t h, uint64_t desc, const struct ipc_msg *msg)
+/* The same for the general calls: the endpoint looked up first, for its
+ * R_GRANT and the call's own right (need), then the handles taken; 0 and
+ * the endpoint with its reference in *epp, or the error. The lookup comes
+ * first, as in the fused path: a message may move the very handle the
+ * call names (regression call_moving_its_own_endpoint_handle). */
+static long xfer_collect(uint64_t h, uint32_t need, uint64_t desc, const struct ipc_msg *msg,
+			 struct endpoint **epp)
 {
-	struct endpoint *ep;
 	long err;
 
 	if (desc & ~IPC_XFER_VALID)
 		return -EINVAL; /* before the lookup: whatever h is */
-	ep = ep_get(h, R_GRANT, &err);
-	if (!ep)
+	*epp = ep_get(h, need | R_GRANT, &err);
+	if (!*epp)
 		return err;
-	ep_put(ep);
-	return xfer_take(current_task(), desc, msg);
+	err = xfer_take(current_task(), desc, msg);
+	if (err)
+		ep_put(*epp);
+	return err;
 }
 
 /*
@@ -505,18 +514,20 @@ static void test_delay_after_pop(struct task *me)
 	udelay(us);
 }
 
+static long call_ep(struct endpoint *ep, struct ipc_msg *msg);
+
 /* A call whose message carries handles: take them, then the plain call
  * (which hands them over with the message). */
 static __noinline long ipc_call_xfer(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 {
-	long r = xfer_collect(h, desc, msg);
+	struct endpoint *ep;
+	long r = xfer_collect(h, R_SEND, desc, msg, &ep);
 
-	return r ? r : ipc_call(h, msg, 0);
+	return r ? r : call_ep(ep, msg);
 }
 
 long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 {
-	struct task *me = current_task();
 	long r;
 	struct endpoint *ep = ep_get(h, R_SEND, &r);
 
@@ -525,9 +536,20 @@ long ipc_call(uint64_t h, struct ipc_msg *msg, uint64_t desc)
 		 * pays nothing for messages with handles. */
 		if (h & IPC_HANDLES)
 			return ipc_call_xfer(h & ~IPC_HANDLES, msg, desc);
-		xfer_undelivered(me);
+		xfer_undelivered(current_task());
 		return r;
 	}
+	return call_ep(ep, msg);
+}
+
+/* ipc_call() from the point after its lookup: ep with the call's
+ * reference (R_SEND), which this drops; our handles, if the message
+ * carries any, in our ipc_xfer_out. */
+static long call_ep(struct endpoint *ep, struct ipc_msg *msg)
+{
+	struct task *me = current_task();
+	long r;
+
 	if (msg != &me->ipc_msg) /* the system call passes our own (ipc.h) */
 		me->ipc_msg = *msg;
 	me->ipc_status = 0;
@@ -575,29 +597,42 @@ static void reply_to_caller(struct task *me, struct task *caller, const struct i
 	caller->ipc_state = IPC_IDLE;
 }
 
+static long reply_recv_ep(struct endpoint *ep, struct ipc_msg *msg, bool reply);
+
 static __noinline long reply_recv_xfer(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 {
+	struct endpoint *ep;
 	long r;
 
 	if (!reply || !current_task()->ipc_reply_to)
 		return -EINVAL;
-	r = xfer_collect(h, desc, msg);
-	return r ? r : ipc_reply_recv(h, msg, reply, 0);
+	r = xfer_collect(h, R_RECV, desc, msg, &ep);
+	return r ? r : reply_recv_ep(ep, msg, reply);
 }
 
 long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 {
-	struct task *me = current_task();
-	struct task *caller = me->ipc_reply_to;
 	long r;
 	struct endpoint *ep = ep_get(h, R_RECV, &r);
 
 	if (unlikely(!ep)) {
 		if (h & IPC_HANDLES)
 			return reply_recv_xfer(h & ~IPC_HANDLES, msg, reply, desc);
-		xfer_undelivered(me);
+		xfer_undelivered(current_task());
 		return r;
 	}
+	return reply_recv_ep(ep, msg, reply);
+}
+
+/* ipc_reply_recv() from the point after its lookup: ep with the call's
+ * reference (R_RECV), which this drops; our reply's handles, if any, in
+ * our ipc_xfer_out. */
+static long reply_recv_ep(struct endpoint *ep, struct ipc_msg *msg, bool reply)
+{
+	struct task *me = current_task();
+	struct task *caller = me->ipc_reply_to;
+	long r;
+
 	if (reply && !caller) {
 		ep_put(ep);
 		return -EINVAL;
@@ -655,22 +690,25 @@ long ipc_reply_recv(uint64_t h, struct ipc_msg *msg, bool reply, uint64_t desc)
 
 /*
  * The general system calls (call: ipc_call(), else ipc_reply_recv()): the
- * message goes through the task's own ipc_msg (ipc.h allows it). With
- * collected, from the point where they have taken the message's handles
- * (ipc_call_xfer(), reply_recv_xfer() after their xfer_collect()): the
- * fused path with handles took them and missed after, the message is in
- * our ipc_msg, and h is the endpoint's handle without IPC_HANDLES.
+ * message goes through the task's own ipc_msg (ipc.h allows it). With ep,
+ * from the point after their lookup (call_ep(), reply_recv_ep()): the
+ * fused path looked the endpoint up, and passes its reference on; with
+ * collected also after their collect: the fused path with handles took
+ * them too, and the message is in our ipc_msg.
  */
-static __noinline long sys_general(struct trap_frame *tf, bool call, bool collected, uint64_t h)
+static __noinline long sys_general(struct trap_frame *tf, bool call, struct endpoint *ep,
+				   bool collected)
 {
 	struct ipc_msg *m = &current_task()->ipc_msg;
-	uint64_t desc = collected ? 0 : tf->r9;
 	long r;
 
 	this_cpu_inc(counters[CNT_IPC_FUSED_MISS]);
 	if (!collected)
 		syscall_msg_in(tf, m);
-	r = call ? ipc_call(h, m, desc) : ipc_reply_recv(h, m, true, desc);
+	if (ep)
+		r = call ? call_ep(ep, m) : reply_recv_ep(ep, m, true);
+	else
+		r = call ? ipc_call(tf->rdi, m, tf->r9) : ipc_reply_recv(tf->rdi, m, true, tf->r9);
 	if (r >= 0)
 		syscall_msg_out(tf, m);
 	return r;
@@ -727,12 +765,12 @@ static __always_inline bool fused_lookup(struct trap_frame *tf, struct task *me,
 		if (h & IPC_HANDLES)
 			*r = call ? sys_call_xfer(tf) : sys_reply_recv_xfer(tf);
 		else
-			*r = sys_general(tf, call, false, tf->rdi);
+			*r = sys_general(tf, call, NULL, false);
 		return false;
 	}
 	*epp = ep_get(h, need | R_GRANT, r);
 	if (unlikely(*r)) {
-		*r = sys_general(tf, call, false, tf->rdi);
+		*r = sys_general(tf, call, NULL, false);
 		return false;
 	}
 	syscall_msg_in(tf, &me->ipc_msg);
@@ -753,7 +791,7 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 
 	/* With handles: the plain copy, our only caller, has tested us. */
 	if (!xfer && unlikely(!fused_allowed(me)))
-		return sys_general(tf, true, false, tf->rdi);
+		return sys_general(tf, true, NULL, false);
 	if (unlikely(!fused_lookup(tf, me, h, true, xfer, &ep, &r)))
 		return r;
 	irq_disable();
@@ -764,9 +802,7 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 	if (unlikely(ep->dead || n == &ep->receivers || !sched_can_run_here(r2))) {
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
-		ep_put(ep);
-		/* Plain: h re-read (as in fused_lookup()). */
-		return sys_general(tf, true, xfer, xfer ? h : tf->rdi);
+		return sys_general(tf, true, ep, xfer); /* with our reference */
 	}
 	/* ipc_call()'s hand-over to a waiting receiver, from the frame (with
 	 * handles: from our ipc_msg, the handles with it). */
@@ -815,7 +851,7 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 
 	/* With handles: the plain copy, our only caller, has tested both. */
 	if (!xfer && unlikely(!fused_allowed(me) || !caller))
-		return sys_general(tf, false, false, tf->rdi);
+		return sys_general(tf, false, NULL, false);
 	if (unlikely(!fused_lookup(tf, me, h, false, xfer, &ep, &r)))
 		return r;
 	irq_disable();
@@ -828,9 +864,7 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 		     (xfer && !xfer_try_pass(me, caller)))) {
 		spin_unlock_raw(&ep->lock);
 		irq_enable();
-		ep_put(ep);
-		/* Plain: h re-read (as in fused_lookup()). */
-		return sys_general(tf, false, xfer, xfer ? h : tf->rdi);
+		return sys_general(tf, false, ep, xfer); /* with our reference */
 	}
 	/* ipc_reply_recv()'s reply (reply_to_caller, from the frame; with
 	 * handles from our ipc_msg, the handles delivered above), then its
@@ -877,17 +911,18 @@ long ipc_reply(uint64_t h, const struct ipc_msg *msg, uint64_t desc)
 
 	if (!caller)
 		return -EINVAL;
+	struct endpoint *ep;
+
 	if (h & IPC_HANDLES) {
-		h &= ~IPC_HANDLES;
-		r = xfer_collect(h, desc, msg);
+		r = xfer_collect(h & ~IPC_HANDLES, R_RECV, desc, msg, &ep);
 		if (r)
 			return r;
-	}
-	struct endpoint *ep = ep_get(h, R_RECV, &r);
-
-	if (!ep) {
-		xfer_undelivered(me);
-		return r;
+	} else {
+		ep = ep_get(h, R_RECV, &r);
+		if (!ep) {
+			xfer_undelivered(me);
+			return r;
+		}
 	}
 	ep_put(ep);
 	me->ipc_reply_to = NULL;

@@ -38,6 +38,7 @@
 	X(ipc_fused_moves_handles)   \
 	X(narrowed_move_drops_the_recv_right) \
 	X(fused_reply_with_handles_to_dead_caller) \
+	X(call_moving_its_own_endpoint_handle) \
 	X(test_hooks_need_hwres)     \
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \

@@ -11,7 +11,8 @@
  *                             works in the receiver with the rights given;
  *                             a copy leaves the sender's; handles and
  *                             objects come back exactly
- *   narrowed_move_drops_the_recv_right, fused_reply_with_handles_to_dead_caller
+ *   narrowed_move_drops_the_recv_right, fused_reply_with_handles_to_dead_caller,
+ *   call_moving_its_own_endpoint_handle
  *                             regressions, each named and described below
  *   test_hooks_need_hwres     the SYS_TEST hooks that reach beyond the
  *                             caller (NMIs to other CPUs, global switches,
@@ -389,6 +390,91 @@ void t_fused_reply_with_handles_to_dead_caller(const char *arg)
 	T_EQ(thread_join(tl, NULL), 0);
 	T_EXPECT(late.result > 0);
 	handle_close(ep);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
+}
+
+/* The server of call_moving_its_own_endpoint_handle: after delay_ns, one
+ * receive on h; what arrived in word 0 (a handle: its rights), closed;
+ * then the reply. */
+struct own_handle_server {
+	int h;
+	uint64_t delay_ns;
+	long got;    /* the receive's result */
+	long rights; /* of the handle received in word 0, or -1 */
+};
+
+static void own_handle_serve(void *arg)
+{
+	struct own_handle_server *sv = arg;
+	uint64_t m[4] = { 0 };
+
+	if (sv->delay_ns)
+		sleep_ns(sv->delay_ns);
+	sv->got = ipc_recv(sv->h, m);
+	sv->rights = -1;
+	if (sv->got > 0 && (IPC_RESULT_HANDLES(sv->got) & 1)) {
+		sv->rights = HANDLE_INFO_RIGHTS(handle_info((int)m[0]));
+		handle_close((int)m[0]);
+	}
+	ipc_reply(sv->h, m);
+}
+
+/* A call on a send handle that moves that very handle in its message;
+ * the server receives after delay_ns. The call's result; its handle must
+ * be gone and must have arrived with its rights. */
+static long call_moving_own_handle(uint64_t delay_ns)
+{
+	const uint32_t rights = R_SEND | R_GRANT | R_XFER;
+	int ep = ep_create(), snd = handle_dup(ep, rights);
+	struct own_handle_server sv = { .h = ep, .delay_ns = delay_ns, .got = 12345 };
+	int tid = thread_create(own_handle_serve, &sv);
+	uint64_t m[4] = { (uint64_t)snd, 0, 0, 0 };
+
+	T_EXPECT(ep > 0 && snd > 0 && tid > 0);
+	if (!delay_ns)
+		sleep_ns(50000000ull); /* the server waits first */
+	long r = ipc_call_h(snd, m, IPC_XFER_MOVE(0, 0));
+
+	if (r < 0) /* the server still waits: let it go */
+		sys_test(SYST_KILL_THREAD, tid, 0, 0);
+	thread_join(tid, NULL);
+	T_EQ(handle_info(snd), -EBADF_); /* moved (or, before the fix, released) */
+	if (r > 0) {
+		T_EXPECT(sv.got > 0);
+		T_EQ(sv.rights, (long)rights);
+	}
+	handle_close(ep);
+	return r;
+}
+
+/*
+ * Regression call_moving_its_own_endpoint_handle: a call whose message
+ * moves the handle the call names. The fused path looked the endpoint up
+ * before taking the handles, and the call went through (the handle
+ * travelling with it); the general path took the handles first, then
+ * failed its lookup with -EBADF and released them, and the fused path's
+ * miss (no receiver waiting yet) did the same. So the same call succeeded
+ * or failed with the timing and the ipcfast switch. Found in review
+ * (2026-12-06). Now every path looks up first: the call succeeds in all
+ * three cases (on the old code: a tid, then -9 and -9).
+ */
+void t_call_moving_its_own_endpoint_handle(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now();
+	long was = sys_test(SYST_IPCFAST, 1, 0, 0);
+	long waiting = call_moving_own_handle(0);
+	long queued = call_moving_own_handle(100000000ull);
+
+	sys_test(SYST_IPCFAST, 0, 0, 0);
+	long general = call_moving_own_handle(0);
+
+	sys_test(SYST_IPCFAST, was, 0, 0);
+	ut_note("call moving its own handle: %ld with the server waiting, %ld with the call "
+		"queued first, %ld with ipcfast=off",
+		waiting, queued, general);
+	T_EXPECT(waiting > 0 && queued > 0 && general > 0);
 	T_EQ(handles_now(), h0);
 	T_EQ(kobjs_now(), o0);
 }
