@@ -94,6 +94,16 @@ static __always_inline void context_switch(struct rq *rq, struct task *prev, str
 	 * deferred kernel flushes before next's stack is touched. */
 	if (!from_syscall && unlikely(this_cpu_read(entry.context) != CTX_KERNEL))
 		kflush_enter_kernel(true);
+	/* next may still be switching out on another CPU: wait until its
+	 * registers are saved, its user FS and GS bases among them, which
+	 * arch_switch_user_*() below loads. Acquire: pairs with the release
+	 * store in finish_switch() on that CPU. (next_off_cpu: the caller's
+	 * read under the rq lock, which that store precedes, saw 0.) Today
+	 * every pick takes the old CPU's rq lock, held until that store, so
+	 * this never spins; it stands before the loads so that a lock-free
+	 * pick could not make them read stale bases (found in review). */
+	while (!next_off_cpu && __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_relax();
 	if (user_pair || next->mm)
 		switch_mm(next->mm);
 	else
@@ -112,12 +122,6 @@ static __always_inline void context_switch(struct rq *rq, struct task *prev, str
 
 	prev->runtime_tsc += now - prev->last_run_tsc;
 	next->last_run_tsc = now;
-	/* next may still be switching out on another CPU: wait until its
-	 * registers are saved. Acquire: pairs with the release store in
-	 * finish_switch() on that CPU. (next_off_cpu: the caller's read
-	 * under the rq lock, which that store precedes, saw 0.) */
-	while (!next_off_cpu && __atomic_load_n(&next->on_cpu, __ATOMIC_ACQUIRE))
-		cpu_relax();
 	next->on_cpu = 1;
 	next->wchan = NULL;
 	prev = switch_to(prev, next);
