@@ -275,7 +275,9 @@ static void call_once(void *arg)
 	if (c->delay_ns)
 		sleep_ns(c->delay_ns);
 	c->result = ipc_call(c->h, m);
-	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	/* Release: the result before done. Pairs with the acquire load in
+	 * call_after_recv_right_moved(). */
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 }
 
 /* Receive on carrier one message with a handle in word 0, close that
@@ -311,7 +313,8 @@ static bool call_after_recv_right_moved(uint32_t rights, long *res)
 	int t2 = thread_create(call_once, &c);
 
 	sleep_ns(300000000ull);
-	bool done = __atomic_load_n(&c.done, __ATOMIC_SEQ_CST);
+	/* Acquire: pairs with the release store in call_once(). */
+	bool done = __atomic_load_n(&c.done, __ATOMIC_ACQUIRE);
 
 	*res = c.result;
 	if (!done)
