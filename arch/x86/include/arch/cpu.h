@@ -71,12 +71,15 @@ static inline void irq_restore(uint64_t flags)
 		irq_enable();
 }
 
+/* The halves as 64-bit outputs: RDTSC clears bits 63:32 of RAX and RDX
+ * (SDM Vol. 2B RDTSC), which GCC cannot know of 32-bit ones, and it then
+ * zero-extended EAX with a MOV more (a context switch reads the TSC). */
 static inline uint64_t rdtsc(void)
 {
-	uint32_t lo, hi;
+	uint64_t lo, hi;
 
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
+	return (hi << 32) | lo;
 }
 
 /* RDTSC that does not move earlier than preceding loads (SDM Vol. 2B RDTSC:
