@@ -48,7 +48,10 @@ static inline uint64_t arch_pasid_value(uint32_t pasid)
  * XRSTORS does). Interrupts off. */
 static __always_inline void arch_pasid_write(uint64_t v, bool force)
 {
-	if (!force && this_cpu_read(pasid_msr) == v) {
+	/* Likely: nothing to write is every switch between two spaces without
+	 * a PASID, laid out in line (out of line, its JMP back cost one
+	 * instruction a switch). */
+	if (likely(!force && this_cpu_read(pasid_msr) == v)) {
 		this_cpu_inc(counters[CNT_PASID_WRITE_AVOIDED]);
 		return;
 	}
