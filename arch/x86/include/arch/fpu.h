@@ -72,7 +72,10 @@ static __always_inline void xstate_xrstors(const struct arch_task *t)
  * it runs on every switch from a user task. */
 static __always_inline void xstate_switch_out(struct arch_task *t)
 {
-	if (!xstate_regs_hold(t)) /* a task without a buffer has tag 0 */
+	/* Unlikely: a user task switched away from has come from user mode,
+	 * with its state loaded. The save laid out in line (out of line, its
+	 * JMP back cost an instruction a switch). */
+	if (unlikely(!xstate_regs_hold(t))) /* a task without a buffer has tag 0 */
 		return;
 	if (likely(static_branch(&xstate_saves_with_xsaves))) {
 		xstate_xsaves(t);
