@@ -69,6 +69,9 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 
 	if (id == CNT_ASID_HIT)
 		return READ_ONCE(pc->counters[id]) + mm_fast;
+	/* A fused IPC hand-over (kernel/ipc.c) is a fast-path one too. */
+	if (id == CNT_IPC_FASTPATH)
+		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_IPC_FUSED]);
 	if (id == CNT_PTI_CR3)
 		return READ_ONCE(pc->counters[id]) + pti_cr3_uncounted(pc);
 	if (id == CNT_CR3_WRITE || (id == CNT_CR3_WRITE_NOFLUSH && pcid_mode != PCID_OFF))

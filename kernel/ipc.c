@@ -98,8 +98,9 @@
  * runs the general path: from the start if the lookup failed, else from
  * the point after the general path's own lookup (call_ep(),
  * reply_recv_ep()), with the fused lookup's reference. Counters:
- * ipc_fused for hand-overs it made (each also counts ipc_fastpath, as the
- * general direct switch does).
+ * ipc_fused for hand-overs it made, each also an ipc_fastpath, as the
+ * general direct switch counts it (counter_read() adds the one to the
+ * other: one increment a hand-over).
  *
  * A message with handles (IPC_HANDLES set, which fails the plain path's
  * lookup, so the plain path runs no handle code) has a second copy of the
@@ -820,8 +821,7 @@ static __always_inline long call_fused(struct trap_frame *tf, bool xfer)
 	me->ipc_status = 0;
 	me->ipc_ep = ep;
 	me->ipc_state = IPC_REPLY;
-	this_cpu_inc(counters[CNT_IPC_FASTPATH]);
-	this_cpu_inc(counters[CNT_IPC_FUSED]);
+	this_cpu_inc(counters[CNT_IPC_FUSED]); /* and ipc_fastpath (counter_read()) */
 	sched_direct_switch(me, r2, &ep->lock, (void *)ipc_sys_call);
 	irq_enable();
 	r = call_woken(me, ep, true); /* ipc_call()'s tail */
@@ -881,8 +881,7 @@ static __always_inline long reply_recv_fused(struct trap_frame *tf, bool xfer)
 	me->ipc_ep = ep;
 	me->ipc_status = 0;
 	list_add_tail(&ep->receivers, &me->ipc_link);
-	this_cpu_inc(counters[CNT_IPC_FASTPATH]);
-	this_cpu_inc(counters[CNT_IPC_FUSED]);
+	this_cpu_inc(counters[CNT_IPC_FUSED]); /* and ipc_fastpath (counter_read()) */
 	sched_direct_switch(me, caller, &ep->lock, (void *)ipc_sys_reply_recv);
 	irq_enable();
 	task_put(caller);

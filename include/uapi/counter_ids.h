@@ -101,7 +101,7 @@
 	X(IRQ_USER, "irq_user")                  /* interrupts delivered to a user IRQ object */\
 	X(IRQ_USER_ACK, "irq_user_ack")          /* ...acknowledged (line unmasked) */\
 	X(IOPORT_LOAD, "ioport_bitmap_load")     /* I/O bitmap copied into a TSS */\
-	X(IPC_FUSED, "ipc_fused")                /* hand-overs by the fused fast path */\
+	X(IPC_FUSED, "ipc_fused")                /* hand-overs by the fused fast path (also in ipc_fastpath) */\
 	X(IPC_FUSED_MISS, "ipc_fused_miss")      /* calls it left to the general path */\
 	X(AMX_FIRST_USE_UD, "amx_first_use_ud")  /* no XFD: a tile instruction grew its thread */\
 	X(PTI_CR3, "pti_cr3")  /* PTI entry/fast-exit CR3 writes (also in cr3_write; in _noflush with PCIDs) */\
