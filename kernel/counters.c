@@ -35,11 +35,12 @@ _Static_assert(CNT_PAGE_WALKS_DATA_KERNEL - CNT_PAGE_WALKS_DATA_USER == EMU_WALK
 	       "the page-walk counters follow the emulator's order");
 
 /* pti_cr3's writes counted elsewhere: the system calls' entries (with
- * PTI, one each) and their fast exits. In pti_cr3, cr3_write and
+ * PTI, one each) and their fast exits, and the paranoid entries' switches
+ * to the kernel root (arch/x86/entry.S). In pti_cr3, cr3_write and
  * cr3_write_noflush. */
 static uint64_t pti_cr3_uncounted(struct percpu *pc)
 {
-	uint64_t n = READ_ONCE(pc->entry.sysret_cr3_fast);
+	uint64_t n = READ_ONCE(pc->entry.sysret_cr3_fast) + READ_ONCE(pc->entry.paranoid_cr3);
 
 	if (pti_enabled)
 		n += READ_ONCE(pc->counters[CNT_SYSCALL]);
@@ -54,13 +55,6 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 		return 0;
 	if (id >= CNT_PAGE_WALKS && id <= CNT_PAGE_WALKS_INSN_KERNEL)
 		return emu_walks(pc, id);
-	/* The PTI entry and exit count their no-flush CR3 writes once, in
-	 * pti_cr3 (mm/pti.h); the system call's entry not at all, being
-	 * counted as a system call, and its fast exit in its own word of the
-	 * entry page (arch/x86/entry.S). They are CR3 writes and no-flush
-	 * ones. Without PCIDs every CR3 write flushes: the entries' are then
-	 * the only ones (the fast exits need a PCID), and not no-flush ones
-	 * (regression cr3_noflush_counted_without_pcids). */
 	/* The inline address-space switch (mm/switch_mm.h load_mm_fast)
 	 * counts its ASID hit and its no-flush CR3 write once, in
 	 * mm_switch_fast (it runs only with PCIDs, hardware or model, whose
@@ -72,11 +66,22 @@ uint64_t counter_read(uint32_t cpu, enum counter_id id)
 	/* A fused IPC hand-over (kernel/ipc.c) is a fast-path one too. */
 	if (id == CNT_IPC_FASTPATH)
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_IPC_FUSED]);
+	/* The PTI entry and exit count their no-flush CR3 writes once, in
+	 * pti_cr3 (mm/pti.h); the system call's entry not at all, being
+	 * counted as a system call, its fast exit and the paranoid entries
+	 * in their own words of the entry page (arch/x86/entry.S). They are
+	 * CR3 writes and no-flush ones. Without PCIDs every CR3 write
+	 * flushes: the entries' are then the only ones (the fast exits need a
+	 * PCID), and not no-flush ones (regression
+	 * cr3_noflush_counted_without_pcids). */
 	if (id == CNT_PTI_CR3)
 		return READ_ONCE(pc->counters[id]) + pti_cr3_uncounted(pc);
 	if (id == CNT_CR3_WRITE || (id == CNT_CR3_WRITE_NOFLUSH && pcid_mode != PCID_OFF))
 		return READ_ONCE(pc->counters[id]) + READ_ONCE(pc->counters[CNT_PTI_CR3]) +
-		       pti_cr3_uncounted(pc) + mm_fast;
+		       pti_cr3_uncounted(pc) + mm_fast +
+		       /* the paranoid exits' restores of the user root, each
+			* a flushing write (arch/x86/include/arch/percpu.h) */
+		       (id == CNT_CR3_WRITE ? READ_ONCE(pc->entry.paranoid_cr3) : 0);
 	/* So does the inline XRSTORS exit (arch/fpu.h), in xrstor_inline: an
 	 * XRSTORS, and where the kernel uses XFD one that found IA32_XFD
 	 * as the task needs it (load_controls() counts those too). */

@@ -16,6 +16,7 @@
 #define PCPU_ENTRY_STACK_PTR 128
 #define PCPU_USER_CR3_KEEP   136
 #define PCPU_SYSRET_CR3_FAST 144
+#define PCPU_PARANOID_CR3    152
 #define PCPU_CONTEXT	     192
 #define PCPU_ENTRY_STACK_TOP 0x13000 /* PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE */
 
@@ -70,6 +71,7 @@ _Static_assert(PCPU_ENTRY_STACK_PTR == offsetof(struct percpu, entry.entry_stack
 _Static_assert(PCPU_USER_CR3_KEEP == offsetof(struct percpu, entry.user_cr3_keep), "asm offset");
 _Static_assert(PCPU_SYSRET_CR3_FAST == offsetof(struct percpu, entry.sysret_cr3_fast),
 	       "asm offset");
+_Static_assert(PCPU_PARANOID_CR3 == offsetof(struct percpu, entry.paranoid_cr3), "asm offset");
 _Static_assert(PCPU_CONTEXT == offsetof(struct percpu, entry.context), "asm offset");
 _Static_assert(PCPU_ENTRY_STACK_TOP == PERCPU_ENTRY_STACK + PERCPU_STACK_SIZE, "asm offset");
 _Static_assert(TF_SIZE == sizeof(struct trap_frame), "asm offset");

@@ -408,6 +408,9 @@ paranoid_entry:
 	movq %rax, %r13
 	movq %gs:PCPU_KERNEL_CR3, %rax
 	movq %rax, %cr3
+	/* Counted (this write and PARANOID_RESTORE's; kernel/counters.c;
+	 * regression paranoid_entries_count_their_cr3). */
+	incq %gs:PCPU_PARANOID_CR3
 2:	CLAC_IF_SMAP
 	movq %rsp, %rdi
 	pushq 17*8(%rsp)

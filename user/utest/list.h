@@ -56,6 +56,7 @@
 	X(fs_gs_bases_survive_switches) \
 	X(syscall_exits_count_their_cr3) \
 	X(cr3_noflush_counted_without_pcids) \
+	X(paranoid_entries_count_their_cr3) \
 	X(syscall_return_noncanonical) \
 	X(syscall_entry_clears_vm)   \
 	X(outs_gp_pushes_the_flags_it_found) \

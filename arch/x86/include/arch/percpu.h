@@ -79,7 +79,13 @@ struct percpu_entry {
 	 * counted by the exit code; kernel/counters.c adds them to cr3_write,
 	 * cr3_write_noflush and pti_cr3. */
 	uint64_t sysret_cr3_fast;
-	uint64_t entry_pad[5]; /* 152..191: reserved for entry code */
+	/* 152: the paranoid entries' (NMI, #MC, #DB, #DF) switches to the
+	 * kernel root, counted by their entry code; each has one restore of
+	 * the user root on the way out (a flushing write: the CR3 read back
+	 * has no no-flush bit). kernel/counters.c adds the first to pti_cr3
+	 * and both to cr3_write. */
+	uint64_t paranoid_cr3;
+	uint64_t entry_pad[4]; /* 160..191: reserved for entry code */
 	/* 192: where this CPU is (enum cpu_context), for the deferred kernel
 	 * flush (mm/kflush.c). Written by the owner (also by the entry code,
 	 * before the PTI CR3 switch, hence in this page), read by other CPUs:
