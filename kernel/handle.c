@@ -51,6 +51,7 @@
 #include "kernel/percpu_area.h"
 #include "lib/panic.h"
 #include "lib/spinlock.h"
+#include "lib/time.h"
 
 static const struct kobj_ops *kobj_types[8];
 static uint64_t nr_handles; /* atomic */
@@ -254,6 +255,27 @@ long handle_take(struct proc *p, uint64_t h, bool move, uint32_t rights, struct 
 	return 0;
 }
 
+/* Put o back into the slot h named, as h (its generation unchanged), if
+ * the slot is still as handle_take(move) left it: dead, seq h. */
+static long slot_refill(struct proc *p, uint64_t h, struct kobj *o, uint32_t rights)
+{
+	struct hslot *s = &p->handles[(uint32_t)h & HANDLE_SLOT_MASK];
+	long r = -EBUSY;
+
+	spin_lock(&p->lock);
+	if (s->seq == (uint32_t)h) {
+		s->obj = o;
+		s->type = o->type;
+		s->rights = (uint16_t)rights;
+		/* Release: pairs with the acquire of seq in handle_slot_live(),
+		 * as slot_fill()'s. */
+		__atomic_store_n(&s->seq, (uint32_t)h | HSLOT_LIVE, __ATOMIC_RELEASE);
+		r = (long)h;
+	}
+	spin_unlock(&p->lock);
+	return r;
+}
+
 void handle_untake(struct proc *p, uint64_t h, struct kobj *o, uint32_t rights)
 {
 	uint32_t idx = (uint32_t)h & HANDLE_SLOT_MASK;
@@ -262,8 +284,13 @@ void handle_untake(struct proc *p, uint64_t h, struct kobj *o, uint32_t rights)
 	 * threads install, and only spawn (the caller) could have raced. With
 	 * the rights it was taken with: a narrowed move stays narrowed, as
 	 * its type has counted it (handle_narrowed(); an endpoint may have
-	 * died of it, as a move is final). */
-	if (handle_install_at(p, idx, o, rights) < 0 && handle_install(p, o, rights) < 0)
+	 * died of it, as a move is final). As the same handle h, so that the
+	 * caller's value works again (a refill with the next generation gave
+	 * it back under a value the caller was never told: regression
+	 * failed_spawn_gives_moved_handle_back; found in review); elsewhere
+	 * only if a sibling thread took the slot meanwhile. */
+	if (slot_refill(p, h, o, rights) < 0 && handle_install_at(p, idx, o, rights) < 0 &&
+	    handle_install(p, o, rights) < 0)
 		handle_release(o, rights);
 }
 
@@ -285,6 +312,16 @@ long handle_close(struct proc *p, uint64_t h)
 	return 0;
 }
 
+/* Test hook (SYST_DUP_DELAY, one dup): widen the window above. */
+static __noinline void test_dup_delay(void)
+{
+	struct task *me = current_task();
+	uint32_t us = me->test_dup_delay_us;
+
+	me->test_dup_delay_us = 0;
+	udelay(us);
+}
+
 long handle_dup(struct proc *p, uint64_t h, uint32_t rights)
 {
 	spin_lock(&p->lock);
@@ -302,6 +339,10 @@ long handle_dup(struct proc *p, uint64_t h, uint32_t rights)
 		rights = s->rights;
 	kobj_get(o);
 	spin_unlock(&p->lock);
+	/* Here a close of h may kill the object before we count our new
+	 * handle: the type must not revive it (kernel/irq_obj.c). */
+	if (unlikely(current_task()->test_dup_delay_us))
+		test_dup_delay();
 	handle_new(o, rights);
 	long nh = handle_install(p, o, rights);
 

@@ -107,10 +107,13 @@ static void irq_fire(struct trap_frame *tf)
 	spin_unlock(&irq_lock);
 }
 
-/* The last handle went: the line and the vector are free again. */
+/* The last handle went: the line and the vector are free again. Once:
+ * from then on another object may own them. */
 static void irq_unbind_locked(struct irq_obj *o)
 {
 	assert_held(&irq_lock);
+	if (WARN_ON(o->dead))
+		return;
 	o->dead = true;
 	ioapic_mask(o->gsi);
 	by_vec[o->vec - IRQ_VEC_BASE] = NULL;
@@ -120,12 +123,26 @@ static void irq_unbind_locked(struct irq_obj *o)
 	}
 }
 
+/*
+ * A handle may be added to an object whose last handle has just gone: a
+ * dup (or a copy in a message) takes its reference under the process lock
+ * and counts the handle after it (kernel/handle.c), and a close of the
+ * source in between kills the object. Dead stays dead: such handles are
+ * not counted, and their drop unbinds nothing. Counted, the handle
+ * revived the count, and its close unbound the object a second time:
+ * the vector and the line another object had taken since, whose fires
+ * then went nowhere and whose line a third object could take
+ * (regression irq_handle_of_dead_object_unbinds_nothing; found in
+ * review).
+ */
 static void irq_handle_add(struct kobj *k, uint32_t rights)
 {
 	(void)rights;
+	struct irq_obj *o = irq_of(k);
 	uint64_t f = spin_lock_irqsave(&irq_lock);
 
-	irq_of(k)->handles++;
+	if (!o->dead)
+		o->handles++;
 	spin_unlock_irqrestore(&irq_lock, f);
 }
 
@@ -135,9 +152,11 @@ static void irq_handle_drop(struct kobj *k, uint32_t rights)
 	struct irq_obj *o = irq_of(k);
 	uint64_t f = spin_lock_irqsave(&irq_lock);
 
-	BUG_ON(!o->handles);
-	if (--o->handles == 0)
-		irq_unbind_locked(o);
+	if (!o->dead) {
+		BUG_ON(!o->handles);
+		if (--o->handles == 0)
+			irq_unbind_locked(o);
+	}
 	spin_unlock_irqrestore(&irq_lock, f);
 }
 
@@ -315,9 +334,16 @@ long irq_raise_test(uint64_t h)
 
 	if (r)
 		return r;
-	uint8_t vec = irq_of(k)->vec;
+	struct irq_obj *o = irq_of(k);
+	uint64_t f = spin_lock_irqsave(&irq_lock);
+	/* A dead object's vector may be another's by now. */
+	bool dead = o->dead;
+	uint8_t vec = o->vec;
 
+	spin_unlock_irqrestore(&irq_lock, f);
 	kobj_put(k);
+	if (dead)
+		return -ESHUTDOWN;
 	apic_send_ipi(this_cpu_id(), vec);
 	return 0;
 }

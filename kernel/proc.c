@@ -241,8 +241,13 @@ int proc_spawn(const char *name, const char *arg, uint64_t arg_len, struct proc 
 		if (!sched_can_run_here(t))
 			t->affinity = cpu_online_mask;
 	}
+	/* Read before the start: from there the child may run elsewhere,
+	 * exit, and be freed by a sibling thread's wait_pid() (found in
+	 * review; as sys_thread_create() reads the tid). */
+	int pid = (int)p->pid;
+
 	task_start(t, this_cpu_id());
-	return (int)p->pid;
+	return pid;
 }
 
 static struct proc *find_proc(uint32_t pid)
@@ -361,9 +366,18 @@ static void proc_finish(struct proc *p)
 	mm_put(p->mm);
 	spin_lock(&p->lock);
 	p->mm = NULL;
-	/* Nobody can join any more: drop the references of unjoined threads. */
-	while ((pos = list_pop_head(&p->zombies)))
-		task_put(list_entry(pos, struct task, proc_link));
+	/* Nobody can join any more: drop the references of unjoined threads,
+	 * marked joined first. One may outlive p (another process holds a
+	 * reference: an IPC server that owes it a reply), and p's memory may
+	 * be the next process's, whose threads' join would take it for one of
+	 * theirs (t->proc == p) and drop the reference dropped here a second
+	 * time (regression join_refuses_a_thread_of_a_freed_process). */
+	while ((pos = list_pop_head(&p->zombies))) {
+		struct task *t = list_entry(pos, struct task, proc_link);
+
+		t->joined = true;
+		task_put(t);
+	}
 	spin_unlock(&p->lock);
 
 	spin_lock(&procs_lock);

@@ -101,15 +101,19 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 
 /* The hooks that reach beyond the calling process (include/uapi/test.h
  * marks them [hwres]): other CPUs, a global switch, the console, the
- * kernel's own memory, or this CPU held for up to 100 ms. A process that
- * may program devices (it holds the hardware resource) may use them; a
- * process without it, hostile code under test included, may not. */
+ * kernel's own memory, or this CPU held for up to 100 ms (or a lock for
+ * longer: SYST_CHECK_MM walks every leaf and VMA under the mm lock, which
+ * a process with many of both held past the lock-up detector's limit
+ * while another thread waited for it, and the kernel panicked; found in
+ * review, regression test_hooks_need_hwres). A process that may program
+ * devices (it holds the hardware resource) may use them; a process
+ * without it, hostile code under test included, may not. */
 #define HOOKS_NEEDING_HWRES                                                                    \
 	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY |      \
 	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |               \
 	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST | 1ull << SYST_SWITCH_OUT_DELAY | \
-	 1ull << SYST_SQUEEZE)
-_Static_assert(SYST_SQUEEZE < 64, "the mask holds every op");
+	 1ull << SYST_SQUEEZE | 1ull << SYST_CHECK_MM | 1ull << SYST_DUP_DELAY)
+_Static_assert(SYST_DUP_DELAY < 64, "the mask holds every op");
 
 static bool hook_needs_hwres(uint64_t op)
 {
@@ -312,6 +316,11 @@ long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, ui
 		if (a > 100000)
 			return -EINVAL;
 		current_task()->test_ipc_block_delay_us = (uint32_t)a;
+		return 0;
+	case SYST_DUP_DELAY:
+		if (a > 100000)
+			return -EINVAL;
+		current_task()->test_dup_delay_us = (uint32_t)a;
 		return 0;
 	case SYST_SWITCH_OUT_DELAY: {
 		struct task *me = current_task();

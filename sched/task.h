@@ -138,6 +138,7 @@ struct task {
 		uint64_t test_ipc_hooks;
 	};
 	uint32_t test_switch_delay_us; /* SYST_SWITCH_OUT_DELAY (with TF_SWITCH_DELAY) */
+	uint32_t test_dup_delay_us;    /* SYST_DUP_DELAY (next handle_dup only) */
 	/* SYST_FAULT_CATCH: where a fatal user fault of this thread is
 	 * diverted to (rip 0: nowhere, the fault kills). Owner only. */
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;

@@ -33,8 +33,10 @@
                                * them; out = {IPIs sent, CPUs deferred} */
 #define SYST_SWITCH        11 /* (name, len) -> the boot switch's value (enums:
                                * the choice's index), or -ENOENT */
-#define SYST_CHECK_MM      12 /* -> invariant violations in our address space
-                               * (kernel/selfcheck.c: selfcheck_mm) */
+#define SYST_CHECK_MM      12 /* [hwres] -> invariant violations in our address
+                               * space (kernel/selfcheck.c: selfcheck_mm),
+                               * under the mm lock for as long as the walk
+                               * takes (leaves x VMAs) */
 #define SYST_TASK_OFF_CPU  13 /* (tid) -> 1 if the task is blocked and its
                                * CPU has switched away from it, else 0 */
 #define SYST_PASID_READ    14 /* -> this CPU's IA32_PASID (or its shadow) as
@@ -111,6 +113,12 @@
                                * TCG loads it) -> which 0: the kernel's RFLAGS
                                * in this call (PUSHF), 1: the user's, as
                                * SYSCALL saved them (syscall_entry_clears_vm) */
+#define SYST_DUP_DELAY     33 /* [hwres] (us <= 100000): the calling thread's next
+                               * handle_dup spins that long between taking its
+                               * reference and counting the new handle, the
+                               * window a close of the source can kill the
+                               * object in (regression
+                               * irq_handle_of_dead_object_unbinds_nothing) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

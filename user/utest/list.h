@@ -14,6 +14,8 @@
 	X(exit_and_wait_codes)       \
 	X(thread_join_codes)         \
 	X(concurrent_wait_same_child) \
+	X(join_refuses_a_thread_of_a_freed_process) \
+	X(failed_spawn_gives_moved_handle_back) \
 	X(fault_kills_process)       \
 	X(kill_running_process)      \
 	X(threads_yield_sleep_futex) \
@@ -46,6 +48,7 @@
 	X(serial_driver_output)      \
 	X(ioport_without_cap_gp)     \
 	X(irq_object_protocol)       \
+	X(irq_handle_of_dead_object_unbinds_nothing) \
 	X(serial_driver_kill_restart) \
 	X(cpu_protections)           \
 	X(bool_switches_read_zero_or_one) \
@@ -105,6 +108,8 @@
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
+	X(role_call_forever)    \
+	X(role_join_tid)        \
 	X(role_segv)            \
 	X(role_gp)              \
 	X(role_ud)              \

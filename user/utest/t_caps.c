@@ -12,7 +12,7 @@
  *                             a copy leaves the sender's; handles and
  *                             objects come back exactly
  *   narrowed_move_drops_the_recv_right, fused_reply_with_handles_to_dead_caller,
- *   call_moving_its_own_endpoint_handle
+ *   call_moving_its_own_endpoint_handle, failed_spawn_gives_moved_handle_back
  *                             regressions, each named and described below
  *   test_hooks_need_hwres     the SYS_TEST hooks that reach beyond the
  *                             caller (NMIs to other CPUs, global switches,
@@ -482,6 +482,35 @@ void t_call_moving_its_own_endpoint_handle(const char *arg)
 	T_EQ(kobjs_now(), o0);
 }
 
+/*
+ * Regression failed_spawn_gives_moved_handle_back: a spawn that fails
+ * after it has moved a handle out of our table gives it back
+ * (include/uapi/handle.h), but put it in its slot as a new handle, the
+ * next generation: our value failed with -EBADF, and the object sat
+ * under one we were never told ("handle 0x101 info before 65567 after
+ * -9"). Found in review (2026-12-06). Now the same value works again, with
+ * the same rights, and nothing leaks.
+ */
+void t_failed_spawn_gives_moved_handle_back(const char *arg)
+{
+	(void)arg;
+	long h0 = handles_now(), o0 = kobjs_now();
+	int ep = ep_create();
+	long before = handle_info(ep);
+	struct spawn_handle hs[2] = { { ep, SPAWN_MOVE }, { 12345, R_SEND } };
+
+	T_EXPECT(ep > 0 && before > 0);
+	T_EQ(spawn_h("utest", "role_exit 0", hs, 2), -EBADF_); /* the second is bad */
+	long after = handle_info(ep);
+
+	ut_note("a move in a failed spawn: handle %#x info %ld before, %ld after", ep, before,
+		after);
+	T_EQ(after, before);
+	T_EQ(handle_close(ep), 0);
+	T_EQ(handles_now(), h0);
+	T_EQ(kobjs_now(), o0);
+}
+
 /* role_cap_return <cpu>: on that CPU, receives on SPAWN_HANDLE(0); a
  * message with one handle, in word 0, is answered with the handle moved
  * back and the rights it arrived with in word 1. Stops on a plain
@@ -619,7 +648,7 @@ static const long hwres_hooks[][2] = {
 	{ SYST_KERNEL_UNMAP, 1 },    { SYST_WHERE, 0 },	   { SYST_IPC_SWITCH_DELAY, 0 },
 	{ SYST_PIN_REAPER, -1 },     { SYST_SEND_NMI, 0 }, { SYST_KSTALE, KSTALE_READ },
 	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },  { SYST_SWITCH_OUT_DELAY, 0 },
-	{ SYST_SQUEEZE, -1 },
+	{ SYST_SQUEEZE, -1 },	     { SYST_CHECK_MM, 0 }, /* its walk held the mm lock unbounded */
 };
 #define NR_HWRES_HOOKS (sizeof(hwres_hooks) / sizeof(hwres_hooks[0]))
 

@@ -428,3 +428,73 @@ void t_serial_driver_kill_restart(const char *arg)
 	driver_check("the restarted driver");
 	T_EQ(handle_close(ctl), 0);
 }
+
+/* irq_handle_of_dead_object_unbinds_nothing's closer: waits until the
+ * dup has taken its reference (inside its SYST_DUP_DELAY), then closes the
+ * only handle, killing the object. */
+static volatile int dc_h, dc_go;
+
+static void dead_closer(void *arg)
+{
+	(void)arg;
+	while (!dc_go)
+		cpu_relax();
+	sleep_ns(20000000); /* the dup spins 100 ms in its window */
+	handle_close(dc_h);
+}
+
+/*
+ * Regression irq_handle_of_dead_object_unbinds_nothing: a dup racing a
+ * close of an IRQ object's only handle could leave a live handle to the
+ * dead object (the dup counts its handle after the close has killed the
+ * object, kernel/handle.c), and the count it revived made that handle's
+ * close unbind the object a second time: the vector and the line a new
+ * object had taken since. The new object's fires went nowhere ("raise
+ * and wait on the new object gives -110") and a third object got its line
+ * ("third irq_create on the same line: 1840644"). Found in review
+ * (2026-12-06), in about 4,100 tries under QEMU; here the window is held
+ * open (SYST_DUP_DELAY, 100 ms) and the close lands in it, from another
+ * thread.
+ */
+void t_irq_handle_of_dead_object_unbinds_nothing(const char *arg)
+{
+	int line = -1;
+
+	(void)arg;
+	if (!have_devices()) {
+		ut_note("SKIP: no devices");
+		exit(3);
+	}
+	int h = spare_irq(DEV_RES, &line);
+
+	if (!T_EXPECT(h > 0))
+		return;
+	dc_h = h;
+	dc_go = 0;
+	int tid = thread_create(dead_closer, NULL);
+
+	T_EQ(sys_test(SYST_DUP_DELAY, 100000, 0, 0), 0);
+	dc_go = 1;
+	int dead_h = handle_dup(h, 0); /* the close lands in its window */
+
+	thread_join(tid, NULL);
+	T_EXPECT(dead_h > 0);
+	long w = irq_wait(dead_h, 1);
+
+	ut_note("line %d: a dup whose source was closed in its window: handle %d, wait %ld", line,
+		dead_h, w);
+	T_EQ(w, -ESHUTDOWN_); /* a handle to the dead object */
+	T_EQ(sys_test(SYST_IRQ_RAISE, dead_h, 0, 0), -ESHUTDOWN_);
+	int nh = irq_create(DEV_RES, line); /* another driver's, on the freed vector */
+
+	T_EXPECT(nh > 0);
+	T_EQ(handle_close(dead_h), 0);
+	T_EQ(sys_test(SYST_IRQ_RAISE, nh, 0, 0), 0);
+	long got = irq_wait(nh, 100000000);
+
+	ut_note("after closing it, the new object's raise and wait: %ld", got);
+	T_EQ(got, 1); /* its fires still reach it */
+	T_EQ(irq_ack(nh), 0);
+	T_EQ(irq_create(DEV_RES, line), -EBUSY_); /* and the line is still its */
+	T_EQ(handle_close(nh), 0);
+}

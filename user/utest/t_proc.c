@@ -426,3 +426,67 @@ void t_concurrent_wait_same_child(const char *arg)
 	ut_note("%d children, each waited for by two threads: %d waits won, %d refused", rounds,
 		wins, other);
 }
+
+/* role_call_forever: calls SPAWN_HANDLE(0) and waits for the reply. */
+void t_role_call_forever(const char *arg)
+{
+	uint64_t m[4] = { 1, 2, 3, 4 };
+
+	(void)arg;
+	ipc_call(SPAWN_HANDLE(0), m);
+	exit(0);
+}
+
+/* role_join_tid <tid>: joins a thread it never created; exits 100 if the
+ * join succeeded, else 200 - its error. */
+void t_role_join_tid(const char *arg)
+{
+	int tid = (int)arg_u64(&arg), code = -1;
+	int r = thread_join(tid, &code);
+
+	exit(r == 0 ? 100 : 200 - r);
+}
+
+/*
+ * Regression join_refuses_a_thread_of_a_freed_process: a process's
+ * threads may outlive it (we hold a reference on one: we owe it a reply),
+ * and still named it as theirs when the next process took its memory
+ * (the cache hands a freed object back first). That process's join took
+ * such a thread for one of its own, succeeded, and dropped the reference
+ * the dead process had dropped already: the thread was freed under our
+ * reference, and our reply panicked the kernel ("unexpected #PF page
+ * fault in kernel mode in lock_task_rq", RAX 6b6b6b6b). Found in review
+ * (2026-12-06); before the fix the join returned 0 (exit 100 here).
+ */
+void t_join_refuses_a_thread_of_a_freed_process(const char *arg)
+{
+	uint64_t m[4] = { 0 };
+	int ep = ep_create(), code = -1;
+	char role[64];
+
+	(void)arg;
+	T_EXPECT(ep > 0);
+	int c = start_child_h("role_call_forever", ep, R_SEND);
+
+	T_EXPECT(c > 0);
+	long r = ipc_recv(ep, m); /* we owe its thread a reply: a reference */
+	int tid = (int)IPC_RESULT_TID(r);
+
+	T_EXPECT(r > 0);
+	T_EQ(kill_pid(c), 0);
+	T_EQ(wait_pid(c, &code), 0); /* its process is freed */
+	sleep_ns(20000000);	     /* the reaper drops the run reference */
+	snprintf(role, sizeof(role), "role_join_tid %d", tid);
+	int d = start_child(role); /* likely in the freed process's memory */
+
+	T_EXPECT(d > 0);
+	T_EQ(wait_pid(d, &code), 0);
+	ut_note("a new process's join of thread %d of a freed one: exit %d (100: joined)", tid,
+		code);
+	T_EQ(code, 200 + 22); /* -EINVAL */
+	m[0] = 7;
+	T_EQ(ipc_reply(ep, m), 0);  /* the late reply lands in a live task */
+	for (int i = 0; i < 4; i++) /* and its memory, reused, is intact */
+		T_EQ(run_child("role_exit 0"), 0);
+	ep_close(ep);
+}
