@@ -701,8 +701,17 @@ static int unmap_op(struct mm *mm, uint64_t start, uint64_t end, struct batch *b
 		next = pos->next;
 		list_del(&v->link);
 		mm->vma_hint = NULL; /* it may have been v */
-		if (v->mo)
+		if (v->mo) {
+			/* Flushed before the object forgets us: a revocation
+			 * that no longer finds this mm flushes nothing here and
+			 * frees the frames at once, and our unflushed PTEs were
+			 * still in some TLB (regression
+			 * unmap_flushes_before_memobj_forgets_mm; found in
+			 * review). The same holds for the object's own frames,
+			 * freed here if this was its last reference. */
+			batch_flush(b);
 			memobj_vma_gone(v->mo, mm);
+		}
 		kmem_cache_free(&vma_cache, v);
 	}
 	if (unlikely(b->op)) {
@@ -1032,11 +1041,25 @@ void mm_put(struct mm *mm)
 	BUG_ON(mm == &kernel_mm);
 	/* No task uses it; lazy CPUs may still have it in CR3. */
 	mm_drop_lazy_users(mm);
+	/* The memory objects' PTEs go first. A revocation can no longer take
+	 * this mm (its count is 0), so it skips it and frees the object's
+	 * frames at once; by the time free_tables() below reached such a PTE
+	 * its frame could be another process's user page, whose map count it
+	 * would drop and which it would free (found in review, not
+	 * reproduced). Clearing a PTE touches no frame, and no CPU runs this
+	 * mm any more: nothing to flush. */
+	struct list_node *pos, *tmp;
+
+	list_for_each (pos, &mm->vmas) {
+		struct vma *v = list_entry(pos, struct vma, link);
+		uint64_t s, e;
+
+		if (v->mo)
+			mm_zap_memobj(mm, v->mo, &s, &e);
+	}
 	if (tlbcheck_enabled)
 		tlbcheck_mm_freed(mm); /* no CPU may have its PCIDs loaded now */
 	pasid_mm_exit(mm);
-	struct list_node *pos, *tmp;
-
 	mm->vma_hint = NULL;
 	list_for_each_safe (pos, tmp, &mm->vmas) {
 		struct vma *v = list_entry(pos, struct vma, link);

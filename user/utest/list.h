@@ -45,6 +45,7 @@
 	X(shm_rights_and_mappings)   \
 	X(shm_revoke_unreadable_everywhere) \
 	X(flush_during_revocation_covers_it) \
+	X(unmap_flushes_before_memobj_forgets_mm) \
 	X(serial_driver_output)      \
 	X(ioport_without_cap_gp)     \
 	X(irq_object_protocol)       \
@@ -108,6 +109,7 @@
 
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
+	X(role_unmap_vs_revoke) \
 	X(role_call_forever)    \
 	X(role_join_tid)        \
 	X(role_segv)            \
