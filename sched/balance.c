@@ -50,15 +50,23 @@ int sched_set_affinity(struct task *t, const struct cpumask *mask)
 
 	t->affinity = *mask;
 	if (!cpumask_test(mask, rq->cpu)) {
-		if (t->state == TASK_RUNNABLE) {
-			uint32_t dst = select_cpu(t);
-			struct rq *drq = cpu_rq(dst);
+		/* Queued, or asleep until a tick on rq ends it (which queues it
+		 * where the tick runs): its home moves, under both locks, where
+		 * the move looks again. Dequeued before the second lock, a task
+		 * was RUNNABLE on no queue in between, and a second setter
+		 * dequeued it again and both queued it (regression
+		 * concurrent_set_affinity_moves_once: "BUG at sched/sched.c:89:
+		 * !list_empty(&t->rq_link)"); a sleeper's timer left where it was
+		 * woke it on a CPU its affinity no longer allowed, where it kept
+		 * running (regression timeout_wake_keeps_affinity). Both found in
+		 * review. */
+		if (rq->curr != t &&
+		    (t->state == TASK_RUNNABLE || (t->state == TASK_BLOCKED && t->wake_at_ns))) {
+			struct rq *drq = cpu_rq(select_cpu(t));
 
-			dequeue(rq, t);
 			spin_unlock_raw(&rq->lock);
 			double_lock(rq, drq);
-			enqueue(drq, t);
-			check_preempt(drq, t);
+			sched_move_home_locked(rq, drq, t);
 			double_unlock(rq, drq);
 			irq_restore(f);
 			return 0;

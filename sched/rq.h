@@ -46,6 +46,10 @@ void unlock_rq(struct rq *rq, uint64_t flags);
 void double_lock(struct rq *a, struct rq *b);
 void double_unlock(struct rq *a, struct rq *b);
 void check_preempt(struct rq *rq, struct task *t);
+/* Both locks held: move t, homed on rq, to drq, where its affinity now
+ * allows it and no longer rq (sched_set_affinity): queued, or asleep with
+ * a timeout (its timer moves, so that the tick that ends it runs there). */
+void sched_move_home_locked(struct rq *rq, struct rq *drq, struct task *t);
 /* sched/balance.c: placement and balancing. */
 uint32_t select_cpu(struct task *t);
 void idle_balance(struct rq *rq);

@@ -350,6 +350,26 @@ static void sleeper_add(struct rq *rq, struct task *t)
 	list_insert_between(&t->timer_link, pos->prev, pos);
 }
 
+void sched_move_home_locked(struct rq *rq, struct rq *drq, struct task *t)
+{
+	assert_held(&rq->lock);
+	assert_held(&drq->lock);
+	/* As the caller saw it before it took both locks? Another setter, a
+	 * waker, the tick or t itself may have moved or run it meanwhile. */
+	if ((uint32_t)t->cpu != rq->cpu || rq->curr == t || allowed_on(t, rq->cpu) ||
+	    !allowed_on(t, drq->cpu))
+		return;
+	if (t->state == TASK_RUNNABLE) {
+		dequeue(rq, t);
+		enqueue(drq, t);
+		check_preempt(drq, t);
+	} else if (t->state == TASK_BLOCKED && t->wake_at_ns) {
+		list_del(&t->timer_link);
+		t->cpu = (int32_t)drq->cpu;
+		sleeper_add(drq, t);
+	}
+}
+
 /* Wake t if it is in state from (BLOCKED for wake-ups, NEW for the start). */
 static bool wake_from(struct task *t, int reason, enum task_state from)
 {
@@ -359,7 +379,8 @@ static bool wake_from(struct task *t, int reason, enum task_state from)
 
 	if (t->state == from) {
 		sleeper_cancel(t);
-		t->wake_reason = reason;
+		if (reason != WAKE_KEEP)
+			t->wake_reason = reason;
 		if (rq->curr == t) {
 			t->state = TASK_RUNNING; /* still switching out: keep running */
 		} else {

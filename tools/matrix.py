@@ -57,6 +57,16 @@ BOOTS = [
               expect=[r"# 0 reads of a freed frame"]),
          cmdline="ktest=none utest=unmap_flushes_before_memobj_forgets_mm fbcon=off "
                  "expect_cpus=2 pti=off"),
+    # The scheduler's races found in review (2026-12-06), longer than the
+    # utest=all rows run them and with hz=1000, where a timed wait ends
+    # every tick: futex_timeout_survives_migration (the old code returned 0
+    # in 2 of 6000 waits) and concurrent_set_affinity_moves_once (the old
+    # code panicked within 5 s).
+    dict(boot("qemu-sched-races", "qemu-bios", 2, timeout=180,
+              expect=[r"# 3000 waits: 3000 timed out"]),
+         cmdline="ktest=none utest=timeout_wake_keeps_affinity,concurrent_set_affinity_moves_once,"
+                 "futex_timeout_survives_migration fbcon=off expect_cpus=2 hz=1000 "
+                 "futex_mig_waits=3000 affinity_race_secs=5"),
     # The general IPC path alone (ipcfast=off): every other row runs the
     # fused fast path in front of it (kernel/ipc.c), which leaves the
     # general direct switch to its misses; here its races with kills and
@@ -77,7 +87,7 @@ BOOTS = [
     # 18 s at 30; beside another row the whole takes a third longer.
     boot("bochs-spr-4cpu", "bochs", 4, "kill_rounds=15 xstate_steps=500 xstate_rounds=2 "
          "kflush_idle_rounds=40 kill_thread_rounds=8 kill_handle_rounds=4 cpu_fuzz_seqs=2000 "
-         "cpu_fuzz_kills=4 hfuzz_ops=500",
+         "cpu_fuzz_kills=4 hfuzz_ops=500 affinity_race_rounds=300 futex_mig_waits=20",
          timeout=900,
          expect=[r"Xeon", r"TSC-deadline", r"cpus: 4 online", r"spinlock: ticket \(no hypervisor\)",
                  r"# ticket locks: 4 CPUs",

@@ -21,6 +21,9 @@
 	X(threads_yield_sleep_futex) \
 	X(affinity_honoured)         \
 	X(expired_slice_starves_newcomer) \
+	X(timeout_wake_keeps_affinity) \
+	X(concurrent_set_affinity_moves_once) \
+	X(futex_timeout_survives_migration) \
 	X(map_unmap_protect)         \
 	X(unmap_huge_sparse_range)   \
 	X(long_protect_lets_others_run) \
