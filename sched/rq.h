@@ -46,6 +46,11 @@ void unlock_rq(struct rq *rq, uint64_t flags);
 void double_lock(struct rq *a, struct rq *b);
 void double_unlock(struct rq *a, struct rq *b);
 void check_preempt(struct rq *rq, struct task *t);
+/* The wake of a task parked for a migration (TF_MIGRATE, sched/switch.c):
+ * no wake-up, so its wake_reason stays the one its last wake-up gave (with
+ * WAKE_NONE, a futex_wait that had timed out read it as woken: regression
+ * futex_timeout_survives_migration). */
+bool sched_wake_keep_reason(struct task *t);
 /* Both locks held: move t, homed on rq, to drq, where its affinity now
  * allows it and no longer rq (sched_set_affinity): queued, or asleep with
  * a timeout (its timer moves, so that the tick that ends it runs there). */

@@ -371,7 +371,8 @@ void sched_move_home_locked(struct rq *rq, struct rq *drq, struct task *t)
 }
 
 /* Wake t if it is in state from (BLOCKED for wake-ups, NEW for the start). */
-static bool wake_from(struct task *t, int reason, enum task_state from)
+static __always_inline bool wake_from(struct task *t, int reason, enum task_state from,
+				      bool keep_reason)
 {
 	uint64_t f;
 	struct rq *rq = lock_task_rq(t, &f);
@@ -379,7 +380,7 @@ static bool wake_from(struct task *t, int reason, enum task_state from)
 
 	if (t->state == from) {
 		sleeper_cancel(t);
-		if (reason != WAKE_KEEP)
+		if (!keep_reason)
 			t->wake_reason = reason;
 		if (rq->curr == t) {
 			t->state = TASK_RUNNING; /* still switching out: keep running */
@@ -415,12 +416,17 @@ static bool wake_from(struct task *t, int reason, enum task_state from)
 
 bool sched_wake(struct task *t, int reason)
 {
-	return wake_from(t, reason, TASK_BLOCKED);
+	return wake_from(t, reason, TASK_BLOCKED, false);
+}
+
+bool sched_wake_keep_reason(struct task *t)
+{
+	return wake_from(t, WAKE_NONE, TASK_BLOCKED, true);
 }
 
 void sched_start(struct task *t)
 {
-	wake_from(t, WAKE_NONE, TASK_NEW);
+	wake_from(t, WAKE_NONE, TASK_NEW, false);
 }
 
 void sched_sleep_ns(uint64_t ns)

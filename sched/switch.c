@@ -46,7 +46,7 @@ void finish_switch_work(struct rq *rq, struct task *prev)
 		udelay(delay_us); /* the test's window: prev may run elsewhere */
 	if (work & TF_MIGRATE) {
 		this_cpu_inc(counters[CNT_SCHED_MIGRATE]);
-		sched_wake(prev, WAKE_KEEP); /* not a wake-up: its reason stays */
+		sched_wake_keep_reason(prev);
 	}
 	task_put(prev);
 }

@@ -157,11 +157,8 @@ struct task {
 };
 
 /* WAKE_DIRECT: run by sched_switch_to_blocked(), whose caller was BLOCKED
- * (under the rq lock) before this task ran. WAKE_KEEP, as sched_wake()'s
- * reason only: the wake of a task parked for a migration (TF_MIGRATE),
- * which leaves the reason its last real wake-up gave (a timeout read
- * as a wake: regression futex_timeout_survives_migration). */
-enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED, WAKE_DIRECT, WAKE_KEEP };
+ * (under the rq lock) before this task ran. */
+enum { WAKE_NONE, WAKE_SIGNAL, WAKE_TIMEOUT, WAKE_KILLED, WAKE_DIRECT };
 
 /* The running task on this CPU. */
 static __always_inline struct task *current_task(void)

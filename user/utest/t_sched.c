@@ -221,7 +221,7 @@ static void tw_sleeper(void *p)
 	(void)p;
 	tw.asleep = 1;
 	sleep_ns(50000000ull);
-	for (int i = 0; i < 200000; i++) {
+	for (int i = 0; i < 20000; i++) {
 		if (get_cpu() != 0)
 			tw.wrong++;
 		tw.total++;
@@ -233,7 +233,8 @@ static void tw_sleeper(void *p)
  * affinity became {0} was woken by CPU 1's tick and queued there
  * (sched_tick), and alone there it was never switched again: it ran on a
  * CPU its affinity excluded ("200000 of 200000 get_cpu() calls off its
- * affinity {0}"). Now set_affinity moves the sleeper's timer too.
+ * affinity {0}" in review; 20000 here). Now set_affinity moves the
+ * sleeper's timer too.
  */
 void t_timeout_wake_keeps_affinity(const char *arg)
 {
