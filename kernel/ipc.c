@@ -111,9 +111,10 @@
  * reply_recv_ep() with the endpoint's reference, the handles in our
  * ipc_xfer_out, the message in our ipc_msg). Both look the endpoint up
  * before they take the handles, so a message may move the very handle the
- * call names, and the call goes through on either path. The hand-over passes the handles with the message under
- * the endpoint lock (xfer_pass(), as hand_over()'s callers do), and the
- * partner installs them on its way out in the tails above. A reply's
+ * call names, and the call goes through on either path. The hand-over
+ * passes the handles with the message under the endpoint lock
+ * (xfer_pass(), as hand_over()'s callers do), and the partner installs
+ * them on its way out in the tails above. A reply's
  * delivery is its last precondition: to a caller that has exited (killed
  * while waiting for us) it fails, and the general path releases the
  * handles, as it would have, outside the lock that releasing one may take
@@ -373,7 +374,7 @@ static __noinline long xfer_install(struct task *me, struct ipc_msg *msg, long r
 	uint32_t got = 0;
 
 	/* Acquire: after xfer_arrived()'s read of FULL (pairs with the
-	 * CMPXCHG to FULL in xfer_pass()). */
+	 * CMPXCHG to FULL in xfer_try_pass()). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (r < 0) { /* not for us after all (a late reply): drop them */
 		xfer_release(x);
@@ -400,7 +401,7 @@ static __noinline long xfer_install(struct task *me, struct ipc_msg *msg, long r
 static inline long xfer_arrived(struct task *me, struct ipc_msg *msg, long r)
 {
 	/* The block is read after FULL: xfer_install()'s acquire fence,
-	 * pairs with xfer_pass(). A plain read, which the compiler tests in
+	 * pairs with xfer_try_pass(). A plain read, which the compiler tests in
 	 * memory (CMPL; an atomic load costs a MOV more, as fused_allowed()
 	 * says of ipcfast): x86 keeps loads in order, and the fence behind
 	 * the call keeps the compiler from reading the block first. A BUSY
