@@ -203,8 +203,20 @@ void console_enter_panic(void)
 	 * Pairs with the plain loads of panic_cpu in emit_locked() and
 	 * console_lock_bounded() on the other CPUs (x86 orders loads with
 	 * loads, SDM Vol. 3A 9.2.2). */
-	__atomic_compare_exchange_n(&panic_cpu, &expected, me, false, __ATOMIC_SEQ_CST,
-				    __ATOMIC_SEQ_CST);
+	if (!__atomic_compare_exchange_n(&panic_cpu, &expected, me, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		return;
+	/* A CPU that took console_lock before we won is still writing its
+	 * message, and our report would go out between its bytes (seen once:
+	 * death/tlbinject-skip_many_rest's "PANIC on cpu 0: tlbcheck: flush
+	 * request returned" cut by another CPU's "killed: page fault" line,
+	 * and the row's pattern missed it). Let it finish: take the lock,
+	 * bounded as console_lock_bounded() is, and keep it (every later
+	 * writer is us, or a CPU we hand the console to, and neither takes
+	 * it). */
+	if (!spin_held_by_me(&console_lock))
+		for (uint32_t i = 0; i < (1u << 24) && !spin_trylock(&console_lock); i++)
+			cpu_relax();
 }
 
 size_t printk_bytes_written(void)
