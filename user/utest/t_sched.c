@@ -366,15 +366,16 @@ static void fm_waiter(void *p)
  * read why it woke) was woken again by the migration with WAKE_NONE, and
  * its futex_wait returned 0, woken, where nobody had woken it ("3000
  * waits: 2977 timed out, 23 returned 0" in review, hz=1000). Now the
- * migration's wake keeps the reason (WAKE_KEEP). futex_mig_waits (default
- * 200; qemu-sched-races runs 3000 at hz=1000, where the old code showed 2
+ * migration's wake keeps the reason (sched_wake_keep_reason()).
+ * futex_mig_waits (default 50, each about a tick at hz=100;
+ * qemu-sched-races runs 3000 at hz=1000, where the old code showed 2
  * in 6000) waits of 20 us on a word nobody wakes while another thread
  * flips the waiter's affinity between CPUs 0 and 1: every one must time
  * out.
  */
 void t_futex_timeout_survives_migration(const char *arg)
 {
-	long n = (long)ut_param(arg, "futex_mig_waits", 200), flips = 0;
+	long n = (long)ut_param(arg, "futex_mig_waits", 50), flips = 0;
 
 	if (nr_cpus() < 2) {
 		ut_note("SKIP: one CPU");
