@@ -161,18 +161,24 @@ static uint32_t slot_gen(const struct hslot *s)
 	return s->seq >> HANDLE_SLOT_BITS;
 }
 
-static long slot_fill(struct hslot *s, uint32_t idx, struct kobj *o, uint32_t rights)
+/* Make s live as handle h, naming o with these rights. */
+static long slot_set(struct hslot *s, uint32_t h, struct kobj *o, uint32_t rights)
 {
-	/* The next generation, 1..GEN_MASK (0 is a slot never used). */
-	uint32_t old = slot_gen(s), gen = old < HANDLE_GEN_MASK ? old + 1 : 1;
-
 	s->obj = o;
 	s->type = o->type;
 	s->rights = (uint16_t)rights;
 	/* Release: obj, type and rights are visible before the slot is live.
 	 * Pairs with the acquire of seq in handle_slot_live(). */
-	__atomic_store_n(&s->seq, (gen << HANDLE_SLOT_BITS) | idx | HSLOT_LIVE, __ATOMIC_RELEASE);
-	return (long)((gen << HANDLE_SLOT_BITS) | idx);
+	__atomic_store_n(&s->seq, h | HSLOT_LIVE, __ATOMIC_RELEASE);
+	return (long)h;
+}
+
+static long slot_fill(struct hslot *s, uint32_t idx, struct kobj *o, uint32_t rights)
+{
+	/* The next generation, 1..GEN_MASK (0 is a slot never used). */
+	uint32_t old = slot_gen(s), gen = old < HANDLE_GEN_MASK ? old + 1 : 1;
+
+	return slot_set(s, (gen << HANDLE_SLOT_BITS) | idx, o, rights);
 }
 
 static void slot_clear(struct hslot *s)
@@ -263,15 +269,8 @@ static long slot_refill(struct proc *p, uint64_t h, struct kobj *o, uint32_t rig
 	long r = -EBUSY;
 
 	spin_lock(&p->lock);
-	if (s->seq == (uint32_t)h) {
-		s->obj = o;
-		s->type = o->type;
-		s->rights = (uint16_t)rights;
-		/* Release: pairs with the acquire of seq in handle_slot_live(),
-		 * as slot_fill()'s. */
-		__atomic_store_n(&s->seq, (uint32_t)h | HSLOT_LIVE, __ATOMIC_RELEASE);
-		r = (long)h;
-	}
+	if (s->seq == (uint32_t)h)
+		r = slot_set(s, (uint32_t)h, o, rights);
 	spin_unlock(&p->lock);
 	return r;
 }
@@ -312,16 +311,6 @@ long handle_close(struct proc *p, uint64_t h)
 	return 0;
 }
 
-/* Test hook (SYST_DUP_DELAY, one dup): widen the window above. */
-static __noinline void test_dup_delay(void)
-{
-	struct task *me = current_task();
-	uint32_t us = me->test_dup_delay_us;
-
-	me->test_dup_delay_us = 0;
-	udelay(us);
-}
-
 long handle_dup(struct proc *p, uint64_t h, uint32_t rights)
 {
 	spin_lock(&p->lock);
@@ -340,9 +329,10 @@ long handle_dup(struct proc *p, uint64_t h, uint32_t rights)
 	kobj_get(o);
 	spin_unlock(&p->lock);
 	/* Here a close of h may kill the object before we count our new
-	 * handle: the type must not revive it (kernel/irq_obj.c). */
+	 * handle: the type must not revive it (kernel/irq_obj.c). Test hook
+	 * SYST_DUP_DELAY (one dup) holds this window open. */
 	if (unlikely(current_task()->test_dup_delay_us))
-		test_dup_delay();
+		udelay_once(&current_task()->test_dup_delay_us);
 	handle_new(o, rights);
 	long nh = handle_install(p, o, rights);
 
