@@ -419,17 +419,6 @@ static inline void xfer_undelivered(struct task *me)
 		xfer_release(&me->ipc_xfer_out);
 }
 
-/* Test hook (SYST_IPC_BLOCK_DELAY, one hand-over): the partner is awake
- * elsewhere and we are not yet blocked, the window its wait_done() must
- * not let it reply in. */
-static __noinline void test_delay_before_block(struct task *me)
-{
-	uint32_t us = me->test_ipc_block_delay_us;
-
-	me->test_ipc_block_delay_us = 0;
-	udelay(us);
-}
-
 /* Give a blocked partner the CPU: directly if it may run here, otherwise
  * wake it where it belongs and block ourselves. Drops ep->lock. */
 static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
@@ -445,8 +434,11 @@ static __always_inline void hand_over(struct endpoint *ep, struct task *partner)
 	 * The partner's wait_done() takes the lock, so it cannot reply
 	 * before we are BLOCKED. */
 	sched_wake(partner, WAKE_SIGNAL);
+	/* Test hook (SYST_IPC_BLOCK_DELAY, one hand-over): the partner is
+	 * awake elsewhere and we are not yet blocked, the window its
+	 * wait_done() must not let it reply in. */
 	if (unlikely(current_task()->test_ipc_block_delay_us))
-		test_delay_before_block(current_task());
+		udelay_once(&current_task()->test_ipc_block_delay_us);
 	sched_block(&ep->lock);
 }
 
@@ -506,16 +498,6 @@ static __always_inline long recv_woken(struct task *me, struct endpoint *ep)
 	return xfer_arrived(me, &me->ipc_msg, me->ipc_status);
 }
 
-/* Test hook (SYST_IPC_SWITCH_DELAY, one call): a receiver is off the
- * endpoint and not yet run, the window in which a kill can wake it. */
-static void test_delay_after_pop(struct task *me)
-{
-	uint32_t us = me->test_ipc_delay_us;
-
-	me->test_ipc_delay_us = 0;
-	udelay(us);
-}
-
 static long call_ep(struct endpoint *ep, struct ipc_msg *msg);
 
 /* A call whose message carries handles: take them, then the plain call
@@ -568,8 +550,11 @@ static long call_ep(struct endpoint *ep, struct ipc_msg *msg)
 	if (n) {
 		struct task *r2 = list_entry(n, struct task, ipc_link);
 
+		/* Test hook (SYST_IPC_SWITCH_DELAY, one call): a receiver
+		 * is off the endpoint and not yet run, the window in which a
+		 * kill can wake it. */
 		if (unlikely(me->test_ipc_delay_us))
-			test_delay_after_pop(me);
+			udelay_once(&me->test_ipc_delay_us);
 		r2->ipc_msg = me->ipc_msg;
 		xfer_hand(me, r2);
 		r2->ipc_state = IPC_IDLE;

@@ -65,3 +65,11 @@ void udelay(uint64_t us)
 	while (rdtsc() < end)
 		cpu_relax();
 }
+
+void udelay_once(uint32_t *us)
+{
+	uint32_t v = *us;
+
+	*us = 0;
+	udelay(v);
+}

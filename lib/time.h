@@ -31,3 +31,7 @@ uint64_t lockup_limit_tsc(void);
 
 /* Busy-waits (usable before interrupts and timers work). */
 void udelay(uint64_t us);
+/* A test hook's one-shot window: spins *us microseconds, the hook
+ * disarmed first (*us = 0), so that it holds one pass only. Out of line:
+ * the callers test *us in line and call only when it is armed. */
+void udelay_once(uint32_t *us);
