@@ -76,7 +76,7 @@ long futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns)
 	me->futex_key_addr = uaddr;
 	me->wake_reason = WAKE_NONE;
 	list_add_tail(&b->waiters, &me->rq_link_futex);
-	sched_block_timeout(&b->lock, timeout_ns ? time_ns() + timeout_ns : 0);
+	sched_block_timeout(&b->lock, timeout_ns ? deadline_after_ns(timeout_ns) : 0);
 	/* Woken: by futex_wake (it dequeued us), by the timeout, or killed. */
 	spin_lock(&b->lock);
 	bool queued = !list_empty(&me->rq_link_futex);

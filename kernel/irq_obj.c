@@ -274,7 +274,7 @@ long irq_wait(uint64_t h, uint64_t timeout_ns)
 		return r;
 	struct irq_obj *o = irq_of(k);
 	struct task *me = current_task();
-	uint64_t deadline = timeout_ns ? time_ns() + timeout_ns : 0;
+	uint64_t deadline = timeout_ns ? deadline_after_ns(timeout_ns) : 0;
 	uint64_t f = spin_lock_irqsave(&irq_lock);
 
 	for (;;) {

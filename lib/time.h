@@ -15,6 +15,16 @@ extern uint64_t tsc_khz;
 extern const char *tsc_source;
 
 uint64_t time_ns(void);
+/* The deadline timeout_ns from now, for a timed wait: time_ns() plus
+ * timeout_ns, saturated at UINT64_MAX (never), where the sum would wrap
+ * into the past and end the wait at once (regression
+ * huge_timeouts_wait_their_time). */
+static inline uint64_t deadline_after_ns(uint64_t timeout_ns)
+{
+	uint64_t d;
+
+	return __builtin_add_overflow(time_ns(), timeout_ns, &d) ? UINT64_MAX : d;
+}
 uint64_t tsc_to_ns(uint64_t cycles);
 uint64_t ns_to_tsc(uint64_t ns);
 void time_set_tsc_khz(uint64_t khz, const char *source);

@@ -441,7 +441,7 @@ void sched_sleep_ns(uint64_t ns)
 		block_refused(rq, NULL, f);
 		return;
 	}
-	me->wake_at_ns = time_ns() + (ns ? ns : 1);
+	me->wake_at_ns = deadline_after_ns(ns ? ns : 1);
 	me->state = TASK_BLOCKED;
 	sleeper_add(rq, me);
 	sched_switch_locked(rq);

@@ -53,6 +53,7 @@
 	X(ioport_without_cap_gp)     \
 	X(irq_object_protocol)       \
 	X(irq_handle_of_dead_object_unbinds_nothing) \
+	X(huge_timeouts_wait_their_time) \
 	X(serial_driver_kill_restart) \
 	X(cpu_protections)           \
 	X(bool_switches_read_zero_or_one) \

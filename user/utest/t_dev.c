@@ -498,3 +498,72 @@ void t_irq_handle_of_dead_object_unbinds_nothing(const char *arg)
 	T_EQ(irq_create(DEV_RES, line), -EBUSY_); /* and the line is still its */
 	T_EQ(handle_close(nh), 0);
 }
+
+/* huge_timeouts_wait_their_time's waiters: each records its wait's
+ * result and that it returned. */
+static struct {
+	uint32_t word;
+	int irq;
+	volatile long futex_r, irq_r;
+	volatile int futex_done, irq_done;
+} ht;
+
+#define HT_HUGE (~0ull - 1000) /* wraps the deadline in the old code */
+
+static void ht_futex(void *p)
+{
+	(void)p;
+	ht.futex_r = futex_wait(&ht.word, 0, HT_HUGE);
+	ht.futex_done = 1;
+}
+
+static void ht_irq(void *p)
+{
+	(void)p;
+	ht.irq_r = irq_wait(ht.irq, HT_HUGE);
+	ht.irq_done = 1;
+}
+
+/*
+ * Regression huge_timeouts_wait_their_time: futex_wait and irq_wait
+ * computed their deadline as now + timeout, which wraps for a timeout
+ * near 2^64 into the past: the wait ended at once with -ETIMEDOUT, where
+ * a caller asking to wait (nearly) for ever must wait. Now the deadline
+ * saturates (deadline_after_ns(); sched_sleep_ns uses it too, though
+ * sys_sleep refuses more than an hour with -EINVAL, checked here). Each
+ * wait runs in a thread; 30 ms later it must still be waiting, and then
+ * its event ends it (0; one fire). The IRQ part needs the
+ * hardware-resource handle (init gives it).
+ */
+void t_huge_timeouts_wait_their_time(const char *arg)
+{
+	(void)arg;
+	int line = -1;
+
+	ht.word = 0;
+	ht.futex_done = ht.irq_done = 0;
+	ht.irq = HANDLE_INFO_TYPE(handle_info(DEV_RES)) == KOBJ_HWRES ? spare_irq(DEV_RES, &line)
+								      : -1;
+	int tf = thread_create(ht_futex, NULL);
+	int ti = ht.irq > 0 ? thread_create(ht_irq, NULL) : -1;
+
+	T_EXPECT(tf > 0);
+	T_EQ(sleep_ns(HT_HUGE), -EINVAL_);
+	sleep_ns(30000000);
+	ut_note("after 30 ms: futex_wait %s (%ld), irq_wait %s (%ld)",
+		ht.futex_done ? "returned" : "waits", ht.futex_r,
+		ht.irq > 0 ? (ht.irq_done ? "returned" : "waits") : "not run", ht.irq_r);
+	T_EQ(ht.futex_done, 0);
+	T_EQ(ht.irq_done, 0);
+	/* The events end the two waits that have one. */
+	while (!ht.futex_done)
+		futex_wake(&ht.word, 1);
+	T_EQ(thread_join(tf, NULL), 0);
+	T_EQ(ht.futex_r, 0);
+	if (ht.irq > 0) {
+		T_EQ(sys_test(SYST_IRQ_RAISE, ht.irq, 0, 0), 0);
+		T_EQ(thread_join(ti, NULL), 0);
+		T_EQ(ht.irq_r, 1);
+		T_EQ(handle_close(ht.irq), 0);
+	}
+}
