@@ -112,8 +112,9 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 	(1ull << SYST_KERNEL_UNMAP | 1ull << SYST_WHERE | 1ull << SYST_IPC_SWITCH_DELAY |      \
 	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |               \
 	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST | 1ull << SYST_SWITCH_OUT_DELAY | \
-	 1ull << SYST_SQUEEZE | 1ull << SYST_CHECK_MM | 1ull << SYST_DUP_DELAY)
-_Static_assert(SYST_DUP_DELAY < 64, "the mask holds every op");
+	 1ull << SYST_SQUEEZE | 1ull << SYST_CHECK_MM | 1ull << SYST_DUP_DELAY |               \
+	 1ull << SYST_REVOKE_DELAY)
+_Static_assert(SYST_REVOKE_DELAY < 64, "the mask holds every op");
 
 static bool hook_needs_hwres(uint64_t op)
 {
@@ -321,6 +322,12 @@ long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, ui
 		if (a > 100000)
 			return -EINVAL;
 		current_task()->test_dup_delay_us = (uint32_t)a;
+		return 0;
+	case SYST_REVOKE_DELAY:
+		if (a > 100000 || b < 1 || b > 2)
+			return -EINVAL;
+		current_task()->test_revoke_delay_step = (uint32_t)b;
+		current_task()->test_revoke_delay_us = (uint32_t)a;
 		return 0;
 	case SYST_SWITCH_OUT_DELAY: {
 		struct task *me = current_task();

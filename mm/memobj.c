@@ -17,19 +17,30 @@
  * Revocation (memobj_revoke), in this order:
  *   1. under mo->lock: take the frames out of the slots (a fault from now
  *      on allocates a fresh frame, or is refused if the epoch moved), bump
- *      the epoch, and take a reference on every recorded mm that is not
- *      already being torn down
+ *      the epoch, count this revocation in (revoking), and take a
+ *      reference on every recorded mm that is not already being torn down
  *   2. per mm, under its lock: clear every PTE of the object's VMAs
  *      (mm_zap_memobj; no table is freed, so lazy CPUs may stay lazy), a
  *      deferred flush (mm/tlb.c): until step 3 has returned, every other
  *      flush request of the mm covers all of it, so that no CPU reaches a
- *      generation past these changes without having dropped them
+ *      generation past these changes without having dropped them. With
+ *      another revocation in flight, the mm is flushed whole: see below
  *   3. one flush round for all of them (mm_flush_many, mm/tlb.c): every
  *      CPU that may cache a translation of any of the mms, by the
  *      protocol's own rules (generations, lazy CPUs), has flushed when it
- *      returns; it ends the deferred flushes
+ *      returns; it ends the deferred flushes; then counts this
+ *      revocation out
  *   4. free the frames taken in step 1 (tlbcheck asserts, for every
  *      context, that no CPU and no PCID can still reach them)
+ * Two at once: the first takes the frames; the second, finding none,
+ * may clear the PTEs to them first, and flushes only at its step 3. The
+ * first's step 2 then finds those PTEs clear, and without more it would
+ * flush nothing there and free frames that TLBs still hold (regression
+ * concurrent_revokes_flush_each_others_clears). So a step 2 that sees
+ * revoking > 1 after its clears flushes the mm whole. It sees the other's
+ * count whenever it found the other's clears: the other counted in (under
+ * mo->lock) before it took the mm's lock to clear, and we took that lock
+ * after; and an other counted out has flushed its clears already.
  * A CPU that faults in between: before step 2 in its mm it still has the
  * old PTE (no fault); after it, the fault sees the emptied slot. An mm
  * being torn down (refcount 0) is skipped: no CPU has it loaded any more
@@ -49,6 +60,8 @@
 #include "lib/panic.h"
 #include "include/uapi/errno.h"
 #include "lib/percpu.h"
+#include "lib/time.h"
+#include "sched/task.h"
 
 struct mo_mm {
 	struct mm *mm;
@@ -59,7 +72,8 @@ struct memobj {
 	struct spinlock lock; /* everything below */
 	uint32_t npages;
 	uint32_t nmms;
-	uint32_t refs; /* the owner's (kernel/shm.c) and one per VMA */
+	uint32_t refs;	   /* the owner's (kernel/shm.c) and one per VMA */
+	uint32_t revoking; /* revocations between their steps 1 and 3 */
 	uint64_t epoch;
 	struct mo_mm mms[MEMOBJ_MAX_MMS];
 	paddr_t pages[]; /* 0: not allocated yet */
@@ -174,6 +188,16 @@ static bool mm_tryget(struct mm *mm)
 	return true;
 }
 
+/* SYST_REVOKE_DELAY: the calling thread's next revocation spins after
+ * the step it names, the window a concurrent one lands in. */
+static inline void revoke_test_delay(uint32_t step)
+{
+	struct task *me = current_task();
+
+	if (unlikely(me->test_revoke_delay_us) && me->test_revoke_delay_step == step)
+		udelay_once(&me->test_revoke_delay_us);
+}
+
 int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 {
 	struct flush_many_req reqs[MEMOBJ_MAX_MMS];
@@ -190,16 +214,27 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 	}
 	if (!decommit)
 		mo->epoch++;
+	mo->revoking++;
 	for (uint32_t i = 0; i < mo->nmms; i++)
 		if (mm_tryget(mo->mms[i].mm))
 			reqs[n++].mm = mo->mms[i].mm;
 	spin_unlock(&mo->lock);
+	revoke_test_delay(1);
 	/* 2. */
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t s, e;
 
 		mm_flush_defer(reqs[i].mm);
 		mm_zap_memobj(reqs[i].mm, mo, &s, &e);
+		/* Another revocation in flight: it may have cleared PTEs to
+		 * our frames that it has not flushed yet (above). READ_ONCE:
+		 * written under mo->lock, which we do not hold; ordered after
+		 * the other's clears by the mm lock both took (above). */
+		if (READ_ONCE(mo->revoking) > 1) {
+			s = 0;
+			e = USER_TOP;
+			this_cpu_inc(counters[CNT_MEMOBJ_REVOKE_OVERLAP]);
+		}
 		if (e > s) {
 			reqs[live] = (struct flush_many_req){ reqs[i].mm, s, e, false, 0 };
 			live++;
@@ -208,6 +243,7 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 			mm_put(reqs[i].mm);
 		}
 	}
+	revoke_test_delay(2);
 	/* 3. */
 	if (ipis)
 		*ipis = 0;
@@ -217,6 +253,9 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 	this_cpu_add(counters[CNT_MEMOBJ_REVOKE_MM], live);
 	for (uint32_t i = 0; i < live; i++)
 		mm_put(reqs[i].mm);
+	spin_lock(&mo->lock);
+	mo->revoking--;
+	spin_unlock(&mo->lock);
 	/* 4. */
 	for (uint32_t i = 0; i < mo->npages; i++) {
 		if (!old[i])

@@ -53,10 +53,13 @@ BOOTS = [
     # call, so a frame freed too early is read back (the regression's
     # symptom: 4 of 9 children before the fix). The utest=all rows run it
     # with PTI, where only the PCID-keeping Bochs could show it.
+    # concurrent_revokes_flush_each_others_clears likewise (the old code: 3
+    # of 3 runs read the freed frame).
     dict(boot("qemu-memobj-unmap-nopti", "qemu-bios", 2, timeout=180,
-              expect=[r"# 0 reads of a freed frame"]),
-         cmdline="ktest=none utest=unmap_flushes_before_memobj_forgets_mm fbcon=off "
-                 "expect_cpus=2 pti=off"),
+              expect=[r"# 0 reads of a freed frame",
+                      r"# 3 runs: 0 reads of a freed frame, 3 faults"]),
+         cmdline="ktest=none utest=unmap_flushes_before_memobj_forgets_mm,"
+                 "concurrent_revokes_flush_each_others_clears fbcon=off expect_cpus=2 pti=off"),
     # The scheduler's races found in review (2026-12-06), longer than the
     # utest=all rows run them and with hz=1000, where a timed wait ends
     # every tick: futex_timeout_survives_migration (the old code returned 0

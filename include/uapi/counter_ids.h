@@ -109,7 +109,8 @@
 	X(MM_LOCK_BREAK, "mm_lock_break")        /* long unmaps/protects/revocations let go of mm->lock */\
 	X(MM_OP_WAIT, "mm_op_wait")              /* ...and operations that waited for one's VMAs */\
 	X(TLB_FULL_DEFERRED, "tlb_full_deferred") /* requests made full by a deferred flush (mm/tlb.c) */\
-	X(MM_SWITCH_FAST, "mm_switch_fast") /* inline address-space switches (also in asid_hit, cr3_write, cr3_write_noflush) */
+	X(MM_SWITCH_FAST, "mm_switch_fast") /* inline address-space switches (also in asid_hit, cr3_write, cr3_write_noflush) */\
+	X(MEMOBJ_REVOKE_OVERLAP, "memobj_revoke_overlap") /* spaces a revocation flushed whole: another was in flight */
 /* clang-format on */
 
 enum counter_id {

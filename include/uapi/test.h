@@ -119,6 +119,12 @@
                                * window a close of the source can kill the
                                * object in (regression
                                * irq_handle_of_dead_object_unbinds_nothing) */
+#define SYST_REVOKE_DELAY  34 /* [hwres] (us <= 100000, step 1 or 2): the
+                               * calling thread's next memobj revocation
+                               * spins that long after its step 1 (frames
+                               * taken) or 2 (PTEs cleared, before the flush
+                               * round): mm/memobj.c (regression
+                               * concurrent_revokes_flush_each_others_clears) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -49,6 +49,7 @@
 	X(shm_revoke_unreadable_everywhere) \
 	X(flush_during_revocation_covers_it) \
 	X(unmap_flushes_before_memobj_forgets_mm) \
+	X(concurrent_revokes_flush_each_others_clears) \
 	X(serial_driver_output)      \
 	X(ioport_without_cap_gp)     \
 	X(irq_object_protocol)       \
@@ -114,6 +115,7 @@
 #define ROLE_LIST(X)            \
 	X(role_exit)            \
 	X(role_unmap_vs_revoke) \
+	X(role_concurrent_revokes) \
 	X(role_call_forever)    \
 	X(role_join_tid)        \
 	X(role_segv)            \

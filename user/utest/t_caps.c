@@ -645,10 +645,11 @@ void t_ipc_fused_moves_handles(const char *arg)
 /* The [hwres] hooks (include/uapi/test.h), each with an argument it would
  * accept: what they would do if the gate let them through is harmless. */
 static const long hwres_hooks[][2] = {
-	{ SYST_KERNEL_UNMAP, 1 },    { SYST_WHERE, 0 },	   { SYST_IPC_SWITCH_DELAY, 0 },
-	{ SYST_PIN_REAPER, -1 },     { SYST_SEND_NMI, 0 }, { SYST_KSTALE, KSTALE_READ },
-	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },  { SYST_SWITCH_OUT_DELAY, 0 },
+	{ SYST_KERNEL_UNMAP, 1 },    { SYST_WHERE, 0 },	       { SYST_IPC_SWITCH_DELAY, 0 },
+	{ SYST_PIN_REAPER, -1 },     { SYST_SEND_NMI, 0 },     { SYST_KSTALE, KSTALE_READ },
+	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },      { SYST_SWITCH_OUT_DELAY, 0 },
 	{ SYST_SQUEEZE, -1 },	     { SYST_CHECK_MM, 0 }, /* its walk held the mm lock unbounded */
+	{ SYST_DUP_DELAY, 0 },	     { SYST_REVOKE_DELAY, 0 },
 };
 #define NR_HWRES_HOOKS (sizeof(hwres_hooks) / sizeof(hwres_hooks[0]))
 
