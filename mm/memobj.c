@@ -73,7 +73,7 @@ struct memobj {
 	uint32_t npages;
 	uint32_t nmms;
 	uint32_t refs;	   /* the owner's (kernel/shm.c) and one per VMA */
-	uint32_t revoking; /* revocations between their steps 1 and 3 */
+	uint32_t revoking; /* revocations between their steps 1 and 3 (atomic) */
 	uint64_t epoch;
 	struct mo_mm mms[MEMOBJ_MAX_MMS];
 	paddr_t pages[]; /* 0: not allocated yet */
@@ -194,7 +194,7 @@ static inline void revoke_test_delay(uint32_t step)
 {
 	struct task *me = current_task();
 
-	if (unlikely(me->test_revoke_delay_us) && me->test_revoke_delay_step == step)
+	if (unlikely(me->test_revoke_delay_us != 0) && me->test_revoke_delay_step == step)
 		udelay_once(&me->test_revoke_delay_us);
 }
 
@@ -214,7 +214,9 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 	}
 	if (!decommit)
 		mo->epoch++;
-	mo->revoking++;
+	/* Relaxed: the release of each mm lock we take in step 2 orders it
+	 * before our clears (the reader's side is in step 2). */
+	__atomic_fetch_add(&mo->revoking, 1, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < mo->nmms; i++)
 		if (mm_tryget(mo->mms[i].mm))
 			reqs[n++].mm = mo->mms[i].mm;
@@ -227,10 +229,12 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 		mm_flush_defer(reqs[i].mm);
 		mm_zap_memobj(reqs[i].mm, mo, &s, &e);
 		/* Another revocation in flight: it may have cleared PTEs to
-		 * our frames that it has not flushed yet (above). READ_ONCE:
-		 * written under mo->lock, which we do not hold; ordered after
-		 * the other's clears by the mm lock both took (above). */
-		if (READ_ONCE(mo->revoking) > 1) {
+		 * our frames that it has not flushed yet (above). Acquire:
+		 * pairs with the release of the count out after step 3 (a
+		 * count we no longer see is a flush that has ended); the count
+		 * in is ordered before the other's clears by the mm lock both
+		 * took (above). */
+		if (__atomic_load_n(&mo->revoking, __ATOMIC_ACQUIRE) > 1) {
 			s = 0;
 			e = USER_TOP;
 			this_cpu_inc(counters[CNT_MEMOBJ_REVOKE_OVERLAP]);
@@ -253,9 +257,9 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 	this_cpu_add(counters[CNT_MEMOBJ_REVOKE_MM], live);
 	for (uint32_t i = 0; i < live; i++)
 		mm_put(reqs[i].mm);
-	spin_lock(&mo->lock);
-	mo->revoking--;
-	spin_unlock(&mo->lock);
+	/* Release: our flush round has ended before another revocation's
+	 * step 2 sees the count drop; pairs with the acquire load there. */
+	__atomic_fetch_sub(&mo->revoking, 1, __ATOMIC_RELEASE);
 	/* 4. */
 	for (uint32_t i = 0; i < mo->npages; i++) {
 		if (!old[i])
