@@ -15,6 +15,7 @@
  * revoked: no mapping outlives every handle to its object.
  */
 #include "kernel/handle.h"
+#include "lib/panic.h"
 #include "kernel/proc.h"
 #include "kernel/shm.h"
 #include "mm/memobj.h"
@@ -34,7 +35,12 @@ static void shm_destroy(struct kobj *o)
 {
 	struct shm *s = container_of(o, struct shm, kobj);
 
-	memobj_revoke(s->mo, false, NULL);
+	/* No other revocation can run (one holds a reference to the handle's
+	 * object, and this is the last going), so the object's own list of
+	 * taken frames is free and the revocation cannot fail (mm/memobj.c). */
+	int err = memobj_revoke(s->mo, false, NULL);
+
+	BUG_ON(err < 0);
 	memobj_put(s->mo);
 	kmem_cache_free(&shm_cache, s);
 }

@@ -32,6 +32,12 @@
  *      revocation out
  *   4. free the frames taken in step 1 (tlbcheck asserts, for every
  *      context, that no CPU and no PCID can still reach them)
+ * Step 1's frames wait for step 4 in the object's own list (taken[],
+ * allocated with it), so that a revocation allocates nothing: the one at
+ * the last handle's close (kernel/shm.c) cannot fail (regression
+ * shm_destroy_revokes_without_memory: it allocated the list, and with no
+ * memory the mapping outlived every handle). A second revocation at once
+ * allocates its own, and may fail with -ENOMEM.
  * Two at once: the first takes the frames; the second, finding none,
  * may clear the PTEs to them first, and flushes only at its step 3. The
  * first's step 2 then finds those PTEs clear, and without more it would
@@ -72,21 +78,24 @@ struct memobj {
 	struct spinlock lock; /* everything below */
 	uint32_t npages;
 	uint32_t nmms;
-	uint32_t refs;	   /* the owner's (kernel/shm.c) and one per VMA */
-	uint32_t revoking; /* revocations between their steps 1 and 3 (atomic) */
+	uint32_t refs;	     /* the owner's (kernel/shm.c) and one per VMA */
+	uint32_t revoking;   /* revocations between their steps 1 and 3 (atomic) */
+	uint32_t taken_busy; /* a revocation holds taken[] (atomic) */
 	uint64_t epoch;
 	struct mo_mm mms[MEMOBJ_MAX_MMS];
-	paddr_t pages[]; /* 0: not allocated yet */
+	paddr_t *taken;	 /* npages: a revocation's frames from step 1 to 4 */
+	paddr_t pages[]; /* npages, 0: not allocated yet; then taken[]'s room */
 };
 
 struct memobj *memobj_create(uint64_t pages)
 {
 	if (!pages || pages > MEMOBJ_MAX_PAGES)
 		return NULL;
-	struct memobj *mo = kmalloc(sizeof(*mo) + pages * sizeof(paddr_t));
+	struct memobj *mo = kmalloc(sizeof(*mo) + 2 * pages * sizeof(paddr_t));
 
 	if (!mo)
 		return NULL;
+	mo->taken = mo->pages + pages;
 	spin_init(&mo->lock, "memobj");
 	mo->npages = (uint32_t)pages;
 	mo->refs = 1;
@@ -201,11 +210,17 @@ static inline void revoke_test_delay(uint32_t step)
 int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 {
 	struct flush_many_req reqs[MEMOBJ_MAX_MMS];
-	paddr_t *old = kmalloc(mo->npages * sizeof(paddr_t));
+	/* The object's own list, unless another revocation holds it (then one
+	 * allocated here, which may fail). Acquire: pairs with the release
+	 * that gives it back below. */
+	bool own = !__atomic_exchange_n(&mo->taken_busy, 1, __ATOMIC_ACQUIRE);
+	paddr_t *old = own ? mo->taken : kmalloc(mo->npages * sizeof(paddr_t));
 	uint32_t n = 0, live = 0;
 
-	if (!old)
+	if (!old) {
+		BUG_ON(own);
 		return -ENOMEM;
+	}
 	/* 1. */
 	spin_lock(&mo->lock);
 	for (uint32_t i = 0; i < mo->npages; i++) {
@@ -268,6 +283,11 @@ int memobj_revoke(struct memobj *mo, bool decommit, uint32_t *ipis)
 			tlbcheck_frame_free(old[i], false);
 		page_free(old[i]);
 	}
-	kfree(old);
+	if (own)
+		/* Release: our reads of the list are done before the next
+		 * revocation fills it; pairs with the acquire exchange above. */
+		__atomic_store_n(&mo->taken_busy, 0, __ATOMIC_RELEASE);
+	else
+		kfree(old);
 	return (int)n;
 }

@@ -50,6 +50,7 @@
 	X(flush_during_revocation_covers_it) \
 	X(unmap_flushes_before_memobj_forgets_mm) \
 	X(concurrent_revokes_flush_each_others_clears) \
+	X(shm_destroy_revokes_without_memory) \
 	X(serial_driver_output)      \
 	X(ioport_without_cap_gp)     \
 	X(irq_object_protocol)       \
@@ -116,6 +117,7 @@
 	X(role_exit)            \
 	X(role_unmap_vs_revoke) \
 	X(role_concurrent_revokes) \
+	X(role_shm_destroy_squeezed) \
 	X(role_call_forever)    \
 	X(role_join_tid)        \
 	X(role_segv)            \
