@@ -375,9 +375,11 @@ static __always_inline bool wake_from(struct task *t, int reason, enum task_stat
 				      bool keep_reason)
 {
 	uint64_t f;
-	struct rq *rq = lock_task_rq(t, &f);
+	struct rq *rq;
 	bool woke = false;
 
+again:
+	rq = lock_task_rq(t, &f);
 	if (t->state == from) {
 		sleeper_cancel(t);
 		if (!keep_reason)
@@ -391,13 +393,27 @@ static __always_inline bool wake_from(struct task *t, int reason, enum task_stat
 				struct rq *drq = cpu_rq(dst);
 
 				spin_unlock_raw(&rq->lock);
+				/* SYST_WAKE_DELAY: the window below. */
+				if (unlikely(current_task()->test_wake_delay_us != 0))
+					udelay_once(&current_task()->test_wake_delay_us);
 				/* Both locks in CPU order. Meanwhile another waker
 				 * may have woken t (a kill holds no wait-list lock),
 				 * or it may have run and blocked elsewhere: move it
-				 * only if it is still ours and still waiting. */
+				 * only if it is still ours and still waiting. And
+				 * its affinity may have changed (set_affinity leaves
+				 * a task that waits with no timer where it is): dst
+				 * chosen before may no longer be allowed, so choose
+				 * again (regression wake_rechecks_affinity_after_
+				 * relock: the old code queued it there, where it ran
+				 * against its new affinity; found in review). */
 				double_lock(rq, drq);
 				if (t->state == from && rq->curr != t &&
 				    (uint32_t)t->cpu == rq->cpu) {
+					if (unlikely(!allowed_on(t, dst))) {
+						double_unlock(rq, drq);
+						irq_restore(f);
+						goto again;
+					}
 					enqueue(drq, t);
 					check_preempt(drq, t);
 				}

@@ -125,6 +125,11 @@
                                * taken) or 2 (PTEs cleared, before the flush
                                * round): mm/memobj.c (regression
                                * concurrent_revokes_flush_each_others_clears) */
+#define SYST_WAKE_DELAY    35 /* [hwres] (us <= 100000): the calling thread's
+                               * next wake of a task onto another CPU spins
+                               * that long between choosing the CPU and
+                               * taking both run-queue locks (regression
+                               * wake_rechecks_affinity_after_relock) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

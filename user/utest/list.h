@@ -24,6 +24,7 @@
 	X(timeout_wake_keeps_affinity) \
 	X(concurrent_set_affinity_moves_once) \
 	X(futex_timeout_survives_migration) \
+	X(wake_rechecks_affinity_after_relock) \
 	X(map_unmap_protect)         \
 	X(unmap_huge_sparse_range)   \
 	X(long_protect_lets_others_run) \

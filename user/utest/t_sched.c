@@ -393,3 +393,69 @@ void t_futex_timeout_survives_migration(const char *arg)
 	T_EQ(fm.zero, 0);
 	T_EQ(fm.other, 0);
 }
+
+/* wake_rechecks_affinity_after_relock's threads. */
+static struct {
+	uint32_t word;
+	volatile int blocked, asleep, cpu;
+} wr;
+
+static void wr_waiter(void *p)
+{
+	(void)p;
+	set_affinity(0, 0);  /* home CPU 0 ... */
+	set_affinity_all(0); /* ... and allowed everywhere */
+	wr.blocked = 1;
+	while (futex_wait(&wr.word, 0, 0) != 0 || !wr.word)
+		;
+	wr.cpu = get_cpu();
+}
+
+static void wr_setter(void *arg)
+{
+	set_affinity(0, 1);
+	wr.asleep = 1;
+	sleep_ns(30000000);
+	set_affinity((int)(long)arg, 0); /* inside the waker's window */
+}
+
+/*
+ * Regression wake_rechecks_affinity_after_relock: a wake onto another CPU
+ * chooses it under the task's run-queue lock, lets go, and takes both
+ * locks; a set_affinity in between (the task waits with no timer, so the
+ * setter leaves it where it is) made that CPU forbidden, and the old code
+ * queued the task there anyway: it ran against its new affinity (found in
+ * review). Now the wake chooses again. A waiter at home on CPU 0 and
+ * allowed everywhere is woken from CPU 0 (busy) while CPU 1 is idle, so
+ * the wake chooses CPU 1; SYST_WAKE_DELAY holds the window 100 ms open,
+ * and a thread on CPU 1 wakes in it and pins the waiter to CPU 0. The
+ * waiter must then run on CPU 0.
+ */
+void t_wake_rechecks_affinity_after_relock(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: one CPU");
+		exit(3);
+	}
+	set_affinity(0, 0);
+	wr.word = 0;
+	wr.blocked = wr.asleep = 0;
+	wr.cpu = -1;
+	int w = thread_create(wr_waiter, NULL);
+
+	while (!wr.blocked)
+		cpu_relax();
+	int st = thread_create(wr_setter, (void *)(long)w);
+
+	while (!wr.asleep)
+		cpu_relax();
+	sleep_ns(5000000); /* both blocked: CPU 1 idle */
+	T_EQ(sys_test(SYST_WAKE_DELAY, 100000, 0, 0), 0);
+	wr.word = 1;
+	T_EQ(futex_wake(&wr.word, 1), 1);
+	T_EQ(thread_join(w, NULL), 0);
+	T_EQ(thread_join(st, NULL), 0);
+	ut_note("pinned to CPU 0 inside its wake's window: ran on CPU %d", wr.cpu);
+	T_EQ(wr.cpu, 0);
+}
