@@ -38,7 +38,7 @@ static uint8_t slit_dist[ACPI_MAX_LOCALITIES][ACPI_MAX_LOCALITIES];
 static uint32_t slit_n;
 static bool have_srat;
 static paddr_t srat_pa;
-static uint32_t nr_tables;
+static uint32_t nr_tables, nr_tables_seen; /* recorded (at most 64), and all */
 static char table_sigs[64][5];
 static const char *rsdp_error;
 static char rsdp_oem[7];
@@ -120,8 +120,14 @@ static void handle_table(paddr_t pa)
 
 	memcpy(sig, h->sig, 4);
 	sig[4] = '\0';
-	if (nr_tables < ARRAY_SIZE(table_sigs))
-		memcpy(table_sigs[nr_tables++], sig, 5);
+	if (nr_tables < ARRAY_SIZE(table_sigs)) {
+		/* For the log: a byte that is not printable ASCII as '?'. */
+		for (int i = 0; i < 4; i++)
+			table_sigs[nr_tables][i] = sig[i] >= 0x20 && sig[i] < 0x7f ? sig[i] : '?';
+		table_sigs[nr_tables][4] = '\0';
+		nr_tables++;
+	}
+	nr_tables_seen++;
 	if (!strcmp(sig, "APIC")) {
 		const void *t = maybe_inject(h, &avail);
 
@@ -226,13 +232,28 @@ void acpi_numa(struct acpi_numa *out)
 
 void acpi_print(void)
 {
-	char line[128];
-	size_t used = 0;
+	/* Sixteen signatures a line (80 bytes): a server lists dozens of
+	 * tables (SSDTs), and one line of 128 bytes held 25 (regression
+	 * row acpi-many-tables: 27 tables overran it, "stack protector:
+	 * stack smashed in acpi_print"; found in review). */
+	enum { PER_LINE = 16 };
+	char line[PER_LINE * 5 + 1];
 
-	for (uint32_t i = 0; i < nr_tables; i++)
-		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s", i ? " " : "",
-					 table_sigs[i]);
-	pr_info("acpi: tables: %s", nr_tables ? line : "(none)");
+	if (!nr_tables)
+		pr_info("acpi: tables: (none)");
+	for (uint32_t i = 0; i < nr_tables; i += PER_LINE) {
+		size_t used = 0;
+
+		for (uint32_t j = i; j < nr_tables && j < i + PER_LINE; j++) {
+			memcpy(line + used, table_sigs[j], 4);
+			line[used + 4] = ' ';
+			used += 5;
+		}
+		line[used - 1] = '\0';
+		pr_info("acpi: tables%s: %s", i ? " (more)" : "", line);
+	}
+	if (nr_tables_seen > nr_tables)
+		pr_info("acpi: tables: %u more not recorded", nr_tables_seen - nr_tables);
 	if (have_madt)
 		pr_info("acpi: MADT: %u CPUs listed (%u placeholders, %u duplicates dropped), "
 			"%u I/O APIC, %u overrides, %u NMI entries%s",
