@@ -38,7 +38,9 @@ static void parse_mmap(const uint8_t *p, uint32_t size, struct boot_info *bi)
 		bi->warnings++;
 		return;
 	}
-	for (uint32_t off = 16; off + esize <= size; off += esize) {
+	/* esize <= size - off, not off + esize <= size: an entry size near
+	 * 2^32 wrapped the sum (regression test_mmap_entry_size_wraps). */
+	for (uint32_t off = 16; esize <= size - off; off += esize) {
 		const struct mb2_mmap_entry *e = (const void *)(p + off);
 
 		if (bi->nr_mmap == BOOT_MAX_MMAP) {
@@ -98,7 +100,7 @@ static void parse_fb(const uint8_t *p, uint32_t size, struct boot_info *bi)
 	bi->fb.height = t->height;
 	bi->fb.bpp = t->bpp;
 	bi->fb.type = t->fb_type;
-	if (t->fb_type == 1 && size >= 36) {
+	if (t->fb_type == 1 && size >= offsetof(struct mb2_fb_tag, color) + 6) {
 		bi->fb.red_pos = t->color[0];
 		bi->fb.red_size = t->color[1];
 		bi->fb.green_pos = t->color[2];
@@ -127,7 +129,11 @@ bool mb2_parse(const void *info, struct boot_info *bi)
 		const struct mb2_tag *tag = (const void *)(base + off);
 		const uint8_t *p = base + off;
 
-		if (tag->size < 8 || off + tag->size > total) {
+		/* tag->size > total - off (off + 8 <= total), not off +
+		 * tag->size > total: a size near 2^32 wrapped the sum, and the
+		 * parse looped or read past the block (regression
+		 * test_tag_size_wraps, tests/test_multiboot2.c). */
+		if (tag->size < 8 || tag->size > total - off) {
 			bi->warnings++;
 			return off > 8; /* truncated: keep what parsed so far */
 		}

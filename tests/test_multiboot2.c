@@ -6,6 +6,8 @@
 #include <cmocka.h>
 #include <string.h>
 #include <stdint.h>
+#include <signal.h>
+#include <unistd.h>
 #include "kernel/multiboot2.h"
 
 static uint8_t blk[4096] __attribute__((aligned(8)));
@@ -104,6 +106,67 @@ static void test_truncated_tag(void **state)
 	assert_string_equal(bi.cmdline, "a=b");
 	assert_int_equal(bi.nr_mmap, 0);
 	assert_true(bi.warnings > 0);
+}
+
+static void parse_hung(int sig)
+{
+	static const char m[] = "mb2_parse did not return within 2 s\n";
+
+	(void)sig;
+	(void)!write(2, m, sizeof(m) - 1);
+	_exit(9);
+}
+
+/* A block of one tag of the given type whose size field is size (its
+ * bytes past the 16 written run past the block: only the size says so). */
+static bool parse_one_tag(uint32_t type, uint32_t size)
+{
+	begin();
+	uint8_t *p = tag(type, 16);
+
+	memcpy(p + 4, &size, 4);
+	end();
+	signal(SIGALRM, parse_hung);
+	alarm(2);
+	bool ok = mb2_parse(blk, &bi);
+
+	alarm(0);
+	return ok;
+}
+
+/*
+ * Regression mb2_tag_size_wraps (found in review): the bound
+ * off + tag->size > total wrapped for a size near 2^32. An unknown tag of
+ * size 0xfffffff9 passed it and its aligned size wrapped to 0, so the
+ * parse looped for ever; a command line of size 0xfffffff8 passed it and
+ * was read 4 GiB past the block. Both are truncated tags: a warning.
+ */
+static void test_tag_size_wraps(void **state)
+{
+	(void)state;
+	parse_one_tag(0x1234, 0xfffffff9u);
+	assert_true(bi.warnings > 0);
+	parse_one_tag(MB2_TAG_CMDLINE, 0xfffffff8u);
+	assert_true(bi.warnings > 0);
+	assert_string_equal(bi.cmdline, "");
+	parse_one_tag(MB2_TAG_MMAP, 0xfffffff8u);
+	assert_true(bi.warnings > 0);
+	assert_int_equal(bi.nr_mmap, 0);
+}
+
+/* The memory map's entry size near 2^32: off + esize wrapped, and entries
+ * were read from inside the tag's header. None may be taken. */
+static void test_mmap_entry_size_wraps(void **state)
+{
+	(void)state;
+	begin();
+	uint8_t *p = tag(MB2_TAG_MMAP, 40);
+	uint32_t esize = 0xfffffff8u;
+
+	memcpy(p + 8, &esize, 4);
+	end();
+	assert_true(mb2_parse(blk, &bi));
+	assert_int_equal(bi.nr_mmap, 0);
 }
 
 static void test_unterminated_strings(void **state)
@@ -293,6 +356,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_block),
 		cmocka_unit_test(test_truncated_tag),
+		cmocka_unit_test(test_tag_size_wraps),
+		cmocka_unit_test(test_mmap_entry_size_wraps),
 		cmocka_unit_test(test_unterminated_strings),
 		cmocka_unit_test(test_module_end_before_start),
 		cmocka_unit_test(test_bad_total_size),
