@@ -304,6 +304,13 @@ void task_current_ident(struct task_ident *out)
 {
 	const struct task *t = current_task();
 
+	/* Before sched_init there is no task: a fault then (a firmware
+	 * parser's) read through NULL here, faulted again, and the CPU reset
+	 * with no report (found in review, row acpi-root-bad-pointers). */
+	if (!t) {
+		*out = (struct task_ident){ 0, "(boot, no task yet)", 0, 0 };
+		return;
+	}
 	out->tid = t->tid;
 	out->name = t->name;
 	out->kstack_lo = (uint64_t)t->kstack;

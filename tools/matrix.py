@@ -125,6 +125,16 @@ BOOTS = [
     dict(boot("acpi-rsdp-corrupt", "qemu-bios", 4,
               expect=[r"acpi: no usable tables \(RSDP checksum"]),
          cmdline=ACPI_TESTS + " expect_cpus=1 acpi_inject=rsdp", weight=1),
+    # Two root-table entries no CPU can address (past the physical address
+    # width; at the top of the address space): each skipped with a warning.
+    # The old code mapped the first with reserved bits set and faulted, and
+    # that fault, before there was a task, faulted again in its report: a
+    # triple fault and a reset with nothing logged (found in review).
+    dict(boot("acpi-root-bad-pointers", "qemu-bios", 2,
+              expect=[r"acpi: a table pointer, 0x10000000000000, is past the \d+-bit",
+                      r"acpi: a table pointer, 0xfffffffffffffff7, is past the \d+-bit",
+                      r"acpi: MADT: 2 CPUs listed"]),
+         cmdline=ACPI_TESTS + " expect_cpus=2 acpi_inject=root_pointers", weight=1),
     # Many tables, as a server's firmware lists (dozens of SSDTs): 70
     # beside QEMU's own, one with bytes in its signature that are not
     # printable (logged as '?'). The list once went into one 128-byte

@@ -12,6 +12,7 @@
  * with its problem, and the boot report names the SRAT in use.
  */
 #include "arch/x86/acpi.h"
+#include "arch/x86/cpufeature.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
@@ -23,7 +24,8 @@
 
 static int acpi_inject;
 KSWITCH_ENUM(acpi_inject, "acpi_inject", "corrupt a table to test fallbacks (testing only)", "none",
-	     "madt_checksum", "madt_truncate", "madt_entry", "rsdp");
+	     "madt_checksum", "madt_truncate", "madt_entry", "rsdp", "root_pointers");
+#define INJECT_ROOT_POINTERS 5
 
 static struct madt_info madt;
 static bool have_madt;
@@ -48,13 +50,27 @@ static const void *acpi_map(paddr_t pa, uint64_t len)
 	return arch_mem.map_firmware(pa, len);
 }
 
-/* Maps a whole SDT at pa; *avail is how much may be read. */
+/* Whether this CPU can address [pa, pa + len): a table pointer from
+ * broken firmware past the physical address width (a mapping of it has
+ * reserved bits set and faults at its first read) or whose end wraps is
+ * refused, not mapped (regression row acpi-root-bad-pointers). */
+static bool pa_range_ok(uint64_t pa, uint64_t len)
+{
+	uint64_t top = 1ull << boot_cpu.phys_addr_bits;
+
+	return pa < top && len <= top - pa;
+}
+
+/* Maps a whole SDT at pa; *avail is how much may be read. NULL if pa
+ * cannot hold one (pa_range_ok). */
 static const void *map_table(paddr_t pa, size_t *avail)
 {
+	if (!pa_range_ok(pa, sizeof(struct acpi_header)))
+		return NULL;
 	const struct acpi_header *h = acpi_map(pa, sizeof(*h));
 	uint32_t len = h->length;
 
-	if (len < sizeof(*h) || len > ACPI_MAX_TABLE) {
+	if (len < sizeof(*h) || len > ACPI_MAX_TABLE || !pa_range_ok(pa, len)) {
 		*avail = sizeof(*h);
 		return h;
 	}
@@ -115,6 +131,13 @@ static void handle_table(paddr_t pa)
 {
 	size_t avail;
 	const struct acpi_header *h = map_table(pa, &avail);
+
+	if (!h) {
+		pr_warn("acpi: a table pointer, %#lx, is past the %u-bit physical address space; "
+			"skipped",
+			pa, boot_cpu.phys_addr_bits);
+		return;
+	}
 	const char *err = acpi_check_sdt(h, avail, NULL);
 	char sig[5];
 
@@ -195,7 +218,8 @@ static bool for_each_table(const void *rsdp, uint32_t rsdp_len, void (*fn)(paddr
 	if (rsdp_error)
 		return false;
 	const struct acpi_header *root = map_table(root_pa, &avail);
-	const char *err = acpi_check_sdt(root, avail, xsdt ? "XSDT" : "RSDT");
+	const char *err = root ? acpi_check_sdt(root, avail, xsdt ? "XSDT" : "RSDT")
+			       : "the root table's address is past the physical address space";
 
 	if (err) {
 		rsdp_error = err;
@@ -208,6 +232,14 @@ static bool for_each_table(const void *rsdp, uint32_t rsdp_len, void (*fn)(paddr
 
 		if (pa)
 			fn(pa);
+	}
+	if (acpi_inject == INJECT_ROOT_POINTERS) {
+		/* Two more entries, as broken firmware lists them: past the
+		 * physical address width, and at the top of the address space
+		 * (its end wraps). */
+		pr_warn("acpi: acpi_inject: two bad table pointers on purpose (fault injection)");
+		fn(1ull << 52);
+		fn(~0ull - 8);
 	}
 	return true;
 }
