@@ -86,6 +86,28 @@ static void test_madt_large_x2apic(void **state)
 	assert_true(m.nmis[0].x2apic);
 }
 
+/* Regression test_madt_broadcast_id_dropped (found in review): an enabled
+ * entry with the broadcast ID (0xff in a local APIC entry, 0xffffffff in
+ * an x2APIC one) was kept as a CPU, and starting "it" sent INIT to every
+ * CPU, the boot CPU too (QEMU reset). Both are dropped and counted. */
+static void test_madt_broadcast_id_dropped(void **state)
+{
+	(void)state;
+	tbl_begin(&t, "APIC", 5);
+	tbl_u32(&t, 0xfee00000);
+	tbl_u32(&t, 0);
+	madt_lapic(&t, 0, 0, 1);
+	madt_lapic(&t, 1, 0xff, 1);
+	madt_x2apic(&t, 0xffffffffu, 1, 2);
+	madt_x2apic(&t, 300, 1, 3);
+	tbl_end(&t);
+	assert_null(acpi_parse_madt(t.b, t.len, &m));
+	assert_int_equal(m.nr_cpus, 2);
+	assert_int_equal(m.broadcast, 2);
+	assert_int_equal(m.cpus[0].apic_id, 0);
+	assert_int_equal(m.cpus[1].apic_id, 300);
+}
+
 static void test_madt_bad_checksum(void **state)
 {
 	(void)state;
@@ -454,6 +476,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_madt_qemu),
 		cmocka_unit_test(test_madt_large_x2apic),
+		cmocka_unit_test(test_madt_broadcast_id_dropped),
 		cmocka_unit_test(test_madt_bad_checksum),
 		cmocka_unit_test(test_madt_truncated),
 		cmocka_unit_test(test_madt_entry_overruns),

@@ -128,6 +128,13 @@ static void madt_add_cpu(struct madt_info *m, uint32_t apic_id, uint32_t uid, ui
 		m->disabled++;
 		return;
 	}
+	/* The broadcast ID names every CPU: an INIT sent to "it" resets the
+	 * boot CPU too (regression test_madt_broadcast_id_dropped; found in
+	 * review, where QEMU reset). No CPU has it. */
+	if (apic_id == (x2 ? 0xffffffffu : 0xffu)) {
+		m->broadcast++;
+		return;
+	}
 	for (uint32_t i = 0; i < m->nr_cpus; i++) {
 		if (m->cpus[i].apic_id == apic_id) {
 			m->duplicates++;

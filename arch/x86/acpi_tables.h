@@ -81,6 +81,7 @@ struct madt_info {
 	uint32_t skipped;      /* unknown entry types (fine) */
 	uint32_t duplicates;   /* same APIC ID listed twice (ignored) */
 	uint32_t disabled;     /* placeholders: not enabled, not online capable */
+	uint32_t broadcast;    /* the broadcast ID (0xff; x2APIC 0xffffffff): dropped */
 };
 
 /* How many of m->nmis[] hold an entry. */

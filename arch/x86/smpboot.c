@@ -214,7 +214,8 @@ static void collect_cpus(const struct madt_info *m)
 
 		if (!c->enabled || c->apic_id == bsp_apic)
 			continue;
-		if (apic_mode == APIC_MODE_XAPIC && c->apic_id > 255) {
+		/* 255 too: xAPIC's broadcast ID (an x2APIC entry may list it). */
+		if (apic_mode == APIC_MODE_XAPIC && c->apic_id >= 255) {
 			pr_err("smp: APIC ID %u needs x2APIC mode; that CPU is left out",
 			       c->apic_id);
 			smp_failed++;
@@ -237,7 +238,7 @@ static void collect_cpus(const struct madt_info *m)
 
 		if (!c->enabled || c->apic_id == bsp_apic)
 			continue;
-		if (apic_mode == APIC_MODE_XAPIC && c->apic_id > 255)
+		if (apic_mode == APIC_MODE_XAPIC && c->apic_id >= 255)
 			continue;
 		cpu_slots[n++].apic_id = c->apic_id;
 	}
