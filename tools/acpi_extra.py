@@ -38,3 +38,10 @@ def many_tables_args(n):
         sig = b"Q%03d" % i if i else b"Q\x01\x7f9"
         args += ["-acpitable", "file=" + write("t%03d.bin" % i, table(sig))]
     return args
+
+
+def bad_madt_args():
+    """QEMU arguments for a second MADT, malformed (its one CPU entry has
+    length 0): the kernel keeps the first, QEMU's own."""
+    body = struct.pack("<II", 0xfee00000, 1) + struct.pack("<BBBBI", 0, 0, 0, 0, 1)
+    return ["-acpitable", "file=" + write("madt-bad.bin", table(b"APIC", body, rev=3))]

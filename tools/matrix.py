@@ -135,6 +135,13 @@ BOOTS = [
                       r"acpi: a table pointer, 0xfffffffffffffff7, is past the \d+-bit",
                       r"acpi: MADT: 2 CPUs listed"]),
          cmdline=ACPI_TESTS + " expect_cpus=2 acpi_inject=root_pointers", weight=1),
+    # A second MADT, malformed, after QEMU's: the first valid one is used.
+    # The old code parsed each MADT over the last and ran on one CPU
+    # (found in review).
+    dict(boot("acpi-second-madt", "qemu-bios", 2,
+              expect=[r"acpi: another APIC at \w+; the first valid one is used",
+                      r"acpi: MADT: 2 CPUs listed"]),
+         cmdline=ACPI_TESTS + " expect_cpus=2", qemu_args=acpi_extra.bad_madt_args(), weight=1),
     # Many tables, as a server's firmware lists (dozens of SSDTs): 70
     # beside QEMU's own, one with bytes in its signature that are not
     # printable (logged as '?'). The list once went into one 128-byte

@@ -9,7 +9,8 @@
  *
  * Several SRATs (firmware does ship a second, malformed one): the first
  * valid one is used, whatever comes after it; each other one is reported
- * with its problem, and the boot report names the SRAT in use.
+ * with its problem, and the boot report names the SRAT in use. The same
+ * for the MADT, FADT, HPET and SPCR: the first valid one.
  */
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpufeature.h"
@@ -151,6 +152,15 @@ static void handle_table(paddr_t pa)
 		nr_tables++;
 	}
 	nr_tables_seen++;
+	/* One MADT, FADT, HPET and SPCR: the first valid one is used, as
+	 * for the SRAT (a later one replaced it, and a malformed later MADT
+	 * left the kernel on one CPU; regression row acpi-second-madt, found
+	 * in review). */
+	if ((!strcmp(sig, "APIC") && have_madt) || (!strcmp(sig, "FACP") && have_fadt) ||
+	    (!strcmp(sig, "HPET") && hpet_base) || (!strcmp(sig, "SPCR") && have_spcr)) {
+		pr_warn("acpi: another %s at %#lx; the first valid one is used", sig, pa);
+		return;
+	}
 	if (!strcmp(sig, "APIC")) {
 		const void *t = maybe_inject(h, &avail);
 
@@ -291,6 +301,9 @@ void acpi_print(void)
 			"%u I/O APIC, %u overrides, %u NMI entries%s",
 			madt.nr_cpus, madt.disabled, madt.duplicates, madt.nr_ioapics, madt.nr_isos,
 			madt.nr_nmis, madt.pcat_compat ? ", legacy PICs present" : "");
+	if (madt.broadcast)
+		pr_warn("acpi: MADT: %u CPU entries with the broadcast APIC ID dropped",
+			madt.broadcast);
 	if (have_srat)
 		pr_info("acpi: SRAT at %#lx: %u CPUs, %u memory ranges", srat_pa, srat.nr_cpus,
 			srat.nr_mem);
