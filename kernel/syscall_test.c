@@ -113,8 +113,8 @@ bool syscall_test_fault_catch(struct trap_frame *tf, uint64_t cr2)
 	 1ull << SYST_PIN_REAPER | 1ull << SYST_SEND_NMI | 1ull << SYST_KSTALE |               \
 	 1ull << SYST_IPC_BLOCK_DELAY | 1ull << SYST_IPCFAST | 1ull << SYST_SWITCH_OUT_DELAY | \
 	 1ull << SYST_SQUEEZE | 1ull << SYST_CHECK_MM | 1ull << SYST_DUP_DELAY |               \
-	 1ull << SYST_REVOKE_DELAY | 1ull << SYST_WAKE_DELAY)
-_Static_assert(SYST_WAKE_DELAY < 64, "the mask holds every op");
+	 1ull << SYST_REVOKE_DELAY | 1ull << SYST_WAKE_DELAY | 1ull << SYST_LAZY_DROP_MOVE)
+_Static_assert(SYST_LAZY_DROP_MOVE < 64, "the mask holds every op");
 
 static bool hook_needs_hwres(uint64_t op)
 {
@@ -322,6 +322,11 @@ long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, ui
 		if (a > 100000)
 			return -EINVAL;
 		current_task()->test_dup_delay_us = (uint32_t)a;
+		return 0;
+	case SYST_LAZY_DROP_MOVE:
+		if (a >= nr_cpus)
+			return -EINVAL;
+		current_task()->test_lazy_drop_move = (uint32_t)a + 1;
 		return 0;
 	case SYST_WAKE_DELAY:
 		if (a > 100000)

@@ -93,6 +93,7 @@
 #include "arch/ioperm.h"
 #include "lib/percpu.h"
 #include "lib/preempt.h"
+#include "sched/task.h"
 #include "arch/ipi.h"
 #include "lib/panic.h"
 #include "lib/cmdline.h"
@@ -618,13 +619,44 @@ static void drop_lazy(void *arg)
 	leave_lazy_mm();
 }
 
+/* SYST_LAZY_DROP_MOVE: the caller moves to the CPU it names between the
+ * two steps below if it can be preempted there, as a preemption and an
+ * idle CPU's pull would move it. Out of line: only tests arm it. */
+static __noinline void lazy_drop_test_move(struct task *me)
+{
+	struct cpumask m;
+	uint32_t cpu = me->test_lazy_drop_move - 1;
+
+	me->test_lazy_drop_move = 0;
+	if (!preemptible() || cpu >= nr_cpus)
+		return;
+	cpumask_clear_all(&m);
+	cpumask_set(&m, cpu);
+	sched_set_affinity(me, &m);
+}
+
 void mm_drop_lazy_users(struct mm *mm)
 {
+	/* One CPU for both steps: the cross-call skips the caller's CPU,
+	 * so a caller preempted after dropping its own and pulled to
+	 * another CPU lazy on mm left that one on the freed mm: its CR3 on
+	 * the freed roots, its loaded_mm the next mm from the same slab
+	 * slot (regression lazy_drop_stays_on_one_cpu; found in review). */
+	uint32_t cpu;
+
+	preempt_disable();
 	uint64_t f = irq_save();
 
 	drop_lazy(mm);
 	irq_restore(f);
+	if (unlikely(current_task()->test_lazy_drop_move != 0))
+		lazy_drop_test_move(current_task());
 	smp_call_mask(&mm->cpumask, drop_lazy, mm, true);
+	preempt_enable();
+	/* The rule's check: no CPU has it loaded now. A CPU not in the mask
+	 * never loaded it, and the mm has no task left to load it again. */
+	for_each_cpu_in (cpu, &mm->cpumask)
+		BUG_ON(READ_ONCE(percpu_of(cpu)->shared.loaded_mm) == mm);
 }
 
 bool switch_mm_fast_allowed;

@@ -141,7 +141,8 @@ struct task {
 	uint32_t test_dup_delay_us;    /* SYST_DUP_DELAY (next handle_dup only) */
 	/* SYST_REVOKE_DELAY (next memobj_revoke only): how long, after which step */
 	uint32_t test_revoke_delay_us, test_revoke_delay_step;
-	uint32_t test_wake_delay_us; /* SYST_WAKE_DELAY (next cross-CPU wake only) */
+	uint32_t test_wake_delay_us;  /* SYST_WAKE_DELAY (next cross-CPU wake only) */
+	uint32_t test_lazy_drop_move; /* SYST_LAZY_DROP_MOVE: CPU + 1, 0 = off */
 	/* SYST_FAULT_CATCH: where a fatal user fault of this thread is
 	 * diverted to (rip 0: nowhere, the fault kills). Owner only. */
 	uint64_t test_catch_rip, test_catch_rsp, test_catch_rec;

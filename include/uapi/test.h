@@ -130,6 +130,13 @@
                                * that long between choosing the CPU and
                                * taking both run-queue locks (regression
                                * wake_rechecks_affinity_after_relock) */
+#define SYST_LAZY_DROP_MOVE 36 /* [hwres] (cpu): when the calling thread
+                               * drops the last reference to an address
+                               * space (its process's exit), it moves to
+                               * that CPU between dropping its own CPU's
+                               * lazy hold and calling the others, if it
+                               * can be preempted there (regression
+                               * lazy_drop_stays_on_one_cpu) */
 /* clang-format on */
 
 /* SYST_KSTALE's operations. */

@@ -77,6 +77,7 @@
 	X(tlb_torture)               \
 	X(asid_churn)                \
 	X(lazy_shootdown_no_ipis)    \
+	X(lazy_drop_stays_on_one_cpu) \
 	X(many_changes_beside_an_idle_cpu) \
 	X(kernel_unmap_deferred)     \
 	X(kflush_idle_ipi_reads_flushed) \
@@ -119,6 +120,8 @@
 	X(role_unmap_vs_revoke) \
 	X(role_concurrent_revokes) \
 	X(role_shm_destroy_squeezed) \
+	X(role_on_cpu)          \
+	X(role_lazy_drop)       \
 	X(role_call_forever)    \
 	X(role_join_tid)        \
 	X(role_segv)            \

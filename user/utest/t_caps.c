@@ -650,6 +650,7 @@ static const long hwres_hooks[][2] = {
 	{ SYST_IPC_BLOCK_DELAY, 0 }, { SYST_IPCFAST, 1 },      { SYST_SWITCH_OUT_DELAY, 0 },
 	{ SYST_SQUEEZE, -1 },	     { SYST_CHECK_MM, 0 }, /* its walk held the mm lock unbounded */
 	{ SYST_DUP_DELAY, 0 },	     { SYST_REVOKE_DELAY, 0 }, { SYST_WAKE_DELAY, 0 },
+	{ SYST_LAZY_DROP_MOVE, 0 },
 };
 #define NR_HWRES_HOOKS (sizeof(hwres_hooks) / sizeof(hwres_hooks[0]))
 

@@ -526,3 +526,66 @@ void t_kflush_idle_ipi_reads_flushed(const char *arg)
 		rounds, arose,
 		kswitch("tlbcheck") == 1 ? "on: the request's address checked" : "off");
 }
+
+/* role_on_cpu <cpu>: runs there, maps and writes a page, and exits 0
+ * (1 if it ran elsewhere). */
+void t_role_on_cpu(const char *arg)
+{
+	int cpu = (int)arg_u64(&arg);
+	volatile uint64_t *p = map(NULL, PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+	set_affinity(0, cpu);
+	if (MAP_FAILED(p))
+		exit(2);
+	*p = 0x5eed;
+	exit(get_cpu() == cpu && *p == 0x5eed ? 0 : 1);
+}
+
+/* role_lazy_drop: SPAWN_HANDLE(0) the hardware resource. Runs on CPU 1
+ * (its address space loaded there), moves to CPU 0 (CPU 1 idles, lazy on
+ * it), and exits with SYST_LAZY_DROP_MOVE 1: its teardown moves to CPU 1
+ * between dropping CPU 0's hold and calling the other CPUs, if it can. */
+void t_role_lazy_drop(const char *arg)
+{
+	(void)arg;
+	set_affinity(0, 1);
+	if (get_cpu() != 1)
+		exit(10);
+	set_affinity(0, 0);
+	if (sys_test(SYST_LAZY_DROP_MOVE, 1, 0, 0) != 0)
+		exit(11);
+	exit(0);
+}
+
+/*
+ * Regression lazy_drop_stays_on_one_cpu (found in review): the last
+ * reference to an address space drops the lazy holds of every CPU, its
+ * own first and then the others by a cross-call, which skips the
+ * caller's CPU. The caller could be preempted in between and pulled to
+ * a CPU lazy on that address space, which then kept it loaded as it was
+ * freed (CR3 on the freed roots; its loaded_mm soon the next address
+ * space from the same slot, loaded without a CR3 write). Now both steps
+ * run on one CPU, and mm_drop_lazy_users() checks that no CPU holds it
+ * after (the old code with that check: "BUG at mm/tlb.c"). Five children
+ * (role_lazy_drop), each followed by a process pinned to CPU 1.
+ */
+void t_lazy_drop_stays_on_one_cpu(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: one CPU");
+		exit(3);
+	}
+	for (int i = 0; i < 5; i++) {
+		int code = -1, pid = start_child_h("role_lazy_drop", DEV_RES, 0);
+
+		T_EXPECT(pid > 0);
+		T_EQ(wait_pid(pid, &code), 0);
+		T_EQ(code, 0);
+		pid = start_child("role_on_cpu 1");
+		T_EXPECT(pid > 0);
+		T_EQ(wait_pid(pid, &code), 0);
+		T_EQ(code, 0);
+	}
+	ut_note("5 exits whose teardown was asked to move to a CPU lazy on it");
+}
