@@ -110,7 +110,8 @@
 	X(MM_OP_WAIT, "mm_op_wait")              /* ...and operations that waited for one's VMAs */\
 	X(TLB_FULL_DEFERRED, "tlb_full_deferred") /* requests made full by a deferred flush (mm/tlb.c) */\
 	X(MM_SWITCH_FAST, "mm_switch_fast") /* inline address-space switches (also in asid_hit, cr3_write, cr3_write_noflush) */\
-	X(MEMOBJ_REVOKE_OVERLAP, "memobj_revoke_overlap") /* spaces a revocation flushed whole: another was in flight */
+	X(MEMOBJ_REVOKE_OVERLAP, "memobj_revoke_overlap") /* spaces a revocation flushed whole: another was in flight */\
+	X(FBCON_SCROLL, "fbcon_scroll")          /* framebuffer console scrolls (each one move of the screen) */
 /* clang-format on */
 
 enum counter_id {

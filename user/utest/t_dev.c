@@ -567,3 +567,38 @@ void t_huge_timeouts_wait_their_time(const char *arg)
 		T_EQ(handle_close(ht.irq), 0);
 	}
 }
+
+/*
+ * Regression console_write_scrolls_once_a_chunk (found in review): the
+ * framebuffer console scrolled the screen, one move of the whole
+ * framebuffer, at every line past the bottom, all with interrupts off
+ * (console_emit). One console_write of 256 newlines made 256 moves: on
+ * QEMU 9.7 s with interrupts off, and with other CPUs busy the lock-up
+ * detector's panic (a cross-CPU call unanswered for 10 s), from any
+ * process. Now a write scrolls once, by all its lines (kernel/fbcon.c):
+ * counted in fbcon_scroll; 300 newlines are two chunks (256 bytes each),
+ * so at most two scrolls. Without a framebuffer console (fbcon=off, or
+ * none), nothing to check.
+ */
+void t_console_write_scrolls_once_a_chunk(const char *arg)
+{
+	static char nl[300];
+
+	(void)arg;
+	memset(nl, '\n', sizeof(nl));
+	uint64_t s0 = counter("fbcon_scroll");
+
+	T_EQ(console_write(nl, 64), 64); /* the cursor to the bottom row (48 rows here) */
+	uint64_t s1 = counter("fbcon_scroll");
+
+	T_EQ(console_write(nl, sizeof(nl)), (long)sizeof(nl));
+	uint64_t s2 = counter("fbcon_scroll");
+
+	if (s2 == s0) {
+		ut_note("SKIP: no framebuffer console (fbcon_scroll stayed %lu)", s0);
+		exit(3);
+	}
+	ut_note("fbcon_scroll: %lu for the first 64 newlines, %lu for the next 300 (2 chunks)",
+		s1 - s0, s2 - s1);
+	T_EXPECT(s2 - s1 <= 2);
+}
