@@ -493,13 +493,20 @@ long xstate_perm(struct arch_task *t, uint64_t cmd, uint64_t features)
 static bool amx_opcode_at(uint64_t rip)
 {
 	uint8_t b[8] = { 0 };
-	int i = 0, n = 8;
+	int i = 0, n = 0;
 
-	if (copy_from_user(b, rip, 8)) { /* the page may end after the opcode */
-		n = 4;
-		if (copy_from_user(b, rip, 4))
-			return false;
-	}
+	/* Interrupts are off (the trap's dispatch has not turned them on), so
+	 * no page fault may be resolved here: that takes mm->lock, whose
+	 * holder may wait for this CPU to answer a flush IPI (found in
+	 * review: a #UD at a page's end read the untouched next page).
+	 * Byte by byte, faults not resolved (pagefault_disabled), up to the
+	 * first byte not mapped: the CPU fetched the instruction's bytes up
+	 * to its opcode, so an AMX opcode is among those read (regression
+	 * ud_at_page_end_resolves_no_fault). */
+	this_cpu_inc(pagefault_disabled);
+	while (n < 8 && !copy_from_user(&b[n], rip + (uint64_t)n, 1))
+		n++;
+	PERCPU_GS->pagefault_disabled--;
 	while (i < 4 &&
 	       (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 || b[i] == 0x2e ||
 		b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x64 || b[i] == 0x65))

@@ -96,6 +96,7 @@
 	X(amx_tiles_preserved)       \
 	X(amx_first_use_in_older_thread) \
 	X(ud_blamed_on_amx)          \
+	X(ud_at_page_end_resolves_no_fault) \
 	X(trace_events_recorded)     \
 	X(resource_exhaustion_clean) \
 	X(exhaustion_sweep)          \

@@ -620,6 +620,53 @@ void t_ud_blamed_on_amx(const char *arg)
 	}
 }
 
+static uint64_t ud_caught(const struct syst_fault_rec *rec)
+{
+	(void)rec;
+	return 1;
+}
+
+static uint8_t ud_stack[8192] __attribute__((aligned(16)));
+static struct syst_fault_rec ud_rec;
+
+/*
+ * Regression ud_at_page_end_resolves_no_fault (found in review): on a CPU
+ * with AMX and no XFD (Bochs), a #UD made the kernel read the 8 bytes at
+ * RIP to tell AMX opcodes apart, with interrupts off, and a read past the
+ * page's end resolved a fault there: mm->lock taken with interrupts off,
+ * a deadlock when its holder waits for this CPU to answer a flush IPI.
+ * Now those bytes are read without resolving faults. A UD2 in the last
+ * two bytes of a page whose next page is mapped and untouched: after
+ * the #UD (caught), the first touch of the next page must still fault.
+ */
+void t_ud_at_page_end_resolves_no_fault(const char *arg)
+{
+	(void)arg;
+	if (!amx_offered())
+		exit(3);
+	uint8_t *a = map(NULL, 2 * PAGE_SIZE, UPROT_READ | UPROT_WRITE, 0);
+
+	if (!T_EXPECT(!MAP_FAILED(a)))
+		return;
+	a[PAGE_SIZE - 2] = 0x0f; /* UD2 */
+	a[PAGE_SIZE - 1] = 0x0b;
+	T_EQ(protect(a, PAGE_SIZE, UPROT_READ | UPROT_EXEC), 0);
+	T_EQ(sys_test(SYST_FAULT_CATCH, (long)(uintptr_t)fc_catch,
+		      (long)(uintptr_t)(ud_stack + sizeof(ud_stack)), (long)(uintptr_t)&ud_rec),
+	     0);
+	ud_rec.busy = 0;
+	T_EQ(fc_run((uint64_t(*)(void))(uintptr_t)(a + PAGE_SIZE - 2), ud_caught), 1);
+	T_EQ(sys_test(SYST_FAULT_CATCH, 0, 0, 0), 0);
+	uint64_t f0 = counter("page_fault_user");
+
+	(void)*(volatile uint8_t *)(a + PAGE_SIZE); /* the first touch */
+	uint64_t f = counter("page_fault_user") - f0;
+
+	ut_note("the first touch of the page after the UD2 faulted %lu time(s)", f);
+	T_EXPECT(f >= 1);
+	T_EQ(unmap(a, 2 * PAGE_SIZE), 0);
+}
+
 struct tile_worker {
 	uint8_t in[64 + 8192] __attribute__((aligned(64)));
 	uint8_t out[8192] __attribute__((aligned(64)));
