@@ -287,9 +287,14 @@ static long sys_console_write(struct trap_frame *tf)
 		if (copy_from_user(buf, ARG0 + done, n))
 			return -EFAULT;
 		buf[n] = '\0';
-		/* The user's text may contain NULs: print up to each one. */
+		/* Control bytes but newline, tab and carriage return as '?':
+		 * NULs would end the string, and no user text can then hold the
+		 * kernel's verdict line, which starts with one (kernel/machine.c;
+		 * regression console_cannot_forge_the_verdict). */
 		for (uint64_t i = 0; i < n; i++)
-			if (!buf[i])
+			if (((uint8_t)buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t' &&
+			     buf[i] != '\r') ||
+			    buf[i] == 0x7f)
 				buf[i] = '?';
 		kputs(buf);
 		done += n;

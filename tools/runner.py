@@ -17,7 +17,8 @@ Platforms:
   kvm        QEMU with KVM on a real host (never on the CI machines)
 
 The verdict comes from QEMU's isa-debug-exit code (33 pass, 35 fail) and,
-everywhere, from the kernel's sentinel line "@@UKERNEL-EXIT pass|fail@@".
+everywhere, from the kernel's sentinel line "\x02@@UKERNEL-EXIT pass|fail@@"
+(STX first: no user text can print it).
 A boot that ends any other way (timeout, triple fault, emulator crash) is a
 failure, and its serial log is kept.
 
@@ -56,7 +57,10 @@ def is_bochs(platform):
     return platform in BOCHS_PLATFORMS
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
-SENTINEL = re.compile(r"@@UKERNEL-EXIT (pass|fail)@@")
+# The kernel's verdict line starts with STX, which user text cannot print
+# (kernel/syscall.c sys_console_write): a test program printing the rest
+# cannot end a run (regression console_cannot_forge_the_verdict).
+SENTINEL = re.compile(r"\x02@@UKERNEL-EXIT (pass|fail)@@")
 QEMU_PASS, QEMU_FAIL = 33, 35
 
 

@@ -382,7 +382,8 @@ void lb_finish(void)
 {
 	const char *verdict = lb_errors ? "fail" : "pass";
 
-	printf("LBENCH DONE errors=%d\n@@UKERNEL-EXIT %s@@\n", lb_errors, verdict);
+	/* The verdict line as this kernel's (kernel/machine.c): STX first. */
+	printf("LBENCH DONE errors=%d\n\x02@@UKERNEL-EXIT %s@@\n", lb_errors, verdict);
 	fflush(stdout);
 	/* Run by hand (not as init): nothing to power off. */
 	if (getpid() != 1)

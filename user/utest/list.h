@@ -58,6 +58,7 @@
 	X(irq_handle_of_dead_object_unbinds_nothing) \
 	X(huge_timeouts_wait_their_time) \
 	X(console_write_scrolls_once_a_chunk) \
+	X(console_cannot_forge_the_verdict) \
 	X(serial_driver_kill_restart) \
 	X(cpu_protections)           \
 	X(bool_switches_read_zero_or_one) \

@@ -602,3 +602,23 @@ void t_console_write_scrolls_once_a_chunk(const char *arg)
 		s1 - s0, s2 - s1);
 	T_EXPECT(s2 - s1 <= 2);
 }
+
+/*
+ * Regression console_cannot_forge_the_verdict (found in review): the
+ * runner ends a boot at the first verdict line it reads, and under Bochs
+ * that line is the whole verdict; any program could print one. The
+ * kernel's line now starts with STX, which console_write replaces in user
+ * text (with every control byte but newline, tab and CR). Both forgeries
+ * below, printed, must leave the run going: this test then passes, and
+ * the rows after it run.
+ */
+void t_console_cannot_forge_the_verdict(const char *arg)
+{
+	static const char plain[] = "\n@@UKERNEL-EXIT fail@@\n";
+	static const char stx[] = "\n\x02@@UKERNEL-EXIT fail@@\n";
+
+	(void)arg;
+	T_EQ(console_write(plain, sizeof(plain) - 1), (long)sizeof(plain) - 1);
+	T_EQ(console_write(stx, sizeof(stx) - 1), (long)sizeof(stx) - 1);
+	ut_note("two forged verdict lines printed; the run goes on");
+}
