@@ -11,6 +11,7 @@
 #include "lib/string.h"
 #include "arch/layout.h"
 #include "mm/memmap.h"
+#include "lib/cmdline.h"
 
 #define BOOTINFO_MAX (128 * 1024)
 
@@ -28,6 +29,30 @@ void bootinfo_init(uint32_t info_pa)
 	memcpy(info_copy, info, total);
 	if (!mb2_parse(info_copy, &boot_info_parsed))
 		panic("multiboot2 information block is unusable (size %u)", total);
+}
+
+/* memmap_inject=bad (testing only): the loader's map plus entries broken
+ * firmware reports, for mm/memmap.c to clip and drop: RAM and ACPI
+ * entries at 2^52 (past the direct map), and a RAM entry over every entry
+ * below 4 GiB that is not RAM (the ACPI tables among them). */
+static bool memmap_inject;
+KSWITCH_BOOL(memmap_inject, "memmap_inject",
+	     "add broken memory-map entries to test their sanitising (testing only)");
+
+static uint32_t inject_bad_regions(struct memmap_region *out, uint32_t n, uint32_t max)
+{
+	uint32_t orig = n;
+
+	pr_warn("memmap: memmap_inject: broken entries added on purpose (fault injection)");
+	if (n < max)
+		out[n++] = (struct memmap_region){ 1ull << 52, 2ull << 20, MEMMAP_RAM };
+	if (n < max)
+		out[n++] = (struct memmap_region){ (1ull << 52) + (4ull << 20), 1ull << 20,
+						   MEMMAP_FIRMWARE };
+	for (uint32_t i = 0; i < orig && n < max; i++)
+		if (out[i].kind != MEMMAP_RAM && out[i].base + out[i].len <= (1ull << 32))
+			out[n++] = (struct memmap_region){ out[i].base, out[i].len, MEMMAP_RAM };
+	return n;
 }
 
 /* The loader's memory map, handed to mm/memmap.c in its own terms; the
@@ -52,6 +77,8 @@ void bootinfo_memmap_init(const struct boot_info *bi)
 			      : t == MB2_MEM_ACPI || t == MB2_MEM_NVS ? MEMMAP_FIRMWARE
 								      : MEMMAP_OTHER;
 	}
+	if (memmap_inject)
+		n = inject_bad_regions(out, n, MEMMAP_MAX);
 	memmap_init(out, n, source);
 	for (uint32_t i = 0; i < bi->nr_modules; i++)
 		memmap_reserve(bi->modules[i].start, bi->modules[i].end, "boot module");

@@ -166,7 +166,9 @@ void kpaging_init(void)
 		uint64_t first = pt_index(DIRECT_MAP_BASE + memmap.mapped[i].start, 4);
 		uint64_t last = pt_index(DIRECT_MAP_BASE + memmap.mapped[i].end - 1, 4);
 
-		if (DIRECT_MAP_BASE + memmap.mapped[i].end - 1 > VMALLOC_BASE)
+		/* Compared as physical addresses: DIRECT_MAP_BASE + end wraps
+		 * for an end past 2^47. memmap_init() clips there already. */
+		if (memmap.mapped[i].end > DIRECT_MAP_REACH)
 			panic("kpaging: RAM beyond the %lu TiB direct map",
 			      (VMALLOC_BASE - DIRECT_MAP_BASE) >> 40);
 		for (uint64_t p = first; p <= last; p++)

@@ -51,6 +51,9 @@ extern char __kernel_end[];
 
 void memmap_init(const struct memmap_region *regions, uint32_t n, const char *source)
 {
+	uint32_t past = 0;
+	uint64_t overlap = 0;
+
 	memmap.source = source;
 	memmap.nr_source = n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -59,6 +62,16 @@ void memmap_init(const struct memmap_region *regions, uint32_t n, const char *so
 
 		if (e < s)
 			continue; /* wraps: firmware bug, ignore the entry */
+		/* What the direct map cannot reach is neither RAM nor mapped:
+		 * a RAM entry at 2^52 sized the frame table by it and panicked,
+		 * a firmware entry there was mapped at a wrapped address (found
+		 * in review; regression row memmap-bad-entries). */
+		if (e > DIRECT_MAP_REACH) {
+			past++;
+			if (s >= DIRECT_MAP_REACH)
+				continue;
+			e = DIRECT_MAP_REACH;
+		}
 		if (m->kind == MEMMAP_RAM)
 			add_range(memmap.ram, &memmap.nr_ram, ALIGN_UP(s, PAGE_SIZE),
 				  ALIGN_DOWN(e, PAGE_SIZE));
@@ -74,6 +87,25 @@ void memmap_init(const struct memmap_region *regions, uint32_t n, const char *so
 	add_range(memmap.mapped, &memmap.nr_mapped, KERNEL_PHYS,
 		  ALIGN_UP(kimage_to_phys(__kernel_end), PAGE_SIZE));
 	memmap.nr_ram = ranges_normalize(memmap.ram, memmap.nr_ram);
+	/* An entry that is not RAM wins over a RAM entry it overlaps: the
+	 * firmware's tables or a device may be there (early allocations once
+	 * landed on the ACPI tables; found in review). */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct memmap_region *m = &regions[i];
+
+		if (m->kind != MEMMAP_RAM && m->base + m->len > m->base)
+			memmap.nr_ram = ranges_subtract(
+				memmap.ram, memmap.nr_ram, MEMMAP_MAX,
+				ALIGN_DOWN(m->base, PAGE_SIZE),
+				ALIGN_UP(MIN(m->base + m->len, DIRECT_MAP_REACH), PAGE_SIZE),
+				&overlap);
+	}
+	if (past)
+		pr_warn("memmap: %u entr%s reach past the direct map's %lu TiB: clipped there",
+			past, past == 1 ? "y" : "ies", DIRECT_MAP_REACH >> 40);
+	if (overlap)
+		pr_warn("memmap: %lu KiB called usable overlap entries that are not: not used",
+			overlap >> 10);
 	memmap.nr_mapped = ranges_normalize(memmap.mapped, memmap.nr_mapped);
 	if (!memmap.nr_ram)
 		panic("memmap: the boot loader reported no usable RAM");

@@ -142,6 +142,17 @@ BOOTS = [
               expect=[r"acpi: another APIC at \w+; the first valid one is used",
                       r"acpi: MADT: 2 CPUs listed"]),
          cmdline=ACPI_TESTS + " expect_cpus=2", qemu_args=acpi_extra.bad_madt_args(), weight=1),
+    # A memory map with the entries broken firmware reports
+    # (memmap_inject=1): RAM and ACPI at 2^52, past the direct map, and RAM
+    # over every entry below 4 GiB that is not RAM (the ACPI tables among
+    # them). The old code panicked on the first ("early_alloc: no ...
+    # bytes": a frame table sized by 2^52), mapped the second at a wrapped
+    # address, and handed the third out (found in review).
+    dict(boot("memmap-bad-entries", "qemu-bios", 2,
+              expect=[r"memmap: 2 entries reach past the direct map's 64 TiB: clipped there",
+                      r"memmap: \d+ KiB called usable overlap entries that are not: not used",
+                      r"acpi: MADT: 2 CPUs listed"]),
+         cmdline=ACPI_TESTS + " expect_cpus=2 memmap_inject=1", weight=1),
     # Many tables, as a server's firmware lists (dozens of SSDTs): 70
     # beside QEMU's own, one with bytes in its signature that are not
     # printable (logged as '?'). The list once went into one 128-byte

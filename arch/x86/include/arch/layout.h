@@ -26,6 +26,8 @@
 #define DIRECT_MAP_PML4_FIRST 256
 #define DIRECT_MAP_PML4_LAST  383
 #define VMALLOC_BASE	      0xffffc00000000000
+/* Physical addresses the direct map reaches: [0, DIRECT_MAP_REACH), 64 TiB. */
+#define DIRECT_MAP_REACH      (VMALLOC_BASE - DIRECT_MAP_BASE)
 #define VMALLOC_SIZE	      0x0000008000000000
 #define IOREMAP_BASE	      0xffffd00000000000
 #define IOREMAP_SIZE	      0x0000008000000000
