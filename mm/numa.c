@@ -27,7 +27,7 @@ struct numa_node {
 
 static struct numa_node nodes[MAX_NUMA_NODES];
 static uint32_t nr_nodes;
-static bool from_srat;
+static bool from_srat, srat_refused;
 static uint8_t cpu_node[NR_CPUS];
 static struct {
 	uint32_t apic_id;
@@ -106,6 +106,30 @@ void numa_finalize(void)
 	for (uint32_t i = 0; i < nr_nodes; i++) {
 		if (nodes[i].start > nodes[i].end)
 			nodes[i].start = nodes[i].end = 0;
+	}
+	/* A node is one range (its hull): a node whose memory lies on both
+	 * sides of another's cannot be one, and the frame allocator panicked
+	 * on it ("node 2's memory surrounds node 1's"; found in review,
+	 * regression row acpi-srat-interleaved). Valid ACPI, so run as one
+	 * node, saying why. */
+	for (uint32_t i = 0; i < nr_nodes; i++) {
+		for (uint32_t j = 0; j < nr_nodes; j++) {
+			if (i == j || nodes[j].start == nodes[j].end)
+				continue;
+			if (nodes[i].start < nodes[j].start && nodes[i].end > nodes[j].end) {
+				pr_warn("numa: node %u's memory (SRAT) lies on both sides of node "
+					"%u's; running as one node",
+					i, j);
+				nr_nodes = 1;
+				nr_apic_map = 0;
+				nodes[0] = (struct numa_node){ .proximity = 0,
+							       .start = 0,
+							       .end = memmap.ram_top };
+				from_srat = false;
+				srat_refused = true;
+				return;
+			}
+		}
 	}
 	/* The first node also owns memory below its SRAT start (low memory
 	 * is often left out of SRAT). */
@@ -191,7 +215,9 @@ void numa_print(void)
 	uint32_t *cpus = kmalloc(sizeof(uint32_t) * nr_cpus);
 
 	pr_info("numa: %u node%s (%s)", numa_nr_nodes(), numa_nr_nodes() == 1 ? "" : "s",
-		from_srat ? "from SRAT" : "no SRAT: one node");
+		from_srat      ? "from SRAT"
+		: srat_refused ? "the SRAT's nodes interleave: one node"
+			       : "no SRAT: one node");
 	for (uint32_t i = 0; i < numa_nr_nodes() && cpus; i++)
 		print_node(i, cpus);
 	kfree(cpus);

@@ -45,3 +45,17 @@ def bad_madt_args():
     length 0): the kernel keeps the first, QEMU's own."""
     body = struct.pack("<II", 0xfee00000, 1) + struct.pack("<BBBBI", 0, 0, 0, 0, 1)
     return ["-acpitable", "file=" + write("madt-bad.bin", table(b"APIC", body, rev=3))]
+
+
+def srat_interleaved_args():
+    """QEMU arguments for an SRAT (the machine has none of its own) whose
+    node 2 has memory on both sides of node 1's: valid ACPI (6.5, 5.2.16),
+    which one range per node cannot describe."""
+    mib = 1 << 20
+    body = struct.pack("<IQ", 1, 0)  # reserved: 12 bytes
+    for prox, apic in ((0, 0), (1, 1)):
+        body += struct.pack("<BBBBIB3sI", 0, 16, prox, apic, 1, 0, bytes(3), 0)
+    for prox, base, length in ((0, 0, 128 * mib), (1, 256 * mib, 128 * mib),
+                               (2, 128 * mib, 128 * mib), (2, 384 * mib, 128 * mib)):
+        body += struct.pack("<BBIHQQIIQ", 1, 40, prox, 0, base, length, 0, 1, 0)
+    return ["-acpitable", "file=" + write("srat-interleaved.bin", table(b"SRAT", body, rev=3))]

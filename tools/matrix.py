@@ -153,6 +153,13 @@ BOOTS = [
                       r"memmap: \d+ KiB called usable overlap entries that are not: not used",
                       r"acpi: MADT: 2 CPUs listed"]),
          cmdline=ACPI_TESTS + " expect_cpus=2 memmap_inject=1", weight=1),
+    # An SRAT whose node 2 has memory on both sides of node 1's (valid
+    # ACPI): one node, with a warning. The old code panicked in frame_init
+    # ("NUMA node 2's memory surrounds node 1's"; found in review).
+    dict(boot("acpi-srat-interleaved", "qemu-bios", 2,
+              expect=[r"numa: node \d's memory \(SRAT\) lies on both sides of node \d's"]),
+         cmdline=ACPI_TESTS + " expect_cpus=2", qemu_args=acpi_extra.srat_interleaved_args(),
+         weight=1),
     # Many tables, as a server's firmware lists (dozens of SSDTs): 70
     # beside QEMU's own, one with bytes in its signature that are not
     # printable (logged as '?'). The list once went into one 128-byte
