@@ -105,9 +105,16 @@ static uint64_t calibrate_hpet(void)
 	uint64_t want = 20000000000000ull / period_fs; /* 20 ms in HPET ticks */
 	uint64_t start = hpet[30];
 	uint64_t t0 = rdtsc();
+	uint64_t guard = 0;
 
-	while (hpet[30] - start < want)
+	/* Bounded, as the PM timer's and the PIT's waits: a counter that does
+	 * not run (a table pointing at RAM, or at nothing) must not hang the
+	 * boot (found in review, by reading). */
+	while (hpet[30] - start < want) {
+		if (++guard > 100000000)
+			return 0;
 		cpu_relax();
+	}
 	uint64_t t1 = rdtsc();
 
 	return (t1 - t0) * 1000000000000ull / (want * period_fs);
