@@ -133,6 +133,7 @@ static bool catch_up_in_tx(void)
 			trace(TR_KFLUSH_CATCHUP, TRKF_PAGES, g);
 		} else {
 			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+			this_cpu_inc(counters[CNT_TLB_FULL_KFLUSH]);
 			trace(TR_KFLUSH_CATCHUP, TRKF_FULL, g);
 			tlb_flush_current_pcid(mm, s);
 		}

@@ -476,7 +476,11 @@ static void load_mm_in_tx(struct mm *next)
 		else if (s->tlb_gen < gen)
 			count_full(FULL_GEN_GAP);
 		else {
+			/* Only the kernel's generation lags: a full flush too
+			 * (regression tlb_flush_full_is_the_sum_of_its_reasons). */
 			this_cpu_inc(counters[CNT_KFLUSH_CATCHUP]);
+			this_cpu_inc(counters[CNT_TLB_FLUSH_FULL]);
+			this_cpu_inc(counters[CNT_TLB_FULL_KFLUSH]);
 			trace(TR_KFLUSH_CATCHUP, TRKF_SWITCH, kgen);
 		}
 	} else {

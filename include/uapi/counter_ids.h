@@ -31,6 +31,7 @@
 	X(TLB_FULL_ASID_NEW, "tlb_full_asid_new")  /* slot evicted or new */        \
 	X(TLB_FULL_REQUEST, "tlb_full_request")  /* caller asked for everything */   \
 	X(TLB_FULL_NOPCID, "tlb_full_nopcid")    /* CR3 write without PCID */       \
+	X(TLB_FULL_KFLUSH, "tlb_full_kflush")    /* a kernel flush's catch-up flushed the PCID */\
 	X(TLB_FLUSH_PAGES, "tlb_flush_pages")    /* range flushes (requests) */     \
 	X(TLB_PAGES_FLUSHED, "tlb_pages_flushed") /* pages flushed by them */       \
 	X(TLB_FLUSH_SKIPPED, "tlb_flush_skipped") /* already at new_gen */          \

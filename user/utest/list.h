@@ -82,6 +82,7 @@
 	X(lazy_drop_stays_on_one_cpu) \
 	X(many_changes_beside_an_idle_cpu) \
 	X(kernel_unmap_deferred)     \
+	X(tlb_flush_full_is_the_sum_of_its_reasons) \
 	X(kflush_idle_ipi_reads_flushed) \
 	X(stale_reads)               \
 	X(pasid_bind_unbind)         \
