@@ -20,12 +20,14 @@ int get_user_u32(uint32_t *out, uint64_t uaddr, bool nofault)
 
 int strncpy_from_user(char *dst, uint64_t usrc, uint64_t max)
 {
+	if (!max)
+		return -ENAMETOOLONG; /* no room even for the NUL: dst untouched */
 	for (uint64_t i = 0; i < max; i++) {
 		if (copy_from_user(&dst[i], usrc + i, 1))
 			return -EFAULT;
 		if (!dst[i])
 			return 0;
 	}
-	dst[max ? max - 1 : 0] = '\0';
+	dst[max - 1] = '\0';
 	return -ENAMETOOLONG;
 }
