@@ -20,9 +20,15 @@
  *           change. So does the return to user of a thread marked
  *           TF_PASID_RESYNC.
  *   change: bind/unbind stores mm->pasid, then a full barrier, then reads
- *           mm->cpumask and IPIs those CPUs (waiting). The handler touches
- *           no extended state: it marks the running thread, if it belongs to
- *           mm, to resync before its next return to user.
+ *           mm->cpumask and IPIs those CPUs (waiting). pasid=msr: a CPU
+ *           that has mm loaded (lazy or not) writes the MSR in the
+ *           handler, and the caller's CPU before its calls, so that a
+ *           switch between two threads of mm loads nothing (switch_mm)
+ *           and either runs with the new value. pasid=xstate: the handler
+ *           touches no extended state; it marks the running thread, if it
+ *           belongs to mm, to resync before its next return to user (a
+ *           same-mm switch there reloads anyway: each thread's copy comes
+ *           with its full restore).
  *   Race with a CPU switching to mm: it sets its mask bit (LOCK OR, a full
  *           barrier) before switch_mm reads mm->pasid_msr; we store it
  *           before our barrier and mask read. Either we IPI it or it reads
@@ -106,6 +112,14 @@ static void resync_ipi(void *arg)
 	const struct mm *mm = arg;
 	struct task *cur = current_task();
 
+	if (pasid_mode == PASID_MSR) {
+		/* The CPU's MSR is the mm's: load it for any thread of mm that
+		 * runs here next, the current one or one a same-mm switch
+		 * brings (regression pasid_change_reaches_threads_sharing_a_cpu). */
+		if (this_cpu_read(shared.loaded_mm) == mm)
+			arch_pasid_write(READ_ONCE(mm->pasid_msr), false);
+		return;
+	}
 	/* No extended state touched here: only a mark for the way out. */
 	if (cur->mm == mm)
 		__atomic_fetch_or(&cur->flags, TF_PASID_RESYNC, __ATOMIC_RELAXED);
@@ -146,8 +160,17 @@ static void pasid_change(struct proc *p, struct mm *mm, uint32_t pasid)
 			n++;
 		}
 	}
-	/* This CPU: we are the calling thread; resync on our way out. */
-	__atomic_fetch_or(&current_task()->flags, TF_PASID_RESYNC, __ATOMIC_RELAXED);
+	/* This CPU: we are the calling thread. pasid=msr: the CPU's MSR,
+	 * now (a same-mm switch before our return to user loads nothing);
+	 * pasid=xstate: our copy, on our way out. */
+	if (pasid_mode == PASID_MSR) {
+		uint64_t f = irq_save();
+
+		arch_pasid_write(READ_ONCE(mm->pasid_msr), false);
+		irq_restore(f);
+	} else {
+		__atomic_fetch_or(&current_task()->flags, TF_PASID_RESYNC, __ATOMIC_RELAXED);
+	}
 	preempt_enable();
 	if (n) {
 		this_cpu_add(counters[CNT_PASID_RESYNC_IPI], n);

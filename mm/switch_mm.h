@@ -77,7 +77,8 @@ void switch_mm_slow(struct mm *next);
  * Load next's address space on this CPU (context switch, interrupts off:
  * context_switch() asserts it).
  * The common cases, a user task after another on a CPU that was not lazy:
- * of the same mm (nothing to load), or of another with load_mm_fast's
+ * of the same mm (nothing to load: not the PASID nor the I/O bitmap
+ * either), or of another with load_mm_fast's
  * conditions. There this does what switch_mm_slow() would (is_lazy is 0
  * already, nothing to trace, the checker is off so no transaction),
  * without the call.
@@ -90,9 +91,14 @@ static __always_inline void switch_mm(struct mm *next)
 		 * OR of the two, not two tests: both reads are harmless. */
 		if (unlikely(this_cpu_read(shared.is_lazy) | (uint32_t)tlbcheck_enabled))
 			switch_mm_slow(next);
-	} else if (this_cpu_read(shared.is_lazy) || !load_mm_fast(next)) {
-		switch_mm_slow(next);
+		/* Nor its PASID or I/O bitmap: this CPU holds next's already. A
+		 * change calls every CPU that has the mm loaded (lazy or not),
+		 * which loads the new one there (kernel/pasid.c, kernel/ioport.c
+		 * "Load"), and only then returns. */
+		return;
 	}
+	if (this_cpu_read(shared.is_lazy) || !load_mm_fast(next))
+		switch_mm_slow(next);
 	/* After the mask bit is set (load_mm): see the race in kernel/pasid.c. */
 	arch_pasid_switch_mm(READ_ONCE(next->pasid_msr));
 	/* The same race for the I/O bitmap (kernel/ioport.c): one predictable

@@ -87,6 +87,7 @@
 	X(stale_reads)               \
 	X(pasid_bind_unbind)         \
 	X(pasid_change_running)      \
+	X(pasid_change_reaches_threads_sharing_a_cpu) \
 	X(pasid_exhaustion_clean)    \
 	X(membarrier_commands)       \
 	X(membarrier_ipis_only_to_mm) \

@@ -7,6 +7,10 @@
  *                         CPU; after each change returns, each thread checks
  *                         that the IA32_PASID it runs with (the MSR, or its
  *                         per-CPU shadow without ENQCMD) is the new value
+ *   pasid_change_reaches_threads_sharing_a_cpu  the same with two threads
+ *                         on one CPU that yield to each other (a switch
+ *                         between threads of one mm loads no PASID:
+ *                         mm/switch_mm.h), each checking after each switch
  *   pasid_exhaustion_clean with pasids=N: N holders, the next bind gets
  *                         -ENOSPC, a dead holder's PASID is reused
  */
@@ -43,7 +47,7 @@ static struct {
 
 static void spinner(void *arg)
 {
-	(void)arg;
+	bool yield_each = arg != NULL;
 	uint32_t last = 0;
 
 	__atomic_fetch_add(&ps.running, 1, __ATOMIC_RELAXED);
@@ -64,22 +68,23 @@ static void spinner(void *arg)
 			 * t_pasid_change_running(). */
 			__atomic_fetch_add(&ps.acks, 1, __ATOMIC_RELEASE);
 		}
-		cpu_relax();
+		if (yield_each)
+			yield(); /* to the other thread on this CPU: same mm */
+		else
+			cpu_relax();
 	}
 }
 
-void t_pasid_change_running(const char *arg)
+/* n spinners (yielding ones if yield_each), the i-th on CPU cpu_of(i). */
+static void change_under(int n, bool yield_each, int (*cpu_of)(int))
 {
-	(void)arg;
-	int n = nr_cpus() - 1, tids[64];
+	int tids[64];
 
-	if (n > 63)
-		n = 63;
 	memset(&ps, 0, sizeof(ps));
 	set_affinity(0, 0);
 	for (int i = 0; i < n; i++) {
-		tids[i] = thread_create(spinner, NULL);
-		set_affinity(tids[i], i + 1);
+		tids[i] = thread_create(spinner, yield_each ? (void *)1 : NULL);
+		set_affinity(tids[i], cpu_of(i));
 	}
 	while (__atomic_load_n(&ps.running, __ATOMIC_RELAXED) < (uint32_t)n)
 		sleep_ns(1000000);
@@ -112,12 +117,51 @@ void t_pasid_change_running(const char *arg)
 	T_EQ(ps.bad, 0);
 	uint64_t ipis = counter("pasid_resync_ipi") - ipi0;
 
-	/* Every change interrupts at least the CPUs our spinners run on. */
-	T_EXPECT(ipis >= (uint64_t)n * ROUNDS);
-	ut_note("%d changes, %d spinning threads: %u checks, %u stale; %lu resync IPIs, %lu resyncs, "
+	/* Every change interrupts at least the CPUs our spinners run on
+	 * (all on CPU 1 when they yield). */
+	T_EXPECT(ipis >= (yield_each ? 1 : (uint64_t)n) * ROUNDS);
+	ut_note("%d changes, %d %s threads: %u checks, %u stale; %lu resync IPIs, %lu resyncs, "
 		"%lu PASID writes, %lu avoided",
-		ROUNDS, n, ps.acks, ps.bad, ipis, counter("pasid_resync") - res0,
-		counter("pasid_write") - w0, counter("pasid_write_avoided") - av0);
+		ROUNDS, n, yield_each ? "yielding" : "spinning", ps.acks, ps.bad, ipis,
+		counter("pasid_resync") - res0, counter("pasid_write") - w0,
+		counter("pasid_write_avoided") - av0);
+}
+
+static int cpu_after_0(int i)
+{
+	return i + 1;
+}
+
+void t_pasid_change_running(const char *arg)
+{
+	(void)arg;
+	int n = nr_cpus() - 1;
+
+	change_under(n > 63 ? 63 : n, false, cpu_after_0);
+}
+
+static int cpu_1(int i)
+{
+	(void)i;
+	return 1;
+}
+
+/*
+ * A switch between two threads of one mm loads no PASID (mm/switch_mm.h):
+ * a change writes the MSR of every CPU that has the mm loaded, in its IPI
+ * (kernel/pasid.c). Had the IPI only marked the running thread, as it
+ * did, a thread switched to on that CPU before the mark was consumed would
+ * run with the old value: two threads on CPU 1 yield to each other, and
+ * each checks after each switch.
+ */
+void t_pasid_change_reaches_threads_sharing_a_cpu(const char *arg)
+{
+	(void)arg;
+	if (nr_cpus() < 2) {
+		ut_note("SKIP: one CPU");
+		exit(3);
+	}
+	change_under(2, true, cpu_1);
 }
 
 /* role_pasid_hold: bind a PASID, tell the parent the result over IPC (on
