@@ -465,24 +465,36 @@ void t_irq_handle_of_dead_object_unbinds_nothing(const char *arg)
 		ut_note("SKIP: no devices");
 		exit(3);
 	}
-	int h = spare_irq(DEV_RES, &line);
+	int dead_h = -1, tries = 0;
+	long w = -ETIMEDOUT_;
 
-	if (!T_EXPECT(h > 0))
-		return;
-	dc_h = h;
-	dc_go = 0;
-	int tid = thread_create(dead_closer, NULL);
+	/* The close must land in the dup's window: on one CPU only a tick
+	 * that preempts the dup there lets the closer run, and on a loaded
+	 * host that tick may come late. A close that missed the window
+	 * leaves dead_h the object's last handle, alive (its wait times
+	 * out): close it and try again (the full run of 2026-12-06 at
+	 * 0df855c missed once on qemu-bios-smp1, beside other work). */
+	while (w == -ETIMEDOUT_ && tries++ < 10) {
+		int h = spare_irq(DEV_RES, &line);
 
-	T_EQ(sys_test(SYST_DUP_DELAY, 100000, 0, 0), 0);
-	dc_go = 1;
-	int dead_h = handle_dup(h, 0); /* the close lands in its window */
+		if (!T_EXPECT(h > 0))
+			return;
+		dc_h = h;
+		dc_go = 0;
+		int tid = thread_create(dead_closer, NULL);
 
-	thread_join(tid, NULL);
-	T_EXPECT(dead_h > 0);
-	long w = irq_wait(dead_h, 1);
-
-	ut_note("line %d: a dup whose source was closed in its window: handle %d, wait %ld", line,
-		dead_h, w);
+		T_EQ(sys_test(SYST_DUP_DELAY, 100000, 0, 0), 0);
+		dc_go = 1;
+		dead_h = handle_dup(h, 0); /* the close lands in its window */
+		thread_join(tid, NULL);
+		T_EXPECT(dead_h > 0);
+		w = irq_wait(dead_h, 1);
+		if (w == -ETIMEDOUT_)
+			T_EQ(handle_close(dead_h), 0); /* missed: the object goes */
+	}
+	ut_note("line %d: a dup whose source was closed in its window (try %d): handle %d, wait "
+		"%ld",
+		line, tries, dead_h, w);
 	T_EQ(w, -ESHUTDOWN_); /* a handle to the dead object */
 	T_EQ(sys_test(SYST_IRQ_RAISE, dead_h, 0, 0), -ESHUTDOWN_);
 	int nh = irq_create(DEV_RES, line); /* another driver's, on the freed vector */
