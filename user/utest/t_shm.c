@@ -527,9 +527,13 @@ void t_concurrent_revokes_flush_each_others_clears(const char *arg)
 		ut_note("SKIP: one CPU");
 		exit(3);
 	}
-	uint64_t overlap0 = counter("memobj_revoke_overlap");
+	uint64_t overlap0 = counter("memobj_revoke_overlap"), overlaps = 0;
+	int r = 0;
 
-	for (int r = 0; r < runs; r++) {
+	/* runs runs whose windows overlapped (the counter moved), of at most
+	 * 3 * runs: a loaded host may start the second revocation after the
+	 * first's window, and such a run proves nothing. */
+	for (int hit = 0; hit < runs && r < 3 * runs; r++) {
 		int code = -1, pid = start_child_h("role_concurrent_revokes", DEV_RES, 0);
 
 		T_EXPECT(pid > 0);
@@ -540,13 +544,15 @@ void t_concurrent_revokes_flush_each_others_clears(const char *arg)
 			faults++;
 		else
 			other++, ut_note("run %d: exit %d", r, code);
-	}
-	uint64_t overlaps = counter("memobj_revoke_overlap") - overlap0;
+		uint64_t now = counter("memobj_revoke_overlap") - overlap0;
 
+		hit += now > overlaps;
+		overlaps = now;
+	}
 	ut_note("%d runs: %d reads of a freed frame, %d faults, %d other; %lu spaces flushed whole "
 		"for another revocation",
-		runs, stale, faults, other, overlaps);
+		r, stale, faults, other, overlaps);
 	T_EQ(stale, 0);
 	T_EQ(other, 0);
-	T_EXPECT(overlaps > 0); /* the windows overlapped (each run's should) */
+	T_EXPECT(overlaps > 0); /* the windows overlapped */
 }
