@@ -39,9 +39,14 @@ static __always_inline bool load_mm_fast(struct mm *next)
 
 	if (unlikely(!static_branch(&switch_mm_fast_allowed)))
 		return false;
-	/* (slot < ts->nr: prev is 0 or a former cur.) */
-	if (s->ctx_id != next->ctx_id || s->cr3_root != next->root ||
-	    !cpumask_test(&next->cpumask, this_cpu_id()) || this_cpu_read(entry.flush_count))
+	/* (slot < ts->nr: prev is 0 or a former cur.) The ctx_id alone names
+	 * the slot's CR3 values: a ctx_id is never reused (a 64-bit count,
+	 * mm_create), an mm's root never changes, and each load that puts a
+	 * ctx_id in a slot also caches that mm's root's values there
+	 * (load_mm_in_tx -> pcid_load_cr3, interrupts off), so a slot holding
+	 * next's ctx_id holds next's cr3_root. */
+	if (s->ctx_id != next->ctx_id || !cpumask_test(&next->cpumask, this_cpu_id()) ||
+	    this_cpu_read(entry.flush_count))
 		return false;
 	/* Acquire, as load_mm_in_tx's: after the mask bit. Pairs with the
 	 * LOCK XADD bump of tlb_gen in mm_flush_range() (mm/tlb.c, race a). */
