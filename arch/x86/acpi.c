@@ -287,11 +287,12 @@ void acpi_print(void)
 		size_t used = 0;
 
 		for (uint32_t j = i; j < nr_tables && j < i + PER_LINE; j++) {
+			if (used)
+				line[used++] = ' ';
 			memcpy(line + used, table_sigs[j], 4);
-			line[used + 4] = ' ';
-			used += 5;
+			used += 4;
 		}
-		line[used - 1] = '\0';
+		line[used] = '\0';
 		pr_info("acpi: tables%s: %s", i ? " (more)" : "", line);
 	}
 	if (nr_tables_seen > nr_tables)
