@@ -265,6 +265,11 @@ void *kmalloc(size_t size)
 		if (size <= kmalloc_sizes[i])
 			return kmem_cache_alloc(&kmalloc_caches[i]);
 	}
+	/* Above the largest block first: order_for()'s shift would wrap for
+	 * a size near 2^64 and loop for ever (found in review; no caller
+	 * passes such a size today). */
+	if (size > ((size_t)PAGE_SIZE << (BUDDY_ORDERS - 1)))
+		return NULL;
 	unsigned order = order_for(size);
 
 	if (order >= BUDDY_ORDERS)

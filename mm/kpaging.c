@@ -30,17 +30,29 @@ static uint64_t ioremap_next = IOREMAP_BASE;
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __bss_end[], __ksyms_start[], __ksyms_end[];
 
-paddr_t kpt_alloc_page(void)
+/* A page for a kernel page table; at run time 0 when may_fail and no
+ * frame is free (a vmalloc then fails with it: regression
+ * vmalloc_oom_new_page_table_fails_cleanly, where any thread_create under
+ * memory pressure could panic the kernel; found in review). */
+static paddr_t kpt_alloc_page_or(bool may_fail)
 {
 	if (!frames_ready)
 		return early_alloc(PAGE_SIZE, 1ull << 32); /* the boot direct map covers 4 GiB */
-	paddr_t pa = frame_alloc(0, FA_ZERO);
+	paddr_t pa = frame_alloc(0, FA_ZERO | (may_fail ? FA_NOWARN : 0));
 
-	if (!pa)
+	if (!pa) {
+		if (may_fail)
+			return 0;
 		panic("kpaging: out of memory for kernel page tables");
+	}
 	pa_to_frame(pa)->flags |= FRAME_PGTABLE;
 	__atomic_fetch_add(&kpt_pages, 1, __ATOMIC_RELAXED);
 	return pa;
+}
+
+paddr_t kpt_alloc_page(void)
+{
+	return kpt_alloc_page_or(false);
 }
 
 void kpaging_frames_ready(void)
@@ -48,21 +60,32 @@ void kpaging_frames_ready(void)
 	frames_ready = true;
 }
 
-/* Walks to the entry at `level` for va, creating tables on the way. */
-static pte_t *walk_create(paddr_t root, uint64_t va, int level)
+/* Walks to the entry at `level` for va, creating tables on the way; NULL
+ * if may_fail and a table could not be had (the tables made on the way
+ * stay: kernel tables are never freed). */
+static pte_t *walk_create_or(paddr_t root, uint64_t va, int level, bool may_fail)
 {
 	pte_t *table = pt_table(root);
 
 	for (int l = 4; l > level; l--) {
 		pte_t *e = &table[pt_index(va, l)];
 
-		if (!pte_present(*e))
-			*e = kpt_alloc_page() | PTE_P | PTE_W;
-		else if (*e & PTE_PS)
+		if (!pte_present(*e)) {
+			paddr_t t = kpt_alloc_page_or(may_fail);
+
+			if (!t)
+				return NULL;
+			*e = t | PTE_P | PTE_W;
+		} else if (*e & PTE_PS)
 			panic("kpaging: %#lx already mapped by a large page", va);
 		table = pt_table(pte_addr(*e));
 	}
 	return &table[pt_index(va, level)];
+}
+
+static pte_t *walk_create(paddr_t root, uint64_t va, int level)
+{
+	return walk_create_or(root, va, level, false);
 }
 
 pte_t *pt_lookup(paddr_t root, uint64_t va, int *level)
@@ -92,6 +115,17 @@ pte_t *kpte_lookup(uint64_t va, int *level)
 static uint64_t global_bit(void)
 {
 	return kpaging_global ? PTE_G : 0;
+}
+
+bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global)
+{
+	uint64_t f = spin_lock_irqsave(&kpt_lock);
+	pte_t *e = walk_create_or(kernel_root, va, 1, true);
+
+	if (e)
+		*e = pa | flags | PTE_P | (global ? global_bit() : 0);
+	spin_unlock_irqrestore(&kpt_lock, f);
+	return e != NULL;
 }
 
 void kmap_page(uint64_t va, paddr_t pa, uint64_t flags, bool global)

@@ -25,6 +25,9 @@ void kpaging_frames_ready(void);
  * writes and INVPCID single-context flushes the PCID protocol relies on
  * (SDM Vol. 3A 4.10.4.1). */
 void kmap_page(uint64_t va, paddr_t pa, uint64_t flags, bool global);
+/* The same, but false when a page table it needs cannot be had (no free
+ * frame): for allocations that can fail (vmalloc). kmap_page panics. */
+bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global);
 paddr_t kunmap_page(uint64_t va);
 /* Leaf entry for va in the kernel half (NULL if not mapped), and its level. */
 pte_t *kpte_lookup(uint64_t va, int *level);

@@ -32,7 +32,8 @@
 struct vm_area {
 	struct list_node link;
 	uint64_t start;
-	uint64_t pages;
+	uint64_t pages;	   /* mapped */
+	uint64_t reserved; /* of virtual space (pages + the guard after: va_alloc) */
 };
 
 /*
@@ -119,6 +120,7 @@ static void *map_area(size_t size, int node)
 
 	a->start = va_alloc(pages * PAGE_SIZE);
 	a->pages = pages;
+	a->reserved = pages;
 	if (a->start)
 		list_add_tail(&areas, &a->link);
 	spin_unlock_irqrestore(&vm_lock, f);
@@ -127,17 +129,25 @@ static void *map_area(size_t size, int node)
 	for (uint64_t i = 0; i < pages; i++) {
 		paddr_t pa = frame_alloc_node(0, FA_ZERO | FA_NOWARN, node);
 
+		/* Unmapped later: never global. A page table it needs may not
+		 * be had either (kmap_page_try). */
+		if (pa && !kmap_page_try(a->start + i * PAGE_SIZE, pa,
+					 PTE_W | (arch_mmu_has_nx() ? PTE_NX : 0), false)) {
+			page_free(pa);
+			pa = 0;
+		}
 		if (!pa) {
 			/* vfree() unmaps the i pages mapped so far and takes
 			 * them off pages_in_use: count them first (without
-			 * this, every partial failure shrank the count). */
+			 * this, every partial failure shrank the count). The
+			 * whole reservation goes back (a->reserved): giving
+			 * back only i pages of it leaked the rest for good
+			 * (regression vmalloc_partial_failure_frees_va). */
 			a->pages = i;
 			__atomic_fetch_add(&pages_in_use, i, __ATOMIC_RELAXED);
 			vfree((void *)a->start);
 			return NULL;
 		}
-		kmap_page(a->start + i * PAGE_SIZE, pa, PTE_W | (arch_mmu_has_nx() ? PTE_NX : 0),
-			  false); /* unmapped later: never global */
 	}
 	__atomic_fetch_add(&pages_in_use, pages, __ATOMIC_RELAXED);
 	return (void *)a->start;
@@ -180,7 +190,7 @@ static void area_release(struct vm_area *a)
 	__atomic_fetch_sub(&pages_in_use, a->pages, __ATOMIC_RELAXED);
 	uint64_t f = spin_lock_irqsave(&vm_lock);
 
-	va_free(a->start, a->pages * PAGE_SIZE);
+	va_free(a->start, a->reserved * PAGE_SIZE);
 	spin_unlock_irqrestore(&vm_lock, f);
 	kfree(a);
 }

@@ -10,6 +10,10 @@
  *   vmalloc_first_fit     a freed area's virtual range is found again by
  *                         the next allocation that fits (first fit from
  *                         vm_first_free, which a free must lower)
+ *   vmalloc_partial_failure_frees_va  a partial failure gives its whole
+ *                         virtual reservation back
+ *   vmalloc_oom_new_page_table_fails_cleanly  an allocation that needs a
+ *                         new kernel page table with no frame free fails
  */
 #include "kernel/ktest.h"
 #include "kernel/ktests/squeeze.h"
@@ -22,6 +26,8 @@
 #include "mm/frame.h"
 #include "arch/layout.h"
 #include "sched/task.h"
+#include "mm/kpaging.h"
+#include "arch/pgtable.h"
 
 /* This CPU's kernel-flush rounds; preemption must be off. */
 static uint64_t my_rounds(void)
@@ -110,4 +116,99 @@ out:
 	vfree(a);
 	vfree(b);
 	vfree(c);
+}
+
+/*
+ * Regression vmalloc_partial_failure_frees_va (found in review): an
+ * allocation that ran out of frames after i of its pages gave back i + 1
+ * pages of its virtual reservation (pages + a guard): the rest stayed
+ * marked for good, up to 16 KiB a failed thread_create, until no thread
+ * or process could be made. The same 8-page allocation before and after
+ * a partial failure must land at the same place (first fit).
+ */
+KTEST(vmalloc_partial_failure_frees_va)
+{
+	if (!ktest_reaper_quiet(t))
+		return;
+	void *q0 = vmalloc(8 * PAGE_SIZE);
+
+	KT_ASSERT(t, q0 != NULL);
+	vfree(q0);
+	paddr_t chain = 0;
+
+	ktest_squeeze(&chain, 2);
+	void *p = vmalloc(8 * PAGE_SIZE); /* fails after two pages */
+
+	ktest_unsqueeze(&chain);
+	if (p)
+		vfree(p);
+	void *q1 = vmalloc(8 * PAGE_SIZE);
+
+	KT_EXPECT(t, p == NULL);
+	KT_EXPECT_EQ(t, (uint64_t)q1, (uint64_t)q0);
+	ktest_note("first fit for 8 pages: %p before a partial failure, %p after", q0, q1);
+	vfree(q1);
+}
+
+/* Is there a page table (a level-2 entry) for va in the kernel's tables? */
+static bool pd_entry_present(uint64_t va)
+{
+	pte_t *table = pt_table(kernel_root);
+
+	for (int l = 4; l > 1; l--) {
+		pte_t *e = &table[pt_index(va, l)];
+
+		if (!pte_present(*e))
+			return false;
+		if (l == 2)
+			return true;
+		table = pt_table(pte_addr(*e));
+	}
+	return true;
+}
+
+/*
+ * Regression vmalloc_oom_new_page_table_fails_cleanly (found in review):
+ * a kernel page table that vmalloc needed came from kpt_alloc_page(),
+ * which panicked with no frame free ("kpaging: out of memory for kernel
+ * page tables"): a thread_create loop under memory pressure brought the
+ * kernel down. 1-page areas are taken until the next one would start a
+ * fresh 2 MiB (no page table yet), then, with one frame free (the
+ * page's, none for the table), that allocation must fail.
+ */
+KTEST(vmalloc_oom_new_page_table_fails_cleanly)
+{
+	static void *held[6000];
+	uint32_t n = 0;
+	bool found = false;
+
+	if (!ktest_reaper_quiet(t))
+		return;
+	while (n < ARRAY_SIZE(held)) {
+		void *p = vmalloc(PAGE_SIZE);
+
+		KT_ASSERT(t, p != NULL);
+		held[n++] = p;
+		uint64_t next = (uint64_t)p + 2 * PAGE_SIZE; /* after its guard */
+
+		if (!(next & ((2ull << 20) - 1)) && !pd_entry_present(next)) {
+			found = true;
+			break;
+		}
+	}
+	ktest_note("%u areas until the next starts a fresh 2 MiB: %s", n, found ? "yes" : "no");
+	KT_EXPECT(t, found);
+	void *q = NULL;
+
+	if (found) {
+		paddr_t chain = 0;
+
+		ktest_squeeze(&chain, 1);
+		q = vmalloc(PAGE_SIZE);
+		ktest_unsqueeze(&chain);
+		KT_EXPECT(t, q == NULL);
+	}
+	if (q)
+		vfree(q);
+	vfree_many(held, n);
 }
