@@ -13,6 +13,9 @@
 #include "mm/kheap.h"
 #include "arch/x86/desc.h"
 #include "arch/trap.h"
+#include "kernel/nmi.h"
+#include "kernel/smp.h"
+#include "lib/printk.h"
 
 /* An address in the vmalloc area that is never mapped. */
 #define UNMAPPED_KERNEL_ADDR (VMALLOC_BASE + VMALLOC_SIZE - 0x1000)
@@ -186,4 +189,58 @@ __noinline int death_ubsan_target(volatile int shift)
 KTEST(death_ubsan_shift)
 {
 	KT_EXPECT(t, death_ubsan_target(40) != 12345);
+}
+
+/* Regression death test bad-frame-chain (found in review): a trap whose
+ * RBP is a plausible frame pointer (kernel half, aligned) that is not
+ * mapped. The report read it, faulted, and the nested panic halted the
+ * CPU: no end of the report, no verdict. Now the chain stops at a frame
+ * that is not mapped (panic_ops.readable). */
+__noinline void death_bad_frame_chain_target(void);
+__noinline void death_bad_frame_chain_target(void)
+{
+	__asm__ __volatile__("movq %0, %%rbp\n\tud2" ::"r"((uint64_t)UNMAPPED_KERNEL_ADDR)
+			     : "memory");
+}
+
+KTEST(death_bad_frame_chain)
+{
+	BUG_ON(ktest_move_to_cpu(0));
+	death_bad_frame_chain_target();
+	KT_EXPECT(t, !"the #UD did not stop the kernel");
+}
+
+/* Regression death test stop-unanswered (found in review): CPU 1 holds
+ * NMIs blocked (inside an NMI handler) for 3 s while CPU 0 panics. The
+ * "did not answer the stop NMI" line was printed while the console was
+ * still handed to CPU 1, and dropped. */
+KTEST(death_stop_unanswered)
+{
+	BUG_ON(ktest_move_to_cpu(0));
+	KT_EXPECT_EQ(t, nmi_send_test_hold(1, 3000), 0);
+	panic("death_stop_unanswered: cpu 1 holds NMIs blocked");
+}
+
+static volatile int nmi_pester_go;
+
+__noinline void death_nmi_pester(void *arg);
+__noinline void death_nmi_pester(void *arg)
+{
+	(void)arg;
+	nmi_pester_go = 1;
+	for (;;)
+		nmi_send_test(0); /* as SYST_SEND_NMI or a lock-up probe would */
+}
+
+/* Regression death test nmi-to-panicker (found in review): an NMI that
+ * reached the panicking CPU after it asked the others to stop stopped it
+ * too, before the end of its report: no verdict. */
+KTEST(death_nmi_to_panicker)
+{
+	(void)t;
+	BUG_ON(ktest_move_to_cpu(0));
+	smp_call(3, death_nmi_pester, NULL, false);
+	while (!nmi_pester_go)
+		cpu_relax();
+	panic("death_nmi_to_panicker: cpu 3 sends NMIs to cpu 0");
 }

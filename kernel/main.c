@@ -240,6 +240,7 @@ static const struct panic_ops panic_ops = {
 	.print_frame = trap_panic_print,
 	.stop_other_cpus = nmi_stop_other_cpus,
 	.exit_failure = machine_exit_failure,
+	.readable = kernel_readable,
 };
 
 /* What the arch's trap, system-call and switch code calls above it

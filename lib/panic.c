@@ -41,6 +41,14 @@ bool backtrace_plausible_frame(uint64_t rbp)
 	return rbp >= 0xffff800000000000ull && !(rbp & 7);
 }
 
+bool backtrace_frame_readable(uint64_t rbp)
+{
+	/* A chain through unmapped memory (often why the kernel crashed)
+	 * faulted in the report, and the nested panic halted: no end of the
+	 * report, no verdict (found in review; death test bad-frame-chain). */
+	return backtrace_plausible_frame(rbp) && (!ops || !ops->readable || ops->readable(rbp, 16));
+}
+
 void backtrace_print(uint64_t rip, uint64_t rbp)
 {
 	kprintf("  backtrace:\n");
@@ -55,7 +63,7 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
 			kprintf("    #%-2d %016lx %s+0x%lx\n", depth, rip, name, off + (rip - at));
 		else
 			kprintf("    #%-2d %016lx ?\n", depth, rip);
-		if (!backtrace_plausible_frame(rbp))
+		if (!backtrace_frame_readable(rbp))
 			break;
 		const uint64_t *frame = (const uint64_t *)rbp;
 
@@ -78,6 +86,19 @@ static void panic_common(const struct trap_frame *tf, const char *fmt, va_list a
 	 * exchange on every other CPU that panics; the plain readers of the
 	 * flag (lib/time.c, kernel/lockup.c) only quiet the lockup check. */
 	if (__atomic_exchange_n(&panic_in_progress, 1, __ATOMIC_SEQ_CST)) {
+		if (this_cpu()->panicking == 1) {
+			/* A fault in our own report: end it without the rest,
+			 * so that the others still stop and the verdict comes
+			 * (a second one here gives up). */
+			this_cpu()->panicking = 2;
+			vsnprintf(msg, sizeof(msg), fmt, ap);
+			kprintf("\n--- the report itself failed: %s ---\n", msg);
+			if (ops)
+				ops->stop_other_cpus(false);
+			kprintf("==================== END OF PANIC ====================\n");
+			if (ops)
+				ops->exit_failure();
+		}
 		/* Someone else is reporting; wait for their NMI. */
 		halt_here();
 	}

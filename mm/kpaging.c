@@ -112,6 +112,14 @@ pte_t *kpte_lookup(uint64_t va, int *level)
 	return pt_lookup(kernel_root, va, level);
 }
 
+bool kernel_readable(uint64_t va, uint64_t len)
+{
+	/* No lock: a panic report asks (the crashing CPU may hold kpt_lock),
+	 * and kernel tables are never freed. */
+	return len && va >= DIRECT_MAP_BASE && va + len - 1 >= va && kpte_lookup(va, NULL) &&
+	       kpte_lookup(va + len - 1, NULL);
+}
+
 static uint64_t global_bit(void)
 {
 	return kpaging_global ? PTE_G : 0;

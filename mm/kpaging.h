@@ -31,6 +31,9 @@ bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global);
 paddr_t kunmap_page(uint64_t va);
 /* Leaf entry for va in the kernel half (NULL if not mapped), and its level. */
 pte_t *kpte_lookup(uint64_t va, int *level);
+/* Is [va, va + len) mapped in the kernel half (a panic report's reads of
+ * frames: lib/panic.h panic_ops.readable)? Lock-free. */
+bool kernel_readable(uint64_t va, uint64_t len);
 /* Leaf entry for va under any root. */
 pte_t *pt_lookup(paddr_t root, uint64_t va, int *level);
 

@@ -643,6 +643,23 @@ DEATHS = [
                  r"--- cpu 1 stopped by NMI ---(.|\n)*death_irqs_off_spinner"])
     for suffix, extra in (("", ""), ("-from-cpu1", " ktest_cpu=1"))
 ] + [
+    # The panic report's own failures (found in review, 2026-12-06): a
+    # frame chain through unmapped memory faulted in the report and the
+    # nested panic halted (no verdict); the "did not answer" line was
+    # dropped; an NMI reaching the panicking CPU stopped it.
+    dict(name="bad-frame-chain", platform="qemu-bios", smp=2,
+         cmdline="ktest=death_bad_frame_chain", verdict="fail",
+         expect=[r"unexpected #UD invalid opcode in kernel mode in death_bad_frame_chain_target",
+                 r"END OF PANIC", r"@@UKERNEL-EXIT fail@@"]),
+    dict(name="stop-unanswered", platform="qemu-bios", smp=4,
+         cmdline="ktest=death_stop_unanswered", verdict="fail",
+         expect=[r"PANIC on cpu 0: death_stop_unanswered",
+                 r"--- cpu 1 did not answer the stop NMI ---",
+                 r"--- cpu 2 stopped by NMI ---", r"END OF PANIC"]),
+    dict(name="nmi-to-panicker", platform="qemu-bios", smp=4,
+         cmdline="ktest=death_nmi_to_panicker", verdict="fail",
+         expect=[r"PANIC on cpu 0: death_nmi_to_panicker", r"--- cpu 3 stopped by NMI ---",
+                 r"END OF PANIC", r"@@UKERNEL-EXIT fail@@"]),
     dict(name="panic-on-all-cpus", platform="qemu-bios", smp=8,
          cmdline="ktest=death_panic_all", verdict="fail",
          expect=[r"PANIC on cpu \d: death_panic_all",

@@ -160,7 +160,7 @@ void backtrace_print_trap(const struct trap_frame *tf)
 	uint64_t off = 0;
 	const char *fn = ksym_lookup(tf->rip, &off);
 
-	if (fn && backtrace_plausible_frame(tf->rsp)) {
+	if (fn && backtrace_frame_readable(tf->rsp)) {
 		const uint8_t *start = (const uint8_t *)(tf->rip - off);
 		const uint64_t *sp = (const uint64_t *)tf->rsp;
 		uint64_t ret = 0;
