@@ -30,12 +30,12 @@ void nmi_handle(struct trap_frame *tf)
 {
 	this_cpu_inc(counters[CNT_IPI_RECV_NMI]);
 	trace(TR_IPI_RECV, TRIPI_NMI, 0);
-	/* Acquire: pairs with the release stores in nmi_stop_other_cpus(), so
-	 * the report_cpu we read is the one set before our NMI was sent. */
 	/* The panicking CPU is the one that stops the others: an NMI that
 	 * reaches it meanwhile (a test's, a lock-up probe's) must not stop it
 	 * too, before its report ends (found in review: the log stopped after
-	 * another CPU's report, no verdict). */
+	 * another CPU's report, no verdict). Acquire: pairs with the release
+	 * stores in nmi_stop_other_cpus(), so the report_cpu we read is the
+	 * one set before our NMI was sent. */
 	if (__atomic_load_n(&stop_request, __ATOMIC_ACQUIRE) && !this_cpu()->panicking) {
 		if (__atomic_load_n(&report_cpu, __ATOMIC_ACQUIRE) == (int)this_cpu_id()) {
 			kprintf("--- cpu %u stopped by NMI ---\n", this_cpu_id());
