@@ -97,6 +97,17 @@ def check(log_text, data_text, pti, baseline=None, attr=None, cmdline=None):
     except ValueError as e:
         return [("pathlen/parse", False, str(e))]
     out = []
+    # The run's own word on its PTI setting (each BENCH line's config):
+    # a pti=off run checked against the pti=on baseline passed whatever
+    # it measured (found in review).
+    configs = {r.get("config", "") for r in benchlib.parse(log_text) if gated(r)}
+    ptis = {w.split("=", 1)[1] for c in configs for w in c.split() if w.startswith("pti=")}
+    out.append(("pathlen/config", ptis == {pti},
+                "the run's BENCH lines say pti=%s; this check is for pti=%s" % (
+                    ",".join(sorted(ptis)) or "(none)", pti)))
+    if configs - set(setting.get("config", [])):
+        print("pathlen: pti=%s: the run's config differs from the baseline's (a switch added or "
+              "changed?): %s" % (pti, "; ".join(sorted(configs - set(setting.get("config", []))))))
     missing = sorted(set(base) - set(now))
     out.append(("pathlen/all-present", not missing, "no result for " + ", ".join(missing)))
     for name in sorted(now):

@@ -109,6 +109,9 @@ def host_scripts(t):
     # kernel (make profile PROFILE_ARGS=--listing).
     tap_script(t, "host", "pathprof", "host/pathprof/",
                [os.path.join("tests", "test_pathprof.py")])
+    # The path-length gate's checks on synthetic BENCH lines.
+    tap_script(t, "host", "pathlen", "host/pathlen/",
+               [os.path.join("tests", "test_pathlen.py")])
 
 
 def spin_models(t):
