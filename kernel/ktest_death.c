@@ -15,6 +15,8 @@
 #include "arch/trap.h"
 #include "kernel/nmi.h"
 #include "kernel/smp.h"
+#include "kernel/lockup.h"
+#include "lib/preempt.h"
 #include "lib/printk.h"
 
 /* An address in the vmalloc area that is never mapped. */
@@ -243,4 +245,40 @@ KTEST(death_nmi_to_panicker)
 	while (!nmi_pester_go)
 		cpu_relax();
 	panic("death_nmi_to_panicker: cpu 3 sends NMIs to cpu 0");
+}
+
+__noinline void death_owner_spinner(void *arg);
+__noinline void death_owner_spinner(void *arg)
+{
+	(void)arg;
+	irq_disable();
+	for (;;)
+		cpu_relax();
+}
+
+/* Regression death test lockup-probe-owner-wedges (found in review): CPU
+ * 2 holds NMIs (and its ticks) off for 1.5 s, so that a CPU claims the
+ * probe of it; then that owner spins with interrupts off. Only the owner
+ * steps its probe, at its ticks, and the others stayed out while it owned
+ * it: the lock-up went unreported (29 s, about 100 times the limit). Now
+ * another CPU takes the probe over and blames the owner. Run with
+ * lockup_ms=300. */
+KTEST(death_probe_owner_wedges)
+{
+	int32_t owner;
+
+	(void)t;
+	BUG_ON(ktest_move_to_cpu(0));
+	preempt_disable();
+	BUG_ON(nmi_send_test_hold(2, 1500));
+	while ((owner = lockup_probe_owner()) < 0)
+		cpu_relax();
+	kprintf("death_probe_owner_wedges: the probe's owner, cpu %d, now spins with interrupts "
+		"off\n",
+		owner);
+	if (owner == 0)
+		death_owner_spinner(NULL);
+	smp_call((uint32_t)owner, death_owner_spinner, NULL, false);
+	for (;;)
+		cpu_relax(); /* interrupts on: our tick runs */
 }

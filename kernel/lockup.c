@@ -223,12 +223,34 @@ void lockup_tick(void)
 	WRITE_ONCE(heartbeat[me], now);
 	if (!lockup_ms || panic_in_progress)
 		return;
-	if (READ_ONCE(probe.owner) == (int32_t)me) {
+	int32_t owner = READ_ONCE(probe.owner);
+
+	if (owner == (int32_t)me) {
 		probe_step(now);
 		return;
 	}
-	if (READ_ONCE(probe.owner) >= 0)
-		return; /* another CPU is looking at a suspect */
+	if (owner >= 0) {
+		/* Another CPU looks at a suspect, at its own ticks. An owner
+		 * that stopped ticking (it runs with interrupts off itself,
+		 * or the host does not run it) is the suspect now: without
+		 * this no CPU ever looked again (found in review; death test
+		 * lockup-probe-owner-wedges). */
+		uint64_t ohb = READ_ONCE(heartbeat[owner]);
+
+		if (now <= ohb || now - ohb <= 2 * lockup_limit_tsc())
+			return;
+		/* Acquire, as the claim below. */
+		if (!__atomic_compare_exchange_n(&probe.owner, &owner, (int32_t)me, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		__atomic_store_n(&percpu_of(probe.cpu)->lockup_probe_pending, 0, __ATOMIC_RELAXED);
+		probe.cpu = (uint32_t)owner;
+		probe.hb = ohb;
+		probe.phase = PROBE_FIRST;
+		probe.warned = false;
+		probe_send(now);
+		return;
+	}
 	for (uint32_t c = 0; c < nr_cpus; c++) {
 		struct percpu *pc = percpu_of(c);
 		uint64_t hb = READ_ONCE(heartbeat[c]);
@@ -249,4 +271,9 @@ void lockup_tick(void)
 		probe_send(now);
 		return;
 	}
+}
+
+int32_t lockup_probe_owner(void)
+{
+	return READ_ONCE(probe.owner);
 }

@@ -23,3 +23,5 @@ void lockup_touch(void);
 /* From the NMI handler of a CPU the detector suspects: record what the NMI
  * interrupted (RFLAGS.IF, RIP) for the checking CPU. */
 void lockup_nmi_probe(const struct trap_frame *tf);
+/* The CPU looking at a suspect now, -1 if none (death tests). */
+int32_t lockup_probe_owner(void);
