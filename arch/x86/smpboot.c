@@ -12,6 +12,19 @@
  * again unless the AP already answered, then wait for it to come online.
  * An AP that does not answer within the timeout is reported and left out;
  * the others still start.
+ *
+ * A late AP (a virtual CPU the host did not run for the whole timeout)
+ * must not run afterwards: the next AP's start refills the shared block,
+ * and a late one read the next AP's stack and per-CPU area (found in
+ * review: "cpu 3 expected APIC ID 3, reads 2", then a stack-protector
+ * panic). So each start is claimed once, by compare-and-swap on ap_claim:
+ * the AP, first thing in C, from "cpu k waited for" to "cpu k runs"; the
+ * BSP, at its timeout, from the same value to "abandoned". An AP that
+ * loses halts before it touches anything shared; the BSP that wins sends
+ * the AP an INIT (back to waiting for a SIPI, which only its own start
+ * would send) and waits 10 ms before it refills the block. A BSP that
+ * loses waits for the AP it now knows runs. Row smp-late-ap
+ * (ap_wait_us=1).
  */
 #include "arch/x86/smpboot.h"
 #include "arch/x86/apic.h"
@@ -71,6 +84,16 @@ extern const char ap_start64[];
 
 static int smp_max_cpus = NR_CPUS;
 KSWITCH_INT(smp_max_cpus, "maxcpus", "start at most this many CPUs", 1, NR_CPUS);
+/* How long the BSP waits for an AP after its second SIPI (1 s; tests make
+ * APs late with a shorter wait). */
+static int ap_wait_us = 1000000;
+KSWITCH_INT(ap_wait_us, "ap_wait_us", "how long to wait for an AP to start (us)", 1, 10000000);
+
+/* The start in progress: k (cpu k waited for), k | AP_CLAIM_RUNS (it runs)
+ * or AP_CLAIM_ABANDONED (the BSP gave up on it). */
+#define AP_CLAIM_RUNS	   0x40000000
+#define AP_CLAIM_ABANDONED -2
+static int32_t ap_claim = AP_CLAIM_ABANDONED;
 
 static paddr_t tramp_base;
 static volatile int32_t ap_alive = -1;
@@ -137,6 +160,15 @@ static void fill_params(struct percpu *pc, uint64_t stack_top)
 void ap_main(struct percpu *pc);
 void ap_main(struct percpu *pc)
 {
+	int32_t want = (int32_t)pc->entry.cpu_id;
+
+	/* Claim our start before anything shared (above). Acquire: the BSP's
+	 * stores for this start are ours; pairs with its release of ap_claim
+	 * in start_ap(). */
+	if (!__atomic_compare_exchange_n(&ap_claim, &want, want | AP_CLAIM_RUNS, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		for (;;)
+			__asm__ __volatile__("cli; hlt");
 	wrmsr(MSR_GS_BASE, (uint64_t)pc); /* this CPU's area (prepare_cpu made it) */
 	arch_write_cr3(boot_ops.kernel_root);
 	gdt_tss_init(pc, true);
@@ -196,12 +228,29 @@ static bool start_ap(uint32_t cpu, uint64_t stack_top)
 	uint32_t apic_id = cpu_slots[cpu].apic_id;
 
 	fill_params(percpu_of(cpu), stack_top);
+	/* Release: the block and the AP's memory before the AP can claim
+	 * this start (pairs with the acquire CAS in ap_main()). */
+	__atomic_store_n(&ap_claim, (int32_t)cpu, __ATOMIC_RELEASE);
 	apic_send_ipi_apic_id(apic_id, (uint32_t)(tramp_base >> 12), APIC_DM_SIPI);
 	if (wait_alive(cpu, 200))
 		return true;
 	apic_send_ipi_apic_id(apic_id, (uint32_t)(tramp_base >> 12), APIC_DM_SIPI);
 	/* Emulators can be slow to start a CPU: allow a generous second. */
-	return wait_alive(cpu, 1000000);
+	if (wait_alive(cpu, (uint64_t)ap_wait_us))
+		return true;
+	int32_t want = (int32_t)cpu;
+
+	/* Full barrier: our abandonment and the AP's claim are ordered (the
+	 * same CAS in ap_main() is the pair). */
+	if (!__atomic_compare_exchange_n(&ap_claim, &want, AP_CLAIM_ABANDONED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		/* It claimed its start: it runs, and comes online soon. */
+		return wait_alive(cpu, 10000000);
+	/* Stop it wherever it is (before its claim: nothing shared touched,
+	 * or halted after losing it) before the block is refilled. */
+	apic_send_ipi_apic_id(apic_id, 0, APIC_DM_INIT);
+	udelay(10000);
+	return false;
 }
 
 static void collect_cpus(const struct madt_info *m)
