@@ -193,6 +193,25 @@ KTEST(death_ubsan_shift)
 	KT_EXPECT(t, death_ubsan_target(40) != 12345);
 }
 
+/* Regression death test ubsan-unreachable (found in review): in the
+ * UBSan kernel the handler of __builtin_unreachable() returned, and ran
+ * on into whatever followed the call. It panics now. (Only in the UBSan
+ * kernel: elsewhere this is undefined behaviour with no handler.) */
+__noinline int death_ubsan_unreachable_target(int x);
+__noinline int death_ubsan_unreachable_target(int x)
+{
+	if (x == 7)
+		__builtin_unreachable();
+	return x;
+}
+
+KTEST(death_ubsan_unreachable)
+{
+	volatile int seven = 7;
+
+	KT_EXPECT(t, death_ubsan_unreachable_target(seven) != 7);
+}
+
 /* Regression death test bad-frame-chain (found in review): a trap whose
  * RBP is a plausible frame pointer (kernel half, aligned) that is not
  * mapped. The report read it, faulted, and the nested panic halted the

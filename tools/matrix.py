@@ -627,6 +627,11 @@ DEATHS = [
          kernel="ubsan/kernel.elf", verdict="fail",
          expect=[r"UBSAN: shift out of bounds at kernel/ktest_death.c:\d+:\d+ in "
                  r"death_ubsan_target", r"ubsan: 1 report\(s\) of undefined behaviour"]),
+    dict(name="ubsan-unreachable", platform="qemu-bios",
+         cmdline="ktest=death_ubsan_unreachable", kernel="ubsan/kernel.elf", verdict="fail",
+         expect=[r"UBSAN: __builtin_unreachable reached at kernel/ktest_death.c:\d+:\d+ in "
+                 r"death_ubsan_unreachable_target",
+                 r"PANIC on cpu \d: UBSAN: __builtin_unreachable reached", r"END OF PANIC"]),
     # (the kernel halts with interrupts off: the boot costs no host CPU
     # while the runner waits, so it takes no core of tools/test.py's budget)
     dict(name="hang-detected", platform="qemu-bios", cmdline="ktest=death_hang",
