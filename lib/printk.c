@@ -139,6 +139,16 @@ static void console_emit(const char *s, size_t n)
 	uint64_t f = irq_save();
 	bool locked = console_lock_bounded();
 
+	/* Again: a panic may have begun since the test above, and then the
+	 * lock was not to be had (console_lock_bounded gives up at once, or
+	 * after its spins on the lock the report holds): writing anyway put
+	 * our line inside the report (found in review). */
+	if (READ_ONCE(panic_cpu) >= 0 && READ_ONCE(panic_cpu) != (int)this_cpu_id()) {
+		if (locked)
+			spin_unlock(&console_lock);
+		irq_restore(f);
+		return;
+	}
 	emit(s, n);
 	if (locked)
 		spin_unlock(&console_lock);
