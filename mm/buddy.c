@@ -62,6 +62,12 @@ void buddy_free(struct buddy_zone *z, uint64_t idx, unsigned order)
 		if (buddy + (1ull << order) > z->nr_pfns || !is_free_block(z, buddy, order))
 			break;
 		pop_free(z, buddy, order);
+		/* The upper head of the pair is inside the merged block now:
+		 * say so, so that a second free of it is caught as one of a
+		 * frame inside another block (found in review: with flags 0
+		 * and its old order it passed every check of frame_free() and
+		 * went onto a free list twice). */
+		z->frames[idx | (1ull << order)].flags = FRAME_TAIL;
 		idx &= ~(1ull << order);
 		order++;
 	}

@@ -51,6 +51,30 @@ static void test_split_and_merge(void **state)
 	assert_int_equal(z.free_pages, 1024);
 }
 
+/* Regression test_merged_head_is_a_tail (found in review): the upper
+ * head of a merged pair kept flags 0 and its order, so a second free of it
+ * (a double free) passed frame_free()'s checks. It is marked FRAME_TAIL. */
+static void test_merged_head_is_a_tail(void **state)
+{
+	(void)state;
+	buddy_init(&z, frames, 0, 1024);
+	buddy_release_range(&z, 0, 1024);
+	int64_t a = buddy_alloc(&z, 0), b = buddy_alloc(&z, 0);
+
+	assert_int_equal(a ^ b, 1); /* buddies */
+	buddy_free(&z, (uint64_t)a, 0);
+	buddy_free(&z, (uint64_t)b, 0); /* merges, on up to order 10 */
+	check();
+	assert_true(frames[a | b].flags & FRAME_TAIL); /* the upper of the two */
+	assert_false(frames[0].flags & FRAME_TAIL);
+	assert_true(frames[0].flags & FRAME_FREE);
+	/* Allocated again, each frame is a head or an allocated tail. */
+	int64_t c = buddy_alloc(&z, 0);
+
+	assert_int_equal(frames[c].flags, 0);
+	check();
+}
+
 static void test_alignment_of_blocks(void **state)
 {
 	(void)state;
@@ -169,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release_builds_max_blocks),
 		cmocka_unit_test(test_split_and_merge),
+		cmocka_unit_test(test_merged_head_is_a_tail),
 		cmocka_unit_test(test_alignment_of_blocks),
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_holes_never_allocated),
