@@ -18,7 +18,7 @@
 
 #define FRAME_FREE     (1u << 0) /* head of a free block */
 #define FRAME_RESERVED (1u << 1) /* never handed out */
-#define FRAME_TAIL     (1u << 2) /* inside a multi-page block (allocated, or a merged free one's former head) */
+#define FRAME_TAIL     (1u << 2) /* inside a block: allocated, or merged free */
 #define FRAME_PGTABLE  (1u << 3) /* holds a page table */
 #define FRAME_SLAB     (1u << 4) /* kernel heap slab */
 #define FRAME_USER     (1u << 5) /* mapped into user space */
