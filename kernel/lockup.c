@@ -165,6 +165,15 @@ static __noreturn void blame(const char *how, uint64_t silent)
 	      probe.cpu, tsc_to_ns(silent) / 1000000, how, sym ? sym : "?", sym ? off : probe.rip);
 }
 
+/* Is the probe still ours? Another CPU takes it over from an owner that
+ * stopped ticking (lockup_tick()); an owner the host stopped inside a
+ * step and then ran again must not release it or blame with the new
+ * owner's fields (found in review). */
+static bool probe_still_mine(void)
+{
+	return READ_ONCE(probe.owner) == (int32_t)this_cpu_id();
+}
+
 /* One step of the owner's probe, at its tick (interrupts off). */
 static void probe_step(uint64_t now)
 {
@@ -178,14 +187,16 @@ static void probe_step(uint64_t now)
 		pr_warn("lockup: cpu %u was silent for %lu ms, then ticked (a virtual CPU the "
 			"host did not run?); not a lockup",
 			c, tsc_to_ns(now - probe.hb) / 1000000);
-		probe_release();
+		if (probe_still_mine())
+			probe_release();
 		return;
 	}
 	/* Acquire: pairs with the release in lockup_nmi_probe(). */
 	if (!__atomic_load_n(&probe.answered, __ATOMIC_ACQUIRE)) {
 		if (silent > 10 * lockup_limit_tsc()) {
 			probe.rip = 0;
-			blame("and answers no NMI", silent);
+			if (probe_still_mine())
+				blame("and answers no NMI", silent);
 		}
 		if (!probe.warned && now - probe.sent > lockup_limit_tsc()) {
 			probe.warned = true;
@@ -197,7 +208,7 @@ static void probe_step(uint64_t now)
 	}
 	if (probe.rflags & RFLAGS_IF) {
 		/* Interrupts on, yet no tick: its timer does not reach it. */
-		if (silent > 4 * lockup_limit_tsc())
+		if (silent > 4 * lockup_limit_tsc() && probe_still_mine())
 			blame("interrupts on: its timer does not fire", silent);
 		if (now - probe.sent > lockup_limit_tsc() / 4)
 			probe_send(now); /* look again */
@@ -212,7 +223,8 @@ static void probe_step(uint64_t now)
 		}
 		return;
 	}
-	blame("interrupts off", silent);
+	if (probe_still_mine())
+		blame("interrupts off", silent);
 }
 
 void lockup_tick(void)

@@ -17,6 +17,7 @@
 #include "lib/ksyms.h"
 #include "lib/percpu.h"
 #include "lib/panic.h"
+#include "lib/preempt.h"
 
 #define NO_UBSAN __attribute__((no_sanitize_undefined))
 #define RET	 ((uint64_t)__builtin_return_address(0))
@@ -70,15 +71,19 @@ __noinline NO_UBSAN static void report(struct ubsan_loc *loc, const char *what,
 	 * instrumented too) is dropped. A global flag dropped another CPU's
 	 * report of another location at the same moment, already marked and
 	 * never printed (found in review). This CPU only: no pair. */
+	preempt_disable(); /* the flag is this CPU's while the report prints */
 	uint32_t me = this_cpu_id();
 
-	if (me >= NR_CPUS || reporting[me])
+	if (me >= NR_CPUS || reporting[me]) {
+		preempt_enable();
 		return;
+	}
 	reporting[me] = true;
 	pr_err("UBSAN: %s at %s:%u:%u in %s%s%s%s%s%s", what, loc->file, loc->line,
 	       col & 0x7fffffffu, fn ? fn : "?", a ? " (type " : "", a ? a->name : "",
 	       b ? ", " : "", b ? b->name : "", a ? ")" : "");
 	reporting[me] = false;
+	preempt_enable();
 }
 
 #define HANDLER(name, what, ...)                                                  \

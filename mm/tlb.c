@@ -625,7 +625,9 @@ static void drop_lazy(void *arg)
 
 /* SYST_LAZY_DROP_MOVE: the caller moves to the CPU it names between the
  * two steps below if it can be preempted there, as a preemption and an
- * idle CPU's pull would move it. Out of line: only tests arm it. */
+ * idle CPU's pull would move it. Out of line: only tests arm it. Since
+ * the fix it never can (preemption is off there): the test then checks
+ * that no CPU keeps the mm, and on the old code it made the move. */
 static __noinline void lazy_drop_test_move(struct task *me)
 {
 	struct cpumask m;

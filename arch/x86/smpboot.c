@@ -157,11 +157,31 @@ static void fill_params(struct percpu *pc, uint64_t stack_top)
 	p->entry64 = (uint64_t)ap_start64;
 }
 
+/* This CPU's APIC ID from CPUID (its APIC may not be set up yet): the
+ * x2APIC ID of leaf 0xB where the leaf is there, else the initial one. */
+static uint32_t cpuid_apic_id(void)
+{
+	if (cpuid(0).eax >= 0xb) {
+		struct cpuid_regs r = cpuid_count(0xb, 0);
+
+		if (r.ebx)
+			return r.edx;
+	}
+	return cpuid(1).ebx >> 24;
+}
+
 void ap_main(struct percpu *pc);
 void ap_main(struct percpu *pc)
 {
 	int32_t want = (int32_t)pc->entry.cpu_id;
 
+	/* The block names the CPU it was filled for: an AP that read it
+	 * after it was refilled for another (late, and the INIT not yet
+	 * taken) is not that CPU, and halts (found in review of the claim
+	 * below, which alone would let it take the other's start). */
+	if ((uint32_t)want >= nr_cpus || cpuid_apic_id() != cpu_slots[want].apic_id)
+		for (;;)
+			__asm__ __volatile__("cli; hlt");
 	/* Claim our start before anything shared (above). Acquire: the BSP's
 	 * stores for this start are ours; pairs with its release of ap_claim
 	 * in start_ap(). */
