@@ -98,6 +98,16 @@ static __noinline void resync(struct task *t)
 	trace(TR_PASID_RESYNC, (uint32_t)this_cpu_read(pasid_msr), t->tid);
 }
 
+/* pasid=msr: this CPU, which has mm loaded, loads mm's value now (the
+ * change's IPI, or the changing CPU itself); counted and traced as a
+ * resync. Interrupts off. */
+static void resync_msr(const struct mm *mm)
+{
+	this_cpu_inc(counters[CNT_PASID_RESYNC]);
+	arch_pasid_write(READ_ONCE(mm->pasid_msr), false);
+	trace(TR_PASID_RESYNC, (uint32_t)this_cpu_read(pasid_msr), current_task()->tid);
+}
+
 void pasid_restore_for_user(struct task *t, bool full_restore)
 {
 	if (__atomic_load_n(&t->flags, __ATOMIC_RELAXED) & TF_PASID_RESYNC)
@@ -117,7 +127,7 @@ static void resync_ipi(void *arg)
 		 * runs here next, the current one or one a same-mm switch
 		 * brings (regression pasid_change_reaches_threads_sharing_a_cpu). */
 		if (this_cpu_read(shared.loaded_mm) == mm)
-			arch_pasid_write(READ_ONCE(mm->pasid_msr), false);
+			resync_msr(mm);
 		return;
 	}
 	/* No extended state touched here: only a mark for the way out. */
@@ -166,7 +176,7 @@ static void pasid_change(struct proc *p, struct mm *mm, uint32_t pasid)
 	if (pasid_mode == PASID_MSR) {
 		uint64_t f = irq_save();
 
-		arch_pasid_write(READ_ONCE(mm->pasid_msr), false);
+		resync_msr(mm);
 		irq_restore(f);
 	} else {
 		__atomic_fetch_or(&current_task()->flags, TF_PASID_RESYNC, __ATOMIC_RELAXED);
