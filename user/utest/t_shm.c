@@ -469,6 +469,7 @@ static struct {
 	volatile uint64_t seen;
 	volatile uint64_t *page;
 	int mo;
+	uint64_t window_us; /* race_window_us / 2 (50 ms; Bochs rows less) */
 } crv;
 
 static void crv_second(void *arg)
@@ -478,13 +479,14 @@ static void crv_second(void *arg)
 		cpu_relax();
 	for (uint64_t t = rdtsc(); rdtsc() - t < 2000000;) /* into the first's window */
 		;
-	if (sys_test(SYST_REVOKE_DELAY, 100000, 2, 0) != 0 || mo_revoke(crv.mo, 0) != 1)
+	if (sys_test(SYST_REVOKE_DELAY, (long)(2 * crv.window_us), 2, 0) != 0 ||
+	    mo_revoke(crv.mo, 0) != 1)
 		crv.result = 12;
 }
 
 void t_role_concurrent_revokes(const char *arg)
 {
-	(void)arg;
+	crv.window_us = ut_param(arg, "race_window_us", 100000) / 2;
 	set_affinity(0, 1);
 	crv.mo = mo_create(1);
 	crv.page = mo_map(crv.mo, NULL, UPROT_READ | UPROT_WRITE);
@@ -496,7 +498,7 @@ void t_role_concurrent_revokes(const char *arg)
 	set_affinity(tid, 0);
 	uint64_t v = *crv.page; /* the TLB entry */
 
-	if (sys_test(SYST_REVOKE_DELAY, 50000, 1, 0) != 0)
+	if (sys_test(SYST_REVOKE_DELAY, (long)crv.window_us, 1, 0) != 0)
 		exit(11);
 	crv.go = 1;
 	if (mo_revoke(crv.mo, 0) != 1)
