@@ -67,7 +67,8 @@ BOOTS = [
               expect=[r"# 0 reads of a freed frame",
                       r"# 3 runs: 0 reads of a freed frame, 3 faults"]),
          cmdline="ktest=none utest=unmap_flushes_before_memobj_forgets_mm,"
-                 "concurrent_revokes_flush_each_others_clears fbcon=off expect_cpus=2 pti=off"),
+                 "concurrent_revokes_flush_each_others_clears fbcon=off expect_cpus=2 pti=off "
+                 "uvr_all=1"),
     # The scheduler's races found in review (2026-12-06), longer than the
     # utest=all rows run them and with hz=1000, where a timed wait ends
     # every tick: futex_timeout_survives_migration (the old code returned 0
