@@ -125,10 +125,11 @@ static uint64_t global_bit(void)
 	return kpaging_global ? PTE_G : 0;
 }
 
-bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global)
+/* Both kmap_page()s: may_fail false panics where a table cannot be had. */
+static bool kmap_page_or(uint64_t va, paddr_t pa, uint64_t flags, bool global, bool may_fail)
 {
 	uint64_t f = spin_lock_irqsave(&kpt_lock);
-	pte_t *e = walk_create_or(kernel_root, va, 1, true);
+	pte_t *e = walk_create_or(kernel_root, va, 1, may_fail);
 
 	if (e)
 		*e = pa | flags | PTE_P | (global ? global_bit() : 0);
@@ -136,13 +137,14 @@ bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global)
 	return e != NULL;
 }
 
+bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global)
+{
+	return kmap_page_or(va, pa, flags, global, true);
+}
+
 void kmap_page(uint64_t va, paddr_t pa, uint64_t flags, bool global)
 {
-	uint64_t f = spin_lock_irqsave(&kpt_lock);
-	pte_t *e = walk_create(kernel_root, va, 1);
-
-	*e = pa | flags | PTE_P | (global ? global_bit() : 0);
-	spin_unlock_irqrestore(&kpt_lock, f);
+	kmap_page_or(va, pa, flags, global, false);
 }
 
 paddr_t kunmap_page(uint64_t va)
