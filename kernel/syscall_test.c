@@ -158,6 +158,20 @@ static long sysret_flags(struct trap_frame *tf, uint64_t bits, uint64_t which)
 	return (long)(which ? user : kernel);
 }
 
+/* The test hooks' windows: at most 100 ms a spin ([hwres] holds a CPU
+ * that long). */
+#define HOOK_WINDOW_MAX_US 100000
+
+/* Arm the calling thread's one-shot window *us (its next pass through the
+ * hooked code spins that long: udelay_once()). */
+static long arm_window(uint32_t *us, uint64_t a)
+{
+	if (a > HOOK_WINDOW_MAX_US)
+		return -EINVAL;
+	*us = (uint32_t)a;
+	return 0;
+}
+
 long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, uint64_t c,
 		  uint64_t res)
 {
@@ -305,44 +319,34 @@ long syscall_test(struct trap_frame *tf, uint64_t op, uint64_t a, uint64_t b, ui
 		return r;
 	}
 	case SYST_IPC_SWITCH_DELAY:
-		if (a > 100000)
-			return -EINVAL;
-		current_task()->test_ipc_delay_us = (uint32_t)a;
-		return 0;
+		return arm_window(&current_task()->test_ipc_delay_us, a);
 	case SYST_IPCFAST:
 		if (a > 1)
 			return -EINVAL;
 		return ipc_set_fastpath(a != 0);
 	case SYST_IPC_BLOCK_DELAY:
-		if (a > 100000)
-			return -EINVAL;
-		current_task()->test_ipc_block_delay_us = (uint32_t)a;
-		return 0;
+		return arm_window(&current_task()->test_ipc_block_delay_us, a);
 	case SYST_DUP_DELAY:
-		if (a > 100000)
-			return -EINVAL;
-		current_task()->test_dup_delay_us = (uint32_t)a;
-		return 0;
+		return arm_window(&current_task()->test_dup_delay_us, a);
 	case SYST_LAZY_DROP_MOVE:
 		if (a >= nr_cpus)
 			return -EINVAL;
 		current_task()->test_lazy_drop_move = (uint32_t)a + 1;
 		return 0;
 	case SYST_WAKE_DELAY:
-		if (a > 100000)
-			return -EINVAL;
-		current_task()->test_wake_delay_us = (uint32_t)a;
-		return 0;
-	case SYST_REVOKE_DELAY:
-		if (a > 100000 || b < 1 || b > 2)
-			return -EINVAL;
-		current_task()->test_revoke_delay_step = (uint32_t)b;
-		current_task()->test_revoke_delay_us = (uint32_t)a;
-		return 0;
+		return arm_window(&current_task()->test_wake_delay_us, a);
+	case SYST_REVOKE_DELAY: {
+		long r = b < 1 || b > 2 ? -EINVAL
+					: arm_window(&current_task()->test_revoke_delay_us, a);
+
+		if (r == 0)
+			current_task()->test_revoke_delay_step = (uint32_t)b;
+		return r;
+	}
 	case SYST_SWITCH_OUT_DELAY: {
 		struct task *me = current_task();
 
-		if (a > 100000)
+		if (a > HOOK_WINDOW_MAX_US)
 			return -EINVAL;
 		me->test_switch_delay_us = (uint32_t)a;
 		/* Atomic: other CPUs set TF_KILLED concurrently. */
