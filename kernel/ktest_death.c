@@ -266,14 +266,9 @@ KTEST(death_nmi_to_panicker)
 	panic("death_nmi_to_panicker: cpu 3 sends NMIs to cpu 0");
 }
 
-__noinline void death_owner_spinner(void *arg);
-__noinline void death_owner_spinner(void *arg)
-{
-	(void)arg;
-	irq_disable();
-	for (;;)
-		cpu_relax();
-}
+/* kernel/smp_test.c's: spins for ever (in a cross-CPU call, interrupts
+ * off). */
+void death_irqs_off_spinner(void *arg);
 
 /* Regression death test lockup-probe-owner-wedges (found in review): CPU
  * 2 holds NMIs (and its ticks) off for 1.5 s, so that a CPU claims the
@@ -295,9 +290,11 @@ KTEST(death_probe_owner_wedges)
 	kprintf("death_probe_owner_wedges: the probe's owner, cpu %d, now spins with interrupts "
 		"off\n",
 		owner);
-	if (owner == 0)
-		death_owner_spinner(NULL);
-	smp_call((uint32_t)owner, death_owner_spinner, NULL, false);
+	if (owner == 0) {
+		irq_disable(); /* as the cross-call below runs it */
+		death_irqs_off_spinner(NULL);
+	}
+	smp_call((uint32_t)owner, death_irqs_off_spinner, NULL, false);
 	for (;;)
 		cpu_relax(); /* interrupts on: our tick runs */
 }

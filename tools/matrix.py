@@ -677,7 +677,7 @@ DEATHS = [
          cmdline="ktest=death_probe_owner_wedges lockup_ms=300", verdict="fail",
          expect=[r"the probe's owner, cpu (\d), now spins with interrupts off",
                  r"lockup: cpu \d took no timer interrupt for \d+ ms \(interrupts off\); its "
-                 r"NMI found it at death_owner_spinner"]),
+                 r"NMI found it at death_irqs_off_spinner"]),
     dict(name="bad-frame-chain", platform="qemu-bios", smp=2,
          cmdline="ktest=death_bad_frame_chain", verdict="fail",
          expect=[r"unexpected #UD invalid opcode in kernel mode in death_bad_frame_chain_target",
