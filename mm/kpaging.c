@@ -125,11 +125,10 @@ static uint64_t global_bit(void)
 	return kpaging_global ? PTE_G : 0;
 }
 
-/* Both kmap_page()s: may_fail false panics where a table cannot be had. */
-static bool kmap_page_or(uint64_t va, paddr_t pa, uint64_t flags, bool global, bool may_fail)
+bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global)
 {
 	uint64_t f = spin_lock_irqsave(&kpt_lock);
-	pte_t *e = walk_create_or(kernel_root, va, 1, may_fail);
+	pte_t *e = walk_create_or(kernel_root, va, 1, true);
 
 	if (e)
 		*e = pa | flags | PTE_P | (global ? global_bit() : 0);
@@ -137,14 +136,13 @@ static bool kmap_page_or(uint64_t va, paddr_t pa, uint64_t flags, bool global, b
 	return e != NULL;
 }
 
-bool kmap_page_try(uint64_t va, paddr_t pa, uint64_t flags, bool global)
-{
-	return kmap_page_or(va, pa, flags, global, true);
-}
-
 void kmap_page(uint64_t va, paddr_t pa, uint64_t flags, bool global)
 {
-	kmap_page_or(va, pa, flags, global, false);
+	uint64_t f = spin_lock_irqsave(&kpt_lock);
+	pte_t *e = walk_create(kernel_root, va, 1);
+
+	*e = pa | flags | PTE_P | (global ? global_bit() : 0);
+	spin_unlock_irqrestore(&kpt_lock, f);
 }
 
 paddr_t kunmap_page(uint64_t va)
